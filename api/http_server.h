@@ -1,0 +1,61 @@
+#pragma once
+
+// HttpServer is Tessera's HTTP/1.1 listener (Boost.Beast): keep-alive connections, each a session
+// with read, idle and write deadlines, header and body limits, and routing to the handlers. It is
+// the only translation unit family that includes Beast and Asio.
+//
+// Shutdown (SIGTERM/SIGINT or Stop): stop accepting, let in-flight requests finish (up to the grace
+// period), then return from Run so the caller can close the store.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "api/api_metrics.h"
+#include "api/key_registry.h"
+#include "ingest/ingest_pipeline.h"
+
+namespace tessera::api {
+
+struct ServerOptions {
+  std::string address = "127.0.0.1";
+  uint16_t port = 8080;  // 0: ephemeral
+  int io_threads = 2;
+  size_t max_event_bytes = 32 * 1024;
+  size_t max_request_bytes = 500 * 1024;
+  size_t max_header_bytes = 16 * 1024;
+  std::chrono::milliseconds read_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds write_timeout{10'000};
+  size_t max_connections = 10'000;
+  std::chrono::seconds shutdown_grace{10};
+};
+
+class HttpServer {
+ public:
+  HttpServer(ServerOptions options, const KeyRegistry& keys, ingest::IngestPipeline& pipeline);
+  ~HttpServer();
+
+  // Binds the listening socket. After this, port() is the bound port.
+  absl::Status Bind();
+  uint16_t port() const;
+
+  // Serves until SIGTERM/SIGINT or Stop(), then drains in-flight requests and returns.
+  void Run();
+  // Asks Run to shut down; safe from any thread.
+  void Stop();
+
+  // Readiness (for /readyz): set false during shutdown.
+  bool ready() const;
+
+  ApiMetrics& metrics();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tessera::api

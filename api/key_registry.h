@@ -1,0 +1,43 @@
+#pragma once
+
+// KeyRegistry answers "who is this key?" for every request: a write key maps to its source (space
+// and channel), read and admin keys to their scope. Built once from the configuration.
+//
+// Thread-safety: immutable after construction.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "config/config.h"
+#include "ingest/ingest_pipeline.h"
+
+namespace tessera::api {
+
+class KeyRegistry {
+ public:
+  explicit KeyRegistry(const config::Config& config);
+
+  // The source of a write key, or nullptr.
+  const ingest::SourceRef* FindSource(std::string_view write_key) const;
+  bool IsReadKey(std::string_view key) const;
+  bool IsAdminKey(std::string_view key) const;
+
+ private:
+  absl::flat_hash_map<std::string, ingest::SourceRef> sources_;
+  absl::flat_hash_set<std::string> read_keys_;
+  absl::flat_hash_set<std::string> admin_keys_;
+};
+
+// Extracts the username of an `Authorization: Basic base64(user:password)` header (Segment sends
+// the write key as the username with an empty password). nullopt when the header is not Basic or
+// not valid base64.
+std::optional<std::string> BasicAuthUser(std::string_view authorization);
+
+// Extracts the token of an `Authorization: Bearer TOKEN` header.
+std::optional<std::string_view> BearerToken(std::string_view authorization);
+
+}  // namespace tessera::api

@@ -1,0 +1,48 @@
+#pragma once
+
+// Routing of request targets to handlers, independent of the HTTP library so it can be tested
+// alone. Unknown paths are 404; known paths with another method are 405 with an Allow header.
+
+#include <string_view>
+
+#include "ingest/segment_parser.h"
+
+namespace tessera::api {
+
+enum class RouteId {
+  kTrack,
+  kIdentify,
+  kPage,
+  kScreen,
+  kGroup,
+  kAlias,
+  kBatch,
+  kHealthz,
+  kReadyz,
+  kMetrics,
+  kNotFound,
+  kCount,
+};
+
+// Stable label for metrics ("/v1/track", ..., "other").
+std::string_view RouteLabel(RouteId route);
+
+enum class Method { kGet, kHead, kPost, kPut, kDelete, kOther };
+
+struct RouteMatch {
+  RouteId route = RouteId::kNotFound;
+  bool method_allowed = false;
+  std::string_view allow;  // Value for the Allow header when the method is not allowed.
+  std::string_view query;  // What follows '?' in the target, if anything.
+};
+
+RouteMatch MatchRoute(Method method, std::string_view target);
+
+// The tracking endpoint a route stands for; only valid for kTrack..kBatch.
+bool IsTrackingRoute(RouteId route);
+ingest::Endpoint TrackingEndpoint(RouteId route);
+
+// Value of a query parameter (not URL-decoded; enough for flags like strict=true).
+std::string_view QueryParam(std::string_view query, std::string_view name);
+
+}  // namespace tessera::api

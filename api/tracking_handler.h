@@ -1,0 +1,45 @@
+#pragma once
+
+// TrackingHandler serves the Segment-compatible tracking endpoints: it authenticates the write key,
+// parses the body, hands valid events to the ingest pipeline and turns the outcome into an HTTP
+// reply. It knows nothing of sockets; the server calls it with a complete request.
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "api/api_metrics.h"
+#include "api/key_registry.h"
+#include "api/router.h"
+#include "ingest/ingest_pipeline.h"
+#include "ingest/segment_parser.h"
+
+namespace tessera::api {
+
+struct HttpReply {
+  int status = 200;
+  std::string body;  // JSON
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// {"error":{"code":...,"message":...,"field":...}} with the given status.
+HttpReply ErrorReply(int status, std::string_view code, std::string_view message, std::string_view field = {});
+
+class TrackingHandler {
+ public:
+  TrackingHandler(const KeyRegistry& keys, ingest::IngestPipeline& pipeline, ingest::SegmentParserOptions options);
+
+  // Handles one tracking request. `body` must have been padded with ingest::EnsurePadding.
+  // `reply` is called exactly once, possibly on another thread, possibly before Handle returns.
+  void Handle(RouteId route, std::string_view authorization, std::string_view query, const std::string& body,
+              std::function<void(HttpReply)> reply);
+
+ private:
+  const KeyRegistry& keys_;
+  ingest::IngestPipeline& pipeline_;
+  ingest::SegmentParserOptions options_;
+};
+
+}  // namespace tessera::api

@@ -1,0 +1,98 @@
+#pragma once
+
+// Tessera's typed configuration: loaded and validated once at start-up, then read-only.
+// Every key of the JSON file is documented, with its default, in docs/config.md; the defaults
+// below are the same values. Other components never see this struct directly: tools/ translates
+// it into each component's own Options.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace tessera::config {
+
+// The channels a source may report for. They decide the per-channel summary of a profile.
+inline constexpr std::string_view kChannels[] = {"web", "app", "pos", "email", "social", "server"};
+
+// A write key bound to one space and one channel.
+struct Source {
+  std::string name;       // Human-readable, shown in metrics and on identities. Defaults to the channel.
+  std::string write_key;  // Secret sent by the client (HTTP Basic username or body writeKey).
+  std::string space = "default";
+  std::string channel = "server";
+};
+
+struct ListenOptions {
+  std::string address = "127.0.0.1";
+  uint16_t port = 8080;  // 0 picks an ephemeral port (printed at start).
+};
+
+struct LimitOptions {
+  size_t max_event_bytes = 32 * 1024;     // One event's JSON; 413 beyond.
+  size_t max_request_bytes = 500 * 1024;  // One request body; 413 beyond.
+  size_t max_header_bytes = 16 * 1024;    // All request headers together.
+  std::chrono::milliseconds read_timeout{10'000};   // To receive a whole request once it has begun.
+  std::chrono::milliseconds idle_timeout{60'000};   // Keep-alive connection with no request.
+  std::chrono::milliseconds write_timeout{10'000};  // To send a response.
+  size_t max_connections = 10'000;                  // Beyond this, new connections are closed at once.
+};
+
+struct GroupCommitOptions {
+  size_t max_batch_events = 20'000;        // Most events in one synced write.
+  size_t max_batch_bytes = 32 << 20;       // Most encoded bytes in one synced write.
+  std::chrono::microseconds max_delay{0};  // Extra wait for more requests before a small write.
+  size_t queue_capacity_events = 200'000;  // Accepted-but-not-yet-written events; 503 beyond.
+};
+
+struct ThreadOptions {
+  int io_threads = 2;  // Threads serving connections (parsing happens on them).
+};
+
+struct StoreOptions {
+  size_t block_cache_bytes = 256 << 20;   // Shared RocksDB block cache.
+  size_t write_buffer_bytes = 64 << 20;   // Memtable size per column family.
+  bool sync_writes = true;                // fsync the WAL before acknowledging. Only tests turn it off.
+};
+
+// Identity rules are consumed by the identity component (a later issue). They are parsed and
+// validated here so that a bad rule stops start-up like any other bad key.
+struct IdentifierRule {
+  std::string type;                    // e.g. "user_id", "email".
+  int priority = 0;                    // Higher wins when a merge is refused.
+  int limit = 0;                       // Max distinct values per profile; 0 = unlimited.
+  std::vector<std::string> blocked;    // Values that never link (in addition to the built-in ones).
+};
+
+struct IdentityOptions {
+  std::string default_phone_region = "US";  // ISO 3166 region for numbers without a country code.
+  std::vector<IdentifierRule> rules;         // Empty means the built-in defaults.
+};
+
+struct Config {
+  ListenOptions listen;
+  std::string data_dir = "./data";
+  std::vector<Source> sources;
+  std::vector<std::string> read_keys;
+  std::vector<std::string> admin_keys;
+  std::chrono::seconds dedup_window{24 * 3600};
+  LimitOptions limits;
+  GroupCommitOptions group_commit;
+  ThreadOptions threads;
+  StoreOptions store;
+  IdentityOptions identity;
+  std::chrono::seconds shutdown_grace{10};  // How long SIGTERM waits for in-flight requests.
+};
+
+// Parses and validates a configuration document. Errors name the key and the reason, e.g.
+// `InvalidArgument("sources[1].channel: \"tv\" is not one of web, app, pos, email, social, server")`.
+// Unknown keys are errors too: a typo must not silently fall back to a default.
+absl::StatusOr<Config> ParseConfig(std::string_view json);
+
+// Reads and parses a configuration file.
+absl::StatusOr<Config> LoadConfigFile(const std::string& path);
+
+}  // namespace tessera::config

@@ -1,0 +1,67 @@
+#pragma once
+
+// IngestPipeline is ingestion's front door for every transport (HTTP now, WebSocket and connectors
+// later): it takes a parsed request from an authenticated source, stamps the source's space and
+// channel on each event, counts rejections, and hands the valid events to the group-commit writer.
+// Its callback reports, per request, which message ids became durable, which were duplicates and
+// which were rejected, and why.
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "ingest/group_commit_writer.h"
+#include "ingest/ingest_metrics.h"
+#include "ingest/segment_parser.h"
+#include "profile_store/store.h"
+
+namespace tessera::ingest {
+
+// The authenticated origin of a request, from its write key.
+struct SourceRef {
+  std::string name;
+  std::string space;
+  std::string channel;
+};
+
+struct IngestResult {
+  // OK; ResourceExhausted (queue full: retry later); Unavailable (shutting down); FailedPrecondition
+  // (strict mode and some event was rejected: nothing stored); InvalidArgument (no valid event);
+  // or the store's error. Unless OK, no event of the request was stored.
+  absl::Status status;
+  std::vector<std::string> accepted;    // Message ids now durable.
+  std::vector<std::string> duplicates;  // Message ids already accepted within the dedup window.
+  std::vector<RejectedEvent> rejected;  // Invalid events, by index.
+  size_t event_count = 0;
+};
+
+using IngestCallback = std::function<void(IngestResult result)>;
+
+struct PipelineOptions {
+  GroupCommitOptions group_commit;
+};
+
+class IngestPipeline {
+ public:
+  IngestPipeline(profile_store::Store& store, PipelineOptions options, IngestMetrics& metrics);
+
+  absl::Status Start();
+  // Makes everything already accepted durable and reports it; later requests get Unavailable.
+  void Stop();
+
+  // Accepts `request` (already parsed; request_error must be empty) from `source`. `done` is
+  // called exactly once, possibly on the writer thread, possibly before Accept returns.
+  // In strict mode a request with any rejected event stores nothing.
+  void Accept(const SourceRef& source, ParsedRequest request, bool strict, IngestCallback done);
+
+  IngestMetrics& metrics() { return metrics_; }
+  GroupCommitWriter& writer() { return writer_; }
+
+ private:
+  IngestMetrics& metrics_;
+  GroupCommitWriter writer_;
+};
+
+}  // namespace tessera::ingest
