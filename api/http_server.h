@@ -53,8 +53,9 @@ class HttpServer {
 
   ApiMetrics& metrics();
 
+  struct Impl;  // Public only so that the connection sessions in the .cc can name it.
+
  private:
-  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 

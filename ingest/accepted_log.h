@@ -32,6 +32,8 @@ class AcceptedLog {
   uint64_t AddToBatch(std::string_view space, std::string_view record, rocksdb::WriteBatch& batch);
   // Records the next sequence in `batch`; call once per batch after the last AddToBatch.
   void FinishBatch(rocksdb::WriteBatch& batch);
+  // Forgets the sequences handed out since `next_sequence` after a batch failed to be written.
+  void AbandonBatch(uint64_t next_sequence) { next_sequence_ = next_sequence; }
 
   uint64_t next_sequence() const { return next_sequence_; }
 

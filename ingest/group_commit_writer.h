@@ -9,11 +9,13 @@
 // is bounded (in events): Submit refuses with ResourceExhausted rather than buffer without limit.
 // Callbacks run on the writer thread and must not block; they should hand off to their own thread.
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -28,7 +30,19 @@ namespace tessera::ingest {
 
 enum class EventOutcome : uint8_t { kAccepted, kDuplicate };
 
-// Called once per Submit: OK with one outcome per event, or the write error (nothing stored).
+// One event ready for the log. It is encoded on the submitting thread, so that the single writer
+// thread only hashes, looks up and copies bytes.
+struct LogEntry {
+  std::string space;
+  std::string dedup_key;  // DedupWindow::Key(space, message_id)
+  std::string record;     // EncodeEvent(event)
+  Timestamp received_at{};
+};
+
+// Prepares `event` (its space must be set) for Submit.
+LogEntry MakeLogEntry(const CanonicalEvent& event);
+
+// Called once per Submit: OK with one outcome per entry, or the write error (nothing stored).
 using CommitCallback = std::function<void(absl::Status status, std::vector<EventOutcome> outcomes)>;
 
 struct GroupCommitOptions {
@@ -47,9 +61,13 @@ class GroupCommitWriter {
   // Recovers the log position and starts the writer thread.
   absl::Status Start();
 
-  // Queues `events` (their space must be set). ResourceExhausted when the queue is full,
-  // Unavailable after Stop; in both cases `done` is not called.
-  absl::Status Submit(std::vector<CanonicalEvent> events, CommitCallback done);
+  // Queues `entries`. ResourceExhausted when the queue is full, Unavailable after Stop; in both
+  // cases `done` is not called. A request larger than the whole queue is still taken when the
+  // queue is empty, so that no valid request can be refused forever.
+  absl::Status Submit(std::vector<LogEntry> entries, CommitCallback done);
+
+  // Events submitted and not yet reported.
+  size_t queued_events() const;
 
   // Writes everything already queued, reports it, and stops the thread. Later Submits fail.
   void Stop();
@@ -64,7 +82,7 @@ class GroupCommitWriter {
 
  private:
   struct Request {
-    std::vector<CanonicalEvent> events;
+    std::vector<LogEntry> entries;
     CommitCallback done;
     std::chrono::steady_clock::time_point submitted;
   };
@@ -79,7 +97,7 @@ class GroupCommitWriter {
   DedupWindow dedup_;
   std::function<void(uint64_t, uint64_t)> commit_listener_;
 
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Request> queue_;
   size_t queued_events_ = 0;

@@ -1,0 +1,403 @@
+#include "api/http_server.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <csignal>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "api/router.h"
+#include "api/tracking_handler.h"
+#include "ingest/segment_parser.h"
+
+namespace tessera::api {
+
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+class Session;
+
+struct HttpServer::Impl {
+  Impl(ServerOptions server_options, const KeyRegistry& key_registry, ingest::IngestPipeline& ingest_pipeline)
+      : options(std::move(server_options)),
+        keys(key_registry),
+        pipeline(ingest_pipeline),
+        tracking(keys, pipeline,
+                 // A batch element is at least "{}" plus a comma, so the body limit bounds the count.
+                 ingest::SegmentParserOptions{.max_event_bytes = options.max_event_bytes,
+                                              .max_batch_events = options.max_request_bytes / 3}),
+        io(options.io_threads),
+        acceptor(net::make_strand(io)),
+        signals(io, SIGINT, SIGTERM) {}
+
+  void Accept();
+  void RequestStop();
+  void Register(const std::shared_ptr<Session>& session);
+  void Unregister(Session* session);
+
+  const ServerOptions options;
+  const KeyRegistry& keys;
+  ingest::IngestPipeline& pipeline;
+  TrackingHandler tracking;
+  ApiMetrics metrics;
+
+  std::atomic<bool> ready{false};
+  std::atomic<bool> stopping{false};
+
+  std::mutex mutex;
+  std::condition_variable changed;  // stop requested, or a session ended
+  bool stop_requested = false;
+  absl::flat_hash_map<Session*, std::weak_ptr<Session>> sessions;
+
+  // Declared last so it is destroyed first: handlers still queued in it own sessions, whose
+  // destructors use the members above.
+  net::io_context io;
+  tcp::acceptor acceptor;
+  net::signal_set signals;
+  uint16_t bound_port = 0;
+};
+
+namespace {
+
+std::string_view ToStringView(beast::string_view view) { return std::string_view(view.data(), view.size()); }
+
+Method ToMethod(http::verb verb) {
+  switch (verb) {
+    case http::verb::get:
+      return Method::kGet;
+    case http::verb::head:
+      return Method::kHead;
+    case http::verb::post:
+      return Method::kPost;
+    case http::verb::put:
+      return Method::kPut;
+    case http::verb::delete_:
+      return Method::kDelete;
+    default:
+      return Method::kOther;
+  }
+}
+
+}  // namespace
+
+// One client connection. All its handlers run on its strand, one request at a time: the next
+// request is read only after the previous response is written, which bounds per-connection memory
+// (pipelined requests wait in the socket, not in our buffers).
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, HttpServer::Impl& server) : stream_(std::move(socket)), server_(server) {
+    server_.metrics.ConnectionOpened();
+  }
+  ~Session() {
+    server_.metrics.ConnectionClosed();
+    server_.Unregister(this);
+  }
+
+  void Start() {
+    server_.Register(shared_from_this());
+    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::ReadHeader, shared_from_this()));
+  }
+
+  // Shutdown: an idle connection is closed now, a busy one after its response.
+  void Shutdown() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      self->closing_ = true;
+      if (!self->busy_) self->Close();
+    });
+  }
+
+ private:
+  void ReadHeader() {
+    if (closing_) return Close();
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));
+    parser_->body_limit(server_.options.max_request_bytes);
+    // Waiting for a request on a kept-alive connection is bounded by the idle timeout.
+    stream_.expires_after(server_.options.idle_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+  }
+
+  void OnHeader(beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec) return OnReadError(ec);
+    busy_ = true;
+    const auto& request = parser_->get();
+    keep_alive_ = request.keep_alive();
+    route_ = MatchRoute(ToMethod(request.method()), ToStringView(request.target()));
+
+    // A single-event endpoint's body is one event, so the event limit applies to it.
+    single_event_ = IsTrackingRoute(route_.route) && route_.route != RouteId::kBatch;
+    body_limit_ = single_event_ ? server_.options.max_event_bytes : server_.options.max_request_bytes;
+    if (const auto length = parser_->content_length(); length && *length > body_limit_) {
+      // Refuse before reading the body; the unread body makes the connection unusable, so close it.
+      keep_alive_ = false;
+      return Reply(TooLargeReply(*length));
+    }
+    parser_->body_limit(body_limit_);
+
+    const auto expect = request[http::field::expect];
+    if (!expect.empty() && beast::iequals(expect, "100-continue")) {
+      auto response = std::make_shared<http::response<http::empty_body>>(http::status::continue_, request.version());
+      stream_.expires_after(server_.options.write_timeout);
+      http::async_write(stream_, *response,
+                        [self = shared_from_this(), response](beast::error_code write_ec, std::size_t) {
+                          if (write_ec) return self->Close();
+                          self->ReadBody();
+                        });
+      return;
+    }
+    ReadBody();
+  }
+
+  HttpReply TooLargeReply(std::optional<uint64_t> length) const {
+    const std::string size = length ? absl::StrCat(" of ", *length, " bytes") : std::string();
+    if (single_event_) {
+      return ErrorReply(413, ingest::error_code::kEventTooLarge,
+                        absl::StrCat("event", size, " exceeds the limit of ", body_limit_, " bytes"));
+    }
+    return ErrorReply(413, "payload_too_large",
+                      absl::StrCat("request body", size, " exceeds the limit of ", body_limit_, " bytes"));
+  }
+
+  void ReadBody() {
+    stream_.expires_after(server_.options.read_timeout);
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::OnBody, shared_from_this()));
+  }
+
+  void OnReadError(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      keep_alive_ = false;
+      busy_ = true;
+      return Reply(TooLargeReply(std::nullopt));
+    }
+    if (ec == http::error::header_limit) {
+      keep_alive_ = false;
+      busy_ = true;
+      return Reply(ErrorReply(431, "headers_too_large",
+                              absl::StrCat("request headers exceed ", server_.options.max_header_bytes, " bytes")));
+    }
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
+        ec == net::error::connection_reset || ec == net::error::eof || ec == net::error::bad_descriptor ||
+        ec == http::error::partial_message) {
+      return Close();
+    }
+    // Anything else is a malformed request: say so, then close, since the stream position is lost.
+    keep_alive_ = false;
+    busy_ = true;
+    Reply(ErrorReply(400, "bad_request", absl::StrCat("malformed HTTP request: ", ec.message())));
+  }
+
+  void OnBody(beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec) return OnReadError(ec);
+    http::request<http::string_body> request = parser_->release();
+    parser_.reset();
+
+    if (route_.route == RouteId::kNotFound) {
+      return Reply(ErrorReply(404, "not_found", absl::StrCat("no such endpoint: ", std::string(ToStringView(request.target())))));
+    }
+    if (!route_.method_allowed) {
+      HttpReply reply = ErrorReply(405, "method_not_allowed",
+                                   absl::StrCat(std::string(ToStringView(request.method_string())), " is not allowed on ",
+                                                std::string(RouteLabel(route_.route)), "; use ", std::string(route_.allow)));
+      reply.headers.emplace_back("Allow", std::string(route_.allow));
+      return Reply(std::move(reply));
+    }
+    switch (route_.route) {
+      case RouteId::kHealthz:
+        return Reply(HttpReply{200, R"({"status":"ok"})", {}});
+      case RouteId::kReadyz:
+        if (server_.ready.load()) return Reply(HttpReply{200, R"({"status":"ready"})", {}});
+        return Reply(ErrorReply(503, "not_ready", "the server is starting or shutting down"));
+      case RouteId::kMetrics: {
+        HttpReply reply{200, server_.metrics.RenderPrometheus(server_.pipeline.metrics()), {}};
+        reply.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+        return Reply(std::move(reply));
+      }
+      default:
+        break;
+    }
+
+    std::string body = std::move(request.body());
+    ingest::EnsurePadding(body);
+    const std::string_view authorization = ToStringView(request[http::field::authorization]);
+    auto self = shared_from_this();
+    server_.tracking.Handle(route_.route, authorization, route_.query, body, [self](HttpReply reply) {
+      // Completion may come from the log writer's thread: continue on this session's strand.
+      net::post(self->stream_.get_executor(),
+                [self, reply = std::move(reply)]() mutable { self->Reply(std::move(reply)); });
+    });
+  }
+
+  void Reply(HttpReply reply) {
+    server_.metrics.CountRequest(route_.route, reply.status);
+    response_.emplace(static_cast<http::status>(reply.status), 11);
+    response_->set(http::field::server, "tessera");
+    bool has_content_type = false;
+    for (auto& [name, value] : reply.headers) {
+      if (name == "Content-Type") has_content_type = true;
+      response_->set(name, value);
+    }
+    if (!has_content_type) response_->set(http::field::content_type, "application/json");
+    response_->set(http::field::cache_control, "no-store");
+    response_->body() = std::move(reply.body);
+    response_->keep_alive(keep_alive_ && !closing_ && !server_.stopping.load());
+    response_->prepare_payload();
+    stream_.expires_after(server_.options.write_timeout);
+    http::async_write(stream_, *response_, beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+  }
+
+  void OnWrite(beast::error_code ec, std::size_t /*bytes*/) {
+    busy_ = false;
+    const bool keep_alive = response_->keep_alive();
+    response_.reset();
+    if (ec || !keep_alive) return Close();
+    ReadHeader();
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  HttpServer::Impl& server_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::string_body>> response_;
+  RouteMatch route_;
+  size_t body_limit_ = 0;
+  bool single_event_ = false;
+  bool keep_alive_ = true;
+  bool busy_ = false;
+  bool closing_ = false;
+};
+
+void HttpServer::Impl::Register(const std::shared_ptr<Session>& session) {
+  std::lock_guard lock(mutex);
+  sessions.emplace(session.get(), session);
+}
+
+void HttpServer::Impl::Unregister(Session* session) {
+  std::lock_guard lock(mutex);
+  sessions.erase(session);
+  changed.notify_all();
+}
+
+void HttpServer::Impl::Accept() {
+  acceptor.async_accept(net::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+    if (!ec) {
+      if (static_cast<size_t>(metrics.open_connections()) >= options.max_connections) {
+        beast::error_code ignored;
+        socket.close(ignored);
+      } else {
+        std::make_shared<Session>(std::move(socket), *this)->Start();
+      }
+    }
+    // Errors on one accept (e.g. out of file descriptors) must not stop the listener.
+    Accept();
+  });
+}
+
+void HttpServer::Impl::RequestStop() {
+  std::lock_guard lock(mutex);
+  stop_requested = true;
+  changed.notify_all();
+}
+
+HttpServer::HttpServer(ServerOptions options, const KeyRegistry& keys, ingest::IngestPipeline& pipeline)
+    : impl_(std::make_unique<Impl>(std::move(options), keys, pipeline)) {}
+
+HttpServer::~HttpServer() = default;
+
+absl::Status HttpServer::Bind() {
+  beast::error_code ec;
+  const auto address = net::ip::make_address(impl_->options.address, ec);
+  if (ec) return absl::InvalidArgumentError(absl::StrCat("listen.address \"", impl_->options.address, "\": ", ec.message()));
+  const tcp::endpoint endpoint(address, impl_->options.port);
+  tcp::acceptor& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", impl_->options.address, ":", impl_->options.port, ": ", ec.message()));
+  }
+  impl_->bound_port = acceptor.local_endpoint().port();
+  return absl::OkStatus();
+}
+
+uint16_t HttpServer::port() const { return impl_->bound_port; }
+
+void HttpServer::Run() {
+  Impl& impl = *impl_;
+  impl.signals.async_wait([&impl](beast::error_code ec, int /*signal*/) {
+    if (!ec) impl.RequestStop();
+  });
+  impl.Accept();
+  // A request waiting for the log writer has no I/O pending; without this guard the I/O threads
+  // would return once the acceptor closes, and the writer's completions would never be delivered.
+  auto work_guard = net::make_work_guard(impl.io);
+  std::vector<std::thread> threads;
+  threads.reserve(impl.options.io_threads);
+  for (int i = 0; i < impl.options.io_threads; ++i) threads.emplace_back([&impl] { impl.io.run(); });
+  impl.ready = true;
+
+  std::unique_lock lock(impl.mutex);
+  impl.changed.wait(lock, [&impl] { return impl.stop_requested; });
+  lock.unlock();
+
+  // Drain: refuse new connections and close idle ones; busy ones close after their response.
+  impl.ready = false;
+  impl.stopping = true;
+  net::post(impl.acceptor.get_executor(), [&impl] {
+    beast::error_code ignored;
+    impl.acceptor.close(ignored);
+  });
+  net::post(impl.io, [&impl] { impl.signals.cancel(); });
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard guard(impl.mutex);
+    for (auto& [raw, weak] : impl.sessions) {
+      if (auto session = weak.lock()) live.push_back(std::move(session));
+    }
+  }
+  for (auto& session : live) session->Shutdown();
+  live.clear();
+
+  lock.lock();
+  impl.changed.wait_for(lock, impl.options.shutdown_grace, [&impl] { return impl.sessions.empty(); });
+  lock.unlock();
+  work_guard.reset();
+  impl.io.stop();
+  for (std::thread& thread : threads) thread.join();
+}
+
+void HttpServer::Stop() { impl_->RequestStop(); }
+
+bool HttpServer::ready() const { return impl_->ready.load(); }
+
+ApiMetrics& HttpServer::metrics() { return impl_->metrics; }
+
+}  // namespace tessera::api

@@ -1,0 +1,57 @@
+#include "api/key_registry.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+
+namespace tessera::api {
+
+KeyRegistry::KeyRegistry(const config::Config& config) {
+  for (const config::Source& source : config.sources) {
+    sources_.emplace(source.write_key, ingest::SourceRef{source.name, source.space, source.channel});
+  }
+  read_keys_.insert(config.read_keys.begin(), config.read_keys.end());
+  admin_keys_.insert(config.admin_keys.begin(), config.admin_keys.end());
+}
+
+const ingest::SourceRef* KeyRegistry::FindSource(std::string_view write_key) const {
+  auto it = sources_.find(absl::string_view(write_key.data(), write_key.size()));
+  return it == sources_.end() ? nullptr : &it->second;
+}
+
+bool KeyRegistry::IsReadKey(std::string_view key) const { return read_keys_.contains(absl::string_view(key.data(), key.size())); }
+bool KeyRegistry::IsAdminKey(std::string_view key) const { return admin_keys_.contains(absl::string_view(key.data(), key.size())); }
+
+namespace {
+std::string_view StripSpaces(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+// The credentials after an auth scheme name, compared case-insensitively as RFC 9110 says.
+std::optional<std::string_view> Credentials(std::string_view authorization, std::string_view scheme) {
+  authorization = StripSpaces(authorization);
+  if (authorization.size() <= scheme.size() || authorization[scheme.size()] != ' ' ||
+      !absl::EqualsIgnoreCase(absl::string_view(authorization.data(), scheme.size()),
+                              absl::string_view(scheme.data(), scheme.size()))) {
+    return std::nullopt;
+  }
+  return StripSpaces(authorization.substr(scheme.size() + 1));
+}
+}  // namespace
+
+std::optional<std::string> BasicAuthUser(std::string_view authorization) {
+  std::optional<std::string_view> encoded = Credentials(authorization, "Basic");
+  if (!encoded) return std::nullopt;
+  std::string decoded;
+  if (!absl::Base64Unescape(absl::string_view(encoded->data(), encoded->size()), &decoded)) return std::nullopt;
+  const size_t colon = decoded.find(':');
+  if (colon != std::string::npos) decoded.resize(colon);
+  return decoded;
+}
+
+std::optional<std::string_view> BearerToken(std::string_view authorization) {
+  return Credentials(authorization, "Bearer");
+}
+
+}  // namespace tessera::api

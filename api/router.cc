@@ -1,0 +1,92 @@
+#include "api/router.h"
+
+#include <array>
+
+namespace tessera::api {
+namespace {
+
+struct RouteEntry {
+  std::string_view path;
+  RouteId route;
+  Method method;
+  std::string_view allow;
+};
+
+constexpr std::array<RouteEntry, 10> kRoutes = {{
+    {"/v1/track", RouteId::kTrack, Method::kPost, "POST"},
+    {"/v1/identify", RouteId::kIdentify, Method::kPost, "POST"},
+    {"/v1/page", RouteId::kPage, Method::kPost, "POST"},
+    {"/v1/screen", RouteId::kScreen, Method::kPost, "POST"},
+    {"/v1/group", RouteId::kGroup, Method::kPost, "POST"},
+    {"/v1/alias", RouteId::kAlias, Method::kPost, "POST"},
+    {"/v1/batch", RouteId::kBatch, Method::kPost, "POST"},
+    {"/healthz", RouteId::kHealthz, Method::kGet, "GET, HEAD"},
+    {"/readyz", RouteId::kReadyz, Method::kGet, "GET, HEAD"},
+    {"/metrics", RouteId::kMetrics, Method::kGet, "GET, HEAD"},
+}};
+
+}  // namespace
+
+std::string_view RouteLabel(RouteId route) {
+  for (const RouteEntry& entry : kRoutes) {
+    if (entry.route == route) return entry.path;
+  }
+  return "other";
+}
+
+RouteMatch MatchRoute(Method method, std::string_view target) {
+  RouteMatch match;
+  std::string_view path = target;
+  if (size_t question = target.find('?'); question != std::string_view::npos) {
+    path = target.substr(0, question);
+    match.query = target.substr(question + 1);
+  }
+  // Segment's libraries post to "/v1/batch" but some configurations add a trailing slash.
+  if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  for (const RouteEntry& entry : kRoutes) {
+    if (entry.path != path) continue;
+    match.route = entry.route;
+    match.allow = entry.allow;
+    match.method_allowed = method == entry.method || (entry.method == Method::kGet && method == Method::kHead);
+    return match;
+  }
+  return match;
+}
+
+bool IsTrackingRoute(RouteId route) {
+  return static_cast<int>(route) >= static_cast<int>(RouteId::kTrack) &&
+         static_cast<int>(route) <= static_cast<int>(RouteId::kBatch);
+}
+
+ingest::Endpoint TrackingEndpoint(RouteId route) {
+  switch (route) {
+    case RouteId::kTrack:
+      return ingest::Endpoint::kTrack;
+    case RouteId::kIdentify:
+      return ingest::Endpoint::kIdentify;
+    case RouteId::kPage:
+      return ingest::Endpoint::kPage;
+    case RouteId::kScreen:
+      return ingest::Endpoint::kScreen;
+    case RouteId::kGroup:
+      return ingest::Endpoint::kGroup;
+    case RouteId::kAlias:
+      return ingest::Endpoint::kAlias;
+    default:
+      return ingest::Endpoint::kBatch;
+  }
+}
+
+std::string_view QueryParam(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    const size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == name) return eq == std::string_view::npos ? std::string_view("") : pair.substr(eq + 1);
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
+}  // namespace tessera::api

@@ -1,0 +1,533 @@
+#include "config/config.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "simdjson.h"
+
+namespace tessera::config {
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+constexpr uint64_t kUnbounded = std::numeric_limits<uint64_t>::max();
+
+// Durations are later added to clock readings; a year keeps every sum far from overflow while
+// being longer than any sensible timeout or window.
+constexpr uint64_t kMaxSeconds = 365ull * 24 * 3600;
+constexpr uint64_t kMaxMilliseconds = kMaxSeconds * 1000;
+constexpr uint64_t kMaxMicroseconds = kMaxMilliseconds * 1000;
+
+// Megabyte counts are converted to bytes; this keeps the product inside size_t.
+constexpr uint64_t kMaxMegabytes = std::numeric_limits<size_t>::max() >> 20;
+
+constexpr int kMaxIoThreads = 256;
+constexpr size_t kMaxShownChars = 64;
+
+// The installed abseil has its own string_view type (ABSL_OPTION_USE_STD_STRING_VIEW is 0), which
+// does not convert from std::string_view; text from simdjson passes through here on its way into
+// absl::StrCat and friends.
+absl::string_view ToAbsl(std::string_view text) { return absl::string_view(text.data(), text.size()); }
+
+std::string ChannelList() {
+  return absl::StrJoin(kChannels, ", ",
+                       [](std::string* out, std::string_view channel) { out->append(channel); });
+}
+
+std::string ChildPath(absl::string_view parent, absl::string_view key) {
+  return parent.empty() ? std::string(key) : absl::StrCat(parent, ".", key);
+}
+
+std::string IndexPath(absl::string_view parent, size_t index) {
+  return absl::StrCat(parent, "[", index, "]");
+}
+
+absl::Status Invalid(absl::string_view path, absl::string_view reason) {
+  if (path.empty()) return absl::InvalidArgumentError(reason);
+  return absl::InvalidArgumentError(absl::StrCat(path, ": ", reason));
+}
+
+// Quotes user text for an error message. Escaped so that control characters cannot garble a
+// terminal or a log line, and shortened so that a pasted blob does not drown the message.
+std::string Quote(absl::string_view text) {
+  std::string quoted = absl::StrCat("\"", absl::CHexEscape(text.substr(0, kMaxShownChars)), "\"");
+  if (text.size() > kMaxShownChars) quoted += "...";
+  return quoted;
+}
+
+// How a value is shown after "got": scalars verbatim, containers by kind.
+std::string Describe(element value) {
+  switch (value.type()) {
+    case element_type::STRING:
+      return Quote(ToAbsl(value.get_string().value_unsafe()));
+    case element_type::INT64:
+      return absl::StrCat(value.get_int64().value_unsafe());
+    case element_type::UINT64:
+      return absl::StrCat(value.get_uint64().value_unsafe());
+    case element_type::DOUBLE: {
+      // "1e3" parses to 1000; say why a whole-looking number was still refused.
+      std::string shown = absl::StrCat(value.get_double().value_unsafe());
+      if (shown.find_first_of(".en") == std::string::npos) shown += " (written with a fraction or exponent)";
+      return shown;
+    }
+    case element_type::BOOL:
+      return value.get_bool().value_unsafe() ? "true" : "false";
+    case element_type::NULL_VALUE:
+      return "null";
+    case element_type::ARRAY:
+      return "an array";
+    case element_type::OBJECT:
+      return "an object";
+  }
+  return "an unknown value";
+}
+
+absl::Status Expected(absl::string_view path, absl::string_view what, element got) {
+  return Invalid(path, absl::StrCat("expected ", what, ", got ", Describe(got)));
+}
+
+using ValueReader = std::function<absl::Status(element value, const std::string& path)>;
+
+struct Field {
+  absl::string_view key;
+  ValueReader read;
+};
+
+// Reads an object whose keys must all be among `fields`. Absent keys keep their defaults; unknown
+// and repeated keys are errors, because either one means the file does not say what its author
+// thinks it says.
+absl::Status ReadObject(element value, const std::string& path, std::initializer_list<Field> fields) {
+  simdjson::dom::object object;
+  if (value.get_object().get(object) != simdjson::SUCCESS) {
+    return Expected(path, path.empty() ? "a JSON object at the top level" : "an object", value);
+  }
+  std::vector<bool> seen(fields.size(), false);
+  for (simdjson::dom::key_value_pair member : object) {
+    size_t index = 0;
+    const Field* field = nullptr;
+    for (const Field& candidate : fields) {
+      if (candidate.key == ToAbsl(member.key)) {
+        field = &candidate;
+        break;
+      }
+      ++index;
+    }
+    if (field == nullptr) {
+      std::vector<absl::string_view> known;
+      for (const Field& candidate : fields) known.push_back(candidate.key);
+      return Invalid(ChildPath(path, absl::CHexEscape(ToAbsl(member.key))),
+                     absl::StrCat("unknown key (known: ", absl::StrJoin(known, ", "), ")"));
+    }
+    std::string child_path = ChildPath(path, field->key);
+    if (seen[index]) return Invalid(child_path, "duplicate key");
+    seen[index] = true;
+    if (absl::Status status = field->read(member.value, child_path); !status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadArray(element value, const std::string& path, const ValueReader& read_item) {
+  simdjson::dom::array array;
+  if (value.get_array().get(array) != simdjson::SUCCESS) return Expected(path, "an array", value);
+  size_t index = 0;
+  for (element item : array) {
+    if (absl::Status status = read_item(item, IndexPath(path, index)); !status.ok()) return status;
+    ++index;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadString(element value, const std::string& path, std::string& out) {
+  std::string_view text;
+  if (value.get_string().get(text) != simdjson::SUCCESS) return Expected(path, "a string", value);
+  out = std::string(text);
+  return absl::OkStatus();
+}
+
+absl::Status ReadNonEmptyString(element value, const std::string& path, std::string& out) {
+  std::string_view text;
+  if (value.get_string().get(text) != simdjson::SUCCESS || text.empty()) {
+    return Expected(path, "a non-empty string", value);
+  }
+  out = std::string(text);
+  return absl::OkStatus();
+}
+
+absl::Status ReadBool(element value, const std::string& path, bool& out) {
+  if (value.get_bool().get(out) != simdjson::SUCCESS) return Expected(path, "true or false", value);
+  return absl::OkStatus();
+}
+
+std::string DescribeRange(uint64_t min, uint64_t max) {
+  if (max == kUnbounded && min == 0) return "a non-negative integer";
+  if (max == kUnbounded && min == 1) return "a positive integer";
+  return absl::StrCat("an integer from ", min, " to ", max);
+}
+
+// Reads a whole number in [min, max]. Numbers written with a fraction or exponent ("1e3", "2.0")
+// are refused like any other non-integer: a size is never fractional.
+absl::StatusOr<uint64_t> ReadUnsigned(element value, const std::string& path, uint64_t min, uint64_t max) {
+  uint64_t number = 0;
+  bool is_integer = false;
+  if (value.type() == element_type::UINT64) {
+    number = value.get_uint64().value_unsafe();
+    is_integer = true;
+  } else if (value.type() == element_type::INT64 && value.get_int64().value_unsafe() >= 0) {
+    number = static_cast<uint64_t>(value.get_int64().value_unsafe());
+    is_integer = true;
+  }
+  if (!is_integer || number < min || number > max) return Expected(path, DescribeRange(min, max), value);
+  return number;
+}
+
+ValueReader SizeReader(size_t& out, uint64_t min = 1, uint64_t max = kUnbounded) {
+  return [&out, min, max](element value, const std::string& path) -> absl::Status {
+    absl::StatusOr<uint64_t> number = ReadUnsigned(value, path, min, max);
+    if (!number.ok()) return number.status();
+    out = static_cast<size_t>(*number);
+    return absl::OkStatus();
+  };
+}
+
+ValueReader MegabytesReader(size_t& bytes_out) {
+  return [&bytes_out](element value, const std::string& path) -> absl::Status {
+    absl::StatusOr<uint64_t> megabytes = ReadUnsigned(value, path, 1, kMaxMegabytes);
+    if (!megabytes.ok()) return megabytes.status();
+    bytes_out = static_cast<size_t>(*megabytes) << 20;
+    return absl::OkStatus();
+  };
+}
+
+template <typename Duration>
+ValueReader DurationReader(Duration& out, uint64_t min, uint64_t max) {
+  return [&out, min, max](element value, const std::string& path) -> absl::Status {
+    absl::StatusOr<uint64_t> count = ReadUnsigned(value, path, min, max);
+    if (!count.ok()) return count.status();
+    out = Duration(static_cast<typename Duration::rep>(*count));
+    return absl::OkStatus();
+  };
+}
+
+ValueReader StringListReader(std::vector<std::string>& out) {
+  return [&out](element value, const std::string& path) -> absl::Status {
+    out.clear();
+    return ReadArray(value, path, [&out](element item, const std::string& item_path) {
+      return ReadNonEmptyString(item, item_path, out.emplace_back());
+    });
+  };
+}
+
+bool IsKnownChannel(std::string_view channel) {
+  for (std::string_view known : kChannels) {
+    if (known == channel) return true;
+  }
+  return false;
+}
+
+// [a-z0-9] plus the given extra characters, 1 to 64 of them.
+bool IsSlug(std::string_view text, std::string_view extra) {
+  if (text.empty() || text.size() > 64) return false;
+  for (char c : text) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || extra.find(c) != std::string_view::npos;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+absl::Status ReadSource(element value, const std::string& path, Source& source) {
+  bool has_name = false;
+  bool has_write_key = false;
+  absl::Status status = ReadObject(
+      value, path,
+      {{"name",
+        [&](element v, const std::string& p) {
+          has_name = true;
+          return ReadNonEmptyString(v, p, source.name);
+        }},
+       {"write_key",
+        [&](element v, const std::string& p) {
+          has_write_key = true;
+          return ReadNonEmptyString(v, p, source.write_key);
+        }},
+       {"space",
+        [&](element v, const std::string& p) -> absl::Status {
+          if (absl::Status s = ReadString(v, p, source.space); !s.ok()) return s;
+          if (!IsSlug(source.space, "_-")) {
+            return Invalid(
+                p, absl::StrCat(Quote(source.space), " must be 1 to 64 characters from a-z, 0-9, _ and -"));
+          }
+          return absl::OkStatus();
+        }},
+       {"channel", [&](element v, const std::string& p) -> absl::Status {
+          if (absl::Status s = ReadString(v, p, source.channel); !s.ok()) return s;
+          if (!IsKnownChannel(source.channel)) {
+            return Invalid(p, absl::StrCat(Quote(source.channel), " is not one of ", ChannelList()));
+          }
+          return absl::OkStatus();
+        }}});
+  if (!status.ok()) return status;
+  if (!has_write_key) return Invalid(ChildPath(path, "write_key"), "required");
+  if (!has_name) source.name = source.channel;
+  return absl::OkStatus();
+}
+
+absl::Status ReadIdentifierRule(element value, const std::string& path, IdentifierRule& rule) {
+  bool has_type = false;
+  absl::Status status = ReadObject(
+      value, path,
+      {{"type",
+        [&](element v, const std::string& p) -> absl::Status {
+          has_type = true;
+          if (absl::Status s = ReadString(v, p, rule.type); !s.ok()) return s;
+          if (!IsSlug(rule.type, "_")) {
+            return Invalid(p,
+                           absl::StrCat(Quote(rule.type), " must be 1 to 64 characters from a-z, 0-9 and _"));
+          }
+          return absl::OkStatus();
+        }},
+       {"priority",
+        [&](element v, const std::string& p) -> absl::Status {
+          int64_t priority = 0;
+          if (v.get_int64().get(priority) != simdjson::SUCCESS || v.type() == element_type::DOUBLE ||
+              priority < std::numeric_limits<int>::min() || priority > std::numeric_limits<int>::max()) {
+            return Expected(p,
+                            absl::StrCat("an integer from ", std::numeric_limits<int>::min(), " to ",
+                                         std::numeric_limits<int>::max()),
+                            v);
+          }
+          rule.priority = static_cast<int>(priority);
+          return absl::OkStatus();
+        }},
+       {"limit",
+        [&](element v, const std::string& p) -> absl::Status {
+          absl::StatusOr<uint64_t> limit = ReadUnsigned(v, p, 0, std::numeric_limits<int>::max());
+          if (!limit.ok()) return limit.status();
+          rule.limit = static_cast<int>(*limit);
+          return absl::OkStatus();
+        }},
+       {"blocked", [&](element v, const std::string& p) {
+          rule.blocked.clear();
+          return ReadArray(v, p, [&](element item, const std::string& item_path) {
+            return ReadString(item, item_path, rule.blocked.emplace_back());
+          });
+        }}});
+  if (!status.ok()) return status;
+  if (!has_type) return Invalid(ChildPath(path, "type"), "required");
+  return absl::OkStatus();
+}
+
+bool IsPhoneRegion(std::string_view region) {
+  return region.size() == 2 && region[0] >= 'A' && region[0] <= 'Z' && region[1] >= 'A' && region[1] <= 'Z';
+}
+
+absl::Status ReadDocument(element root, Config& config) {
+  return ReadObject(
+      root, "",
+      {{"listen",
+        [&](element v, const std::string& p) {
+          return ReadObject(v, p,
+                            {{"address",
+                              [&](element a, const std::string& ap) {
+                                return ReadNonEmptyString(a, ap, config.listen.address);
+                              }},
+                             {"port", [&](element a, const std::string& ap) -> absl::Status {
+                                absl::StatusOr<uint64_t> port = ReadUnsigned(a, ap, 0, 65535);
+                                if (!port.ok()) return port.status();
+                                config.listen.port = static_cast<uint16_t>(*port);
+                                return absl::OkStatus();
+                              }}});
+        }},
+       {"data_dir",
+        [&](element v, const std::string& p) { return ReadNonEmptyString(v, p, config.data_dir); }},
+       {"sources",
+        [&](element v, const std::string& p) {
+          config.sources.clear();
+          return ReadArray(v, p, [&](element item, const std::string& item_path) {
+            return ReadSource(item, item_path, config.sources.emplace_back());
+          });
+        }},
+       {"read_keys", StringListReader(config.read_keys)},
+       {"admin_keys", StringListReader(config.admin_keys)},
+       {"dedup",
+        [&](element v, const std::string& p) {
+          return ReadObject(v, p, {{"window_seconds", DurationReader(config.dedup_window, 1, kMaxSeconds)}});
+        }},
+       {"limits",
+        [&](element v, const std::string& p) {
+          LimitOptions& limits = config.limits;
+          return ReadObject(v, p,
+                            {{"max_event_bytes", SizeReader(limits.max_event_bytes)},
+                             {"max_request_bytes", SizeReader(limits.max_request_bytes)},
+                             {"max_header_bytes", SizeReader(limits.max_header_bytes)},
+                             {"read_timeout_ms", DurationReader(limits.read_timeout, 1, kMaxMilliseconds)},
+                             {"idle_timeout_ms", DurationReader(limits.idle_timeout, 1, kMaxMilliseconds)},
+                             {"write_timeout_ms", DurationReader(limits.write_timeout, 1, kMaxMilliseconds)},
+                             {"max_connections", SizeReader(limits.max_connections)}});
+        }},
+       {"group_commit",
+        [&](element v, const std::string& p) {
+          GroupCommitOptions& group_commit = config.group_commit;
+          return ReadObject(v, p,
+                            {{"max_batch_events", SizeReader(group_commit.max_batch_events)},
+                             {"max_batch_bytes", SizeReader(group_commit.max_batch_bytes)},
+                             {"max_delay_us", DurationReader(group_commit.max_delay, 0, kMaxMicroseconds)},
+                             {"queue_capacity_events", SizeReader(group_commit.queue_capacity_events)}});
+        }},
+       {"threads",
+        [&](element v, const std::string& p) {
+          return ReadObject(v, p, {{"io", [&](element a, const std::string& ap) -> absl::Status {
+                                      absl::StatusOr<uint64_t> io = ReadUnsigned(a, ap, 1, kMaxIoThreads);
+                                      if (!io.ok()) return io.status();
+                                      config.threads.io_threads = static_cast<int>(*io);
+                                      return absl::OkStatus();
+                                    }}});
+        }},
+       {"store",
+        [&](element v, const std::string& p) {
+          StoreOptions& store = config.store;
+          return ReadObject(v, p,
+                            {{"block_cache_mb", MegabytesReader(store.block_cache_bytes)},
+                             {"write_buffer_mb", MegabytesReader(store.write_buffer_bytes)},
+                             {"sync_writes", [&](element a, const std::string& ap) {
+                                return ReadBool(a, ap, store.sync_writes);
+                              }}});
+        }},
+       {"identity",
+        [&](element v, const std::string& p) {
+          IdentityOptions& identity = config.identity;
+          return ReadObject(
+              v, p,
+              {{"default_phone_region",
+                [&](element a, const std::string& ap) -> absl::Status {
+                  if (absl::Status s = ReadString(a, ap, identity.default_phone_region); !s.ok()) return s;
+                  if (!IsPhoneRegion(identity.default_phone_region)) {
+                    return Invalid(ap,
+                                   absl::StrCat(Quote(identity.default_phone_region),
+                                                " is not a two-letter uppercase region code such as \"US\""));
+                  }
+                  return absl::OkStatus();
+                }},
+               {"rules", [&](element a, const std::string& ap) {
+                  identity.rules.clear();
+                  return ReadArray(a, ap, [&](element item, const std::string& item_path) {
+                    return ReadIdentifierRule(item, item_path, identity.rules.emplace_back());
+                  });
+                }}});
+        }},
+       {"shutdown_grace_seconds", DurationReader(config.shutdown_grace, 0, kMaxSeconds)}});
+}
+
+// Checks that span several keys, once every key has been read. Key values are secrets, so the
+// messages say where the clash is rather than repeating the key.
+absl::Status ValidateAcrossKeys(const Config& config) {
+  if (config.limits.max_event_bytes > config.limits.max_request_bytes) {
+    return Invalid("limits.max_event_bytes",
+                   absl::StrCat(config.limits.max_event_bytes, " is larger than limits.max_request_bytes (",
+                                config.limits.max_request_bytes, "); an event must fit in a request"));
+  }
+  for (size_t i = 0; i < config.sources.size(); ++i) {
+    const std::string& write_key = config.sources[i].write_key;
+    std::string path = absl::StrCat(IndexPath("sources", i), ".write_key");
+    if (write_key.find(':') != std::string::npos) {
+      // HTTP Basic auth carries the key as "key:" and splits at the first colon.
+      return Invalid(path, "must not contain ':' (clients send it as the HTTP Basic username)");
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (config.sources[j].write_key == write_key) {
+        return Invalid(path, absl::StrCat("same key as ", IndexPath("sources", j),
+                                          ".write_key; each write key identifies one source"));
+      }
+    }
+    for (size_t j = 0; j < config.read_keys.size(); ++j) {
+      if (config.read_keys[j] == write_key) {
+        return Invalid(path, absl::StrCat("same key as ", IndexPath("read_keys", j),
+                                          "; a write key must not also be a read key"));
+      }
+    }
+    for (size_t j = 0; j < config.admin_keys.size(); ++j) {
+      if (config.admin_keys[j] == write_key) {
+        return Invalid(path, absl::StrCat("same key as ", IndexPath("admin_keys", j),
+                                          "; a write key must not also be an admin key"));
+      }
+    }
+  }
+  const std::vector<IdentifierRule>& rules = config.identity.rules;
+  for (size_t i = 0; i < rules.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (rules[j].type == rules[i].type) {
+        return Invalid(
+            absl::StrCat(IndexPath("identity.rules", i), ".type"),
+            absl::StrCat(Quote(rules[i].type), " is already used by ", IndexPath("identity.rules", j)));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Reads a whole file, reporting failures with the errno-derived code (NotFound, PermissionDenied,
+// ...) so the caller can tell a missing file from a broken one.
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot open config file ", path));
+  std::string contents;
+  char buffer[64 * 1024];
+  while (true) {
+    ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int error = errno;
+      ::close(fd);
+      return absl::ErrnoToStatus(error, absl::StrCat("cannot read config file ", path));
+    }
+    if (n == 0) break;
+    contents.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return contents;
+}
+
+}  // namespace
+
+absl::StatusOr<Config> ParseConfig(std::string_view json) {
+  // The DOM parser needs padding after the text; padded_string provides it with one copy, which
+  // is nothing for a file read once at start-up.
+  simdjson::padded_string padded(json.data(), json.size());
+  simdjson::dom::parser parser;
+  element root;
+  if (simdjson::error_code error = parser.parse(padded).get(root); error != simdjson::SUCCESS) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed JSON: ", simdjson::error_message(error)));
+  }
+  Config config;
+  if (absl::Status status = ReadDocument(root, config); !status.ok()) return status;
+  if (absl::Status status = ValidateAcrossKeys(config); !status.ok()) return status;
+  return config;
+}
+
+absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
+  absl::StatusOr<std::string> contents = ReadWholeFile(path);
+  if (!contents.ok()) return contents.status();
+  absl::StatusOr<Config> config = ParseConfig(*contents);
+  if (!config.ok()) {
+    return absl::Status(config.status().code(), absl::StrCat(path, ": ", config.status().message()));
+  }
+  return config;
+}
+
+}  // namespace tessera::config

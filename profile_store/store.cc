@@ -1,0 +1,172 @@
+#include "profile_store/store.h"
+
+#include <filesystem>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "rocksdb/compaction_filter.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/table.h"
+#include "rocksdb/cache.h"
+
+namespace tessera::profile_store {
+namespace {
+
+constexpr const char* kFamilyNames[] = {"default", "meta", "log", "dedup", "dead_letter"};
+static_assert(std::size(kFamilyNames) == static_cast<size_t>(ColumnFamily::kCount));
+
+// Drops dedup entries whose first-receive time is older than the retention, so the dedup column
+// family holds about one window of message ids instead of growing forever. The value starts with
+// the receive time in big-endian microseconds (see ingest/dedup_window.h).
+class DedupCompactionFilter : public rocksdb::CompactionFilter {
+ public:
+  explicit DedupCompactionFilter(std::chrono::seconds retention) : retention_(retention) {}
+
+  bool Filter(int /*level*/, const rocksdb::Slice& /*key*/, const rocksdb::Slice& value, std::string* /*new_value*/,
+              bool* /*value_changed*/) const override {
+    if (value.size() < 8) return false;  // Not ours to judge; keep it.
+    const auto received_us = static_cast<int64_t>(ReadBigEndian64(std::string_view(value.data(), 8)));
+    const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    // Keep one extra window of slack: lookups already ignore expired entries, so removing them late
+    // is harmless, while removing one early would let a duplicate through.
+    const int64_t keep_us = 2 * std::chrono::duration_cast<std::chrono::microseconds>(retention_).count();
+    return now_us - received_us > keep_us;
+  }
+  const char* Name() const override { return "tessera.DedupCompactionFilter"; }
+
+ private:
+  std::chrono::seconds retention_;
+};
+
+rocksdb::ColumnFamilyOptions FamilyOptions(ColumnFamily family, const StoreOptions& options,
+                                           const std::shared_ptr<rocksdb::Cache>& cache,
+                                           const rocksdb::CompactionFilter* dedup_filter) {
+  rocksdb::ColumnFamilyOptions cf;
+  cf.write_buffer_size = options.write_buffer_bytes;
+  cf.max_write_buffer_number = 4;
+  cf.compression = rocksdb::kLZ4Compression;
+  cf.bottommost_compression = rocksdb::kZSTD;
+  cf.level_compaction_dynamic_level_bytes = true;
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  table.format_version = 5;
+  if (family == ColumnFamily::kDedup || family == ColumnFamily::kMeta) {
+    // Point lookups, mostly for keys that do not exist: a bloom filter answers those without I/O.
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    table.whole_key_filtering = true;
+  }
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  if (family == ColumnFamily::kDedup) cf.compaction_filter = dedup_filter;
+  return cf;
+}
+
+}  // namespace
+
+absl::Status ToAbslStatus(const rocksdb::Status& status, std::string_view context) {
+  if (status.ok()) return absl::OkStatus();
+  std::string message = absl::StrCat(std::string(context), ": ", status.ToString());
+  switch (status.code()) {
+    case rocksdb::Status::kNotFound:
+      return absl::NotFoundError(message);
+    case rocksdb::Status::kCorruption:
+      return absl::DataLossError(message);
+    case rocksdb::Status::kInvalidArgument:
+      return absl::InvalidArgumentError(message);
+    case rocksdb::Status::kBusy:
+    case rocksdb::Status::kTryAgain:
+      return absl::UnavailableError(message);
+    case rocksdb::Status::kTimedOut:
+      return absl::DeadlineExceededError(message);
+    case rocksdb::Status::kNotSupported:
+      return absl::UnimplementedError(message);
+    default:
+      return absl::InternalError(message);
+  }
+}
+
+void AppendBigEndian64(std::string& out, uint64_t value) {
+  char bytes[8];
+  for (int i = 7; i >= 0; --i) {
+    bytes[i] = static_cast<char>(value & 0xff);
+    value >>= 8;
+  }
+  out.append(bytes, 8);
+}
+
+uint64_t ReadBigEndian64(std::string_view bytes) {
+  uint64_t value = 0;
+  for (size_t i = 0; i < 8 && i < bytes.size(); ++i) value = (value << 8) | static_cast<uint8_t>(bytes[i]);
+  return value;
+}
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.path, ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot create store directory ", options.path, ": ", ec.message()));
+
+  std::unique_ptr<Store> store(new Store(options));
+  store->dedup_filter_ = std::make_shared<DedupCompactionFilter>(options.dedup_retention);
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.bytes_per_sync = 1 << 20;
+  db_options.keep_log_file_num = 5;
+  db_options.max_total_wal_size = 4 * options.write_buffer_bytes * static_cast<size_t>(ColumnFamily::kCount);
+
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (int i = 0; i < static_cast<int>(ColumnFamily::kCount); ++i) {
+    families.emplace_back(kFamilyNames[i], FamilyOptions(static_cast<ColumnFamily>(i), options, cache,
+                                                         store->dedup_filter_.get()));
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw_db = nullptr;
+  rocksdb::Status status = rocksdb::DB::Open(db_options, options.path, families, &handles, &raw_db);
+  if (!status.ok()) return ToAbslStatus(status, absl::StrCat("opening store at ", options.path));
+  store->db_.reset(raw_db);
+  for (size_t i = 0; i < handles.size(); ++i) store->handles_[i] = handles[i];
+  return store;
+}
+
+Store::~Store() { Close().IgnoreError(); }
+
+absl::Status Store::Write(rocksdb::WriteBatch& batch) {
+  rocksdb::WriteOptions write_options;
+  write_options.sync = options_.sync_writes;
+  return ToAbslStatus(db_->Write(write_options, &batch), "writing to store");
+}
+
+absl::StatusOr<std::string> Store::Get(ColumnFamily family, std::string_view key) const {
+  std::string value;
+  rocksdb::Status status =
+      db_->Get(rocksdb::ReadOptions(), handle(family), rocksdb::Slice(key.data(), key.size()), &value);
+  if (!status.ok()) return ToAbslStatus(status, "reading from store");
+  return value;
+}
+
+absl::Status Store::Close() {
+  if (!db_) return absl::OkStatus();
+  // Unsynced writes (sync_writes off) reach the disk here rather than only the page cache.
+  absl::Status result = ToAbslStatus(db_->FlushWAL(/*sync=*/true), "syncing the write-ahead log");
+  for (auto*& handle : handles_) {
+    if (handle == nullptr) continue;
+    rocksdb::Status status = db_->DestroyColumnFamilyHandle(handle);
+    if (!status.ok() && result.ok()) result = ToAbslStatus(status, "closing column family");
+    handle = nullptr;
+  }
+  rocksdb::Status status = db_->Close();
+  if (!status.ok() && result.ok()) result = ToAbslStatus(status, "closing store");
+  db_.reset();
+  return result;
+}
+
+}  // namespace tessera::profile_store

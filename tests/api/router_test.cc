@@ -1,0 +1,53 @@
+#include "api/router.h"
+
+#include <gtest/gtest.h>
+
+namespace tessera::api {
+namespace {
+
+TEST(RouterTest, TrackingEndpointsArePostOnly) {
+  RouteMatch match = MatchRoute(Method::kPost, "/v1/track");
+  EXPECT_EQ(match.route, RouteId::kTrack);
+  EXPECT_TRUE(match.method_allowed);
+  RouteMatch get = MatchRoute(Method::kGet, "/v1/batch");
+  EXPECT_EQ(get.route, RouteId::kBatch);
+  EXPECT_FALSE(get.method_allowed);
+  EXPECT_EQ(get.allow, "POST");
+}
+
+TEST(RouterTest, EveryTrackingCallHasItsEndpoint) {
+  EXPECT_EQ(TrackingEndpoint(MatchRoute(Method::kPost, "/v1/identify").route), ingest::Endpoint::kIdentify);
+  EXPECT_EQ(TrackingEndpoint(MatchRoute(Method::kPost, "/v1/page").route), ingest::Endpoint::kPage);
+  EXPECT_EQ(TrackingEndpoint(MatchRoute(Method::kPost, "/v1/screen").route), ingest::Endpoint::kScreen);
+  EXPECT_EQ(TrackingEndpoint(MatchRoute(Method::kPost, "/v1/group").route), ingest::Endpoint::kGroup);
+  EXPECT_EQ(TrackingEndpoint(MatchRoute(Method::kPost, "/v1/alias").route), ingest::Endpoint::kAlias);
+  EXPECT_EQ(TrackingEndpoint(MatchRoute(Method::kPost, "/v1/batch").route), ingest::Endpoint::kBatch);
+  EXPECT_TRUE(IsTrackingRoute(RouteId::kBatch));
+  EXPECT_FALSE(IsTrackingRoute(RouteId::kMetrics));
+}
+
+TEST(RouterTest, QueryAndTrailingSlashAreNotPartOfThePath) {
+  RouteMatch match = MatchRoute(Method::kPost, "/v1/batch/?strict=true&x=1");
+  EXPECT_EQ(match.route, RouteId::kBatch);
+  EXPECT_EQ(match.query, "strict=true&x=1");
+  EXPECT_EQ(QueryParam(match.query, "strict"), "true");
+  EXPECT_EQ(QueryParam(match.query, "x"), "1");
+  EXPECT_EQ(QueryParam(match.query, "missing"), "");
+  EXPECT_EQ(QueryParam("stricter=1", "strict"), "") << "a parameter name must match whole";
+}
+
+TEST(RouterTest, OperationsEndpointsAllowGetAndHead) {
+  EXPECT_TRUE(MatchRoute(Method::kGet, "/healthz").method_allowed);
+  EXPECT_TRUE(MatchRoute(Method::kHead, "/metrics").method_allowed);
+  EXPECT_FALSE(MatchRoute(Method::kPost, "/readyz").method_allowed);
+}
+
+TEST(RouterTest, UnknownPathsAreNotFound) {
+  EXPECT_EQ(MatchRoute(Method::kPost, "/v1/trackx").route, RouteId::kNotFound);
+  EXPECT_EQ(MatchRoute(Method::kGet, "/").route, RouteId::kNotFound);
+  EXPECT_EQ(MatchRoute(Method::kPost, "/V1/TRACK").route, RouteId::kNotFound) << "paths are case-sensitive";
+  EXPECT_EQ(RouteLabel(RouteId::kNotFound), "other");
+}
+
+}  // namespace
+}  // namespace tessera::api

@@ -1,0 +1,132 @@
+#include "api/tracking_handler.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "absl/strings/escaping.h"
+#include "ingest/accepted_log.h"
+#include "tests/support/temp_dir.h"
+
+namespace tessera::api {
+namespace {
+
+class TrackingHandlerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = profile_store::Store::Open({.path = dir_.path(), .sync_writes = false});
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+    config_.sources.push_back({.name = "website", .write_key = "wk", .space = "default", .channel = "web"});
+    keys_ = std::make_unique<KeyRegistry>(config_);
+    pipeline_ = std::make_unique<ingest::IngestPipeline>(*store_, ingest::PipelineOptions{}, metrics_);
+    ASSERT_TRUE(pipeline_->Start().ok());
+    handler_ = std::make_unique<TrackingHandler>(*keys_, *pipeline_, ingest::SegmentParserOptions{});
+  }
+  void TearDown() override { pipeline_->Stop(); }
+
+  HttpReply Call(RouteId route, std::string body, std::string_view authorization = BasicFor("wk"),
+                 std::string_view query = {}) {
+    ingest::EnsurePadding(body);
+    std::promise<HttpReply> promise;
+    handler_->Handle(route, authorization, query, body, [&](HttpReply reply) { promise.set_value(reply); });
+    return promise.get_future().get();
+  }
+
+  static std::string BasicFor(std::string_view key) {
+    return "Basic " + absl::Base64Escape(absl::string_view(std::string(key) + ":"));
+  }
+
+  size_t LoggedCount() {
+    size_t count = 0;
+    ingest::AcceptedLog log(*store_);
+    EXPECT_TRUE(log.Scan("default", 1, [&](uint64_t, std::string_view) { return ++count > 0; }).ok());
+    return count;
+  }
+
+  tessera::testing::ScopedTempDir dir_;
+  std::unique_ptr<profile_store::Store> store_;
+  config::Config config_;
+  std::unique_ptr<KeyRegistry> keys_;
+  ingest::IngestMetrics metrics_;
+  std::unique_ptr<ingest::IngestPipeline> pipeline_;
+  std::unique_ptr<TrackingHandler> handler_;
+};
+
+TEST_F(TrackingHandlerTest, AcceptedTrackAnswersSuccess) {
+  HttpReply reply = Call(RouteId::kTrack, R"({"userId":"u1","event":"Signed Up","messageId":"m1"})");
+  EXPECT_EQ(reply.status, 200) << reply.body;
+  EXPECT_EQ(reply.body, R"({"success":true})");
+  EXPECT_EQ(LoggedCount(), 1u);
+}
+
+TEST_F(TrackingHandlerTest, WriteKeyInTheBodyAuthenticates) {
+  HttpReply reply = Call(RouteId::kIdentify, R"({"writeKey":"wk","userId":"u1","traits":{"plan":"pro"}})", "");
+  EXPECT_EQ(reply.status, 200) << reply.body;
+}
+
+TEST_F(TrackingHandlerTest, MissingAndUnknownKeysAre401AndStoreNothing) {
+  HttpReply missing = Call(RouteId::kTrack, R"({"userId":"u1","event":"x"})", "");
+  EXPECT_EQ(missing.status, 401);
+  EXPECT_NE(missing.body.find(R"("code":"unauthorized")"), std::string::npos) << missing.body;
+  HttpReply unknown = Call(RouteId::kTrack, R"({"userId":"u1","event":"x"})", BasicFor("nope"));
+  EXPECT_EQ(unknown.status, 401);
+  HttpReply unknown_body = Call(RouteId::kTrack, R"({"writeKey":"nope","userId":"u1","event":"x"})", "");
+  EXPECT_EQ(unknown_body.status, 401);
+  HttpReply not_basic = Call(RouteId::kTrack, R"({"writeKey":"wk","userId":"u1","event":"x"})", "Bearer wk");
+  EXPECT_EQ(not_basic.status, 401) << "a wrong header is not rescued by a key in the body";
+  EXPECT_EQ(LoggedCount(), 0u);
+}
+
+TEST_F(TrackingHandlerTest, InvalidSingleEventNamesTheField) {
+  HttpReply reply = Call(RouteId::kTrack, R"({"userId":{},"event":"x"})");
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_NE(reply.body.find(R"("code":"invalid_type")"), std::string::npos) << reply.body;
+  EXPECT_NE(reply.body.find(R"("field":"userId")"), std::string::npos) << reply.body;
+  EXPECT_EQ(metrics_.events_rejected.load(), 1u);
+}
+
+TEST_F(TrackingHandlerTest, BatchReportsBadEventsByIndexAndKeepsTheGoodOnes) {
+  HttpReply reply = Call(RouteId::kBatch, R"({"batch":[
+      {"type":"track","userId":"u1","event":"a","messageId":"g1"},
+      {"type":"track","event":"b","messageId":"bad"},
+      {"type":"page","anonymousId":"anon","messageId":"g2"}]})");
+  EXPECT_EQ(reply.status, 200) << reply.body;
+  EXPECT_NE(reply.body.find(R"("accepted":2)"), std::string::npos) << reply.body;
+  EXPECT_NE(reply.body.find(R"("index":1)"), std::string::npos) << reply.body;
+  EXPECT_NE(reply.body.find(R"("messageId":"bad")"), std::string::npos) << reply.body;
+  EXPECT_EQ(LoggedCount(), 2u);
+}
+
+TEST_F(TrackingHandlerTest, StrictBatchIsAllOrNothing) {
+  HttpReply reply = Call(RouteId::kBatch,
+                         R"({"batch":[{"type":"track","userId":"u1","event":"a"},{"type":"nope","userId":"u1"}]})",
+                         BasicFor("wk"), "strict=true");
+  EXPECT_EQ(reply.status, 400) << reply.body;
+  EXPECT_NE(reply.body.find(R"("code":"unknown_type")"), std::string::npos) << reply.body;
+  EXPECT_NE(reply.body.find(R"("rejected":[)"), std::string::npos) << reply.body;
+  EXPECT_EQ(LoggedCount(), 0u);
+}
+
+TEST_F(TrackingHandlerTest, MalformedJsonIs400) {
+  HttpReply reply = Call(RouteId::kTrack, R"({"userId":"u1",)");
+  EXPECT_EQ(reply.status, 400) << reply.body;
+  EXPECT_NE(reply.body.find(R"("code":"invalid_json")"), std::string::npos) << reply.body;
+}
+
+TEST_F(TrackingHandlerTest, DuplicateStillAnswersSuccess) {
+  const std::string body = R"({"userId":"u1","event":"x","messageId":"same"})";
+  EXPECT_EQ(Call(RouteId::kTrack, body).status, 200);
+  HttpReply again = Call(RouteId::kTrack, body);
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.body, R"({"success":true})");
+  EXPECT_EQ(LoggedCount(), 1u);
+}
+
+TEST(ErrorReplyTest, EscapesTheMessage) {
+  HttpReply reply = ErrorReply(400, "invalid_value", "bad \"quote\"\n", "traits.a");
+  EXPECT_EQ(reply.body, R"({"error":{"code":"invalid_value","message":"bad \"quote\"\n","field":"traits.a"}})");
+}
+
+}  // namespace
+}  // namespace tessera::api

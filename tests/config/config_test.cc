@@ -1,0 +1,410 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace tessera::config {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Every key set to something other than its default, so that a key read into the wrong field
+// (or not read at all) shows up as a mismatch.
+constexpr char kFullConfig[] = R"({
+  "listen": {"address": "0.0.0.0", "port": 9090},
+  "data_dir": "/var/lib/tessera",
+  "sources": [
+    {"name": "website", "write_key": "wk_site", "space": "shop-eu_1", "channel": "web"},
+    {"write_key": "wk_app", "channel": "app"}
+  ],
+  "read_keys": ["rk_one", "rk_two"],
+  "admin_keys": ["ak_one"],
+  "dedup": {"window_seconds": 3600},
+  "limits": {"max_event_bytes": 1000, "max_request_bytes": 2000, "max_header_bytes": 3000,
+             "read_timeout_ms": 4000, "idle_timeout_ms": 5000, "write_timeout_ms": 6000,
+             "max_connections": 7000},
+  "group_commit": {"max_batch_events": 100, "max_batch_bytes": 200000, "max_delay_us": 300,
+                   "queue_capacity_events": 400},
+  "threads": {"io": 8},
+  "store": {"block_cache_mb": 512, "write_buffer_mb": 16, "sync_writes": false},
+  "identity": {"default_phone_region": "GB",
+               "rules": [{"type": "user_id", "priority": 100, "limit": 1, "blocked": ["0", "unknown"]},
+                         {"type": "email", "priority": -5}]},
+  "shutdown_grace_seconds": 30
+})";
+
+TEST(ParseConfigTest, FullFileSetsEveryKey) {
+  absl::StatusOr<Config> config = ParseConfig(kFullConfig);
+  ASSERT_TRUE(config.ok()) << config.status();
+
+  EXPECT_EQ(config->listen.address, "0.0.0.0");
+  EXPECT_EQ(config->listen.port, 9090);
+  EXPECT_EQ(config->data_dir, "/var/lib/tessera");
+
+  ASSERT_EQ(config->sources.size(), 2u);
+  EXPECT_EQ(config->sources[0].name, "website");
+  EXPECT_EQ(config->sources[0].write_key, "wk_site");
+  EXPECT_EQ(config->sources[0].space, "shop-eu_1");
+  EXPECT_EQ(config->sources[0].channel, "web");
+  EXPECT_EQ(config->sources[1].name, "app") << "a source without a name is named after its channel";
+  EXPECT_EQ(config->sources[1].write_key, "wk_app");
+  EXPECT_EQ(config->sources[1].space, "default");
+  EXPECT_EQ(config->sources[1].channel, "app");
+
+  EXPECT_EQ(config->read_keys, (std::vector<std::string>{"rk_one", "rk_two"}));
+  EXPECT_EQ(config->admin_keys, (std::vector<std::string>{"ak_one"}));
+  EXPECT_EQ(config->dedup_window, 3600s);
+
+  EXPECT_EQ(config->limits.max_event_bytes, 1000u);
+  EXPECT_EQ(config->limits.max_request_bytes, 2000u);
+  EXPECT_EQ(config->limits.max_header_bytes, 3000u);
+  EXPECT_EQ(config->limits.read_timeout, 4000ms);
+  EXPECT_EQ(config->limits.idle_timeout, 5000ms);
+  EXPECT_EQ(config->limits.write_timeout, 6000ms);
+  EXPECT_EQ(config->limits.max_connections, 7000u);
+
+  EXPECT_EQ(config->group_commit.max_batch_events, 100u);
+  EXPECT_EQ(config->group_commit.max_batch_bytes, 200000u);
+  EXPECT_EQ(config->group_commit.max_delay, 300us);
+  EXPECT_EQ(config->group_commit.queue_capacity_events, 400u);
+
+  EXPECT_EQ(config->threads.io_threads, 8);
+  EXPECT_EQ(config->store.block_cache_bytes, size_t{512} << 20) << "block_cache_mb is in mebibytes";
+  EXPECT_EQ(config->store.write_buffer_bytes, size_t{16} << 20) << "write_buffer_mb is in mebibytes";
+  EXPECT_FALSE(config->store.sync_writes);
+
+  EXPECT_EQ(config->identity.default_phone_region, "GB");
+  ASSERT_EQ(config->identity.rules.size(), 2u);
+  EXPECT_EQ(config->identity.rules[0].type, "user_id");
+  EXPECT_EQ(config->identity.rules[0].priority, 100);
+  EXPECT_EQ(config->identity.rules[0].limit, 1);
+  EXPECT_EQ(config->identity.rules[0].blocked, (std::vector<std::string>{"0", "unknown"}));
+  EXPECT_EQ(config->identity.rules[1].type, "email");
+  EXPECT_EQ(config->identity.rules[1].priority, -5);
+  EXPECT_EQ(config->identity.rules[1].limit, 0);
+  EXPECT_TRUE(config->identity.rules[1].blocked.empty());
+
+  EXPECT_EQ(config->shutdown_grace, 30s);
+}
+
+TEST(ParseConfigTest, EmptyObjectGivesTheHeaderDefaults) {
+  absl::StatusOr<Config> config = ParseConfig("{}");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const Config defaults;
+
+  EXPECT_EQ(config->listen.address, defaults.listen.address);
+  EXPECT_EQ(config->listen.port, defaults.listen.port);
+  EXPECT_EQ(config->data_dir, defaults.data_dir);
+  EXPECT_TRUE(config->sources.empty());
+  EXPECT_TRUE(config->read_keys.empty());
+  EXPECT_TRUE(config->admin_keys.empty());
+  EXPECT_EQ(config->dedup_window, defaults.dedup_window);
+  EXPECT_EQ(config->limits.max_event_bytes, defaults.limits.max_event_bytes);
+  EXPECT_EQ(config->limits.max_request_bytes, defaults.limits.max_request_bytes);
+  EXPECT_EQ(config->limits.max_header_bytes, defaults.limits.max_header_bytes);
+  EXPECT_EQ(config->limits.read_timeout, defaults.limits.read_timeout);
+  EXPECT_EQ(config->limits.idle_timeout, defaults.limits.idle_timeout);
+  EXPECT_EQ(config->limits.write_timeout, defaults.limits.write_timeout);
+  EXPECT_EQ(config->limits.max_connections, defaults.limits.max_connections);
+  EXPECT_EQ(config->group_commit.max_batch_events, defaults.group_commit.max_batch_events);
+  EXPECT_EQ(config->group_commit.max_batch_bytes, defaults.group_commit.max_batch_bytes);
+  EXPECT_EQ(config->group_commit.max_delay, defaults.group_commit.max_delay);
+  EXPECT_EQ(config->group_commit.queue_capacity_events, defaults.group_commit.queue_capacity_events);
+  EXPECT_EQ(config->threads.io_threads, defaults.threads.io_threads);
+  EXPECT_EQ(config->store.block_cache_bytes, defaults.store.block_cache_bytes);
+  EXPECT_EQ(config->store.write_buffer_bytes, defaults.store.write_buffer_bytes);
+  EXPECT_EQ(config->store.sync_writes, defaults.store.sync_writes);
+  EXPECT_EQ(config->identity.default_phone_region, defaults.identity.default_phone_region);
+  EXPECT_TRUE(config->identity.rules.empty());
+  EXPECT_EQ(config->shutdown_grace, defaults.shutdown_grace);
+}
+
+TEST(ParseConfigTest, DefaultsMatchTheDocumentedValues) {
+  // docs/config.md quotes these numbers; this keeps the two from drifting apart.
+  const Config defaults;
+  EXPECT_EQ(defaults.listen.port, 8080);
+  EXPECT_EQ(defaults.limits.max_event_bytes, 32768u);
+  EXPECT_EQ(defaults.limits.max_request_bytes, 512000u);
+  EXPECT_EQ(defaults.limits.max_header_bytes, 16384u);
+  EXPECT_EQ(defaults.group_commit.max_batch_bytes, 33554432u);
+  EXPECT_EQ(defaults.store.block_cache_bytes, 256u << 20);
+  EXPECT_EQ(defaults.store.write_buffer_bytes, 64u << 20);
+  EXPECT_EQ(defaults.dedup_window, 86400s);
+}
+
+TEST(ParseConfigTest, EdgeValuesAreAccepted) {
+  absl::StatusOr<Config> config = ParseConfig(R"({
+    "listen": {"port": 0},
+    "threads": {"io": 256},
+    "group_commit": {"max_delay_us": 0},
+    "limits": {"max_event_bytes": 500, "max_request_bytes": 500},
+    "identity": {"rules": [{"type": "a", "limit": 0, "priority": -2147483648}]},
+    "shutdown_grace_seconds": 0
+  })");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->listen.port, 0) << "port 0 asks for an ephemeral port";
+  EXPECT_EQ(config->threads.io_threads, 256);
+  EXPECT_EQ(config->identity.rules[0].priority, -2147483648LL);
+  EXPECT_EQ(config->shutdown_grace, 0s);
+
+  config = ParseConfig(R"({"listen": {"port": 65535}})");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->listen.port, 65535);
+}
+
+struct InvalidCase {
+  const char* name;
+  const char* json;
+  const char* expected_message;  // A substring of the error, starting with the key path.
+};
+
+class InvalidConfigTest : public testing::TestWithParam<InvalidCase> {};
+
+TEST_P(InvalidConfigTest, IsRejectedWithKeyPathAndReason) {
+  const InvalidCase& c = GetParam();
+  absl::StatusOr<Config> config = ParseConfig(c.json);
+  ASSERT_FALSE(config.ok()) << "accepted: " << c.json;
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument) << config.status();
+  EXPECT_NE(config.status().message().find(c.expected_message), absl::string_view::npos)
+      << "message: " << config.status().message() << "\nexpected to contain: " << c.expected_message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Validation, InvalidConfigTest,
+    testing::Values(
+        // Shapes.
+        InvalidCase{"TopLevelArray", "[]", "expected a JSON object at the top level, got an array"},
+        InvalidCase{"ListenNotObject", R"({"listen": 8080})", "listen: expected an object, got 8080"},
+        InvalidCase{"SourcesNotArray", R"({"sources": {}})", "sources: expected an array, got an object"},
+        InvalidCase{"SourceNotObject", R"({"sources": ["wk"]})",
+                    "sources[0]: expected an object, got \"wk\""},
+        InvalidCase{"DataDirEmpty", R"({"data_dir": ""})", "data_dir: expected a non-empty string, got \"\""},
+        InvalidCase{"DataDirNumber", R"({"data_dir": 5})", "data_dir: expected a non-empty string, got 5"},
+        InvalidCase{"AddressNull", R"({"listen": {"address": null}})",
+                    "listen.address: expected a non-empty string, got null"},
+        InvalidCase{"SyncWritesString", R"({"store": {"sync_writes": "yes"}})",
+                    "store.sync_writes: expected true or false, got \"yes\""},
+        // Unknown and repeated keys, at every level.
+        InvalidCase{"UnknownTopLevel", R"({"listn": {}})",
+                    "listn: unknown key (known: listen, data_dir, sources"},
+        InvalidCase{"UnknownInListen", R"({"listen": {"prot": 1}})",
+                    "listen.prot: unknown key (known: address, port)"},
+        InvalidCase{"UnknownInSource", R"({"sources": [{"write_key": "k", "chanel": "web"}]})",
+                    "sources[0].chanel: unknown key (known: name, write_key, space, channel)"},
+        InvalidCase{"UnknownInRule", R"({"identity": {"rules": [{"type": "email", "prio": 1}]}})",
+                    "identity.rules[0].prio: unknown key (known: type, priority, limit, blocked)"},
+        InvalidCase{"UnknownInLimits", R"({"limits": {"max_event_kb": 1}})",
+                    "limits.max_event_kb: unknown key"},
+        InvalidCase{"UnknownInStore", R"({"store": {"cache_mb": 1}})", "store.cache_mb: unknown key"},
+        InvalidCase{"DuplicateKey", R"({"listen": {"port": 1, "port": 2}})", "listen.port: duplicate key"},
+        // Numbers.
+        InvalidCase{"SizeAsString", R"({"limits": {"max_event_bytes": "32k"}})",
+                    "limits.max_event_bytes: expected a positive integer, got \"32k\""},
+        InvalidCase{"SizeZero", R"({"limits": {"max_header_bytes": 0}})",
+                    "limits.max_header_bytes: expected a positive integer, got 0"},
+        InvalidCase{"SizeNegative", R"({"group_commit": {"max_batch_events": -1}})",
+                    "group_commit.max_batch_events: expected a positive integer, got -1"},
+        InvalidCase{"SizeFraction", R"({"group_commit": {"max_batch_bytes": 1.5}})",
+                    "group_commit.max_batch_bytes: expected a positive integer, got 1.5"},
+        InvalidCase{"PortWithExponent", R"({"listen": {"port": 8e3}})",
+                    "listen.port: expected an integer from 0 to 65535, got 8000 (written with a fraction or "
+                    "exponent)"},
+        InvalidCase{"QueueZero", R"({"group_commit": {"queue_capacity_events": 0}})",
+                    "group_commit.queue_capacity_events: expected a positive integer"},
+        InvalidCase{"ConnectionsZero", R"({"limits": {"max_connections": 0}})",
+                    "limits.max_connections: expected a positive integer"},
+        InvalidCase{"TimeoutZero", R"({"limits": {"read_timeout_ms": 0}})",
+                    "limits.read_timeout_ms: expected an integer from 1 to 31536000000, got 0"},
+        InvalidCase{"TimeoutHuge", R"({"limits": {"idle_timeout_ms": 99999999999999}})",
+                    "limits.idle_timeout_ms: expected an integer from 1 to 31536000000"},
+        InvalidCase{"DelayNegative", R"({"group_commit": {"max_delay_us": -1}})",
+                    "group_commit.max_delay_us: expected an integer from 0 to"},
+        InvalidCase{"DedupZero", R"({"dedup": {"window_seconds": 0}})",
+                    "dedup.window_seconds: expected an integer from 1 to 31536000, got 0"},
+        InvalidCase{"GraceNegative", R"({"shutdown_grace_seconds": -3})",
+                    "shutdown_grace_seconds: expected an integer from 0 to 31536000, got -3"},
+        InvalidCase{"CacheZero", R"({"store": {"block_cache_mb": 0}})",
+                    "store.block_cache_mb: expected an integer from 1 to"},
+        InvalidCase{"WriteBufferOverflows", R"({"store": {"write_buffer_mb": 18446744073709551615}})",
+                    "store.write_buffer_mb: expected an integer from 1 to 17592186044415"},
+        InvalidCase{"PortTooLarge", R"({"listen": {"port": 65536}})",
+                    "listen.port: expected an integer from 0 to 65535, got 65536"},
+        InvalidCase{"PortNegative", R"({"listen": {"port": -1}})",
+                    "listen.port: expected an integer from 0 to 65535"},
+        InvalidCase{"IoThreadsZero", R"({"threads": {"io": 0}})",
+                    "threads.io: expected an integer from 1 to 256, got 0"},
+        InvalidCase{"IoThreadsTooMany", R"({"threads": {"io": 257}})",
+                    "threads.io: expected an integer from 1 to 256"},
+        InvalidCase{"EventLargerThanRequest", R"({"limits": {"max_event_bytes": 600000}})",
+                    "limits.max_event_bytes: 600000 is larger than limits.max_request_bytes (512000)"},
+        // Sources and keys.
+        InvalidCase{"SourceWithoutWriteKey", R"({"sources": [{"channel": "web"}]})",
+                    "sources[0].write_key: required"},
+        InvalidCase{"SourceEmptyWriteKey", R"({"sources": [{"write_key": ""}]})",
+                    "sources[0].write_key: expected a non-empty string"},
+        InvalidCase{"SourceEmptyName", R"({"sources": [{"write_key": "k", "name": ""}]})",
+                    "sources[0].name: expected a non-empty string"},
+        InvalidCase{"UnknownChannel",
+                    R"({"sources": [{"write_key": "a"}, {"write_key": "b", "channel": "tv"}]})",
+                    R"(sources[1].channel: "tv" is not one of web, app, pos, email, social, server)"},
+        InvalidCase{"SpaceUppercase", R"({"sources": [{"write_key": "a", "space": "Shop"}]})",
+                    R"(sources[0].space: "Shop" must be 1 to 64 characters from a-z, 0-9, _ and -)"},
+        InvalidCase{"SpaceEmpty", R"({"sources": [{"write_key": "a", "space": ""}]})",
+                    "sources[0].space: \"\" must be"},
+        InvalidCase{
+            "SpaceTooLong",
+            R"({"sources": [{"write_key": "a", "space": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}]})",
+            "sources[0].space: \""},
+        InvalidCase{"DuplicateWriteKey",
+                    R"({"sources": [{"write_key": "a"}, {"write_key": "b"}, {"write_key": "a"}]})",
+                    "sources[2].write_key: same key as sources[0].write_key"},
+        InvalidCase{"WriteKeyWithColon", R"({"sources": [{"write_key": "a:b"}]})",
+                    "sources[0].write_key: must not contain ':'"},
+        InvalidCase{"WriteKeyIsReadKey", R"({"sources": [{"write_key": "k"}], "read_keys": ["x", "k"]})",
+                    "sources[0].write_key: same key as read_keys[1]"},
+        InvalidCase{"WriteKeyIsAdminKey", R"({"admin_keys": ["k"], "sources": [{"write_key": "k"}]})",
+                    "sources[0].write_key: same key as admin_keys[0]"},
+        InvalidCase{"ReadKeyEmpty", R"({"read_keys": ["ok", ""]})",
+                    "read_keys[1]: expected a non-empty string, got \"\""},
+        InvalidCase{"AdminKeyNumber", R"({"admin_keys": [42]})",
+                    "admin_keys[0]: expected a non-empty string, got 42"},
+        InvalidCase{"ReadKeysNotArray", R"({"read_keys": "k"})", "read_keys: expected an array, got \"k\""},
+        // Identity.
+        InvalidCase{"PhoneRegionLowercase", R"({"identity": {"default_phone_region": "us"}})",
+                    "identity.default_phone_region: \"us\" is not a two-letter uppercase region code"},
+        InvalidCase{"PhoneRegionThreeLetters", R"({"identity": {"default_phone_region": "USA"}})",
+                    "identity.default_phone_region: \"USA\""},
+        InvalidCase{"RuleWithoutType", R"({"identity": {"rules": [{"priority": 1}]}})",
+                    "identity.rules[0].type: required"},
+        InvalidCase{"RuleTypeBad", R"({"identity": {"rules": [{"type": "e-mail"}]}})",
+                    "identity.rules[0].type: \"e-mail\" must be 1 to 64 characters from a-z, 0-9 and _"},
+        InvalidCase{"RuleTypeDuplicate", R"({"identity": {"rules": [{"type": "email"}, {"type": "email"}]}})",
+                    "identity.rules[1].type: \"email\" is already used by identity.rules[0]"},
+        InvalidCase{"RuleLimitNegative", R"({"identity": {"rules": [{"type": "email", "limit": -1}]}})",
+                    "identity.rules[0].limit: expected an integer from 0 to 2147483647, got -1"},
+        InvalidCase{
+            "RulePriorityFraction", R"({"identity": {"rules": [{"type": "email", "priority": 0.5}]}})",
+            "identity.rules[0].priority: expected an integer from -2147483648 to 2147483647, got 0.5"},
+        InvalidCase{"RulePriorityTooLarge",
+                    R"({"identity": {"rules": [{"type": "email", "priority": 2147483648}]}})",
+                    "identity.rules[0].priority: expected an integer"},
+        InvalidCase{"RuleBlockedNotStrings",
+                    R"({"identity": {"rules": [{"type": "email", "blocked": ["a", 1]}]}})",
+                    "identity.rules[0].blocked[1]: expected a string, got 1"},
+        // Malformed documents.
+        InvalidCase{"Empty", "", "malformed JSON"},
+        InvalidCase{"Truncated", R"({"listen": {"port": 80})", "malformed JSON"},
+        InvalidCase{"TrailingComma", R"({"data_dir": "x",})", "malformed JSON"},
+        InvalidCase{"NotJson", "listen.port = 80", "malformed JSON"}),
+    [](const testing::TestParamInfo<InvalidCase>& info) { return std::string(info.param.name); });
+
+TEST(ParseConfigTest, ErrorQuotesUserTextSafely) {
+  // A control character in a value must not reach a terminal raw, and a long value is shortened.
+  absl::StatusOr<Config> config = ParseConfig(
+      "{\"sources\": [{\"write_key\": \"k\", \"channel\": \"w\\u001beb" + std::string(200, 'x') + "\"}]}");
+  ASSERT_FALSE(config.ok());
+  std::string message(config.status().message());
+  EXPECT_EQ(message.find('\x1b'), std::string::npos) << message;
+  EXPECT_NE(message.find("\\x1b"), std::string::npos) << message;
+  EXPECT_LT(message.size(), 200u) << message;
+}
+
+TEST(ParseConfigTest, ErrorsDoNotRepeatSecretKeys) {
+  absl::StatusOr<Config> config =
+      ParseConfig(R"({"sources": [{"write_key": "s3cret"}, {"write_key": "s3cret"}]})");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().message().find("s3cret"), absl::string_view::npos) << config.status();
+}
+
+TEST(ParseConfigTest, DocumentedExampleIsValid) {
+  // docs/config.md ends with a complete example file; it must stay accepted as the code changes.
+  std::filesystem::path doc =
+      std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "docs" / "config.md";
+  std::ifstream file(doc);
+  ASSERT_TRUE(file.good()) << "cannot open " << doc;
+  std::stringstream contents;
+  contents << file.rdbuf();
+  std::string text = contents.str();
+  size_t start = text.rfind("```json\n");
+  ASSERT_NE(start, std::string::npos) << "no json example in " << doc;
+  start += 8;
+  size_t end = text.find("```", start);
+  ASSERT_NE(end, std::string::npos);
+
+  absl::StatusOr<Config> config = ParseConfig(text.substr(start, end - start));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->sources.size(), 2u);
+  EXPECT_EQ(config->identity.rules.size(), 2u);
+}
+
+// LoadConfigFile touches the file system; each test gets its own directory.
+class LoadConfigFileTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (std::filesystem::temp_directory_path() / "tessera_config_test.XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr) << "mkdtemp failed";
+    dir_ = pattern;
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  std::string WriteFile(const std::string& name, const std::string& contents) {
+    std::string path = (dir_ / name).string();
+    std::ofstream(path) << contents;
+    return path;
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(LoadConfigFileTest, ReadsAValidFile) {
+  std::string path = WriteFile("tessera.json", kFullConfig);
+  absl::StatusOr<Config> config = LoadConfigFile(path);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->listen.port, 9090);
+}
+
+TEST_F(LoadConfigFileTest, MissingFileIsNotFoundAndNamesThePath) {
+  std::string path = (dir_ / "absent.json").string();
+  absl::StatusOr<Config> config = LoadConfigFile(path);
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kNotFound) << config.status();
+  EXPECT_NE(config.status().message().find(path), absl::string_view::npos) << config.status();
+}
+
+TEST_F(LoadConfigFileTest, DirectoryIsAnErrorNamingThePath) {
+  absl::StatusOr<Config> config = LoadConfigFile(dir_.string());
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find(dir_.string()), absl::string_view::npos) << config.status();
+}
+
+TEST_F(LoadConfigFileTest, UnreadableFileIsPermissionDenied) {
+  if (geteuid() == 0) GTEST_SKIP() << "root reads files regardless of their mode";
+  std::string path = WriteFile("secret.json", "{}");
+  std::filesystem::permissions(path, std::filesystem::perms::none);
+  absl::StatusOr<Config> config = LoadConfigFile(path);
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kPermissionDenied) << config.status();
+  EXPECT_NE(config.status().message().find(path), absl::string_view::npos) << config.status();
+}
+
+TEST_F(LoadConfigFileTest, InvalidContentNamesTheFileAndTheKey) {
+  std::string path = WriteFile("bad.json", R"({"listen": {"prot": 80}})");
+  absl::StatusOr<Config> config = LoadConfigFile(path);
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(config.status().message(), path + ": listen.prot: unknown key (known: address, port)");
+}
+
+}  // namespace
+}  // namespace tessera::config

@@ -1,0 +1,106 @@
+#include "ingest/ingest_pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "ingest/event_codec.h"
+#include "tests/ingest/test_events.h"
+#include "tests/support/temp_dir.h"
+
+namespace tessera::ingest {
+namespace {
+
+using testing::TrackEvent;
+
+class IngestPipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = profile_store::Store::Open({.path = dir_.path(), .sync_writes = false});
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+    pipeline_ = std::make_unique<IngestPipeline>(*store_, PipelineOptions{}, metrics_);
+    ASSERT_TRUE(pipeline_->Start().ok());
+  }
+  void TearDown() override { pipeline_->Stop(); }
+
+  IngestResult AcceptAndWait(ParsedRequest request, bool strict = false) {
+    std::promise<IngestResult> promise;
+    pipeline_->Accept(source_, std::move(request), strict, [&](IngestResult result) { promise.set_value(result); });
+    return promise.get_future().get();
+  }
+
+  static ParsedRequest Request(std::vector<CanonicalEvent> events, std::vector<RejectedEvent> rejected = {}) {
+    ParsedRequest request;
+    request.event_count = events.size() + rejected.size();
+    for (size_t i = 0; i < events.size(); ++i) request.index_of.push_back(i);
+    request.events = std::move(events);
+    request.rejected = std::move(rejected);
+    return request;
+  }
+
+  std::vector<CanonicalEvent> Logged() {
+    std::vector<CanonicalEvent> events;
+    AcceptedLog log(*store_);
+    EXPECT_TRUE(log.Scan("shop", 1, [&](uint64_t, std::string_view record) {
+                     events.push_back(*DecodeEvent(record));
+                     return true;
+                   }).ok());
+    return events;
+  }
+
+  tessera::testing::ScopedTempDir dir_;
+  std::unique_ptr<profile_store::Store> store_;
+  IngestMetrics metrics_;
+  std::unique_ptr<IngestPipeline> pipeline_;
+  SourceRef source_{.name = "pos-terminal", .space = "shop", .channel = "pos"};
+};
+
+TEST_F(IngestPipelineTest, TheSourceDecidesSpaceAndChannelNotThePayload) {
+  CanonicalEvent event = TrackEvent("m1", /*space=*/"");
+  event.channel = "web";  // whatever the payload claimed
+  IngestResult result = AcceptAndWait(Request({event}));
+  ASSERT_TRUE(result.status.ok()) << result.status;
+  EXPECT_EQ(result.accepted, std::vector<std::string>{"m1"});
+  std::vector<CanonicalEvent> logged = Logged();
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_EQ(logged[0].space, "shop");
+  EXPECT_EQ(logged[0].channel, "pos");
+  EXPECT_EQ(logged[0].source, "pos-terminal");
+}
+
+TEST_F(IngestPipelineTest, ReportsAcceptedDuplicateAndRejectedIds) {
+  RejectedEvent bad{.index = 1, .message_id = "bad", .error = {"invalid_type", "userId: expected a string", "batch[1].userId"}};
+  IngestResult result = AcceptAndWait(Request({TrackEvent("m1"), TrackEvent("m1")}, {bad}));
+  ASSERT_TRUE(result.status.ok()) << result.status;
+  EXPECT_EQ(result.accepted, std::vector<std::string>{"m1"});
+  EXPECT_EQ(result.duplicates, std::vector<std::string>{"m1"});
+  ASSERT_EQ(result.rejected.size(), 1u);
+  EXPECT_EQ(result.rejected[0].error.field, "batch[1].userId");
+  EXPECT_EQ(result.event_count, 3u);
+  EXPECT_EQ(metrics_.events_rejected.load(), 1u);
+}
+
+TEST_F(IngestPipelineTest, StrictModeStoresNothingWhenAnyEventIsBad) {
+  RejectedEvent bad{.index = 0, .message_id = "", .error = {"missing_identity", "either userId or anonymousId", "batch[0].userId"}};
+  IngestResult result = AcceptAndWait(Request({TrackEvent("good")}, {bad}), /*strict=*/true);
+  EXPECT_TRUE(absl::IsFailedPrecondition(result.status)) << result.status;
+  EXPECT_TRUE(result.accepted.empty());
+  EXPECT_TRUE(Logged().empty()) << "strict mode must be all-or-nothing";
+}
+
+TEST_F(IngestPipelineTest, RequestWithoutValidEventsIsAnError) {
+  RejectedEvent bad{.index = 0, .message_id = "", .error = {"unknown_type", "no such type", "batch[0].type"}};
+  IngestResult result = AcceptAndWait(Request({}, {bad}));
+  EXPECT_TRUE(absl::IsInvalidArgument(result.status)) << result.status;
+  EXPECT_EQ(result.rejected.size(), 1u);
+}
+
+TEST_F(IngestPipelineTest, AfterStopRequestsAreRefusedAsUnavailable) {
+  pipeline_->Stop();
+  IngestResult result = AcceptAndWait(Request({TrackEvent("late")}));
+  EXPECT_TRUE(absl::IsUnavailable(result.status)) << result.status;
+}
+
+}  // namespace
+}  // namespace tessera::ingest

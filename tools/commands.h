@@ -1,0 +1,14 @@
+#pragma once
+
+// The `tessera` subcommands. Each takes its arguments (after the subcommand name) and returns the
+// process exit code: 0 success, 1 runtime failure, 2 bad usage or configuration.
+
+#include <span>
+#include <string_view>
+
+namespace tessera::tools {
+
+int ServeCommand(std::span<const std::string_view> args);
+int LogCommand(std::span<const std::string_view> args);
+
+}  // namespace tessera::tools

@@ -1,0 +1,213 @@
+#include "tools/load/event_generator.h"
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+
+namespace tessera::tools {
+namespace {
+
+// 2025-01-01T00:00:00Z: a fixed epoch keeps the generated bodies reproducible.
+constexpr int64_t kEpochMs = 1'735'689'600'000;
+
+constexpr std::string_view kTrackEvents[] = {
+    "Product Viewed",  "Product Added",     "Cart Viewed",    "Checkout Started",   "Order Completed",
+    "Signed In",       "Search Performed",  "Coupon Applied", "Video Played",       "Email Link Clicked",
+    "Product Removed", "Payment Info Entered"};
+constexpr std::string_view kPages[] = {"/", "/products", "/cart", "/checkout", "/account", "/blog/spring-sale",
+                                       "/stores", "/help/shipping"};
+constexpr std::string_view kScreens[] = {"Home", "Product Detail", "Cart", "Checkout", "Profile", "Loyalty Card"};
+constexpr std::string_view kCategories[] = {"shoes", "outerwear", "accessories", "kids", "sale", "home"};
+constexpr std::string_view kPlans[] = {"free", "plus", "pro", "enterprise"};
+constexpr std::string_view kFirstNames[] = {"Ada", "Grace", "Linus", "Min-jun", "Seo-yeon", "Mateo", "Amara", "Yuki"};
+constexpr std::string_view kLibraries[] = {R"({"name":"analytics.js","version":"4.1.0"})",
+                                           R"({"name":"analytics-ios","version":"4.1.8"})",
+                                           R"({"name":"analytics-android","version":"4.11.3"})",
+                                           R"({"name":"analytics-node","version":"6.2.0"})"};
+constexpr std::string_view kUserAgents[] = {
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36"};
+constexpr std::string_view kTimezones[] = {"Europe/Berlin", "Asia/Seoul", "America/New_York", "America/Sao_Paulo"};
+constexpr std::string_view kLocales[] = {"de-DE", "ko-KR", "en-US", "pt-BR"};
+constexpr std::string_view kWords[] = {"comfortable", "waterproof", "limited", "edition", "recycled", "cotton",
+                                       "lightweight", "classic",     "fit",     "colour",  "navy",     "size"};
+
+uint64_t SplitMix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+void AppendIsoTime(std::string& out, int64_t ms) {
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buffer[96];
+  std::snprintf(buffer, sizeof(buffer), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1,
+                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(ms % 1000));
+  out += buffer;
+}
+
+// A stable anonymous (device) id per person, formatted like a UUID.
+std::string AnonymousId(uint64_t person) {
+  const uint64_t a = SplitMix64(person * 2 + 1);
+  const uint64_t b = SplitMix64(a);
+  char buffer[40];
+  std::snprintf(buffer, sizeof(buffer), "%08x-%04x-4%03x-a%03x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
+                static_cast<unsigned>(b >> 52), static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buffer;
+}
+
+}  // namespace
+
+EventGenerator::EventGenerator(uint64_t seed, size_t target_event_bytes)
+    : rng_(seed), seed_(seed), target_event_bytes_(target_event_bytes), clock_ms_(kEpochMs) {}
+
+std::string_view EventGenerator::Pick(const std::string_view* choices, size_t count) {
+  return choices[std::uniform_int_distribution<size_t>(0, count - 1)(rng_)];
+}
+
+uint64_t EventGenerator::NextPerson() {
+  // Bounded Pareto (alpha 1.1) on [1, kPeople]: person 1 is the most active, and the top 1% of
+  // people account for a large share of the events, as on a real site.
+  constexpr double kAlpha = 1.1;
+  const double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+  const double tail = std::pow(static_cast<double>(kPeople), -kAlpha);
+  const double x = std::pow(1.0 - u * (1.0 - tail), -1.0 / kAlpha);
+  const uint64_t person = static_cast<uint64_t>(x);
+  return person < 1 ? 1 : (person > kPeople ? kPeople : person);
+}
+
+std::string EventGenerator::NextEvent() {
+  std::string out;
+  out.reserve(target_event_bytes_ + 256);
+  AppendEvent(out);
+  return out;
+}
+
+std::string EventGenerator::NextBatch(size_t events) {
+  std::string out;
+  out.reserve(events * (target_event_bytes_ + 64) + 64);
+  out += R"({"batch":[)";
+  for (size_t i = 0; i < events; ++i) {
+    if (i > 0) out += ',';
+    AppendEvent(out);
+  }
+  out += R"(],"sentAt":")";
+  AppendIsoTime(out, clock_ms_);
+  out += "\"}";
+  return out;
+}
+
+void EventGenerator::AppendEvent(std::string& out) {
+  const uint64_t sequence = counter_++;
+  clock_ms_ += std::uniform_int_distribution<int64_t>(0, 1500)(rng_);
+  const uint64_t person = NextPerson();
+  const std::string anonymous_id = AnonymousId(person);
+  const std::string user_id = "user-" + std::to_string(person);
+  const bool identified = std::uniform_int_distribution<int>(0, 99)(rng_) < 60;
+  const size_t locale = std::uniform_int_distribution<size_t>(0, std::size(kLocales) - 1)(rng_);
+
+  // messageId: a per-seed prefix and the sequence, so ids never repeat within a seed.
+  const uint64_t prefix = SplitMix64(seed_);
+  char message_id[48];
+  std::snprintf(message_id, sizeof(message_id), "%08x-%04x-4%03x-b%03x-%012llx", static_cast<unsigned>(prefix >> 32),
+                static_cast<unsigned>((prefix >> 16) & 0xffff), static_cast<unsigned>(prefix & 0xfff),
+                static_cast<unsigned>((sequence >> 48) & 0xfff),
+                static_cast<unsigned long long>(sequence & 0xffffffffffffULL));
+
+  const int roll = std::uniform_int_distribution<int>(0, 99)(rng_);
+  std::string head;  // Top-level members before the padded object.
+  std::string bag_name;
+  std::string bag;   // Members of the padded object, without braces.
+  std::string pad_key;
+  auto price = [&] {
+    const int cents = std::uniform_int_distribution<int>(499, 29999)(rng_);
+    return std::to_string(cents / 100) + "." + (cents % 100 < 10 ? "0" : "") + std::to_string(cents % 100);
+  };
+  const std::string sku = "SKU-" + std::to_string(std::uniform_int_distribution<int>(10000, 99999)(rng_));
+
+  if (roll < 70) {
+    const std::string_view name = Pick(kTrackEvents, std::size(kTrackEvents));
+    head = R"("type":"track","event":")" + std::string(name) + "\"";
+    bag_name = "properties";
+    bag = R"("product_id":")" + sku + R"(","sku":")" + sku + R"(","category":")" +
+          std::string(Pick(kCategories, std::size(kCategories))) + R"(","price":)" + price() +
+          R"(,"quantity":)" + std::to_string(std::uniform_int_distribution<int>(1, 4)(rng_)) +
+          R"(,"currency":"EUR")";
+    if (name == "Order Completed") bag += R"(,"order_id":"ord-)" + std::to_string(sequence) + R"(","revenue":)" + price();
+    pad_key = "description";
+  } else if (roll < 85) {
+    const bool page = roll < 78;
+    if (page) {
+      const std::string_view path = Pick(kPages, std::size(kPages));
+      head = R"("type":"page","name":")" + std::string(path == "/" ? "Home" : path.substr(1)) + "\"";
+      bag = R"("path":")" + std::string(path) + R"(","url":"https://shop.example.com)" + std::string(path) +
+            R"(","referrer":"https://www.google.com/","title":"Example Shop")";
+    } else {
+      head = R"("type":"screen","name":")" + std::string(Pick(kScreens, std::size(kScreens))) + "\"";
+      bag = R"("variation":"blue","build":")" + std::to_string(std::uniform_int_distribution<int>(300, 420)(rng_)) +
+            "\"";
+    }
+    bag_name = "properties";
+    pad_key = "search";
+  } else if (roll < 95) {
+    head = R"("type":"identify")";
+    bag_name = "traits";
+    bag = R"("email":")" + user_id + R"(@example.com","firstName":")" +
+          std::string(Pick(kFirstNames, std::size(kFirstNames))) + R"(","plan":")" +
+          std::string(Pick(kPlans, std::size(kPlans))) + R"(","phone":"+8210)" +
+          std::to_string(10'000'000 + person % 90'000'000) + R"(","createdAt":")";
+    AppendIsoTime(bag, kEpochMs - static_cast<int64_t>(person % 1000) * 86'400'000);
+    bag += "\"";
+    pad_key = "bio";
+  } else {
+    head = R"("type":"alias","previousId":")" + anonymous_id + "\"";
+    bag_name = "context_campaign";  // Replaced below: alias carries no properties, pad the campaign.
+    bag = R"("name":"spring-sale","source":"newsletter","medium":"email")";
+    pad_key = "content";
+  }
+
+  const bool alias = bag_name == "context_campaign";
+  std::string event = "{" + head + R"(,"messageId":")" + message_id + "\"";
+  if (identified || alias || head.starts_with(R"("type":"identify")")) event += R"(,"userId":")" + user_id + "\"";
+  if (!alias) event += R"(,"anonymousId":")" + anonymous_id + "\"";
+  event += R"(,"timestamp":")";
+  AppendIsoTime(event, clock_ms_);
+  event += "\"";
+  std::string context = R"("context":{"library":)" + std::string(Pick(kLibraries, std::size(kLibraries))) +
+                        R"(,"ip":"203.0.113.)" + std::to_string(person % 250 + 1) + R"(","locale":")" +
+                        std::string(kLocales[locale]) + R"(","timezone":")" + std::string(kTimezones[locale]) +
+                        R"(","userAgent":")" + std::string(Pick(kUserAgents, std::size(kUserAgents))) + "\"";
+
+  // Pad the bag with words up to the target size.
+  const size_t fixed = event.size() + 1 /* "," */ + context.size() + 2 /* "}}" */ +
+                       (alias ? std::string_view(R"(,"campaign":{})").size() : 4 + bag_name.size() + 2) + bag.size();
+  const size_t pad_overhead = 6 + pad_key.size();  // ,"key":""
+  std::string padding;
+  if (fixed + pad_overhead < target_event_bytes_) {
+    const size_t wanted = target_event_bytes_ - fixed - pad_overhead;
+    while (padding.size() < wanted) {
+      if (!padding.empty()) padding += ' ';
+      padding += Pick(kWords, std::size(kWords));
+    }
+    padding.resize(wanted);
+    if (!padding.empty() && padding.back() == ' ') padding.back() = 's';
+    bag += ",\"" + pad_key + R"(":")" + padding + "\"";
+  }
+  if (alias) {
+    context += R"(,"campaign":{)" + bag + "}";
+  } else {
+    event += ",\"" + bag_name + "\":{" + bag + "}";
+  }
+  out += event;
+  out += ',';
+  out += context;
+  out += "}}";
+}
+
+}  // namespace tessera::tools

@@ -1,0 +1,598 @@
+// tessera-load: drives the tracking API with realistic Segment batches over keep-alive HTTP/1.1
+// connections (one thread per connection) and prints throughput and acknowledgement latency.
+//
+//   tessera-load --port P --write-key K [--host 127.0.0.1] [--connections 8] [--batch 100]
+//                [--event-bytes 600] [--duration 30s | --requests N] [--rate R] [--seed S]
+//                [--timeout 30s]
+//
+// --rate is events per second over all connections (0 = as fast as the server acknowledges).
+// Exit code: 0 when every request got an answer, 1 when connections failed or nothing was
+// acknowledged, 2 for bad usage.
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "tools/load/event_generator.h"
+
+namespace tessera::tools {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+  std::string write_key;
+  int connections = 8;
+  size_t batch = 100;
+  size_t event_bytes = 600;
+  std::optional<std::chrono::milliseconds> duration;
+  std::optional<uint64_t> requests;
+  double rate = 0;  // events/s over all connections; 0 = unlimited
+  std::optional<uint64_t> seed;
+  std::chrono::milliseconds timeout{30'000};
+};
+
+void Usage(const char* message) {
+  std::fprintf(stderr,
+               "tessera-load: %s\n"
+               "usage: tessera-load --port P --write-key K [--host 127.0.0.1] [--connections 8] [--batch 100]\n"
+               "                    [--event-bytes 600] [--duration 30s | --requests N] [--rate EVENTS_PER_S]\n"
+               "                    [--seed S] [--timeout 30s]\n",
+               message);
+}
+
+template <typename Int>
+bool ParseInteger(std::string_view text, Int& out) {
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return error == std::errc() && end == text.data() + text.size();
+}
+
+// "30s", "500ms", "2m", "1h" or a bare number of seconds.
+std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text) {
+  size_t digits = 0;
+  while (digits < text.size() && (std::isdigit(static_cast<unsigned char>(text[digits])) || text[digits] == '.')) {
+    ++digits;
+  }
+  if (digits == 0) return std::nullopt;
+  double value = 0;
+  try {
+    value = std::stod(std::string(text.substr(0, digits)));
+  } catch (...) {
+    return std::nullopt;
+  }
+  const std::string_view unit = text.substr(digits);
+  double ms;
+  if (unit.empty() || unit == "s") {
+    ms = value * 1000;
+  } else if (unit == "ms") {
+    ms = value;
+  } else if (unit == "m") {
+    ms = value * 60'000;
+  } else if (unit == "h") {
+    ms = value * 3'600'000;
+  } else {
+    return std::nullopt;
+  }
+  return std::chrono::milliseconds(static_cast<int64_t>(ms));
+}
+
+std::optional<Options> ParseOptions(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view flag = argv[i];
+    std::string_view value;
+    if (const size_t equals = flag.find('='); equals != std::string_view::npos) {
+      value = flag.substr(equals + 1);
+      flag = flag.substr(0, equals);
+    } else if (flag == "--help" || flag == "-h") {
+      Usage("drives POST /v1/batch and reports throughput and latency");
+      std::exit(0);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      Usage(("missing value for " + std::string(flag)).c_str());
+      return std::nullopt;
+    }
+    bool ok = true;
+    if (flag == "--host") {
+      options.host = std::string(value);
+    } else if (flag == "--port") {
+      ok = ParseInteger(value, options.port) && options.port != 0;
+    } else if (flag == "--write-key") {
+      options.write_key = std::string(value);
+    } else if (flag == "--connections") {
+      ok = ParseInteger(value, options.connections) && options.connections > 0;
+    } else if (flag == "--batch") {
+      ok = ParseInteger(value, options.batch) && options.batch > 0;
+    } else if (flag == "--event-bytes") {
+      ok = ParseInteger(value, options.event_bytes);
+    } else if (flag == "--duration") {
+      options.duration = ParseDuration(value);
+      ok = options.duration.has_value() && options.duration->count() > 0;
+    } else if (flag == "--requests") {
+      uint64_t requests = 0;
+      ok = ParseInteger(value, requests) && requests > 0;
+      options.requests = requests;
+    } else if (flag == "--rate") {
+      try {
+        options.rate = std::stod(std::string(value));
+      } catch (...) {
+        ok = false;
+      }
+      ok = ok && options.rate >= 0;
+    } else if (flag == "--seed") {
+      uint64_t seed = 0;
+      ok = ParseInteger(value, seed);
+      options.seed = seed;
+    } else if (flag == "--timeout") {
+      const auto timeout = ParseDuration(value);
+      ok = timeout.has_value() && timeout->count() > 0;
+      if (ok) options.timeout = *timeout;
+    } else {
+      Usage(("unknown flag " + std::string(flag)).c_str());
+      return std::nullopt;
+    }
+    if (!ok) {
+      Usage(("bad value for " + std::string(flag) + ": " + std::string(value)).c_str());
+      return std::nullopt;
+    }
+  }
+  if (options.port == 0) {
+    Usage("--port is required");
+    return std::nullopt;
+  }
+  if (options.write_key.empty()) {
+    Usage("--write-key is required");
+    return std::nullopt;
+  }
+  if (options.duration && options.requests) {
+    Usage("give --duration or --requests, not both");
+    return std::nullopt;
+  }
+  if (!options.duration && !options.requests) options.duration = std::chrono::seconds(30);
+  return options;
+}
+
+std::string Base64(std::string_view bytes) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (unsigned char c : bytes) {
+    buffer = (buffer << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(kAlphabet[(buffer >> bits) & 63]);
+    }
+  }
+  if (bits > 0) out.push_back(kAlphabet[(buffer << (6 - bits)) & 63]);
+  while (out.size() % 4 != 0) out.push_back('=');
+  return out;
+}
+
+// Log-linear histogram of microseconds: 32 sub-buckets per power of two (about 3% resolution).
+class Histogram {
+ public:
+  void Record(uint64_t micros) {
+    ++counts_[Index(micros)];
+    ++count_;
+    max_ = std::max(max_, micros);
+  }
+  void Merge(const Histogram& other) {
+    for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
+    count_ += other.count_;
+    max_ = std::max(max_, other.max_);
+  }
+  uint64_t count() const { return count_; }
+  uint64_t max() const { return max_; }
+  // The value at quantile q (0..1): the upper bound of the bucket holding it, at most max().
+  uint64_t Quantile(double q) const {
+    if (count_ == 0) return 0;
+    const uint64_t rank = std::max<uint64_t>(1, static_cast<uint64_t>(q * static_cast<double>(count_) + 0.5));
+    uint64_t seen = 0;
+    for (size_t i = 0; i < counts_.size(); ++i) {
+      seen += counts_[i];
+      if (seen >= rank) return std::min(UpperBound(i), max_);
+    }
+    return max_;
+  }
+
+ private:
+  static constexpr size_t kBuckets = 64 + 58 * 32;
+  static size_t Index(uint64_t v) {
+    if (v < 64) return static_cast<size_t>(v);
+    const int msb = 63 - __builtin_clzll(v);
+    return 64 + static_cast<size_t>(msb - 6) * 32 + static_cast<size_t>((v >> (msb - 5)) & 31);
+  }
+  static uint64_t UpperBound(size_t index) {
+    if (index < 64) return index;
+    const size_t k = (index - 64) / 32;
+    const uint64_t sub = (index - 64) % 32;
+    const int shift = static_cast<int>(k) + 1;
+    return ((32 + sub + 1) << shift) - 1;
+  }
+  std::array<uint64_t, kBuckets> counts_{};
+  uint64_t count_ = 0;
+  uint64_t max_ = 0;
+};
+
+struct Stats {
+  Histogram latency;
+  std::map<int, uint64_t> statuses;
+  uint64_t requests = 0;       // Requests that got a response.
+  uint64_t events_sent = 0;    // Events in those requests.
+  uint64_t events_accepted = 0;
+  uint64_t bytes_sent = 0;
+  uint64_t transport_errors = 0;  // Send/receive failures and timeouts.
+  uint64_t connect_failures = 0;
+
+  void Merge(const Stats& other) {
+    latency.Merge(other.latency);
+    for (const auto& [status, count] : other.statuses) statuses[status] += count;
+    requests += other.requests;
+    events_sent += other.events_sent;
+    events_accepted += other.events_accepted;
+    bytes_sent += other.bytes_sent;
+    transport_errors += other.transport_errors;
+    connect_failures += other.connect_failures;
+  }
+};
+
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop.store(true); }
+
+// One keep-alive HTTP/1.1 connection.
+class Connection {
+ public:
+  Connection(const sockaddr_in& address, std::chrono::milliseconds timeout) : address_(address), timeout_(timeout) {}
+  ~Connection() { Close(); }
+
+  bool Connect() {
+    Close();
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) return false;
+    const int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    timeval tv{static_cast<time_t>(timeout_.count() / 1000), static_cast<suseconds_t>(timeout_.count() % 1000 * 1000)};
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    if (::connect(fd_, reinterpret_cast<const sockaddr*>(&address_), sizeof(address_)) != 0) {
+      Close();
+      return false;
+    }
+    buffer_.clear();
+    return true;
+  }
+  bool connected() const { return fd_ >= 0; }
+  void Close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+  // Sends `request` and reads one response; false on any transport failure (the connection is
+  // then closed).
+  bool RoundTrip(std::string_view request, int& status, std::string& body) {
+    while (!request.empty()) {
+      const ssize_t n = ::send(fd_, request.data(), request.size(), MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return Fail();
+      request.remove_prefix(static_cast<size_t>(n));
+    }
+    const auto deadline = Clock::now() + timeout_;
+    size_t head_end;
+    while ((head_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
+      if (!ReadMore(deadline)) return Fail();
+    }
+    std::string head = buffer_.substr(0, head_end);
+    for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (head.size() < 12 || !head.starts_with("http/1.") || !ParseInteger(std::string_view(head).substr(9, 3), status)) {
+      return Fail();
+    }
+    const bool close_after = head.find("\r\nconnection: close") != std::string::npos;
+    size_t consumed = head_end + 4;
+    body.clear();
+    if (const size_t at = head.find("\r\ncontent-length:"); at != std::string::npos) {
+      size_t start = at + 17;
+      while (start < head.size() && head[start] == ' ') ++start;
+      size_t length = 0;
+      const auto [end, error] = std::from_chars(head.data() + start, head.data() + head.size(), length);
+      if (error != std::errc()) return Fail();
+      while (buffer_.size() < consumed + length) {
+        if (!ReadMore(deadline)) return Fail();
+      }
+      body = buffer_.substr(consumed, length);
+      consumed += length;
+    } else if (head.find("\r\ntransfer-encoding: chunked") != std::string::npos) {
+      while (true) {
+        size_t line_end;
+        while ((line_end = buffer_.find("\r\n", consumed)) == std::string::npos) {
+          if (!ReadMore(deadline)) return Fail();
+        }
+        size_t chunk = 0;
+        std::from_chars(buffer_.data() + consumed, buffer_.data() + line_end, chunk, 16);
+        consumed = line_end + 2;
+        while (buffer_.size() < consumed + chunk + 2) {
+          if (!ReadMore(deadline)) return Fail();
+        }
+        body.append(buffer_, consumed, chunk);
+        consumed += chunk + 2;
+        if (chunk == 0) break;
+      }
+    } else if (status != 204 && status != 304) {
+      while (ReadMore(deadline)) {
+      }
+      body = buffer_.substr(consumed);
+      consumed = buffer_.size();
+      buffer_.clear();
+      Close();
+      return true;
+    }
+    buffer_.erase(0, consumed);
+    if (close_after) Close();
+    return true;
+  }
+
+ private:
+  bool Fail() {
+    Close();
+    buffer_.clear();
+    return false;
+  }
+  bool ReadMore(Clock::time_point deadline) {
+    while (true) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) return false;
+      pollfd pfd{fd_, POLLIN, 0};
+      const int ready = ::poll(&pfd, 1, static_cast<int>(left));
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready <= 0) return false;
+      char chunk[16 * 1024];
+      const ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      buffer_.append(chunk, static_cast<size_t>(n));
+      return true;
+    }
+  }
+
+  sockaddr_in address_;
+  std::chrono::milliseconds timeout_;
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+// "accepted":N from a partial-success body; nullopt when absent (then all events were accepted).
+std::optional<uint64_t> AcceptedCount(std::string_view body) {
+  const size_t at = body.find("\"accepted\":");
+  if (at == std::string_view::npos) return std::nullopt;
+  size_t start = at + 11;
+  while (start < body.size() && body[start] == ' ') ++start;
+  uint64_t value = 0;
+  const auto [end, error] = std::from_chars(body.data() + start, body.data() + body.size(), value);
+  if (error != std::errc()) return std::nullopt;
+  return value;
+}
+
+struct Shared {
+  const Options* options = nullptr;
+  sockaddr_in address{};
+  std::string auth_header;
+  uint64_t seed = 0;
+  Clock::time_point start;
+  Clock::time_point end;                  // For --duration.
+  std::atomic<uint64_t> next_request{0};  // For --requests.
+  std::atomic<uint64_t> progress_requests{0};
+  std::atomic<uint64_t> progress_events{0};
+};
+
+void RunConnection(int index, Shared& shared, Stats& stats) {
+  const Options& options = *shared.options;
+  EventGenerator generator(shared.seed * 1'000'003 + static_cast<uint64_t>(index), options.event_bytes);
+  Connection connection(shared.address, options.timeout);
+  // Pacing: each connection carries an equal share of --rate.
+  const double per_connection_rate = options.rate / options.connections;
+  const auto interval = per_connection_rate > 0
+                            ? std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                                  static_cast<double>(options.batch) / per_connection_rate))
+                            : Clock::duration::zero();
+  Clock::time_point next_send = shared.start;
+  int consecutive_failures = 0;
+  std::string request;
+  std::string body;
+
+  while (!g_stop.load(std::memory_order_relaxed)) {
+    if (options.requests) {
+      if (shared.next_request.fetch_add(1) >= *options.requests) break;
+    } else if (Clock::now() >= shared.end) {
+      break;
+    }
+    if (interval > Clock::duration::zero()) {
+      next_send += interval;
+      const auto now = Clock::now();
+      if (next_send > now) std::this_thread::sleep_until(std::min(next_send, shared.end));
+      if (!options.requests && Clock::now() >= shared.end) break;
+    }
+    if (!connection.connected() && !connection.Connect()) {
+      ++stats.connect_failures;
+      if (++consecutive_failures >= 3) {
+        std::fprintf(stderr, "tessera-load: connection %d: cannot connect to %s:%u: %s\n", index,
+                     options.host.c_str(), options.port, std::strerror(errno));
+        return;
+      }
+      continue;
+    }
+    const std::string payload = generator.NextBatch(options.batch);
+    request.clear();
+    request += "POST /v1/batch HTTP/1.1\r\nHost: ";
+    request += options.host;
+    request += "\r\nContent-Type: application/json\r\n";
+    request += shared.auth_header;
+    request += "Content-Length: " + std::to_string(payload.size()) + "\r\n\r\n";
+    request += payload;
+
+    const auto sent_at = Clock::now();
+    int status = 0;
+    if (!connection.RoundTrip(request, status, body)) {
+      ++stats.transport_errors;
+      if (++consecutive_failures >= 3) {
+        std::fprintf(stderr, "tessera-load: connection %d: three requests in a row failed; giving up\n", index);
+        return;
+      }
+      continue;
+    }
+    consecutive_failures = 0;
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent_at).count();
+    stats.latency.Record(static_cast<uint64_t>(micros));
+    ++stats.statuses[status];
+    ++stats.requests;
+    stats.events_sent += options.batch;
+    stats.bytes_sent += request.size();
+    if (status == 200) stats.events_accepted += AcceptedCount(body).value_or(options.batch);
+    shared.progress_requests.fetch_add(1, std::memory_order_relaxed);
+    shared.progress_events.fetch_add(options.batch, std::memory_order_relaxed);
+  }
+}
+
+std::string Millis(uint64_t micros) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.2f ms", static_cast<double>(micros) / 1000.0);
+  return buffer;
+}
+
+int Main(int argc, char** argv) {
+  const std::optional<Options> parsed = ParseOptions(argc, argv);
+  if (!parsed) return 2;
+  const Options& options = *parsed;
+
+  Shared shared;
+  shared.options = &options;
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* resolved = nullptr;
+  if (const int error = ::getaddrinfo(options.host.c_str(), nullptr, &hints, &resolved); error != 0) {
+    std::fprintf(stderr, "tessera-load: cannot resolve %s: %s\n", options.host.c_str(), gai_strerror(error));
+    return 2;
+  }
+  shared.address = *reinterpret_cast<const sockaddr_in*>(resolved->ai_addr);
+  shared.address.sin_port = htons(options.port);
+  ::freeaddrinfo(resolved);
+  shared.auth_header = "Authorization: Basic " + Base64(options.write_key + ":") + "\r\n";
+  // Without --seed, a fresh seed: a rerun must not resend the same messageIds (they would be
+  // deduplicated and measure a different path). The seed is printed so a run can be repeated.
+  shared.seed = options.seed.value_or(std::random_device{}() * 4'294'967'296ULL + std::random_device{}());
+
+  struct sigaction action {};
+  action.sa_handler = OnSignal;
+  ::sigaction(SIGINT, &action, nullptr);
+  ::sigaction(SIGTERM, &action, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  std::printf("tessera-load: %s:%u, %d connections, %zu events/batch, ~%zu B/event, seed %llu, ", options.host.c_str(),
+              options.port, options.connections, options.batch, options.event_bytes,
+              static_cast<unsigned long long>(shared.seed));
+  if (options.requests) {
+    std::printf("%llu requests", static_cast<unsigned long long>(*options.requests));
+  } else {
+    std::printf("%.1f s", static_cast<double>(options.duration->count()) / 1000.0);
+  }
+  if (options.rate > 0) std::printf(", rate %.0f events/s", options.rate);
+  std::printf("\n");
+  std::fflush(stdout);
+
+  shared.start = Clock::now();
+  shared.end = options.duration ? shared.start + *options.duration : Clock::time_point::max();
+  std::vector<Stats> stats(static_cast<size_t>(options.connections));
+  std::vector<std::thread> threads;
+  std::atomic<int> running{options.connections};
+  for (int i = 0; i < options.connections; ++i) {
+    threads.emplace_back([&, i] {
+      RunConnection(i, shared, stats[static_cast<size_t>(i)]);
+      running.fetch_sub(1);
+    });
+  }
+
+  // A progress line per second on stderr, until every connection is done.
+  uint64_t last_requests = 0;
+  uint64_t last_events = 0;
+  auto last_tick = shared.start;
+  while (running.load() > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const auto now = Clock::now();
+    if (now - last_tick < std::chrono::seconds(1)) continue;
+    const double seconds = std::chrono::duration<double>(now - last_tick).count();
+    const uint64_t requests = shared.progress_requests.load();
+    const uint64_t events = shared.progress_events.load();
+    std::fprintf(stderr, "  %5.0f s: %8.0f events/s %7.0f requests/s\n",
+                 std::chrono::duration<double>(now - shared.start).count(),
+                 static_cast<double>(events - last_events) / seconds,
+                 static_cast<double>(requests - last_requests) / seconds);
+    last_requests = requests;
+    last_events = events;
+    last_tick = now;
+  }
+  for (std::thread& thread : threads) thread.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - shared.start).count();
+
+  Stats total;
+  for (const Stats& s : stats) total.Merge(s);
+  std::printf("elapsed:   %.2f s\n", elapsed);
+  std::printf("requests:  %llu (%.1f/s)  statuses:", static_cast<unsigned long long>(total.requests),
+              static_cast<double>(total.requests) / elapsed);
+  for (const auto& [status, count] : total.statuses) {
+    std::printf(" %d=%llu", status, static_cast<unsigned long long>(count));
+  }
+  std::printf("\n");
+  std::printf("events:    %llu accepted (%.0f/s) of %llu sent\n",
+              static_cast<unsigned long long>(total.events_accepted),
+              static_cast<double>(total.events_accepted) / elapsed,
+              static_cast<unsigned long long>(total.events_sent));
+  std::printf("ack latency: p50 %s  p90 %s  p99 %s  max %s\n", Millis(total.latency.Quantile(0.50)).c_str(),
+              Millis(total.latency.Quantile(0.90)).c_str(), Millis(total.latency.Quantile(0.99)).c_str(),
+              Millis(total.latency.max()).c_str());
+  std::printf("sent:      %.1f MB (%.2f MB/s)\n", static_cast<double>(total.bytes_sent) / 1e6,
+              static_cast<double>(total.bytes_sent) / 1e6 / elapsed);
+  std::printf("errors:    %llu transport errors, %llu failed connects\n",
+              static_cast<unsigned long long>(total.transport_errors),
+              static_cast<unsigned long long>(total.connect_failures));
+
+  const bool acknowledged_any = total.statuses.contains(200);
+  if (total.transport_errors > 0 || total.connect_failures > 0 || !acknowledged_any) {
+    std::fprintf(stderr, "tessera-load: FAILED (%s)\n",
+                 !acknowledged_any ? "no request was acknowledged" : "connections failed");
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace tessera::tools
+
+int main(int argc, char** argv) { return tessera::tools::Main(argc, argv); }

@@ -1,0 +1,73 @@
+// `tessera log`: print the accepted-event log as NDJSON, for operators and for checking
+// durability by hand.
+
+#include <cstdio>
+#include <charconv>
+#include <memory>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "ingest/accepted_log.h"
+#include "profile_store/store.h"
+#include "tools/commands.h"
+#include "tools/options_parsing.h"
+
+namespace tessera::tools {
+
+int LogCommand(std::span<const std::string_view> args) {
+  constexpr std::string_view kKnown[] = {"config", "data-dir", "space", "from", "limit"};
+  auto flags = ParseFlags(args, kKnown);
+  if (!flags.ok()) {
+    std::fprintf(stderr, "tessera log: %s\n", std::string(flags.status().message()).c_str());
+    return 2;
+  }
+  bool uses_dev_keys = false;
+  absl::StatusOr<config::Config> config = ConfigFromFlags(*flags, uses_dev_keys);
+  if (!config.ok()) {
+    std::fprintf(stderr, "tessera log: invalid configuration: %s\n", std::string(config.status().message()).c_str());
+    return 2;
+  }
+  auto number_flag = [&](const char* name, uint64_t fallback) -> std::optional<uint64_t> {
+    auto it = flags->find(name);
+    if (it == flags->end()) return fallback;
+    uint64_t value = 0;
+    auto [end, error] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), value);
+    if (error != std::errc() || end != it->second.data() + it->second.size()) return std::nullopt;
+    return value;
+  };
+  const std::optional<uint64_t> from = number_flag("from", 1);
+  const std::optional<uint64_t> limit = number_flag("limit", UINT64_MAX);
+  if (!from || !limit) {
+    std::fprintf(stderr, "tessera log: --from and --limit take non-negative integers\n");
+    return 2;
+  }
+  const std::string space = flags->contains("space") ? flags->at("space") : "default";
+
+  profile_store::StoreOptions options;
+  options.path = StorePath(*config);
+  auto store = profile_store::Store::Open(options);
+  if (!store.ok()) {
+    std::fprintf(stderr, "tessera log: %s\n", std::string(store.status().message()).c_str());
+    return 1;
+  }
+  ingest::AcceptedLog log(**store);
+  uint64_t printed = 0;
+  std::string line;
+  absl::Status status = log.Scan(space, *from, [&](uint64_t sequence, std::string_view record) {
+    if (printed >= *limit) return false;
+    line.clear();
+    absl::StrAppend(&line, "{\"sequence\":", sequence, ",\"event\":");
+    line.append(record);
+    line.append("}\n");
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    ++printed;
+    return true;
+  });
+  if (!status.ok()) {
+    std::fprintf(stderr, "tessera log: %s\n", std::string(status.message()).c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace tessera::tools

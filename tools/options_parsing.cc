@@ -1,0 +1,58 @@
+#include "tools/options_parsing.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "absl/strings/str_cat.h"
+
+namespace tessera::tools {
+
+absl::StatusOr<std::map<std::string, std::string>> ParseFlags(std::span<const std::string_view> args,
+                                                              std::span<const std::string_view> known) {
+  std::map<std::string, std::string> flags;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    if (!arg.starts_with("--")) return absl::InvalidArgumentError(absl::StrCat("unexpected argument \"", std::string(arg), "\""));
+    std::string_view name = arg.substr(2);
+    std::string value;
+    if (size_t eq = name.find('='); eq != std::string_view::npos) {
+      value = std::string(name.substr(eq + 1));
+      name = name.substr(0, eq);
+    } else {
+      if (i + 1 >= args.size()) return absl::InvalidArgumentError(absl::StrCat("--", std::string(name), " needs a value"));
+      value = std::string(args[++i]);
+    }
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown option --", std::string(name)));
+    }
+    flags[std::string(name)] = std::move(value);
+  }
+  return flags;
+}
+
+absl::StatusOr<config::Config> ConfigFromFlags(const std::map<std::string, std::string>& flags, bool& uses_dev_keys) {
+  config::Config config;
+  uses_dev_keys = true;
+  if (auto it = flags.find("config"); it != flags.end()) {
+    absl::StatusOr<config::Config> loaded = config::LoadConfigFile(it->second);
+    if (!loaded.ok()) return loaded.status();
+    config = *std::move(loaded);
+    uses_dev_keys = false;
+  }
+  if (auto it = flags.find("data-dir"); it != flags.end()) config.data_dir = it->second;
+  if (auto it = flags.find("address"); it != flags.end()) config.listen.address = it->second;
+  if (auto it = flags.find("port"); it != flags.end()) {
+    unsigned port = 0;
+    const std::string& text = it->second;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), port);
+    if (error != std::errc() || end != text.data() + text.size() || port > 65535) {
+      return absl::InvalidArgumentError(absl::StrCat("--port: \"", text, "\" is not a port number (0-65535)"));
+    }
+    config.listen.port = static_cast<uint16_t>(port);
+  }
+  return config;
+}
+
+std::string StorePath(const config::Config& config) { return config.data_dir + "/store"; }
+
+}  // namespace tessera::tools

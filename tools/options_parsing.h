@@ -1,0 +1,27 @@
+#pragma once
+
+// Shared command-line handling of the subcommands: `--name value` flags and the configuration they
+// point at (a file, or the defaults with a data directory).
+
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "config/config.h"
+
+namespace tessera::tools {
+
+// Parses `--name value` pairs; every name must be in `known`. InvalidArgument otherwise.
+absl::StatusOr<std::map<std::string, std::string>> ParseFlags(std::span<const std::string_view> args,
+                                                              std::span<const std::string_view> known);
+
+// The configuration named by --config, or the defaults; --data-dir, --address and --port override
+// it. `uses_dev_keys` tells whether the caller should add development keys (no --config given).
+absl::StatusOr<config::Config> ConfigFromFlags(const std::map<std::string, std::string>& flags, bool& uses_dev_keys);
+
+// Where the RocksDB database lives inside the data directory.
+std::string StorePath(const config::Config& config);
+
+}  // namespace tessera::tools

@@ -1,0 +1,109 @@
+// `tessera serve`: open the store, start ingestion, serve HTTP until SIGTERM, then shut down in
+// the order that keeps every acknowledged event: stop accepting and drain requests, write what is
+// queued, close the store.
+
+#include <csignal>
+#include <cstdio>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "api/http_server.h"
+#include "api/key_registry.h"
+#include "config/dev_keys.h"
+#include "ingest/ingest_pipeline.h"
+#include "profile_store/store.h"
+#include "tools/commands.h"
+#include "tools/options_parsing.h"
+
+namespace tessera::tools {
+namespace {
+
+int Fail(int code, const std::string& message) {
+  std::fprintf(stderr, "tessera: %s\n", message.c_str());
+  return code;
+}
+int Fail(int code, absl::string_view message) { return Fail(code, std::string(message)); }
+
+api::ServerOptions ServerOptionsFrom(const config::Config& config) {
+  api::ServerOptions options;
+  options.address = config.listen.address;
+  options.port = config.listen.port;
+  options.io_threads = config.threads.io_threads;
+  options.max_event_bytes = config.limits.max_event_bytes;
+  options.max_request_bytes = config.limits.max_request_bytes;
+  options.max_header_bytes = config.limits.max_header_bytes;
+  options.read_timeout = config.limits.read_timeout;
+  options.idle_timeout = config.limits.idle_timeout;
+  options.write_timeout = config.limits.write_timeout;
+  options.max_connections = config.limits.max_connections;
+  options.shutdown_grace = config.shutdown_grace;
+  return options;
+}
+
+ingest::PipelineOptions PipelineOptionsFrom(const config::Config& config) {
+  ingest::PipelineOptions options;
+  options.group_commit.max_batch_events = config.group_commit.max_batch_events;
+  options.group_commit.max_batch_bytes = config.group_commit.max_batch_bytes;
+  options.group_commit.max_delay = config.group_commit.max_delay;
+  options.group_commit.queue_capacity_events = config.group_commit.queue_capacity_events;
+  options.group_commit.dedup_window = config.dedup_window;
+  return options;
+}
+
+}  // namespace
+
+int ServeCommand(std::span<const std::string_view> args) {
+  constexpr std::string_view kKnown[] = {"config", "data-dir", "address", "port"};
+  auto flags = ParseFlags(args, kKnown);
+  if (!flags.ok()) return Fail(2, flags.status().message());
+  bool uses_dev_keys = false;
+  absl::StatusOr<config::Config> loaded = ConfigFromFlags(*flags, uses_dev_keys);
+  if (!loaded.ok()) return Fail(2, absl::StrCat("invalid configuration: ", loaded.status().message()));
+  config::Config config = *std::move(loaded);
+
+  if (uses_dev_keys) {
+    absl::StatusOr<config::DevKeys> keys = config::LoadOrCreateDevKeys(config.data_dir);
+    if (!keys.ok()) return Fail(1, keys.status().message());
+    config::ApplyDevKeys(*keys, config);
+    std::printf("write key: %s\nread key: %s\nadmin key: %s\n", keys->write_key.c_str(), keys->read_key.c_str(),
+                keys->admin_key.c_str());
+  }
+
+  // Signals are handled by the server's signal_set; block nothing here, but ignore SIGPIPE so a
+  // client closing early cannot kill the process.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  profile_store::StoreOptions store_options;
+  store_options.path = StorePath(config);
+  store_options.block_cache_bytes = config.store.block_cache_bytes;
+  store_options.write_buffer_bytes = config.store.write_buffer_bytes;
+  store_options.sync_writes = config.store.sync_writes;
+  store_options.dedup_retention = config.dedup_window;
+  absl::StatusOr<std::unique_ptr<profile_store::Store>> store = profile_store::Store::Open(store_options);
+  if (!store.ok()) return Fail(1, store.status().message());
+
+  ingest::IngestMetrics metrics;
+  ingest::IngestPipeline pipeline(**store, PipelineOptionsFrom(config), metrics);
+  if (absl::Status status = pipeline.Start(); !status.ok()) return Fail(1, status.message());
+
+  api::KeyRegistry keys(config);
+  {
+    api::HttpServer server(ServerOptionsFrom(config), keys, pipeline);
+    if (absl::Status status = server.Bind(); !status.ok()) {
+      pipeline.Stop();
+      return Fail(1, status.message());
+    }
+    std::printf("data directory: %s\nlistening on http://%s:%u\n", config.data_dir.c_str(),
+                config.listen.address.c_str(), static_cast<unsigned>(server.port()));
+    std::fflush(stdout);
+    server.Run();
+    // Write whatever was accepted into the queue before the server went quiet. The server object
+    // stays alive until here because the pipeline's last callbacks post into its I/O context.
+    pipeline.Stop();
+  }
+  if (absl::Status status = (*store)->Close(); !status.ok()) return Fail(1, status.message());
+  std::printf("tessera: stopped cleanly\n");
+  return 0;
+}
+
+}  // namespace tessera::tools

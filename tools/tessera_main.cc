@@ -1,0 +1,36 @@
+// tessera: the one binary. `tessera serve` runs the server; other subcommands operate on a store.
+
+#include <cstdio>
+#include <string_view>
+#include <vector>
+
+#include "tools/commands.h"
+
+namespace {
+
+constexpr std::string_view kUsage = R"(usage: tessera <command> [options]
+
+commands:
+  serve [--config FILE] [--data-dir DIR] [--address ADDR] [--port N]
+        Serve the HTTP API. Without --config: defaults, with development keys kept in DIR/dev_keys.json.
+  log   [--config FILE | --data-dir DIR] [--space SPACE] [--from SEQUENCE] [--limit N]
+        Print the accepted-event log as NDJSON ({"sequence":N,"event":{...}} per line).
+        The server must not be running on the same store.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::fputs(kUsage.data(), args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  const std::string_view command = args[0];
+  std::span<const std::string_view> rest(args.data() + 1, args.size() - 1);
+  if (command == "serve") return tessera::tools::ServeCommand(rest);
+  if (command == "log") return tessera::tools::LogCommand(rest);
+  std::fprintf(stderr, "tessera: unknown command \"%.*s\"\n\n%s", static_cast<int>(command.size()), command.data(),
+               kUsage.data());
+  return 2;
+}
