@@ -6,7 +6,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include <cstring>
+
 #include "rocksdb/compaction_filter.h"
+#include "rocksdb/slice_transform.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
 #include "rocksdb/cache.h"
@@ -42,14 +45,29 @@ class DedupCompactionFilter : public rocksdb::CompactionFilter {
   std::chrono::seconds retention_;
 };
 
+// The space part of a key ("space\0"). Log keys within a space only grow, so inserting each one
+// next to the previous one (a memtable "hint" per space) avoids a full skip-list search per event.
+class SpacePrefix : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "tessera.SpacePrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    const void* end = std::memchr(key.data(), '\0', key.size());
+    return rocksdb::Slice(key.data(), static_cast<const char*>(end) - key.data() + 1);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return std::memchr(key.data(), '\0', key.size()) != nullptr;
+  }
+};
+
 rocksdb::ColumnFamilyOptions FamilyOptions(ColumnFamily family, const StoreOptions& options,
                                            const std::shared_ptr<rocksdb::Cache>& cache,
                                            const rocksdb::CompactionFilter* dedup_filter) {
   rocksdb::ColumnFamilyOptions cf;
   cf.write_buffer_size = options.write_buffer_bytes;
   cf.max_write_buffer_number = 4;
+  // One codec on every level: the log's keys only grow, so its files can then move down the levels
+  // without being rewritten (a different bottommost codec would force a rewrite of every byte).
   cf.compression = rocksdb::kLZ4Compression;
-  cf.bottommost_compression = rocksdb::kZSTD;
   cf.level_compaction_dynamic_level_bytes = true;
 
   rocksdb::BlockBasedTableOptions table;
@@ -58,12 +76,16 @@ rocksdb::ColumnFamilyOptions FamilyOptions(ColumnFamily family, const StoreOptio
   table.pin_l0_filter_and_index_blocks_in_cache = true;
   table.format_version = 5;
   if (family == ColumnFamily::kDedup || family == ColumnFamily::kMeta) {
-    // Point lookups, mostly for keys that do not exist: a bloom filter answers those without I/O.
+    // Point lookups, mostly for keys that do not exist: bloom filters answer those without a
+    // block read, and the memtable's own filter without a skip-list search.
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     table.whole_key_filtering = true;
+    cf.memtable_whole_key_filtering = true;
+    cf.memtable_prefix_bloom_size_ratio = 0.05;
   }
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   if (family == ColumnFamily::kDedup) cf.compaction_filter = dedup_filter;
+  if (family == ColumnFamily::kLog) cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<SpacePrefix>();
   return cf;
 }
 
@@ -120,7 +142,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   db_options.max_background_jobs = 2;
   db_options.bytes_per_sync = 1 << 20;
   db_options.keep_log_file_num = 5;
-  db_options.max_total_wal_size = 4 * options.write_buffer_bytes * static_cast<size_t>(ColumnFamily::kCount);
+  // Rarely written families (meta) would otherwise pin old WAL files until their memtable fills.
+  db_options.max_total_wal_size = 4 * options.write_buffer_bytes;
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
