@@ -1,6 +1,7 @@
 #include "api/http_server.h"
 
 #include <atomic>
+#include <limits>
 #include <condition_variable>
 #include <csignal>
 #include <memory>
@@ -130,7 +131,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closing_) return Close();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));
-    parser_->body_limit(server_.options.max_request_bytes);
+    // The body limit depends on the route, known only once the header is in (OnHeader). Without
+    // this, Beast would compare Content-Length with its default limit while reading the header.
+    // (Not boost::none: Beast 1.74 compares Content-Length with the optional itself, and every
+    // length is greater than none.)
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     // Waiting for a request on a kept-alive connection is bounded by the idle timeout.
     stream_.expires_after(server_.options.idle_timeout);
     http::async_read_header(stream_, buffer_, *parser_,

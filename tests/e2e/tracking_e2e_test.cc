@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -400,6 +401,24 @@ TEST_F(TrackingE2eTest, OversizedRequestAndOversizedEventAre413) {
   ASSERT_TRUE(too_big_request.ok()) << too_big_request.status();
   EXPECT_EQ(too_big_request->status, 413) << too_big_request->body;
   EXPECT_EQ(ErrorMember(too_big_request->body, "code"), "payload_too_large") << too_big_request->body;
+  EXPECT_NE(ErrorMember(too_big_request->body, "message").find("limit of 512000 bytes"), std::string::npos)
+      << "the message must name the request limit: " << too_big_request->body;
+
+  // The same without Content-Length (chunked): the limit is enforced while the body streams in.
+  HttpClient chunked_client(server_->port());
+  std::string chunked = "POST /v1/batch HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic " +
+                        Base64(std::string(kWriteKey) + ":") + "\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (size_t offset = 0; offset < batch.size(); offset += 65536) {
+    const std::string chunk = batch.substr(offset, 65536);
+    char size[32];
+    std::snprintf(size, sizeof(size), "%zx\r\n", chunk.size());
+    chunked += size + chunk + "\r\n";
+  }
+  chunked += "0\r\n\r\n";
+  auto too_big_chunked = chunked_client.SendRaw(chunked);
+  ASSERT_TRUE(too_big_chunked.ok()) << too_big_chunked.status();
+  EXPECT_EQ(too_big_chunked->status, 413) << too_big_chunked->body;
+  EXPECT_EQ(ErrorMember(too_big_chunked->body, "code"), "payload_too_large") << too_big_chunked->body;
 
   // One event over 32 KB on a single-event endpoint.
   const std::string big_event = R"({"userId":"u-1","event":"Huge","messageId":"huge-1","properties":{"pad":")" +
@@ -408,6 +427,8 @@ TEST_F(TrackingE2eTest, OversizedRequestAndOversizedEventAre413) {
   ASSERT_TRUE(too_big_event.ok()) << too_big_event.status();
   EXPECT_EQ(too_big_event->status, 413) << too_big_event->body;
   EXPECT_EQ(ErrorMember(too_big_event->body, "code"), "event_too_large") << too_big_event->body;
+  EXPECT_NE(ErrorMember(too_big_event->body, "message").find("limit of 32768 bytes"), std::string::npos)
+      << "the message must name the event limit: " << too_big_event->body;
 
   ExpectHealthy();
   EXPECT_TRUE(StopAndReadLog().empty()) << "nothing of an oversized request may be stored";
