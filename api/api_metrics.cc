@@ -15,7 +15,7 @@ void ApiMetrics::CountRequest(RouteId route, int status) {
   requests_[static_cast<int>(route)][slot].fetch_add(1, std::memory_order_relaxed);
 }
 
-std::string ApiMetrics::RenderPrometheus(const ingest::IngestMetrics& ingest) const {
+std::string ApiMetrics::RenderPrometheus(const ingest::IngestPipeline& pipeline) const {
   std::string out;
   out.reserve(8192);
   absl::StrAppend(&out, "# HELP tessera_http_requests_total HTTP requests by route and status.\n",
@@ -31,7 +31,7 @@ std::string ApiMetrics::RenderPrometheus(const ingest::IngestMetrics& ingest) co
   }
   absl::StrAppend(&out, "# HELP tessera_open_connections Open client connections.\n",
                   "# TYPE tessera_open_connections gauge\n", "tessera_open_connections ", open_connections(), "\n");
-  ingest.AppendPrometheus(out);
+  pipeline.AppendPrometheus(out);
   return out;
 }
 

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "api/router.h"
-#include "ingest/ingest_metrics.h"
+#include "ingest/ingest_pipeline.h"
 
 namespace tessera::api {
 
@@ -20,7 +20,7 @@ class ApiMetrics {
   int64_t open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
 
   // The whole /metrics page in Prometheus text exposition format 0.0.4.
-  std::string RenderPrometheus(const ingest::IngestMetrics& ingest) const;
+  std::string RenderPrometheus(const ingest::IngestPipeline& pipeline) const;
 
  private:
   // Status codes we count individually; anything else lands in "other".

@@ -233,7 +233,7 @@ class Session : public std::enable_shared_from_this<Session> {
         if (server_.ready.load()) return Reply(HttpReply{200, R"({"status":"ready"})", {}});
         return Reply(ErrorReply(503, "not_ready", "the server is starting or shutting down"));
       case RouteId::kMetrics: {
-        HttpReply reply{200, server_.metrics.RenderPrometheus(server_.pipeline.metrics()), {}};
+        HttpReply reply{200, server_.metrics.RenderPrometheus(server_.pipeline), {}};
         reply.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
         return Reply(std::move(reply));
       }

@@ -9,6 +9,17 @@
 #include <functional>
 #include <initializer_list>
 #include <limits>
+// GCC 12 with -fsanitize=address reports std::function members inside <regex> as maybe
+// uninitialized (a false positive, GCC bug 105616), which breaks the sanitizer build under
+// -Werror; the pragma only works around the include.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <regex>
+#pragma GCC diagnostic pop
+#else
+#include <regex>
+#endif
 #include <string>
 #include <string_view>
 #include <utility>
@@ -40,6 +51,12 @@ constexpr uint64_t kMaxMegabytes = std::numeric_limits<size_t>::max() >> 20;
 
 constexpr int kMaxIoThreads = 256;
 constexpr size_t kMaxShownChars = 64;
+
+// The resolver holds a batch's changes in memory until its WriteBatch is written.
+constexpr uint64_t kMaxResolverBatchEvents = 100'000;
+// Below these the caches thrash on any real workload; a typo that drops digits should not pass.
+constexpr uint64_t kMinCacheEntries = 1'000;
+constexpr uint64_t kMinProfileCacheEntries = 100;
 
 // The installed abseil has its own string_view type (ABSL_OPTION_USE_STD_STRING_VIEW is 0), which
 // does not convert from std::string_view; text from simdjson passes through here on its way into
@@ -178,6 +195,7 @@ absl::Status ReadBool(element value, const std::string& path, bool& out) {
 std::string DescribeRange(uint64_t min, uint64_t max) {
   if (max == kUnbounded && min == 0) return "a non-negative integer";
   if (max == kUnbounded && min == 1) return "a positive integer";
+  if (max == kUnbounded) return absl::StrCat("an integer of at least ", min);
   return absl::StrCat("an integer from ", min, " to ", max);
 }
 
@@ -333,6 +351,95 @@ absl::Status ReadIdentifierRule(element value, const std::string& path, Identifi
   return absl::OkStatus();
 }
 
+// The members an identifier mapping may start from: JSON objects walked into, and string members
+// taken whole.
+constexpr std::string_view kMappingObjects[] = {"traits", "context", "properties", "integrations"};
+constexpr std::string_view kMappingStrings[] = {"userId",   "anonymousId", "event",      "name",
+                                                "category", "groupId",     "previousId", "messageId"};
+
+template <size_t N>
+bool IsOneOf(std::string_view text, const std::string_view (&list)[N]) {
+  for (std::string_view item : list) {
+    if (item == text) return true;
+  }
+  return false;
+}
+
+// Checks a mapping's field path; the reason names the path, since the key itself is known.
+absl::Status ValidateMappingField(const std::string& path, std::string_view field) {
+  std::vector<std::string_view> segments;
+  for (size_t start = 0;;) {
+    size_t dot = field.find('.', start);
+    segments.push_back(
+        field.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  for (std::string_view segment : segments) {
+    if (segment.empty()) return Invalid(path, absl::StrCat(Quote(ToAbsl(field)), " has an empty segment"));
+    if (segment.find_first_of("[]") != std::string_view::npos) {
+      return Invalid(path, absl::StrCat(Quote(ToAbsl(field)), ": array indices are not supported"));
+    }
+  }
+  const std::string_view first = segments.front();
+  if (IsOneOf(first, kMappingObjects)) {
+    if (segments.size() == 1) {
+      return Invalid(path, absl::StrCat(Quote(ToAbsl(field)), " is a whole object; name a member, e.g. \"",
+                                        ToAbsl(first), ".loyaltyCard\""));
+    }
+    return absl::OkStatus();
+  }
+  if (IsOneOf(first, kMappingStrings)) {
+    if (segments.size() > 1) {
+      return Invalid(
+          path, absl::StrCat(Quote(ToAbsl(field)), ": ", ToAbsl(first), " is a string and has no members"));
+    }
+    return absl::OkStatus();
+  }
+  std::vector<absl::string_view> known;
+  for (std::string_view root : kMappingObjects) known.push_back(ToAbsl(root));
+  for (std::string_view root : kMappingStrings) known.push_back(ToAbsl(root));
+  return Invalid(path,
+                 absl::StrCat(Quote(ToAbsl(field)), " must start with one of ", absl::StrJoin(known, ", ")));
+}
+
+absl::Status ReadIdentifierMapping(element value, const std::string& path, IdentifierMappingConfig& mapping) {
+  bool has_type = false;
+  bool has_field = false;
+  absl::Status status = ReadObject(
+      value, path,
+      {{"type",
+        [&](element v, const std::string& p) -> absl::Status {
+          has_type = true;
+          if (absl::Status s = ReadString(v, p, mapping.type); !s.ok()) return s;
+          if (!IsSlug(mapping.type, "_")) {
+            return Invalid(
+                p, absl::StrCat(Quote(mapping.type), " must be 1 to 64 characters from a-z, 0-9 and _"));
+          }
+          return absl::OkStatus();
+        }},
+       {"field", [&](element v, const std::string& p) -> absl::Status {
+          has_field = true;
+          if (absl::Status s = ReadNonEmptyString(v, p, mapping.field); !s.ok()) return s;
+          return ValidateMappingField(p, mapping.field);
+        }}});
+  if (!status.ok()) return status;
+  if (!has_type) return Invalid(ChildPath(path, "type"), "required");
+  if (!has_field) return Invalid(ChildPath(path, "field"), "required");
+  return absl::OkStatus();
+}
+
+// Compiles the pattern once here so that a bad one stops start-up instead of every event.
+absl::Status ReadBlockedPattern(element value, const std::string& path, std::string& pattern) {
+  if (absl::Status s = ReadNonEmptyString(value, path, pattern); !s.ok()) return s;
+  try {
+    std::regex compiled(pattern, std::regex::ECMAScript);
+  } catch (const std::regex_error& error) {
+    return Invalid(path, absl::StrCat(Quote(pattern), " is not a valid regular expression: ", error.what()));
+  }
+  return absl::OkStatus();
+}
+
 bool IsPhoneRegion(std::string_view region) {
   return region.size() == 2 && region[0] >= 'A' && region[0] <= 'Z' && region[1] >= 'A' && region[1] <= 'Z';
 }
@@ -424,12 +531,48 @@ absl::Status ReadDocument(element root, Config& config) {
                   }
                   return absl::OkStatus();
                 }},
-               {"rules", [&](element a, const std::string& ap) {
+               {"rules",
+                [&](element a, const std::string& ap) {
                   identity.rules.clear();
                   return ReadArray(a, ap, [&](element item, const std::string& item_path) {
                     return ReadIdentifierRule(item, item_path, identity.rules.emplace_back());
                   });
-                }}});
+                }},
+               {"mappings",
+                [&](element a, const std::string& ap) {
+                  identity.identifier_mappings.clear();
+                  return ReadArray(a, ap, [&](element item, const std::string& item_path) {
+                    return ReadIdentifierMapping(item, item_path,
+                                                 identity.identifier_mappings.emplace_back());
+                  });
+                }},
+               {"blocked_values",
+                [&](element a, const std::string& ap) {
+                  identity.blocked_values.clear();
+                  return ReadArray(a, ap, [&](element item, const std::string& item_path) {
+                    return ReadString(item, item_path, identity.blocked_values.emplace_back());
+                  });
+                }},
+               {"blocked_patterns",
+                [&](element a, const std::string& ap) {
+                  identity.blocked_patterns.clear();
+                  return ReadArray(a, ap, [&](element item, const std::string& item_path) {
+                    return ReadBlockedPattern(item, item_path, identity.blocked_patterns.emplace_back());
+                  });
+                }},
+               {"email_strip_plus_tag",
+                [&](element a, const std::string& ap) {
+                  return ReadBool(a, ap, identity.email_strip_plus_tag);
+                }},
+               {"email_strip_gmail_dots",
+                [&](element a, const std::string& ap) {
+                  return ReadBool(a, ap, identity.email_strip_gmail_dots);
+                }},
+               {"resolver_batch_events",
+                SizeReader(identity.resolver_batch_events, 1, kMaxResolverBatchEvents)},
+               {"cache_entries", SizeReader(identity.cache_entries, kMinCacheEntries)},
+               {"profile_cache_entries",
+                SizeReader(identity.profile_cache_entries, kMinProfileCacheEntries)}});
         }},
        {"shutdown_grace_seconds", DurationReader(config.shutdown_grace, 0, kMaxSeconds)}});
 }
@@ -465,6 +608,15 @@ absl::Status ValidateAcrossKeys(const Config& config) {
       if (config.admin_keys[j] == write_key) {
         return Invalid(path, absl::StrCat("same key as ", IndexPath("admin_keys", j),
                                           "; a write key must not also be an admin key"));
+      }
+    }
+  }
+  const std::vector<IdentifierMappingConfig>& mappings = config.identity.identifier_mappings;
+  for (size_t i = 0; i < mappings.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (mappings[j].type == mappings[i].type && mappings[j].field == mappings[i].field) {
+        return Invalid(IndexPath("identity.mappings", i),
+                       absl::StrCat("same type and field as ", IndexPath("identity.mappings", j)));
       }
     }
   }

@@ -67,9 +67,26 @@ struct IdentifierRule {
   std::vector<std::string> blocked;    // Values that never link (in addition to the built-in ones).
 };
 
+// An extra source of identifiers: the value at `field` in an event is an identifier of `type`.
+struct IdentifierMappingConfig {
+  std::string type;   // Identifier type, [a-z0-9_]{1,64}, e.g. "loyalty_id".
+  std::string field;  // Dotted path: "context.traits.loyaltyCard", "properties.loyalty_id", "userId".
+};
+
 struct IdentityOptions {
   std::string default_phone_region = "US";  // ISO 3166 region for numbers without a country code.
   std::vector<IdentifierRule> rules;         // Empty means the built-in defaults.
+  // Identifiers taken from every event's fields, after the built-in ones.
+  std::vector<IdentifierMappingConfig> identifier_mappings;
+  // Values of any type that never link, besides the built-in ones.
+  std::vector<std::string> blocked_values;
+  // ECMAScript regular expressions; a normalized value matching one never links.
+  std::vector<std::string> blocked_patterns;
+  bool email_strip_plus_tag = false;        // "a+news@x.com" counts as "a@x.com" (every provider).
+  bool email_strip_gmail_dots = false;      // "a.b@gmail.com" counts as "ab@gmail.com" (gmail/googlemail).
+  size_t resolver_batch_events = 1000;      // Events the resolver applies per WriteBatch.
+  size_t cache_entries = 1'000'000;         // Capacity of the identifier -> profile id cache.
+  size_t profile_cache_entries = 100'000;   // Capacity of the profile cache.
 };
 
 struct Config {

@@ -1,5 +1,6 @@
 #include "ingest/ingest_pipeline.h"
 
+#include <algorithm>
 #include <memory>
 #include <utility>
 
@@ -8,11 +9,83 @@
 namespace tessera::ingest {
 
 IngestPipeline::IngestPipeline(profile_store::Store& store, PipelineOptions options, IngestMetrics& metrics)
-    : metrics_(metrics), writer_(store, std::move(options.group_commit), metrics) {}
+    : store_(store), metrics_(metrics), options_(std::move(options)), writer_(store, options_.group_commit, metrics) {}
 
-absl::Status IngestPipeline::Start() { return writer_.Start(); }
+IngestPipeline::~IngestPipeline() { Stop(); }
 
-void IngestPipeline::Stop() { writer_.Stop(); }
+absl::Status IngestPipeline::Start() {
+  if (options_.resolve) {
+    auto normalizer = identity::Normalizer::Create(options_.normalizer);
+    if (!normalizer.ok()) return normalizer.status();
+    normalizer_ = *std::move(normalizer);
+    extractor_ = std::make_unique<IdentifierExtractor>(options_.mappings);
+    std::vector<std::string> spaces = options_.spaces;
+    std::sort(spaces.begin(), spaces.end());
+    spaces.erase(std::unique(spaces.begin(), spaces.end()), spaces.end());
+    for (const std::string& space : spaces) {
+      auto resolver = std::make_unique<Resolver>(store_, space, *normalizer_, *extractor_,
+                                                 identity::IdentityRules(options_.rules), options_.resolver);
+      if (absl::Status status = resolver->Recover(); !status.ok()) return status;
+      resolvers_.push_back(std::move(resolver));
+    }
+    writer_.SetCommitListener([this](uint64_t /*first*/, uint64_t last) {
+      for (auto& resolver : resolvers_) resolver->NotifyCommitted(last);
+    });
+  }
+  if (absl::Status status = writer_.Start(); !status.ok()) return status;
+  for (auto& resolver : resolvers_) {
+    resolver->NotifyCommitted(writer_.log().next_sequence() - 1);
+    resolver->Start();
+  }
+  return absl::OkStatus();
+}
+
+void IngestPipeline::Stop() {
+  writer_.Stop();
+  for (auto& resolver : resolvers_) resolver->Stop();
+}
+
+Resolver* IngestPipeline::resolver(std::string_view space) {
+  for (auto& resolver : resolvers_) {
+    if (resolver->space() == space) return resolver.get();
+  }
+  return nullptr;
+}
+
+void IngestPipeline::AppendPrometheus(std::string& out) const {
+  metrics_.AppendPrometheus(out);
+  if (resolvers_.empty()) return;
+  struct Series {
+    const char* name;
+    const char* type;
+    const char* help;
+    uint64_t (*read)(const ResolverMetrics&);
+  };
+  static constexpr Series kSeries[] = {
+      {"tessera_resolver_events_total", "counter", "Log events applied to the identity graph.",
+       [](const ResolverMetrics& m) -> uint64_t { return m.events_applied.load(); }},
+      {"tessera_resolver_dead_letters_total", "counter", "Events sent to the dead-letter store.",
+       [](const ResolverMetrics& m) -> uint64_t { return m.events_dead_lettered.load(); }},
+      {"tessera_resolver_profiles_created_total", "counter", "Profiles created.",
+       [](const ResolverMetrics& m) -> uint64_t { return m.profiles_created.load(); }},
+      {"tessera_resolver_merges_total", "counter", "Profiles merged into others.",
+       [](const ResolverMetrics& m) -> uint64_t { return m.merges.load(); }},
+      {"tessera_resolver_refused_merges_total", "counter", "Merges refused by the identity rules.",
+       [](const ResolverMetrics& m) -> uint64_t { return m.refused_merges.load(); }},
+      {"tessera_resolver_errors_total", "counter", "Store errors while resolving (retried).",
+       [](const ResolverMetrics& m) -> uint64_t { return m.errors.load(); }},
+      {"tessera_resolver_position", "gauge", "Last log sequence applied.",
+       [](const ResolverMetrics& m) -> uint64_t { return m.position.load(); }},
+      {"tessera_resolver_lag_events", "gauge", "Accepted events not yet applied (upper bound).",
+       [](const ResolverMetrics& m) -> uint64_t { return m.lag(); }},
+  };
+  for (const Series& series : kSeries) {
+    absl::StrAppend(&out, "# HELP ", series.name, " ", series.help, "\n# TYPE ", series.name, " ", series.type, "\n");
+    for (const auto& resolver : resolvers_) {
+      absl::StrAppend(&out, series.name, "{space=\"", resolver->space(), "\"} ", series.read(resolver->metrics()), "\n");
+    }
+  }
+}
 
 void IngestPipeline::Accept(const SourceRef& source, ParsedRequest request, bool strict, IngestCallback done) {
   auto result = std::make_shared<IngestResult>();

@@ -13,7 +13,11 @@
 
 #include "absl/status/status.h"
 #include "ingest/group_commit_writer.h"
+#include "identity/identity_rules.h"
+#include "identity/normalizer.h"
+#include "ingest/identifier_extractor.h"
 #include "ingest/ingest_metrics.h"
+#include "ingest/resolver.h"
 #include "ingest/segment_parser.h"
 #include "profile_store/store.h"
 
@@ -41,15 +45,30 @@ using IngestCallback = std::function<void(IngestResult result)>;
 
 struct PipelineOptions {
   GroupCommitOptions group_commit;
+  // Resolution of the log into the identity graph and profiles, one resolver per space.
+  bool resolve = true;
+  std::vector<std::string> spaces;  // Spaces to resolve (those of the configured sources).
+  ResolverOptions resolver;
+  identity::NormalizerOptions normalizer;
+  std::vector<identity::IdentifierRule> rules;
+  std::vector<IdentifierMapping> mappings;
 };
 
 class IngestPipeline {
  public:
   IngestPipeline(profile_store::Store& store, PipelineOptions options, IngestMetrics& metrics);
+  ~IngestPipeline();
 
+  // Starts the resolvers (each first catches up with the log) and the writer.
   absl::Status Start();
-  // Makes everything already accepted durable and reports it; later requests get Unavailable.
+  // Makes everything already accepted durable and reports it (later requests get Unavailable),
+  // then lets the resolvers apply it.
   void Stop();
+
+  // The resolver of `space`, or nullptr when it has none.
+  Resolver* resolver(std::string_view space);
+  // Ingestion and resolver metrics in Prometheus text format.
+  void AppendPrometheus(std::string& out) const;
 
   // Accepts `request` (already parsed; request_error must be empty) from `source`. `done` is
   // called exactly once, possibly on the writer thread, possibly before Accept returns.
@@ -60,8 +79,13 @@ class IngestPipeline {
   GroupCommitWriter& writer() { return writer_; }
 
  private:
+  profile_store::Store& store_;
   IngestMetrics& metrics_;
+  PipelineOptions options_;
   GroupCommitWriter writer_;
+  std::unique_ptr<identity::Normalizer> normalizer_;
+  std::unique_ptr<IdentifierExtractor> extractor_;
+  std::vector<std::unique_ptr<Resolver>> resolvers_;
 };
 
 }  // namespace tessera::ingest

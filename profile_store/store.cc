@@ -12,12 +12,14 @@
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
+#include "rocksdb/write_buffer_manager.h"
 #include "rocksdb/cache.h"
 
 namespace tessera::profile_store {
 namespace {
 
-constexpr const char* kFamilyNames[] = {"default", "meta", "log", "dedup", "dead_letter"};
+constexpr const char* kFamilyNames[] = {"default",     "meta",     "log",    "dedup",
+                                        "dead_letter", "identifiers", "profiles", "merges", "timeline"};
 static_assert(std::size(kFamilyNames) == static_cast<size_t>(ColumnFamily::kCount));
 
 // Drops dedup entries whose first-receive time is older than the retention, so the dedup column
@@ -72,10 +74,21 @@ rocksdb::ColumnFamilyOptions FamilyOptions(ColumnFamily family, const StoreOptio
 
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
-  table.cache_index_and_filter_blocks = true;
-  table.pin_l0_filter_and_index_blocks_in_cache = true;
   table.format_version = 5;
-  if (family == ColumnFamily::kDedup || family == ColumnFamily::kMeta) {
+  // Index and filter blocks live in the block cache, so memory stays within its size however large
+  // the store grows. They are partitioned into small blocks: a whole-file filter of a large file is
+  // megabytes, larger than a cache shard, and would be evicted and re-read (and checksummed) on
+  // every lookup; partitions are a few KB and stay hot. High priority keeps data blocks from
+  // pushing them out.
+  table.cache_index_and_filter_blocks = true;
+  table.cache_index_and_filter_blocks_with_high_priority = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  table.pin_top_level_index_and_filter = true;
+  table.index_type = rocksdb::BlockBasedTableOptions::IndexType::kTwoLevelIndexSearch;
+  table.partition_filters = true;
+  table.metadata_block_size = 4096;
+  if (family == ColumnFamily::kDedup || family == ColumnFamily::kMeta || family == ColumnFamily::kIdentifiers ||
+      family == ColumnFamily::kProfiles) {
     // Point lookups, mostly for keys that do not exist: bloom filters answer those without a
     // block read, and the memtable's own filter without a skip-list search.
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -145,7 +158,14 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   // Rarely written families (meta) would otherwise pin old WAL files until their memtable fills.
   db_options.max_total_wal_size = 4 * options.write_buffer_bytes;
 
-  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  rocksdb::LRUCacheOptions cache_options;
+  cache_options.capacity = options.block_cache_bytes;
+  cache_options.high_pri_pool_ratio = 0.5;  // index and filter partitions
+  auto cache = rocksdb::NewLRUCache(cache_options);
+  // Memtables of all column families together are charged to the block cache, so the store's
+  // memory is bounded by block_cache_bytes + memtable_budget_bytes however many families are busy.
+  db_options.write_buffer_manager =
+      std::make_shared<rocksdb::WriteBufferManager>(options.memtable_budget_bytes, cache);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (int i = 0; i < static_cast<int>(ColumnFamily::kCount); ++i) {
     families.emplace_back(kFamilyNames[i], FamilyOptions(static_cast<ColumnFamily>(i), options, cache,
@@ -166,6 +186,10 @@ absl::Status Store::Write(rocksdb::WriteBatch& batch) {
   rocksdb::WriteOptions write_options;
   write_options.sync = options_.sync_writes;
   return ToAbslStatus(db_->Write(write_options, &batch), "writing to store");
+}
+
+absl::Status Store::WriteUnsynced(rocksdb::WriteBatch& batch) {
+  return ToAbslStatus(db_->Write(rocksdb::WriteOptions(), &batch), "writing to store");
 }
 
 absl::StatusOr<std::string> Store::Get(ColumnFamily family, std::string_view key) const {

@@ -27,6 +27,10 @@ enum class ColumnFamily : int {
   kLog,          // the accepted-event log: space + sequence -> encoded event
   kDedup,        // space + XXH3-128(space, messageId) -> first receive time and log sequence
   kDeadLetter,   // space + sequence -> event and the reason it could not be applied
+  kIdentifiers,  // space + type + value -> profile id (identity graph index)
+  kProfiles,     // space + profile id -> profile record (or a redirect to the profile it merged into)
+  kMerges,       // space + profile id + sequence -> merge and refused-merge records
+  kTimeline,     // space + profile id + inverted event time + sequence -> event summary
   kCount,
 };
 
@@ -34,6 +38,7 @@ struct StoreOptions {
   std::string path;                        // Directory of the database; created if missing.
   size_t block_cache_bytes = 256 << 20;    // Shared LRU block cache for all column families.
   size_t write_buffer_bytes = 64 << 20;    // Memtable size per column family.
+  size_t memtable_budget_bytes = 128 << 20;  // All memtables together (charged to the block cache).
   bool sync_writes = true;                 // fsync the WAL on every Write.
   // Dedup entries older than this are dropped by compaction (see DedupCompactionFilter).
   std::chrono::seconds dedup_retention{24 * 3600};
@@ -55,6 +60,9 @@ class Store {
 
   // Applies `batch` atomically; synced to disk when the store was opened with sync_writes.
   absl::Status Write(rocksdb::WriteBatch& batch);
+  // Applies `batch` atomically without waiting for the disk: for derived state, which the log can
+  // rebuild (a crash loses a suffix of it, never a part of one batch).
+  absl::Status WriteUnsynced(rocksdb::WriteBatch& batch);
 
   // Reads one value; NotFound when absent.
   absl::StatusOr<std::string> Get(ColumnFamily family, std::string_view key) const;

@@ -55,4 +55,33 @@ absl::StatusOr<config::Config> ConfigFromFlags(const std::map<std::string, std::
 
 std::string StorePath(const config::Config& config) { return config.data_dir + "/store"; }
 
+profile_store::StoreOptions StoreOptionsFrom(const config::Config& config) {
+  profile_store::StoreOptions options;
+  options.path = StorePath(config);
+  options.block_cache_bytes = config.store.block_cache_bytes;
+  options.write_buffer_bytes = config.store.write_buffer_bytes;
+  options.sync_writes = config.store.sync_writes;
+  options.dedup_retention = config.dedup_window;
+  return options;
+}
+
+ingest::PipelineOptions PipelineOptionsFrom(const config::Config& config) {
+  ingest::PipelineOptions options;
+  for (const config::Source& source : config.sources) options.spaces.push_back(source.space);
+  options.normalizer.default_phone_region = config.identity.default_phone_region;
+  for (const config::IdentifierRule& rule : config.identity.rules) {
+    options.rules.push_back({.type = rule.type, .priority = rule.priority, .limit = rule.limit});
+    // Blocked values are per type in the configuration; the normalizer blocks them for any type.
+    options.normalizer.blocked_values.insert(options.normalizer.blocked_values.end(), rule.blocked.begin(),
+                                             rule.blocked.end());
+  }
+  options.group_commit.max_batch_events = config.group_commit.max_batch_events;
+  options.group_commit.max_batch_bytes = config.group_commit.max_batch_bytes;
+  options.group_commit.max_delay = config.group_commit.max_delay;
+  options.group_commit.queue_capacity_events = config.group_commit.queue_capacity_events;
+  options.group_commit.dedup_window = config.dedup_window;
+  return options;
+}
+
+
 }  // namespace tessera::tools

@@ -10,6 +10,8 @@
 
 #include "absl/status/statusor.h"
 #include "config/config.h"
+#include "ingest/ingest_pipeline.h"
+#include "profile_store/store.h"
 
 namespace tessera::tools {
 
@@ -23,5 +25,9 @@ absl::StatusOr<config::Config> ConfigFromFlags(const std::map<std::string, std::
 
 // Where the RocksDB database lives inside the data directory.
 std::string StorePath(const config::Config& config);
+
+// Each component's options, from the configuration.
+profile_store::StoreOptions StoreOptionsFrom(const config::Config& config);
+ingest::PipelineOptions PipelineOptionsFrom(const config::Config& config);
 
 }  // namespace tessera::tools

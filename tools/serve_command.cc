@@ -40,17 +40,9 @@ api::ServerOptions ServerOptionsFrom(const config::Config& config) {
   return options;
 }
 
-ingest::PipelineOptions PipelineOptionsFrom(const config::Config& config) {
-  ingest::PipelineOptions options;
-  options.group_commit.max_batch_events = config.group_commit.max_batch_events;
-  options.group_commit.max_batch_bytes = config.group_commit.max_batch_bytes;
-  options.group_commit.max_delay = config.group_commit.max_delay;
-  options.group_commit.queue_capacity_events = config.group_commit.queue_capacity_events;
-  options.group_commit.dedup_window = config.dedup_window;
-  return options;
-}
-
 }  // namespace
+
+
 
 int ServeCommand(std::span<const std::string_view> args) {
   constexpr std::string_view kKnown[] = {"config", "data-dir", "address", "port"};
@@ -73,13 +65,7 @@ int ServeCommand(std::span<const std::string_view> args) {
   // client closing early cannot kill the process.
   std::signal(SIGPIPE, SIG_IGN);
 
-  profile_store::StoreOptions store_options;
-  store_options.path = StorePath(config);
-  store_options.block_cache_bytes = config.store.block_cache_bytes;
-  store_options.write_buffer_bytes = config.store.write_buffer_bytes;
-  store_options.sync_writes = config.store.sync_writes;
-  store_options.dedup_retention = config.dedup_window;
-  absl::StatusOr<std::unique_ptr<profile_store::Store>> store = profile_store::Store::Open(store_options);
+  absl::StatusOr<std::unique_ptr<profile_store::Store>> store = profile_store::Store::Open(StoreOptionsFrom(config));
   if (!store.ok()) return Fail(1, store.status().message());
 
   ingest::IngestMetrics metrics;

@@ -16,6 +16,13 @@ commands:
   log   [--config FILE | --data-dir DIR] [--space SPACE] [--from SEQUENCE] [--limit N]
         Print the accepted-event log as NDJSON ({"sequence":N,"event":{...}} per line).
         The server must not be running on the same store.
+  rebuild [--config FILE | --data-dir DIR]
+        Replay the accepted-event log into fresh identity graph and profiles (e.g. after changing
+        the identity rules). The server must not be running on the same store.
+  bench resolve [--events N] [--people N] [--multi F] [--cache-ratio R] [--seed N] [--dir DIR]
+        Benchmark the identity resolver alone on a synthetic log in a fresh store (a measurement,
+        not a test); without --cache-ratio, runs with caches that hold the graph and with caches
+        ten times smaller than it. See docs/benchmarks.md.
 )";
 
 }  // namespace
@@ -30,6 +37,8 @@ int main(int argc, char** argv) {
   std::span<const std::string_view> rest(args.data() + 1, args.size() - 1);
   if (command == "serve") return tessera::tools::ServeCommand(rest);
   if (command == "log") return tessera::tools::LogCommand(rest);
+  if (command == "rebuild") return tessera::tools::RebuildCommand(rest);
+  if (command == "bench") return tessera::tools::BenchCommand(rest);
   std::fprintf(stderr, "tessera: unknown command \"%.*s\"\n\n%s", static_cast<int>(command.size()), command.data(),
                kUsage.data());
   return 2;

@@ -38,7 +38,13 @@ constexpr char kFullConfig[] = R"({
   "store": {"block_cache_mb": 512, "write_buffer_mb": 16, "sync_writes": false},
   "identity": {"default_phone_region": "GB",
                "rules": [{"type": "user_id", "priority": 100, "limit": 1, "blocked": ["0", "unknown"]},
-                         {"type": "email", "priority": -5}]},
+                         {"type": "email", "priority": -5}],
+               "mappings": [{"type": "loyalty_id", "field": "context.traits.loyaltyCard"},
+                            {"field": "userId", "type": "customer_no"}],
+               "blocked_values": ["guest", ""],
+               "blocked_patterns": ["^test.*@example\\.com$", "^0+$"],
+               "email_strip_plus_tag": true, "email_strip_gmail_dots": true,
+               "resolver_batch_events": 250, "cache_entries": 5000, "profile_cache_entries": 600},
   "shutdown_grace_seconds": 30
 })";
 
@@ -92,6 +98,19 @@ TEST(ParseConfigTest, FullFileSetsEveryKey) {
   EXPECT_EQ(config->identity.rules[1].priority, -5);
   EXPECT_EQ(config->identity.rules[1].limit, 0);
   EXPECT_TRUE(config->identity.rules[1].blocked.empty());
+  ASSERT_EQ(config->identity.identifier_mappings.size(), 2u);
+  EXPECT_EQ(config->identity.identifier_mappings[0].type, "loyalty_id");
+  EXPECT_EQ(config->identity.identifier_mappings[0].field, "context.traits.loyaltyCard");
+  EXPECT_EQ(config->identity.identifier_mappings[1].type, "customer_no") << "key order does not matter";
+  EXPECT_EQ(config->identity.identifier_mappings[1].field, "userId");
+  EXPECT_EQ(config->identity.blocked_values, (std::vector<std::string>{"guest", ""}));
+  EXPECT_EQ(config->identity.blocked_patterns, (std::vector<std::string>{"^test.*@example\\.com$", "^0+$"}))
+      << "patterns are kept as written, after JSON unescaping";
+  EXPECT_TRUE(config->identity.email_strip_plus_tag);
+  EXPECT_TRUE(config->identity.email_strip_gmail_dots);
+  EXPECT_EQ(config->identity.resolver_batch_events, 250u);
+  EXPECT_EQ(config->identity.cache_entries, 5000u);
+  EXPECT_EQ(config->identity.profile_cache_entries, 600u);
 
   EXPECT_EQ(config->shutdown_grace, 30s);
 }
@@ -125,6 +144,14 @@ TEST(ParseConfigTest, EmptyObjectGivesTheHeaderDefaults) {
   EXPECT_EQ(config->store.sync_writes, defaults.store.sync_writes);
   EXPECT_EQ(config->identity.default_phone_region, defaults.identity.default_phone_region);
   EXPECT_TRUE(config->identity.rules.empty());
+  EXPECT_TRUE(config->identity.identifier_mappings.empty());
+  EXPECT_TRUE(config->identity.blocked_values.empty());
+  EXPECT_TRUE(config->identity.blocked_patterns.empty());
+  EXPECT_EQ(config->identity.email_strip_plus_tag, defaults.identity.email_strip_plus_tag);
+  EXPECT_EQ(config->identity.email_strip_gmail_dots, defaults.identity.email_strip_gmail_dots);
+  EXPECT_EQ(config->identity.resolver_batch_events, defaults.identity.resolver_batch_events);
+  EXPECT_EQ(config->identity.cache_entries, defaults.identity.cache_entries);
+  EXPECT_EQ(config->identity.profile_cache_entries, defaults.identity.profile_cache_entries);
   EXPECT_EQ(config->shutdown_grace, defaults.shutdown_grace);
 }
 
@@ -139,6 +166,11 @@ TEST(ParseConfigTest, DefaultsMatchTheDocumentedValues) {
   EXPECT_EQ(defaults.store.block_cache_bytes, 256u << 20);
   EXPECT_EQ(defaults.store.write_buffer_bytes, 64u << 20);
   EXPECT_EQ(defaults.dedup_window, 86400s);
+  EXPECT_FALSE(defaults.identity.email_strip_plus_tag);
+  EXPECT_FALSE(defaults.identity.email_strip_gmail_dots);
+  EXPECT_EQ(defaults.identity.resolver_batch_events, 1000u);
+  EXPECT_EQ(defaults.identity.cache_entries, 1000000u);
+  EXPECT_EQ(defaults.identity.profile_cache_entries, 100000u);
 }
 
 TEST(ParseConfigTest, EdgeValuesAreAccepted) {
@@ -159,6 +191,41 @@ TEST(ParseConfigTest, EdgeValuesAreAccepted) {
   config = ParseConfig(R"({"listen": {"port": 65535}})");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->listen.port, 65535);
+
+  config = ParseConfig(
+      R"({"identity": {"resolver_batch_events": 1, "cache_entries": 1000, "profile_cache_entries": 100}})");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->identity.resolver_batch_events, 1u);
+  EXPECT_EQ(config->identity.cache_entries, 1000u);
+  EXPECT_EQ(config->identity.profile_cache_entries, 100u);
+
+  config = ParseConfig(R"({"identity": {"resolver_batch_events": 100000, "cache_entries": 4000000000}})");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->identity.resolver_batch_events, 100000u);
+  EXPECT_EQ(config->identity.cache_entries, 4000000000u);
+}
+
+TEST(ParseConfigTest, MappingsMayStartAtEverySupportedMember) {
+  absl::StatusOr<Config> config = ParseConfig(R"({"identity": {"mappings": [
+    {"type": "a", "field": "traits.loyalty.card"},
+    {"type": "b", "field": "context.traits.loyaltyCard"},
+    {"type": "c", "field": "properties.loyalty_id"},
+    {"type": "d", "field": "integrations.Salesforce.contactId"},
+    {"type": "e", "field": "userId"},
+    {"type": "f", "field": "anonymousId"},
+    {"type": "g", "field": "event"},
+    {"type": "h", "field": "name"},
+    {"type": "i", "field": "category"},
+    {"type": "j", "field": "groupId"},
+    {"type": "k", "field": "previousId"},
+    {"type": "l", "field": "messageId"},
+    {"type": "c", "field": "properties.card number"},
+    {"type": "m", "field": "properties.loyalty_id"}
+  ]}})");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->identity.identifier_mappings.size(), 14u);
+  EXPECT_EQ(config->identity.identifier_mappings[12].field, "properties.card number")
+      << "segments are JSON keys and may hold any character but '.'";
 }
 
 struct InvalidCase {
@@ -297,6 +364,92 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"RulePriorityTooLarge",
                     R"({"identity": {"rules": [{"type": "email", "priority": 2147483648}]}})",
                     "identity.rules[0].priority: expected an integer"},
+        InvalidCase{"UnknownInIdentity", R"({"identity": {"mapping": []}})",
+                    "identity.mapping: unknown key (known: default_phone_region, rules, mappings, blocked_values, "
+                    "blocked_patterns, email_strip_plus_tag, email_strip_gmail_dots, resolver_batch_events, "
+                    "cache_entries, profile_cache_entries)"},
+        InvalidCase{"MappingsNotArray", R"({"identity": {"mappings": {"type": "a", "field": "userId"}}})",
+                    "identity.mappings: expected an array, got an object"},
+        InvalidCase{"MappingNotObject", R"({"identity": {"mappings": ["userId"]}})",
+                    "identity.mappings[0]: expected an object, got \"userId\""},
+        InvalidCase{"MappingUnknownKey",
+                    R"({"identity": {"mappings": [{"type": "a", "field": "userId", "path": "x"}]}})",
+                    "identity.mappings[0].path: unknown key (known: type, field)"},
+        InvalidCase{"MappingWithoutType", R"({"identity": {"mappings": [{"field": "userId"}]}})",
+                    "identity.mappings[0].type: required"},
+        InvalidCase{"MappingWithoutField", R"({"identity": {"mappings": [{"type": "loyalty_id"}]}})",
+                    "identity.mappings[0].field: required"},
+        InvalidCase{"MappingTypeBad",
+                    R"({"identity": {"mappings": [{"type": "Loyalty-ID", "field": "properties.x"}]}})",
+                    "identity.mappings[0].type: \"Loyalty-ID\" must be 1 to 64 characters from a-z, 0-9 and _"},
+        InvalidCase{"MappingTypeEmpty", R"({"identity": {"mappings": [{"type": "", "field": "properties.x"}]}})",
+                    "identity.mappings[0].type: \"\" must be 1 to 64 characters"},
+        InvalidCase{"MappingTypeNumber", R"({"identity": {"mappings": [{"type": 1, "field": "properties.x"}]}})",
+                    "identity.mappings[0].type: expected a string, got 1"},
+        InvalidCase{"MappingFieldEmpty", R"({"identity": {"mappings": [{"type": "a", "field": ""}]}})",
+                    "identity.mappings[0].field: expected a non-empty string, got \"\""},
+        InvalidCase{"MappingFieldUnknownRoot",
+                    R"({"identity": {"mappings": [{"type": "a", "field": "payload.loyalty"}]}})",
+                    "identity.mappings[0].field: \"payload.loyalty\" must start with one of traits, context, "
+                    "properties, integrations, userId, anonymousId, event, name, category, groupId, previousId, "
+                    "messageId"},
+        InvalidCase{"MappingFieldRootCase",
+                    R"({"identity": {"mappings": [{"type": "a", "field": "Traits.loyalty"}]}})",
+                    "identity.mappings[0].field: \"Traits.loyalty\" must start with one of"},
+        InvalidCase{"MappingFieldEmptySegment",
+                    R"({"identity": {"mappings": [{"type": "a", "field": "context..loyalty"}]}})",
+                    "identity.mappings[0].field: \"context..loyalty\" has an empty segment"},
+        InvalidCase{"MappingFieldTrailingDot",
+                    R"({"identity": {"mappings": [{"type": "a", "field": "properties.x."}]}})",
+                    "identity.mappings[0].field: \"properties.x.\" has an empty segment"},
+        InvalidCase{"MappingFieldLeadingDot",
+                    R"({"identity": {"mappings": [{"type": "a", "field": ".properties.x"}]}})",
+                    "identity.mappings[0].field: \".properties.x\" has an empty segment"},
+        InvalidCase{"MappingFieldArrayIndex",
+                    R"({"identity": {"mappings": [{"type": "a", "field": "context.externalIds[0].id"}]}})",
+                    "identity.mappings[0].field: \"context.externalIds[0].id\": array indices are not supported"},
+        InvalidCase{"MappingFieldWholeObject",
+                    R"({"identity": {"mappings": [{"type": "a", "field": "properties"}]}})",
+                    "identity.mappings[0].field: \"properties\" is a whole object; name a member"},
+        InvalidCase{"MappingFieldIntoString",
+                    R"({"identity": {"mappings": [{"type": "a", "field": "userId.value"}]}})",
+                    "identity.mappings[0].field: \"userId.value\": userId is a string and has no members"},
+        InvalidCase{"MappingDuplicate",
+                    R"({"identity": {"mappings": [{"type": "a", "field": "userId"}, {"type": "b", "field": "userId"},
+                                                   {"type": "a", "field": "userId"}]}})",
+                    "identity.mappings[2]: same type and field as identity.mappings[0]"},
+        InvalidCase{"BlockedValuesNotArray", R"({"identity": {"blocked_values": "guest"}})",
+                    "identity.blocked_values: expected an array, got \"guest\""},
+        InvalidCase{"BlockedValueNumber", R"({"identity": {"blocked_values": ["guest", 0]}})",
+                    "identity.blocked_values[1]: expected a string, got 0"},
+        InvalidCase{"BlockedPatternsNotArray", R"({"identity": {"blocked_patterns": "^x$"}})",
+                    "identity.blocked_patterns: expected an array, got \"^x$\""},
+        InvalidCase{"BlockedPatternInvalid", R"({"identity": {"blocked_patterns": ["^ok$", "^test(.*@x$"]}})",
+                    "identity.blocked_patterns[1]: \"^test(.*@x$\" is not a valid regular expression: "},
+        InvalidCase{"BlockedPatternBadBracket", R"({"identity": {"blocked_patterns": ["[z-a]"]}})",
+                    "identity.blocked_patterns[0]: \"[z-a]\" is not a valid regular expression"},
+        InvalidCase{"BlockedPatternEmpty", R"({"identity": {"blocked_patterns": [""]}})",
+                    "identity.blocked_patterns[0]: expected a non-empty string, got \"\""},
+        InvalidCase{"BlockedPatternNumber", R"({"identity": {"blocked_patterns": [5]}})",
+                    "identity.blocked_patterns[0]: expected a non-empty string, got 5"},
+        InvalidCase{"StripPlusTagString", R"({"identity": {"email_strip_plus_tag": "true"}})",
+                    "identity.email_strip_plus_tag: expected true or false, got \"true\""},
+        InvalidCase{"StripGmailDotsNumber", R"({"identity": {"email_strip_gmail_dots": 1}})",
+                    "identity.email_strip_gmail_dots: expected true or false, got 1"},
+        InvalidCase{"ResolverBatchZero", R"({"identity": {"resolver_batch_events": 0}})",
+                    "identity.resolver_batch_events: expected an integer from 1 to 100000, got 0"},
+        InvalidCase{"ResolverBatchTooLarge", R"({"identity": {"resolver_batch_events": 100001}})",
+                    "identity.resolver_batch_events: expected an integer from 1 to 100000, got 100001"},
+        InvalidCase{"ResolverBatchFraction", R"({"identity": {"resolver_batch_events": 10.5}})",
+                    "identity.resolver_batch_events: expected an integer from 1 to 100000, got 10.5"},
+        InvalidCase{"CacheEntriesTooSmall", R"({"identity": {"cache_entries": 999}})",
+                    "identity.cache_entries: expected an integer of at least 1000, got 999"},
+        InvalidCase{"CacheEntriesString", R"({"identity": {"cache_entries": "1M"}})",
+                    "identity.cache_entries: expected an integer of at least 1000, got \"1M\""},
+        InvalidCase{"ProfileCacheEntriesTooSmall", R"({"identity": {"profile_cache_entries": 99}})",
+                    "identity.profile_cache_entries: expected an integer of at least 100, got 99"},
+        InvalidCase{"ProfileCacheEntriesNegative", R"({"identity": {"profile_cache_entries": -100}})",
+                    "identity.profile_cache_entries: expected an integer of at least 100, got -100"},
         InvalidCase{"RuleBlockedNotStrings",
                     R"({"identity": {"rules": [{"type": "email", "blocked": ["a", 1]}]}})",
                     "identity.rules[0].blocked[1]: expected a string, got 1"},
@@ -344,6 +497,8 @@ TEST(ParseConfigTest, DocumentedExampleIsValid) {
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->sources.size(), 2u);
   EXPECT_EQ(config->identity.rules.size(), 2u);
+  EXPECT_EQ(config->identity.identifier_mappings.size(), 2u);
+  EXPECT_EQ(config->identity.blocked_patterns.size(), 1u);
 }
 
 // LoadConfigFile touches the file system; each test gets its own directory.

@@ -1,0 +1,373 @@
+#include "identity/identity_graph.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "profile_store/json_writer.h"
+#include "xxhash.h"
+
+namespace tessera::identity {
+namespace {
+
+using profile_store::ColumnFamily;
+using profile_store::FormatProfileId;
+using profile_store::JsonWriter;
+
+// Longest redirect chain followed before the store is declared damaged (merges re-point
+// identifiers, so real chains are a few links long).
+constexpr int kMaxRedirects = 64;
+
+int64_t Micros(Timestamp time) { return time.time_since_epoch().count(); }
+
+std::string EncodeId(ProfileId id) {
+  std::string value;
+  profile_store::AppendBigEndian64(value, id.value);
+  return value;
+}
+
+}  // namespace
+
+std::string NextProfileIdKey(std::string_view space) {
+  std::string key = "profiles/next_id/";
+  key.append(space);
+  return key;
+}
+
+struct IdentityGraph::Unit {
+  absl::flat_hash_map<std::string, ProfileId> identifiers;               // changed index rows
+  absl::flat_hash_map<ProfileId, std::shared_ptr<Profile>> profiles;      // loaded in this unit
+  absl::flat_hash_set<ProfileId> dirty;                                   // to be written
+  std::vector<std::pair<std::string, std::string>> records;               // merge/decision records
+  uint32_t record_ordinal = 0;                                            // per event
+};
+
+IdentityGraph::KeyHash IdentityGraph::HashKey(std::string_view key) {
+  const XXH128_hash_t hash = XXH3_128bits(key.data(), key.size());
+  return KeyHash{hash.high64, hash.low64};
+}
+
+IdentityGraph::IdentityGraph(profile_store::Store& store, std::string space, IdentityRules rules, GraphOptions options)
+    : store_(store),
+      space_(std::move(space)),
+      rules_(std::move(rules)),
+      options_(options),
+      identifier_cache_(options.identifier_cache_entries),
+      profile_cache_(options.profile_cache_entries),
+      unit_(std::make_unique<Unit>()) {}
+
+IdentityGraph::~IdentityGraph() = default;
+
+absl::Status IdentityGraph::Recover() {
+  auto value = store_.Get(ColumnFamily::kMeta, NextProfileIdKey(space_));
+  if (absl::IsNotFound(value.status())) {
+    next_profile_id_ = committed_next_profile_id_ = 1;
+    return absl::OkStatus();
+  }
+  if (!value.ok()) return value.status();
+  if (value->size() != 8) return absl::DataLossError("meta " + NextProfileIdKey(space_) + ": expected 8 bytes");
+  next_profile_id_ = committed_next_profile_id_ = profile_store::ReadBigEndian64(*value);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<Profile>> IdentityGraph::LoadProfile(ProfileId id) {
+  if (auto it = unit_->profiles.find(id); it != unit_->profiles.end()) return it->second;
+  std::shared_ptr<Profile> profile;
+  if (auto cached = profile_cache_.Find(id)) {
+    profile = std::move(*cached);
+  } else {
+    auto record = store_.Get(ColumnFamily::kProfiles, profile_store::ProfileKey(space_, id));
+    if (absl::IsNotFound(record.status())) return std::shared_ptr<Profile>();
+    if (!record.ok()) return record.status();
+    auto decoded = profile_store::DecodeProfile(*record);
+    if (!decoded.ok()) return decoded.status();
+    profile = std::make_shared<Profile>(*std::move(decoded));
+    profile_cache_.Insert(id, profile);
+  }
+  unit_->profiles.emplace(id, profile);
+  return profile;
+}
+
+absl::StatusOr<std::optional<ProfileId>> IdentityGraph::LoadIdentifier(const std::string& key) {
+  if (auto it = unit_->identifiers.find(key); it != unit_->identifiers.end()) return it->second;
+  const KeyHash hash = HashKey(key);
+  if (auto cached = identifier_cache_.Find(hash)) {
+    ++identifier_hits_;
+    return *cached;
+  }
+  ++identifier_misses_;
+  auto value = store_.Get(ColumnFamily::kIdentifiers, key);
+  if (absl::IsNotFound(value.status())) return std::optional<ProfileId>();
+  if (!value.ok()) return value.status();
+  if (value->size() != 8) return absl::DataLossError("identifier index entry: expected 8 bytes");
+  const ProfileId id{profile_store::ReadBigEndian64(*value)};
+  identifier_cache_.Insert(hash, id);
+  return id;
+}
+
+absl::StatusOr<std::optional<ProfileId>> IdentityGraph::Canonical(ProfileId id) {
+  for (int hop = 0; hop < kMaxRedirects; ++hop) {
+    auto profile = LoadProfile(id);
+    if (!profile.ok()) return profile.status();
+    if (*profile == nullptr) return std::optional<ProfileId>();
+    if (!(*profile)->merged_into) return id;
+    id = *(*profile)->merged_into;
+  }
+  return absl::DataLossError(absl::StrCat("profile redirects loop past ", kMaxRedirects, " hops at ",
+                                          FormatProfileId(id)));
+}
+
+absl::StatusOr<std::optional<ProfileId>> IdentityGraph::Lookup(const Identifier& identifier) {
+  auto linked = LoadIdentifier(profile_store::IdentifierKey(space_, identifier.type, identifier.value));
+  if (!linked.ok()) return linked.status();
+  if (!linked->has_value()) return std::optional<ProfileId>();
+  return Canonical(**linked);
+}
+
+absl::StatusOr<Profile*> IdentityGraph::MutableProfile(ProfileId id) {
+  auto canonical = Canonical(id);
+  if (!canonical.ok()) return canonical.status();
+  if (!canonical->has_value()) return absl::NotFoundError("no profile " + FormatProfileId(id));
+  auto profile = LoadProfile(**canonical);
+  if (!profile.ok()) return profile.status();
+  unit_->dirty.insert(**canonical);
+  return profile->get();
+}
+
+ProfileId IdentityGraph::CreateProfile() {
+  const ProfileId id{next_profile_id_++};
+  auto profile = std::make_shared<Profile>();
+  profile->id = id;
+  unit_->profiles.insert_or_assign(id, profile);
+  unit_->dirty.insert(id);
+  return id;
+}
+
+void IdentityGraph::LinkIdentifier(const Identifier& identifier, ProfileId profile) {
+  unit_->identifiers.insert_or_assign(profile_store::IdentifierKey(space_, identifier.type, identifier.value), profile);
+}
+
+void IdentityGraph::AddRecord(ProfileId profile, const GraphEvent& event, std::string json) {
+  unit_->records.emplace_back(profile_store::MergeKey(space_, profile, event.sequence, unit_->record_ordinal++),
+                              std::move(json));
+}
+
+absl::Status IdentityGraph::Merge(Profile& winner, ProfileId loser_id, const GraphEvent& event,
+                                  std::string_view reason) {
+  auto loser = LoadProfile(loser_id);
+  if (!loser.ok()) return loser.status();
+  if (*loser == nullptr) return absl::DataLossError("merging a profile that does not exist: " + FormatProfileId(loser_id));
+  winner.Absorb(**loser);
+  for (const profile_store::IdentityRecord& identity : (*loser)->identities) {
+    LinkIdentifier(Identifier{identity.type, identity.value}, winner.id);
+  }
+  // The loser keeps only a redirect. A new object: the old one may still be shared by the cache.
+  auto redirect = std::make_shared<Profile>();
+  redirect->id = loser_id;
+  redirect->merged_into = winner.id;
+  unit_->profiles.insert_or_assign(loser_id, std::move(redirect));
+  unit_->dirty.insert(loser_id);
+
+  std::string json;
+  JsonWriter writer(json);
+  writer.BeginObject();
+  writer.Key("kind").String("merge");
+  writer.Key("winner").String(FormatProfileId(winner.id));
+  writer.Key("loser").String(FormatProfileId(loser_id));
+  writer.Key("messageId").String(event.message_id);
+  writer.Key("sequence").Uint(event.sequence);
+  writer.Key("time").Int(Micros(event.received_at));
+  writer.Key("reason").String(reason);
+  writer.EndObject();
+  AddRecord(winner.id, event, std::move(json));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Resolution> IdentityGraph::Apply(const GraphEvent& event) {
+  if (event.identifiers.empty()) {
+    return absl::FailedPreconditionError("the event has no usable identifier (all absent, blocked or invalid)");
+  }
+  unit_->record_ordinal = 0;
+
+  // Which profile each identifier belongs to now.
+  std::vector<std::optional<ProfileId>> links(event.identifiers.size());
+  std::vector<ProfileId> profiles;
+  for (size_t i = 0; i < event.identifiers.size(); ++i) {
+    auto linked = Lookup(event.identifiers[i]);
+    if (!linked.ok()) return linked.status();
+    links[i] = *linked;
+    if (*linked && std::find(profiles.begin(), profiles.end(), **linked) == profiles.end()) {
+      profiles.push_back(**linked);
+    }
+  }
+  std::sort(profiles.begin(), profiles.end());
+
+  // Would one profile holding all of it respect every limit?
+  absl::flat_hash_map<std::string_view, absl::flat_hash_set<std::string_view>> limited_values;
+  std::vector<std::shared_ptr<Profile>> loaded;  // keeps the views above alive
+  for (ProfileId id : profiles) {
+    auto profile = LoadProfile(id);
+    if (!profile.ok()) return profile.status();
+    if (*profile == nullptr) return absl::DataLossError("identifier points to missing profile " + FormatProfileId(id));
+    for (const profile_store::IdentityRecord& identity : (*profile)->identities) {
+      if (rules_.Limit(identity.type) > 0) limited_values[identity.type].insert(identity.value);
+    }
+    loaded.push_back(*std::move(profile));
+  }
+  for (const Identifier& identifier : event.identifiers) {
+    if (rules_.Limit(identifier.type) > 0) limited_values[identifier.type].insert(identifier.value);
+  }
+  std::vector<std::string> violations;
+  for (const auto& [type, values] : limited_values) {
+    const int limit = rules_.Limit(type);
+    if (values.size() > static_cast<size_t>(limit)) {
+      violations.push_back(absl::StrCat(values.size(), " ", std::string(type), " values (limit ", limit, ")"));
+    }
+  }
+  std::sort(violations.begin(), violations.end());
+
+  Resolution resolution;
+  if (violations.empty()) {
+    if (profiles.empty()) {
+      resolution.profile = CreateProfile();
+      resolution.created = true;
+    } else {
+      resolution.profile = profiles.front();
+    }
+    auto target = MutableProfile(resolution.profile);
+    if (!target.ok()) return target.status();
+    if (profiles.size() > 1) {
+      std::string reason = "one event carries identifiers of several profiles:";
+      for (size_t i = 0; i < event.identifiers.size(); ++i) {
+        if (links[i]) absl::StrAppend(&reason, " ", ToString(event.identifiers[i]), " (", FormatProfileId(*links[i]), ")");
+      }
+      for (size_t p = 1; p < profiles.size(); ++p) {
+        if (absl::Status merged = Merge(**target, profiles[p], event, reason); !merged.ok()) return merged;
+        resolution.merged.push_back(profiles[p]);
+      }
+    }
+    for (size_t i = 0; i < event.identifiers.size(); ++i) {
+      if (!links[i]) {
+        LinkIdentifier(event.identifiers[i], resolution.profile);
+        resolution.attached.push_back(event.identifiers[i]);
+      }
+      (*target)->TouchIdentity(event.identifiers[i].type, event.identifiers[i].value, event.event_time, event.source);
+    }
+    return resolution;
+  }
+
+  // A merge would break a limit: the highest-priority identifier decides (first in the event on ties).
+  std::vector<size_t> order(event.identifiers.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return rules_.Priority(event.identifiers[a].type) > rules_.Priority(event.identifiers[b].type);
+  });
+  const size_t lead = order.front();
+  if (links[lead]) {
+    resolution.profile = *links[lead];
+  } else {
+    resolution.profile = CreateProfile();
+    resolution.created = true;
+    LinkIdentifier(event.identifiers[lead], resolution.profile);
+    resolution.attached.push_back(event.identifiers[lead]);
+  }
+  auto target = MutableProfile(resolution.profile);
+  if (!target.ok()) return target.status();
+  (*target)->TouchIdentity(event.identifiers[lead].type, event.identifiers[lead].value, event.event_time, event.source);
+  resolution.decision = "not merged: one profile would hold ";
+  for (size_t v = 0; v < violations.size(); ++v) absl::StrAppend(&resolution.decision, v ? ", " : "", violations[v]);
+  absl::StrAppend(&resolution.decision, "; the event goes to the profile of ", ToString(event.identifiers[lead]));
+
+  for (size_t k = 1; k < order.size(); ++k) {
+    const size_t i = order[k];
+    const Identifier& identifier = event.identifiers[i];
+    if (links[i] && *links[i] == resolution.profile) {
+      (*target)->TouchIdentity(identifier.type, identifier.value, event.event_time, event.source);
+      continue;
+    }
+    if (links[i]) {
+      resolution.refused.push_back(
+          {identifier, links[i], "belongs to profile " + FormatProfileId(*links[i]) + ", which is not merged"});
+      continue;
+    }
+    const int limit = rules_.Limit(identifier.type);
+    const size_t held = (*target)->CountIdentities(identifier.type);
+    if (limit > 0 && held >= static_cast<size_t>(limit)) {
+      resolution.refused.push_back({identifier, std::nullopt,
+                                    absl::StrCat("the profile already holds ", held, " ", identifier.type,
+                                                 " values (limit ", limit, ")")});
+      continue;
+    }
+    LinkIdentifier(identifier, resolution.profile);
+    resolution.attached.push_back(identifier);
+    (*target)->TouchIdentity(identifier.type, identifier.value, event.event_time, event.source);
+  }
+
+  // Record the decision where it will be looked for: on every profile involved.
+  std::string json;
+  JsonWriter writer(json);
+  writer.BeginObject();
+  writer.Key("kind").String("refused_merge");
+  writer.Key("profile").String(FormatProfileId(resolution.profile));
+  writer.Key("profiles").BeginArray();
+  for (ProfileId id : profiles) writer.String(FormatProfileId(id));
+  writer.EndArray();
+  writer.Key("messageId").String(event.message_id);
+  writer.Key("sequence").Uint(event.sequence);
+  writer.Key("time").Int(Micros(event.received_at));
+  writer.Key("reason").String(resolution.decision);
+  writer.Key("refused").BeginArray();
+  for (const RefusedIdentifier& refused : resolution.refused) {
+    writer.BeginObject();
+    writer.Key("identifier").String(ToString(refused.identifier));
+    writer.Key("reason").String(refused.reason);
+    writer.EndObject();
+  }
+  writer.EndArray();
+  writer.EndObject();
+  std::vector<ProfileId> involved = profiles;
+  if (std::find(involved.begin(), involved.end(), resolution.profile) == involved.end()) {
+    involved.push_back(resolution.profile);
+  }
+  for (ProfileId id : involved) AddRecord(id, event, json);
+  return resolution;
+}
+
+void IdentityGraph::Flush(rocksdb::WriteBatch& batch) {
+  std::string record;
+  for (ProfileId id : unit_->dirty) {
+    auto it = unit_->profiles.find(id);
+    if (it == unit_->profiles.end()) continue;
+    record.clear();
+    profile_store::EncodeProfile(*it->second, record);
+    batch.Put(store_.handle(ColumnFamily::kProfiles), profile_store::ProfileKey(space_, id), record);
+  }
+  for (const auto& [key, id] : unit_->identifiers) {
+    batch.Put(store_.handle(ColumnFamily::kIdentifiers), key, EncodeId(id));
+  }
+  for (const auto& [key, json] : unit_->records) batch.Put(store_.handle(ColumnFamily::kMerges), key, json);
+  if (next_profile_id_ != committed_next_profile_id_) {
+    batch.Put(store_.handle(ColumnFamily::kMeta), NextProfileIdKey(space_), EncodeId(ProfileId{next_profile_id_}));
+  }
+}
+
+void IdentityGraph::Commit() {
+  for (const auto& [key, id] : unit_->identifiers) identifier_cache_.Insert(HashKey(key), id);
+  for (ProfileId id : unit_->dirty) {
+    if (auto it = unit_->profiles.find(id); it != unit_->profiles.end()) profile_cache_.Insert(id, it->second);
+  }
+  committed_next_profile_id_ = next_profile_id_;
+  unit_ = std::make_unique<Unit>();
+}
+
+void IdentityGraph::Abort() {
+  // Profiles are changed in place, and the cache may share them: drop the caches rather than
+  // trust any entry the failed unit could have touched.
+  identifier_cache_.Clear();
+  profile_cache_.Clear();
+  next_profile_id_ = committed_next_profile_id_;
+  unit_ = std::make_unique<Unit>();
+}
+
+}  // namespace tessera::identity

@@ -1,0 +1,148 @@
+#pragma once
+
+// IdentityGraph links identifiers to profiles for one space, under the identity rules. For each
+// event it finds the profiles of the event's identifiers and then:
+//   - none: creates a profile holding them;
+//   - one or more, and their union (with the event's identifiers) respects every type's limit:
+//     merges them all into the oldest profile (smallest id) and attaches the new identifiers;
+//   - otherwise (a merge would break a limit, e.g. two different user_ids): links the event to
+//     the profile of its highest-priority identifier (creating it if that identifier is new), does
+//     not merge, does not attach identifiers that belong to other profiles or would break a limit,
+//     and records that decision with its reason.
+// Every merge is recorded (winner, loser, event, time, reason); a merged-away profile becomes a
+// redirect, and its identifiers are re-pointed to the winner, so old ids and identifiers resolve.
+//
+// Work happens in units: Apply calls see each other's effects through an overlay; Flush puts all
+// of it into a WriteBatch, which the caller writes together with its own changes (profile traits,
+// timeline, resolver position); Commit then moves the overlay into the bounded caches, Abort drops
+// it. Everything written is a deterministic function of the applied events, so replaying the same
+// log gives a byte-identical graph.
+//
+// Thread-safety: none. One IdentityGraph per space, used only by that space's resolver thread
+// (lookups fill caches and the unit); readers elsewhere read the store.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "identity/identifier.h"
+#include "identity/internal/generational_cache.h"
+#include "identity/identity_rules.h"
+#include "profile_store/profile.h"
+#include "profile_store/store.h"
+
+namespace tessera::identity {
+
+using profile_store::Profile;
+using profile_store::ProfileId;
+
+struct GraphOptions {
+  size_t identifier_cache_entries = 1'000'000;  // identifier -> profile id entries kept in memory
+  size_t profile_cache_entries = 100'000;       // decoded profiles kept in memory
+};
+
+// What the graph needs to know of an event.
+struct GraphEvent {
+  std::string_view message_id;
+  uint64_t sequence = 0;       // log sequence
+  Timestamp event_time{};      // corrected event timestamp
+  Timestamp received_at{};     // when Tessera accepted it (merge records use this)
+  std::string_view source;     // source name
+  std::vector<Identifier> identifiers;  // normalized, unique, none blocked
+};
+
+struct RefusedIdentifier {
+  Identifier identifier;
+  std::optional<ProfileId> linked_to;  // The profile it belongs to, when that is why it was refused.
+  std::string reason;
+};
+
+struct Resolution {
+  ProfileId profile;                    // Where the event belongs.
+  bool created = false;                 // The profile was created by this event.
+  std::vector<ProfileId> merged;        // Profiles merged into `profile` by this event.
+  std::vector<Identifier> attached;     // Identifiers newly linked to `profile`.
+  std::vector<RefusedIdentifier> refused;
+  std::string decision;                 // Why a merge was refused; empty when none was.
+};
+
+class IdentityGraph {
+ public:
+  IdentityGraph(profile_store::Store& store, std::string space, IdentityRules rules, GraphOptions options = {});
+  ~IdentityGraph();
+
+  // Reads the next profile id. Call once before the first Apply.
+  absl::Status Recover();
+
+  // Resolves one event. FailedPrecondition when it has no identifier (the caller dead-letters it);
+  // other errors are the store's.
+  absl::StatusOr<Resolution> Apply(const GraphEvent& event);
+
+  // The profile `id` in the current unit (loaded if needed), for the caller to update traits,
+  // channels and identities' last-seen. Redirects are followed. Never null for an id that Apply
+  // returned in this unit.
+  absl::StatusOr<Profile*> MutableProfile(ProfileId id);
+
+  // Which profile an identifier belongs to (following merges), if any. Sees the current unit.
+  absl::StatusOr<std::optional<ProfileId>> Lookup(const Identifier& identifier);
+  // The live profile an id stands for now (itself, or the one it was merged into).
+  absl::StatusOr<std::optional<ProfileId>> Canonical(ProfileId id);
+
+  // Adds everything the unit changed to `batch`.
+  void Flush(rocksdb::WriteBatch& batch);
+  // The batch was written: keep the unit's state in the caches. Or it was not: forget it.
+  void Commit();
+  void Abort();
+
+  const std::string& space() const { return space_; }
+  uint64_t next_profile_id() const { return next_profile_id_; }
+
+  // Cache statistics, for benchmarks and metrics.
+  uint64_t identifier_cache_hits() const { return identifier_hits_; }
+  uint64_t identifier_cache_misses() const { return identifier_misses_; }
+
+ private:
+  // Identifier keys are cached by their XXH3-128 hash: 16 bytes instead of the whole key.
+  struct KeyHash {
+    uint64_t high = 0;
+    uint64_t low = 0;
+    friend bool operator==(const KeyHash&, const KeyHash&) = default;
+    template <typename H>
+    friend H AbslHashValue(H state, const KeyHash& hash) {
+      return H::combine(std::move(state), hash.high, hash.low);
+    }
+  };
+  static KeyHash HashKey(std::string_view key);
+
+  struct Unit;
+
+  absl::StatusOr<std::shared_ptr<Profile>> LoadProfile(ProfileId id);
+  absl::StatusOr<std::optional<ProfileId>> LoadIdentifier(const std::string& key);
+  ProfileId CreateProfile();
+  void LinkIdentifier(const Identifier& identifier, ProfileId profile);
+  absl::Status Merge(Profile& winner, ProfileId loser_id, const GraphEvent& event, std::string_view reason);
+  void AddRecord(ProfileId profile, const GraphEvent& event, std::string json);
+
+  profile_store::Store& store_;
+  const std::string space_;
+  const IdentityRules rules_;
+  const GraphOptions options_;
+  uint64_t next_profile_id_ = 1;
+  uint64_t committed_next_profile_id_ = 1;
+
+  internal::GenerationalCache<KeyHash, ProfileId> identifier_cache_;
+  internal::GenerationalCache<ProfileId, std::shared_ptr<Profile>> profile_cache_;
+  std::unique_ptr<Unit> unit_;
+  uint64_t identifier_hits_ = 0;
+  uint64_t identifier_misses_ = 0;
+};
+
+// Key of the next-profile-id counter of a space in kMeta.
+std::string NextProfileIdKey(std::string_view space);
+
+}  // namespace tessera::identity

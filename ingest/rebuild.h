@@ -1,0 +1,38 @@
+#pragma once
+
+// Rebuild: throw away everything derived from the accepted-event log (identity graph, profiles,
+// merge records, timelines, dead letters, resolver positions, profile counters) and replay the log
+// into fresh derived state under the given rules. The result equals what live ingestion of the
+// same log under the same rules produces, byte for byte.
+//
+// The store must not be in use by a running server.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ingest/ingest_pipeline.h"
+#include "profile_store/store.h"
+
+namespace tessera::ingest {
+
+struct RebuildReport {
+  std::vector<std::string> spaces;  // Spaces found in the log, each replayed.
+  uint64_t events = 0;              // Log events applied (dead letters included).
+  uint64_t dead_letters = 0;
+  uint64_t profiles = 0;            // Profiles created (merged-away ones included).
+  uint64_t merges = 0;
+};
+
+// Spaces that have at least one event in the log, in key order.
+absl::StatusOr<std::vector<std::string>> LoggedSpaces(profile_store::Store& store);
+
+// Deletes all derived state (see above) of every space.
+absl::Status ClearDerivedState(profile_store::Store& store);
+
+// ClearDerivedState, then replays the log of every logged space with `options` (its normalizer,
+// rules, mappings and resolver settings; `spaces` and `group_commit` are ignored).
+absl::StatusOr<RebuildReport> Rebuild(profile_store::Store& store, const PipelineOptions& options);
+
+}  // namespace tessera::ingest

@@ -1,0 +1,328 @@
+#include "ingest/resolver.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "ingest/accepted_log.h"
+#include "ingest/event_codec.h"
+#include "profile_store/json_writer.h"
+#include "simdjson.h"
+
+namespace tessera::ingest {
+namespace {
+
+namespace od = simdjson::ondemand;
+using profile_store::ColumnFamily;
+using profile_store::JsonWriter;
+
+// The raw JSON text of any value (objects and arrays whole, scalars as their token).
+bool RawValue(od::value value, std::string_view& out) {
+  od::json_type type;
+  if (value.type().get(type)) return false;
+  if (type == od::json_type::object) {
+    od::object object;
+    return !value.get_object().get(object) && !object.raw_json().get(out);
+  }
+  if (type == od::json_type::array) {
+    od::array array;
+    return !value.get_array().get(array) && !array.raw_json().get(out);
+  }
+  out = value.raw_json_token();
+  while (!out.empty() && (out.back() == ' ' || out.back() == '\n' || out.back() == '\t' || out.back() == '\r')) {
+    out.remove_suffix(1);
+  }
+  return true;
+}
+
+// Calls `visit(name, raw_json)` for each member of the JSON object `json` (minified, as stored).
+template <typename Visit>
+bool ForEachMember(std::string_view json, Visit&& visit) {
+  if (json.empty()) return true;
+  thread_local od::parser parser;
+  thread_local std::string padded;
+  padded.assign(json);
+  padded.reserve(json.size() + simdjson::SIMDJSON_PADDING);
+  od::document doc;
+  if (parser.iterate(padded.data(), padded.size(), padded.capacity()).get(doc)) return false;
+  od::object object;
+  if (doc.get_object().get(object)) return false;
+  for (auto field : object) {
+    std::string_view name;
+    od::value value;
+    std::string_view raw;
+    if (field.unescaped_key().get(name) || field.value().get(value) || !RawValue(value, raw)) return false;
+    visit(name, raw);
+  }
+  return true;
+}
+
+constexpr std::string_view kSetOnce = "$set_once";
+
+// Applies a traits object: plain members last-write-wins; a "$set_once" member's members keep
+// their first value.
+bool ApplyTraits(profile_store::Profile& profile, std::string_view traits, Timestamp time, uint64_t sequence,
+                 bool allow_set_once) {
+  std::vector<std::pair<std::string, std::string>> set_once_objects;
+  bool ok = ForEachMember(traits, [&](std::string_view name, std::string_view raw) {
+    if (name == kSetOnce) {
+      if (allow_set_once) set_once_objects.emplace_back(name, raw);
+      return;
+    }
+    profile.SetTrait(name, raw, time, sequence, /*set_once=*/false);
+  });
+  for (const auto& [unused, raw] : set_once_objects) {
+    ok &= ForEachMember(raw, [&](std::string_view name, std::string_view value) {
+      profile.SetTrait(name, value, time, sequence, /*set_once=*/true);
+    });
+  }
+  return ok;
+}
+
+// The value of member `name` of a JSON object, as raw JSON; empty when absent.
+std::string MemberOf(std::string_view json, std::string_view name) {
+  std::string found;
+  ForEachMember(json, [&](std::string_view member, std::string_view raw) {
+    if (member == name && found.empty()) found.assign(raw);
+  });
+  return found;
+}
+
+}  // namespace
+
+std::string ResolverPositionKey(std::string_view space) { return absl::StrCat("resolver/position/", std::string(space)); }
+
+std::string DeadLetterKey(std::string_view space, uint64_t sequence) { return AcceptedLog::Key(space, sequence); }
+
+Resolver::Resolver(profile_store::Store& store, std::string space, const identity::Normalizer& normalizer,
+                   const IdentifierExtractor& extractor, identity::IdentityRules rules, ResolverOptions options)
+    : store_(store),
+      space_(std::move(space)),
+      normalizer_(normalizer),
+      extractor_(extractor),
+      options_(options),
+      graph_(store, space_, std::move(rules), options.graph) {}
+
+Resolver::~Resolver() { Stop(); }
+
+absl::Status Resolver::Recover() {
+  if (absl::Status status = graph_.Recover(); !status.ok()) return status;
+  auto value = store_.Get(ColumnFamily::kMeta, ResolverPositionKey(space_));
+  if (absl::IsNotFound(value.status())) {
+    position_ = 0;
+  } else if (!value.ok()) {
+    return value.status();
+  } else if (value->size() != 8) {
+    return absl::DataLossError("meta " + ResolverPositionKey(space_) + ": expected 8 bytes");
+  } else {
+    position_ = profile_store::ReadBigEndian64(*value);
+  }
+  metrics_.position = position_;
+  return absl::OkStatus();
+}
+
+void Resolver::DeadLetter(uint64_t sequence, std::string_view record, std::string_view reason,
+                          const std::vector<std::string>& warnings, rocksdb::WriteBatch& batch) {
+  std::string json;
+  JsonWriter writer(json);
+  writer.BeginObject();
+  writer.Key("sequence").Uint(sequence);
+  writer.Key("reason").String(reason);
+  writer.Key("warnings").BeginArray();
+  for (const std::string& warning : warnings) writer.String(warning);
+  writer.EndArray();
+  // The record is stored as text: it may be the very thing that failed to parse.
+  writer.Key("record").String(record);
+  writer.EndObject();
+  batch.Put(store_.handle(ColumnFamily::kDeadLetter), DeadLetterKey(space_, sequence), json);
+  metrics_.events_dead_lettered.fetch_add(1, std::memory_order_relaxed);
+}
+
+absl::Status Resolver::ApplyRecord(uint64_t sequence, std::string_view record, rocksdb::WriteBatch& batch) {
+  absl::StatusOr<CanonicalEvent> decoded = DecodeEvent(record);
+  if (!decoded.ok()) {
+    DeadLetter(sequence, record, absl::StrCat("undecodable log record: ", std::string(decoded.status().message())), {},
+               batch);
+    return absl::OkStatus();
+  }
+  const CanonicalEvent& event = *decoded;
+
+  ExtractedIdentifiers extracted = extractor_.Extract(event);
+  std::vector<std::string> warnings = std::move(extracted.warnings);
+  identity::GraphEvent graph_event;
+  graph_event.message_id = event.message_id;
+  graph_event.sequence = sequence;
+  graph_event.event_time = event.timestamp;
+  graph_event.received_at = event.received_at;
+  graph_event.source = event.source;
+  for (identity::RawIdentifier& raw : extracted.identifiers) {
+    std::string type = std::move(raw.type);
+    if (type == kPreviousIdType) {
+      // alias previousId: a former user id if the graph knows it as one, else an anonymous id.
+      identity::NormalizedValue as_user = normalizer_.Normalize(identity::identifier_type::kUserId, raw.value);
+      type = std::string(identity::identifier_type::kAnonymousId);
+      if (as_user.outcome == identity::NormalizedValue::Outcome::kOk) {
+        auto known = graph_.Lookup(identity::Identifier{std::string(identity::identifier_type::kUserId), as_user.value});
+        if (!known.ok()) return known.status();
+        if (known->has_value()) type = std::string(identity::identifier_type::kUserId);
+      }
+    }
+    identity::NormalizedValue normalized = normalizer_.Normalize(type, raw.value);
+    if (normalized.outcome != identity::NormalizedValue::Outcome::kOk) {
+      warnings.push_back(absl::StrCat(raw.field, ": ", normalized.reason));
+      continue;
+    }
+    identity::Identifier identifier{std::move(type), std::move(normalized.value)};
+    if (std::find(graph_event.identifiers.begin(), graph_event.identifiers.end(), identifier) ==
+        graph_event.identifiers.end()) {
+      graph_event.identifiers.push_back(std::move(identifier));
+    }
+  }
+
+  absl::StatusOr<identity::Resolution> resolution = graph_.Apply(graph_event);
+  if (absl::IsFailedPrecondition(resolution.status())) {
+    DeadLetter(sequence, record, std::string(resolution.status().message()), warnings, batch);
+    return absl::OkStatus();
+  }
+  if (!resolution.ok()) return resolution.status();
+  if (resolution->created) metrics_.profiles_created.fetch_add(1, std::memory_order_relaxed);
+  metrics_.merges.fetch_add(resolution->merged.size(), std::memory_order_relaxed);
+  if (!resolution->decision.empty()) metrics_.refused_merges.fetch_add(1, std::memory_order_relaxed);
+
+  absl::StatusOr<profile_store::Profile*> profile = graph_.MutableProfile(resolution->profile);
+  if (!profile.ok()) return profile.status();
+  (*profile)->TouchChannel(event.channel, event.timestamp);
+  bool traits_ok = true;
+  if (event.type == EventType::kIdentify) {
+    traits_ok &= ApplyTraits(**profile, event.traits, event.timestamp, sequence, /*allow_set_once=*/true);
+    const std::string set_once = MemberOf(event.context, kSetOnce);
+    if (!set_once.empty()) {
+      traits_ok &= ForEachMember(set_once, [&](std::string_view name, std::string_view raw) {
+        (*profile)->SetTrait(name, raw, event.timestamp, sequence, /*set_once=*/true);
+      });
+    }
+  }
+  const std::string context_traits = MemberOf(event.context, "traits");
+  if (!context_traits.empty()) {
+    traits_ok &= ApplyTraits(**profile, context_traits, event.timestamp, sequence, /*allow_set_once=*/false);
+  }
+  if (!traits_ok) warnings.push_back("traits: not a JSON object; ignored");
+
+  // The timeline entry keeps what the events query filters on, so a page needs no log reads.
+  std::string summary;
+  JsonWriter writer(summary);
+  writer.BeginObject();
+  writer.Key("sequence").Uint(sequence);
+  writer.Key("type").String(EventTypeName(event.type));
+  if (!event.event.empty()) writer.Key("event").String(event.event);
+  writer.Key("channel").String(event.channel);
+  if (!warnings.empty()) {
+    writer.Key("warnings").BeginArray();
+    for (const std::string& warning : warnings) writer.String(warning);
+    writer.EndArray();
+  }
+  writer.EndObject();
+  batch.Put(store_.handle(ColumnFamily::kTimeline),
+            profile_store::TimelineKey(space_, resolution->profile, event.timestamp, sequence), summary);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> Resolver::CatchUp() {
+  AcceptedLog log(store_);
+  uint64_t applied_total = 0;
+  for (;;) {
+    const uint64_t told = metrics_.log_last_seen.load();
+    rocksdb::WriteBatch batch;
+    uint64_t last = position_;
+    size_t count = 0;
+    absl::Status apply_status = absl::OkStatus();
+    absl::Status scan = log.Scan(space_, position_ + 1, [&](uint64_t sequence, std::string_view record) {
+      apply_status = ApplyRecord(sequence, record, batch);
+      if (!apply_status.ok()) return false;
+      last = sequence;
+      return ++count < options_.batch_events;
+    });
+    if (scan.ok()) scan = apply_status;
+    if (!scan.ok()) {
+      graph_.Abort();
+      metrics_.errors.fetch_add(1, std::memory_order_relaxed);
+      return scan;
+    }
+    if (count == 0) {
+      // Nothing after the position: everything told so far is done for this space.
+      metrics_.caught_up_to = std::max(metrics_.caught_up_to.load(), told);
+      return applied_total;
+    }
+    graph_.Flush(batch);
+    std::string position;
+    profile_store::AppendBigEndian64(position, last);
+    batch.Put(store_.handle(ColumnFamily::kMeta), ResolverPositionKey(space_), position);
+    if (absl::Status written = store_.WriteUnsynced(batch); !written.ok()) {
+      graph_.Abort();
+      metrics_.errors.fetch_add(1, std::memory_order_relaxed);
+      return written;
+    }
+    graph_.Commit();
+    position_ = last;
+    metrics_.position = last;
+    metrics_.events_applied.fetch_add(count, std::memory_order_relaxed);
+    applied_total += count;
+  }
+}
+
+void Resolver::Start() {
+  std::lock_guard lock(mutex_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Resolver::NotifyCommitted(uint64_t last_sequence) {
+  {
+    std::lock_guard lock(mutex_);
+    notified_ = std::max(notified_, last_sequence);
+  }
+  uint64_t seen = metrics_.log_last_seen.load();
+  while (seen < last_sequence && !metrics_.log_last_seen.compare_exchange_weak(seen, last_sequence)) {
+  }
+  wake_.notify_one();
+}
+
+void Resolver::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!thread_.joinable()) return;
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+void Resolver::Run() {
+  uint64_t handled = 0;
+  bool pending = true;  // Catch up at start: the log may hold events from before a restart.
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      if (!pending) wake_.wait(lock, [&] { return stopping_ || notified_ > handled; });
+      handled = notified_;
+    }
+    absl::StatusOr<uint64_t> applied = CatchUp();
+    std::unique_lock lock(mutex_);
+    if (!applied.ok()) {
+      std::fprintf(stderr, "tessera: resolver for space %s: %s (will retry)\n", space_.c_str(),
+                   std::string(applied.status().message()).c_str());
+      // A store error: pause, then retry from the recorded position. On shutdown, give up; the
+      // next start resumes from the same position.
+      if (wake_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping_; })) return;
+      pending = true;
+      continue;
+    }
+    pending = false;
+    // Stop drains: one more pass runs after stopping_ is set, then nothing is left to do.
+    if (stopping_ && notified_ <= handled) return;
+  }
+}
+
+}  // namespace tessera::ingest

@@ -1,0 +1,410 @@
+#include "profile_store/profile.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <tuple>
+
+#include "profile_store/json_writer.h"
+#include "profile_store/store.h"
+#include "simdjson.h"
+
+namespace tessera::profile_store {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+int64_t Micros(Timestamp time) { return time.time_since_epoch().count(); }
+Timestamp FromMicros(int64_t micros) { return Timestamp(std::chrono::microseconds(micros)); }
+
+void InsertSorted(std::vector<std::string>& values, std::string_view value) {
+  auto it = std::lower_bound(values.begin(), values.end(), value);
+  if (it == values.end() || *it != value) values.insert(it, std::string(value));
+}
+
+// True when a write at (time, sequence) is newer than one at (other_time, other_sequence).
+bool Newer(Timestamp time, uint64_t sequence, Timestamp other_time, uint64_t other_sequence) {
+  return std::tie(time, sequence) > std::tie(other_time, other_sequence);
+}
+
+void AppendSpacePrefix(std::string& key, std::string_view space) {
+  key.append(space);
+  key.push_back('\0');
+}
+
+absl::Status Damaged(std::string_view what) {
+  return absl::DataLossError("damaged profile record: " + std::string(what));
+}
+
+// The raw JSON text of any value (objects and arrays whole, scalars as their token).
+simdjson::error_code RawValue(od::value value, std::string_view& out) {
+  od::json_type type;
+  if (auto error = value.type().get(type)) return error;
+  if (type == od::json_type::object) {
+    od::object object;
+    if (auto error = value.get_object().get(object)) return error;
+    return object.raw_json().get(out);
+  }
+  if (type == od::json_type::array) {
+    od::array array;
+    if (auto error = value.get_array().get(array)) return error;
+    return array.raw_json().get(out);
+  }
+  out = value.raw_json_token();
+  while (!out.empty() && (out.back() == ' ' || out.back() == '\n' || out.back() == '\t' || out.back() == '\r')) {
+    out.remove_suffix(1);
+  }
+  return simdjson::SUCCESS;
+}
+
+}  // namespace
+
+std::string FormatProfileId(ProfileId id) {
+  char text[18] = {'p'};
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 16; ++i) text[1 + i] = kHex[(id.value >> (60 - 4 * i)) & 0xf];
+  return std::string(text, 17);
+}
+
+std::optional<ProfileId> ParseProfileId(std::string_view text) {
+  if (text.size() != 17 || text[0] != 'p') return std::nullopt;
+  uint64_t value = 0;
+  auto [end, error] = std::from_chars(text.data() + 1, text.data() + text.size(), value, 16);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  for (char c : text.substr(1)) {
+    if (c >= 'A' && c <= 'F') return std::nullopt;  // one spelling per id
+  }
+  if (value == 0) return std::nullopt;
+  return ProfileId{value};
+}
+
+const IdentityRecord* Profile::FindIdentity(std::string_view type, std::string_view value) const {
+  auto it = std::lower_bound(identities.begin(), identities.end(), std::pair(type, value),
+                             [](const IdentityRecord& record, const std::pair<std::string_view, std::string_view>& key) {
+                               return std::tie(record.type, record.value) < std::tie(key.first, key.second);
+                             });
+  if (it == identities.end() || it->type != type || it->value != value) return nullptr;
+  return &*it;
+}
+
+size_t Profile::CountIdentities(std::string_view type) const {
+  size_t count = 0;
+  for (const IdentityRecord& record : identities) count += record.type == type;
+  return count;
+}
+
+void Profile::TouchIdentity(std::string_view type, std::string_view value, Timestamp time, std::string_view source) {
+  auto it = std::lower_bound(identities.begin(), identities.end(), std::pair(type, value),
+                             [](const IdentityRecord& record, const std::pair<std::string_view, std::string_view>& key) {
+                               return std::tie(record.type, record.value) < std::tie(key.first, key.second);
+                             });
+  if (it == identities.end() || it->type != type || it->value != value) {
+    IdentityRecord record{std::string(type), std::string(value), time, time, {}};
+    if (!source.empty()) record.sources.emplace_back(source);
+    identities.insert(it, std::move(record));
+    return;
+  }
+  it->first_seen = std::min(it->first_seen, time);
+  it->last_seen = std::max(it->last_seen, time);
+  if (!source.empty()) InsertSorted(it->sources, source);
+}
+
+void Profile::TouchChannel(std::string_view channel, Timestamp time) {
+  auto [it, inserted] = channels.try_emplace(std::string(channel));
+  ChannelRecord& record = it->second;
+  if (inserted || time < record.first_seen) record.first_seen = time;
+  if (inserted || time > record.last_seen) record.last_seen = time;
+  ++record.events;
+  if (event_count == 0 || time < first_seen) first_seen = time;
+  if (event_count == 0 || time > last_seen) last_seen = time;
+  ++event_count;
+}
+
+void Profile::SetTrait(std::string_view name, std::string_view json, Timestamp time, uint64_t sequence,
+                       bool set_once) {
+  auto [it, inserted] = traits.try_emplace(std::string(name));
+  TraitRecord& record = it->second;
+  bool replace = inserted;
+  if (!inserted) {
+    if (set_once) {
+      // The first value wins: replace only a later write, or a plain (non-once) one.
+      replace = !record.set_once || Newer(record.time, record.sequence, time, sequence);
+    } else {
+      replace = !record.set_once && Newer(time, sequence, record.time, record.sequence);
+    }
+  }
+  if (!replace) return;
+  record.json.assign(json);
+  record.time = time;
+  record.sequence = sequence;
+  record.set_once = set_once;
+}
+
+void Profile::Absorb(const Profile& other) {
+  for (const IdentityRecord& identity : other.identities) {
+    for (const std::string& source : identity.sources) {
+      TouchIdentity(identity.type, identity.value, identity.first_seen, source);
+      TouchIdentity(identity.type, identity.value, identity.last_seen, source);
+    }
+    if (identity.sources.empty()) {
+      TouchIdentity(identity.type, identity.value, identity.first_seen, {});
+      TouchIdentity(identity.type, identity.value, identity.last_seen, {});
+    }
+  }
+  for (const auto& [name, trait] : other.traits) SetTrait(name, trait.json, trait.time, trait.sequence, trait.set_once);
+  for (const auto& [name, channel] : other.channels) {
+    auto [it, inserted] = channels.try_emplace(name, channel);
+    if (!inserted) {
+      it->second.first_seen = std::min(it->second.first_seen, channel.first_seen);
+      it->second.last_seen = std::max(it->second.last_seen, channel.last_seen);
+      it->second.events += channel.events;
+    }
+  }
+  if (other.event_count > 0) {
+    if (event_count == 0 || other.first_seen < first_seen) first_seen = other.first_seen;
+    if (event_count == 0 || other.last_seen > last_seen) last_seen = other.last_seen;
+    event_count += other.event_count;
+  }
+  auto add_merged = [&](ProfileId id) {
+    auto it = std::lower_bound(merged_from.begin(), merged_from.end(), id);
+    if (it == merged_from.end() || *it != id) merged_from.insert(it, id);
+  };
+  add_merged(other.id);
+  for (ProfileId id : other.merged_from) add_merged(id);
+}
+
+void EncodeProfile(const Profile& profile, std::string& out) {
+  JsonWriter json(out);
+  json.BeginObject();
+  json.Key("id").String(FormatProfileId(profile.id));
+  if (profile.merged_into) {
+    json.Key("mergedInto").String(FormatProfileId(*profile.merged_into));
+    json.EndObject();
+    return;
+  }
+  json.Key("firstSeen").Int(Micros(profile.first_seen));
+  json.Key("lastSeen").Int(Micros(profile.last_seen));
+  json.Key("eventCount").Uint(profile.event_count);
+  json.Key("identities").BeginArray();
+  for (const IdentityRecord& identity : profile.identities) {
+    json.BeginObject();
+    json.Key("type").String(identity.type);
+    json.Key("value").String(identity.value);
+    json.Key("firstSeen").Int(Micros(identity.first_seen));
+    json.Key("lastSeen").Int(Micros(identity.last_seen));
+    json.Key("sources").BeginArray();
+    for (const std::string& source : identity.sources) json.String(source);
+    json.EndArray();
+    json.EndObject();
+  }
+  json.EndArray();
+  json.Key("traits").BeginObject();
+  for (const auto& [name, trait] : profile.traits) {
+    json.Key(name).BeginObject();
+    json.Key("v").Raw(trait.json);
+    json.Key("t").Int(Micros(trait.time));
+    json.Key("s").Uint(trait.sequence);
+    if (trait.set_once) json.Key("once").Bool(true);
+    json.EndObject();
+  }
+  json.EndObject();
+  json.Key("channels").BeginObject();
+  for (const auto& [name, channel] : profile.channels) {
+    json.Key(name).BeginObject();
+    json.Key("firstSeen").Int(Micros(channel.first_seen));
+    json.Key("lastSeen").Int(Micros(channel.last_seen));
+    json.Key("events").Uint(channel.events);
+    json.EndObject();
+  }
+  json.EndObject();
+  json.Key("mergedFrom").BeginArray();
+  for (ProfileId id : profile.merged_from) json.String(FormatProfileId(id));
+  json.EndArray();
+  json.EndObject();
+}
+
+absl::StatusOr<Profile> DecodeProfile(std::string_view record) {
+  thread_local od::parser parser;
+  thread_local std::string padded;
+  padded.assign(record);
+  padded.reserve(record.size() + simdjson::SIMDJSON_PADDING);
+  od::document doc;
+  if (parser.iterate(padded.data(), padded.size(), padded.capacity()).get(doc)) return Damaged("not JSON");
+  od::object root;
+  if (doc.get_object().get(root)) return Damaged("not an object");
+
+  Profile profile;
+  auto read_id = [](od::value value, ProfileId& id) -> bool {
+    std::string_view text;
+    if (value.get_string().get(text)) return false;
+    auto parsed = ParseProfileId(text);
+    if (!parsed) return false;
+    id = *parsed;
+    return true;
+  };
+  auto read_time = [](od::value value, Timestamp& time) -> bool {
+    int64_t micros = 0;
+    if (value.get_int64().get(micros)) return false;
+    time = FromMicros(micros);
+    return true;
+  };
+
+  for (auto field : root) {
+    std::string_view key;
+    if (field.unescaped_key().get(key)) return Damaged("bad key");
+    od::value value;
+    if (field.value().get(value)) return Damaged(key);
+    if (key == "id") {
+      if (!read_id(value, profile.id)) return Damaged("id");
+    } else if (key == "mergedInto") {
+      ProfileId into;
+      if (!read_id(value, into)) return Damaged("mergedInto");
+      profile.merged_into = into;
+    } else if (key == "firstSeen") {
+      if (!read_time(value, profile.first_seen)) return Damaged(key);
+    } else if (key == "lastSeen") {
+      if (!read_time(value, profile.last_seen)) return Damaged(key);
+    } else if (key == "eventCount") {
+      if (value.get_uint64().get(profile.event_count)) return Damaged(key);
+    } else if (key == "identities") {
+      od::array array;
+      if (value.get_array().get(array)) return Damaged(key);
+      for (auto element : array) {
+        od::object object;
+        if (element.get_object().get(object)) return Damaged("identities[]");
+        IdentityRecord identity;
+        for (auto member : object) {
+          std::string_view name;
+          if (member.unescaped_key().get(name)) return Damaged("identities[] key");
+          od::value member_value;
+          if (member.value().get(member_value)) return Damaged("identities[] value");
+          std::string_view text;
+          if (name == "type" || name == "value") {
+            if (member_value.get_string().get(text)) return Damaged("identities[].type/value");
+            (name == "type" ? identity.type : identity.value).assign(text);
+          } else if (name == "firstSeen") {
+            if (!read_time(member_value, identity.first_seen)) return Damaged("identities[].firstSeen");
+          } else if (name == "lastSeen") {
+            if (!read_time(member_value, identity.last_seen)) return Damaged("identities[].lastSeen");
+          } else if (name == "sources") {
+            od::array sources;
+            if (member_value.get_array().get(sources)) return Damaged("identities[].sources");
+            for (auto source : sources) {
+              if (source.get_string().get(text)) return Damaged("identities[].sources[]");
+              identity.sources.emplace_back(text);
+            }
+          }
+        }
+        profile.identities.push_back(std::move(identity));
+      }
+    } else if (key == "traits") {
+      od::object traits;
+      if (value.get_object().get(traits)) return Damaged(key);
+      for (auto trait_field : traits) {
+        std::string_view name;
+        if (trait_field.unescaped_key().get(name)) return Damaged("traits key");
+        std::string trait_name(name);
+        od::object trait_object;
+        if (trait_field.value().get_object().get(trait_object)) return Damaged("traits." + trait_name);
+        TraitRecord trait;
+        for (auto member : trait_object) {
+          std::string_view member_name;
+          if (member.unescaped_key().get(member_name)) return Damaged("trait member");
+          od::value member_value;
+          if (member.value().get(member_value)) return Damaged("trait value");
+          if (member_name == "v") {
+            std::string_view raw;
+            if (RawValue(member_value, raw)) return Damaged("traits." + trait_name + ".v");
+            trait.json.assign(raw);
+          } else if (member_name == "t") {
+            if (!read_time(member_value, trait.time)) return Damaged("traits." + trait_name + ".t");
+          } else if (member_name == "s") {
+            if (member_value.get_uint64().get(trait.sequence)) return Damaged("traits." + trait_name + ".s");
+          } else if (member_name == "once") {
+            if (member_value.get_bool().get(trait.set_once)) return Damaged("traits." + trait_name + ".once");
+          }
+        }
+        profile.traits.emplace(std::move(trait_name), std::move(trait));
+      }
+    } else if (key == "channels") {
+      od::object channels;
+      if (value.get_object().get(channels)) return Damaged(key);
+      for (auto channel_field : channels) {
+        std::string_view name;
+        if (channel_field.unescaped_key().get(name)) return Damaged("channels key");
+        std::string channel_name(name);
+        od::object channel_object;
+        if (channel_field.value().get_object().get(channel_object)) return Damaged("channels." + channel_name);
+        ChannelRecord channel;
+        for (auto member : channel_object) {
+          std::string_view member_name;
+          if (member.unescaped_key().get(member_name)) return Damaged("channel member");
+          od::value member_value;
+          if (member.value().get(member_value)) return Damaged("channel value");
+          if (member_name == "firstSeen") {
+            if (!read_time(member_value, channel.first_seen)) return Damaged("channels.firstSeen");
+          } else if (member_name == "lastSeen") {
+            if (!read_time(member_value, channel.last_seen)) return Damaged("channels.lastSeen");
+          } else if (member_name == "events") {
+            if (member_value.get_uint64().get(channel.events)) return Damaged("channels.events");
+          }
+        }
+        profile.channels.emplace(std::move(channel_name), channel);
+      }
+    } else if (key == "mergedFrom") {
+      od::array array;
+      if (value.get_array().get(array)) return Damaged(key);
+      for (auto element : array) {
+        ProfileId id;
+        od::value element_value;
+        if (element.get(element_value) || !read_id(element_value, id)) return Damaged("mergedFrom[]");
+        profile.merged_from.push_back(id);
+      }
+    }
+  }
+  if (profile.id.value == 0) return Damaged("missing id");
+  return profile;
+}
+
+std::string ProfileKey(std::string_view space, ProfileId id) {
+  std::string key;
+  key.reserve(space.size() + 9);
+  AppendSpacePrefix(key, space);
+  AppendBigEndian64(key, id.value);
+  return key;
+}
+
+std::string IdentifierKey(std::string_view space, std::string_view type, std::string_view value) {
+  std::string key;
+  key.reserve(space.size() + type.size() + value.size() + 2);
+  AppendSpacePrefix(key, space);
+  key.append(type);
+  key.push_back('\0');
+  key.append(value);
+  return key;
+}
+
+std::string MergePrefix(std::string_view space, ProfileId id) { return ProfileKey(space, id); }
+
+std::string MergeKey(std::string_view space, ProfileId id, uint64_t sequence, uint32_t ordinal) {
+  std::string key = ProfileKey(space, id);
+  AppendBigEndian64(key, sequence);
+  char bytes[4] = {static_cast<char>(ordinal >> 24), static_cast<char>(ordinal >> 16), static_cast<char>(ordinal >> 8),
+                   static_cast<char>(ordinal)};
+  key.append(bytes, 4);
+  return key;
+}
+
+std::string TimelinePrefix(std::string_view space, ProfileId id) { return ProfileKey(space, id); }
+
+std::string TimelineKey(std::string_view space, ProfileId id, Timestamp event_time, uint64_t sequence) {
+  std::string key = ProfileKey(space, id);
+  // Newest first: a forward scan from the prefix returns the latest events. Times before 1970 sort
+  // after all later ones only if negative; clamp them to the epoch's key.
+  const int64_t micros = std::max<int64_t>(0, Micros(event_time));
+  AppendBigEndian64(key, ~static_cast<uint64_t>(micros));
+  AppendBigEndian64(key, ~sequence);
+  return key;
+}
+
+}  // namespace tessera::profile_store
