@@ -52,7 +52,8 @@ namespace tessera::tools {
 namespace {
 
 constexpr std::string_view kUsage =
-    "usage: tessera bench resolve [--events N] [--people N] [--multi F] [--cache-ratio R] [--seed N] [--dir DIR]\n"
+    "usage: tessera bench resolve [--events N] [--people N] [--multi F] [--cache-ratio R] [--seed N] [--dir "
+    "DIR]\n"
     "  --events N        events in the synthetic log (default 1000000)\n"
     "  --people N        people the events are about (default 200000, at most 10000000)\n"
     "  --multi F         fraction of events carrying several identifiers, 0..1 (default 0.3)\n"
@@ -63,10 +64,10 @@ constexpr std::string_view kUsage =
     "                    temporary directory that is removed afterwards\n";
 
 constexpr std::string_view kSpace = "default";
-constexpr size_t kTargetEventBytes = 600;   // Encoded size of an event, about.
-constexpr size_t kLogChunkEvents = 10'000;  // Events per log WriteBatch.
-constexpr double kZipfExponent = 0.8;       // Popularity of person of rank k is proportional to k^-0.8.
-constexpr uint64_t kMaxPeople = 10'000'000; // Phone numbers are unique per person up to this.
+constexpr size_t kTargetEventBytes = 600;    // Encoded size of an event, about.
+constexpr size_t kLogChunkEvents = 10'000;   // Events per log WriteBatch.
+constexpr double kZipfExponent = 0.8;        // Popularity of person of rank k is proportional to k^-0.8.
+constexpr uint64_t kMaxPeople = 10'000'000;  // Phone numbers are unique per person up to this.
 // Caches when the graph must fit: more than any run of the default size needs.
 constexpr size_t kFitIdentifierCache = 4'000'000;
 constexpr size_t kFitProfileCache = 1'000'000;
@@ -264,23 +265,22 @@ class StreamGenerator {
   ingest::CanonicalEvent Next(std::vector<uint64_t>& identifiers, bool& multi) {
     static constexpr std::string_view kChannels[] = {"web", "web", "web", "app", "app", "pos", "email"};
     static constexpr std::string_view kTrackEvents[] = {
-        "Product Viewed", "Product Added",    "Cart Viewed",    "Checkout Started",
+        "Product Viewed",  "Product Added",    "Cart Viewed",    "Checkout Started",
         "Order Completed", "Search Performed", "Coupon Applied", "Email Link Clicked"};
-    static constexpr std::string_view kPages[] = {"/", "/products", "/cart", "/checkout", "/account",
-                                                  "/stores", "/help/shipping"};
+    static constexpr std::string_view kPages[] = {"/",        "/products", "/cart",         "/checkout",
+                                                  "/account", "/stores",   "/help/shipping"};
     static constexpr std::string_view kCategories[] = {"shoes", "outerwear", "accessories", "kids", "sale"};
     static constexpr std::string_view kPlans[] = {"free", "plus", "pro", "enterprise"};
-    static constexpr std::string_view kFirstNames[] = {"Ada", "Grace", "Linus", "Min-jun", "Seo-yeon", "Mateo"};
+    static constexpr std::string_view kFirstNames[] = {"Ada",     "Grace",    "Linus",
+                                                       "Min-jun", "Seo-yeon", "Mateo"};
     static constexpr std::string_view kLocales[] = {"de-DE", "ko-KR", "en-US", "pt-BR"};
-    static constexpr std::string_view kTimezones[] = {"Europe/Berlin", "Asia/Seoul", "America/New_York",
-                                                      "America/Sao_Paulo"};
     static constexpr std::string_view kUserAgents[] = {
-        "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4",
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0",
-        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko)",
-        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0"};
-    static constexpr std::string_view kDevices[] = {R"("type":"ios","manufacturer":"Apple","model":"iPhone15,2")",
-                                                    R"("type":"android","manufacturer":"Google","model":"Pixel 8")",
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) Safari/605",
+        "Mozilla/5.0 (Windows NT 10.0; Win64) Chrome/124.0",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4) Mobile/15E148",
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8) Chrome/124.0"};
+    static constexpr std::string_view kDevices[] = {R"("type":"ios","model":"iPhone15,2")",
+                                                    R"("type":"android","model":"Pixel 8")",
                                                     R"("type":"desktop")"};
     static constexpr std::string_view kWords[] = {"comfortable", "waterproof", "limited", "edition",
                                                   "recycled",    "cotton",     "classic", "navy"};
@@ -294,7 +294,8 @@ class StreamGenerator {
     ingest::CanonicalEvent event;
     char message_id[48];
     std::snprintf(message_id, sizeof(message_id), "bench-%016llx-%012llx",
-                  static_cast<unsigned long long>(SplitMix64(options_.seed)), static_cast<unsigned long long>(index));
+                  static_cast<unsigned long long>(SplitMix64(options_.seed)),
+                  static_cast<unsigned long long>(index));
     event.message_id = message_id;
     event.space = std::string(kSpace);
     event.channel = std::string(Pick(kChannels, rng_));
@@ -334,7 +335,8 @@ class StreamGenerator {
         event.traits += "}";
       }
     } else {
-      event.type = std::bernoulli_distribution(0.75)(rng_) ? ingest::EventType::kTrack : ingest::EventType::kPage;
+      event.type =
+          std::bernoulli_distribution(0.75)(rng_) ? ingest::EventType::kTrack : ingest::EventType::kPage;
       if (event.type == ingest::EventType::kTrack) event.event = std::string(Pick(kTrackEvents, rng_));
       if (std::bernoulli_distribution(0.6)(rng_)) {
         event.anonymous_id = population_.AnonymousId(person, anonymous);
@@ -349,8 +351,7 @@ class StreamGenerator {
     // context.traits carries no identifier (it is read for every event type).
     event.context = R"({"library":{"name":"analytics.js","version":"4.1.0"},"ip":"203.0.113.)" +
                     std::to_string(person % 250 + 1) + R"(","locale":")" + std::string(kLocales[locale]) +
-                    R"(","timezone":")" + std::string(kTimezones[locale]) + R"(","userAgent":")" +
-                    std::string(Pick(kUserAgents, rng_)) + R"(","traits":{"plan":")" +
+                    R"(","userAgent":")" + std::string(Pick(kUserAgents, rng_)) + R"(","traits":{"plan":")" +
                     std::string(Pick(kPlans, rng_)) + R"("},"device":{)";
     if (device_id) event.context += R"("id":")" + population_.DeviceId(person) + "\",";
     event.context += std::string(Pick(kDevices, rng_)) + "}}";
@@ -359,11 +360,12 @@ class StreamGenerator {
     if (event.type == ingest::EventType::kPage) {
       const std::string_view path = Pick(kPages, rng_);
       event.name = path == "/" ? "Home" : std::string(path.substr(1));
-      properties = R"({"path":")" + std::string(path) + R"(","url":"https://shop.example.com)" + std::string(path) +
-                   R"(","referrer":"https://www.google.com/","title":"Example Shop")";
+      properties = R"({"path":")" + std::string(path) + R"(","url":"https://shop.example.com)" +
+                   std::string(path) + R"(","referrer":"https://www.google.com/","title":"Example Shop")";
     } else {
       const int cents = std::uniform_int_distribution<int>(499, 29999)(rng_);
-      properties = R"({"product_id":"SKU-)" + std::to_string(std::uniform_int_distribution<int>(10000, 99999)(rng_)) +
+      properties = R"({"product_id":"SKU-)" +
+                   std::to_string(std::uniform_int_distribution<int>(10000, 99999)(rng_)) +
                    R"(","category":")" + std::string(Pick(kCategories, rng_)) + R"(","price":)" +
                    std::to_string(cents / 100) + "." + std::to_string(cents % 100 / 10) +
                    std::to_string(cents % 10) + R"(,"currency":"EUR")";
@@ -422,7 +424,8 @@ absl::Status CheckPopulation(const Population& population) {
     for (const auto& [type, value] : values) {
       identity::NormalizedValue normalized = (*normalizer)->Normalize(type, value);
       if (normalized.outcome != identity::NormalizedValue::Outcome::kOk || normalized.value != value) {
-        return absl::InternalError("generated " + std::string(type) + " \"" + value + "\" does not normalize to itself: " +
+        return absl::InternalError("generated " + std::string(type) + " \"" + value +
+                                   "\" does not normalize to itself: " +
                                    (normalized.reason.empty() ? normalized.value : normalized.reason));
       }
     }
@@ -480,19 +483,20 @@ absl::StatusOr<GenerationStats> WriteLog(const BenchOptions& options, const std:
 }
 
 // Child process: resolves the whole log of the store at `path`, timing CatchUp alone.
-absl::StatusOr<ResolveStats> ResolveLog(const std::string& path, size_t identifier_cache, size_t profile_cache) {
+absl::StatusOr<ResolveStats> ResolveLog(const std::string& path, size_t identifier_cache,
+                                        size_t profile_cache) {
   auto store = OpenStore(path);
   if (!store.ok()) return store.status();
   auto normalizer = identity::Normalizer::Create({});
   if (!normalizer.ok()) return normalizer.status();
-  const ingest::IdentifierExtractor extractor({});
+  const ingest::IdentifierExtractor extractor(std::vector<ingest::IdentifierMapping>{});
   ingest::ResolverOptions options;
   options.graph.identifier_cache_entries = identifier_cache;
   options.graph.profile_cache_entries = profile_cache;
   ResolveStats stats;
   {
-    ingest::Resolver resolver(**store, std::string(kSpace), **normalizer, extractor, identity::IdentityRules(),
-                              options);
+    ingest::Resolver resolver(**store, std::string(kSpace), **normalizer, extractor,
+                              identity::IdentityRules(), options);
     if (absl::Status recovered = resolver.Recover(); !recovered.ok()) return recovered;
     const auto start = std::chrono::steady_clock::now();
     absl::StatusOr<uint64_t> applied = resolver.CatchUp();
@@ -545,7 +549,8 @@ absl::StatusOr<Result> RunInChild(std::string_view what, Work&& work) {
   Result result{};
   size_t received = 0;
   while (received < sizeof(Result)) {
-    const ssize_t n = read(pipe_fds[0], reinterpret_cast<char*>(&result) + received, sizeof(Result) - received);
+    const ssize_t n =
+        read(pipe_fds[0], reinterpret_cast<char*>(&result) + received, sizeof(Result) - received);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     received += static_cast<size_t>(n);
@@ -556,7 +561,8 @@ absl::StatusOr<Result> RunInChild(std::string_view what, Work&& work) {
   }
   if (WIFSIGNALED(wait_status)) {
     return absl::InternalError(std::string(what) + ": child process killed by signal " +
-                               std::to_string(WTERMSIG(wait_status)) + " (" + strsignal(WTERMSIG(wait_status)) + ")");
+                               std::to_string(WTERMSIG(wait_status)) + " (" +
+                               strsignal(WTERMSIG(wait_status)) + ")");
   }
   if (!WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0 || received != sizeof(Result)) {
     return absl::InternalError(std::string(what) + " failed (see above)");
@@ -587,7 +593,8 @@ absl::StatusOr<std::string> RunConfiguration(const BenchOptions& options, double
   std::printf("== cache-ratio %s (%s), store %s\n", FormatRatio(ratio).c_str(),
               ratio == 0 ? "the graph fits in the caches" : "the graph is larger than the caches",
               path.string().c_str());
-  auto generated = RunInChild<GenerationStats>("writing the log", [&] { return WriteLog(options, path.string()); });
+  auto generated =
+      RunInChild<GenerationStats>("writing the log", [&] { return WriteLog(options, path.string()); });
   if (!generated.ok()) return generated.status();
   const GenerationStats& g = *generated;
   std::printf("  log written (untimed) %s events, %.0f bytes each on average, in %.1f s\n",
@@ -597,7 +604,8 @@ absl::StatusOr<std::string> RunConfiguration(const BenchOptions& options, double
   size_t identifier_cache = kFitIdentifierCache;
   size_t profile_cache = kFitProfileCache;
   if (ratio > 0) {
-    identifier_cache = std::max<size_t>(1, static_cast<size_t>(ratio * static_cast<double>(g.distinct_identifiers)));
+    identifier_cache =
+        std::max<size_t>(1, static_cast<size_t>(ratio * static_cast<double>(g.distinct_identifiers)));
     profile_cache = std::max<size_t>(1, static_cast<size_t>(ratio * static_cast<double>(g.people_seen)));
   } else {
     identifier_cache = std::max<size_t>(identifier_cache, g.distinct_identifiers);
@@ -610,7 +618,8 @@ absl::StatusOr<std::string> RunConfiguration(const BenchOptions& options, double
 
   const double events_per_second = r.seconds > 0 ? static_cast<double>(r.applied) / r.seconds : 0;
   const uint64_t lookups = r.cache_hits + r.cache_misses;
-  const double hit_rate = lookups > 0 ? 100.0 * static_cast<double>(r.cache_hits) / static_cast<double>(lookups) : 0;
+  const double hit_rate =
+      lookups > 0 ? 100.0 * static_cast<double>(r.cache_hits) / static_cast<double>(lookups) : 0;
   const double rss_mib = static_cast<double>(r.peak_rss_kib) / 1024.0;
   std::printf("  events               %s (%s with several identifiers)\n", FormatCount(r.applied).c_str(),
               FormatCount(g.multi_events).c_str());
@@ -634,7 +643,8 @@ absl::StatusOr<std::string> RunConfiguration(const BenchOptions& options, double
   std::printf("  peak RSS             %.0f MiB (resolver process)\n", rss_mib);
 
   char row[512];
-  std::snprintf(row, sizeof(row), "| %s | %s | %s | %g | %s | %s / %s | %s | %s | %.1f | %s | %.1f%% | %.0f MiB |",
+  std::snprintf(row, sizeof(row),
+                "| %s | %s | %s | %g | %s | %s / %s | %s | %s | %.1f | %s | %.1f%% | %.0f MiB |",
                 FormatCount(r.applied).c_str(), FormatCount(options.people).c_str(),
                 FormatCount(g.distinct_identifiers).c_str(), options.multi,
                 ratio == 0 ? "fits" : ("ratio " + FormatRatio(ratio)).c_str(),
@@ -643,14 +653,17 @@ absl::StatusOr<std::string> RunConfiguration(const BenchOptions& options, double
                 FormatCount(static_cast<uint64_t>(events_per_second)).c_str(), hit_rate, rss_mib);
 
   std::string problems;
-  if (r.applied != g.events) problems += " applied " + std::to_string(r.applied) + " of " + std::to_string(g.events) + ";";
+  if (r.applied != g.events)
+    problems += " applied " + std::to_string(r.applied) + " of " + std::to_string(g.events) + ";";
   if (r.dead_letters != 0) problems += " " + std::to_string(r.dead_letters) + " dead letters;";
   if (r.refused_merges != 0) problems += " " + std::to_string(r.refused_merges) + " refused merges;";
-  if (r.profiles_created != g.expected_profiles_created) problems += " profiles created differ from the expected;";
+  if (r.profiles_created != g.expected_profiles_created)
+    problems += " profiles created differ from the expected;";
   if (r.merges != g.expected_merges) problems += " merges differ from the expected;";
   if (!problems.empty()) {
     std::printf("  check                FAILED:%s\n", problems.c_str());
-    return absl::InternalError("the resolver's results are wrong:" + problems + " (store kept at " + path.string() + ")");
+    return absl::InternalError("the resolver's results are wrong:" + problems + " (store kept at " +
+                               path.string() + ")");
   }
   std::printf("  check                OK (counts equal the simulation, no dead letters)\n");
   return std::string(row);
@@ -704,7 +717,8 @@ int BenchResolve(std::span<const std::string_view> args) {
   if (options.dir.empty()) {
     std::string pattern = (std::filesystem::temp_directory_path(ec) / "tessera-bench-XXXXXX").string();
     if (ec || mkdtemp(pattern.data()) == nullptr) {
-      std::fprintf(stderr, "tessera bench resolve: cannot create a temporary directory: %s\n", std::strerror(errno));
+      std::fprintf(stderr, "tessera bench resolve: cannot create a temporary directory: %s\n",
+                   std::strerror(errno));
       return 1;
     }
     root = pattern;
@@ -737,8 +751,9 @@ int BenchResolve(std::span<const std::string_view> args) {
     if (temporary) std::filesystem::remove_all(path, ec);
   }
   if (!rows.empty()) {
-    std::printf("\n| Events | People | Distinct identifiers | Multi | Caches | Identifier / profile cache entries "
-                "| Profiles created | Merges | Elapsed (s) | Events/s | Identifier cache hits | Peak RSS |\n");
+    std::printf(
+        "\n| Events | People | Distinct identifiers | Multi | Caches | Identifier / profile cache entries "
+        "| Profiles created | Merges | Elapsed (s) | Events/s | Identifier cache hits | Peak RSS |\n");
     std::printf("|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for (const std::string& row : rows) std::printf("%s\n", row.c_str());
   }
