@@ -80,7 +80,7 @@ struct IdentityOptions {
   std::vector<IdentifierMappingConfig> identifier_mappings;
   // Values of any type that never link, besides the built-in ones.
   std::vector<std::string> blocked_values;
-  // ECMAScript regular expressions; a normalized value matching one never links.
+  // ECMAScript regular expressions; a normalized value matching one as a whole never links.
   std::vector<std::string> blocked_patterns;
   bool email_strip_plus_tag = false;        // "a+news@x.com" counts as "a@x.com" (every provider).
   bool email_strip_gmail_dots = false;      // "a.b@gmail.com" counts as "ab@gmail.com" (gmail/googlemail).

@@ -149,6 +149,8 @@ std::string Describe(const Captured& value) {
     case Captured::Kind::kString:
       return Quote(value.text);
     case Captured::Kind::kInteger:
+      if (value.text.size() > kMaxShownChars) return value.text.substr(0, kMaxShownChars) + "...";
+      return value.text;
     case Captured::Kind::kOther:
       return value.text;
     case Captured::Kind::kBool:

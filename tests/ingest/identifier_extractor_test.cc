@@ -414,6 +414,14 @@ TEST(IdentifierExtractorTest, WarningsQuoteEventTextSafely) {
   EXPECT_LT(extracted.warnings[0].size(), 150u) << extracted.warnings[0];
 }
 
+TEST(IdentifierExtractorTest, WarningsShortenLongNumbers) {
+  CanonicalEvent event = Event(EventType::kIdentify);
+  event.traits = R"({"email":)" + std::string(500, '7') + "}";
+  ExtractedIdentifiers extracted = Extract(event);
+  ASSERT_EQ(extracted.warnings.size(), 1u);
+  EXPECT_EQ(extracted.warnings[0], "traits.email: expected a string, got " + std::string(64, '7') + "...");
+}
+
 TEST(IdentifierExtractorTest, ExtractorsAreIndependentAndSafeToShareAcrossThreads) {
   const IdentifierExtractor with_mapping(std::vector<IdentifierMapping>{{"card", "properties.card"}});
   const IdentifierExtractor without_mapping;
