@@ -6,6 +6,7 @@
 // it into each component's own Options.
 
 #include <chrono>
+#include <optional>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -62,8 +63,9 @@ struct StoreOptions {
 // validated here so that a bad rule stops start-up like any other bad key.
 struct IdentifierRule {
   std::string type;                    // e.g. "user_id", "email".
-  int priority = 0;                    // Higher wins when a merge is refused.
-  int limit = 0;                       // Max distinct values per profile; 0 = unlimited.
+  // Unset fields keep the type's built-in rule (identity/identity_rules.h).
+  std::optional<int> priority;         // Higher wins when a merge is refused.
+  std::optional<int> limit;            // Max distinct values per profile; 0 = unlimited.
   std::vector<std::string> blocked;    // Values that never link (in addition to the built-in ones).
 };
 

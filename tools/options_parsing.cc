@@ -69,12 +69,30 @@ ingest::PipelineOptions PipelineOptionsFrom(const config::Config& config) {
   ingest::PipelineOptions options;
   for (const config::Source& source : config.sources) options.spaces.push_back(source.space);
   options.normalizer.default_phone_region = config.identity.default_phone_region;
+  const identity::IdentityRules defaults;
   for (const config::IdentifierRule& rule : config.identity.rules) {
-    options.rules.push_back({.type = rule.type, .priority = rule.priority, .limit = rule.limit});
-    // Blocked values are per type in the configuration; the normalizer blocks them for any type.
+    identity::IdentifierRule merged = defaults.For(rule.type);
+    merged.type = rule.type;
+    if (rule.priority) merged.priority = *rule.priority;
+    if (rule.limit) merged.limit = *rule.limit;
+    options.rules.push_back(std::move(merged));
+    // The normalizer blocks values for every type; a value blocked for one type is not a useful
+    // identifier of another either.
     options.normalizer.blocked_values.insert(options.normalizer.blocked_values.end(), rule.blocked.begin(),
                                              rule.blocked.end());
   }
+  const config::IdentityOptions& identity = config.identity;
+  options.normalizer.blocked_values.insert(options.normalizer.blocked_values.end(), identity.blocked_values.begin(),
+                                           identity.blocked_values.end());
+  options.normalizer.blocked_patterns = identity.blocked_patterns;
+  options.normalizer.email_strip_plus_tag = identity.email_strip_plus_tag;
+  options.normalizer.email_strip_gmail_dots = identity.email_strip_gmail_dots;
+  for (const config::IdentifierMappingConfig& mapping : identity.identifier_mappings) {
+    options.mappings.push_back({.type = mapping.type, .field = mapping.field});
+  }
+  options.resolver.batch_events = identity.resolver_batch_events;
+  options.resolver.graph.identifier_cache_entries = identity.cache_entries;
+  options.resolver.graph.profile_cache_entries = identity.profile_cache_entries;
   options.group_commit.max_batch_events = config.group_commit.max_batch_events;
   options.group_commit.max_batch_bytes = config.group_commit.max_batch_bytes;
   options.group_commit.max_delay = config.group_commit.max_delay;

@@ -96,7 +96,7 @@ TEST(ParseConfigTest, FullFileSetsEveryKey) {
   EXPECT_EQ(config->identity.rules[0].blocked, (std::vector<std::string>{"0", "unknown"}));
   EXPECT_EQ(config->identity.rules[1].type, "email");
   EXPECT_EQ(config->identity.rules[1].priority, -5);
-  EXPECT_EQ(config->identity.rules[1].limit, 0);
+  EXPECT_EQ(config->identity.rules[1].limit, std::nullopt) << "not given: the built-in rule's limit applies";
   EXPECT_TRUE(config->identity.rules[1].blocked.empty());
   ASSERT_EQ(config->identity.identifier_mappings.size(), 2u);
   EXPECT_EQ(config->identity.identifier_mappings[0].type, "loyalty_id");
@@ -559,6 +559,21 @@ TEST_F(LoadConfigFileTest, InvalidContentNamesTheFileAndTheKey) {
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(config.status().message(), path + ": listen.prot: unknown key (known: address, port)");
+}
+
+}  // namespace
+}  // namespace tessera::config
+
+namespace tessera::config {
+namespace {
+
+TEST(ParseConfigTest, RuleFieldsLeftOutStayUnsetSoTheBuiltInRuleApplies) {
+  absl::StatusOr<Config> config = ParseConfig(R"({"identity": {"rules": [{"type": "email", "limit": 2}]}})");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->identity.rules.size(), 1u);
+  EXPECT_EQ(config->identity.rules[0].limit, std::optional<int>(2));
+  EXPECT_EQ(config->identity.rules[0].priority, std::nullopt)
+      << "a priority that was not given must not silently become 0";
 }
 
 }  // namespace
