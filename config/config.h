@@ -86,7 +86,7 @@ struct IdentityOptions {
   std::vector<std::string> blocked_patterns;
   bool email_strip_plus_tag = false;        // "a+news@x.com" counts as "a@x.com" (every provider).
   bool email_strip_gmail_dots = false;      // "a.b@gmail.com" counts as "ab@gmail.com" (gmail/googlemail).
-  size_t resolver_batch_events = 1000;      // Events the resolver applies per WriteBatch.
+  size_t resolver_batch_events = 10000;     // Events the resolver applies per WriteBatch.
   size_t cache_entries = 1'000'000;         // Capacity of the identifier -> profile id cache.
   size_t profile_cache_entries = 100'000;   // Capacity of the profile cache.
 };

@@ -32,7 +32,7 @@
 namespace tessera::ingest {
 
 struct ResolverOptions {
-  size_t batch_events = 1000;  // Events applied per WriteBatch.
+  size_t batch_events = 10000;  // Events applied per WriteBatch.
   identity::GraphOptions graph;
 };
 

@@ -168,7 +168,7 @@ TEST(ParseConfigTest, DefaultsMatchTheDocumentedValues) {
   EXPECT_EQ(defaults.dedup_window, 86400s);
   EXPECT_FALSE(defaults.identity.email_strip_plus_tag);
   EXPECT_FALSE(defaults.identity.email_strip_gmail_dots);
-  EXPECT_EQ(defaults.identity.resolver_batch_events, 1000u);
+  EXPECT_EQ(defaults.identity.resolver_batch_events, 10000u);
   EXPECT_EQ(defaults.identity.cache_entries, 1000000u);
   EXPECT_EQ(defaults.identity.profile_cache_entries, 100000u);
 }
