@@ -38,10 +38,12 @@ using tcp = net::ip::tcp;
 class Session;
 
 struct HttpServer::Impl {
-  Impl(ServerOptions server_options, const KeyRegistry& key_registry, ingest::IngestPipeline& ingest_pipeline)
+  Impl(ServerOptions server_options, const KeyRegistry& key_registry, ingest::IngestPipeline& ingest_pipeline,
+       const ProfileHandler* profile_handler)
       : options(std::move(server_options)),
         keys(key_registry),
         pipeline(ingest_pipeline),
+        profiles(profile_handler),
         tracking(keys, pipeline,
                  // A batch element is at least "{}" plus a comma, so the body limit bounds the count.
                  ingest::SegmentParserOptions{.max_event_bytes = options.max_event_bytes,
@@ -58,6 +60,7 @@ struct HttpServer::Impl {
   const ServerOptions options;
   const KeyRegistry& keys;
   ingest::IngestPipeline& pipeline;
+  const ProfileHandler* profiles;
   TrackingHandler tracking;
   ApiMetrics metrics;
 
@@ -216,7 +219,7 @@ class Session : public std::enable_shared_from_this<Session> {
     http::request<http::string_body> request = parser_->release();
     parser_.reset();
 
-    if (route_.route == RouteId::kNotFound) {
+    if (route_.route == RouteId::kNotFound || (route_.route == RouteId::kProfiles && server_.profiles == nullptr)) {
       return Reply(ErrorReply(404, "not_found", absl::StrCat("no such endpoint: ", std::string(ToStringView(request.target())))));
     }
     if (!route_.method_allowed) {
@@ -232,6 +235,13 @@ class Session : public std::enable_shared_from_this<Session> {
       case RouteId::kReadyz:
         if (server_.ready.load()) return Reply(HttpReply{200, R"({"status":"ready"})", {}});
         return Reply(ErrorReply(503, "not_ready", "the server is starting or shutting down"));
+      case RouteId::kProfiles: {
+        ProfileRequest profile_request{.path = route_.rest,
+                                       .query = route_.query,
+                                       .authorization = ToStringView(request[http::field::authorization]),
+                                       .if_none_match = ToStringView(request[http::field::if_none_match])};
+        return Reply(server_.profiles->Handle(profile_request));
+      }
       case RouteId::kMetrics: {
         HttpReply reply{200, server_.metrics.RenderPrometheus(server_.pipeline), {}};
         reply.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
@@ -330,8 +340,9 @@ void HttpServer::Impl::RequestStop() {
   changed.notify_all();
 }
 
-HttpServer::HttpServer(ServerOptions options, const KeyRegistry& keys, ingest::IngestPipeline& pipeline)
-    : impl_(std::make_unique<Impl>(std::move(options), keys, pipeline)) {}
+HttpServer::HttpServer(ServerOptions options, const KeyRegistry& keys, ingest::IngestPipeline& pipeline,
+                       const ProfileHandler* profiles)
+    : impl_(std::make_unique<Impl>(std::move(options), keys, pipeline, profiles)) {}
 
 HttpServer::~HttpServer() = default;
 

@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "api/api_metrics.h"
 #include "api/key_registry.h"
+#include "api/profile_handler.h"
 #include "ingest/ingest_pipeline.h"
 
 namespace tessera::api {
@@ -36,7 +37,9 @@ struct ServerOptions {
 
 class HttpServer {
  public:
-  HttpServer(ServerOptions options, const KeyRegistry& keys, ingest::IngestPipeline& pipeline);
+  // `profiles` serves /v1/profiles/...; without it those paths answer 404.
+  HttpServer(ServerOptions options, const KeyRegistry& keys, ingest::IngestPipeline& pipeline,
+             const ProfileHandler* profiles = nullptr);
   ~HttpServer();
 
   // Binds the listening socket. After this, port() is the bound port.

@@ -27,7 +27,10 @@ constexpr std::array<RouteEntry, 10> kRoutes = {{
 
 }  // namespace
 
+constexpr std::string_view kProfilesPrefix = "/v1/profiles/";
+
 std::string_view RouteLabel(RouteId route) {
+  if (route == RouteId::kProfiles) return "/v1/profiles";
   for (const RouteEntry& entry : kRoutes) {
     if (entry.route == route) return entry.path;
   }
@@ -49,6 +52,12 @@ RouteMatch MatchRoute(Method method, std::string_view target) {
     match.allow = entry.allow;
     match.method_allowed = method == entry.method || (entry.method == Method::kGet && method == Method::kHead);
     return match;
+  }
+  if (path.starts_with(kProfilesPrefix) && path.size() > kProfilesPrefix.size()) {
+    match.route = RouteId::kProfiles;
+    match.rest = path.substr(kProfilesPrefix.size());
+    match.allow = "GET, HEAD";
+    match.method_allowed = method == Method::kGet || method == Method::kHead;
   }
   return match;
 }

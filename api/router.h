@@ -20,6 +20,7 @@ enum class RouteId {
   kHealthz,
   kReadyz,
   kMetrics,
+  kProfiles,  // /v1/profiles/... (the rest is in RouteMatch::rest)
   kNotFound,
   kCount,
 };
@@ -34,6 +35,7 @@ struct RouteMatch {
   bool method_allowed = false;
   std::string_view allow;  // Value for the Allow header when the method is not allowed.
   std::string_view query;  // What follows '?' in the target, if anything.
+  std::string_view rest;   // For prefix routes: the path after the prefix.
 };
 
 RouteMatch MatchRoute(Method method, std::string_view target);

@@ -65,6 +65,9 @@ class IngestPipeline {
   // then lets the resolvers apply it.
   void Stop();
 
+  // The normalizer the resolvers use (null before Start or without resolvers), so that lookups
+  // normalize identifiers exactly as ingestion did.
+  const identity::Normalizer* normalizer() const { return normalizer_.get(); }
   // The resolver of `space`, or nullptr when it has none.
   Resolver* resolver(std::string_view space);
   // Ingestion and resolver metrics in Prometheus text format.

@@ -55,6 +55,21 @@ absl::StatusOr<config::Config> ConfigFromFlags(const std::map<std::string, std::
 
 std::string StorePath(const config::Config& config) { return config.data_dir + "/store"; }
 
+std::vector<std::string> KnownIdentifierTypes(const config::Config& config) {
+  namespace types = identity::identifier_type;
+  std::vector<std::string> known;
+  for (std::string_view type : {types::kUserId, types::kAnonymousId, types::kEmail, types::kPhone, types::kDeviceId,
+                                types::kIdfa, types::kGaid, types::kLoyaltyId, types::kFacebookPsid,
+                                types::kInstagramSid}) {
+    known.emplace_back(type);
+  }
+  for (const config::IdentifierRule& rule : config.identity.rules) known.push_back(rule.type);
+  for (const config::IdentifierMappingConfig& mapping : config.identity.identifier_mappings) {
+    known.push_back(mapping.type);
+  }
+  return known;
+}
+
 profile_store::StoreOptions StoreOptionsFrom(const config::Config& config) {
   profile_store::StoreOptions options;
   options.path = StorePath(config);

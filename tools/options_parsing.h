@@ -30,4 +30,7 @@ std::string StorePath(const config::Config& config);
 profile_store::StoreOptions StoreOptionsFrom(const config::Config& config);
 ingest::PipelineOptions PipelineOptionsFrom(const config::Config& config);
 
+// Identifier types a profile lookup may name: the built-in ones and those the configuration adds.
+std::vector<std::string> KnownIdentifierTypes(const config::Config& config);
+
 }  // namespace tessera::tools

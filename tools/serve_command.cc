@@ -5,10 +5,13 @@
 #include <csignal>
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "api/http_server.h"
 #include "api/key_registry.h"
+#include "api/profile_handler.h"
+#include "profile_store/profile_reader.h"
 #include "config/dev_keys.h"
 #include "ingest/ingest_pipeline.h"
 #include "profile_store/store.h"
@@ -73,8 +76,16 @@ int ServeCommand(std::span<const std::string_view> args) {
   if (absl::Status status = pipeline.Start(); !status.ok()) return Fail(1, status.message());
 
   api::KeyRegistry keys(config);
+  profile_store::ProfileReader reader(**store);
+  std::vector<std::string> spaces;
+  for (const config::Source& source : config.sources) spaces.push_back(source.space);
+  if (spaces.empty()) spaces.push_back("default");
+  std::optional<api::ProfileHandler> profiles;
+  if (pipeline.normalizer() != nullptr) {
+    profiles.emplace(keys, reader, *pipeline.normalizer(), KnownIdentifierTypes(config), spaces);
+  }
   {
-    api::HttpServer server(ServerOptionsFrom(config), keys, pipeline);
+    api::HttpServer server(ServerOptionsFrom(config), keys, pipeline, profiles ? &*profiles : nullptr);
     if (absl::Status status = server.Bind(); !status.ok()) {
       pipeline.Stop();
       return Fail(1, status.message());

@@ -1,5 +1,7 @@
 #include "api/router.h"
 
+#include "api/profile_handler.h"
+
 #include <gtest/gtest.h>
 
 namespace tessera::api {
@@ -47,6 +49,32 @@ TEST(RouterTest, UnknownPathsAreNotFound) {
   EXPECT_EQ(MatchRoute(Method::kGet, "/").route, RouteId::kNotFound);
   EXPECT_EQ(MatchRoute(Method::kPost, "/V1/TRACK").route, RouteId::kNotFound) << "paths are case-sensitive";
   EXPECT_EQ(RouteLabel(RouteId::kNotFound), "other");
+}
+
+}  // namespace
+}  // namespace tessera::api
+
+namespace tessera::api {
+namespace {
+
+TEST(RouterTest, ProfilesArePrefixRoutesForGetAndHead) {
+  RouteMatch match = MatchRoute(Method::kGet, "/v1/profiles/email:a%40b.c/events?limit=5");
+  EXPECT_EQ(match.route, RouteId::kProfiles);
+  EXPECT_TRUE(match.method_allowed);
+  EXPECT_EQ(match.rest, "email:a%40b.c/events");
+  EXPECT_EQ(match.query, "limit=5");
+  EXPECT_FALSE(MatchRoute(Method::kPost, "/v1/profiles/user_id:u").method_allowed);
+  EXPECT_EQ(MatchRoute(Method::kGet, "/v1/profiles/").route, RouteId::kNotFound) << "a profile reference is required";
+  EXPECT_EQ(RouteLabel(RouteId::kProfiles), "/v1/profiles") << "metrics must not get one label per profile";
+}
+
+TEST(UrlDecodeTest, DecodesPercentEscapesAndRejectsBrokenOnes) {
+  EXPECT_EQ(UrlDecode("ada%40example.com"), "ada@example.com");
+  EXPECT_EQ(UrlDecode("%2B821012345678"), "+821012345678");
+  EXPECT_EQ(UrlDecode("a+b"), "a+b") << "'+' is not a space in a path";
+  EXPECT_EQ(UrlDecode("%E2%9C%93"), "\xE2\x9C\x93");
+  EXPECT_EQ(UrlDecode("bad%2"), std::nullopt);
+  EXPECT_EQ(UrlDecode("bad%zz"), std::nullopt);
 }
 
 }  // namespace

@@ -164,8 +164,9 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(const Server
   std::string json = Cat(R"({"listen":{"address":"127.0.0.1","port":0},"data_dir":")", config.data_dir,
                                   R"(","sources":[{"name":"website","write_key":")", kWriteKey,
                                   R"(","space":"default","channel":"web"},{"name":"store","write_key":")",
-                                  kPosWriteKey, R"(","space":"default","channel":"pos"}],"read_keys":[")", kReadKey,
-                                  R"("],"admin_keys":[")", kAdminKey, R"("])");
+                                  kPosWriteKey, R"(","space":"default","channel":"pos"})",
+                                  config.extra_sources.empty() ? "" : ",", config.extra_sources,
+                                  R"(],"read_keys":[")", kReadKey, R"("],"admin_keys":[")", kAdminKey, R"("])");
   if (!config.extra_json.empty()) json += Cat(",", config.extra_json);
   json += "}\n";
   const std::string config_path = config.data_dir + "/test-config.json";

@@ -39,9 +39,11 @@ class TempDir {
 };
 
 struct ServerConfig {
-  std::string data_dir;  // Required.
+  std::string data_dir = {};  // Required.
   // Extra top-level JSON members appended to the generated config, e.g. R"("dedup": {...})".
-  std::string extra_json;
+  std::string extra_json = {};
+  // Extra source objects appended to "sources", e.g. R"({"name":"app","write_key":"k","channel":"app"})".
+  std::string extra_sources = {};
 };
 
 // A running `tessera serve` child process.

@@ -1,0 +1,307 @@
+#include "api/profile_handler.h"
+
+#include <algorithm>
+#include <charconv>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "ingest/timestamp.h"
+#include "profile_store/json_writer.h"
+#include "xxhash.h"
+
+namespace tessera::api {
+namespace {
+
+using profile_store::FormatProfileId;
+using profile_store::JsonWriter;
+using profile_store::Profile;
+using profile_store::ProfileId;
+
+constexpr size_t kDefaultLimit = 50;
+constexpr size_t kMaxLimit = 1000;
+
+std::string Join(const std::vector<std::string>& values) {
+  std::string joined;
+  for (const std::string& value : values) absl::StrAppend(&joined, joined.empty() ? "" : ", ", value);
+  return joined;
+}
+
+std::vector<std::string_view> SplitCommas(std::string_view text) {
+  std::vector<std::string_view> parts;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    std::string_view part = text.substr(0, comma);
+    if (!part.empty()) parts.push_back(part);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return parts;
+}
+
+void WriteTime(JsonWriter& json, std::string_view key, profile_store::Timestamp time) {
+  json.Key(key).String(ingest::FormatIso8601(time));
+}
+
+void WriteIdentities(JsonWriter& json, const Profile& profile) {
+  json.BeginArray();
+  for (const profile_store::IdentityRecord& identity : profile.identities) {
+    json.BeginObject();
+    json.Key("type").String(identity.type);
+    json.Key("value").String(identity.value);
+    WriteTime(json, "firstSeen", identity.first_seen);
+    WriteTime(json, "lastSeen", identity.last_seen);
+    json.Key("sources").BeginArray();
+    for (const std::string& source : identity.sources) json.String(source);
+    json.EndArray();
+    json.EndObject();
+  }
+  json.EndArray();
+}
+
+void WriteTraits(JsonWriter& json, const Profile& profile) {
+  json.BeginObject();
+  for (const auto& [name, trait] : profile.traits) json.Key(name).Raw(trait.json);
+  json.EndObject();
+}
+
+// The whole profile, or only the members named in `fields` (empty: all).
+std::string ProfileJson(const Profile& profile, const std::vector<std::string_view>& fields) {
+  auto wanted = [&](std::string_view name) {
+    return fields.empty() || std::find(fields.begin(), fields.end(), name) != fields.end();
+  };
+  std::string body;
+  JsonWriter json(body);
+  json.BeginObject();
+  json.Key("profileId").String(FormatProfileId(profile.id));
+  if (wanted("traits")) {
+    json.Key("traits");
+    WriteTraits(json, profile);
+  }
+  if (wanted("identities")) {
+    json.Key("identities");
+    WriteIdentities(json, profile);
+  }
+  if (wanted("channels")) {
+    json.Key("channels").BeginObject();
+    for (const auto& [name, channel] : profile.channels) {
+      json.Key(name).BeginObject();
+      WriteTime(json, "firstSeen", channel.first_seen);
+      WriteTime(json, "lastSeen", channel.last_seen);
+      json.Key("events").Uint(channel.events);
+      json.EndObject();
+    }
+    json.EndObject();
+  }
+  if (wanted("firstSeen")) WriteTime(json, "firstSeen", profile.first_seen);
+  if (wanted("lastSeen")) WriteTime(json, "lastSeen", profile.last_seen);
+  if (wanted("eventCount")) json.Key("eventCount").Uint(profile.event_count);
+  if (wanted("mergedFrom")) {
+    json.Key("mergedFrom").BeginArray();
+    for (ProfileId id : profile.merged_from) json.String(FormatProfileId(id));
+    json.EndArray();
+  }
+  // Filled by the audiences and computed-traits issue.
+  if (wanted("computedTraits")) json.Key("computedTraits").BeginObject().EndObject();
+  if (wanted("audiences")) json.Key("audiences").BeginArray().EndArray();
+  json.EndObject();
+  return body;
+}
+
+HttpReply JsonReply(std::string body) {
+  HttpReply reply;
+  reply.body = std::move(body);
+  return reply;
+}
+
+}  // namespace
+
+std::optional<std::string> UrlDecode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out.push_back(text[i]);
+      continue;
+    }
+    if (i + 2 >= text.size()) return std::nullopt;
+    unsigned value = 0;
+    auto [end, error] = std::from_chars(text.data() + i + 1, text.data() + i + 3, value, 16);
+    if (error != std::errc() || end != text.data() + i + 3) return std::nullopt;
+    out.push_back(static_cast<char>(value));
+    i += 2;
+  }
+  return out;
+}
+
+ProfileHandler::ProfileHandler(const KeyRegistry& keys, const profile_store::ProfileReader& reader,
+                               const identity::Normalizer& normalizer, std::vector<std::string> known_types,
+                               std::vector<std::string> spaces)
+    : keys_(keys),
+      reader_(reader),
+      normalizer_(normalizer),
+      known_types_(std::move(known_types)),
+      spaces_(std::move(spaces)) {
+  std::sort(known_types_.begin(), known_types_.end());
+  known_types_.erase(std::unique(known_types_.begin(), known_types_.end()), known_types_.end());
+}
+
+HttpReply ProfileHandler::Handle(const ProfileRequest& request) const {
+  // Who may read: read and admin keys. A write key is known but not allowed.
+  std::optional<std::string_view> token = BearerToken(request.authorization);
+  if (!token || token->empty()) {
+    return ErrorReply(401, "unauthorized", "send a read key as Authorization: Bearer KEY");
+  }
+  if (!keys_.IsReadKey(*token) && !keys_.IsAdminKey(*token)) {
+    if (keys_.FindSource(*token) != nullptr) {
+      return ErrorReply(403, "forbidden", "a write key cannot read profiles; use a read key");
+    }
+    return ErrorReply(401, "unauthorized", "unknown key");
+  }
+
+  std::string space = "default";
+  if (std::string_view requested = QueryParam(request.query, "space"); !requested.empty()) space = requested;
+  if (std::find(spaces_.begin(), spaces_.end(), space) == spaces_.end()) {
+    return ErrorReply(404, "not_found", absl::StrCat("no space \"", space, "\""), "space");
+  }
+
+  // "{type}:{value}[/subresource]"; a '/' inside the value is percent-encoded.
+  std::string_view path = request.path;
+  std::string_view subresource;
+  if (size_t slash = path.find('/'); slash != std::string_view::npos) {
+    subresource = path.substr(slash + 1);
+    path = path.substr(0, slash);
+  }
+  const size_t colon = path.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == path.size()) {
+    return ErrorReply(400, "invalid_value", "expected /v1/profiles/{type}:{value}, e.g. email:ada%40example.com",
+                      "path");
+  }
+  const std::string type(path.substr(0, colon));
+  std::optional<std::string> value = UrlDecode(path.substr(colon + 1));
+  if (!value) return ErrorReply(400, "invalid_value", "the identifier value is not validly percent-encoded", "path");
+
+  absl::StatusOr<std::optional<ProfileId>> found;
+  if (type == "id") {
+    std::optional<ProfileId> id = profile_store::ParseProfileId(*value);
+    if (!id) return ErrorReply(400, "invalid_value", "\"" + *value + "\" is not a profile id (p + 16 hex digits)", "path");
+    found = reader_.Canonical(space, *id);
+  } else {
+    if (!std::binary_search(known_types_.begin(), known_types_.end(), type)) {
+      return ErrorReply(400, "unknown_identifier_type",
+                        absl::StrCat("unknown identifier type \"", type, "\"; known types: id, ", Join(known_types_)),
+                        "path");
+    }
+    identity::NormalizedValue normalized = normalizer_.Normalize(type, *value);
+    if (normalized.outcome == identity::NormalizedValue::Outcome::kInvalid) {
+      return ErrorReply(400, "invalid_value", absl::StrCat(type, ": ", normalized.reason), "path");
+    }
+    if (normalized.outcome == identity::NormalizedValue::Outcome::kBlocked) {
+      return ErrorReply(404, "not_found", absl::StrCat(type, ": ", normalized.reason, "; it never links a profile"));
+    }
+    found = reader_.FindByIdentifier(space, type, normalized.value);
+  }
+  if (!found.ok()) return ErrorReply(500, "internal", std::string(found.status().message()));
+  if (!found->has_value()) return ErrorReply(404, "not_found", "no profile for " + type + ":" + *value);
+  absl::StatusOr<std::optional<Profile>> loaded = reader_.Load(space, **found);
+  if (!loaded.ok()) return ErrorReply(500, "internal", std::string(loaded.status().message()));
+  if (!loaded->has_value()) return ErrorReply(404, "not_found", "no profile for " + type + ":" + *value);
+  const Profile& profile = **loaded;
+
+  if (subresource.empty()) {
+    std::vector<std::string_view> fields = SplitCommas(QueryParam(request.query, "fields"));
+    HttpReply reply = JsonReply(ProfileJson(profile, fields));
+    const std::string etag = absl::StrCat("\"", XXH3_64bits(reply.body.data(), reply.body.size()), "\"");
+    if (!request.if_none_match.empty() && request.if_none_match == etag) {
+      return HttpReply{304, "", {{"ETag", etag}}};
+    }
+    reply.headers.emplace_back("ETag", etag);
+    return reply;
+  }
+  if (subresource == "traits") {
+    std::string body;
+    JsonWriter json(body);
+    json.BeginObject().Key("profileId").String(FormatProfileId(profile.id)).Key("traits");
+    WriteTraits(json, profile);
+    json.EndObject();
+    return JsonReply(std::move(body));
+  }
+  if (subresource == "identities") {
+    std::string body;
+    JsonWriter json(body);
+    json.BeginObject().Key("profileId").String(FormatProfileId(profile.id)).Key("identities");
+    WriteIdentities(json, profile);
+    json.EndObject();
+    return JsonReply(std::move(body));
+  }
+  if (subresource == "merges") {
+    auto records = reader_.MergeRecords(space, profile);
+    if (!records.ok()) return ErrorReply(500, "internal", std::string(records.status().message()));
+    std::string body;
+    JsonWriter json(body);
+    json.BeginObject().Key("profileId").String(FormatProfileId(profile.id)).Key("merges").BeginArray();
+    for (const std::string& record : *records) json.Raw(record);
+    json.EndArray().EndObject();
+    return JsonReply(std::move(body));
+  }
+  if (subresource != "events") {
+    return ErrorReply(404, "not_found",
+                      absl::StrCat("no such resource \"", std::string(subresource),
+                                   "\"; use events, identities, merges or traits"));
+  }
+
+  // Events: filters, limit and cursor.
+  size_t limit = kDefaultLimit;
+  if (std::string_view text = QueryParam(request.query, "limit"); !text.empty()) {
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), limit);
+    if (error != std::errc() || end != text.data() + text.size() || limit < 1 || limit > kMaxLimit) {
+      return ErrorReply(400, "invalid_value", absl::StrCat("limit must be an integer from 1 to ", kMaxLimit), "limit");
+    }
+  }
+  std::optional<profile_store::TimelineCursor> after;
+  if (std::string_view text = QueryParam(request.query, "cursor"); !text.empty()) {
+    after = profile_store::DecodeCursor(text);
+    if (!after) return ErrorReply(400, "invalid_cursor", "the cursor is not one this API returned", "cursor");
+  }
+  profile_store::TimelineFilter filter;
+  for (auto [name, target] : {std::pair{"type", &filter.types}, std::pair{"event", &filter.events},
+                              std::pair{"channel", &filter.channels}}) {
+    std::optional<std::string> decoded = UrlDecode(QueryParam(request.query, name));
+    if (!decoded) return ErrorReply(400, "invalid_value", "not validly percent-encoded", name);
+    for (std::string_view part : SplitCommas(*decoded)) target->emplace_back(part);
+  }
+  for (auto [name, target] : {std::pair{"since", &filter.since}, std::pair{"until", &filter.until}}) {
+    std::optional<std::string> decoded = UrlDecode(QueryParam(request.query, name));
+    if (!decoded) return ErrorReply(400, "invalid_value", "not validly percent-encoded", name);
+    if (decoded->empty()) continue;
+    *target = ingest::ParseIso8601(*decoded);
+    if (!*target) {
+      return ErrorReply(400, "invalid_timestamp", absl::StrCat(name, ": expected an ISO-8601 date-time"), name);
+    }
+  }
+  auto page = reader_.Timeline(space, profile, filter, limit, after);
+  if (!page.ok()) return ErrorReply(500, "internal", std::string(page.status().message()));
+
+  std::string body;
+  JsonWriter json(body);
+  json.BeginObject().Key("profileId").String(FormatProfileId(profile.id)).Key("events").BeginArray();
+  for (const profile_store::TimelineEntry& entry : page->entries) {
+    auto record = reader_.LogRecord(space, entry.sequence);
+    if (!record.ok()) return ErrorReply(500, "internal", std::string(record.status().message()));
+    json.BeginObject();
+    json.Key("sequence").Uint(entry.sequence);
+    json.Key("summary").Raw(entry.summary);
+    if (record->has_value()) json.Key("event").Raw(**record);
+    json.EndObject();
+  }
+  json.EndArray();
+  json.Key("next");
+  if (page->next) {
+    json.String(profile_store::EncodeCursor(*page->next));
+  } else {
+    json.Null();
+  }
+  json.EndObject();
+  return JsonReply(std::move(body));
+}
+
+}  // namespace tessera::api

@@ -1,0 +1,54 @@
+#pragma once
+
+// ProfileHandler serves the profile query API (read or admin key, `Authorization: Bearer KEY`):
+//   GET /v1/profiles/{type}:{value}             the unified profile (value URL-encoded, normalized
+//                                               like ingestion: phone:010-1234-5678 finds +8210...)
+//   GET /v1/profiles/id:{profile_id}            by profile id, also a merged-away one
+//   GET /v1/profiles/{ref}/events               the timeline across merged profiles, newest first:
+//                                               limit (1-1000, default 50), cursor, type, event,
+//                                               channel, since, until (ISO-8601)
+//   GET /v1/profiles/{ref}/identities | /merges | /traits
+//   ?fields=a,b trims a profile response to those top-level members.
+// `?space=NAME` picks the space (default "default").
+// Profile responses carry an ETag (and honour If-None-Match); every response is no-store.
+// It reads the store directly on the calling (I/O) thread: point lookups and short scans.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/key_registry.h"
+#include "api/tracking_handler.h"
+#include "identity/normalizer.h"
+#include "profile_store/profile_reader.h"
+
+namespace tessera::api {
+
+struct ProfileRequest {
+  std::string_view path;           // after "/v1/profiles/", still URL-encoded
+  std::string_view query;          // after '?'
+  std::string_view authorization;  // the Authorization header
+  std::string_view if_none_match;  // the If-None-Match header
+};
+
+class ProfileHandler {
+ public:
+  // `known_types`: identifier types a lookup may name (built-in and configured).
+  ProfileHandler(const KeyRegistry& keys, const profile_store::ProfileReader& reader,
+                 const identity::Normalizer& normalizer, std::vector<std::string> known_types,
+                 std::vector<std::string> spaces);
+
+  HttpReply Handle(const ProfileRequest& request) const;
+
+ private:
+  const KeyRegistry& keys_;
+  const profile_store::ProfileReader& reader_;
+  const identity::Normalizer& normalizer_;
+  std::vector<std::string> known_types_;
+  std::vector<std::string> spaces_;  // `?space=` must name one of these; default "default".
+};
+
+// Percent-decoding of one path segment or query value ('+' stays '+'); nullopt on a bad escape.
+std::optional<std::string> UrlDecode(std::string_view text);
+
+}  // namespace tessera::api
