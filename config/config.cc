@@ -1,4 +1,5 @@
 #include "config/config.h"
+#include "config/internal/read_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -633,27 +634,6 @@ absl::Status ValidateAcrossKeys(const Config& config) {
   return absl::OkStatus();
 }
 
-// Reads a whole file, reporting failures with the errno-derived code (NotFound, PermissionDenied,
-// ...) so the caller can tell a missing file from a broken one.
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot open config file ", path));
-  std::string contents;
-  char buffer[64 * 1024];
-  while (true) {
-    ssize_t n = ::read(fd, buffer, sizeof(buffer));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int error = errno;
-      ::close(fd);
-      return absl::ErrnoToStatus(error, absl::StrCat("cannot read config file ", path));
-    }
-    if (n == 0) break;
-    contents.append(buffer, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return contents;
-}
 
 }  // namespace
 
@@ -673,7 +653,7 @@ absl::StatusOr<Config> ParseConfig(std::string_view json) {
 }
 
 absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
-  absl::StatusOr<std::string> contents = ReadWholeFile(path);
+  absl::StatusOr<std::string> contents = internal::ReadWholeFile(path, "config file");
   if (!contents.ok()) return contents.status();
   absl::StatusOr<Config> config = ParseConfig(*contents);
   if (!config.ok()) {

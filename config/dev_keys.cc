@@ -13,6 +13,7 @@
 #include <system_error>
 #include <utility>
 
+#include "config/internal/read_file.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/escaping.h"
@@ -72,26 +73,6 @@ bool IsWellFormedKey(absl::string_view key, absl::string_view prefix) {
   return true;
 }
 
-// Reads the file; NotFound (from ENOENT) tells the caller to create it.
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot open ", path));
-  std::string contents;
-  char buffer[4096];
-  while (true) {
-    ssize_t n = ::read(fd, buffer, sizeof(buffer));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int error = errno;
-      ::close(fd);
-      return absl::ErrnoToStatus(error, absl::StrCat("cannot read ", path));
-    }
-    if (n == 0) break;
-    contents.append(buffer, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return contents;
-}
 
 absl::StatusOr<DevKeys> ParseDevKeys(const std::string& path, const std::string& contents) {
   auto damaged = [&path](absl::string_view reason) {
@@ -182,7 +163,7 @@ absl::StatusOr<DevKeys> LoadOrCreateDevKeys(const std::string& data_dir) {
   if (error) return FromErrorCode(error, absl::StrCat("cannot create data directory ", data_dir));
 
   const std::filesystem::path path = std::filesystem::path(data_dir) / kFileName;
-  absl::StatusOr<std::string> contents = ReadWholeFile(path.string());
+  absl::StatusOr<std::string> contents = internal::ReadWholeFile(path.string(), "");
   if (contents.ok()) return ParseDevKeys(path.string(), *contents);
   if (!absl::IsNotFound(contents.status())) return contents.status();
 

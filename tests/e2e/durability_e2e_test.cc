@@ -21,6 +21,7 @@
 #include "ingest/event_codec.h"
 #include "profile_store/store.h"
 #include "tests/e2e/e2e_support.h"
+#include "tests/e2e/log_reader.h"
 
 namespace tessera::e2e {
 namespace {
@@ -29,22 +30,6 @@ using namespace std::chrono_literals;
 
 constexpr std::string_view kSyncedStore = R"("store":{"sync_writes":true})";
 
-// Every event of the "default" space in the accepted-event log of a server that has exited.
-std::vector<ingest::CanonicalEvent> ReadLog(const std::string& data_dir) {
-  std::vector<ingest::CanonicalEvent> events;
-  auto store = profile_store::Store::Open({.path = data_dir + "/store"});
-  EXPECT_TRUE(store.ok()) << "opening the store of " << data_dir << ": " << store.status();
-  if (!store.ok()) return events;
-  ingest::AcceptedLog log(**store);
-  const absl::Status scanned = log.Scan("default", 1, [&](uint64_t sequence, std::string_view record) {
-    auto event = ingest::DecodeEvent(record);
-    EXPECT_TRUE(event.ok()) << "log record " << sequence << " does not decode: " << event.status();
-    if (event.ok()) events.push_back(std::move(*event));
-    return true;
-  });
-  EXPECT_TRUE(scanned.ok()) << scanned;
-  return events;
-}
 
 std::map<std::string, int> CountByMessageId(const std::vector<ingest::CanonicalEvent>& events) {
   std::map<std::string, int> counts;
