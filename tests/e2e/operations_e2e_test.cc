@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -375,6 +376,37 @@ TEST(OperationsE2eTest, IdleConnectionIsClosedAfterIdleTimeout) {
   const auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(closed_at - *response_complete);
   EXPECT_GE(idle.count(), 200) << "closed long before the idle timeout";
   EXPECT_LE(idle.count(), 5000) << "closed long after the idle timeout";
+}
+
+}  // namespace
+}  // namespace tessera::e2e
+
+namespace tessera::e2e {
+namespace {
+
+// Runs the tessera binary with `arguments` (shell words), returning its exit code and stderr.
+std::pair<int, std::string> RunTessera(const std::string& arguments) {
+  TempDir temp;
+  const std::string err = temp.path() + "/stderr.txt";
+  const int status = std::system((std::string(TESSERA_BINARY) + " " + arguments + " > /dev/null 2> " + err).c_str());
+  std::ifstream in(err);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
+}
+
+TEST(OperationsE2eTest, BadCommandLinesExitWithCode2AndSayWhy) {
+  struct Case {
+    const char* arguments;
+    const char* expected;  // part of stderr
+  };
+  for (const Case& c : {Case{"frobnicate", "unknown command"}, Case{"serve --bogus 1", "unknown option --bogus"},
+                        Case{"serve --port 70000", "--port"}, Case{"log --from abc --data-dir /nonexistent", "--from"},
+                        Case{"rebuild --data-dir", "needs a value"},
+                        Case{"bench resolve --events abc", "--events"}}) {
+    auto [code, text] = RunTessera(c.arguments);
+    EXPECT_EQ(code, 2) << "tessera " << c.arguments << "\n" << text;
+    EXPECT_NE(text.find(c.expected), std::string::npos) << "tessera " << c.arguments << " said: " << text;
+  }
 }
 
 }  // namespace
