@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "ingest/accepted_log.h"
 #include "ingest/event_codec.h"
+#include "profile_store/json_reading.h"
 #include "profile_store/json_writer.h"
 #include "simdjson.h"
 
@@ -16,25 +17,7 @@ namespace {
 namespace od = simdjson::ondemand;
 using profile_store::ColumnFamily;
 using profile_store::JsonWriter;
-
-// The raw JSON text of any value (objects and arrays whole, scalars as their token).
-bool RawValue(od::value value, std::string_view& out) {
-  od::json_type type;
-  if (value.type().get(type)) return false;
-  if (type == od::json_type::object) {
-    od::object object;
-    return !value.get_object().get(object) && !object.raw_json().get(out);
-  }
-  if (type == od::json_type::array) {
-    od::array array;
-    return !value.get_array().get(array) && !array.raw_json().get(out);
-  }
-  out = value.raw_json_token();
-  while (!out.empty() && (out.back() == ' ' || out.back() == '\n' || out.back() == '\t' || out.back() == '\r')) {
-    out.remove_suffix(1);
-  }
-  return true;
-}
+using profile_store::RawJsonOf;
 
 // Calls `visit(name, raw_json)` for each member of the JSON object `json` (minified, as stored).
 template <typename Visit>
@@ -52,7 +35,9 @@ bool ForEachMember(std::string_view json, Visit&& visit) {
     std::string_view name;
     od::value value;
     std::string_view raw;
-    if (field.unescaped_key().get(name) || field.value().get(value) || !RawValue(value, raw)) return false;
+    if (field.unescaped_key().get(name) || field.value().get(value) ||
+        RawJsonOf(value, raw) != simdjson::SUCCESS)
+      return false;
     visit(name, raw);
   }
   return true;
@@ -91,12 +76,17 @@ std::string MemberOf(std::string_view json, std::string_view name) {
 
 }  // namespace
 
-std::string ResolverPositionKey(std::string_view space) { return absl::StrCat("resolver/position/", std::string(space)); }
+std::string ResolverPositionKey(std::string_view space) {
+  return absl::StrCat("resolver/position/", std::string(space));
+}
 
-std::string DeadLetterKey(std::string_view space, uint64_t sequence) { return AcceptedLog::Key(space, sequence); }
+std::string DeadLetterKey(std::string_view space, uint64_t sequence) {
+  return AcceptedLog::Key(space, sequence);
+}
 
 Resolver::Resolver(profile_store::Store& store, std::string space, const identity::Normalizer& normalizer,
-                   const IdentifierExtractor& extractor, identity::IdentityRules rules, ResolverOptions options)
+                   const IdentifierExtractor& extractor, identity::IdentityRules rules,
+                   ResolverOptions options)
     : store_(store),
       space_(std::move(space)),
       normalizer_(normalizer),
@@ -142,8 +132,8 @@ void Resolver::DeadLetter(uint64_t sequence, std::string_view record, std::strin
 absl::Status Resolver::ApplyRecord(uint64_t sequence, std::string_view record, rocksdb::WriteBatch& batch) {
   absl::StatusOr<CanonicalEvent> decoded = DecodeEvent(record);
   if (!decoded.ok()) {
-    DeadLetter(sequence, record, absl::StrCat("undecodable log record: ", std::string(decoded.status().message())), {},
-               batch);
+    DeadLetter(sequence, record,
+               absl::StrCat("undecodable log record: ", std::string(decoded.status().message())), {}, batch);
     return absl::OkStatus();
   }
   const CanonicalEvent& event = *decoded;
@@ -160,10 +150,12 @@ absl::Status Resolver::ApplyRecord(uint64_t sequence, std::string_view record, r
     std::string type = std::move(raw.type);
     if (type == kPreviousIdType) {
       // alias previousId: a former user id if the graph knows it as one, else an anonymous id.
-      identity::NormalizedValue as_user = normalizer_.Normalize(identity::identifier_type::kUserId, raw.value);
+      identity::NormalizedValue as_user =
+          normalizer_.Normalize(identity::identifier_type::kUserId, raw.value);
       type = std::string(identity::identifier_type::kAnonymousId);
       if (as_user.outcome == identity::NormalizedValue::Outcome::kOk) {
-        auto known = graph_.Lookup(identity::Identifier{std::string(identity::identifier_type::kUserId), as_user.value});
+        auto known = graph_.Lookup(
+            identity::Identifier{std::string(identity::identifier_type::kUserId), as_user.value});
         if (!known.ok()) return known.status();
         if (known->has_value()) type = std::string(identity::identifier_type::kUserId);
       }

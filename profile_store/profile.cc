@@ -5,6 +5,7 @@
 #include <cstring>
 #include <tuple>
 
+#include "profile_store/json_reading.h"
 #include "profile_store/json_writer.h"
 #include "profile_store/store.h"
 #include "simdjson.h"
@@ -34,27 +35,6 @@ void AppendSpacePrefix(std::string& key, std::string_view space) {
 
 absl::Status Damaged(std::string_view what) {
   return absl::DataLossError("damaged profile record: " + std::string(what));
-}
-
-// The raw JSON text of any value (objects and arrays whole, scalars as their token).
-simdjson::error_code RawValue(od::value value, std::string_view& out) {
-  od::json_type type;
-  if (auto error = value.type().get(type)) return error;
-  if (type == od::json_type::object) {
-    od::object object;
-    if (auto error = value.get_object().get(object)) return error;
-    return object.raw_json().get(out);
-  }
-  if (type == od::json_type::array) {
-    od::array array;
-    if (auto error = value.get_array().get(array)) return error;
-    return array.raw_json().get(out);
-  }
-  out = value.raw_json_token();
-  while (!out.empty() && (out.back() == ' ' || out.back() == '\n' || out.back() == '\t' || out.back() == '\r')) {
-    out.remove_suffix(1);
-  }
-  return simdjson::SUCCESS;
 }
 
 }  // namespace
@@ -314,7 +294,7 @@ absl::StatusOr<Profile> DecodeProfile(std::string_view record) {
           if (member.value().get(member_value)) return Damaged("trait value");
           if (member_name == "v") {
             std::string_view raw;
-            if (RawValue(member_value, raw)) return Damaged("traits." + trait_name + ".v");
+            if (RawJsonOf(member_value, raw)) return Damaged("traits." + trait_name + ".v");
             trait.json.assign(raw);
           } else if (member_name == "t") {
             if (!read_time(member_value, trait.time)) return Damaged("traits." + trait_name + ".t");
