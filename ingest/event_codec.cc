@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "ingest/timestamp.h"
+#include "profile_store/json_reading.h"
 #include "profile_store/json_writer.h"
 #include "simdjson.h"
 
@@ -92,15 +93,9 @@ void EncodeEvent(const CanonicalEvent& event, std::string& out) {
 
 absl::StatusOr<CanonicalEvent> DecodeEvent(std::string_view record) {
   // Records are decoded on hot paths (replay, query): reuse one parser and one padded buffer per thread.
-  thread_local od::parser parser;
-  thread_local std::string buffer;
-  buffer.assign(record);
-  const size_t size = buffer.size();
-  buffer.resize(size + simdjson::SIMDJSON_PADDING);
-  buffer.resize(size);
-
+  thread_local profile_store::ReusableJsonParser parser;
   od::document doc;
-  if (auto e = parser.iterate(buffer.data(), buffer.size(), buffer.capacity()).get(doc)) {
+  if (auto e = parser.Iterate(record).get(doc)) {
     return Damaged("record", simdjson::error_message(e));
   }
   od::object object;

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "profile_store/json_reading.h"
 #include "simdjson.h"
 
 namespace tessera::ingest {
@@ -363,15 +364,9 @@ simdjson::error_code WalkObject(od::object& object, const PathNode& node, Scratc
 void WalkDocument(std::string_view json, const DocumentPlan& plan, Scratch& scratch,
                   std::vector<std::string>& warnings) {
   // The event's strings carry no padding: copy into a per-thread buffer that has it.
-  thread_local od::parser parser;
-  thread_local std::string buffer;
-  buffer.assign(json);
-  const size_t size = buffer.size();
-  buffer.resize(size + simdjson::SIMDJSON_PADDING);
-  buffer.resize(size);
-
+  thread_local profile_store::ReusableJsonParser parser;
   od::document doc;
-  simdjson::error_code error = parser.iterate(buffer.data(), buffer.size(), buffer.capacity()).get(doc);
+  simdjson::error_code error = parser.Iterate(json).get(doc);
   od::object object;
   if (error == simdjson::SUCCESS) {
     od::json_type type;

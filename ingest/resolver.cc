@@ -23,12 +23,9 @@ using profile_store::RawJsonOf;
 template <typename Visit>
 bool ForEachMember(std::string_view json, Visit&& visit) {
   if (json.empty()) return true;
-  thread_local od::parser parser;
-  thread_local std::string padded;
-  padded.assign(json);
-  padded.reserve(json.size() + simdjson::SIMDJSON_PADDING);
+  thread_local profile_store::ReusableJsonParser parser;
   od::document doc;
-  if (parser.iterate(padded.data(), padded.size(), padded.capacity()).get(doc)) return false;
+  if (parser.Iterate(json).get(doc)) return false;
   od::object object;
   if (doc.get_object().get(object)) return false;
   for (auto field : object) {

@@ -4,6 +4,12 @@ namespace tessera::profile_store {
 
 namespace od = simdjson::ondemand;
 
+simdjson::simdjson_result<od::document> ReusableJsonParser::Iterate(std::string_view json) {
+  buffer_.assign(json);
+  buffer_.reserve(json.size() + simdjson::SIMDJSON_PADDING);
+  return parser_.iterate(buffer_.data(), buffer_.size(), buffer_.capacity());
+}
+
 simdjson::error_code RawJsonOf(od::value value, std::string_view& out) {
   od::json_type type;
   if (auto error = value.type().get(type)) return error;

@@ -204,12 +204,9 @@ void EncodeProfile(const Profile& profile, std::string& out) {
 }
 
 absl::StatusOr<Profile> DecodeProfile(std::string_view record) {
-  thread_local od::parser parser;
-  thread_local std::string padded;
-  padded.assign(record);
-  padded.reserve(record.size() + simdjson::SIMDJSON_PADDING);
+  thread_local ReusableJsonParser parser;
   od::document doc;
-  if (parser.iterate(padded.data(), padded.size(), padded.capacity()).get(doc)) return Damaged("not JSON");
+  if (parser.Iterate(record).get(doc)) return Damaged("not JSON");
   od::object root;
   if (doc.get_object().get(root)) return Damaged("not an object");
 

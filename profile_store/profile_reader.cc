@@ -10,6 +10,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "profile_store/json_reading.h"
 #include "simdjson.h"
 
 namespace tessera::profile_store {
@@ -97,16 +98,13 @@ bool Contains(const std::vector<std::string>& values, std::string_view value) {
 // Whether a timeline summary passes the type/event/channel lists of `filter`.
 absl::StatusOr<bool> MatchesSummary(std::string_view summary, const TimelineFilter& filter) {
   if (filter.types.empty() && filter.events.empty() && filter.channels.empty()) return true;
-  thread_local od::parser parser;
-  thread_local std::string padded;
-  padded.assign(summary);
-  padded.reserve(summary.size() + simdjson::SIMDJSON_PADDING);
+  thread_local ReusableJsonParser parser;
   auto damaged = [&](std::string_view what) {
     return absl::DataLossError(
         absl::StrCat("damaged timeline summary (", std::string(what), "): ", std::string(summary)));
   };
   od::document doc;
-  if (parser.iterate(padded.data(), padded.size(), padded.capacity()).get(doc)) return damaged("not JSON");
+  if (parser.Iterate(summary).get(doc)) return damaged("not JSON");
   od::object root;
   if (doc.get_object().get(root)) return damaged("not an object");
   // The views point into the parser's string buffer, which holds every string of this document.
