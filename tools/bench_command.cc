@@ -46,6 +46,7 @@
 #include "ingest/resolver.h"
 #include "profile_store/store.h"
 #include "tools/commands.h"
+#include "tools/load/event_generator.h"
 #include "tools/options_parsing.h"
 
 namespace tessera::tools {
@@ -161,12 +162,7 @@ class Population {
   std::string UserId(uint64_t person) const { return "usr_" + std::to_string(person + 1); }
   std::string AnonymousId(uint64_t person, int index) const {
     const uint64_t a = SplitMix64(seed_ ^ SplitMix64(person * kSlots + kAnonymous0 + index));
-    const uint64_t b = SplitMix64(a);
-    char buffer[40];
-    std::snprintf(buffer, sizeof(buffer), "%08x-%04x-4%03x-a%03x-%012llx", static_cast<unsigned>(a >> 32),
-                  static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
-                  static_cast<unsigned>(b >> 52), static_cast<unsigned long long>(b & 0xffffffffffffULL));
-    return buffer;
+    return UuidFromBits(a, SplitMix64(a));
   }
   std::string Email(uint64_t person) const {
     static constexpr std::string_view kDomains[] = {"example.com", "gmail.com", "naver.com", "outlook.com"};

@@ -54,12 +54,7 @@ void AppendIsoTime(std::string& out, int64_t ms) {
 // A stable anonymous (device) id per person, formatted like a UUID.
 std::string AnonymousId(uint64_t person) {
   const uint64_t a = SplitMix64(person * 2 + 1);
-  const uint64_t b = SplitMix64(a);
-  char buffer[40];
-  std::snprintf(buffer, sizeof(buffer), "%08x-%04x-4%03x-a%03x-%012llx", static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
-                static_cast<unsigned>(b >> 52), static_cast<unsigned long long>(b & 0xffffffffffffULL));
-  return buffer;
+  return UuidFromBits(a, SplitMix64(a));
 }
 
 }  // namespace
@@ -208,6 +203,14 @@ void EventGenerator::AppendEvent(std::string& out) {
   out += ',';
   out += context;
   out += "}}";
+}
+
+std::string UuidFromBits(uint64_t high, uint64_t low) {
+  char buffer[40];
+  std::snprintf(buffer, sizeof(buffer), "%08x-%04x-4%03x-a%03x-%012llx", static_cast<unsigned>(high >> 32),
+                static_cast<unsigned>((high >> 16) & 0xffff), static_cast<unsigned>(high & 0xfff),
+                static_cast<unsigned>(low >> 52), static_cast<unsigned long long>(low & 0xffffffffffffULL));
+  return buffer;
 }
 
 }  // namespace tessera::tools

@@ -17,6 +17,10 @@
 
 namespace tessera::tools {
 
+// 128 random bits as a version-4-shaped UUID ("xxxxxxxx-xxxx-4xxx-axxx-xxxxxxxxxxxx"), the way
+// client SDKs write anonymous ids.
+std::string UuidFromBits(uint64_t high, uint64_t low);
+
 class EventGenerator {
  public:
   // Size of the population people ids are drawn from.
