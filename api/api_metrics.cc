@@ -31,6 +31,20 @@ std::string ApiMetrics::RenderPrometheus(const ingest::IngestPipeline& pipeline)
   }
   absl::StrAppend(&out, "# HELP tessera_open_connections Open client connections.\n",
                   "# TYPE tessera_open_connections gauge\n", "tessera_open_connections ", open_connections(), "\n");
+  absl::StrAppend(&out, "# HELP tessera_open_streams Open WebSocket event streams.\n",
+                  "# TYPE tessera_open_streams gauge\n", "tessera_open_streams ",
+                  open_streams_.load(std::memory_order_relaxed), "\n");
+  absl::StrAppend(&out, "# HELP tessera_stream_frames_total Frames received on event streams.\n",
+                  "# TYPE tessera_stream_frames_total counter\n", "tessera_stream_frames_total ",
+                  stream_frames_.load(std::memory_order_relaxed), "\n");
+  absl::StrAppend(&out, "# HELP tessera_stream_frame_errors_total Frames acknowledged with an error.\n",
+                  "# TYPE tessera_stream_frame_errors_total counter\n", "tessera_stream_frame_errors_total ",
+                  stream_frame_errors_.load(std::memory_order_relaxed), "\n");
+  absl::StrAppend(&out,
+                  "# HELP tessera_stream_pauses_total Times a stream stopped reading because its in-flight "
+                  "budget or the ingest queue was full.\n",
+                  "# TYPE tessera_stream_pauses_total counter\n", "tessera_stream_pauses_total ",
+                  stream_pauses_.load(std::memory_order_relaxed), "\n");
   pipeline.AppendPrometheus(out);
   return out;
 }

@@ -22,10 +22,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include "absl/container/flat_hash_map.h"
+#include <boost/beast/websocket/rfc6455.hpp>
+
 #include "absl/strings/str_cat.h"
+#include "api/internal/server_state.h"
 #include "api/router.h"
-#include "api/tracking_handler.h"
 #include "ingest/segment_parser.h"
 
 namespace tessera::api {
@@ -33,52 +34,25 @@ namespace tessera::api {
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
 namespace net = boost::asio;
+namespace websocket = boost::beast::websocket;
 using tcp = net::ip::tcp;
 
-class Session;
-
-struct HttpServer::Impl {
-  Impl(ServerOptions server_options, const KeyRegistry& key_registry, ingest::IngestPipeline& ingest_pipeline,
-       const ProfileHandler* profile_handler)
-      : options(std::move(server_options)),
-        keys(key_registry),
-        pipeline(ingest_pipeline),
-        profiles(profile_handler),
-        tracking(keys, pipeline,
-                 // A batch element is at least "{}" plus a comma, so the body limit bounds the count.
-                 ingest::SegmentParserOptions{.max_event_bytes = options.max_event_bytes,
-                                              .max_batch_events = options.max_request_bytes / 3}),
-        io(options.io_threads),
-        acceptor(net::make_strand(io)),
-        signals(io, SIGINT, SIGTERM) {}
-
-  void Accept();
-  void RequestStop();
-  void Register(const std::shared_ptr<Session>& session);
-  void Unregister(Session* session);
-
-  const ServerOptions options;
-  const KeyRegistry& keys;
-  ingest::IngestPipeline& pipeline;
-  const ProfileHandler* profiles;
-  TrackingHandler tracking;
-  ApiMetrics metrics;
-
-  std::atomic<bool> ready{false};
-  std::atomic<bool> stopping{false};
-
-  std::mutex mutex;
-  std::condition_variable changed;  // stop requested, or a session ended
-  bool stop_requested = false;
-  absl::flat_hash_map<Session*, std::weak_ptr<Session>> sessions;
-
-  // Declared last so it is destroyed first: handlers still queued in it own sessions, whose
-  // destructors use the members above.
-  net::io_context io;
-  tcp::acceptor acceptor;
-  net::signal_set signals;
-  uint16_t bound_port = 0;
-};
+HttpServer::Impl::Impl(ServerOptions server_options, const KeyRegistry& key_registry,
+                       ingest::IngestPipeline& ingest_pipeline, const ProfileHandler* profile_handler)
+    : options(std::move(server_options)),
+      keys(key_registry),
+      pipeline(ingest_pipeline),
+      profiles(profile_handler),
+      // A batch element is at least "{}" plus a comma, so the body limit bounds the count.
+      tracking(keys, pipeline,
+               ingest::SegmentParserOptions{.max_event_bytes = options.max_event_bytes,
+                                            .max_batch_events = options.max_request_bytes / 3}),
+      stream(keys, pipeline,
+             ingest::SegmentParserOptions{.max_event_bytes = options.max_event_bytes,
+                                          .max_batch_events = options.max_request_bytes / 3}),
+      io(options.io_threads),
+      acceptor(net::make_strand(io)),
+      signals(io, SIGINT, SIGTERM) {}
 
 namespace {
 
@@ -106,9 +80,10 @@ Method ToMethod(http::verb verb) {
 // One client connection. All its handlers run on its strand, one request at a time: the next
 // request is read only after the previous response is written, which bounds per-connection memory
 // (pipelined requests wait in the socket, not in our buffers).
-class Session : public std::enable_shared_from_this<Session> {
+class Session : public Connection, public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, HttpServer::Impl& server) : stream_(std::move(socket)), server_(server) {
+  Session(tcp::socket&& socket, HttpServer::Impl& server)
+      : stream_(std::move(socket)), executor_(stream_.get_executor()), server_(server) {
     server_.metrics.ConnectionOpened();
   }
   ~Session() {
@@ -122,8 +97,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // Shutdown: an idle connection is closed now, a busy one after its response.
-  void Shutdown() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+  void Shutdown() override {
+    net::dispatch(executor_, [self = shared_from_this()] {
+      if (self->upgraded_) return;  // The stream session has the socket now.
       self->closing_ = true;
       if (!self->busy_) self->Close();
     });
@@ -242,6 +218,8 @@ class Session : public std::enable_shared_from_this<Session> {
                                        .if_none_match = ToStringView(request[http::field::if_none_match])};
         return Reply(server_.profiles->Handle(profile_request));
       }
+      case RouteId::kStream:
+        return Upgrade(std::move(request));
       case RouteId::kMetrics: {
         HttpReply reply{200, server_.metrics.RenderPrometheus(server_.pipeline), {}};
         reply.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
@@ -260,6 +238,29 @@ class Session : public std::enable_shared_from_this<Session> {
       net::post(self->stream_.get_executor(),
                 [self, reply = std::move(reply)]() mutable { self->Reply(std::move(reply)); });
     });
+  }
+
+  // GET /v1/stream: authenticate, then hand the connection to a WebSocket stream session.
+  void Upgrade(http::request<http::string_body> request) {
+    if (!websocket::is_upgrade(request)) {
+      HttpReply reply = ErrorReply(426, "upgrade_required",
+                                   "/v1/stream is a WebSocket endpoint: send a WebSocket upgrade request");
+      reply.headers.emplace_back("Upgrade", "websocket");
+      return Reply(std::move(reply));
+    }
+    if (server_.stopping.load()) {
+      keep_alive_ = false;
+      HttpReply reply = ErrorReply(503, "shutting_down", "the server is shutting down");
+      reply.headers.emplace_back("Retry-After", "5");
+      return Reply(std::move(reply));
+    }
+    absl::StatusOr<const ingest::SourceRef*> source =
+        server_.stream.Authenticate(ToStringView(request[http::field::authorization]), route_.query);
+    if (!source.ok()) return Reply(ErrorReply(401, "unauthorized", std::string(source.status().message())));
+    const std::string_view strict = QueryParam(route_.query, "strict");
+    server_.metrics.CountRequest(RouteId::kStream, 101);
+    upgraded_ = true;
+    StartEventStream(std::move(stream_), server_, **source, strict == "true" || strict == "1", std::move(request));
   }
 
   void Reply(HttpReply reply) {
@@ -295,6 +296,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   beast::tcp_stream stream_;
+  const net::any_io_executor executor_;  // The connection's strand; stream_ is moved out on upgrade.
   beast::flat_buffer buffer_;
   HttpServer::Impl& server_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -305,16 +307,17 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keep_alive_ = true;
   bool busy_ = false;
   bool closing_ = false;
+  bool upgraded_ = false;
 };
 
-void HttpServer::Impl::Register(const std::shared_ptr<Session>& session) {
+void HttpServer::Impl::Register(const std::shared_ptr<Connection>& connection) {
   std::lock_guard lock(mutex);
-  sessions.emplace(session.get(), session);
+  connections.emplace(connection.get(), connection);
 }
 
-void HttpServer::Impl::Unregister(Session* session) {
+void HttpServer::Impl::Unregister(Connection* connection) {
   std::lock_guard lock(mutex);
-  sessions.erase(session);
+  connections.erase(connection);
   changed.notify_all();
 }
 
@@ -392,18 +395,18 @@ void HttpServer::Run() {
     impl.acceptor.close(ignored);
   });
   net::post(impl.io, [&impl] { impl.signals.cancel(); });
-  std::vector<std::shared_ptr<Session>> live;
+  std::vector<std::shared_ptr<Connection>> live;
   {
     std::lock_guard guard(impl.mutex);
-    for (auto& [raw, weak] : impl.sessions) {
-      if (auto session = weak.lock()) live.push_back(std::move(session));
+    for (auto& [raw, weak] : impl.connections) {
+      if (auto connection = weak.lock()) live.push_back(std::move(connection));
     }
   }
-  for (auto& session : live) session->Shutdown();
+  for (auto& connection : live) connection->Shutdown();
   live.clear();
 
   lock.lock();
-  impl.changed.wait_for(lock, impl.options.shutdown_grace, [&impl] { return impl.sessions.empty(); });
+  impl.changed.wait_for(lock, impl.options.shutdown_grace, [&impl] { return impl.connections.empty(); });
   lock.unlock();
   work_guard.reset();
   impl.io.stop();

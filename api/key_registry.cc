@@ -18,6 +18,17 @@ const ingest::SourceRef* KeyRegistry::FindSource(std::string_view write_key) con
   return it == sources_.end() ? nullptr : &it->second;
 }
 
+absl::StatusOr<const ingest::SourceRef*> KeyRegistry::SourceFromBasicAuth(std::string_view authorization) const {
+  std::optional<std::string> user = BasicAuthUser(authorization);
+  if (!user) {
+    return absl::UnauthenticatedError(
+        "Authorization must be HTTP Basic with the write key as username and an empty password");
+  }
+  const ingest::SourceRef* source = FindSource(*user);
+  if (source == nullptr) return absl::UnauthenticatedError("unknown write key");
+  return source;
+}
+
 bool KeyRegistry::IsReadKey(std::string_view key) const { return read_keys_.contains(absl::string_view(key.data(), key.size())); }
 bool KeyRegistry::IsAdminKey(std::string_view key) const { return admin_keys_.contains(absl::string_view(key.data(), key.size())); }
 

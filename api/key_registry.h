@@ -12,6 +12,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
 #include "config/config.h"
 #include "ingest/ingest_pipeline.h"
 
@@ -23,6 +24,9 @@ class KeyRegistry {
 
   // The source of a write key, or nullptr.
   const ingest::SourceRef* FindSource(std::string_view write_key) const;
+  // The source named by an `Authorization` header carrying the write key as HTTP Basic username.
+  // Unauthenticated, with a message for the client, when the header is not Basic or the key unknown.
+  absl::StatusOr<const ingest::SourceRef*> SourceFromBasicAuth(std::string_view authorization) const;
   bool IsReadKey(std::string_view key) const;
   bool IsAdminKey(std::string_view key) const;
 

@@ -115,24 +115,6 @@ HttpReply JsonReply(std::string body) {
 
 }  // namespace
 
-std::optional<std::string> UrlDecode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out.push_back(text[i]);
-      continue;
-    }
-    if (i + 2 >= text.size()) return std::nullopt;
-    unsigned value = 0;
-    auto [end, error] = std::from_chars(text.data() + i + 1, text.data() + i + 3, value, 16);
-    if (error != std::errc() || end != text.data() + i + 3) return std::nullopt;
-    out.push_back(static_cast<char>(value));
-    i += 2;
-  }
-  return out;
-}
-
 ProfileHandler::ProfileHandler(const KeyRegistry& keys, const profile_store::ProfileReader& reader,
                                const identity::Normalizer& normalizer, std::vector<std::string> known_types,
                                std::vector<std::string> spaces)

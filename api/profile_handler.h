@@ -48,7 +48,5 @@ class ProfileHandler {
   std::vector<std::string> spaces_;  // `?space=` must name one of these; default "default".
 };
 
-// Percent-decoding of one path segment or query value ('+' stays '+'); nullopt on a bad escape.
-std::optional<std::string> UrlDecode(std::string_view text);
 
 }  // namespace tessera::api

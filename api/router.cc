@@ -1,6 +1,7 @@
 #include "api/router.h"
 
 #include <array>
+#include <charconv>
 
 namespace tessera::api {
 namespace {
@@ -12,7 +13,7 @@ struct RouteEntry {
   std::string_view allow;
 };
 
-constexpr std::array<RouteEntry, 10> kRoutes = {{
+constexpr std::array<RouteEntry, 11> kRoutes = {{
     {"/v1/track", RouteId::kTrack, Method::kPost, "POST"},
     {"/v1/identify", RouteId::kIdentify, Method::kPost, "POST"},
     {"/v1/page", RouteId::kPage, Method::kPost, "POST"},
@@ -23,6 +24,7 @@ constexpr std::array<RouteEntry, 10> kRoutes = {{
     {"/healthz", RouteId::kHealthz, Method::kGet, "GET, HEAD"},
     {"/readyz", RouteId::kReadyz, Method::kGet, "GET, HEAD"},
     {"/metrics", RouteId::kMetrics, Method::kGet, "GET, HEAD"},
+    {"/v1/stream", RouteId::kStream, Method::kGet, "GET"},
 }};
 
 }  // namespace
@@ -96,6 +98,24 @@ std::string_view QueryParam(std::string_view query, std::string_view name) {
     query.remove_prefix(amp + 1);
   }
   return {};
+}
+
+std::optional<std::string> UrlDecode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out.push_back(text[i]);
+      continue;
+    }
+    if (i + 2 >= text.size()) return std::nullopt;
+    unsigned value = 0;
+    auto [end, error] = std::from_chars(text.data() + i + 1, text.data() + i + 3, value, 16);
+    if (error != std::errc() || end != text.data() + i + 3) return std::nullopt;
+    out.push_back(static_cast<char>(value));
+    i += 2;
+  }
+  return out;
 }
 
 }  // namespace tessera::api

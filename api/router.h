@@ -3,6 +3,8 @@
 // Routing of request targets to handlers, independent of the HTTP library so it can be tested
 // alone. Unknown paths are 404; known paths with another method are 405 with an Allow header.
 
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "ingest/segment_parser.h"
@@ -20,6 +22,7 @@ enum class RouteId {
   kHealthz,
   kReadyz,
   kMetrics,
+  kStream,    // WebSocket upgrade for streamed events (docs/streaming.md)
   kProfiles,  // /v1/profiles/... (the rest is in RouteMatch::rest)
   kNotFound,
   kCount,
@@ -46,5 +49,8 @@ ingest::Endpoint TrackingEndpoint(RouteId route);
 
 // Value of a query parameter (not URL-decoded; enough for flags like strict=true).
 std::string_view QueryParam(std::string_view query, std::string_view name);
+
+// Percent-decoding of one path segment or query value ('+' stays '+'); nullopt on a bad escape.
+std::optional<std::string> UrlDecode(std::string_view text);
 
 }  // namespace tessera::api

@@ -5,34 +5,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "api/reply_json.h"
 #include "profile_store/json_writer.h"
 
 namespace tessera::api {
 namespace {
 
 using profile_store::JsonWriter;
-
-void WriteError(JsonWriter& json, std::string_view code, std::string_view message, std::string_view field) {
-  json.Key("error").BeginObject();
-  json.Key("code").String(code);
-  json.Key("message").String(message);
-  json.Key("field").String(field);
-  json.EndObject();
-}
-
-void WriteRejected(JsonWriter& json, const std::vector<ingest::RejectedEvent>& rejected) {
-  json.Key("rejected").BeginArray();
-  for (const ingest::RejectedEvent& event : rejected) {
-    json.BeginObject();
-    json.Key("index").Uint(event.index);
-    json.Key("messageId").String(event.message_id);
-    json.Key("code").String(event.error.code);
-    json.Key("message").String(event.error.message);
-    json.Key("field").String(event.error.field);
-    json.EndObject();
-  }
-  json.EndArray();
-}
 
 bool AllTooLarge(const std::vector<ingest::RejectedEvent>& rejected) {
   if (rejected.empty()) return false;
@@ -49,12 +28,12 @@ HttpReply RejectionReply(const ingest::IngestResult& result, std::string_view su
   JsonWriter json(reply.body);
   json.BeginObject();
   if (result.rejected.empty()) {
-    WriteError(json, ingest::error_code::kInvalidValue, summary, "");
+    WriteErrorMember(json, ingest::error_code::kInvalidValue, summary, "");
   } else {
     const ingest::FieldError& first = result.rejected.front().error;
-    WriteError(json, first.code, absl::StrCat(first.message, " (", std::string(summary), ")"), first.field);
+    WriteErrorMember(json, first.code, absl::StrCat(first.message, " (", std::string(summary), ")"), first.field);
   }
-  WriteRejected(json, result.rejected);
+  WriteRejectedMember(json, result.rejected);
   json.EndObject();
   return reply;
 }
@@ -72,7 +51,7 @@ HttpReply ResultReply(const ingest::IngestResult& result) {
     json.Key("success").Bool(true);
     json.Key("accepted").Uint(result.accepted.size());
     json.Key("duplicates").Uint(result.duplicates.size());
-    WriteRejected(json, result.rejected);
+    WriteRejectedMember(json, result.rejected);
     json.EndObject();
     return reply;
   }
@@ -95,10 +74,6 @@ HttpReply ResultReply(const ingest::IngestResult& result) {
   }
 }
 
-ingest::Timestamp Now() {
-  return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
-}
-
 }  // namespace
 
 HttpReply ErrorReply(int status, std::string_view code, std::string_view message, std::string_view field) {
@@ -106,7 +81,7 @@ HttpReply ErrorReply(int status, std::string_view code, std::string_view message
   reply.status = status;
   JsonWriter json(reply.body);
   json.BeginObject();
-  WriteError(json, code, message, field);
+  WriteErrorMember(json, code, message, field);
   json.EndObject();
   return reply;
 }
@@ -120,23 +95,18 @@ void TrackingHandler::Handle(RouteId route, std::string_view authorization, std:
   // A header that is present decides alone: a bad header is not rescued by a key in the body.
   const ingest::SourceRef* source = nullptr;
   if (!authorization.empty()) {
-    std::optional<std::string> user = BasicAuthUser(authorization);
-    if (!user) {
-      reply(ErrorReply(401, "unauthorized",
-                       "Authorization must be HTTP Basic with the write key as username and an empty password"));
+    absl::StatusOr<const ingest::SourceRef*> found = keys_.SourceFromBasicAuth(authorization);
+    if (!found.ok()) {
+      reply(ErrorReply(401, "unauthorized", std::string(found.status().message())));
       return;
     }
-    source = keys_.FindSource(*user);
-    if (source == nullptr) {
-      reply(ErrorReply(401, "unauthorized", "unknown write key"));
-      return;
-    }
+    source = *found;
   }
 
   // One parser per I/O thread: it keeps its buffers from request to request.
   thread_local std::unique_ptr<ingest::SegmentParser> parser;
   if (!parser) parser = std::make_unique<ingest::SegmentParser>(options_);
-  ingest::ParsedRequest parsed = parser->Parse(TrackingEndpoint(route), body, Now());
+  ingest::ParsedRequest parsed = parser->Parse(TrackingEndpoint(route), body, ReceivedNow());
 
   if (source == nullptr) {
     if (parsed.write_key.empty()) {

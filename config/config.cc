@@ -498,6 +498,14 @@ absl::Status ReadDocument(element root, Config& config) {
                              {"max_delay_us", DurationReader(group_commit.max_delay, 0, kMaxMicroseconds)},
                              {"queue_capacity_events", SizeReader(group_commit.queue_capacity_events)}});
         }},
+       {"stream",
+        [&](element v, const std::string& p) {
+          StreamOptions& stream = config.stream;
+          return ReadObject(v, p,
+                            {{"max_inflight_frames", SizeReader(stream.max_inflight_frames, 1, 1'000'000)},
+                             {"max_inflight_bytes", SizeReader(stream.max_inflight_bytes)},
+                             {"idle_timeout_ms", DurationReader(stream.idle_timeout, 2, kMaxMilliseconds)}});
+        }},
        {"threads",
         [&](element v, const std::string& p) {
           return ReadObject(v, p, {{"io", [&](element a, const std::string& ap) -> absl::Status {

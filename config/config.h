@@ -49,6 +49,13 @@ struct GroupCommitOptions {
   size_t queue_capacity_events = 200'000;  // Accepted-but-not-yet-written events; 503 beyond.
 };
 
+// WebSocket event streams (docs/streaming.md). Frames are limited by limits.max_request_bytes.
+struct StreamOptions {
+  size_t max_inflight_frames = 16;        // Frames read but not yet acknowledged, per connection.
+  size_t max_inflight_bytes = 4 << 20;    // Their bytes, per connection.
+  std::chrono::milliseconds idle_timeout{60'000};  // Nothing received for this long closes the stream.
+};
+
 struct ThreadOptions {
   int io_threads = 2;  // Threads serving connections (parsing happens on them).
 };
@@ -100,6 +107,7 @@ struct Config {
   std::chrono::seconds dedup_window{24 * 3600};
   LimitOptions limits;
   GroupCommitOptions group_commit;
+  StreamOptions stream;
   ThreadOptions threads;
   StoreOptions store;
   IdentityOptions identity;

@@ -91,9 +91,12 @@ void IngestPipeline::Accept(const SourceRef& source, ParsedRequest request, bool
   auto result = std::make_shared<IngestResult>();
   result->event_count = request.event_count;
   result->rejected = std::move(request.rejected);
-  metrics_.events_rejected.fetch_add(result->rejected.size(), std::memory_order_relaxed);
+  // Rejections are counted once the request is decided: a request refused for overload or
+  // shutdown will be sent again, and its invalid events must not count twice.
+  const size_t rejected_count = result->rejected.size();
 
   if (strict && !result->rejected.empty()) {
+    metrics_.events_rejected.fetch_add(rejected_count, std::memory_order_relaxed);
     result->status = absl::FailedPreconditionError(
         absl::StrCat(result->rejected.size(), " of ", result->event_count,
                      " events are invalid and strict mode is on: nothing was stored"));
@@ -101,6 +104,7 @@ void IngestPipeline::Accept(const SourceRef& source, ParsedRequest request, bool
     return;
   }
   if (request.events.empty()) {
+    metrics_.events_rejected.fetch_add(rejected_count, std::memory_order_relaxed);
     result->status = absl::InvalidArgumentError("the request holds no valid event");
     done(std::move(*result));
     return;
@@ -130,7 +134,9 @@ void IngestPipeline::Accept(const SourceRef& source, ParsedRequest request, bool
         }
         done(std::move(*result));
       });
-  if (!submitted.ok()) {
+  if (submitted.ok()) {
+    metrics_.events_rejected.fetch_add(rejected_count, std::memory_order_relaxed);
+  } else {
     if (absl::IsResourceExhausted(submitted)) metrics_.events_overloaded.fetch_add(count, std::memory_order_relaxed);
     result->status = std::move(submitted);
     done(std::move(*result));

@@ -238,6 +238,7 @@ std::optional<EventType> EndpointType(Endpoint endpoint) {
     case Endpoint::kAlias:
       return EventType::kAlias;
     case Endpoint::kBatch:
+    case Endpoint::kStream:
       return std::nullopt;
   }
   return std::nullopt;
@@ -281,6 +282,7 @@ struct SegmentParser::Impl {
   ParsedRequest Parse(Endpoint endpoint, const std::string& body, Timestamp received_at);
   void ParseSingle(const Input& input, EventType type, Timestamp received_at, ParsedRequest& result);
   void ParseBatch(const Input& input, Timestamp received_at, ParsedRequest& result);
+  void ParseStreamFrame(const Input& input, Timestamp received_at, ParsedRequest& result);
 
   // Parses the event object in `raw`; false with `error` (and `client_message_id` when it could be
   // read) when it is invalid. Error paths start with element_path_: "" for a single event, "batch[i]".
@@ -1056,6 +1058,131 @@ void SegmentParser::Impl::ParseBatch(const Input& input, Timestamp received_at, 
   }
 }
 
+// Reads "frameId": a string or an integer, kept as its JSON text so that the ack echoes it as sent.
+bool ReadFrameId(od::value value, std::string& out, FieldError& error) {
+  constexpr std::string_view kField = "frameId";
+  od::json_type type;
+  if (auto e = value.type().get(type)) {
+    error = MakeError(error_code::kInvalidJson, std::string(kField), InvalidJsonDetail(e));
+    return false;
+  }
+  const std::string_view token = TrimJsonWhitespace(value.raw_json_token());
+  bool valid = false;
+  if (type == od::json_type::string) {
+    std::string_view text;
+    if (auto e = value.get_string().get(text)) {
+      error = MakeError(error_code::kInvalidJson, std::string(kField), InvalidJsonDetail(e));
+      return false;
+    }
+    valid = true;
+  } else if (type == od::json_type::number) {
+    valid = IsJsonInteger(token);
+  }
+  if (!valid) {
+    std::string detail = "expected a string or integer, got ";
+    detail.append(type == od::json_type::number ? "a non-integer number" : DescribeType(type));
+    error = MakeError(error_code::kInvalidType, std::string(kField), detail);
+    return false;
+  }
+  if (token.size() > kMaxFrameIdBytes) {
+    error = MakeError(error_code::kInvalidValue, std::string(kField),
+                      "longer than " + std::to_string(kMaxFrameIdBytes) + " bytes");
+    return false;
+  }
+  out.assign(token);
+  return true;
+}
+
+void SegmentParser::Impl::ParseStreamFrame(const Input& input, Timestamp received_at, ParsedRequest& result) {
+  // A first pass over the top-level keys decides the form (batch envelope or one message) and
+  // reads frameId, which the ack echoes even when the rest of the frame is unusable.
+  od::document doc;
+  if (auto e = request_parser_
+                   .iterate(input.data, input.size, static_cast<size_t>(input.end_of_capacity - input.data))
+                   .get(doc)) {
+    result.request_error =
+        MakeError(error_code::kInvalidJson, "",
+                  e == simdjson::EMPTY ? "the frame is empty; expected a JSON object" : InvalidJsonDetail(e));
+    return;
+  }
+  od::json_type doc_type;
+  if (auto e = doc.type().get(doc_type)) {
+    result.request_error = MakeError(error_code::kInvalidJson, "", InvalidJsonDetail(e));
+    return;
+  }
+  if (doc_type != od::json_type::object) {
+    if (!RootIsValidJson(doc, doc_type)) {
+      result.request_error = MakeError(error_code::kInvalidJson, "", "not valid JSON; expected an object");
+      return;
+    }
+    std::string detail = "expected a message object or an object with a \"batch\" array, got ";
+    detail.append(DescribeType(doc_type));
+    result.request_error = MakeError(error_code::kInvalidType, "", detail);
+    return;
+  }
+  od::object object;
+  if (auto e = doc.get_object().get(object)) {
+    result.request_error = MakeError(error_code::kInvalidJson, "", InvalidJsonDetail(e));
+    return;
+  }
+  bool is_batch = false;
+  std::optional<FieldError> frame_id_error;
+  for (auto field : object) {
+    std::string_view key;
+    od::value value;
+    simdjson::error_code e = field.unescaped_key().get(key);
+    if (e == simdjson::SUCCESS) e = field.value().get(value);
+    if (e != simdjson::SUCCESS) {
+      result.request_error = MakeError(error_code::kInvalidJson, "", InvalidJsonDetail(e));
+      return;
+    }
+    if (key == "batch") {
+      is_batch = true;
+    } else if (key == "frameId") {
+      FieldError error;
+      if (!ReadFrameId(value, result.frame_id, error)) frame_id_error = std::move(error);
+    }
+  }
+  const char* location = nullptr;
+  if (doc.current_location().get(location) == simdjson::SUCCESS) {
+    result.request_error = MakeError(error_code::kInvalidJson, "", "unexpected content after the JSON object");
+    return;
+  }
+  if (frame_id_error) {
+    result.frame_id.clear();
+    result.request_error = std::move(frame_id_error);
+    return;
+  }
+
+  if (is_batch) {
+    std::string frame_id = std::move(result.frame_id);
+    ParseBatch(input, received_at, result);
+    result.frame_id = std::move(frame_id);
+    return;
+  }
+  // One message, reported like a batch of one: an invalid message is rejected event 0.
+  result.event_count = 1;
+  element_path_.clear();
+  const std::string_view raw = TrimJsonWhitespace(std::string_view(input.data, input.size));
+  if (raw.size() > options_.max_event_bytes) {
+    result.rejected.push_back({0, std::string(FindTopLevelString(doc, "messageId")),
+                               MakeError(error_code::kEventTooLarge, "",
+                                         "the event is " + std::to_string(raw.size()) + " bytes; at most " +
+                                             std::to_string(options_.max_event_bytes) + " are accepted")});
+    return;
+  }
+  const BatchDefaults no_defaults;
+  CanonicalEvent event;
+  RejectedEvent rejected;
+  if (ParseEvent(raw, input, std::nullopt, &no_defaults, received_at, event, rejected.error, rejected.message_id,
+                 nullptr)) {
+    result.events.push_back(std::move(event));
+    result.index_of.push_back(0);
+  } else {
+    result.rejected.push_back(std::move(rejected));
+  }
+}
+
 ParsedRequest SegmentParser::Impl::Parse(Endpoint endpoint, const std::string& body, Timestamp received_at) {
   ParsedRequest result;
   Input input;
@@ -1069,6 +1196,8 @@ ParsedRequest SegmentParser::Impl::Parse(Endpoint endpoint, const std::string& b
   }
   if (const std::optional<EventType> type = EndpointType(endpoint)) {
     ParseSingle(input, *type, received_at, result);
+  } else if (endpoint == Endpoint::kStream) {
+    ParseStreamFrame(input, received_at, result);
   } else {
     ParseBatch(input, received_at, result);
   }

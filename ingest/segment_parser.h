@@ -36,7 +36,9 @@ inline constexpr std::string_view kInvalidValue = "invalid_value";        // Rig
 inline constexpr std::string_view kEventTooLarge = "event_too_large";     // One event over the limit (413).
 }  // namespace error_code
 
-enum class Endpoint { kTrack, kIdentify, kPage, kScreen, kGroup, kAlias, kBatch };
+// kStream is a WebSocket frame: one message (its "type" says which call) or a batch envelope,
+// either of them with an optional "frameId".
+enum class Endpoint { kTrack, kIdentify, kPage, kScreen, kGroup, kAlias, kBatch, kStream };
 
 struct SegmentParserOptions {
   size_t max_event_bytes = 32 * 1024;  // An event's raw JSON beyond this is rejected (event_too_large).
@@ -60,7 +62,13 @@ struct ParsedRequest {
   std::vector<size_t> index_of;
   std::vector<RejectedEvent> rejected;
   size_t event_count = 0;  // Events in the request, valid or not.
+  // kStream only: the frame's "frameId" as JSON text (a string literal or an integer), ready to be
+  // echoed; empty when absent or invalid.
+  std::string frame_id;
 };
+
+// Longest accepted "frameId", in bytes of JSON text.
+inline constexpr size_t kMaxFrameIdBytes = 256;
 
 // Bytes of readable memory simdjson needs after the end of the input.
 size_t RequiredPadding();

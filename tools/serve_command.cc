@@ -40,6 +40,9 @@ api::ServerOptions ServerOptionsFrom(const config::Config& config) {
   options.write_timeout = config.limits.write_timeout;
   options.max_connections = config.limits.max_connections;
   options.shutdown_grace = config.shutdown_grace;
+  options.stream_max_inflight_frames = config.stream.max_inflight_frames;
+  options.stream_max_inflight_bytes = config.stream.max_inflight_bytes;
+  options.stream_idle_timeout = config.stream.idle_timeout;
   return options;
 }
 

@@ -44,6 +44,17 @@ TEST(RouterTest, OperationsEndpointsAllowGetAndHead) {
   EXPECT_FALSE(MatchRoute(Method::kPost, "/readyz").method_allowed);
 }
 
+TEST(RouterTest, StreamIsAGetUpgradeWithItsQuery) {
+  const RouteMatch match = MatchRoute(Method::kGet, "/v1/stream?writeKey=k&strict=true");
+  EXPECT_EQ(match.route, RouteId::kStream);
+  EXPECT_TRUE(match.method_allowed);
+  EXPECT_EQ(QueryParam(match.query, "writeKey"), "k");
+  EXPECT_FALSE(IsTrackingRoute(RouteId::kStream));
+  const RouteMatch post = MatchRoute(Method::kPost, "/v1/stream");
+  EXPECT_FALSE(post.method_allowed);
+  EXPECT_EQ(post.allow, "GET");
+}
+
 TEST(RouterTest, UnknownPathsAreNotFound) {
   EXPECT_EQ(MatchRoute(Method::kPost, "/v1/trackx").route, RouteId::kNotFound);
   EXPECT_EQ(MatchRoute(Method::kGet, "/").route, RouteId::kNotFound);

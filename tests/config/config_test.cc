@@ -34,6 +34,7 @@ constexpr char kFullConfig[] = R"({
              "max_connections": 7000},
   "group_commit": {"max_batch_events": 100, "max_batch_bytes": 200000, "max_delay_us": 300,
                    "queue_capacity_events": 400},
+  "stream": {"max_inflight_frames": 3, "max_inflight_bytes": 65536, "idle_timeout_ms": 1500},
   "threads": {"io": 8},
   "store": {"block_cache_mb": 512, "write_buffer_mb": 16, "sync_writes": false},
   "identity": {"default_phone_region": "GB",
@@ -83,6 +84,9 @@ TEST(ParseConfigTest, FullFileSetsEveryKey) {
   EXPECT_EQ(config->group_commit.max_delay, 300us);
   EXPECT_EQ(config->group_commit.queue_capacity_events, 400u);
 
+  EXPECT_EQ(config->stream.max_inflight_frames, 3u);
+  EXPECT_EQ(config->stream.max_inflight_bytes, 65536u);
+  EXPECT_EQ(config->stream.idle_timeout, 1500ms);
   EXPECT_EQ(config->threads.io_threads, 8);
   EXPECT_EQ(config->store.block_cache_bytes, size_t{512} << 20) << "block_cache_mb is in mebibytes";
   EXPECT_EQ(config->store.write_buffer_bytes, size_t{16} << 20) << "write_buffer_mb is in mebibytes";
@@ -307,6 +311,12 @@ INSTANTIATE_TEST_SUITE_P(
                     "listen.port: expected an integer from 0 to 65535, got 65536"},
         InvalidCase{"PortNegative", R"({"listen": {"port": -1}})",
                     "listen.port: expected an integer from 0 to 65535"},
+        InvalidCase{"StreamInflightZero", R"({"stream": {"max_inflight_frames": 0}})",
+                    "stream.max_inflight_frames: expected an integer from 1 to 1000000, got 0"},
+        InvalidCase{"StreamIdleTooShort", R"({"stream": {"idle_timeout_ms": 1}})",
+                    "stream.idle_timeout_ms: expected an integer from 2 to"},
+        InvalidCase{"StreamUnknownKey", R"({"stream": {"max_frames": 4}})",
+                    "stream.max_frames: unknown key (known: max_inflight_frames, max_inflight_bytes, idle_timeout_ms)"},
         InvalidCase{"IoThreadsZero", R"({"threads": {"io": 0}})",
                     "threads.io: expected an integer from 1 to 256, got 0"},
         InvalidCase{"IoThreadsTooMany", R"({"threads": {"io": 257}})",

@@ -102,5 +102,14 @@ TEST_F(IngestPipelineTest, AfterStopRequestsAreRefusedAsUnavailable) {
   EXPECT_TRUE(absl::IsUnavailable(result.status)) << result.status;
 }
 
+TEST_F(IngestPipelineTest, RejectionsOfARefusedRequestAreNotCountedUntilItIsDecided) {
+  pipeline_->Stop();
+  RejectedEvent bad{.index = 1, .message_id = "bad", .error = {"missing_field", "required", "batch[1].event"}};
+  IngestResult refused = AcceptAndWait(Request({TrackEvent("late")}, {bad}));
+  EXPECT_TRUE(absl::IsUnavailable(refused.status)) << refused.status;
+  EXPECT_EQ(refused.rejected.size(), 1u) << "the caller still learns which events were invalid";
+  EXPECT_EQ(metrics_.events_rejected.load(), 0u) << "the client will send it again; counting now would count twice";
+}
+
 }  // namespace
 }  // namespace tessera::ingest

@@ -1,0 +1,74 @@
+#pragma once
+
+// Internal to api/: the state the HTTP server shares with its connections (HTTP sessions in
+// http_server.cc, WebSocket streams in stream_session.cc). It includes Asio and Beast, so only
+// those two translation units include it.
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "absl/container/flat_hash_map.h"
+#include "api/http_server.h"
+#include "api/stream_handler.h"
+#include "api/tracking_handler.h"
+
+namespace tessera::api {
+
+// A client connection, as the server sees it during shutdown.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  // Finish what is in flight, then close. Safe from any thread.
+  virtual void Shutdown() = 0;
+};
+
+struct HttpServer::Impl {
+  Impl(ServerOptions server_options, const KeyRegistry& key_registry, ingest::IngestPipeline& ingest_pipeline,
+       const ProfileHandler* profile_handler);
+
+  void Accept();
+  void RequestStop();
+  // Connections register while open, so that shutdown can reach them.
+  void Register(const std::shared_ptr<Connection>& connection);
+  void Unregister(Connection* connection);
+
+  const ServerOptions options;
+  const KeyRegistry& keys;
+  ingest::IngestPipeline& pipeline;
+  const ProfileHandler* profiles;
+  TrackingHandler tracking;
+  StreamHandler stream;
+  ApiMetrics metrics;
+
+  std::atomic<bool> ready{false};
+  std::atomic<bool> stopping{false};
+
+  std::mutex mutex;
+  std::condition_variable changed;  // stop requested, or a connection ended
+  bool stop_requested = false;
+  absl::flat_hash_map<Connection*, std::weak_ptr<Connection>> connections;
+
+  // Declared last so it is destroyed first: handlers still queued in it own connections, whose
+  // destructors use the members above.
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor;
+  boost::asio::signal_set signals;
+  uint16_t bound_port = 0;
+};
+
+// Takes over `stream`, whose WebSocket upgrade `request` came from `source`, and serves it as an
+// event stream (stream_session.cc). The caller has already authenticated the request.
+void StartEventStream(boost::beast::tcp_stream stream, HttpServer::Impl& server, const ingest::SourceRef& source,
+                      bool strict, boost::beast::http::request<boost::beast::http::string_body> request);
+
+}  // namespace tessera::api

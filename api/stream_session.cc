@@ -1,0 +1,304 @@
+// The WebSocket side of GET /v1/stream (docs/streaming.md): one StreamSession per upgraded
+// connection. Frames are read one at a time, handed to the StreamHandler, and acknowledged in the
+// order they arrived. Flow control is by not reading: the session stops reading its socket while
+// its in-flight frames (read, not yet acknowledged on the wire) exceed their budget, or while the
+// pipeline refuses a frame for lack of room, so a fast sender is held back by TCP rather than by
+// buffers growing in the server.
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "api/internal/server_state.h"
+#include "ingest/segment_parser.h"
+
+namespace tessera::api {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+namespace net = boost::asio;
+namespace websocket = boost::beast::websocket;
+
+// A frame above the limit is read and thrown away so that the connection stays usable, up to this
+// size; beyond it the stream closes with 1009 (message too big).
+constexpr size_t kMaxDiscardBytes = 64 << 20;
+// Read size while throwing a frame away.
+constexpr size_t kDiscardChunkBytes = 64 << 10;
+// How much of a too-large frame is kept to find its frameId.
+constexpr size_t kFrameIdPrefixBytes = 1024;
+// Waits before offering a refused frame to the pipeline again.
+constexpr std::chrono::milliseconds kFirstRetryDelay{2};
+constexpr std::chrono::milliseconds kMaxRetryDelay{100};
+
+// A frame between being read and having its ack written.
+struct Frame {
+  std::string text;            // Kept until the pipeline took it (it may refuse and need it again).
+  size_t bytes = 0;            // Charged to the in-flight budget until the ack is written.
+  bool waiting_retry = false;  // Refused for lack of room in the pipeline.
+  bool handled = false;        // `ack` is ready.
+  std::string ack;
+};
+
+class StreamSession : public Connection, public std::enable_shared_from_this<StreamSession> {
+ public:
+  StreamSession(beast::tcp_stream stream, HttpServer::Impl& server, const ingest::SourceRef& source, bool strict)
+      : ws_(std::move(stream)),
+        executor_(ws_.get_executor()),
+        retry_timer_(executor_),
+        server_(server),
+        source_(source),
+        strict_(strict),
+        frame_limit_(server.options.max_request_bytes) {
+    server_.metrics.ConnectionOpened();
+    server_.metrics.StreamOpened();
+  }
+
+  ~StreamSession() override {
+    server_.metrics.StreamClosed();
+    server_.metrics.ConnectionClosed();
+    server_.Unregister(this);
+  }
+
+  // Runs on the connection's strand, where the HTTP session read the upgrade request.
+  void Start(http::request<http::string_body> request) {
+    server_.Register(shared_from_this());
+    upgrade_request_ = std::move(request);
+    // The WebSocket's own timeouts replace the TCP stream's per-operation deadline: the idle
+    // timeout (with pings at half of it) for the open stream, the handshake one for the upgrade
+    // response and the closing handshake.
+    ws_.next_layer().expires_never();
+    websocket::stream_base::timeout timeout{};
+    timeout.handshake_timeout = server_.options.write_timeout;
+    timeout.idle_timeout = server_.options.stream_idle_timeout;
+    timeout.keep_alive_pings = true;
+    ws_.set_option(timeout);
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& response) { response.set(http::field::server, "tessera"); }));
+    ws_.read_message_max(kMaxDiscardBytes);
+    ws_.auto_fragment(false);
+    ws_.text(true);
+    ws_.async_accept(upgrade_request_, beast::bind_front_handler(&StreamSession::OnAccept, shared_from_this()));
+    // Shutdown may have begun after the HTTP session looked; it then did not see this session.
+    if (server_.stopping.load()) Shutdown();
+  }
+
+  // Stop reading, acknowledge every frame already read, then close with "going away".
+  void Shutdown() override {
+    net::dispatch(executor_, [self = shared_from_this()] {
+      if (self->closing_) return;
+      self->BeginClosing(websocket::close_code::going_away, "the server is shutting down");
+    });
+  }
+
+ private:
+  void OnAccept(beast::error_code ec) {
+    upgrade_request_ = {};
+    if (ec) return Abort();  // Beast has answered the bad upgrade already.
+    accepted_ = true;
+    if (closing_) return MaybeClose();
+    ReadMore();
+  }
+
+  bool OverBudget() const {
+    if (frames_.empty()) return false;  // One frame is always allowed, whatever its size.
+    return frames_.size() >= server_.options.stream_max_inflight_frames ||
+           inflight_bytes_ >= server_.options.stream_max_inflight_bytes;
+  }
+
+  void ReadMore() {
+    if (reading_ || closing_ || broken_ || !accepted_) return;
+    if (waiting_retries_ > 0 || OverBudget()) {
+      if (!paused_) server_.metrics.CountStreamPause();
+      paused_ = true;
+      return;
+    }
+    paused_ = false;
+    reading_ = true;
+    // Ask for one byte more than the limit, to learn that a frame is over it without reading it all.
+    const size_t limit = discarding_ ? kDiscardChunkBytes : frame_limit_ + 1 - read_buffer_.size();
+    ws_.async_read_some(read_buffer_, limit, beast::bind_front_handler(&StreamSession::OnRead, shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, std::size_t /*bytes*/) {
+    reading_ = false;
+    if (ec) {
+      // The client closed, went silent past the idle timeout, broke the protocol (Beast has sent
+      // the close frame with the right code: 1002, 1007, 1009) or the socket failed. Frames still
+      // in the pipeline are stored, but their acks have nowhere to go.
+      broken_ = true;
+      read_buffer_.clear();
+      return;
+    }
+    if (closing_) {
+      // Read after shutdown began: neither stored nor acknowledged; the client resends it.
+      read_buffer_.clear();
+      return MaybeClose();
+    }
+    if (ws_.got_binary()) {
+      read_buffer_.clear();
+      return BeginClosing(websocket::close_code::unknown_data, "binary frames are not accepted; send JSON text frames");
+    }
+    if (discarding_) {
+      read_buffer_.clear();
+    } else if (read_buffer_.size() > frame_limit_) {
+      discarding_ = true;
+      const auto data = read_buffer_.data();
+      discarded_frame_id_ = StreamHandler::FrameIdPrefix(
+          std::string_view(static_cast<const char*>(data.data()), std::min(data.size(), kFrameIdPrefixBytes)));
+      read_buffer_.clear();
+    }
+    if (ws_.is_message_done()) OnFrame();
+    ReadMore();
+  }
+
+  void OnFrame() {
+    server_.metrics.CountFrame();
+    auto frame = std::make_shared<Frame>();
+    frames_.push_back(frame);
+    if (discarding_) {
+      discarding_ = false;
+      OnHandled(frame, StreamHandler::TooLargeAck(discarded_frame_id_, frame_limit_));
+      return;
+    }
+    const auto data = read_buffer_.data();
+    frame->text.reserve(data.size() + ingest::RequiredPadding());
+    frame->text.assign(static_cast<const char*>(data.data()), data.size());
+    ingest::EnsurePadding(frame->text);
+    read_buffer_.clear();
+    frame->bytes = frame->text.size();
+    inflight_bytes_ += frame->bytes;
+    Handle(frame);
+  }
+
+  void Handle(const std::shared_ptr<Frame>& frame) {
+    server_.stream.HandleFrame(source_, strict_, frame->text,
+                               [self = shared_from_this(), frame](FrameOutcome outcome) {
+                                 // Completion may come from the log writer's thread.
+                                 net::post(self->executor_, [self, frame, outcome = std::move(outcome)]() mutable {
+                                   self->OnHandled(frame, std::move(outcome));
+                                 });
+                               });
+  }
+
+  void OnHandled(const std::shared_ptr<Frame>& frame, FrameOutcome outcome) {
+    if (outcome.retry) {
+      frame->waiting_retry = true;
+      ++waiting_retries_;
+      return ArmRetry();
+    }
+    retry_delay_ = kFirstRetryDelay;
+    if (outcome.error) server_.metrics.CountFrameError();
+    frame->handled = true;
+    frame->ack = std::move(outcome.ack);
+    std::string().swap(frame->text);
+    WriteAcks();
+    ReadMore();
+  }
+
+  void ArmRetry() {
+    if (retry_armed_) return;
+    retry_armed_ = true;
+    if (!paused_) server_.metrics.CountStreamPause();
+    paused_ = true;
+    retry_timer_.expires_after(retry_delay_);
+    retry_delay_ = std::min(retry_delay_ * 2, kMaxRetryDelay);
+    retry_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      self->retry_armed_ = false;
+      if (ec) return;
+      // In arrival order; each refusal comes back through OnHandled and re-arms the timer.
+      for (const std::shared_ptr<Frame>& frame : self->frames_) {
+        if (!frame->waiting_retry) continue;
+        frame->waiting_retry = false;
+        --self->waiting_retries_;
+        self->Handle(frame);
+      }
+    });
+  }
+
+  // Writes the acks that are ready, in arrival order: a frame's ack waits for those before it.
+  void WriteAcks() {
+    if (writing_ || broken_) return;
+    if (frames_.empty() || !frames_.front()->handled) return MaybeClose();
+    writing_ = true;
+    ws_.async_write(net::buffer(frames_.front()->ack),
+                    beast::bind_front_handler(&StreamSession::OnWrite, shared_from_this()));
+  }
+
+  void OnWrite(beast::error_code ec, std::size_t /*bytes*/) {
+    writing_ = false;
+    if (ec) return Abort();
+    inflight_bytes_ -= frames_.front()->bytes;
+    frames_.pop_front();
+    WriteAcks();
+    ReadMore();
+  }
+
+  void BeginClosing(websocket::close_code code, std::string_view reason) {
+    closing_ = true;
+    close_reason_ = websocket::close_reason(code, reason);
+    MaybeClose();
+  }
+
+  // Closes once closing was asked for and every frame read has its ack on the wire.
+  void MaybeClose() {
+    if (!closing_ || close_started_ || broken_ || !accepted_ || writing_ || !frames_.empty()) return;
+    close_started_ = true;
+    retry_timer_.cancel();
+    ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) { self->broken_ = true; });
+  }
+
+  void Abort() {
+    broken_ = true;
+    retry_timer_.cancel();
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  const net::any_io_executor executor_;  // The connection's strand: every member below is used on it.
+  net::steady_timer retry_timer_;
+  HttpServer::Impl& server_;
+  const ingest::SourceRef& source_;
+  const bool strict_;
+  const size_t frame_limit_;
+
+  http::request<http::string_body> upgrade_request_;  // Until the upgrade is answered.
+  beast::flat_buffer read_buffer_;                     // The frame being read.
+  std::deque<std::shared_ptr<Frame>> frames_;          // Read and not yet acknowledged, in order.
+  size_t inflight_bytes_ = 0;
+  size_t waiting_retries_ = 0;
+  std::chrono::milliseconds retry_delay_ = kFirstRetryDelay;
+  std::string discarded_frame_id_;
+  websocket::close_reason close_reason_;
+  bool accepted_ = false;     // The upgrade was answered.
+  bool reading_ = false;      // A read is pending.
+  bool writing_ = false;      // An ack write is pending.
+  bool paused_ = false;       // Not reading, for flow control.
+  bool discarding_ = false;   // The current frame is over the limit and being thrown away.
+  bool retry_armed_ = false;
+  bool closing_ = false;      // No more frames are read; close after the last ack.
+  bool close_started_ = false;
+  bool broken_ = false;       // The WebSocket is closed or failed: no more I/O.
+};
+
+}  // namespace
+
+void StartEventStream(beast::tcp_stream stream, HttpServer::Impl& server, const ingest::SourceRef& source,
+                      bool strict, http::request<http::string_body> request) {
+  std::make_shared<StreamSession>(std::move(stream), server, source, strict)->Start(std::move(request));
+}
+
+}  // namespace tessera::api
