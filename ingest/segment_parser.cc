@@ -298,6 +298,10 @@ struct SegmentParser::Impl {
   // Walks an object-valued member (traits, context...) into `out`; "null" leaves `out` empty.
   bool ReadObjectMember(od::value value, std::string_view path_prefix, std::string_view name,
                         std::string& out, std::vector<MemberSpan>* members, FieldError& error);
+  // Starts parsing the whole body with request_parser_ and opens its root object; false with
+  // `error` when the body is not JSON or not an object (`expected` describes what should be).
+  bool OpenRootObject(const Input& input, std::string_view expected, od::document& doc, od::object& object,
+                      FieldError& error);
   // For a body that is not an object: whether it is at least valid JSON (then the error is
   // invalid_type, else invalid_json).
   bool RootIsValidJson(od::document& doc, od::json_type type);
@@ -550,6 +554,15 @@ std::string_view FindTopLevelString(od::document& doc, std::string_view name) {
   return {};
 }
 
+// Reads a member's key and value; anything but SUCCESS means the JSON is broken there.
+// (`field` is what iterating an object yields: a field or the error found there.)
+template <typename FieldResult>
+simdjson::error_code KeyAndValue(FieldResult& field, std::string_view& key, od::value& value) {
+  simdjson::error_code e = field.unescaped_key().get(key);
+  if (e == simdjson::SUCCESS) e = field.value().get(value);
+  return e;
+}
+
 bool ReadEventType(od::value value, std::string_view prefix, std::optional<EventType>& out,
                    FieldError& error) {
   constexpr std::string_view kExpected = "one of track, identify, page, screen, group, alias";
@@ -719,8 +732,7 @@ bool SegmentParser::Impl::ParseEvent(std::string_view raw, const Input& input,
   for (auto field : object) {
     std::string_view key;
     od::value value;
-    simdjson::error_code e = field.unescaped_key().get(key);
-    if (e == simdjson::SUCCESS) e = field.value().get(value);
+    simdjson::error_code e = KeyAndValue(field, key, value);
     if (e != simdjson::SUCCESS) {
       error = MakeError(error_code::kInvalidJson, std::string(prefix), InvalidJsonDetail(e));
       ok = false;
@@ -907,6 +919,36 @@ void SegmentParser::Impl::ParseSingle(const Input& input, EventType type, Timest
   result.index_of.push_back(0);
 }
 
+bool SegmentParser::Impl::OpenRootObject(const Input& input, std::string_view expected, od::document& doc,
+                                         od::object& object, FieldError& error) {
+  if (auto e = request_parser_
+                   .iterate(input.data, input.size, static_cast<size_t>(input.end_of_capacity - input.data))
+                   .get(doc)) {
+    error = MakeError(error_code::kInvalidJson, "",
+                      e == simdjson::EMPTY ? "the body is empty; expected a JSON object" : InvalidJsonDetail(e));
+    return false;
+  }
+  od::json_type doc_type;
+  if (auto e = doc.type().get(doc_type)) {
+    error = MakeError(error_code::kInvalidJson, "", InvalidJsonDetail(e));
+    return false;
+  }
+  if (doc_type != od::json_type::object) {
+    if (!RootIsValidJson(doc, doc_type)) {
+      error = MakeError(error_code::kInvalidJson, "", "not valid JSON; expected an object");
+      return false;
+    }
+    error = MakeError(error_code::kInvalidType, "",
+                      "expected " + std::string(expected) + ", got " + std::string(DescribeType(doc_type)));
+    return false;
+  }
+  if (auto e = doc.get_object().get(object)) {
+    error = MakeError(error_code::kInvalidJson, "", InvalidJsonDetail(e));
+    return false;
+  }
+  return true;
+}
+
 void SegmentParser::Impl::ParseBatch(const Input& input, Timestamp received_at, ParsedRequest& result) {
   od::document doc;
   bool doc_is_object = false;
@@ -920,27 +962,9 @@ void SegmentParser::Impl::ParseBatch(const Input& input, Timestamp received_at, 
     if (doc_is_object && result.write_key.empty())
       result.write_key.assign(FindTopLevelString(doc, "writeKey"));
   };
-  if (auto e = request_parser_
-                   .iterate(input.data, input.size, static_cast<size_t>(input.end_of_capacity - input.data))
-                   .get(doc)) {
-    return fail(
-        MakeError(error_code::kInvalidJson, "",
-                  e == simdjson::EMPTY ? "the body is empty; expected a JSON object" : InvalidJsonDetail(e)));
-  }
-  od::json_type doc_type;
-  if (auto e = doc.type().get(doc_type))
-    return fail(MakeError(error_code::kInvalidJson, "", InvalidJsonDetail(e)));
-  if (doc_type != od::json_type::object) {
-    if (!RootIsValidJson(doc, doc_type)) {
-      return fail(MakeError(error_code::kInvalidJson, "", "not valid JSON; expected an object"));
-    }
-    std::string detail = "expected an object with a \"batch\" array, got ";
-    detail.append(DescribeType(doc_type));
-    return fail(MakeError(error_code::kInvalidType, "", detail));
-  }
   od::object object;
-  if (auto e = doc.get_object().get(object))
-    return fail(MakeError(error_code::kInvalidJson, "", InvalidJsonDetail(e)));
+  FieldError error;
+  if (!OpenRootObject(input, "an object with a \"batch\" array", doc, object, error)) return fail(std::move(error));
   doc_is_object = true;
 
   elements_.clear();
@@ -950,12 +974,10 @@ void SegmentParser::Impl::ParseBatch(const Input& input, Timestamp received_at, 
   batch_integrations_members_.clear();
   std::optional<Timestamp> batch_sent_at;
   bool saw_batch = false;
-  FieldError error;
   for (auto field : object) {
     std::string_view key;
     od::value value;
-    simdjson::error_code e = field.unescaped_key().get(key);
-    if (e == simdjson::SUCCESS) e = field.value().get(value);
+    simdjson::error_code e = KeyAndValue(field, key, value);
     if (e != simdjson::SUCCESS) return fail(MakeError(error_code::kInvalidJson, "", InvalidJsonDetail(e)));
     if (key == "batch") {
       saw_batch = true;
@@ -1097,32 +1119,10 @@ void SegmentParser::Impl::ParseStreamFrame(const Input& input, Timestamp receive
   // A first pass over the top-level keys decides the form (batch envelope or one message) and
   // reads frameId, which the ack echoes even when the rest of the frame is unusable.
   od::document doc;
-  if (auto e = request_parser_
-                   .iterate(input.data, input.size, static_cast<size_t>(input.end_of_capacity - input.data))
-                   .get(doc)) {
-    result.request_error =
-        MakeError(error_code::kInvalidJson, "",
-                  e == simdjson::EMPTY ? "the frame is empty; expected a JSON object" : InvalidJsonDetail(e));
-    return;
-  }
-  od::json_type doc_type;
-  if (auto e = doc.type().get(doc_type)) {
-    result.request_error = MakeError(error_code::kInvalidJson, "", InvalidJsonDetail(e));
-    return;
-  }
-  if (doc_type != od::json_type::object) {
-    if (!RootIsValidJson(doc, doc_type)) {
-      result.request_error = MakeError(error_code::kInvalidJson, "", "not valid JSON; expected an object");
-      return;
-    }
-    std::string detail = "expected a message object or an object with a \"batch\" array, got ";
-    detail.append(DescribeType(doc_type));
-    result.request_error = MakeError(error_code::kInvalidType, "", detail);
-    return;
-  }
   od::object object;
-  if (auto e = doc.get_object().get(object)) {
-    result.request_error = MakeError(error_code::kInvalidJson, "", InvalidJsonDetail(e));
+  FieldError open_error;
+  if (!OpenRootObject(input, "a message object or an object with a \"batch\" array", doc, object, open_error)) {
+    result.request_error = std::move(open_error);
     return;
   }
   bool is_batch = false;
@@ -1130,8 +1130,7 @@ void SegmentParser::Impl::ParseStreamFrame(const Input& input, Timestamp receive
   for (auto field : object) {
     std::string_view key;
     od::value value;
-    simdjson::error_code e = field.unescaped_key().get(key);
-    if (e == simdjson::SUCCESS) e = field.value().get(value);
+    simdjson::error_code e = KeyAndValue(field, key, value);
     if (e != simdjson::SUCCESS) {
       result.request_error = MakeError(error_code::kInvalidJson, "", InvalidJsonDetail(e));
       return;

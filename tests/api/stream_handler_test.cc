@@ -4,28 +4,19 @@
 
 #include <future>
 
-#include "absl/strings/escaping.h"
-#include "ingest/accepted_log.h"
-#include "tests/support/temp_dir.h"
+#include "tests/api/pipeline_fixture.h"
 
 namespace tessera::api {
 namespace {
 
-class StreamHandlerTest : public ::testing::Test {
+class StreamHandlerTest : public testing::PipelineFixture {
  protected:
   void SetUp() override {
-    auto store = profile_store::Store::Open({.path = dir_.path(), .sync_writes = false});
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = *std::move(store);
-    config_.sources.push_back({.name = "app", .write_key = "wk/1+x", .space = "default", .channel = "app"});
-    keys_ = std::make_unique<KeyRegistry>(config_);
-    pipeline_ = std::make_unique<ingest::IngestPipeline>(*store_, ingest::PipelineOptions{}, metrics_);
-    ASSERT_TRUE(pipeline_->Start().ok());
+    StartPipeline({{.name = "app", .write_key = "wk/1+x", .space = "default", .channel = "app"}});
     handler_ = std::make_unique<StreamHandler>(*keys_, *pipeline_, ingest::SegmentParserOptions{});
     source_ = keys_->FindSource("wk/1+x");
     ASSERT_NE(source_, nullptr);
   }
-  void TearDown() override { pipeline_->Stop(); }
 
   FrameOutcome Frame(std::string frame, bool strict = false) {
     ingest::EnsurePadding(frame);
@@ -34,25 +25,12 @@ class StreamHandlerTest : public ::testing::Test {
     return promise.get_future().get();
   }
 
-  size_t LoggedCount() {
-    size_t count = 0;
-    ingest::AcceptedLog log(*store_);
-    EXPECT_TRUE(log.Scan("default", 1, [&](uint64_t, std::string_view) { return ++count > 0; }).ok());
-    return count;
-  }
-
-  tessera::testing::ScopedTempDir dir_;
-  std::unique_ptr<profile_store::Store> store_;
-  config::Config config_;
-  std::unique_ptr<KeyRegistry> keys_;
-  ingest::IngestMetrics metrics_;
-  std::unique_ptr<ingest::IngestPipeline> pipeline_;
   std::unique_ptr<StreamHandler> handler_;
   const ingest::SourceRef* source_ = nullptr;
 };
 
 TEST_F(StreamHandlerTest, AuthenticatesByBasicHeaderOrUrlEncodedQueryKey) {
-  const std::string basic = "Basic " + absl::Base64Escape("wk/1+x:");
+  const std::string basic = BasicFor("wk/1+x");
   auto by_header = handler_->Authenticate(basic, "");
   ASSERT_TRUE(by_header.ok()) << by_header.status();
   EXPECT_EQ((*by_header)->channel, "app");

@@ -4,26 +4,17 @@
 
 #include <future>
 
-#include "absl/strings/escaping.h"
-#include "ingest/accepted_log.h"
-#include "tests/support/temp_dir.h"
+#include "tests/api/pipeline_fixture.h"
 
 namespace tessera::api {
 namespace {
 
-class TrackingHandlerTest : public ::testing::Test {
+class TrackingHandlerTest : public testing::PipelineFixture {
  protected:
   void SetUp() override {
-    auto store = profile_store::Store::Open({.path = dir_.path(), .sync_writes = false});
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = *std::move(store);
-    config_.sources.push_back({.name = "website", .write_key = "wk", .space = "default", .channel = "web"});
-    keys_ = std::make_unique<KeyRegistry>(config_);
-    pipeline_ = std::make_unique<ingest::IngestPipeline>(*store_, ingest::PipelineOptions{}, metrics_);
-    ASSERT_TRUE(pipeline_->Start().ok());
+    StartPipeline({{.name = "website", .write_key = "wk", .space = "default", .channel = "web"}});
     handler_ = std::make_unique<TrackingHandler>(*keys_, *pipeline_, ingest::SegmentParserOptions{});
   }
-  void TearDown() override { pipeline_->Stop(); }
 
   HttpReply Call(RouteId route, std::string body, std::string_view authorization = BasicFor("wk"),
                  std::string_view query = {}) {
@@ -33,23 +24,6 @@ class TrackingHandlerTest : public ::testing::Test {
     return promise.get_future().get();
   }
 
-  static std::string BasicFor(std::string_view key) {
-    return "Basic " + absl::Base64Escape(absl::string_view(std::string(key) + ":"));
-  }
-
-  size_t LoggedCount() {
-    size_t count = 0;
-    ingest::AcceptedLog log(*store_);
-    EXPECT_TRUE(log.Scan("default", 1, [&](uint64_t, std::string_view) { return ++count > 0; }).ok());
-    return count;
-  }
-
-  tessera::testing::ScopedTempDir dir_;
-  std::unique_ptr<profile_store::Store> store_;
-  config::Config config_;
-  std::unique_ptr<KeyRegistry> keys_;
-  ingest::IngestMetrics metrics_;
-  std::unique_ptr<ingest::IngestPipeline> pipeline_;
   std::unique_ptr<TrackingHandler> handler_;
 };
 
