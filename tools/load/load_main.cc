@@ -1,12 +1,16 @@
 // tessera-load: drives the tracking API with realistic Segment batches over keep-alive HTTP/1.1
-// connections (one thread per connection) and prints throughput and acknowledgement latency.
+// connections, or with --websocket over WebSocket streams (one thread per connection either way),
+// and prints throughput and acknowledgement latency.
 //
 //   tessera-load --port P --write-key K [--host 127.0.0.1] [--connections 8] [--batch 100]
 //                [--event-bytes 600] [--duration 30s | --requests N] [--rate R] [--seed S]
-//                [--timeout 30s]
+//                [--timeout 30s] [--websocket [--inflight 8 | --unbounded] [--slow-reader-ms 0]]
 //
 // --rate is events per second over all connections (0 = as fast as the server acknowledges).
-// Exit code: 0 when every request got an answer, 1 when connections failed or nothing was
+// With --websocket each connection streams frames of --batch events over GET /v1/stream
+// (docs/streaming.md) with at most --inflight of them unacknowledged, or, with --unbounded, as fast
+// as the socket takes them while acks are read in parallel; --requests then counts frames.
+// Exit code: 0 when every request (frame) got an answer, 1 when connections failed or nothing was
 // acknowledged, 2 for bad usage.
 
 #include <arpa/inet.h>
@@ -19,7 +23,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
@@ -39,6 +42,8 @@
 #include <vector>
 
 #include "tools/load/event_generator.h"
+#include "tools/load/latency_histogram.h"
+#include "tools/load/websocket_driver.h"
 
 namespace tessera::tools {
 namespace {
@@ -57,15 +62,28 @@ struct Options {
   double rate = 0;  // events/s over all connections; 0 = unlimited
   std::optional<uint64_t> seed;
   std::chrono::milliseconds timeout{30'000};
+  bool websocket = false;                                // GET /v1/stream instead of POST /v1/batch.
+  std::optional<size_t> inflight;                        // WebSocket window per connection (default 8).
+  bool unbounded = false;                                // WebSocket without a window.
+  std::optional<std::chrono::milliseconds> slow_reader;  // WebSocket: pause before reading each ack.
 };
 
+constexpr size_t kDefaultInflight = 8;
+
 void Usage(const char* message) {
-  std::fprintf(stderr,
-               "tessera-load: %s\n"
-               "usage: tessera-load --port P --write-key K [--host 127.0.0.1] [--connections 8] [--batch 100]\n"
-               "                    [--event-bytes 600] [--duration 30s | --requests N] [--rate EVENTS_PER_S]\n"
-               "                    [--seed S] [--timeout 30s]\n",
-               message);
+  std::fprintf(
+      stderr,
+      "tessera-load: %s\n"
+      "usage: tessera-load --port P --write-key K [--host 127.0.0.1] [--connections 8] [--batch 100]\n"
+      "                    [--event-bytes 600] [--duration 30s | --requests N] [--rate EVENTS_PER_S]\n"
+      "                    [--seed S] [--timeout 30s]\n"
+      "                    [--websocket [--inflight 8 | --unbounded] [--slow-reader-ms 0]]\n"
+      "  --websocket         stream frames over GET /v1/stream instead of POST /v1/batch;\n"
+      "                      --batch is events per frame, --requests counts frames\n"
+      "  --inflight N        frames sent but not yet acknowledged, per connection (default 8)\n"
+      "  --unbounded         send frames without waiting for acks, reading acks in parallel\n"
+      "  --slow-reader-ms M  sleep M ms before reading each ack\n",
+      message);
 }
 
 template <typename Int>
@@ -108,11 +126,17 @@ std::optional<Options> ParseOptions(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string_view flag = argv[i];
     std::string_view value;
-    if (const size_t equals = flag.find('='); equals != std::string_view::npos) {
+    if (flag == "--websocket") {
+      options.websocket = true;
+      continue;
+    } else if (flag == "--unbounded") {
+      options.unbounded = true;
+      continue;
+    } else if (const size_t equals = flag.find('='); equals != std::string_view::npos) {
       value = flag.substr(equals + 1);
       flag = flag.substr(0, equals);
     } else if (flag == "--help" || flag == "-h") {
-      Usage("drives POST /v1/batch and reports throughput and latency");
+      Usage("drives POST /v1/batch (or GET /v1/stream) and reports throughput and latency");
       std::exit(0);
     } else if (i + 1 < argc) {
       value = argv[++i];
@@ -155,6 +179,17 @@ std::optional<Options> ParseOptions(int argc, char** argv) {
       const auto timeout = ParseDuration(value);
       ok = timeout.has_value() && timeout->count() > 0;
       if (ok) options.timeout = *timeout;
+    } else if (flag == "--inflight") {
+      size_t inflight = 0;
+      ok = ParseInteger(value, inflight) && inflight > 0;
+      options.inflight = inflight;
+    } else if (flag == "--websocket" || flag == "--unbounded") {
+      Usage((std::string(flag) + " takes no value").c_str());
+      return std::nullopt;
+    } else if (flag == "--slow-reader-ms") {
+      int64_t millis = 0;
+      ok = ParseInteger(value, millis) && millis >= 0;
+      options.slow_reader = std::chrono::milliseconds(millis);
     } else {
       Usage(("unknown flag " + std::string(flag)).c_str());
       return std::nullopt;
@@ -174,6 +209,14 @@ std::optional<Options> ParseOptions(int argc, char** argv) {
   }
   if (options.duration && options.requests) {
     Usage("give --duration or --requests, not both");
+    return std::nullopt;
+  }
+  if (!options.websocket && (options.inflight || options.unbounded || options.slow_reader)) {
+    Usage("--inflight, --unbounded and --slow-reader-ms need --websocket");
+    return std::nullopt;
+  }
+  if (options.inflight && options.unbounded) {
+    Usage("give --inflight or --unbounded, not both");
     return std::nullopt;
   }
   if (!options.duration && !options.requests) options.duration = std::chrono::seconds(30);
@@ -198,54 +241,8 @@ std::string Base64(std::string_view bytes) {
   return out;
 }
 
-// Log-linear histogram of microseconds: 32 sub-buckets per power of two (about 3% resolution).
-class Histogram {
- public:
-  void Record(uint64_t micros) {
-    ++counts_[Index(micros)];
-    ++count_;
-    max_ = std::max(max_, micros);
-  }
-  void Merge(const Histogram& other) {
-    for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
-    count_ += other.count_;
-    max_ = std::max(max_, other.max_);
-  }
-  uint64_t count() const { return count_; }
-  uint64_t max() const { return max_; }
-  // The value at quantile q (0..1): the upper bound of the bucket holding it, at most max().
-  uint64_t Quantile(double q) const {
-    if (count_ == 0) return 0;
-    const uint64_t rank = std::max<uint64_t>(1, static_cast<uint64_t>(q * static_cast<double>(count_) + 0.5));
-    uint64_t seen = 0;
-    for (size_t i = 0; i < counts_.size(); ++i) {
-      seen += counts_[i];
-      if (seen >= rank) return std::min(UpperBound(i), max_);
-    }
-    return max_;
-  }
-
- private:
-  static constexpr size_t kBuckets = 64 + 58 * 32;
-  static size_t Index(uint64_t v) {
-    if (v < 64) return static_cast<size_t>(v);
-    const int msb = 63 - __builtin_clzll(v);
-    return 64 + static_cast<size_t>(msb - 6) * 32 + static_cast<size_t>((v >> (msb - 5)) & 31);
-  }
-  static uint64_t UpperBound(size_t index) {
-    if (index < 64) return index;
-    const size_t k = (index - 64) / 32;
-    const uint64_t sub = (index - 64) % 32;
-    const int shift = static_cast<int>(k) + 1;
-    return ((32 + sub + 1) << shift) - 1;
-  }
-  std::array<uint64_t, kBuckets> counts_{};
-  uint64_t count_ = 0;
-  uint64_t max_ = 0;
-};
-
 struct Stats {
-  Histogram latency;
+  LatencyHistogram latency;
   std::map<int, uint64_t> statuses;
   uint64_t requests = 0;       // Requests that got a response.
   uint64_t events_sent = 0;    // Events in those requests.
@@ -486,6 +483,190 @@ std::string Millis(uint64_t micros) {
   return buffer;
 }
 
+// Prints a progress line per second on stderr until `running` drops to zero: the events and
+// requests (or frames) acknowledged per second, read from the two counters.
+void ReportProgress(Clock::time_point start, const std::atomic<int>& running,
+                    const std::atomic<uint64_t>& requests, const std::atomic<uint64_t>& events,
+                    const char* unit) {
+  uint64_t last_requests = 0;
+  uint64_t last_events = 0;
+  auto last_tick = start;
+  while (running.load() > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const auto now = Clock::now();
+    if (now - last_tick < std::chrono::seconds(1)) continue;
+    const double seconds = std::chrono::duration<double>(now - last_tick).count();
+    const uint64_t requests_now = requests.load();
+    const uint64_t events_now = events.load();
+    std::fprintf(stderr, "  %5.0f s: %8.0f events/s %7.0f %s/s\n",
+                 std::chrono::duration<double>(now - start).count(),
+                 static_cast<double>(events_now - last_events) / seconds,
+                 static_cast<double>(requests_now - last_requests) / seconds, unit);
+    last_requests = requests_now;
+    last_events = events_now;
+    last_tick = now;
+  }
+}
+
+// Runs `connection(i)` for i in [0, connections) on one thread each, reporting progress every
+// second until they all end; returns the elapsed seconds since `start`.
+template <typename Connection>
+double RunConnections(int connections, Clock::time_point start, const std::atomic<uint64_t>& units,
+                      const std::atomic<uint64_t>& events, const char* unit, Connection connection) {
+  std::vector<std::thread> threads;
+  std::atomic<int> running{connections};
+  for (int i = 0; i < connections; ++i) {
+    threads.emplace_back([&, i] {
+      connection(i);
+      running.fetch_sub(1);
+    });
+  }
+  ReportProgress(start, running, units, events, unit);
+  for (std::thread& thread : threads) thread.join();
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+void PrintRunLength(const Options& options) {
+  if (options.requests) {
+    std::printf("%llu %s", static_cast<unsigned long long>(*options.requests),
+                options.websocket ? "frames" : "requests");
+  } else {
+    std::printf("%.1f s", static_cast<double>(options.duration->count()) / 1000.0);
+  }
+  if (options.rate > 0) std::printf(", rate %.0f events/s", options.rate);
+  std::printf("\n");
+  std::fflush(stdout);
+}
+
+void PrintLatency(const LatencyHistogram& latency) {
+  std::printf("ack latency: p50 %s  p90 %s  p99 %s  max %s\n", Millis(latency.Quantile(0.50)).c_str(),
+              Millis(latency.Quantile(0.90)).c_str(), Millis(latency.Quantile(0.99)).c_str(),
+              Millis(latency.max()).c_str());
+}
+
+int RunHttp(const Options& options, Shared& shared) {
+  std::printf("tessera-load: %s:%u, %d connections, %zu events/batch, ~%zu B/event, seed %llu, ",
+              options.host.c_str(), options.port, options.connections, options.batch, options.event_bytes,
+              static_cast<unsigned long long>(shared.seed));
+  PrintRunLength(options);
+
+  shared.start = Clock::now();
+  shared.end = options.duration ? shared.start + *options.duration : Clock::time_point::max();
+  std::vector<Stats> stats(static_cast<size_t>(options.connections));
+  const double elapsed =
+      RunConnections(options.connections, shared.start, shared.progress_requests, shared.progress_events, "requests",
+                     [&](int i) { RunConnection(i, shared, stats[static_cast<size_t>(i)]); });
+
+  Stats total;
+  for (const Stats& s : stats) total.Merge(s);
+  std::printf("mode:      http (POST /v1/batch)\n");
+  std::printf("elapsed:   %.2f s\n", elapsed);
+  std::printf("requests:  %llu (%.1f/s)  statuses:", static_cast<unsigned long long>(total.requests),
+              static_cast<double>(total.requests) / elapsed);
+  for (const auto& [status, count] : total.statuses) {
+    std::printf(" %d=%llu", status, static_cast<unsigned long long>(count));
+  }
+  std::printf("\n");
+  std::printf("events:    %llu accepted (%.0f/s) of %llu sent\n",
+              static_cast<unsigned long long>(total.events_accepted),
+              static_cast<double>(total.events_accepted) / elapsed,
+              static_cast<unsigned long long>(total.events_sent));
+  PrintLatency(total.latency);
+  std::printf("sent:      %.1f MB (%.2f MB/s)\n", static_cast<double>(total.bytes_sent) / 1e6,
+              static_cast<double>(total.bytes_sent) / 1e6 / elapsed);
+  std::printf("errors:    %llu transport errors, %llu failed connects\n",
+              static_cast<unsigned long long>(total.transport_errors),
+              static_cast<unsigned long long>(total.connect_failures));
+
+  const bool acknowledged_any = total.statuses.contains(200);
+  if (total.transport_errors > 0 || total.connect_failures > 0 || !acknowledged_any) {
+    std::fprintf(stderr, "tessera-load: FAILED (%s)\n",
+                 !acknowledged_any ? "no request was acknowledged" : "connections failed");
+    return 1;
+  }
+  return 0;
+}
+
+int RunWebSocket(const Options& options, const Shared& shared) {
+  WebSocketDriverOptions driver;
+  char address[INET_ADDRSTRLEN] = {};
+  ::inet_ntop(AF_INET, &shared.address.sin_addr, address, sizeof(address));
+  driver.address = address;
+  driver.port = options.port;
+  driver.host = options.host + ":" + std::to_string(options.port);
+  driver.authorization = "Basic " + Base64(options.write_key + ":");
+  driver.batch = options.batch;
+  driver.event_bytes = options.event_bytes;
+  driver.timeout = options.timeout;
+  driver.inflight = options.inflight.value_or(kDefaultInflight);
+  driver.unbounded = options.unbounded;
+  driver.slow_reader = options.slow_reader.value_or(std::chrono::milliseconds(0));
+  // Pacing: each connection carries an equal share of --rate.
+  const double per_connection_rate = options.rate / options.connections;
+  if (per_connection_rate > 0) {
+    driver.send_interval = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(static_cast<double>(options.batch) / per_connection_rate));
+  }
+  std::string window = options.unbounded ? std::string("unbounded (no window)")
+                                         : "window " + std::to_string(driver.inflight) + " frames/connection";
+  if (driver.slow_reader.count() > 0)
+    window += ", slow reader " + std::to_string(driver.slow_reader.count()) + " ms";
+
+  std::printf(
+      "tessera-load: %s:%u over WebSocket, %d connections, %zu events/frame, ~%zu B/event, %s, seed %llu, ",
+      options.host.c_str(), options.port, options.connections, options.batch, options.event_bytes,
+      window.c_str(), static_cast<unsigned long long>(shared.seed));
+  PrintRunLength(options);
+
+  WebSocketRunControl control;
+  control.start = Clock::now();
+  if (options.duration) control.end = control.start + *options.duration;
+  control.frame_limit = options.requests;
+  control.stop = &g_stop;
+  std::vector<WebSocketStats> stats(static_cast<size_t>(options.connections));
+  const double elapsed =
+      RunConnections(options.connections, control.start, control.acked_frames, control.acked_events, "frames",
+                     [&](int i) {
+                       stats[static_cast<size_t>(i)] = RunWebSocketConnection(
+                           i, shared.seed * 1'000'003 + static_cast<uint64_t>(i), driver, control);
+                     });
+
+  WebSocketStats total;
+  for (const WebSocketStats& s : stats) total.Merge(s);
+  std::printf("mode:      websocket (GET /v1/stream), %s\n", window.c_str());
+  std::printf("elapsed:   %.2f s\n", elapsed);
+  std::printf(
+      "frames:    %llu sent, %llu acked (%.1f/s), %llu unacknowledged\n",
+      static_cast<unsigned long long>(total.frames_sent), static_cast<unsigned long long>(total.frames_acked),
+      static_cast<double>(total.frames_acked) / elapsed,
+      static_cast<unsigned long long>(total.frames_sent - std::min(total.frames_sent, total.frames_acked)));
+  std::printf("events:    %llu accepted (%.0f/s) of %llu sent, %llu duplicates, %llu rejected\n",
+              static_cast<unsigned long long>(total.events_accepted),
+              static_cast<double>(total.events_accepted) / elapsed,
+              static_cast<unsigned long long>(total.events_sent),
+              static_cast<unsigned long long>(total.duplicates),
+              static_cast<unsigned long long>(total.rejected));
+  std::printf("frame errors: %llu", static_cast<unsigned long long>(total.frame_errors));
+  for (const auto& [code, count] : total.frame_error_codes) {
+    std::printf(" %s=%llu", code.c_str(), static_cast<unsigned long long>(count));
+  }
+  std::printf("\n");
+  PrintLatency(total.latency);
+  std::printf("sent:      %.1f MB (%.2f MB/s)\n", static_cast<double>(total.bytes_sent) / 1e6,
+              static_cast<double>(total.bytes_sent) / 1e6 / elapsed);
+  std::printf("errors:    %llu transport errors, %llu failed connects\n",
+              static_cast<unsigned long long>(total.transport_errors),
+              static_cast<unsigned long long>(total.connect_failures));
+
+  const bool acknowledged_any = total.frames_acked > total.frame_errors;
+  if (total.transport_errors > 0 || total.connect_failures > 0 || !acknowledged_any) {
+    std::fprintf(stderr, "tessera-load: FAILED (%s)\n",
+                 !acknowledged_any ? "no frame was acknowledged" : "connections failed");
+    return 1;
+  }
+  return 0;
+}
+
 int Main(int argc, char** argv) {
   const std::optional<Options> parsed = ParseOptions(argc, argv);
   if (!parsed) return 2;
@@ -515,81 +696,7 @@ int Main(int argc, char** argv) {
   ::sigaction(SIGTERM, &action, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
-  std::printf("tessera-load: %s:%u, %d connections, %zu events/batch, ~%zu B/event, seed %llu, ", options.host.c_str(),
-              options.port, options.connections, options.batch, options.event_bytes,
-              static_cast<unsigned long long>(shared.seed));
-  if (options.requests) {
-    std::printf("%llu requests", static_cast<unsigned long long>(*options.requests));
-  } else {
-    std::printf("%.1f s", static_cast<double>(options.duration->count()) / 1000.0);
-  }
-  if (options.rate > 0) std::printf(", rate %.0f events/s", options.rate);
-  std::printf("\n");
-  std::fflush(stdout);
-
-  shared.start = Clock::now();
-  shared.end = options.duration ? shared.start + *options.duration : Clock::time_point::max();
-  std::vector<Stats> stats(static_cast<size_t>(options.connections));
-  std::vector<std::thread> threads;
-  std::atomic<int> running{options.connections};
-  for (int i = 0; i < options.connections; ++i) {
-    threads.emplace_back([&, i] {
-      RunConnection(i, shared, stats[static_cast<size_t>(i)]);
-      running.fetch_sub(1);
-    });
-  }
-
-  // A progress line per second on stderr, until every connection is done.
-  uint64_t last_requests = 0;
-  uint64_t last_events = 0;
-  auto last_tick = shared.start;
-  while (running.load() > 0) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    const auto now = Clock::now();
-    if (now - last_tick < std::chrono::seconds(1)) continue;
-    const double seconds = std::chrono::duration<double>(now - last_tick).count();
-    const uint64_t requests = shared.progress_requests.load();
-    const uint64_t events = shared.progress_events.load();
-    std::fprintf(stderr, "  %5.0f s: %8.0f events/s %7.0f requests/s\n",
-                 std::chrono::duration<double>(now - shared.start).count(),
-                 static_cast<double>(events - last_events) / seconds,
-                 static_cast<double>(requests - last_requests) / seconds);
-    last_requests = requests;
-    last_events = events;
-    last_tick = now;
-  }
-  for (std::thread& thread : threads) thread.join();
-  const double elapsed = std::chrono::duration<double>(Clock::now() - shared.start).count();
-
-  Stats total;
-  for (const Stats& s : stats) total.Merge(s);
-  std::printf("elapsed:   %.2f s\n", elapsed);
-  std::printf("requests:  %llu (%.1f/s)  statuses:", static_cast<unsigned long long>(total.requests),
-              static_cast<double>(total.requests) / elapsed);
-  for (const auto& [status, count] : total.statuses) {
-    std::printf(" %d=%llu", status, static_cast<unsigned long long>(count));
-  }
-  std::printf("\n");
-  std::printf("events:    %llu accepted (%.0f/s) of %llu sent\n",
-              static_cast<unsigned long long>(total.events_accepted),
-              static_cast<double>(total.events_accepted) / elapsed,
-              static_cast<unsigned long long>(total.events_sent));
-  std::printf("ack latency: p50 %s  p90 %s  p99 %s  max %s\n", Millis(total.latency.Quantile(0.50)).c_str(),
-              Millis(total.latency.Quantile(0.90)).c_str(), Millis(total.latency.Quantile(0.99)).c_str(),
-              Millis(total.latency.max()).c_str());
-  std::printf("sent:      %.1f MB (%.2f MB/s)\n", static_cast<double>(total.bytes_sent) / 1e6,
-              static_cast<double>(total.bytes_sent) / 1e6 / elapsed);
-  std::printf("errors:    %llu transport errors, %llu failed connects\n",
-              static_cast<unsigned long long>(total.transport_errors),
-              static_cast<unsigned long long>(total.connect_failures));
-
-  const bool acknowledged_any = total.statuses.contains(200);
-  if (total.transport_errors > 0 || total.connect_failures > 0 || !acknowledged_any) {
-    std::fprintf(stderr, "tessera-load: FAILED (%s)\n",
-                 !acknowledged_any ? "no request was acknowledged" : "connections failed");
-    return 1;
-  }
-  return 0;
+  return options.websocket ? RunWebSocket(options, shared) : RunHttp(options, shared);
 }
 
 }  // namespace
