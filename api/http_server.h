@@ -34,7 +34,7 @@ struct ServerOptions {
   size_t max_connections = 10'000;
   std::chrono::seconds shutdown_grace{10};
   // WebSocket streams (GET /v1/stream); frames are limited by max_request_bytes.
-  size_t stream_max_inflight_frames = 16;
+  size_t stream_max_inflight_frames = 8;
   size_t stream_max_inflight_bytes = 4 << 20;
   std::chrono::milliseconds stream_idle_timeout{60'000};
 };

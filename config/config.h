@@ -51,7 +51,7 @@ struct GroupCommitOptions {
 
 // WebSocket event streams (docs/streaming.md). Frames are limited by limits.max_request_bytes.
 struct StreamOptions {
-  size_t max_inflight_frames = 16;        // Frames read but not yet acknowledged, per connection.
+  size_t max_inflight_frames = 8;         // Frames read but not yet acknowledged, per connection.
   size_t max_inflight_bytes = 4 << 20;    // Their bytes, per connection.
   std::chrono::milliseconds idle_timeout{60'000};  // Nothing received for this long closes the stream.
 };
