@@ -1,0 +1,2 @@
+// Placeholder: filled in by the connector's change.
+namespace tessera::connectors {}
