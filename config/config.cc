@@ -270,6 +270,38 @@ bool IsSlug(std::string_view text, std::string_view extra) {
   return true;
 }
 
+absl::Status ReadConnectorSettings(element value, const std::string& path, ConnectorSettings& settings) {
+  auto secret = [](std::string& out) {
+    return [&out](element v, const std::string& p) { return ReadNonEmptyString(v, p, out); };
+  };
+  return ReadObject(
+      value, path,
+      {{"shopify",
+        [&](element v, const std::string& p) {
+          return ReadObject(v, p, {{"secret", secret(settings.shopify_secret)}});
+        }},
+       {"sendgrid",
+        [&](element v, const std::string& p) {
+          return ReadObject(v, p, {{"public_key", secret(settings.sendgrid_public_key)}});
+        }},
+       {"mailgun",
+        [&](element v, const std::string& p) {
+          return ReadObject(v, p,
+                            {{"signing_key", secret(settings.mailgun_signing_key)},
+                             {"max_age_seconds", [&](element a, const std::string& ap) -> absl::Status {
+                                absl::StatusOr<uint64_t> age = ReadUnsigned(a, ap, 0, kMaxSeconds);
+                                if (!age.ok()) return age.status();
+                                settings.mailgun_max_age_seconds = static_cast<int64_t>(*age);
+                                return absl::OkStatus();
+                              }}});
+        }},
+       {"meta", [&](element v, const std::string& p) {
+          return ReadObject(v, p,
+                            {{"app_secret", secret(settings.meta_app_secret)},
+                             {"verify_token", secret(settings.meta_verify_token)}});
+        }}});
+}
+
 absl::Status ReadSource(element value, const std::string& path, Source& source) {
   bool has_name = false;
   bool has_write_key = false;
@@ -294,12 +326,16 @@ absl::Status ReadSource(element value, const std::string& path, Source& source) 
           }
           return absl::OkStatus();
         }},
-       {"channel", [&](element v, const std::string& p) -> absl::Status {
+       {"channel",
+        [&](element v, const std::string& p) -> absl::Status {
           if (absl::Status s = ReadString(v, p, source.channel); !s.ok()) return s;
           if (!IsKnownChannel(source.channel)) {
             return Invalid(p, absl::StrCat(Quote(source.channel), " is not one of ", ChannelList()));
           }
           return absl::OkStatus();
+        }},
+       {"connectors", [&](element v, const std::string& p) {
+          return ReadConnectorSettings(v, p, source.connectors);
         }}});
   if (!status.ok()) return status;
   if (!has_write_key) return Invalid(ChildPath(path, "write_key"), "required");

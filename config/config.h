@@ -19,12 +19,24 @@ namespace tessera::config {
 // The channels a source may report for. They decide the per-channel summary of a profile.
 inline constexpr std::string_view kChannels[] = {"web", "app", "pos", "email", "social", "server"};
 
+// A source's settings for the channel connectors (POST /v1/connectors/...). A connector that is
+// not configured for a source refuses its requests. Secrets never appear in error messages.
+struct ConnectorSettings {
+  std::string shopify_secret;        // connectors.shopify.secret: HMAC key of X-Shopify-Hmac-Sha256.
+  std::string sendgrid_public_key;   // connectors.sendgrid.public_key: base64 DER (or PEM) P-256 key.
+  std::string mailgun_signing_key;   // connectors.mailgun.signing_key.
+  int64_t mailgun_max_age_seconds = 0;  // connectors.mailgun.max_age_seconds: older signatures refused; 0 = any.
+  std::string meta_app_secret;       // connectors.meta.app_secret: HMAC key of X-Hub-Signature-256.
+  std::string meta_verify_token;     // connectors.meta.verify_token: for the GET verification handshake.
+};
+
 // A write key bound to one space and one channel.
 struct Source {
   std::string name;       // Human-readable, shown in metrics and on identities. Defaults to the channel.
   std::string write_key;  // Secret sent by the client (HTTP Basic username or body writeKey).
   std::string space = "default";
   std::string channel = "server";
+  ConnectorSettings connectors;
 };
 
 struct ListenOptions {

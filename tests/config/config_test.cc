@@ -488,6 +488,31 @@ TEST(ParseConfigTest, ErrorsDoNotRepeatSecretKeys) {
   EXPECT_EQ(config.status().message().find("s3cret"), absl::string_view::npos) << config.status();
 }
 
+TEST(ParseConfigTest, SourcesCarryTheirConnectorSecrets) {
+  absl::StatusOr<Config> config = ParseConfig(R"({"sources": [{"write_key": "k", "channel": "email", "connectors": {
+      "shopify": {"secret": "shp"}, "sendgrid": {"public_key": "MFkw"},
+      "mailgun": {"signing_key": "mg", "max_age_seconds": 300},
+      "meta": {"app_secret": "app", "verify_token": "vt"}}}]})");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const ConnectorSettings& settings = config->sources[0].connectors;
+  EXPECT_EQ(settings.shopify_secret, "shp");
+  EXPECT_EQ(settings.sendgrid_public_key, "MFkw");
+  EXPECT_EQ(settings.mailgun_signing_key, "mg");
+  EXPECT_EQ(settings.mailgun_max_age_seconds, 300);
+  EXPECT_EQ(settings.meta_app_secret, "app");
+  EXPECT_EQ(settings.meta_verify_token, "vt");
+
+  absl::StatusOr<Config> unknown =
+      ParseConfig(R"({"sources": [{"write_key": "k", "connectors": {"shopify": {"secrte": "x"}}}]})");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().message(), "sources[0].connectors.shopify.secrte: unknown key (known: secret)");
+  absl::StatusOr<Config> empty =
+      ParseConfig(R"({"sources": [{"write_key": "k", "connectors": {"meta": {"app_secret": ""}}}]})");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.status().message().find("sources[0].connectors.meta.app_secret"), absl::string_view::npos)
+      << empty.status();
+}
+
 TEST(ParseConfigTest, DocumentedExampleIsValid) {
   // docs/config.md ends with a complete example file; it must stay accepted as the code changes.
   std::filesystem::path doc =
