@@ -270,7 +270,7 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"UnknownInListen", R"({"listen": {"prot": 1}})",
                     "listen.prot: unknown key (known: address, port)"},
         InvalidCase{"UnknownInSource", R"({"sources": [{"write_key": "k", "chanel": "web"}]})",
-                    "sources[0].chanel: unknown key (known: name, write_key, space, channel)"},
+                    "sources[0].chanel: unknown key (known: name, write_key, space, channel, connectors)"},
         InvalidCase{"UnknownInRule", R"({"identity": {"rules": [{"type": "email", "prio": 1}]}})",
                     "identity.rules[0].prio: unknown key (known: type, priority, limit, blocked)"},
         InvalidCase{"UnknownInLimits", R"({"limits": {"max_event_kb": 1}})",
@@ -530,7 +530,8 @@ TEST(ParseConfigTest, DocumentedExampleIsValid) {
 
   absl::StatusOr<Config> config = ParseConfig(text.substr(start, end - start));
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->sources.size(), 2u);
+  EXPECT_EQ(config->sources.size(), 5u);
+  EXPECT_EQ(config->sources[2].connectors.shopify_secret, "shpss_change_me");
   EXPECT_EQ(config->identity.rules.size(), 2u);
   EXPECT_EQ(config->identity.identifier_mappings.size(), 2u);
   EXPECT_EQ(config->identity.blocked_patterns.size(), 1u);
