@@ -50,6 +50,7 @@ HttpServer::Impl::Impl(ServerOptions server_options, const KeyRegistry& key_regi
       stream(keys, pipeline,
              ingest::SegmentParserOptions{.max_event_bytes = options.max_event_bytes,
                                           .max_batch_events = options.max_request_bytes / 3}),
+      connectors(keys, pipeline),
       io(options.io_threads),
       acceptor(net::make_strand(io)),
       signals(io, SIGINT, SIGTERM) {}
@@ -220,6 +221,17 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
       }
       case RouteId::kStream:
         return Upgrade(std::move(request));
+      case RouteId::kConnectors: {
+        const ConnectorRequest connector_request{
+            .method = ToMethod(request.method()),
+            .connector = route_.rest,
+            .query = route_.query,
+            .authorization = ToStringView(request[http::field::authorization]),
+            .body = request.body(),
+            .header = [&request](std::string_view name) { return ToStringView(request[name]); }};
+        server_.connectors.Handle(connector_request, ReplyOnStrand());
+        return;
+      }
       case RouteId::kMetrics: {
         HttpReply reply{200, server_.metrics.RenderPrometheus(server_.pipeline), {}};
         reply.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
@@ -232,12 +244,15 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
     std::string body = std::move(request.body());
     ingest::EnsurePadding(body);
     const std::string_view authorization = ToStringView(request[http::field::authorization]);
-    auto self = shared_from_this();
-    server_.tracking.Handle(route_.route, authorization, route_.query, body, [self](HttpReply reply) {
-      // Completion may come from the log writer's thread: continue on this session's strand.
-      net::post(self->stream_.get_executor(),
-                [self, reply = std::move(reply)]() mutable { self->Reply(std::move(reply)); });
-    });
+    server_.tracking.Handle(route_.route, authorization, route_.query, body, ReplyOnStrand());
+  }
+
+  // A reply callback for handlers that may complete on another thread (the log writer's): the
+  // reply is written from this session's strand.
+  std::function<void(HttpReply)> ReplyOnStrand() {
+    return [self = shared_from_this()](HttpReply reply) {
+      net::post(self->executor_, [self, reply = std::move(reply)]() mutable { self->Reply(std::move(reply)); });
+    };
   }
 
   // GET /v1/stream: authenticate, then hand the connection to a WebSocket stream session.

@@ -2,12 +2,17 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "api/router.h"
 
 namespace tessera::api {
 
 KeyRegistry::KeyRegistry(const config::Config& config) {
   for (const config::Source& source : config.sources) {
     sources_.emplace(source.write_key, ingest::SourceRef{source.name, source.space, source.channel});
+  }
+  // The map is complete, so the addresses of its values are final.
+  for (const config::Source& source : config.sources) {
+    connectors_.emplace(&sources_.at(source.write_key), source.connectors);
   }
   read_keys_.insert(config.read_keys.begin(), config.read_keys.end());
   admin_keys_.insert(config.admin_keys.begin(), config.admin_keys.end());
@@ -27,6 +32,27 @@ absl::StatusOr<const ingest::SourceRef*> KeyRegistry::SourceFromBasicAuth(std::s
   const ingest::SourceRef* source = FindSource(*user);
   if (source == nullptr) return absl::UnauthenticatedError("unknown write key");
   return source;
+}
+
+absl::StatusOr<const ingest::SourceRef*> KeyRegistry::SourceFromHeaderOrQuery(std::string_view authorization,
+                                                                            std::string_view query) const {
+  if (!authorization.empty()) return SourceFromBasicAuth(authorization);
+  const std::string_view encoded = QueryParam(query, "writeKey");
+  if (encoded.empty()) {
+    return absl::UnauthenticatedError(
+        "missing write key: send it as the HTTP Basic username or as the writeKey query parameter");
+  }
+  const std::optional<std::string> write_key = UrlDecode(encoded);
+  if (!write_key) return absl::UnauthenticatedError("the writeKey query parameter is not validly percent-encoded");
+  const ingest::SourceRef* source = FindSource(*write_key);
+  if (source == nullptr) return absl::UnauthenticatedError("unknown write key");
+  return source;
+}
+
+const config::ConnectorSettings& KeyRegistry::ConnectorsOf(const ingest::SourceRef& source) const {
+  static const config::ConnectorSettings kNone;
+  auto it = connectors_.find(&source);
+  return it == connectors_.end() ? kNone : it->second;
 }
 
 bool KeyRegistry::IsReadKey(std::string_view key) const { return read_keys_.contains(absl::string_view(key.data(), key.size())); }

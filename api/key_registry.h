@@ -27,11 +27,19 @@ class KeyRegistry {
   // The source named by an `Authorization` header carrying the write key as HTTP Basic username.
   // Unauthenticated, with a message for the client, when the header is not Basic or the key unknown.
   absl::StatusOr<const ingest::SourceRef*> SourceFromBasicAuth(std::string_view authorization) const;
+  // For requests whose client cannot always set headers (WebSocket from browsers, webhooks): the
+  // Basic `authorization` header when present (it decides alone), else the URL-decoded `writeKey`
+  // query parameter. Unauthenticated with a message for the client otherwise.
+  absl::StatusOr<const ingest::SourceRef*> SourceFromHeaderOrQuery(std::string_view authorization,
+                                                                   std::string_view query) const;
+  // The connector settings of a source returned by the functions above.
+  const config::ConnectorSettings& ConnectorsOf(const ingest::SourceRef& source) const;
   bool IsReadKey(std::string_view key) const;
   bool IsAdminKey(std::string_view key) const;
 
  private:
   absl::flat_hash_map<std::string, ingest::SourceRef> sources_;
+  absl::flat_hash_map<const ingest::SourceRef*, config::ConnectorSettings> connectors_;
   absl::flat_hash_set<std::string> read_keys_;
   absl::flat_hash_set<std::string> admin_keys_;
 };

@@ -30,9 +30,11 @@ constexpr std::array<RouteEntry, 11> kRoutes = {{
 }  // namespace
 
 constexpr std::string_view kProfilesPrefix = "/v1/profiles/";
+constexpr std::string_view kConnectorsPrefix = "/v1/connectors/";
 
 std::string_view RouteLabel(RouteId route) {
   if (route == RouteId::kProfiles) return "/v1/profiles";
+  if (route == RouteId::kConnectors) return "/v1/connectors";
   for (const RouteEntry& entry : kRoutes) {
     if (entry.route == route) return entry.path;
   }
@@ -60,6 +62,13 @@ RouteMatch MatchRoute(Method method, std::string_view target) {
     match.rest = path.substr(kProfilesPrefix.size());
     match.allow = "GET, HEAD";
     match.method_allowed = method == Method::kGet || method == Method::kHead;
+  }
+  if (path.starts_with(kConnectorsPrefix) && path.size() > kConnectorsPrefix.size()) {
+    // GET serves the subscription handshakes some platforms make before sending webhooks.
+    match.route = RouteId::kConnectors;
+    match.rest = path.substr(kConnectorsPrefix.size());
+    match.allow = "GET, POST";
+    match.method_allowed = method == Method::kGet || method == Method::kPost;
   }
   return match;
 }

@@ -23,7 +23,8 @@ enum class RouteId {
   kReadyz,
   kMetrics,
   kStream,    // WebSocket upgrade for streamed events (docs/streaming.md)
-  kProfiles,  // /v1/profiles/... (the rest is in RouteMatch::rest)
+  kProfiles,    // /v1/profiles/... (the rest is in RouteMatch::rest)
+  kConnectors,  // /v1/connectors/{channel}/{format} (the rest is in RouteMatch::rest)
   kNotFound,
   kCount,
 };

@@ -7,7 +7,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/reply_json.h"
-#include "api/router.h"
 #include "profile_store/json_writer.h"
 
 namespace tessera::api {
@@ -81,17 +80,7 @@ StreamHandler::StreamHandler(const KeyRegistry& keys, ingest::IngestPipeline& pi
 
 absl::StatusOr<const ingest::SourceRef*> StreamHandler::Authenticate(std::string_view authorization,
                                                                      std::string_view query) const {
-  if (!authorization.empty()) return keys_.SourceFromBasicAuth(authorization);
-  const std::string_view encoded = QueryParam(query, "writeKey");
-  if (encoded.empty()) {
-    return absl::UnauthenticatedError(
-        "missing write key: send it as the HTTP Basic username or as the writeKey query parameter");
-  }
-  const std::optional<std::string> write_key = UrlDecode(encoded);
-  if (!write_key) return absl::UnauthenticatedError("the writeKey query parameter is not validly percent-encoded");
-  const ingest::SourceRef* source = keys_.FindSource(*write_key);
-  if (source == nullptr) return absl::UnauthenticatedError("unknown write key");
-  return source;
+  return keys_.SourceFromHeaderOrQuery(authorization, query);
 }
 
 void StreamHandler::HandleFrame(const ingest::SourceRef& source, bool strict, const std::string& frame,

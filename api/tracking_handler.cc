@@ -38,7 +38,20 @@ HttpReply RejectionReply(const ingest::IngestResult& result, std::string_view su
   return reply;
 }
 
-HttpReply ResultReply(const ingest::IngestResult& result) {
+
+}  // namespace
+
+HttpReply ErrorReply(int status, std::string_view code, std::string_view message, std::string_view field) {
+  HttpReply reply;
+  reply.status = status;
+  JsonWriter json(reply.body);
+  json.BeginObject();
+  WriteErrorMember(json, code, message, field);
+  json.EndObject();
+  return reply;
+}
+
+HttpReply IngestResultReply(const ingest::IngestResult& result) {
   const absl::Status& status = result.status;
   if (status.ok()) {
     HttpReply reply;
@@ -72,18 +85,6 @@ HttpReply ResultReply(const ingest::IngestResult& result) {
     default:
       return ErrorReply(500, "internal", absl::StrCat("the events could not be stored: ", std::string(status.message())));
   }
-}
-
-}  // namespace
-
-HttpReply ErrorReply(int status, std::string_view code, std::string_view message, std::string_view field) {
-  HttpReply reply;
-  reply.status = status;
-  JsonWriter json(reply.body);
-  json.BeginObject();
-  WriteErrorMember(json, code, message, field);
-  json.EndObject();
-  return reply;
 }
 
 TrackingHandler::TrackingHandler(const KeyRegistry& keys, ingest::IngestPipeline& pipeline,
@@ -132,7 +133,7 @@ void TrackingHandler::Handle(RouteId route, std::string_view authorization, std:
 
   const std::string_view strict = QueryParam(query, "strict");
   pipeline_.Accept(*source, std::move(parsed), strict == "true" || strict == "1",
-                   [reply = std::move(reply)](ingest::IngestResult result) { reply(ResultReply(result)); });
+                   [reply = std::move(reply)](ingest::IngestResult result) { reply(IngestResultReply(result)); });
 }
 
 }  // namespace tessera::api

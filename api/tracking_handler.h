@@ -27,6 +27,11 @@ struct HttpReply {
 // {"error":{"code":...,"message":...,"field":...}} with the given status.
 HttpReply ErrorReply(int status, std::string_view code, std::string_view message, std::string_view field = {});
 
+// The reply to a request the pipeline has decided: 200 {"success":true} (with accepted / duplicates /
+// rejected when some events were invalid), 400 / 413 for rejections, 503 overloaded or shutting
+// down, 500 for a store failure. Shared by every endpoint that feeds the pipeline.
+HttpReply IngestResultReply(const ingest::IngestResult& result);
+
 class TrackingHandler {
  public:
   TrackingHandler(const KeyRegistry& keys, ingest::IngestPipeline& pipeline, ingest::SegmentParserOptions options);

@@ -36,7 +36,7 @@ struct Source {
   std::string write_key;  // Secret sent by the client (HTTP Basic username or body writeKey).
   std::string space = "default";
   std::string channel = "server";
-  ConnectorSettings connectors;
+  ConnectorSettings connectors = {};
 };
 
 struct ListenOptions {

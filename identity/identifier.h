@@ -24,6 +24,7 @@ inline constexpr std::string_view kGaid = "gaid";
 inline constexpr std::string_view kLoyaltyId = "loyalty_id";
 inline constexpr std::string_view kFacebookPsid = "fb_psid";
 inline constexpr std::string_view kInstagramSid = "ig_sid";
+inline constexpr std::string_view kShopifyCustomerId = "shopify_customer_id";  // From the Shopify connector.
 }  // namespace identifier_type
 
 // A normalized identifier: what the graph links.

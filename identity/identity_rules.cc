@@ -20,6 +20,7 @@ IdentityRules::IdentityRules(const std::vector<IdentifierRule>& overrides) {
            Rule(t::kEmail, 80, 5),
            Rule(t::kPhone, 70, 5),
            Rule(t::kLoyaltyId, 60, 1),
+           Rule(t::kShopifyCustomerId, 60, 0),
            Rule(t::kIdfa, 50, 0),
            Rule(t::kGaid, 50, 0),
            Rule(t::kDeviceId, 40, 0),

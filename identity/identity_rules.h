@@ -5,7 +5,8 @@
 // event then goes to the profile of its highest-priority identifier.
 //
 // Defaults (used for any type the configuration does not name):
-//   user_id 100/1, email 80/5, phone 70/5, loyalty_id 60/1, idfa 50/unlimited, gaid 50/unlimited,
+//   user_id 100/1, email 80/5, phone 70/5, loyalty_id 60/1, shopify_customer_id 60/unlimited (one
+//   person may shop in several stores), idfa 50/unlimited, gaid 50/unlimited,
 //   device_id 40/unlimited, fb_psid 30/unlimited, ig_sid 30/unlimited, anonymous_id 10/unlimited,
 //   any other type 20/unlimited.
 //

@@ -18,6 +18,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "absl/container/flat_hash_map.h"
+#include "api/connector_handler.h"
 #include "api/http_server.h"
 #include "api/stream_handler.h"
 #include "api/tracking_handler.h"
@@ -48,6 +49,7 @@ struct HttpServer::Impl {
   const ProfileHandler* profiles;
   TrackingHandler tracking;
   StreamHandler stream;
+  ConnectorHandler connectors;
   ApiMetrics metrics;
 
   std::atomic<bool> ready{false};

@@ -33,6 +33,29 @@ TEST(KeyRegistryTest, ScopesAreDistinct) {
   EXPECT_FALSE(keys.IsAdminKey("wk-web"));
 }
 
+TEST(KeyRegistryTest, EachSourceKeepsItsOwnConnectorSettings) {
+  config::Config config = TwoSources();
+  config.sources[1].connectors.shopify_secret = "shp-secret";
+  KeyRegistry keys(config);
+  EXPECT_EQ(keys.ConnectorsOf(*keys.FindSource("wk-pos")).shopify_secret, "shp-secret");
+  EXPECT_EQ(keys.ConnectorsOf(*keys.FindSource("wk-web")).shopify_secret, "");
+  const ingest::SourceRef stranger{.name = "x", .space = "default", .channel = "web"};
+  EXPECT_EQ(keys.ConnectorsOf(stranger).shopify_secret, "") << "a source not from the registry has no settings";
+}
+
+TEST(KeyRegistryTest, HeaderOrQueryKeyTheHeaderDecidingAlone) {
+  KeyRegistry keys(TwoSources());
+  auto by_query = keys.SourceFromHeaderOrQuery("", "a=1&writeKey=wk%2Dpos");
+  ASSERT_TRUE(by_query.ok()) << by_query.status();
+  EXPECT_EQ((*by_query)->channel, "pos");
+  auto by_header = keys.SourceFromHeaderOrQuery("Basic d2std2ViOg==", "writeKey=wk-pos");
+  ASSERT_TRUE(by_header.ok()) << by_header.status();
+  EXPECT_EQ((*by_header)->channel, "web");
+  EXPECT_TRUE(absl::IsUnauthenticated(keys.SourceFromHeaderOrQuery("Bearer x", "writeKey=wk-pos").status()));
+  EXPECT_TRUE(absl::IsUnauthenticated(keys.SourceFromHeaderOrQuery("", "writeKey=").status()));
+  EXPECT_TRUE(absl::IsUnauthenticated(keys.SourceFromHeaderOrQuery("", "writeKey=%zz").status()));
+}
+
 TEST(BasicAuthTest, SegmentStyleWriteKeyAsUsername) {
   // base64("wk-web:") as analytics.js sends it.
   EXPECT_EQ(BasicAuthUser("Basic d2std2ViOg=="), "wk-web");

@@ -55,6 +55,17 @@ TEST(RouterTest, StreamIsAGetUpgradeWithItsQuery) {
   EXPECT_EQ(post.allow, "GET");
 }
 
+TEST(RouterTest, ConnectorsArePrefixRoutesForGetAndPost) {
+  const RouteMatch match = MatchRoute(Method::kPost, "/v1/connectors/pos/shopify?writeKey=k");
+  EXPECT_EQ(match.route, RouteId::kConnectors);
+  EXPECT_EQ(match.rest, "pos/shopify");
+  EXPECT_EQ(match.query, "writeKey=k");
+  EXPECT_TRUE(match.method_allowed);
+  EXPECT_TRUE(MatchRoute(Method::kGet, "/v1/connectors/social/meta").method_allowed) << "Meta's handshake";
+  EXPECT_FALSE(MatchRoute(Method::kDelete, "/v1/connectors/social/meta").method_allowed);
+  EXPECT_EQ(MatchRoute(Method::kPost, "/v1/connectors/").route, RouteId::kNotFound);
+}
+
 TEST(RouterTest, UnknownPathsAreNotFound) {
   EXPECT_EQ(MatchRoute(Method::kPost, "/v1/trackx").route, RouteId::kNotFound);
   EXPECT_EQ(MatchRoute(Method::kGet, "/").route, RouteId::kNotFound);

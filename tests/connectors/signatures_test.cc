@@ -6,22 +6,13 @@
 #include <sstream>
 #include <string>
 
+#include "tests/connectors/sample_payloads.h"
 #include "simdjson.h"
-
-#ifndef TESSERA_SHARED_DIR
-#define TESSERA_SHARED_DIR "../shared"
-#endif
 
 namespace tessera::connectors {
 namespace {
 
-std::string ReadSample(const std::string& name) {
-  std::ifstream file(std::string(TESSERA_SHARED_DIR) + "/payloads/" + name, std::ios::binary);
-  EXPECT_TRUE(file.good()) << "cannot read sample payload " << name;
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  return contents.str();
-}
+using testing::ReadSample;
 
 TEST(HmacSha256Test, MatchesRfc4231TestCase2) {
   EXPECT_EQ(HexEncode(HmacSha256("Jefe", "what do ya want for nothing?")),

@@ -597,4 +597,12 @@ bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds t
   }
 }
 
+std::string JsonStringMember(const std::string& json, const std::string& name) {
+  const std::string needle = "\"" + name + "\":\"";
+  const size_t at = json.find(needle);
+  if (at == std::string::npos) return "";
+  const size_t start = at + needle.size();
+  return json.substr(start, json.find('"', start) - start);
+}
+
 }  // namespace tessera::e2e

@@ -106,6 +106,10 @@ class HttpClient {
 
 std::string Base64(std::string_view bytes);
 
+// The string value of the first `"name":"..."` in `json`, unescaped as far as ids need (not at
+// all); empty when absent. Enough for profile ids and similar plain values in responses.
+std::string JsonStringMember(const std::string& json, const std::string& name);
+
 // Polls `condition` every few milliseconds until it holds or `timeout` passes.
 bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 

@@ -22,15 +22,6 @@ using namespace std::chrono_literals;
 constexpr std::string_view kAppWriteKey = "test-app-write-key";
 constexpr std::string_view kEmailWriteKey = "test-email-write-key";
 
-// The string value of the first `"name":"..."` in `json` (enough for ids in these responses).
-std::string StringMember(const std::string& json, const std::string& name) {
-  const std::string needle = "\"" + name + "\":\"";
-  const size_t at = json.find(needle);
-  if (at == std::string::npos) return "";
-  const size_t start = at + needle.size();
-  return json.substr(start, json.find('"', start) - start);
-}
-
 size_t Count(const std::string& text, const std::string& needle) {
   size_t count = 0;
   for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++count;
@@ -97,7 +88,7 @@ TEST_F(ProfileE2eTest, OnePersonFromFourChannelsIsFoundByEveryIdentifier) {
     auto response = Get("/v1/profiles/" + ref);
     ASSERT_TRUE(response.ok()) << response.status();
     ASSERT_EQ(response->status, 200) << ref << ": " << response->body;
-    ids.insert(StringMember(response->body, "profileId"));
+    ids.insert(JsonStringMember(response->body, "profileId"));
     EXPECT_EQ(response->headers["cache-control"], "no-store") << ref;
     EXPECT_FALSE(response->headers["etag"].empty()) << ref;
   }
@@ -162,7 +153,7 @@ TEST_F(ProfileE2eTest, PagesReturnEveryEventOnceWhileIngestionContinues) {
     // New events arrive between pages (newer than everything paged so far).
     Send(kWriteKey, R"({"batch":[{"type":"track","userId":"pager","event":"Later","messageId":"later-)" +
                         std::to_string(later++) + R"("}]})");
-    cursor = StringMember(page->body, "next");
+    cursor = JsonStringMember(page->body, "next");
     ++pages;
   } while (!cursor.empty() && pages < 20);
   for (int i = 0; i < 120; ++i) EXPECT_TRUE(seen.contains("p-" + std::to_string(i))) << "p-" << i << " never returned";
@@ -187,19 +178,19 @@ TEST_F(ProfileE2eTest, MergedAwayIdResolvesAndMergesAreListed) {
   auto anon = Get("/v1/profiles/anonymous_id:m-anon");
   auto user = Get("/v1/profiles/user_id:m-user");
   ASSERT_TRUE(anon.ok() && user.ok());
-  const std::string anon_profile = StringMember(anon->body, "profileId");
-  const std::string user_profile = StringMember(user->body, "profileId");
+  const std::string anon_profile = JsonStringMember(anon->body, "profileId");
+  const std::string user_profile = JsonStringMember(user->body, "profileId");
   ASSERT_NE(anon_profile, user_profile) << "two profiles before the linking event";
 
   Send(kWriteKey, R"({"batch":[{"type":"identify","userId":"m-user","anonymousId":"m-anon"}]})");
   WaitForEventCount("user_id:m-user", 3);
   auto winner = Get("/v1/profiles/user_id:m-user");
   ASSERT_TRUE(winner.ok());
-  EXPECT_EQ(StringMember(winner->body, "profileId"), anon_profile) << "merges go into the oldest profile";
+  EXPECT_EQ(JsonStringMember(winner->body, "profileId"), anon_profile) << "merges go into the oldest profile";
   auto by_old_id = Get("/v1/profiles/id:" + user_profile);
   ASSERT_TRUE(by_old_id.ok());
   EXPECT_EQ(by_old_id->status, 200) << by_old_id->body;
-  EXPECT_EQ(StringMember(by_old_id->body, "profileId"), anon_profile) << "a merged-away id must resolve to the winner";
+  EXPECT_EQ(JsonStringMember(by_old_id->body, "profileId"), anon_profile) << "a merged-away id must resolve to the winner";
   EXPECT_NE(by_old_id->body.find(user_profile), std::string::npos) << "mergedFrom must name it: " << by_old_id->body;
 
   auto merges = Get("/v1/profiles/user_id:m-user/merges");

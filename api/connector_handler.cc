@@ -1,0 +1,107 @@
+#include "api/connector_handler.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "api/reply_json.h"
+#include "connectors/email_webhooks.h"
+#include "connectors/meta_webhooks.h"
+#include "connectors/shopify.h"
+
+namespace tessera::api {
+namespace {
+
+constexpr std::string_view kShopify = "pos/shopify";
+constexpr std::string_view kSendGrid = "email/sendgrid";
+constexpr std::string_view kMailgun = "email/mailgun";
+constexpr std::string_view kMeta = "social/meta";
+
+// A connector's refusal as an HTTP reply: a signature that does not verify is 401, a handshake
+// with the wrong token 403, anything else the client sent wrong 400.
+HttpReply RefusalReply(const absl::Status& status) {
+  const std::string message(status.message());
+  switch (status.code()) {
+    case absl::StatusCode::kUnauthenticated:
+      return ErrorReply(401, "invalid_signature", message);
+    case absl::StatusCode::kPermissionDenied:
+      return ErrorReply(403, "forbidden", message);
+    case absl::StatusCode::kInvalidArgument:
+      return ErrorReply(400, "invalid_value", message);
+    case absl::StatusCode::kFailedPrecondition:
+      // The source's own settings are unusable (e.g. a key that cannot be read): the operator's to fix.
+      return ErrorReply(500, "misconfigured", message);
+    default:
+      return ErrorReply(500, "internal", message);
+  }
+}
+
+}  // namespace
+
+ConnectorHandler::ConnectorHandler(const KeyRegistry& keys, ingest::IngestPipeline& pipeline)
+    : keys_(keys), pipeline_(pipeline) {}
+
+std::string_view ConnectorHandler::KnownConnectors() { return "pos/shopify, email/sendgrid, email/mailgun, social/meta"; }
+
+void ConnectorHandler::Handle(const ConnectorRequest& request, std::function<void(HttpReply)> reply) {
+  const std::string_view name = request.connector;
+  if (name != kShopify && name != kSendGrid && name != kMailgun && name != kMeta) {
+    reply(ErrorReply(404, "not_found",
+                     absl::StrCat("no connector \"", std::string(name), "\"; known: ", std::string(KnownConnectors()))));
+    return;
+  }
+  if (request.method == Method::kGet && name != kMeta) {
+    HttpReply refused = ErrorReply(405, "method_not_allowed", absl::StrCat(std::string(name), " accepts POST only"));
+    refused.headers.emplace_back("Allow", "POST");
+    reply(std::move(refused));
+    return;
+  }
+  absl::StatusOr<const ingest::SourceRef*> source = keys_.SourceFromHeaderOrQuery(request.authorization, request.query);
+  if (!source.ok()) {
+    reply(ErrorReply(401, "unauthorized", std::string(source.status().message())));
+    return;
+  }
+  const config::ConnectorSettings& settings = keys_.ConnectorsOf(**source);
+
+  if (request.method == Method::kGet) {  // Meta's subscription handshake: echo the challenge.
+    absl::StatusOr<std::string> challenge = connectors::MetaVerificationChallenge(
+        request.query, {.app_secret = settings.meta_app_secret, .verify_token = settings.meta_verify_token});
+    if (!challenge.ok()) {
+      reply(RefusalReply(challenge.status()));
+      return;
+    }
+    HttpReply echo{200, *std::move(challenge), {}};
+    echo.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+    reply(std::move(echo));
+    return;
+  }
+
+  const connectors::WebhookRequest webhook{
+      .body = request.body, .header = request.header, .query = request.query, .received_at = ReceivedNow()};
+  absl::StatusOr<ingest::ParsedRequest> parsed;
+  if (name == kShopify) {
+    parsed = connectors::TranslateShopifyOrder(webhook, {.secret = settings.shopify_secret});
+  } else if (name == kSendGrid) {
+    parsed = connectors::TranslateSendGridEvents(webhook, {.public_key = settings.sendgrid_public_key,
+                                                           .max_age_seconds = 0});
+  } else if (name == kMailgun) {
+    parsed = connectors::TranslateMailgunEvent(
+        webhook, {.signing_key = settings.mailgun_signing_key, .max_age_seconds = settings.mailgun_max_age_seconds});
+  } else {
+    parsed = connectors::TranslateMetaWebhook(
+        webhook, {.app_secret = settings.meta_app_secret, .verify_token = settings.meta_verify_token});
+  }
+  if (!parsed.ok()) {
+    reply(RefusalReply(parsed.status()));
+    return;
+  }
+  if (parsed->request_error) {
+    const ingest::FieldError& error = *parsed->request_error;
+    pipeline_.metrics().events_rejected.fetch_add(std::max<size_t>(parsed->event_count, 1), std::memory_order_relaxed);
+    reply(ErrorReply(400, error.code, error.message, error.field));
+    return;
+  }
+  pipeline_.Accept(**source, *std::move(parsed), /*strict=*/false,
+                   [reply = std::move(reply)](ingest::IngestResult result) { reply(IngestResultReply(result)); });
+}
+
+}  // namespace tessera::api

@@ -1,0 +1,47 @@
+#pragma once
+
+// ConnectorHandler serves POST /v1/connectors/{channel}/{format}: native payloads of a channel's
+// platform (Shopify orders, SendGrid and Mailgun event webhooks, Meta webhooks) translated by the
+// connectors/ component into canonical events, then accepted like any tracking request. Also the
+// GET subscription handshake Meta makes before it sends webhooks.
+//
+// The source is the write key (Basic header, or ?writeKey= since webhook senders cannot set
+// headers); its connector settings (config `sources[i].connectors`) hold the signing secrets.
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "api/key_registry.h"
+#include "api/router.h"
+#include "api/tracking_handler.h"
+#include "connectors/connector.h"
+#include "ingest/ingest_pipeline.h"
+
+namespace tessera::api {
+
+struct ConnectorRequest {
+  Method method = Method::kPost;
+  std::string_view connector;  // "pos/shopify", "email/sendgrid", ...: the path after /v1/connectors/
+  std::string_view query;
+  std::string_view authorization;
+  std::string_view body;  // The raw body, exactly as received.
+  std::function<std::string_view(std::string_view name)> header;
+};
+
+class ConnectorHandler {
+ public:
+  ConnectorHandler(const KeyRegistry& keys, ingest::IngestPipeline& pipeline);
+
+  // `reply` is called exactly once, possibly on another thread, possibly before Handle returns.
+  void Handle(const ConnectorRequest& request, std::function<void(HttpReply)> reply);
+
+  // The connectors this handler serves ("pos/shopify", ...), for error messages and docs.
+  static std::string_view KnownConnectors();
+
+ private:
+  const KeyRegistry& keys_;
+  ingest::IngestPipeline& pipeline_;
+};
+
+}  // namespace tessera::api
