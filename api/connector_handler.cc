@@ -15,6 +15,7 @@ constexpr std::string_view kShopify = "pos/shopify";
 constexpr std::string_view kSendGrid = "email/sendgrid";
 constexpr std::string_view kMailgun = "email/mailgun";
 constexpr std::string_view kMeta = "social/meta";
+constexpr std::string_view kPosCsv = "pos/csv";
 
 // A connector's refusal as an HTTP reply: a signature that does not verify is 401, a handshake
 // with the wrong token 403, anything else the client sent wrong 400.
@@ -37,14 +38,33 @@ HttpReply RefusalReply(const absl::Status& status) {
 
 }  // namespace
 
+connectors::CsvMapping CsvMappingFrom(const config::CsvMappingConfig& csv) {
+  connectors::CsvMapping mapping;
+  mapping.receipt_id = csv.receipt_id;
+  mapping.loyalty_card = csv.loyalty_card;
+  mapping.phone = csv.phone;
+  mapping.email = csv.email;
+  mapping.amount = csv.amount;
+  mapping.currency = csv.currency;
+  mapping.default_currency = csv.default_currency;
+  mapping.store = csv.store;
+  mapping.timestamp = csv.timestamp;
+  mapping.timestamp_format = csv.timestamp_format;
+  mapping.timezone = csv.timezone;
+  mapping.event_name = csv.event_name;
+  mapping.decimal_separator = csv.decimal_separator;
+  mapping.receipt_id_per_store = csv.receipt_id_per_store;
+  return mapping;
+}
+
 ConnectorHandler::ConnectorHandler(const KeyRegistry& keys, ingest::IngestPipeline& pipeline)
     : keys_(keys), pipeline_(pipeline) {}
 
-std::string_view ConnectorHandler::KnownConnectors() { return "pos/shopify, email/sendgrid, email/mailgun, social/meta"; }
+std::string_view ConnectorHandler::KnownConnectors() { return "pos/shopify, pos/csv, email/sendgrid, email/mailgun, social/meta"; }
 
 void ConnectorHandler::Handle(const ConnectorRequest& request, std::function<void(HttpReply)> reply) {
   const std::string_view name = request.connector;
-  if (name != kShopify && name != kSendGrid && name != kMailgun && name != kMeta) {
+  if (name != kShopify && name != kPosCsv && name != kSendGrid && name != kMailgun && name != kMeta) {
     reply(ErrorReply(404, "not_found",
                      absl::StrCat("no connector \"", std::string(name), "\"; known: ", std::string(KnownConnectors()))));
     return;
@@ -78,7 +98,24 @@ void ConnectorHandler::Handle(const ConnectorRequest& request, std::function<voi
   const connectors::WebhookRequest webhook{
       .body = request.body, .header = request.header, .query = request.query, .received_at = ReceivedNow()};
   absl::StatusOr<ingest::ParsedRequest> parsed;
-  if (name == kShopify) {
+  if (name == kPosCsv) {
+    if (!settings.csv) {
+      reply(ErrorReply(400, "connector_not_configured",
+                       "this source has no CSV mapping (sources[i].connectors.csv in the configuration)"));
+      return;
+    }
+    absl::StatusOr<connectors::CsvImporter> importer =
+        connectors::CsvImporter::Create(CsvMappingFrom(*settings.csv), webhook.received_at);
+    if (!importer.ok()) {
+      // Start-up validates every mapping, so this is the operator's configuration, not the client.
+      reply(RefusalReply(absl::FailedPreconditionError(importer.status().message())));
+      return;
+    }
+    ingest::ParsedRequest rows;
+    importer->Feed(request.body, rows);
+    importer->Finish(rows);
+    parsed = std::move(rows);
+  } else if (name == kShopify) {
     parsed = connectors::TranslateShopifyOrder(webhook, {.secret = settings.shopify_secret});
   } else if (name == kSendGrid) {
     parsed = connectors::TranslateSendGridEvents(webhook, {.public_key = settings.sendgrid_public_key,
@@ -98,6 +135,10 @@ void ConnectorHandler::Handle(const ConnectorRequest& request, std::function<voi
     const ingest::FieldError& error = *parsed->request_error;
     pipeline_.metrics().events_rejected.fetch_add(std::max<size_t>(parsed->event_count, 1), std::memory_order_relaxed);
     reply(ErrorReply(400, error.code, error.message, error.field));
+    return;
+  }
+  if (parsed->events.empty() && parsed->rejected.empty()) {  // A CSV with a header and no rows.
+    reply(HttpReply{200, R"({"success":true})", {}});
     return;
   }
   pipeline_.Accept(**source, *std::move(parsed), /*strict=*/false,

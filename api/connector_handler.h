@@ -1,12 +1,14 @@
 #pragma once
 
 // ConnectorHandler serves POST /v1/connectors/{channel}/{format}: native payloads of a channel's
-// platform (Shopify orders, SendGrid and Mailgun event webhooks, Meta webhooks) translated by the
-// connectors/ component into canonical events, then accepted like any tracking request. Also the
-// GET subscription handshake Meta makes before it sends webhooks.
+// platform (Shopify orders, SendGrid and Mailgun event webhooks, Meta webhooks, POS CSV exports)
+// translated by the connectors/ component into canonical events, then accepted like any tracking
+// request. Also the GET subscription handshake Meta makes before it sends webhooks.
 //
 // The source is the write key (Basic header, or ?writeKey= since webhook senders cannot set
-// headers); its connector settings (config `sources[i].connectors`) hold the signing secrets.
+// headers); its connector settings (config `sources[i].connectors`) hold the signing secrets and
+// the CSV column mapping. POST /v1/connectors/pos/csv is not signed: the write key alone
+// authenticates it, and a source without `connectors.csv` gets 400 connector_not_configured.
 
 #include <functional>
 #include <string>
@@ -15,7 +17,9 @@
 #include "api/key_registry.h"
 #include "api/router.h"
 #include "api/tracking_handler.h"
+#include "config/config.h"
 #include "connectors/connector.h"
+#include "connectors/pos_csv.h"
 #include "ingest/ingest_pipeline.h"
 
 namespace tessera::api {
@@ -28,6 +32,9 @@ struct ConnectorRequest {
   std::string_view body;  // The raw body, exactly as received.
   std::function<std::string_view(std::string_view name)> header;
 };
+
+// The connector's mapping from a source's `connectors.csv` (shared with `tessera import`).
+connectors::CsvMapping CsvMappingFrom(const config::CsvMappingConfig& csv);
 
 class ConnectorHandler {
  public:

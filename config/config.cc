@@ -270,6 +270,47 @@ bool IsSlug(std::string_view text, std::string_view extra) {
   return true;
 }
 
+// connectors.csv: the column mapping of POS CSV imports. Only the JSON shape is checked here;
+// the connector itself judges formats and time zones (tools/ asks it before anything starts).
+absl::Status ReadCsvMapping(element value, const std::string& path, CsvMappingConfig& csv) {
+  auto text = [](std::string& out) {
+    return [&out](element v, const std::string& p) { return ReadString(v, p, out); };
+  };
+  auto non_empty = [](std::string& out) {
+    return [&out](element v, const std::string& p) { return ReadNonEmptyString(v, p, out); };
+  };
+  return ReadObject(
+      value, path,
+      {{"columns",
+        [&](element v, const std::string& p) {
+          return ReadObject(v, p,
+                            {{"receipt_id", non_empty(csv.receipt_id)},
+                             {"loyalty_card", text(csv.loyalty_card)},
+                             {"phone", text(csv.phone)},
+                             {"email", text(csv.email)},
+                             {"amount", text(csv.amount)},
+                             {"currency", text(csv.currency)},
+                             {"store", text(csv.store)},
+                             {"timestamp", non_empty(csv.timestamp)}});
+        }},
+       {"default_currency", text(csv.default_currency)},
+       {"timestamp_format", non_empty(csv.timestamp_format)},
+       {"timezone", non_empty(csv.timezone)},
+       {"event_name", non_empty(csv.event_name)},
+       {"decimal_separator",
+        [&](element v, const std::string& p) -> absl::Status {
+          std::string separator;
+          if (absl::Status s = ReadString(v, p, separator); !s.ok()) return s;
+          if (separator != "." && separator != ",") {
+            return Invalid(p, absl::StrCat(Quote(separator), " must be \".\" or \",\""));
+          }
+          csv.decimal_separator = separator[0];
+          return absl::OkStatus();
+        }},
+       {"receipt_id_per_store",
+        [&](element v, const std::string& p) { return ReadBool(v, p, csv.receipt_id_per_store); }}});
+}
+
 absl::Status ReadConnectorSettings(element value, const std::string& path, ConnectorSettings& settings) {
   auto secret = [](std::string& out) {
     return [&out](element v, const std::string& p) { return ReadNonEmptyString(v, p, out); };
@@ -295,10 +336,14 @@ absl::Status ReadConnectorSettings(element value, const std::string& path, Conne
                                 return absl::OkStatus();
                               }}});
         }},
-       {"meta", [&](element v, const std::string& p) {
+       {"meta",
+        [&](element v, const std::string& p) {
           return ReadObject(v, p,
                             {{"app_secret", secret(settings.meta_app_secret)},
                              {"verify_token", secret(settings.meta_verify_token)}});
+        }},
+       {"csv", [&](element v, const std::string& p) {
+          return ReadCsvMapping(v, p, settings.csv.emplace());
         }}});
 }
 

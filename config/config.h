@@ -19,6 +19,27 @@ namespace tessera::config {
 // The channels a source may report for. They decide the per-channel summary of a profile.
 inline constexpr std::string_view kChannels[] = {"web", "app", "pos", "email", "social", "server"};
 
+// How a POS CSV export maps onto events: connectors.csv, mirroring connectors::CsvMapping (the
+// defaults are the same). Column names are header names; an empty one leaves the column unmapped.
+// Whether the mapping is usable (formats, timezone, an identifier column) is checked by the
+// connector when tools/ builds it, so that a bad one still stops start-up.
+struct CsvMappingConfig {
+  std::string receipt_id = "receipt_id";  // columns.receipt_id: required; becomes the message id.
+  std::string loyalty_card = {};          // columns.loyalty_card: identifier of type loyalty_id.
+  std::string phone = {};                 // columns.phone: context.traits.phone.
+  std::string email = {};                 // columns.email: context.traits.email.
+  std::string amount = {};                // columns.amount: properties.revenue and .total.
+  std::string currency = {};              // columns.currency: properties.currency.
+  std::string store = {};                 // columns.store: properties.store_id.
+  std::string timestamp = "timestamp";    // columns.timestamp: required; when the sale happened.
+  std::string default_currency = {};      // Used when there is no currency column or cell.
+  std::string timestamp_format = "iso8601";  // "iso8601" or a strftime-like pattern.
+  std::string timezone = "Z";             // Offset of timestamps that carry none.
+  std::string event_name = "Order Completed";
+  char decimal_separator = '.';           // '.' or ','.
+  bool receipt_id_per_store = false;      // Message ids include the store.
+};
+
 // A source's settings for the channel connectors (POST /v1/connectors/...). A connector that is
 // not configured for a source refuses its requests. Secrets never appear in error messages.
 struct ConnectorSettings {
@@ -28,6 +49,7 @@ struct ConnectorSettings {
   int64_t mailgun_max_age_seconds = 0;  // connectors.mailgun.max_age_seconds: older signatures refused; 0 = any.
   std::string meta_app_secret;       // connectors.meta.app_secret: HMAC key of X-Hub-Signature-256.
   std::string meta_verify_token;     // connectors.meta.verify_token: for the GET verification handshake.
+  std::optional<CsvMappingConfig> csv = {};  // connectors.csv: POS CSV imports; unset refuses them.
 };
 
 // A write key bound to one space and one channel.

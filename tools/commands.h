@@ -10,6 +10,7 @@ namespace tessera::tools {
 
 int ServeCommand(std::span<const std::string_view> args);
 int LogCommand(std::span<const std::string_view> args);
+int ImportCommand(std::span<const std::string_view> args);
 int RebuildCommand(std::span<const std::string_view> args);
 int BenchCommand(std::span<const std::string_view> args);
 

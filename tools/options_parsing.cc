@@ -4,6 +4,8 @@
 #include <charconv>
 
 #include "absl/strings/str_cat.h"
+#include "api/connector_handler.h"
+#include "connectors/pos_csv.h"
 
 namespace tessera::tools {
 
@@ -50,7 +52,27 @@ absl::StatusOr<config::Config> ConfigFromFlags(const std::map<std::string, std::
     }
     config.listen.port = static_cast<uint16_t>(port);
   }
+  if (absl::Status status = ValidateConnectorSettings(config); !status.ok()) {
+    if (auto it = flags.find("config"); it != flags.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(it->second, ": ", status.message()));
+    }
+    return status;
+  }
   return config;
+}
+
+absl::Status ValidateConnectorSettings(const config::Config& config) {
+  for (size_t i = 0; i < config.sources.size(); ++i) {
+    const config::Source& source = config.sources[i];
+    if (!source.connectors.csv) continue;
+    absl::StatusOr<connectors::CsvImporter> importer =
+        connectors::CsvImporter::Create(api::CsvMappingFrom(*source.connectors.csv), ingest::Timestamp());
+    if (!importer.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("sources[", i, "].connectors.csv (source \"", source.name,
+                                                     "\"): ", importer.status().message()));
+    }
+  }
+  return absl::OkStatus();
 }
 
 std::string StorePath(const config::Config& config) { return config.data_dir + "/store"; }

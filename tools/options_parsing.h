@@ -23,6 +23,11 @@ absl::StatusOr<std::map<std::string, std::string>> ParseFlags(std::span<const st
 // it. `uses_dev_keys` tells whether the caller should add development keys (no --config given).
 absl::StatusOr<config::Config> ConfigFromFlags(const std::map<std::string, std::string>& flags, bool& uses_dev_keys);
 
+// Asks each connector whether the configured settings are usable (today: every source's
+// connectors.csv mapping, via CsvImporter::Create). InvalidArgument naming the source otherwise.
+// ConfigFromFlags calls it, so a bad mapping stops every command with exit code 2.
+absl::Status ValidateConnectorSettings(const config::Config& config);
+
 // Where the RocksDB database lives inside the data directory.
 std::string StorePath(const config::Config& config);
 

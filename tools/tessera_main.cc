@@ -16,6 +16,11 @@ commands:
   log   [--config FILE | --data-dir DIR] [--space SPACE] [--from SEQUENCE] [--limit N]
         Print the accepted-event log as NDJSON ({"sequence":N,"event":{...}} per line).
         The server must not be running on the same store.
+  import --config FILE [--data-dir DIR] --source WRITE_KEY --format csv CSV_FILE
+        Load a POS CSV export through the ingest pipeline with the source's connectors.csv mapping:
+        bad rows are reported by line number and skipped; re-importing a file adds nothing.
+        Exit 0 once the file was read, 1 on I/O or store errors, 2 on usage or configuration errors.
+        The server must not be running on the same store.
   rebuild [--config FILE | --data-dir DIR]
         Replay the accepted-event log into fresh identity graph and profiles (e.g. after changing
         the identity rules). The server must not be running on the same store.
@@ -37,6 +42,7 @@ int main(int argc, char** argv) {
   std::span<const std::string_view> rest(args.data() + 1, args.size() - 1);
   if (command == "serve") return tessera::tools::ServeCommand(rest);
   if (command == "log") return tessera::tools::LogCommand(rest);
+  if (command == "import") return tessera::tools::ImportCommand(rest);
   if (command == "rebuild") return tessera::tools::RebuildCommand(rest);
   if (command == "bench") return tessera::tools::BenchCommand(rest);
   std::fprintf(stderr, "tessera: unknown command \"%.*s\"\n\n%s", static_cast<int>(command.size()), command.data(),

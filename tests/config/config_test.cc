@@ -463,6 +463,23 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"RuleBlockedNotStrings",
                     R"({"identity": {"rules": [{"type": "email", "blocked": ["a", 1]}]}})",
                     "identity.rules[0].blocked[1]: expected a string, got 1"},
+        // POS CSV mapping.
+        InvalidCase{"CsvUnknownKey", R"({"sources": [{"write_key": "k", "connectors": {"csv": {"colums": {}}}}]})",
+                    "sources[0].connectors.csv.colums: unknown key (known: columns, default_currency"},
+        InvalidCase{"CsvUnknownColumn",
+                    R"({"sources": [{"write_key": "k", "connectors": {"csv": {"columns": {"receipt": "R"}}}}]})",
+                    "sources[0].connectors.csv.columns.receipt: unknown key (known: receipt_id, loyalty_card"},
+        InvalidCase{"CsvEmptyReceiptColumn",
+                    R"({"sources": [{"write_key": "k", "connectors": {"csv": {"columns": {"receipt_id": ""}}}}]})",
+                    "sources[0].connectors.csv.columns.receipt_id: expected a non-empty string, got \"\""},
+        InvalidCase{"CsvDecimalSeparator",
+                    R"({"sources": [{"write_key": "k", "connectors": {"csv": {"decimal_separator": ";"}}}]})",
+                    "sources[0].connectors.csv.decimal_separator: \";\" must be \".\" or \",\""},
+        InvalidCase{"CsvPerStoreNotBool",
+                    R"({"sources": [{"write_key": "k", "connectors": {"csv": {"receipt_id_per_store": 1}}}]})",
+                    "sources[0].connectors.csv.receipt_id_per_store: expected true or false, got 1"},
+        InvalidCase{"CsvNotObject", R"({"sources": [{"write_key": "k", "connectors": {"csv": "Receipt"}}]})",
+                    "sources[0].connectors.csv: expected an object, got \"Receipt\""},
         // Malformed documents.
         InvalidCase{"Empty", "", "malformed JSON"},
         InvalidCase{"Truncated", R"({"listen": {"port": 80})", "malformed JSON"},
@@ -513,6 +530,47 @@ TEST(ParseConfigTest, SourcesCarryTheirConnectorSecrets) {
       << empty.status();
 }
 
+TEST(ParseConfigTest, SourcesCarryTheirCsvMapping) {
+  absl::StatusOr<Config> config = ParseConfig(R"({"sources": [{"write_key": "k", "channel": "pos", "connectors": {
+      "csv": {"columns": {"receipt_id": "Bon", "loyalty_card": "Karte", "phone": "Tel", "email": "Mail",
+                          "amount": "Summe", "currency": "Währung", "store": "Filiale", "timestamp": "Datum"},
+              "default_currency": "EUR", "timestamp_format": "%d.%m.%Y %H:%M", "timezone": "+01:00",
+              "event_name": "Kassenbon", "decimal_separator": ",", "receipt_id_per_store": true}}},
+      {"write_key": "k2", "connectors": {"csv": {"columns": {"email": "email"}}}},
+      {"write_key": "k3"}]})");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_TRUE(config->sources[0].connectors.csv.has_value());
+  const CsvMappingConfig& csv = *config->sources[0].connectors.csv;
+  EXPECT_EQ(csv.receipt_id, "Bon");
+  EXPECT_EQ(csv.loyalty_card, "Karte");
+  EXPECT_EQ(csv.phone, "Tel");
+  EXPECT_EQ(csv.email, "Mail");
+  EXPECT_EQ(csv.amount, "Summe");
+  EXPECT_EQ(csv.currency, "Währung");
+  EXPECT_EQ(csv.store, "Filiale");
+  EXPECT_EQ(csv.timestamp, "Datum");
+  EXPECT_EQ(csv.default_currency, "EUR");
+  EXPECT_EQ(csv.timestamp_format, "%d.%m.%Y %H:%M");
+  EXPECT_EQ(csv.timezone, "+01:00");
+  EXPECT_EQ(csv.event_name, "Kassenbon");
+  EXPECT_EQ(csv.decimal_separator, ',');
+  EXPECT_TRUE(csv.receipt_id_per_store);
+
+  // Keys left out keep the connector's defaults.
+  ASSERT_TRUE(config->sources[1].connectors.csv.has_value());
+  const CsvMappingConfig& defaults = *config->sources[1].connectors.csv;
+  EXPECT_EQ(defaults.email, "email");
+  EXPECT_EQ(defaults.receipt_id, "receipt_id");
+  EXPECT_EQ(defaults.timestamp, "timestamp");
+  EXPECT_EQ(defaults.timestamp_format, "iso8601");
+  EXPECT_EQ(defaults.timezone, "Z");
+  EXPECT_EQ(defaults.event_name, "Order Completed");
+  EXPECT_EQ(defaults.decimal_separator, '.');
+  EXPECT_FALSE(defaults.receipt_id_per_store);
+  // No csv object: imports are refused for the source.
+  EXPECT_FALSE(config->sources[2].connectors.csv.has_value());
+}
+
 TEST(ParseConfigTest, DocumentedExampleIsValid) {
   // docs/config.md ends with a complete example file; it must stay accepted as the code changes.
   std::filesystem::path doc =
@@ -532,6 +590,9 @@ TEST(ParseConfigTest, DocumentedExampleIsValid) {
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->sources.size(), 5u);
   EXPECT_EQ(config->sources[2].connectors.shopify_secret, "shpss_change_me");
+  ASSERT_TRUE(config->sources[2].connectors.csv.has_value()) << "the example shows a CSV mapping on \"shop\"";
+  EXPECT_EQ(config->sources[2].connectors.csv->receipt_id, "Receipt");
+  EXPECT_EQ(config->sources[2].connectors.csv->decimal_separator, ',');
   EXPECT_EQ(config->identity.rules.size(), 2u);
   EXPECT_EQ(config->identity.identifier_mappings.size(), 2u);
   EXPECT_EQ(config->identity.blocked_patterns.size(), 1u);

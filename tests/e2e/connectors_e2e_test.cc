@@ -1,6 +1,6 @@
 // End-to-end tests of the channel connectors (POST /v1/connectors/{channel}/{format}): signed
-// webhooks from Shopify, Mailgun and Meta against the real server, and one person who touches all
-// five channels ending as one profile.
+// webhooks from Shopify, Mailgun and Meta and POS CSV exports against the real server, and one
+// person who touches all five channels ending as one profile.
 
 #include <chrono>
 #include <map>
@@ -22,6 +22,7 @@ constexpr std::string_view kAppKey = "e2e-app";
 constexpr std::string_view kShopKey = "e2e-shop";
 constexpr std::string_view kMailKey = "e2e-mail";
 constexpr std::string_view kInstaKey = "e2e-insta";
+constexpr std::string_view kTillKey = "e2e-till";
 constexpr std::string_view kShopifySecret = "shp-secret";
 constexpr std::string_view kMailgunKey = "mg-key";
 constexpr std::string_view kMetaSecret = "meta-secret";
@@ -55,7 +56,11 @@ class ConnectorsE2eTest : public ::testing::Test {
         R"(","channel":"email","connectors":{"mailgun":{"signing_key":")" + std::string(kMailgunKey) + R"("}}},)" +
         R"({"name":"insta","write_key":")" + std::string(kInstaKey) +
         R"(","channel":"social","connectors":{"meta":{"app_secret":")" + std::string(kMetaSecret) +
-        R"(","verify_token":"vt-1"}}})";
+        R"(","verify_token":"vt-1"}}},)" +
+        R"({"name":"till","write_key":")" + std::string(kTillKey) +
+        R"(","channel":"pos","connectors":{"csv":{"columns":{"receipt_id":"Receipt","loyalty_card":"Card",)"
+        R"("email":"Email","amount":"Total","store":"Store","timestamp":"Date"},"default_currency":"EUR",)"
+        R"("timestamp_format":"%Y-%m-%d %H:%M:%S","timezone":"+01:00"}}})";
     auto started = ServerProcess::Start({.data_dir = data_dir(), .extra_sources = sources});
     ASSERT_TRUE(started.ok()) << started.status();
     server_ = std::move(*started);
@@ -200,6 +205,49 @@ TEST_F(ConnectorsE2eTest, MetaHandshakeEchoesTheChallengeOnlyForTheRightToken) {
   auto no_key = client_->Request("POST", "/v1/connectors/pos/shopify", std::string(kOrder));
   ASSERT_TRUE(no_key.ok());
   EXPECT_EQ(no_key->status, 401) << no_key->body;
+}
+
+TEST_F(ConnectorsE2eTest, PosCsvRowsAreStoredOnceAndBadRowsAreReportedByLine) {
+  // A BOM, CRLF line ends, a quoted field with a comma, and one row (line 3) whose amount is no number.
+  const std::string csv =
+      "\xEF\xBB\xBFReceipt,Card,Email,Total,Store,Date,Note\r\n"
+      "R-1,L-1,lea@example.com,12.50,S1,2024-03-01 10:15:00,\"hello, world\"\r\n"
+      "R-2,L-2,,twelve,S1,2024-03-01 10:16:00,x\r\n"
+      "R-3,,max@example.com,3.00,S2,2024-03-01 10:17:00,y\r\n";
+  HttpResponse first = Post("pos/csv", kTillKey, csv, {{"Content-Type", "text/csv"}});
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_NE(first.body.find(R"("accepted":2)"), std::string::npos) << first.body;
+  EXPECT_NE(first.body.find(R"("index":3)"), std::string::npos) << "the bad row is line 3: " << first.body;
+  EXPECT_NE(first.body.find(R"("code":"invalid_value")"), std::string::npos) << first.body;
+  EXPECT_NE(first.body.find(R"("field":"Total")"), std::string::npos) << first.body;
+
+  HttpResponse again = Post("pos/csv", kTillKey, csv, {{"Content-Type", "text/csv"}});
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_NE(again.body.find(R"("accepted":0,"duplicates":2)"), std::string::npos) << again.body;
+
+  // A source without connectors.csv cannot post CSV; a header that lacks a mapped column is a 400.
+  HttpResponse unconfigured = Post("pos/csv", kShopKey, csv, {});
+  EXPECT_EQ(unconfigured.status, 400) << unconfigured.body;
+  EXPECT_NE(unconfigured.body.find("connector_not_configured"), std::string::npos) << unconfigured.body;
+  HttpResponse no_date = Post("pos/csv", kTillKey, "Receipt,Card,Email,Total,Store\nR-9,L-9,,1,S1\n", {});
+  EXPECT_EQ(no_date.status, 400) << no_date.body;
+  EXPECT_NE(no_date.body.find("Date"), std::string::npos) << "the error names the missing column: " << no_date.body;
+  HttpResponse no_key = Post("pos/csv", "not-a-key", csv, {});
+  EXPECT_EQ(no_key.status, 401) << no_key.body;
+
+  auto exit_code = server_->Terminate();
+  ASSERT_TRUE(exit_code.ok()) << exit_code.status();
+  std::map<std::string, int> counts;
+  std::string first_properties;
+  for (const auto& event : ReadLog(data_dir())) {
+    ++counts[event.message_id];
+    if (event.message_id == "pos-receipt-R-1") first_properties = event.properties;
+    EXPECT_EQ(event.channel, "pos");
+    EXPECT_EQ(event.event, "Order Completed");
+  }
+  EXPECT_EQ(counts, (std::map<std::string, int>{{"pos-receipt-R-1", 1}, {"pos-receipt-R-3", 1}}));
+  EXPECT_NE(first_properties.find(R"("Note":"hello, world")"), std::string::npos)
+      << "the quoted comma stays inside the field: " << first_properties;
 }
 
 }  // namespace
