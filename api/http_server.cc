@@ -131,7 +131,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
 
     // A single-event endpoint's body is one event, so the event limit applies to it.
     single_event_ = IsTrackingRoute(route_.route) && route_.route != RouteId::kBatch;
-    body_limit_ = single_event_ ? server_.options.max_event_bytes : server_.options.max_request_bytes;
+    body_limit_ = single_event_                           ? server_.options.max_event_bytes
+                  : route_.route == RouteId::kConnectors ? server_.options.max_webhook_bytes
+                                                         : server_.options.max_request_bytes;
     if (const auto length = parser_->content_length(); length && *length > body_limit_) {
       // Refuse before reading the body; the unread body makes the connection unusable, so close it.
       keep_alive_ = false;

@@ -27,6 +27,7 @@ struct ServerOptions {
   int io_threads = 2;
   size_t max_event_bytes = 32 * 1024;
   size_t max_request_bytes = 500 * 1024;
+  size_t max_webhook_bytes = 4 << 20;  // Bodies of /v1/connectors/... (webhook batches, CSV files).
   size_t max_header_bytes = 16 * 1024;
   std::chrono::milliseconds read_timeout{10'000};
   std::chrono::milliseconds idle_timeout{60'000};

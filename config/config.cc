@@ -564,6 +564,7 @@ absl::Status ReadDocument(element root, Config& config) {
           return ReadObject(v, p,
                             {{"max_event_bytes", SizeReader(limits.max_event_bytes)},
                              {"max_request_bytes", SizeReader(limits.max_request_bytes)},
+                             {"max_webhook_bytes", SizeReader(limits.max_webhook_bytes)},
                              {"max_header_bytes", SizeReader(limits.max_header_bytes)},
                              {"read_timeout_ms", DurationReader(limits.read_timeout, 1, kMaxMilliseconds)},
                              {"idle_timeout_ms", DurationReader(limits.idle_timeout, 1, kMaxMilliseconds)},

@@ -69,6 +69,7 @@ struct ListenOptions {
 struct LimitOptions {
   size_t max_event_bytes = 32 * 1024;     // One event's JSON; 413 beyond.
   size_t max_request_bytes = 500 * 1024;  // One request body; 413 beyond.
+  size_t max_webhook_bytes = 4 << 20;     // One connector request body (webhook batches, CSV); 413 beyond.
   size_t max_header_bytes = 16 * 1024;    // All request headers together.
   std::chrono::milliseconds read_timeout{10'000};   // To receive a whole request once it has begun.
   std::chrono::milliseconds idle_timeout{60'000};   // Keep-alive connection with no request.

@@ -34,6 +34,7 @@ api::ServerOptions ServerOptionsFrom(const config::Config& config) {
   options.io_threads = config.threads.io_threads;
   options.max_event_bytes = config.limits.max_event_bytes;
   options.max_request_bytes = config.limits.max_request_bytes;
+  options.max_webhook_bytes = config.limits.max_webhook_bytes;
   options.max_header_bytes = config.limits.max_header_bytes;
   options.read_timeout = config.limits.read_timeout;
   options.idle_timeout = config.limits.idle_timeout;

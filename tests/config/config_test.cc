@@ -29,7 +29,7 @@ constexpr char kFullConfig[] = R"({
   "read_keys": ["rk_one", "rk_two"],
   "admin_keys": ["ak_one"],
   "dedup": {"window_seconds": 3600},
-  "limits": {"max_event_bytes": 1000, "max_request_bytes": 2000, "max_header_bytes": 3000,
+  "limits": {"max_event_bytes": 1000, "max_request_bytes": 2000, "max_webhook_bytes": 2500, "max_header_bytes": 3000,
              "read_timeout_ms": 4000, "idle_timeout_ms": 5000, "write_timeout_ms": 6000,
              "max_connections": 7000},
   "group_commit": {"max_batch_events": 100, "max_batch_bytes": 200000, "max_delay_us": 300,
@@ -73,6 +73,7 @@ TEST(ParseConfigTest, FullFileSetsEveryKey) {
 
   EXPECT_EQ(config->limits.max_event_bytes, 1000u);
   EXPECT_EQ(config->limits.max_request_bytes, 2000u);
+  EXPECT_EQ(config->limits.max_webhook_bytes, 2500u);
   EXPECT_EQ(config->limits.max_header_bytes, 3000u);
   EXPECT_EQ(config->limits.read_timeout, 4000ms);
   EXPECT_EQ(config->limits.idle_timeout, 5000ms);

@@ -186,6 +186,21 @@ TEST_F(ConnectorsE2eTest, ReplayedWebhooksAreStoredOnceAndMalformedOnesNameTheFi
   EXPECT_EQ(counts, (std::map<std::string, int>{{"shopify-order-820982911946154508", 1}, {"mailgun-mg-2", 1}}));
 }
 
+TEST_F(ConnectorsE2eTest, WebhookBodiesHaveTheirOwnLimitAboveTheTrackingOne) {
+  // Email providers post batches larger than a tracking request may be: 700 KB passes the webhook
+  // limit (4 MiB by default) though it is over limits.max_request_bytes (500 KB).
+  std::string big_order(kOrder);
+  big_order.insert(big_order.size() - 1, R"(,"note":")" + std::string(700 * 1024, 'n') + "\"");
+  HttpResponse accepted = PostShopify(big_order);
+  EXPECT_EQ(accepted.status, 200) << accepted.body.substr(0, 300);
+
+  std::string huge_order(kOrder);
+  huge_order.insert(huge_order.size() - 1, R"(,"note":")" + std::string(5 << 20, 'n') + "\"");
+  HttpResponse refused = PostShopify(huge_order);
+  EXPECT_EQ(refused.status, 413) << refused.body.substr(0, 300);
+  EXPECT_NE(refused.body.find("payload_too_large"), std::string::npos) << refused.body.substr(0, 300);
+}
+
 TEST_F(ConnectorsE2eTest, MetaHandshakeEchoesTheChallengeOnlyForTheRightToken) {
   auto ok = client_->Request("GET", "/v1/connectors/social/meta?writeKey=" + std::string(kInstaKey) +
                                         "&hub.mode=subscribe&hub.verify_token=vt-1&hub.challenge=15%2B09");
