@@ -1,9 +1,13 @@
 #include "connectors/pos_csv.h"
 
+#include <unicode/timezone.h>
+#include <unicode/unistr.h>
+
 #include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -155,8 +159,43 @@ absl::StatusOr<TimestampPattern> CompileTimestampPattern(std::string_view format
   return compiled;
 }
 
+// The zone of timestamps written without an offset: a fixed offset, or an IANA zone (through ICU,
+// so that daylight saving time applies to each timestamp as it was then).
+class LocalZone {
+ public:
+  static std::optional<LocalZone> Parse(std::string_view text) {
+    LocalZone zone;
+    if (const std::optional<std::chrono::minutes> fixed = ParseFixedOffset(text)) {
+      zone.fixed_ = *fixed;
+      return zone;
+    }
+    std::unique_ptr<icu::TimeZone> named(
+        icu::TimeZone::createTimeZone(icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), static_cast<int32_t>(text.size())))));
+    if (!named || *named == icu::TimeZone::getUnknown()) return std::nullopt;
+    zone.named_ = std::shared_ptr<const icu::TimeZone>(std::move(named));
+    return zone;
+  }
+
+  // The instant at which the clocks of this zone showed `local`.
+  ingest::Timestamp ToUtc(ingest::Timestamp local) const {
+    if (!named_) return local - fixed_;
+    const UDate wall = static_cast<UDate>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(local.time_since_epoch()).count());
+    int32_t raw = 0;
+    int32_t dst = 0;
+    UErrorCode status = U_ZERO_ERROR;
+    named_->getOffset(wall, /*local=*/true, raw, dst, status);
+    if (U_FAILURE(status)) return local;
+    return local - std::chrono::milliseconds(static_cast<int64_t>(raw) + dst);
+  }
+
+ private:
+  std::chrono::minutes fixed_{0};
+  std::shared_ptr<const icu::TimeZone> named_;
+};
+
 std::optional<ingest::Timestamp> ParseWithPattern(std::string_view text, const TimestampPattern& compiled,
-                                                  std::chrono::minutes default_offset) {
+                                                  const LocalZone& default_zone) {
   const std::string_view pattern = compiled.pattern;
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   int64_t micros = 0;
@@ -252,19 +291,19 @@ std::optional<ingest::Timestamp> ParseWithPattern(std::string_view text, const T
   if (!date.ok()) return std::nullopt;
   const auto local = std::chrono::sys_days(date) + std::chrono::hours(hour) + std::chrono::minutes(minute) +
                      std::chrono::seconds(second) + std::chrono::microseconds(micros);
-  return ingest::Timestamp(local - offset.value_or(default_offset));
+  if (offset) return ingest::Timestamp(local - *offset);
+  return default_zone.ToUtc(ingest::Timestamp(local));
 }
 
 // ISO-8601 in a column: with an offset as written, without one in the configured offset.
-std::optional<ingest::Timestamp> ParseIsoWithDefault(std::string_view text,
-                                                     std::chrono::minutes default_offset) {
+std::optional<ingest::Timestamp> ParseIsoWithDefault(std::string_view text, const LocalZone& default_zone) {
   std::optional<ingest::Timestamp> parsed = ingest::ParseIso8601(text);
   if (!parsed) return std::nullopt;
   // The date part ("2024-03-01") holds the only '-' before the time; an offset comes after it.
   const bool has_offset = text.size() > 10 && (AsciiLower(text.back()) == 'z' ||
                                                text.find_first_of("+-", 10) != std::string_view::npos);
   if (has_offset) return parsed;
-  return *parsed - default_offset;
+  return default_zone.ToUtc(*parsed);
 }
 
 FieldError MakeError(std::string_view code, std::string field, std::string message) {
@@ -287,7 +326,7 @@ struct CsvImporter::Impl {
   std::string column_name[kRoleCount];  // Mapped header name per role; empty when not mapped.
   bool iso8601 = true;
   TimestampPattern pattern;
-  std::chrono::minutes default_offset{0};
+  LocalZone default_zone;
 
   // Header.
   bool header_done = false;
@@ -492,8 +531,8 @@ struct CsvImporter::Impl {
 
     const std::string_view time_text = Cell(kTime);
     const std::optional<ingest::Timestamp> timestamp =
-        iso8601 ? ParseIsoWithDefault(time_text, default_offset)
-                : ParseWithPattern(time_text, pattern, default_offset);
+        iso8601 ? ParseIsoWithDefault(time_text, default_zone)
+                : ParseWithPattern(time_text, pattern, default_zone);
     if (!timestamp) {
       return Reject(out, std::move(message_id),
                     MakeError(ingest::error_code::kInvalidTimestamp, column_name[kTime],
@@ -621,15 +660,13 @@ absl::StatusOr<CsvImporter> CsvImporter::Create(CsvMapping mapping, ingest::Time
     if (!pattern.ok()) return pattern.status();
     impl->pattern = *std::move(pattern);
   }
-  const std::optional<std::chrono::minutes> offset = ParseFixedOffset(mapping.timezone);
-  if (!offset) {
-    return absl::InvalidArgumentError(
-        "mapping.timezone: " + internal::QuoteForError(mapping.timezone) +
-        " is not a fixed offset; expected \"Z\", \"UTC\" or \"+HH:MM\" / \"-HH:MM\" (IANA names such as "
-        "\"Europe/Berlin\" need std::chrono::locate_zone, which this build's C++ library (libstdc++ 12) "
-        "lacks)");
+  std::optional<LocalZone> zone = LocalZone::Parse(mapping.timezone);
+  if (!zone) {
+    return absl::InvalidArgumentError("mapping.timezone: " + internal::QuoteForError(mapping.timezone) +
+                                      " is neither an offset (\"Z\", \"UTC\", \"+HH:MM\", \"-HHMM\") nor a known "
+                                      "IANA time zone such as \"Europe/Berlin\"");
   }
-  impl->default_offset = *offset;
+  impl->default_zone = *std::move(zone);
   impl->received_at = received_at;
   impl->mapping = std::move(mapping);
   return CsvImporter(std::move(impl));

@@ -73,7 +73,8 @@ struct CsvMapping {
   // (fraction) %p (AM/PM) %b (Jan..Dec) %z (offset or Z) %F (= %Y-%m-%d) %T (= %H:%M:%S) %% and
   // literal characters, e.g. "%Y-%m-%d %H:%M:%S" or "%m/%d/%Y %I:%M %p".
   std::string timestamp_format = "iso8601";
-  // The offset of timestamps that carry none: "Z", "UTC", or "+HH:MM" / "-HH:MM" / "+HHMM".
+  // The zone of timestamps that carry no offset: "Z", "UTC", "+HH:MM" / "-HH:MM" / "+HHMM", or an
+  // IANA name such as "Europe/Berlin" (ICU's time zone data; daylight saving time applies).
   std::string timezone = "Z";
   std::string event_name = "Order Completed";  // The track event's name.
   char decimal_separator = '.';                // ',' for exports that write "12,50" (quoted in the CSV).

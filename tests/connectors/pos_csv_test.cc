@@ -211,10 +211,10 @@ TEST(PosCsvTest, UnclosedQuoteRejectsTheLastRow) {
 
 TEST(PosCsvTest, MappingIsCheckedUpFront) {
   CsvMapping mapping = TestMapping();
-  mapping.timezone = "Europe/Berlin";
+  mapping.timezone = "Europe/Atlantis";
   absl::StatusOr<CsvImporter> importer = CsvImporter::Create(mapping, {});
   EXPECT_TRUE(absl::IsInvalidArgument(importer.status()));
-  EXPECT_TRUE(absl::StrContains(importer.status().message(), "locate_zone")) << importer.status();
+  EXPECT_TRUE(absl::StrContains(importer.status().message(), "IANA time zone")) << importer.status();
 
   mapping = TestMapping();
   mapping.timestamp_format = "%Y-%m-%d %Q";
@@ -250,6 +250,32 @@ TEST(PosCsvTest, TimestampFormatsAndOffsets) {
   EXPECT_EQ(parsed.events[0].timestamp, Iso("2024-03-01T08:00:00Z")) << "no offset: the configured one";
   EXPECT_EQ(parsed.events[1].timestamp, Iso("2024-03-01T10:00:00Z"));
   EXPECT_EQ(parsed.events[2].timestamp, Iso("2024-03-01T11:00:00Z"));
+}
+
+TEST(PosCsvTest, NamedTimeZonesFollowDaylightSavingTime) {
+  CsvMapping mapping = TestMapping();
+  mapping.timezone = "Europe/Berlin";
+  // Berlin is UTC+1 in winter and UTC+2 from the last Sunday of March (2024-03-31 02:00 local).
+  ingest::ParsedRequest parsed = Translate(std::string(kHeader) +
+                                               "R-1,L-1,,,1,S1,2024-01-15 10:00:00,\n"
+                                               "R-2,L-1,,,1,S1,2024-07-15 10:00:00,\n"
+                                               "R-3,L-1,,,1,S1,2024-03-31 01:30:00,\n"
+                                               "R-4,L-1,,,1,S1,2024-03-31 03:30:00,\n",
+                                           mapping);
+  ASSERT_EQ(parsed.events.size(), 4u) << Describe(parsed);
+  EXPECT_EQ(parsed.events[0].timestamp, Iso("2024-01-15T09:00:00Z"));
+  EXPECT_EQ(parsed.events[1].timestamp, Iso("2024-07-15T08:00:00Z"));
+  EXPECT_EQ(parsed.events[2].timestamp, Iso("2024-03-31T00:30:00Z")) << "just before the change";
+  EXPECT_EQ(parsed.events[3].timestamp, Iso("2024-03-31T01:30:00Z")) << "just after the change";
+
+  mapping.timestamp_format = "iso8601";
+  mapping.timezone = "America/New_York";
+  parsed = Translate(std::string(kHeader) + "R-1,L-1,,,1,S1,2024-07-04T12:00:00,\n"
+                                            "R-2,L-1,,,1,S1,2024-07-04T12:00:00+00:00,\n",
+                     mapping);
+  ASSERT_EQ(parsed.events.size(), 2u) << Describe(parsed);
+  EXPECT_EQ(parsed.events[0].timestamp, Iso("2024-07-04T16:00:00Z")) << "EDT, UTC-4";
+  EXPECT_EQ(parsed.events[1].timestamp, Iso("2024-07-04T12:00:00Z")) << "a written offset wins";
 }
 
 TEST(PosCsvTest, FeedingByteByByteGivesTheSameResult) {

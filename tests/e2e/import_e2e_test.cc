@@ -125,7 +125,7 @@ TEST(ImportE2eTest, UsageAndConfigurationErrorsExitWithCode2) {
   const std::string bad_config = temp.path() + "/bad.json";
   std::ofstream(bad_config) << R"({"data_dir":")" << data_dir
                             << R"(","sources":[{"name":"till","write_key":"k","connectors":{"csv":{)"
-                            << R"("columns":{"email":"Email"},"timezone":"Europe/Berlin"}}}]})";
+                            << R"("columns":{"email":"Email"},"timezone":"Europe/Atlantis"}}}]})";
   const Finished bad = RunTessera(temp, "import --config " + bad_config + " --source k --format csv " + csv);
   EXPECT_EQ(bad.exit_code, 2) << bad.err;
   EXPECT_THAT(bad.err, HasSubstr("sources[0].connectors.csv (source \"till\")"));
