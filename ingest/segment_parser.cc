@@ -282,6 +282,10 @@ struct SegmentParser::Impl {
   ParsedRequest Parse(Endpoint endpoint, const std::string& body, Timestamp received_at);
   void ParseSingle(const Input& input, EventType type, Timestamp received_at, ParsedRequest& result);
   void ParseBatch(const Input& input, Timestamp received_at, ParsedRequest& result);
+  // The batch envelope `object` (the root of `doc`, opened by OpenRootObject): locates the elements,
+  // reads the batch-level members, then parses each element.
+  void ParseBatchEnvelope(const Input& input, od::document& doc, od::object& object, Timestamp received_at,
+                          ParsedRequest& result);
   void ParseStreamFrame(const Input& input, Timestamp received_at, ParsedRequest& result);
 
   // Parses the event object in `raw`; false with `error` (and `client_message_id` when it could be
@@ -951,21 +955,27 @@ bool SegmentParser::Impl::OpenRootObject(const Input& input, std::string_view ex
 
 void SegmentParser::Impl::ParseBatch(const Input& input, Timestamp received_at, ParsedRequest& result) {
   od::document doc;
-  bool doc_is_object = false;
-  auto fail = [&result, &doc, &doc_is_object](FieldError error) {
+  od::object object;
+  FieldError error;
+  if (!OpenRootObject(input, "an object with a \"batch\" array", doc, object, error)) {
+    result.request_error = std::move(error);
+    return;
+  }
+  ParseBatchEnvelope(input, doc, object, received_at, result);
+}
+
+void SegmentParser::Impl::ParseBatchEnvelope(const Input& input, od::document& doc, od::object& object,
+                                             Timestamp received_at, ParsedRequest& result) {
+  auto fail = [&result, &doc](FieldError error) {
     result.request_error = std::move(error);
     result.events.clear();
     result.index_of.clear();
     result.rejected.clear();
     result.event_count = 0;
     // The writeKey may come after the bad member; with it the HTTP layer can answer 400, not 401.
-    if (doc_is_object && result.write_key.empty())
-      result.write_key.assign(FindTopLevelString(doc, "writeKey"));
+    if (result.write_key.empty()) result.write_key.assign(FindTopLevelString(doc, "writeKey"));
   };
-  od::object object;
   FieldError error;
-  if (!OpenRootObject(input, "an object with a \"batch\" array", doc, object, error)) return fail(std::move(error));
-  doc_is_object = true;
 
   elements_.clear();
   batch_context_.clear();
@@ -1154,9 +1164,13 @@ void SegmentParser::Impl::ParseStreamFrame(const Input& input, Timestamp receive
   }
 
   if (is_batch) {
-    std::string frame_id = std::move(result.frame_id);
-    ParseBatch(input, received_at, result);
-    result.frame_id = std::move(frame_id);
+    // The same document again from its start: rewinding reuses the structural index of the first pass.
+    doc.rewind();
+    if (auto e = doc.get_object().get(object)) {
+      result.request_error = MakeError(error_code::kInvalidJson, "", InvalidJsonDetail(e));
+      return;
+    }
+    ParseBatchEnvelope(input, doc, object, received_at, result);
     return;
   }
   // One message, reported like a batch of one: an invalid message is rejected event 0.
