@@ -395,10 +395,12 @@ void HttpServer::Run() {
   // A request waiting for the log writer has no I/O pending; without this guard the I/O threads
   // would return once the acceptor closes, and the writer's completions would never be delivered.
   auto work_guard = net::make_work_guard(impl.io);
+  // Ready before the first request can be read: everything /readyz stands for (store, pipeline,
+  // listener) is up by now, and a client that saw the listening port must not be told "starting".
+  impl.ready = true;
   std::vector<std::thread> threads;
   threads.reserve(impl.options.io_threads);
   for (int i = 0; i < impl.options.io_threads; ++i) threads.emplace_back([&impl] { impl.io.run(); });
-  impl.ready = true;
 
   std::unique_lock lock(impl.mutex);
   impl.changed.wait(lock, [&impl] { return impl.stop_requested; });
