@@ -522,6 +522,43 @@ absl::Status ReadBlockedPattern(element value, const std::string& path, std::str
   return absl::OkStatus();
 }
 
+// A definition object: "space" is taken out, "name" is required, the rest is kept as JSON for the
+// audiences component to validate (it knows the formats; config only carries them).
+// Audience bodies (as PUT takes them) have no "name": `keep_name` false leaves it out of `json`.
+absl::Status ReadDefinition(element value, const std::string& path, bool keep_name, DefinitionConfig& definition) {
+  simdjson::dom::object object;
+  if (value.get_object().get(object) != simdjson::SUCCESS) return Expected(path, "an object", value);
+  definition.json = "{";
+  bool first = true;
+  for (simdjson::dom::key_value_pair member : object) {
+    const std::string child_path = ChildPath(path, ToAbsl(member.key));
+    if (member.key == "space") {
+      if (absl::Status status = ReadNonEmptyString(member.value, child_path, definition.space); !status.ok()) {
+        return status;
+      }
+      continue;
+    }
+    if (member.key == "name") {
+      if (absl::Status status = ReadNonEmptyString(member.value, child_path, definition.name); !status.ok()) {
+        return status;
+      }
+      if (!keep_name) continue;
+    }
+    if (!first) definition.json.push_back(',');
+    first = false;
+    for (char c : member.key) {
+      if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) {
+        return Invalid(child_path, "unexpected character in a key");
+      }
+    }
+    definition.json.append("\"").append(member.key).append("\":");
+    definition.json.append(simdjson::minify(member.value));
+  }
+  definition.json.push_back('}');
+  if (definition.name.empty()) return Invalid(ChildPath(path, "name"), "missing");
+  return absl::OkStatus();
+}
+
 bool IsPhoneRegion(std::string_view region) {
   return region.size() == 2 && region[0] >= 'A' && region[0] <= 'Z' && region[1] >= 'A' && region[1] <= 'Z';
 }
@@ -665,6 +702,26 @@ absl::Status ReadDocument(element root, Config& config) {
                {"profile_cache_entries",
                 SizeReader(identity.profile_cache_entries, kMinProfileCacheEntries)}});
         }},
+       {"computed_traits",
+        [&](element v, const std::string& p) {
+          config.computed_traits.clear();
+          return ReadArray(v, p, [&](element item, const std::string& item_path) {
+            return ReadDefinition(item, item_path, /*keep_name=*/true, config.computed_traits.emplace_back());
+          });
+        }},
+       {"audiences",
+        [&](element v, const std::string& p) {
+          config.audiences.clear();
+          return ReadArray(v, p, [&](element item, const std::string& item_path) {
+            return ReadDefinition(item, item_path, /*keep_name=*/false, config.audiences.emplace_back());
+          });
+        }},
+       {"audience_sweep",
+        [&](element v, const std::string& p) {
+          return ReadObject(v, p,
+                            {{"interval_ms", DurationReader(config.audience_sweep.interval, 100, kMaxMilliseconds)},
+                             {"chunk_profiles", SizeReader(config.audience_sweep.chunk_profiles, 1, 1'000'000)}});
+        }},
        {"shutdown_grace_seconds", DurationReader(config.shutdown_grace, 0, kMaxSeconds)}});
 }
 
@@ -699,6 +756,24 @@ absl::Status ValidateAcrossKeys(const Config& config) {
       if (config.admin_keys[j] == write_key) {
         return Invalid(path, absl::StrCat("same key as ", IndexPath("admin_keys", j),
                                           "; a write key must not also be an admin key"));
+      }
+    }
+  }
+  for (const auto* list : {&config.computed_traits, &config.audiences}) {
+    const char* key = list == &config.audiences ? "audiences" : "computed_traits";
+    for (size_t i = 0; i < list->size(); ++i) {
+      const DefinitionConfig& definition = (*list)[i];
+      bool known_space = false;
+      for (const Source& source : config.sources) known_space |= source.space == definition.space;
+      if (!known_space) {
+        return Invalid(absl::StrCat(IndexPath(key, i), ".space"),
+                       absl::StrCat(Quote(definition.space), " is the space of no source"));
+      }
+      for (size_t j = 0; j < i; ++j) {
+        if ((*list)[j].space == definition.space && (*list)[j].name == definition.name) {
+          return Invalid(absl::StrCat(IndexPath(key, i), ".name"),
+                         absl::StrCat(Quote(definition.name), " is already defined by ", IndexPath(key, j)));
+        }
       }
     }
   }

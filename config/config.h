@@ -133,6 +133,19 @@ struct IdentityOptions {
   size_t profile_cache_entries = 100'000;   // Capacity of the profile cache.
 };
 
+// A computed trait or an audience defined in the config file (docs/audiences.md has the formats).
+// They are validated with the audiences component when the server starts; here only the envelope.
+struct DefinitionConfig {
+  std::string space = "default";  // Must be the space of some source.
+  std::string name;
+  std::string json;  // The definition object without "space", minified.
+};
+
+struct AudienceSweepOptions {
+  std::chrono::milliseconds interval{300'000};  // Re-evaluation of time-dependent audiences.
+  size_t chunk_profiles = 2000;                 // Profiles per sweep batch.
+};
+
 struct Config {
   ListenOptions listen;
   std::string data_dir = "./data";
@@ -146,6 +159,9 @@ struct Config {
   ThreadOptions threads;
   StoreOptions store;
   IdentityOptions identity;
+  std::vector<DefinitionConfig> computed_traits;
+  std::vector<DefinitionConfig> audiences;
+  AudienceSweepOptions audience_sweep;
   std::chrono::seconds shutdown_grace{10};  // How long SIGTERM waits for in-flight requests.
 };
 

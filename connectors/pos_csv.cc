@@ -1,8 +1,5 @@
 #include "connectors/pos_csv.h"
 
-#include <unicode/timezone.h>
-#include <unicode/unistr.h>
-
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -17,12 +14,14 @@
 #include "connectors/internal/text.h"
 #include "ingest/timestamp.h"
 #include "profile_store/json_writer.h"
+#include "profile_store/time_zone.h"
 
 namespace tessera::connectors {
 namespace {
 
 using ingest::FieldError;
 using profile_store::JsonWriter;
+using profile_store::TimeZone;
 
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
 
@@ -47,41 +46,6 @@ std::optional<int> ReadDigits(std::string_view text, size_t& pos, size_t min, si
   if (count < min) return std::nullopt;
   pos += count;
   return value;
-}
-
-// "Z", "z", "UTC", "+HH:MM", "-HH:MM", "+HHMM", "+HH" at `pos`, consuming it.
-std::optional<std::chrono::minutes> ReadOffset(std::string_view text, size_t& pos) {
-  if (text.substr(pos, 3) == "UTC") {
-    pos += 3;
-    return std::chrono::minutes(0);
-  }
-  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
-    ++pos;
-    return std::chrono::minutes(0);
-  }
-  if (pos >= text.size() || (text[pos] != '+' && text[pos] != '-')) return std::nullopt;
-  const int sign = text[pos] == '-' ? -1 : 1;
-  size_t cursor = pos + 1;
-  const std::optional<int> hours = ReadDigits(text, cursor, 2, 2);
-  if (!hours || *hours > 23) return std::nullopt;
-  int minutes = 0;
-  if (cursor < text.size() && text[cursor] == ':') ++cursor;
-  if (cursor < text.size() && IsDigit(text[cursor])) {
-    const std::optional<int> read = ReadDigits(text, cursor, 2, 2);
-    if (!read || *read > 59) return std::nullopt;
-    minutes = *read;
-  } else if (cursor > 0 && text[cursor - 1] == ':') {
-    return std::nullopt;
-  }
-  pos = cursor;
-  return std::chrono::minutes(sign * (*hours * 60 + minutes));
-}
-
-std::optional<std::chrono::minutes> ParseFixedOffset(std::string_view text) {
-  size_t pos = 0;
-  std::optional<std::chrono::minutes> offset = ReadOffset(text, pos);
-  if (!offset || pos != text.size()) return std::nullopt;
-  return offset;
 }
 
 constexpr std::string_view kMonthAbbreviations[] = {"jan", "feb", "mar", "apr", "may", "jun",
@@ -159,43 +123,8 @@ absl::StatusOr<TimestampPattern> CompileTimestampPattern(std::string_view format
   return compiled;
 }
 
-// The zone of timestamps written without an offset: a fixed offset, or an IANA zone (through ICU,
-// so that daylight saving time applies to each timestamp as it was then).
-class LocalZone {
- public:
-  static std::optional<LocalZone> Parse(std::string_view text) {
-    LocalZone zone;
-    if (const std::optional<std::chrono::minutes> fixed = ParseFixedOffset(text)) {
-      zone.fixed_ = *fixed;
-      return zone;
-    }
-    std::unique_ptr<icu::TimeZone> named(
-        icu::TimeZone::createTimeZone(icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), static_cast<int32_t>(text.size())))));
-    if (!named || *named == icu::TimeZone::getUnknown()) return std::nullopt;
-    zone.named_ = std::shared_ptr<const icu::TimeZone>(std::move(named));
-    return zone;
-  }
-
-  // The instant at which the clocks of this zone showed `local`.
-  ingest::Timestamp ToUtc(ingest::Timestamp local) const {
-    if (!named_) return local - fixed_;
-    const UDate wall = static_cast<UDate>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(local.time_since_epoch()).count());
-    int32_t raw = 0;
-    int32_t dst = 0;
-    UErrorCode status = U_ZERO_ERROR;
-    named_->getOffset(wall, /*local=*/true, raw, dst, status);
-    if (U_FAILURE(status)) return local;
-    return local - std::chrono::milliseconds(static_cast<int64_t>(raw) + dst);
-  }
-
- private:
-  std::chrono::minutes fixed_{0};
-  std::shared_ptr<const icu::TimeZone> named_;
-};
-
 std::optional<ingest::Timestamp> ParseWithPattern(std::string_view text, const TimestampPattern& compiled,
-                                                  const LocalZone& default_zone) {
+                                                  const TimeZone& default_zone) {
   const std::string_view pattern = compiled.pattern;
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   int64_t micros = 0;
@@ -271,7 +200,7 @@ std::optional<ingest::Timestamp> ParseWithPattern(std::string_view text, const T
         break;
       }
       case 'z':
-        offset = ReadOffset(text, pos);
+        offset = profile_store::ReadFixedOffset(text, pos);
         if (offset) value = 0;
         break;
       default:
@@ -296,7 +225,7 @@ std::optional<ingest::Timestamp> ParseWithPattern(std::string_view text, const T
 }
 
 // ISO-8601 in a column: with an offset as written, without one in the configured offset.
-std::optional<ingest::Timestamp> ParseIsoWithDefault(std::string_view text, const LocalZone& default_zone) {
+std::optional<ingest::Timestamp> ParseIsoWithDefault(std::string_view text, const TimeZone& default_zone) {
   std::optional<ingest::Timestamp> parsed = ingest::ParseIso8601(text);
   if (!parsed) return std::nullopt;
   // The date part ("2024-03-01") holds the only '-' before the time; an offset comes after it.
@@ -326,7 +255,7 @@ struct CsvImporter::Impl {
   std::string column_name[kRoleCount];  // Mapped header name per role; empty when not mapped.
   bool iso8601 = true;
   TimestampPattern pattern;
-  LocalZone default_zone;
+  TimeZone default_zone;  // Of timestamps written without an offset.
 
   // Header.
   bool header_done = false;
@@ -660,7 +589,7 @@ absl::StatusOr<CsvImporter> CsvImporter::Create(CsvMapping mapping, ingest::Time
     if (!pattern.ok()) return pattern.status();
     impl->pattern = *std::move(pattern);
   }
-  std::optional<LocalZone> zone = LocalZone::Parse(mapping.timezone);
+  std::optional<TimeZone> zone = TimeZone::Parse(mapping.timezone);
   if (!zone) {
     return absl::InvalidArgumentError("mapping.timezone: " + internal::QuoteForError(mapping.timezone) +
                                       " is neither an offset (\"Z\", \"UTC\", \"+HH:MM\", \"-HHMM\") nor a known "

@@ -86,6 +86,14 @@ absl::StatusOr<std::shared_ptr<Profile>> IdentityGraph::LoadProfile(ProfileId id
     profile_cache_.Insert(id, profile);
   }
   unit_->profiles.emplace(id, profile);
+  if (load_hook_ && !profile->merged_into) {
+    absl::StatusOr<bool> changed = load_hook_(*profile);
+    if (!changed.ok()) {
+      unit_->profiles.erase(id);
+      return changed.status();
+    }
+    if (*changed) unit_->dirty.insert(id);
+  }
   return profile;
 }
 
@@ -154,11 +162,12 @@ void IdentityGraph::AddRecord(ProfileId profile, const GraphEvent& event, std::s
 }
 
 absl::Status IdentityGraph::Merge(Profile& winner, ProfileId loser_id, const GraphEvent& event,
-                                  std::string_view reason) {
+                                  std::string_view reason, Resolution& resolution) {
   auto loser = LoadProfile(loser_id);
   if (!loser.ok()) return loser.status();
   if (*loser == nullptr) return absl::DataLossError("merging a profile that does not exist: " + FormatProfileId(loser_id));
   winner.Absorb(**loser);
+  resolution.absorbed.push_back(*loser);
   for (const profile_store::IdentityRecord& identity : (*loser)->identities) {
     LinkIdentifier(Identifier{identity.type, identity.value}, winner.id);
   }
@@ -243,7 +252,9 @@ absl::StatusOr<Resolution> IdentityGraph::Apply(const GraphEvent& event) {
         if (links[i]) absl::StrAppend(&reason, " ", ToString(event.identifiers[i]), " (", FormatProfileId(*links[i]), ")");
       }
       for (size_t p = 1; p < profiles.size(); ++p) {
-        if (absl::Status merged = Merge(**target, profiles[p], event, reason); !merged.ok()) return merged;
+        if (absl::Status merged = Merge(**target, profiles[p], event, reason, resolution); !merged.ok()) {
+          return merged;
+        }
         resolution.merged.push_back(profiles[p]);
       }
     }

@@ -22,6 +22,7 @@
 // (lookups fill caches and the unit); readers elsewhere read the store.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -66,6 +67,8 @@ struct Resolution {
   ProfileId profile;                    // Where the event belongs.
   bool created = false;                 // The profile was created by this event.
   std::vector<ProfileId> merged;        // Profiles merged into `profile` by this event.
+  // Those profiles as they were just before the merge (same order as `merged`).
+  std::vector<std::shared_ptr<const Profile>> absorbed;
   std::vector<Identifier> attached;     // Identifiers newly linked to `profile`.
   std::vector<RefusedIdentifier> refused;
   std::string decision;                 // Why a merge was refused; empty when none was.
@@ -78,6 +81,13 @@ class IdentityGraph {
 
   // Reads the next profile id. Call once before the first Apply.
   absl::Status Recover();
+
+  // Called once for each existing profile (never a redirect) when it enters a unit, before the unit
+  // reads or changes it, with the profile as the store holds it. It may update the profile (the
+  // resolver brings computed-trait state up to date with the definitions); returning true marks
+  // the profile to be written. Its errors fail the Apply or MutableProfile that loaded the profile.
+  using LoadHook = std::function<absl::StatusOr<bool>(Profile& profile)>;
+  void SetLoadHook(LoadHook hook) { load_hook_ = std::move(hook); }
 
   // Resolves one event. FailedPrecondition when it has no identifier (the caller dead-letters it);
   // other errors are the store's.
@@ -125,7 +135,8 @@ class IdentityGraph {
   absl::StatusOr<std::optional<ProfileId>> LoadIdentifier(const std::string& key);
   ProfileId CreateProfile();
   void LinkIdentifier(const Identifier& identifier, ProfileId profile);
-  absl::Status Merge(Profile& winner, ProfileId loser_id, const GraphEvent& event, std::string_view reason);
+  absl::Status Merge(Profile& winner, ProfileId loser_id, const GraphEvent& event, std::string_view reason,
+                     Resolution& resolution);
   void AddRecord(ProfileId profile, const GraphEvent& event, std::string json);
 
   profile_store::Store& store_;
@@ -138,6 +149,7 @@ class IdentityGraph {
   internal::GenerationalCache<KeyHash, ProfileId> identifier_cache_;
   internal::GenerationalCache<ProfileId, std::shared_ptr<Profile>> profile_cache_;
   std::unique_ptr<Unit> unit_;
+  LoadHook load_hook_;
   uint64_t identifier_hits_ = 0;
   uint64_t identifier_misses_ = 0;
 };

@@ -23,8 +23,15 @@ absl::Status IngestPipeline::Start() {
     std::sort(spaces.begin(), spaces.end());
     spaces.erase(std::unique(spaces.begin(), spaces.end()), spaces.end());
     for (const std::string& space : spaces) {
+      auto audiences = std::make_unique<audiences::SpaceAudiences>(store_, space);
+      const SpaceDefinitions& defined = options_.definitions[space];
+      if (absl::Status status = audiences->Load(defined.computed_traits, defined.audiences); !status.ok()) {
+        return absl::Status(status.code(), absl::StrCat("space ", space, ": ", status.message()));
+      }
       auto resolver = std::make_unique<Resolver>(store_, space, *normalizer_, *extractor_,
-                                                 identity::IdentityRules(options_.rules), options_.resolver);
+                                                 identity::IdentityRules(options_.rules), options_.resolver,
+                                                 audiences.get());
+      audiences_.push_back(std::move(audiences));
       if (absl::Status status = resolver->Recover(); !status.ok()) return status;
       resolvers_.push_back(std::move(resolver));
     }
@@ -43,6 +50,13 @@ absl::Status IngestPipeline::Start() {
 void IngestPipeline::Stop() {
   writer_.Stop();
   for (auto& resolver : resolvers_) resolver->Stop();
+}
+
+audiences::SpaceAudiences* IngestPipeline::audiences(std::string_view space) {
+  for (auto& space_audiences : audiences_) {
+    if (space_audiences->space() == space) return space_audiences.get();
+  }
+  return nullptr;
 }
 
 Resolver* IngestPipeline::resolver(std::string_view space) {
@@ -83,6 +97,45 @@ void IngestPipeline::AppendPrometheus(std::string& out) const {
     absl::StrAppend(&out, "# HELP ", series.name, " ", series.help, "\n# TYPE ", series.name, " ", series.type, "\n");
     for (const auto& resolver : resolvers_) {
       absl::StrAppend(&out, series.name, "{space=\"", resolver->space(), "\"} ", series.read(resolver->metrics()), "\n");
+    }
+  }
+  struct AudienceSeries {
+    const char* name;
+    const char* type;
+    const char* help;
+    double (*read)(const AudienceMetrics&);
+  };
+  static constexpr AudienceSeries kAudienceSeries[] = {
+      {"tessera_audience_entries_total", "counter", "Profiles that entered an audience.",
+       [](const AudienceMetrics& m) -> double { return static_cast<double>(m.entries.load()); }},
+      {"tessera_audience_exits_total", "counter", "Profiles that left an audience.",
+       [](const AudienceMetrics& m) -> double { return static_cast<double>(m.exits.load()); }},
+      {"tessera_audience_backfilled_profiles_total", "counter",
+       "Profiles whose computed-trait state was rebuilt from their timeline after a definition change.",
+       [](const AudienceMetrics& m) -> double { return static_cast<double>(m.backfilled_profiles.load()); }},
+      {"tessera_audience_sweeps_total", "counter", "Complete re-evaluations of every profile.",
+       [](const AudienceMetrics& m) -> double { return static_cast<double>(m.sweeps.load()); }},
+      {"tessera_audience_last_sweep_profiles", "gauge", "Profiles the last complete sweep evaluated.",
+       [](const AudienceMetrics& m) -> double { return static_cast<double>(m.last_sweep_profiles.load()); }},
+      {"tessera_audience_last_sweep_seconds", "gauge", "Wall time of the last complete sweep.",
+       [](const AudienceMetrics& m) -> double { return static_cast<double>(m.last_sweep_micros.load()) / 1e6; }},
+  };
+  for (const AudienceSeries& series : kAudienceSeries) {
+    absl::StrAppend(&out, "# HELP ", series.name, " ", series.help, "\n# TYPE ", series.name, " ", series.type, "\n");
+    for (const auto& resolver : resolvers_) {
+      if (AudienceMaintenance* maintenance = resolver->audience_maintenance()) {
+        absl::StrAppend(&out, series.name, "{space=\"", resolver->space(), "\"} ", series.read(maintenance->metrics()),
+                        "\n");
+      }
+    }
+  }
+  absl::StrAppend(&out,
+                  "# HELP tessera_audience_members Current members of each audience.\n"
+                  "# TYPE tessera_audience_members gauge\n");
+  for (const auto& space_audiences : audiences_) {
+    for (const audiences::AudienceStatus& status : space_audiences->AllStatuses()) {
+      absl::StrAppend(&out, "tessera_audience_members{space=\"", space_audiences->space(), "\",audience=\"",
+                      status.audience->name, "\"} ", status.counters.size, "\n");
     }
   }
 }

@@ -7,11 +7,13 @@
 // which were rejected, and why.
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "audiences/space_audiences.h"
 #include "ingest/group_commit_writer.h"
 #include "identity/identity_rules.h"
 #include "identity/normalizer.h"
@@ -43,6 +45,11 @@ struct IngestResult {
 
 using IngestCallback = std::function<void(IngestResult result)>;
 
+struct SpaceDefinitions {
+  std::vector<audiences::ConfiguredDefinition> computed_traits;
+  std::vector<audiences::ConfiguredDefinition> audiences;
+};
+
 struct PipelineOptions {
   GroupCommitOptions group_commit;
   // Resolution of the log into the identity graph and profiles, one resolver per space.
@@ -52,6 +59,9 @@ struct PipelineOptions {
   identity::NormalizerOptions normalizer;
   std::vector<identity::IdentifierRule> rules;
   std::vector<IdentifierMapping> mappings;
+  // Computed traits and audiences from the config file, by space (spaces without any still get
+  // audiences, defined through the API).
+  std::map<std::string, SpaceDefinitions> definitions;
 };
 
 class IngestPipeline {
@@ -70,6 +80,8 @@ class IngestPipeline {
   const identity::Normalizer* normalizer() const { return normalizer_.get(); }
   // The resolver of `space`, or nullptr when it has none.
   Resolver* resolver(std::string_view space);
+  // The audiences of `space` (null for a space without a resolver).
+  audiences::SpaceAudiences* audiences(std::string_view space);
   // Ingestion and resolver metrics in Prometheus text format.
   void AppendPrometheus(std::string& out) const;
 
@@ -88,6 +100,7 @@ class IngestPipeline {
   GroupCommitWriter writer_;
   std::unique_ptr<identity::Normalizer> normalizer_;
   std::unique_ptr<IdentifierExtractor> extractor_;
+  std::vector<std::unique_ptr<audiences::SpaceAudiences>> audiences_;  // Outlive the resolvers.
   std::vector<std::unique_ptr<Resolver>> resolvers_;
 };
 

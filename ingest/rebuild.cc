@@ -35,11 +35,13 @@ absl::Status ClearDerivedState(profile_store::Store& store) {
   const std::string end(1, '\xff');
   rocksdb::WriteBatch batch;
   for (ColumnFamily family : {ColumnFamily::kIdentifiers, ColumnFamily::kProfiles, ColumnFamily::kMerges,
-                              ColumnFamily::kTimeline, ColumnFamily::kDeadLetter}) {
+                              ColumnFamily::kTimeline, ColumnFamily::kDeadLetter, ColumnFamily::kMembers,
+                              ColumnFamily::kAudienceChanges}) {
     batch.DeleteRange(store.handle(family), begin, end);
   }
   // Per-space counters and positions in kMeta.
-  for (std::string_view prefix : {std::string_view("resolver/position/"), std::string_view("profiles/next_id/")}) {
+  for (std::string_view prefix : {std::string_view("resolver/position/"), std::string_view("profiles/next_id/"),
+                                  std::string_view("audiences/counters/"), std::string_view("audiences/rfm/")}) {
     std::string prefix_end(prefix);
     prefix_end.back() = static_cast<char>(prefix_end.back() + 1);
     batch.DeleteRange(store.handle(ColumnFamily::kMeta), std::string(prefix), prefix_end);
@@ -47,7 +49,8 @@ absl::Status ClearDerivedState(profile_store::Store& store) {
   if (absl::Status status = store.Write(batch); !status.ok()) return status;
   // Reclaim the space now rather than at some later compaction.
   for (ColumnFamily family : {ColumnFamily::kIdentifiers, ColumnFamily::kProfiles, ColumnFamily::kMerges,
-                              ColumnFamily::kTimeline, ColumnFamily::kDeadLetter}) {
+                              ColumnFamily::kTimeline, ColumnFamily::kDeadLetter, ColumnFamily::kMembers,
+                              ColumnFamily::kAudienceChanges}) {
     rocksdb::Status status = store.db()->CompactRange(rocksdb::CompactRangeOptions(), store.handle(family), nullptr, nullptr);
     if (!status.ok()) return profile_store::ToAbslStatus(status, "compacting derived state");
   }
@@ -65,10 +68,20 @@ absl::StatusOr<RebuildReport> Rebuild(profile_store::Store& store, const Pipelin
   RebuildReport report;
   report.spaces = *spaces;
   for (const std::string& space : *spaces) {
-    Resolver resolver(store, space, **normalizer, extractor, identity::IdentityRules(options.rules), options.resolver);
+    audiences::SpaceAudiences audiences(store, space);
+    auto defined = options.definitions.find(space);
+    const SpaceDefinitions none;
+    const SpaceDefinitions& definitions = defined == options.definitions.end() ? none : defined->second;
+    if (absl::Status status = audiences.Load(definitions.computed_traits, definitions.audiences); !status.ok()) {
+      return status;
+    }
+    Resolver resolver(store, space, **normalizer, extractor, identity::IdentityRules(options.rules), options.resolver,
+                      &audiences);
     if (absl::Status status = resolver.Recover(); !status.ok()) return status;
     auto applied = resolver.CatchUp();
     if (!applied.ok()) return applied.status();
+    // Memberships at the end of the replay are as of now, with fresh RFM cut points.
+    if (absl::Status status = resolver.EvaluateAudiences(); !status.ok()) return status;
     report.events += *applied;
     report.dead_letters += resolver.metrics().events_dead_lettered.load();
     report.profiles += resolver.metrics().profiles_created.load();

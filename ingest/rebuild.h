@@ -1,9 +1,12 @@
 #pragma once
 
 // Rebuild: throw away everything derived from the accepted-event log (identity graph, profiles,
-// merge records, timelines, dead letters, resolver positions, profile counters) and replay the log
-// into fresh derived state under the given rules. The result equals what live ingestion of the
-// same log under the same rules produces, byte for byte.
+// merge records, timelines, dead letters, resolver positions, profile counters, audience members,
+// their change history and counters) and replay the log into fresh derived state under the given
+// rules. The graph, profiles and timelines equal what live ingestion of the same log under the
+// same rules produces, byte for byte, except for audience memberships: those are evaluated at the
+// end of the replay, as of the time of the rebuild (with their entry times). Definitions of
+// computed traits and audiences are kept.
 //
 // The store must not be in use by a running server.
 

@@ -83,15 +83,36 @@ std::string DeadLetterKey(std::string_view space, uint64_t sequence) {
 
 Resolver::Resolver(profile_store::Store& store, std::string space, const identity::Normalizer& normalizer,
                    const IdentifierExtractor& extractor, identity::IdentityRules rules,
-                   ResolverOptions options)
+                   ResolverOptions options, audiences::SpaceAudiences* audiences)
     : store_(store),
       space_(std::move(space)),
       normalizer_(normalizer),
       extractor_(extractor),
       options_(options),
-      graph_(store, space_, std::move(rules), options.graph) {}
+      graph_(store, space_, std::move(rules), options.graph),
+      audiences_(audiences) {
+  if (audiences != nullptr) {
+    maintenance_ = std::make_unique<AudienceMaintenance>(store_, space_, graph_, *audiences, options_.audiences);
+    graph_.SetLoadHook([this](profile_store::Profile& profile) { return maintenance_->Reconcile(profile); });
+    audiences->SetChangeListener([this] {
+      {
+        std::lock_guard lock(mutex_);
+        definitions_changed_ = true;
+      }
+      wake_.notify_one();
+    });
+  }
+}
 
-Resolver::~Resolver() { Stop(); }
+Resolver::~Resolver() {
+  Stop();
+  if (audiences_ != nullptr) audiences_->SetChangeListener(nullptr);
+}
+
+absl::Status Resolver::EvaluateAudiences() {
+  if (!maintenance_) return absl::OkStatus();
+  return maintenance_->SweepAll();
+}
 
 absl::Status Resolver::Recover() {
   if (absl::Status status = graph_.Recover(); !status.ok()) return status;
@@ -197,6 +218,7 @@ absl::Status Resolver::ApplyRecord(uint64_t sequence, std::string_view record, r
     traits_ok &= ApplyTraits(**profile, context_traits, event.timestamp, sequence, /*allow_set_once=*/false);
   }
   if (!traits_ok) warnings.push_back("traits: not a JSON object; ignored");
+  if (maintenance_) maintenance_->OnEvent(event, sequence, *resolution, **profile, batch);
 
   // The timeline entry keeps what the events query filters on, so a page needs no log reads.
   std::string summary;
@@ -223,6 +245,7 @@ absl::StatusOr<uint64_t> Resolver::CatchUp() {
   for (;;) {
     const uint64_t told = metrics_.log_last_seen.load();
     rocksdb::WriteBatch batch;
+    if (maintenance_) maintenance_->BeginUnit(batch);
     uint64_t last = position_;
     size_t count = 0;
     absl::Status apply_status = absl::OkStatus();
@@ -233,13 +256,22 @@ absl::StatusOr<uint64_t> Resolver::CatchUp() {
       return ++count < options_.batch_events;
     });
     if (scan.ok()) scan = apply_status;
+    if (scan.ok() && count > 0 && maintenance_) scan = maintenance_->EndUnit(batch);
     if (!scan.ok()) {
+      if (maintenance_) maintenance_->Aborted();
       graph_.Abort();
       metrics_.errors.fetch_add(1, std::memory_order_relaxed);
       return scan;
     }
     if (count == 0) {
-      // Nothing after the position: everything told so far is done for this space.
+      // Nothing after the position: everything told so far is done for this space. The batch may
+      // still hold the removal of a deleted audience's rows.
+      if (batch.Count() > 0) {
+        if (absl::Status written = store_.WriteUnsynced(batch); !written.ok()) {
+          metrics_.errors.fetch_add(1, std::memory_order_relaxed);
+          return written;
+        }
+      }
       metrics_.caught_up_to = std::max(metrics_.caught_up_to.load(), told);
       return applied_total;
     }
@@ -248,11 +280,13 @@ absl::StatusOr<uint64_t> Resolver::CatchUp() {
     profile_store::AppendBigEndian64(position, last);
     batch.Put(store_.handle(ColumnFamily::kMeta), ResolverPositionKey(space_), position);
     if (absl::Status written = store_.WriteUnsynced(batch); !written.ok()) {
+      if (maintenance_) maintenance_->Aborted();
       graph_.Abort();
       metrics_.errors.fetch_add(1, std::memory_order_relaxed);
       return written;
     }
     graph_.Commit();
+    if (maintenance_) maintenance_->Committed();
     position_ = last;
     metrics_.position = last;
     metrics_.events_applied.fetch_add(count, std::memory_order_relaxed);
@@ -294,10 +328,26 @@ void Resolver::Run() {
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      if (!pending) wake_.wait(lock, [&] { return stopping_ || notified_ > handled; });
+      auto woken = [&] { return stopping_ || notified_ > handled || definitions_changed_; };
+      if (!pending) {
+        // Sleep until events arrive, definitions change or the next audience sweep is due.
+        std::optional<std::chrono::steady_clock::time_point> sweep;
+        if (maintenance_) sweep = maintenance_->NextSweep();
+        if (sweep) {
+          wake_.wait_until(lock, *sweep, woken);
+        } else {
+          wake_.wait(lock, woken);
+        }
+      }
       handled = notified_;
+      definitions_changed_ = false;
     }
     absl::StatusOr<uint64_t> applied = CatchUp();
+    if (applied.ok() && maintenance_ && maintenance_->SweepDue()) {
+      // One chunk per turn, so that events never wait behind a whole sweep.
+      absl::StatusOr<bool> swept = maintenance_->SweepChunk();
+      if (!swept.ok()) applied = swept.status();
+    }
     std::unique_lock lock(mutex_);
     if (!applied.ok()) {
       std::fprintf(stderr, "tessera: resolver for space %s: %s (will retry)\n", space_.c_str(),
@@ -308,9 +358,9 @@ void Resolver::Run() {
       pending = true;
       continue;
     }
-    pending = false;
     // Stop drains: one more pass runs after stopping_ is set, then nothing is left to do.
     if (stopping_ && notified_ <= handled) return;
+    pending = maintenance_ && maintenance_->SweepDue();
   }
 }
 

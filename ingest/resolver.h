@@ -23,7 +23,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "audiences/space_audiences.h"
 #include "identity/identity_graph.h"
+#include "ingest/audience_maintenance.h"
 #include "identity/identity_rules.h"
 #include "identity/normalizer.h"
 #include "ingest/identifier_extractor.h"
@@ -34,6 +36,7 @@ namespace tessera::ingest {
 struct ResolverOptions {
   size_t batch_events = 10000;  // Events applied per WriteBatch.
   identity::GraphOptions graph;
+  AudienceOptions audiences;
 };
 
 // Counters of one space's resolver (read by /metrics while it runs).
@@ -62,8 +65,10 @@ std::string DeadLetterKey(std::string_view space, uint64_t sequence);
 
 class Resolver {
  public:
+  // `audiences` (may be null: no computed traits or audiences) must outlive the resolver.
   Resolver(profile_store::Store& store, std::string space, const identity::Normalizer& normalizer,
-           const IdentifierExtractor& extractor, identity::IdentityRules rules, ResolverOptions options);
+           const IdentifierExtractor& extractor, identity::IdentityRules rules, ResolverOptions options,
+           audiences::SpaceAudiences* audiences = nullptr);
   ~Resolver();
 
   // Reads the position and the graph's counters. Call once first.
@@ -73,7 +78,11 @@ class Resolver {
   // (including dead-lettered ones).
   absl::StatusOr<uint64_t> CatchUp();
 
-  // Background mode.
+  // Evaluates every profile against the audiences now (a complete sweep), on the calling thread.
+  // Not while the background thread runs.
+  absl::Status EvaluateAudiences();
+
+  // Background mode. Between batches the thread also runs audience sweeps, chunk by chunk.
   void Start();
   void NotifyCommitted(uint64_t last_sequence);
   // Applies what is already in the log, then stops the thread.
@@ -83,6 +92,8 @@ class Resolver {
   const std::string& space() const { return space_; }
   ResolverMetrics& metrics() { return metrics_; }
   identity::IdentityGraph& graph() { return graph_; }
+  // Null without audiences.
+  AudienceMaintenance* audience_maintenance() { return maintenance_.get(); }
 
  private:
   // Applies one log record into `batch` (and the graph's unit). Errors are the store's; events
@@ -98,12 +109,15 @@ class Resolver {
   const IdentifierExtractor& extractor_;
   const ResolverOptions options_;
   identity::IdentityGraph graph_;
+  audiences::SpaceAudiences* const audiences_;
+  std::unique_ptr<AudienceMaintenance> maintenance_;
   uint64_t position_ = 0;
   ResolverMetrics metrics_;
 
   std::mutex mutex_;
   std::condition_variable wake_;
   uint64_t notified_ = 0;
+  bool definitions_changed_ = false;
   bool stopping_ = false;
   std::thread thread_;
 };

@@ -151,6 +151,12 @@ void Profile::Absorb(const Profile& other) {
   };
   add_merged(other.id);
   for (ProfileId id : other.merged_from) add_merged(id);
+  for (const auto& [key, aggregate] : other.aggregates) {
+    auto [it, inserted] = aggregates.try_emplace(key, aggregate);
+    if (!inserted) it->second.Merge(aggregate);
+  }
+  // `audiences` stays as it is: memberships follow from the merged profile's state, and the
+  // resolver re-evaluates the winner and records the loser leaving its audiences.
 }
 
 void EncodeProfile(const Profile& profile, std::string& out) {
@@ -200,6 +206,21 @@ void EncodeProfile(const Profile& profile, std::string& out) {
   json.Key("mergedFrom").BeginArray();
   for (ProfileId id : profile.merged_from) json.String(FormatProfileId(id));
   json.EndArray();
+  if (!profile.aggregates.empty()) {
+    json.Key("aggregates").BeginObject();
+    std::string encoded;
+    for (const auto& [key, aggregate] : profile.aggregates) {
+      encoded.clear();
+      aggregate.Encode(encoded);
+      json.Key(key).Raw(encoded);
+    }
+    json.EndObject();
+  }
+  if (!profile.audiences.empty()) {
+    json.Key("audiences").BeginObject();
+    for (const auto& [name, entered] : profile.audiences) json.Key(name).Int(Micros(entered));
+    json.EndObject();
+  }
   json.EndObject();
 }
 
@@ -336,6 +357,36 @@ absl::StatusOr<Profile> DecodeProfile(std::string_view record) {
         od::value element_value;
         if (element.get(element_value) || !read_id(element_value, id)) return Damaged("mergedFrom[]");
         profile.merged_from.push_back(id);
+      }
+    } else if (key == "aggregates") {
+      od::object aggregates;
+      if (value.get_object().get(aggregates)) return Damaged(key);
+      for (auto aggregate_field : aggregates) {
+        std::string_view name;
+        if (aggregate_field.unescaped_key().get(name)) return Damaged("aggregates key");
+        std::string aggregate_key(name);
+        od::value aggregate_value;
+        std::string_view raw;
+        EventAggregate aggregate;
+        if (aggregate_field.value().get(aggregate_value) || RawJsonOf(aggregate_value, raw) ||
+            !EventAggregate::Decode(raw, aggregate)) {
+          return Damaged("aggregates." + aggregate_key);
+        }
+        profile.aggregates.insert_or_assign(std::move(aggregate_key), std::move(aggregate));
+      }
+    } else if (key == "audiences") {
+      od::object audiences;
+      if (value.get_object().get(audiences)) return Damaged(key);
+      for (auto audience_field : audiences) {
+        std::string_view name;
+        if (audience_field.unescaped_key().get(name)) return Damaged("audiences key");
+        std::string audience_name(name);
+        od::value entered_value;
+        Timestamp entered;
+        if (audience_field.value().get(entered_value) || !read_time(entered_value, entered)) {
+          return Damaged("audiences." + audience_name);
+        }
+        profile.audiences.insert_or_assign(std::move(audience_name), entered);
       }
     }
   }

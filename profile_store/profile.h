@@ -15,14 +15,11 @@
 #include <string_view>
 #include <vector>
 
-#include <chrono>
-
 #include "absl/status/statusor.h"
+#include "profile_store/aggregate.h"
+#include "profile_store/profile_time.h"
 
 namespace tessera::profile_store {
-
-// Microseconds since the Unix epoch, UTC (the same type as ingest's and identity's Timestamp).
-using Timestamp = std::chrono::sys_time<std::chrono::microseconds>;
 
 // Profile ids are allocated per space in log order: 1, 2, 3, ...
 struct ProfileId {
@@ -70,6 +67,12 @@ struct Profile {
   std::map<std::string, TraitRecord> traits;   // By trait name.
   std::map<std::string, ChannelRecord> channels;
   std::vector<ProfileId> merged_from;          // Every profile merged into this one, sorted.
+  // Computed-trait and audience-condition state, by aggregate key (audiences/definitions.h). Kept
+  // for exactly the aggregates the space's definitions need; see ingest/resolver.h.
+  std::map<std::string, EventAggregate> aggregates;
+  // Audiences the profile is a member of, with the time it entered (wall-clock, not event time).
+  // Not merged by Absorb: the resolver re-evaluates the winner and records the loser leaving.
+  std::map<std::string, Timestamp> audiences;
 
   // Finds an identity; nullptr when absent.
   const IdentityRecord* FindIdentity(std::string_view type, std::string_view value) const;

@@ -19,7 +19,8 @@ namespace tessera::profile_store {
 namespace {
 
 constexpr const char* kFamilyNames[] = {"default",     "meta",     "log",    "dedup",
-                                        "dead_letter", "identifiers", "profiles", "merges", "timeline"};
+                                        "dead_letter", "identifiers", "profiles", "merges", "timeline",
+                                        "definitions", "members", "audience_changes"};
 static_assert(std::size(kFamilyNames) == static_cast<size_t>(ColumnFamily::kCount));
 
 // Drops dedup entries whose first-receive time is older than the retention, so the dedup column
@@ -143,7 +144,13 @@ uint64_t ReadBigEndian64(std::string_view bytes) {
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   std::error_code ec;
-  std::filesystem::create_directories(options.path, ec);
+  if (options.read_only) {
+    if (!std::filesystem::exists(options.path + "/CURRENT", ec)) {
+      return absl::NotFoundError(absl::StrCat("no store at ", options.path));
+    }
+  } else {
+    std::filesystem::create_directories(options.path, ec);
+  }
   if (ec) return absl::InternalError(absl::StrCat("cannot create store directory ", options.path, ": ", ec.message()));
 
   std::unique_ptr<Store> store(new Store(options));
@@ -173,7 +180,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw_db = nullptr;
-  rocksdb::Status status = rocksdb::DB::Open(db_options, options.path, families, &handles, &raw_db);
+  rocksdb::Status status =
+      options.read_only
+          ? rocksdb::DB::OpenForReadOnly(db_options, options.path, families, &handles, &raw_db)
+          : rocksdb::DB::Open(db_options, options.path, families, &handles, &raw_db);
   if (!status.ok()) return ToAbslStatus(status, absl::StrCat("opening store at ", options.path));
   store->db_.reset(raw_db);
   for (size_t i = 0; i < handles.size(); ++i) store->handles_[i] = handles[i];
@@ -203,7 +213,8 @@ absl::StatusOr<std::string> Store::Get(ColumnFamily family, std::string_view key
 absl::Status Store::Close() {
   if (!db_) return absl::OkStatus();
   // Unsynced writes (sync_writes off) reach the disk here rather than only the page cache.
-  absl::Status result = ToAbslStatus(db_->FlushWAL(/*sync=*/true), "syncing the write-ahead log");
+  absl::Status result =
+      options_.read_only ? absl::OkStatus() : ToAbslStatus(db_->FlushWAL(/*sync=*/true), "syncing the write-ahead log");
   for (auto*& handle : handles_) {
     if (handle == nullptr) continue;
     rocksdb::Status status = db_->DestroyColumnFamilyHandle(handle);

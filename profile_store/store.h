@@ -31,6 +31,9 @@ enum class ColumnFamily : int {
   kProfiles,     // space + profile id -> profile record (or a redirect to the profile it merged into)
   kMerges,       // space + profile id + sequence -> merge and refused-merge records
   kTimeline,     // space + profile id + inverted event time + sequence -> event summary
+  kDefinitions,  // space + kind + name -> computed-trait or audience definition (audience_store.h)
+  kMembers,      // space + audience + profile id -> time the profile entered the audience
+  kAudienceChanges,  // space + audience + time + profile id -> an entry into or exit from it
   kCount,
 };
 
@@ -40,6 +43,9 @@ struct StoreOptions {
   size_t write_buffer_bytes = 64 << 20;    // Memtable size per column family.
   size_t memtable_budget_bytes = 128 << 20;  // All memtables together (charged to the block cache).
   bool sync_writes = true;                 // fsync the WAL on every Write.
+  // Opens without the write lock and refuses writes, so it can run next to a serving process
+  // (`tessera export`). It sees the store as of the moment it was opened.
+  bool read_only = false;
   // Dedup entries older than this are dropped by compaction (see DedupCompactionFilter).
   std::chrono::seconds dedup_retention{24 * 3600};
 };

@@ -62,7 +62,9 @@ constexpr std::string_view kUsage =
     "                    Without it, both 0 and 0.1 are run, each in its own fresh store.\n"
     "  --seed N          seed of the generator (default 42)\n"
     "  --dir DIR         keep the stores in DIR/resolve-cache-ratio-R (must not exist) instead of a\n"
-    "                    temporary directory that is removed afterwards\n";
+    "                    temporary directory that is removed afterwards\n"
+    "\n"
+    "usage: tessera bench audiences [--people N] [--seed N] [--dir DIR]   (tools/bench_audiences.cc)\n";
 
 constexpr std::string_view kSpace = "default";
 constexpr size_t kTargetEventBytes = 600;    // Encoded size of an event, about.
@@ -766,6 +768,7 @@ int BenchCommand(std::span<const std::string_view> args) {
     return args.empty() ? 2 : 0;
   }
   if (args[0] == "resolve") return BenchResolve(args.subspan(1));
+  if (args[0] == "audiences") return BenchAudiences(args.subspan(1));
   std::fprintf(stderr, "tessera bench: unknown benchmark \"%.*s\"\n\n%s", static_cast<int>(args[0].size()),
                args[0].data(), kUsage.data());
   return 2;

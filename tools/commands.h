@@ -11,7 +11,10 @@ namespace tessera::tools {
 int ServeCommand(std::span<const std::string_view> args);
 int LogCommand(std::span<const std::string_view> args);
 int ImportCommand(std::span<const std::string_view> args);
+int ExportCommand(std::span<const std::string_view> args);
 int RebuildCommand(std::span<const std::string_view> args);
 int BenchCommand(std::span<const std::string_view> args);
+// `tessera bench audiences` (tools/bench_audiences.cc), dispatched by BenchCommand.
+int BenchAudiences(std::span<const std::string_view> args);
 
 }  // namespace tessera::tools

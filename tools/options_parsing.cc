@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "audiences/definitions.h"
 #include "api/connector_handler.h"
 #include "connectors/pos_csv.h"
 
@@ -52,7 +54,9 @@ absl::StatusOr<config::Config> ConfigFromFlags(const std::map<std::string, std::
     }
     config.listen.port = static_cast<uint16_t>(port);
   }
-  if (absl::Status status = ValidateConnectorSettings(config); !status.ok()) {
+  absl::Status status = ValidateConnectorSettings(config);
+  if (status.ok()) status = ValidateDefinitions(config);
+  if (!status.ok()) {
     if (auto it = flags.find("config"); it != flags.end()) {
       return absl::InvalidArgumentError(absl::StrCat(it->second, ": ", status.message()));
     }
@@ -70,6 +74,28 @@ absl::Status ValidateConnectorSettings(const config::Config& config) {
     if (!importer.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("sources[", i, "].connectors.csv (source \"", source.name,
                                                      "\"): ", importer.status().message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateDefinitions(const config::Config& config) {
+  std::map<std::string, std::vector<std::shared_ptr<const audiences::ComputedTrait>>> computed;
+  for (size_t i = 0; i < config.computed_traits.size(); ++i) {
+    const config::DefinitionConfig& definition = config.computed_traits[i];
+    auto trait = audiences::ParseComputedTrait(definition.json, definition.name);
+    if (!trait.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("computed_traits[", i, "] (", definition.name, "): ", trait.status().message()));
+    }
+    computed[definition.space].push_back(std::make_shared<const audiences::ComputedTrait>(*std::move(trait)));
+  }
+  for (size_t i = 0; i < config.audiences.size(); ++i) {
+    const config::DefinitionConfig& definition = config.audiences[i];
+    auto audience = audiences::ParseAudience(definition.name, definition.json, computed[definition.space]);
+    if (!audience.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("audiences[", i, "] (", definition.name, "): ", audience.status().message()));
     }
   }
   return absl::OkStatus();
@@ -128,6 +154,14 @@ ingest::PipelineOptions PipelineOptionsFrom(const config::Config& config) {
     options.mappings.push_back({.type = mapping.type, .field = mapping.field});
   }
   options.resolver.batch_events = identity.resolver_batch_events;
+  options.resolver.audiences.sweep_interval = config.audience_sweep.interval;
+  options.resolver.audiences.sweep_chunk_profiles = config.audience_sweep.chunk_profiles;
+  for (const config::DefinitionConfig& definition : config.computed_traits) {
+    options.definitions[definition.space].computed_traits.push_back({definition.name, definition.json});
+  }
+  for (const config::DefinitionConfig& definition : config.audiences) {
+    options.definitions[definition.space].audiences.push_back({definition.name, definition.json});
+  }
   options.resolver.graph.identifier_cache_entries = identity.cache_entries;
   options.resolver.graph.profile_cache_entries = identity.profile_cache_entries;
   options.group_commit.max_batch_events = config.group_commit.max_batch_events;

@@ -28,6 +28,10 @@ absl::StatusOr<config::Config> ConfigFromFlags(const std::map<std::string, std::
 // ConfigFromFlags calls it, so a bad mapping stops every command with exit code 2.
 absl::Status ValidateConnectorSettings(const config::Config& config);
 
+// Parses every computed trait and audience of the config with the audiences component, so that a
+// bad definition stops every command with exit code 2, naming the definition and the node.
+absl::Status ValidateDefinitions(const config::Config& config);
+
 // Where the RocksDB database lives inside the data directory.
 std::string StorePath(const config::Config& config);
 
