@@ -624,6 +624,7 @@ absl::StatusOr<ConditionPtr> ConditionParser::Parse(element value, const std::st
     time_dependent = true;
   }
   node->spec.retention = RetentionOf(node->window);
+  node->spec.Seal();
   // Without op and value: at least one matching event.
   if (absl::Status status =
           ParseOperand(*members, path, *node,
@@ -646,6 +647,7 @@ void CollectEventSpecs(const Condition& node, std::map<std::string, AggregateSpe
 }  // namespace
 
 std::string AggregateSpec::Key() const {
+  if (!key.empty()) return key;
   // Length-prefixed fields, so that no choice of names can make two specs' texts equal.
   std::string text = "aggregate.v1";
   for (std::string_view field : {std::string_view(filter.type), std::string_view(filter.event),
@@ -777,6 +779,7 @@ absl::StatusOr<ComputedTrait> ParseComputedTrait(std::string_view json, std::str
       trait.spec.retention = RetentionOf(trait.window);
       break;
   }
+  trait.spec.Seal();
   trait.source_json = Minified(json);
   return trait;
 }

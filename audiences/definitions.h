@@ -41,8 +41,16 @@ struct AggregateSpec {
 
   // Stable key of the spec in Profile::aggregates: 16 hex digits of XXH3-64 over a canonical text
   // of the filter, property, retention and keep_json.
+  // The parser stores it (Seal) so evaluation does not hash on every read.
   std::string Key() const;
-  friend bool operator==(const AggregateSpec&, const AggregateSpec&) = default;
+  // Fills the stored key; call after the last change to the other members.
+  void Seal() { key = Key(); }
+  std::string key = {};  // Set by Seal; Key() recomputes when empty.
+
+  friend bool operator==(const AggregateSpec& a, const AggregateSpec& b) {
+    return a.filter == b.filter && a.property == b.property && a.retention == b.retention &&
+           a.keep_json == b.keep_json;
+  }
 };
 
 // A window: events at or after `now - length` (inclusive). With a time zone, calendar days

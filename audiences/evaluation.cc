@@ -253,7 +253,7 @@ bool Holds(Operator op, const JsonValue& target, std::string_view operand_json) 
 }
 
 const EventAggregate* FindAggregate(const Profile& profile, const AggregateSpec& spec) {
-  const auto it = profile.aggregates.find(spec.Key());
+  const auto it = spec.key.empty() ? profile.aggregates.find(spec.Key()) : profile.aggregates.find(spec.key);
   return it == profile.aggregates.end() ? nullptr : &it->second;
 }
 

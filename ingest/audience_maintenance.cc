@@ -432,11 +432,15 @@ absl::StatusOr<bool> AudienceMaintenance::SweepChunk() {
   metrics_.last_sweep_profiles = sweep_->profiles;
   metrics_.last_sweep_micros =
       static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count());
+  // The first cut points of a space change RFM scores from absent to present: evaluate again at
+  // once rather than a sweep interval later. (Later cut points move slowly; the next sweep does.)
+  const bool first_cut_points = rfm_.empty() && !rfm.empty();
   audiences_.SetRfm(rfm);
   rfm_ = std::move(rfm);
   audiences_.MarkEvaluated(sweep_->generation, now);
   sweep_.reset();
   next_sweep_ = std::chrono::steady_clock::now() + options_.sweep_interval;
+  if (first_cut_points) sweep_requested_ = true;
   return true;
 }
 

@@ -91,7 +91,7 @@ const std::vector<audiences::ConfiguredDefinition>& Audiences() {
       {"last_on_web", R"({"condition":{"computed":"last_channel","op":"eq","value":"web"}})"},
       {"week_quiet", R"({"condition":{"computed":"days_since_order","op":"gte","value":7}})"},
       {"free_plan", R"({"condition":{"trait":"plan","op":"eq","value":"free"}})"},
-      {"visitors_no_order", R"({"condition":{"all":[{"event":"Page Viewed","type":"page"},{"not":{"event":"Order Completed"}}]}})"},
+      {"visitors_no_order", R"({"condition":{"all":[{"event":"","type":"page"},{"not":{"event":"Order Completed"}}]}})"},
       {"any_signal", R"({"condition":{"any":[{"event":"Email Opened","window":"30d"},{"computed":"orders_total","op":"gte","value":5},{"trait":"plan","op":"eq","value":"team"}]}})"},
   };
   return kAudiences;
@@ -192,6 +192,7 @@ struct Figures {
   double resolve_plain_seconds = 0;
   double resolve_audiences_seconds = 0;
   double sweep_all_seconds = 0;
+  double sweep_again_seconds = 0;
   double backfill_one_seconds = 0;
   uint64_t backfilled_profiles = 0;
   double sweep_one_seconds = 0;
@@ -257,6 +258,10 @@ absl::Status Run(const std::string& root, uint64_t people, uint64_t seed, Figure
   start = Clock::now();
   if (absl::Status swept = resolver.EvaluateAudiences(); !swept.ok()) return swept;
   figures.sweep_all_seconds = SecondsSince(start);
+  // The first sweep computed the RFM cut points; the second evaluates with them.
+  start = Clock::now();
+  if (absl::Status swept = resolver.EvaluateAudiences(); !swept.ok()) return swept;
+  figures.sweep_again_seconds = SecondsSince(start);
   for (const audiences::AudienceStatus& status : space_audiences.AllStatuses()) {
     figures.sizes[status.audience->name] = status.counters.size;
     if (status.counters.size > figures.largest_size) {
@@ -368,6 +373,9 @@ int BenchAudiences(std::span<const std::string_view> args) {
               figures.resolve_plain_seconds / figures.resolve_audiences_seconds);
   std::printf("| sweep: every profile against 20 audiences | %.2f s | %s profiles/s |\n", figures.sweep_all_seconds,
               Rate(static_cast<double>(figures.profiles), figures.sweep_all_seconds).c_str());
+  std::printf("| sweep again, with the RFM cut points of the first | %.2f s | %s profiles/s |\n",
+              figures.sweep_again_seconds,
+              Rate(static_cast<double>(figures.profiles), figures.sweep_again_seconds).c_str());
   std::printf("| new audience over existing profiles (backfill of %llu profiles) | %.2f s | %s profiles/s |\n",
               static_cast<unsigned long long>(figures.backfilled_profiles), figures.backfill_one_seconds,
               Rate(static_cast<double>(figures.profiles), figures.backfill_one_seconds).c_str());

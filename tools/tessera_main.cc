@@ -21,6 +21,13 @@ commands:
         bad rows are reported by line number and skipped; re-importing a file adds nothing.
         Exit 0 once the file was read, 1 on I/O or store errors, 2 on usage or configuration errors.
         The server must not be running on the same store.
+  export AUDIENCE [--config FILE | --data-dir DIR] [--space NAME] [--format csv|ndjson] [--fields LIST] [--out FILE]
+        Write an audience's members as CSV (default) or NDJSON to FILE (or stdout when absent or "-").
+        --fields: comma-separated id, enteredAt, identifier types (email, phone, user_id, ...),
+        traits.<path>, computed.<name>; default id,enteredAt,user_id,email,phone. --space: default
+        "default". Opens the store read-only, so it works while the server runs; writes FILE.tmp and
+        renames it to FILE when complete. Exit 0 on success, 1 on I/O or store errors, 2 on usage
+        errors, an unknown audience or a bad field.
   rebuild [--config FILE | --data-dir DIR]
         Replay the accepted-event log into fresh identity graph and profiles (e.g. after changing
         the identity rules). The server must not be running on the same store.
@@ -43,6 +50,7 @@ int main(int argc, char** argv) {
   if (command == "serve") return tessera::tools::ServeCommand(rest);
   if (command == "log") return tessera::tools::LogCommand(rest);
   if (command == "import") return tessera::tools::ImportCommand(rest);
+  if (command == "export") return tessera::tools::ExportCommand(rest);
   if (command == "rebuild") return tessera::tools::RebuildCommand(rest);
   if (command == "bench") return tessera::tools::BenchCommand(rest);
   std::fprintf(stderr, "tessera: unknown command \"%.*s\"\n\n%s", static_cast<int>(command.size()), command.data(),
