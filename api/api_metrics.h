@@ -32,8 +32,8 @@ class ApiMetrics {
 
  private:
   // Status codes we count individually; anything else lands in "other".
-  static constexpr std::array<int, 14> kStatuses = {101, 200, 204, 400, 401, 403, 404,
-                                                     405, 408, 413, 426, 429, 500, 503};
+  static constexpr std::array<int, 15> kStatuses = {101, 200, 204, 400, 401, 403, 404,
+                                                     405, 408, 409, 413, 426, 429, 500, 503};
   std::array<std::array<std::atomic<uint64_t>, kStatuses.size() + 1>, static_cast<int>(RouteId::kCount)> requests_{};
   std::atomic<int64_t> open_connections_{0};
   std::atomic<int64_t> open_streams_{0};

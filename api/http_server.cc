@@ -4,6 +4,7 @@
 #include <limits>
 #include <condition_variable>
 #include <csignal>
+#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -38,11 +39,13 @@ namespace websocket = boost::beast::websocket;
 using tcp = net::ip::tcp;
 
 HttpServer::Impl::Impl(ServerOptions server_options, const KeyRegistry& key_registry,
-                       ingest::IngestPipeline& ingest_pipeline, const ProfileHandler* profile_handler)
+                       ingest::IngestPipeline& ingest_pipeline, const ProfileHandler* profile_handler,
+                       const AudienceHandler* audience_handler)
     : options(std::move(server_options)),
       keys(key_registry),
       pipeline(ingest_pipeline),
       profiles(profile_handler),
+      audiences(audience_handler),
       // A batch element is at least "{}" plus a comma, so the body limit bounds the count.
       tracking(keys, pipeline,
                ingest::SegmentParserOptions{.max_event_bytes = options.max_event_bytes,
@@ -131,8 +134,10 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
 
     // A single-event endpoint's body is one event, so the event limit applies to it.
     single_event_ = IsTrackingRoute(route_.route) && route_.route != RouteId::kBatch;
+    const bool definitions = route_.route == RouteId::kAudiences || route_.route == RouteId::kComputedTraits;
     body_limit_ = single_event_                           ? server_.options.max_event_bytes
                   : route_.route == RouteId::kConnectors ? server_.options.max_webhook_bytes
+                  : definitions                          ? AudienceHandler::kMaxBodyBytes
                                                          : server_.options.max_request_bytes;
     if (const auto length = parser_->content_length(); length && *length > body_limit_) {
       // Refuse before reading the body; the unread body makes the connection unusable, so close it.
@@ -198,7 +203,10 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
     http::request<http::string_body> request = parser_->release();
     parser_.reset();
 
-    if (route_.route == RouteId::kNotFound || (route_.route == RouteId::kProfiles && server_.profiles == nullptr)) {
+    const bool unserved = (route_.route == RouteId::kProfiles && server_.profiles == nullptr) ||
+                          ((route_.route == RouteId::kAudiences || route_.route == RouteId::kComputedTraits) &&
+                           server_.audiences == nullptr);
+    if (route_.route == RouteId::kNotFound || unserved) {
       return Reply(ErrorReply(404, "not_found", absl::StrCat("no such endpoint: ", std::string(ToStringView(request.target())))));
     }
     if (!route_.method_allowed) {
@@ -210,9 +218,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
     }
     switch (route_.route) {
       case RouteId::kHealthz:
-        return Reply(HttpReply{200, R"({"status":"ok"})", {}});
+        return Reply(HttpReply{.status = 200, .body = R"({"status":"ok"})"});
       case RouteId::kReadyz:
-        if (server_.ready.load()) return Reply(HttpReply{200, R"({"status":"ready"})", {}});
+        if (server_.ready.load()) return Reply(HttpReply{.status = 200, .body = R"({"status":"ready"})"});
         return Reply(ErrorReply(503, "not_ready", "the server is starting or shutting down"));
       case RouteId::kProfiles: {
         ProfileRequest profile_request{.path = route_.rest,
@@ -220,6 +228,16 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
                                        .authorization = ToStringView(request[http::field::authorization]),
                                        .if_none_match = ToStringView(request[http::field::if_none_match])};
         return Reply(server_.profiles->Handle(profile_request));
+      }
+      case RouteId::kAudiences:
+      case RouteId::kComputedTraits: {
+        const AudienceRequest audience_request{.method = ToMethod(request.method()),
+                                               .route = route_.route,
+                                               .path = route_.rest,
+                                               .query = route_.query,
+                                               .authorization = ToStringView(request[http::field::authorization]),
+                                               .body = request.body()};
+        return Reply(server_.audiences->Handle(audience_request));
       }
       case RouteId::kStream:
         return Upgrade(std::move(request));
@@ -235,7 +253,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
         return;
       }
       case RouteId::kMetrics: {
-        HttpReply reply{200, server_.metrics.RenderPrometheus(server_.pipeline), {}};
+        HttpReply reply{.status = 200, .body = server_.metrics.RenderPrometheus(server_.pipeline)};
         reply.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
         return Reply(std::move(reply));
       }
@@ -282,6 +300,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
 
   void Reply(HttpReply reply) {
     server_.metrics.CountRequest(route_.route, reply.status);
+    if (reply.stream) return ReplyStreamed(std::move(reply));
     response_.emplace(static_cast<http::status>(reply.status), 11);
     response_->set(http::field::server, "tessera");
     bool has_content_type = false;
@@ -296,6 +315,71 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
     response_->prepare_payload();
     stream_.expires_after(server_.options.write_timeout);
     http::async_write(stream_, *response_, beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+  }
+
+  // A streamed body: the header with Transfer-Encoding: chunked, then one chunk per BodyStream::Next,
+  // each asked for only once the previous one is written (a slow client slows the producer, and
+  // at most one chunk is held), then the last chunk. Every write has the write timeout.
+  void ReplyStreamed(HttpReply reply) {
+    streamed_response_.emplace(static_cast<http::status>(reply.status), 11);
+    streamed_response_->set(http::field::server, "tessera");
+    bool has_content_type = false;
+    for (auto& [name, value] : reply.headers) {
+      if (name == "Content-Type") has_content_type = true;
+      streamed_response_->set(name, value);
+    }
+    if (!has_content_type) streamed_response_->set(http::field::content_type, "application/json");
+    streamed_response_->set(http::field::cache_control, "no-store");
+    streamed_response_->keep_alive(keep_alive_ && !closing_ && !server_.stopping.load());
+    streamed_response_->chunked(true);
+    body_stream_ = std::move(reply.stream);
+    streamed_bytes_ = 0;
+    serializer_.emplace(*streamed_response_);
+    stream_.expires_after(server_.options.write_timeout);
+    http::async_write_header(stream_, *serializer_,
+                             beast::bind_front_handler(&Session::OnStreamWritten, shared_from_this()));
+  }
+
+  void OnStreamWritten(beast::error_code ec, std::size_t bytes) {
+    if (ec) return EndStream(/*complete=*/false);
+    streamed_bytes_ += bytes;
+    if (!more_chunks_) {
+      // The last data chunk is out: terminate the body.
+      stream_.expires_after(server_.options.write_timeout);
+      net::async_write(stream_, http::make_chunk_last(),
+                       [self = shared_from_this()](beast::error_code last_ec, std::size_t) {
+                         self->EndStream(/*complete=*/!last_ec);
+                       });
+      return;
+    }
+    chunk_.clear();
+    absl::StatusOr<bool> more = body_stream_->Next(chunk_);
+    // Skip empty pieces: an empty chunk would end the body early.
+    while (more.ok() && *more && chunk_.empty()) more = body_stream_->Next(chunk_);
+    if (!more.ok()) {
+      // The status line is gone: the only honest signal left is a body without its last chunk.
+      std::fprintf(stderr, "tessera: streamed response on %s failed after %zu bytes, closing the connection: %s\n",
+                   std::string(RouteLabel(route_.route)).c_str(), streamed_bytes_,
+                   std::string(more.status().message()).c_str());
+      return EndStream(/*complete=*/false);
+    }
+    more_chunks_ = *more;
+    if (chunk_.empty()) return OnStreamWritten({}, 0);  // Nothing more: straight to the last chunk.
+    stream_.expires_after(server_.options.write_timeout);
+    net::async_write(stream_, http::make_chunk(net::buffer(chunk_)),
+                     beast::bind_front_handler(&Session::OnStreamWritten, shared_from_this()));
+  }
+
+  void EndStream(bool complete) {
+    busy_ = false;
+    const bool keep_alive = complete && streamed_response_->keep_alive() && !closing_ && !server_.stopping.load();
+    body_stream_.reset();
+    serializer_.reset();
+    streamed_response_.reset();
+    chunk_ = std::string();
+    more_chunks_ = true;
+    if (!keep_alive) return Close();
+    ReadHeader();
   }
 
   void OnWrite(beast::error_code ec, std::size_t /*bytes*/) {
@@ -318,6 +402,13 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   HttpServer::Impl& server_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::string_body>> response_;
+  // A streamed reply in progress (ReplyStreamed).
+  std::optional<http::response<http::empty_body>> streamed_response_;
+  std::optional<http::response_serializer<http::empty_body>> serializer_;
+  std::shared_ptr<BodyStream> body_stream_;
+  std::string chunk_;         // The chunk being written.
+  bool more_chunks_ = true;   // BodyStream::Next has not yet said the body ends.
+  size_t streamed_bytes_ = 0;
   RouteMatch route_;
   size_t body_limit_ = 0;
   bool single_event_ = false;
@@ -361,8 +452,8 @@ void HttpServer::Impl::RequestStop() {
 }
 
 HttpServer::HttpServer(ServerOptions options, const KeyRegistry& keys, ingest::IngestPipeline& pipeline,
-                       const ProfileHandler* profiles)
-    : impl_(std::make_unique<Impl>(std::move(options), keys, pipeline, profiles)) {}
+                       const ProfileHandler* profiles, const AudienceHandler* audiences)
+    : impl_(std::make_unique<Impl>(std::move(options), keys, pipeline, profiles, audiences)) {}
 
 HttpServer::~HttpServer() = default;
 

@@ -4,6 +4,9 @@
 // with read, idle and write deadlines, header and body limits, and routing to the handlers. It is
 // the only translation unit family that includes Beast and Asio.
 //
+// A reply with a body stream (HttpReply::stream, e.g. an audience's members) is sent chunked, one
+// chunk in flight at a time, each write under the write timeout.
+//
 // Shutdown (SIGTERM/SIGINT or Stop): stop accepting, let in-flight requests finish (up to the grace
 // period), then return from Run so the caller can close the store.
 
@@ -15,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "api/api_metrics.h"
+#include "api/audience_handler.h"
 #include "api/key_registry.h"
 #include "api/profile_handler.h"
 #include "ingest/ingest_pipeline.h"
@@ -42,9 +46,10 @@ struct ServerOptions {
 
 class HttpServer {
  public:
-  // `profiles` serves /v1/profiles/...; without it those paths answer 404.
+  // `profiles` serves /v1/profiles/..., `audiences` /v1/audiences/... and /v1/computed-traits/...;
+  // without them those paths answer 404.
   HttpServer(ServerOptions options, const KeyRegistry& keys, ingest::IngestPipeline& pipeline,
-             const ProfileHandler* profiles = nullptr);
+             const ProfileHandler* profiles = nullptr, const AudienceHandler* audiences = nullptr);
   ~HttpServer();
 
   // Binds the listening socket. After this, port() is the bound port.

@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <charconv>
+#include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "api/reply_json.h"
+#include "audiences/evaluation.h"
 #include "ingest/timestamp.h"
 #include "profile_store/json_writer.h"
 #include "xxhash.h"
@@ -64,8 +68,42 @@ void WriteTraits(JsonWriter& json, const Profile& profile) {
   json.EndObject();
 }
 
+// "computedTraits": each computed trait of the space that has a value for the profile now.
+void WriteComputedTraits(JsonWriter& json, const Profile& profile, const audiences::SpaceAudiences* space) {
+  json.BeginObject();
+  if (space != nullptr) {
+    const std::shared_ptr<const audiences::DefinitionSet> definitions = space->definitions();
+    if (!definitions->computed.empty()) {
+      const audiences::RfmTable rfm = space->rfm();
+      const profile_store::Timestamp now = ReceivedNow();
+      for (const auto& trait : definitions->computed) {
+        std::optional<std::string> value = audiences::ComputedValue(*trait, profile, now, rfm);
+        if (value) json.Key(trait->name).Raw(*value);
+      }
+    }
+  }
+  json.EndObject();
+}
+
+// "audiences": the audiences the profile is in, as the resolver recorded them, that still exist
+// (a deleted audience's memberships are removed by the resolver later).
+void WriteAudiences(JsonWriter& json, const Profile& profile, const audiences::SpaceAudiences* space) {
+  json.BeginObject();
+  if (space != nullptr && !profile.audiences.empty()) {
+    const std::shared_ptr<const audiences::DefinitionSet> definitions = space->definitions();
+    for (const auto& [name, entered] : profile.audiences) {
+      if (definitions->FindAudience(name) == nullptr) continue;
+      json.Key(name).BeginObject();
+      WriteTime(json, "enteredAt", entered);
+      json.EndObject();
+    }
+  }
+  json.EndObject();
+}
+
 // The whole profile, or only the members named in `fields` (empty: all).
-std::string ProfileJson(const Profile& profile, const std::vector<std::string_view>& fields) {
+std::string ProfileJson(const Profile& profile, const std::vector<std::string_view>& fields,
+                        const audiences::SpaceAudiences* space) {
   auto wanted = [&](std::string_view name) {
     return fields.empty() || std::find(fields.begin(), fields.end(), name) != fields.end();
   };
@@ -100,9 +138,14 @@ std::string ProfileJson(const Profile& profile, const std::vector<std::string_vi
     for (ProfileId id : profile.merged_from) json.String(FormatProfileId(id));
     json.EndArray();
   }
-  // Filled by the audiences and computed-traits issue.
-  if (wanted("computedTraits")) json.Key("computedTraits").BeginObject().EndObject();
-  if (wanted("audiences")) json.Key("audiences").BeginArray().EndArray();
+  if (wanted("computedTraits")) {
+    json.Key("computedTraits");
+    WriteComputedTraits(json, profile, space);
+  }
+  if (wanted("audiences")) {
+    json.Key("audiences");
+    WriteAudiences(json, profile, space);
+  }
   json.EndObject();
   return body;
 }
@@ -117,12 +160,13 @@ HttpReply JsonReply(std::string body) {
 
 ProfileHandler::ProfileHandler(const KeyRegistry& keys, const profile_store::ProfileReader& reader,
                                const identity::Normalizer& normalizer, std::vector<std::string> known_types,
-                               std::vector<std::string> spaces)
+                               std::vector<std::string> spaces, SpaceLookup audiences)
     : keys_(keys),
       reader_(reader),
       normalizer_(normalizer),
       known_types_(std::move(known_types)),
-      spaces_(std::move(spaces)) {
+      spaces_(std::move(spaces)),
+      audiences_(std::move(audiences)) {
   std::sort(known_types_.begin(), known_types_.end());
   known_types_.erase(std::unique(known_types_.begin(), known_types_.end()), known_types_.end());
 }
@@ -191,10 +235,11 @@ HttpReply ProfileHandler::Handle(const ProfileRequest& request) const {
 
   if (subresource.empty()) {
     std::vector<std::string_view> fields = SplitCommas(QueryParam(request.query, "fields"));
-    HttpReply reply = JsonReply(ProfileJson(profile, fields));
+    const audiences::SpaceAudiences* space_audiences = audiences_ ? audiences_(space) : nullptr;
+    HttpReply reply = JsonReply(ProfileJson(profile, fields, space_audiences));
     const std::string etag = absl::StrCat("\"", XXH3_64bits(reply.body.data(), reply.body.size()), "\"");
     if (!request.if_none_match.empty() && request.if_none_match == etag) {
-      return HttpReply{304, "", {{"ETag", etag}}};
+      return HttpReply{.status = 304, .body = "", .headers = {{"ETag", etag}}};
     }
     reply.headers.emplace_back("ETag", etag);
     return reply;

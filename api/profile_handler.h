@@ -9,16 +9,21 @@
 //                                               channel, since, until (ISO-8601)
 //   GET /v1/profiles/{ref}/identities | /merges | /traits
 //   ?fields=a,b trims a profile response to those top-level members.
+// A profile carries "computedTraits" ({name: value} of the space's computed traits now; traits
+// without a value are left out) and "audiences" ({name: {"enteredAt": ISO}} of the audiences it is
+// in that are still defined).
 // `?space=NAME` picks the space (default "default").
 // Profile responses carry an ETag (and honour If-None-Match); every response is no-store.
 // It reads the store directly on the calling (I/O) thread: point lookups and short scans.
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "api/key_registry.h"
 #include "api/tracking_handler.h"
+#include "audiences/space_audiences.h"
 #include "identity/normalizer.h"
 #include "profile_store/profile_reader.h"
 
@@ -33,10 +38,14 @@ struct ProfileRequest {
 
 class ProfileHandler {
  public:
-  // `known_types`: identifier types a lookup may name (built-in and configured).
+  // The computed traits and audiences of a space, or null (IngestPipeline::audiences).
+  using SpaceLookup = std::function<audiences::SpaceAudiences*(std::string_view space)>;
+
+  // `known_types`: identifier types a lookup may name (built-in and configured). Without
+  // `audiences` (or for a space it returns null for) profiles have empty computedTraits/audiences.
   ProfileHandler(const KeyRegistry& keys, const profile_store::ProfileReader& reader,
                  const identity::Normalizer& normalizer, std::vector<std::string> known_types,
-                 std::vector<std::string> spaces);
+                 std::vector<std::string> spaces, SpaceLookup audiences = {});
 
   HttpReply Handle(const ProfileRequest& request) const;
 
@@ -46,7 +55,7 @@ class ProfileHandler {
   const identity::Normalizer& normalizer_;
   std::vector<std::string> known_types_;
   std::vector<std::string> spaces_;  // `?space=` must name one of these; default "default".
+  SpaceLookup audiences_;
 };
-
 
 }  // namespace tessera::api

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <utility>
 
 namespace tessera::api {
 namespace {
@@ -31,10 +32,30 @@ constexpr std::array<RouteEntry, 11> kRoutes = {{
 
 constexpr std::string_view kProfilesPrefix = "/v1/profiles/";
 constexpr std::string_view kConnectorsPrefix = "/v1/connectors/";
+constexpr std::string_view kAudiencesPath = "/v1/audiences";
+constexpr std::string_view kComputedTraitsPath = "/v1/computed-traits";
+
+namespace {
+
+// `path` is `base` itself (rest empty) or `base` + '/' + rest.
+bool MatchesCollection(std::string_view path, std::string_view base, std::string_view& rest) {
+  if (!path.starts_with(base)) return false;
+  if (path.size() == base.size()) {
+    rest = {};
+    return true;
+  }
+  if (path[base.size()] != '/') return false;
+  rest = path.substr(base.size() + 1);
+  return true;
+}
+
+}  // namespace
 
 std::string_view RouteLabel(RouteId route) {
   if (route == RouteId::kProfiles) return "/v1/profiles";
   if (route == RouteId::kConnectors) return "/v1/connectors";
+  if (route == RouteId::kAudiences) return kAudiencesPath;
+  if (route == RouteId::kComputedTraits) return kComputedTraitsPath;
   for (const RouteEntry& entry : kRoutes) {
     if (entry.route == route) return entry.path;
   }
@@ -69,6 +90,16 @@ RouteMatch MatchRoute(Method method, std::string_view target) {
     match.rest = path.substr(kConnectorsPrefix.size());
     match.allow = "GET, POST";
     match.method_allowed = method == Method::kGet || method == Method::kPost;
+  }
+  // The admin API of audiences and computed traits: the collection and its members.
+  for (auto [base, route] : {std::pair{kAudiencesPath, RouteId::kAudiences},
+                             std::pair{kComputedTraitsPath, RouteId::kComputedTraits}}) {
+    std::string_view rest;
+    if (!MatchesCollection(path, base, rest)) continue;
+    match.route = route;
+    match.rest = rest;
+    match.allow = "GET, PUT, DELETE";
+    match.method_allowed = method == Method::kGet || method == Method::kPut || method == Method::kDelete;
   }
   return match;
 }

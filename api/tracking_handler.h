@@ -5,12 +5,14 @@
 // reply. It knows nothing of sockets; the server calls it with a complete request.
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "api/api_metrics.h"
+#include "api/body_stream.h"
 #include "api/key_registry.h"
 #include "api/router.h"
 #include "ingest/ingest_pipeline.h"
@@ -20,8 +22,10 @@ namespace tessera::api {
 
 struct HttpReply {
   int status = 200;
-  std::string body;  // JSON
-  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body = {};  // JSON (ignored when `stream` is set)
+  std::vector<std::pair<std::string, std::string>> headers = {};
+  // When set, the body is this stream instead of `body`, sent with Transfer-Encoding: chunked.
+  std::shared_ptr<BodyStream> stream = {};
 };
 
 // {"error":{"code":...,"message":...,"field":...}} with the given status.

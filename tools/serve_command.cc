@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "api/audience_handler.h"
 #include "api/http_server.h"
 #include "api/key_registry.h"
 #include "api/profile_handler.h"
@@ -84,12 +85,14 @@ int ServeCommand(std::span<const std::string_view> args) {
   std::vector<std::string> spaces;
   for (const config::Source& source : config.sources) spaces.push_back(source.space);
   if (spaces.empty()) spaces.push_back("default");
+  auto space_audiences = [&pipeline](std::string_view space) { return pipeline.audiences(space); };
   std::optional<api::ProfileHandler> profiles;
   if (pipeline.normalizer() != nullptr) {
-    profiles.emplace(keys, reader, *pipeline.normalizer(), KnownIdentifierTypes(config), spaces);
+    profiles.emplace(keys, reader, *pipeline.normalizer(), KnownIdentifierTypes(config), spaces, space_audiences);
   }
+  const api::AudienceHandler audiences(keys, **store, space_audiences);
   {
-    api::HttpServer server(ServerOptionsFrom(config), keys, pipeline, profiles ? &*profiles : nullptr);
+    api::HttpServer server(ServerOptionsFrom(config), keys, pipeline, profiles ? &*profiles : nullptr, &audiences);
     if (absl::Status status = server.Bind(); !status.ok()) {
       pipeline.Stop();
       return Fail(1, status.message());

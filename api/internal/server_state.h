@@ -35,7 +35,7 @@ class Connection {
 
 struct HttpServer::Impl {
   Impl(ServerOptions server_options, const KeyRegistry& key_registry, ingest::IngestPipeline& ingest_pipeline,
-       const ProfileHandler* profile_handler);
+       const ProfileHandler* profile_handler, const AudienceHandler* audience_handler);
 
   void Accept();
   void RequestStop();
@@ -47,6 +47,7 @@ struct HttpServer::Impl {
   const KeyRegistry& keys;
   ingest::IngestPipeline& pipeline;
   const ProfileHandler* profiles;
+  const AudienceHandler* audiences;
   TrackingHandler tracking;
   StreamHandler stream;
   ConnectorHandler connectors;

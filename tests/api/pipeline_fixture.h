@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "api/key_registry.h"
@@ -21,14 +23,14 @@ namespace tessera::api::testing {
 
 class PipelineFixture : public ::testing::Test {
  protected:
-  // `sources` are the configured write keys.
-  void StartPipeline(std::vector<config::Source> sources) {
+  // `sources` are the configured write keys; config_'s read and admin keys may be set before.
+  void StartPipeline(std::vector<config::Source> sources, ingest::PipelineOptions options = {}) {
     auto store = profile_store::Store::Open({.path = dir_.path(), .sync_writes = false});
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
     config_.sources = std::move(sources);
     keys_ = std::make_unique<KeyRegistry>(config_);
-    pipeline_ = std::make_unique<ingest::IngestPipeline>(*store_, ingest::PipelineOptions{}, metrics_);
+    pipeline_ = std::make_unique<ingest::IngestPipeline>(*store_, std::move(options), metrics_);
     ASSERT_TRUE(pipeline_->Start().ok());
   }
   void TearDown() override {

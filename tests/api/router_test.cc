@@ -101,3 +101,52 @@ TEST(UrlDecodeTest, DecodesPercentEscapesAndRejectsBrokenOnes) {
 
 }  // namespace
 }  // namespace tessera::api
+
+namespace tessera::api {
+namespace {
+
+TEST(RouterTest, AudiencesAreACollectionForGetPutAndDelete) {
+  const RouteMatch list = MatchRoute(Method::kGet, "/v1/audiences?space=shop");
+  EXPECT_EQ(list.route, RouteId::kAudiences);
+  EXPECT_TRUE(list.method_allowed);
+  EXPECT_EQ(list.rest, "") << "the collection itself has no rest";
+  EXPECT_EQ(list.query, "space=shop");
+  EXPECT_EQ(MatchRoute(Method::kGet, "/v1/audiences/").rest, "") << "a trailing slash is the collection too";
+
+  const RouteMatch members = MatchRoute(Method::kGet, "/v1/audiences/vip-buyers/members?format=csv");
+  EXPECT_EQ(members.route, RouteId::kAudiences);
+  EXPECT_EQ(members.rest, "vip-buyers/members");
+  EXPECT_EQ(members.query, "format=csv");
+
+  EXPECT_TRUE(MatchRoute(Method::kPut, "/v1/audiences/vip").method_allowed);
+  EXPECT_TRUE(MatchRoute(Method::kDelete, "/v1/audiences/vip").method_allowed);
+  const RouteMatch post = MatchRoute(Method::kPost, "/v1/audiences/vip");
+  EXPECT_EQ(post.route, RouteId::kAudiences);
+  EXPECT_FALSE(post.method_allowed) << "POST must be 405";
+  EXPECT_EQ(post.allow, "GET, PUT, DELETE");
+  EXPECT_FALSE(MatchRoute(Method::kHead, "/v1/audiences").method_allowed);
+
+  EXPECT_EQ(MatchRoute(Method::kGet, "/v1/audiencesx").route, RouteId::kNotFound) << "the prefix must end at a '/'";
+  EXPECT_EQ(RouteLabel(RouteId::kAudiences), "/v1/audiences") << "metrics must not get one label per audience";
+}
+
+TEST(RouterTest, ComputedTraitsAreACollectionForGetPutAndDelete) {
+  const RouteMatch list = MatchRoute(Method::kGet, "/v1/computed-traits");
+  EXPECT_EQ(list.route, RouteId::kComputedTraits);
+  EXPECT_TRUE(list.method_allowed);
+  EXPECT_EQ(list.rest, "");
+  const RouteMatch one = MatchRoute(Method::kPut, "/v1/computed-traits/order_count?space=shop");
+  EXPECT_EQ(one.route, RouteId::kComputedTraits);
+  EXPECT_TRUE(one.method_allowed);
+  EXPECT_EQ(one.rest, "order_count");
+  EXPECT_EQ(one.query, "space=shop");
+  EXPECT_TRUE(MatchRoute(Method::kDelete, "/v1/computed-traits/order_count").method_allowed);
+  const RouteMatch post = MatchRoute(Method::kPost, "/v1/computed-traits");
+  EXPECT_FALSE(post.method_allowed);
+  EXPECT_EQ(post.allow, "GET, PUT, DELETE");
+  EXPECT_EQ(MatchRoute(Method::kGet, "/v1/computed-trait").route, RouteId::kNotFound);
+  EXPECT_EQ(RouteLabel(RouteId::kComputedTraits), "/v1/computed-traits");
+}
+
+}  // namespace
+}  // namespace tessera::api

@@ -234,5 +234,17 @@ TEST_F(ExportE2eTest, UsageErrorsExitWithCode2AndLeaveNoFile) {
   EXPECT_THAT(no_store.err, HasSubstr("no store at"));
 }
 
+TEST_F(ExportE2eTest, ABadDefinitionInTheConfigStopsServeNamingTheNode) {
+  const std::string config = temp_.path() + "/bad-definitions.json";
+  std::ofstream(config) << R"({"data_dir":")" << temp_.path() << R"(/bad-data","sources":[{"write_key":"k"}],)"
+                        << R"("computed_traits":[{"name":"orders","kind":"count","event":"Order Completed"}],)"
+                        << R"("audiences":[{"name":"buyers","condition":{"all":[{"computed":"orders","op":"bigger","value":1}]}}]})";
+  const Finished serve = RunTessera(temp_, "serve --config " + config);
+  EXPECT_EQ(serve.exit_code, 2) << serve.err;
+  EXPECT_THAT(serve.err, HasSubstr("audiences[0] (buyers): condition.all[0].op"));
+  const Finished rebuild = RunTessera(temp_, "rebuild --config " + config);
+  EXPECT_EQ(rebuild.exit_code, 2) << rebuild.err;
+}
+
 }  // namespace
 }  // namespace tessera::e2e
