@@ -140,7 +140,7 @@ absl::StatusOr<uint64_t> WriteLog(profile_store::Store& store, uint64_t people, 
     identify.traits = absl::StrCat(R"({"plan":")", plans[person % 3], R"(","consent":{"sms":)",
                                    unit(rng) < 0.5 ? "true" : "false", "}");
     if (unit(rng) < 0.9) absl::StrAppend(&identify.traits, R"(,"email":"user)", person, R"(@example.com")");
-    if (unit(rng) < 0.6) absl::StrAppend(&identify.traits, R"(,"phone":"+1650555)", 1000 + person % 9000, R"(")");
+    if (unit(rng) < 0.6) absl::StrAppend(&identify.traits, R"(,"phone":"+1)", 2012000000 + person % 7000000, R"(")");
     identify.traits.push_back('}');
     if (absl::Status status = add(identify); !status.ok()) return status;
     // Power law: most people order rarely, a few often.
