@@ -21,17 +21,12 @@ using audiences::SpaceAudiences;
 using profile_store::DefinitionKind;
 using profile_store::JsonWriter;
 
-constexpr size_t kMaxNameLength = 64;
 constexpr std::string_view kMembers = "members";
 
-bool IsValidName(std::string_view name, bool allow_dash) {
-  if (name.empty() || name.size() > kMaxNameLength) return false;
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                    (allow_dash && c == '-');
-    if (!ok) return false;
-  }
-  return true;
+HttpReply BodyTooLarge(size_t bytes) {
+  return ErrorReply(413, "payload_too_large",
+                    absl::StrCat("request body of ", bytes, " bytes exceeds the limit of ",
+                                 AudienceHandler::kMaxBodyBytes, " bytes"));
 }
 
 HttpReply JsonReply(std::string body) {
@@ -216,7 +211,7 @@ HttpReply AudienceHandler::HandleAudiences(const AudienceRequest& request, Space
   }
 
   const std::optional<std::string> name = UrlDecode(path);
-  if (!name || !IsValidName(*name, /*allow_dash=*/true)) {
+  if (!name || !audiences::IsValidAudienceName(*name)) {
     return ErrorReply(400, "invalid_name",
                       absl::StrCat("an audience name is 1 to 64 of A-Z, a-z, 0-9, _ and -; got \"",
                                    name ? *name : std::string(path), "\""),
@@ -243,11 +238,7 @@ HttpReply AudienceHandler::HandleAudiences(const AudienceRequest& request, Space
       return JsonReply(std::move(body));
     }
     case Method::kPut: {
-      if (request.body.size() > kMaxBodyBytes) {
-        return ErrorReply(413, "payload_too_large",
-                          absl::StrCat("request body of ", request.body.size(),
-                                       " bytes exceeds the limit of ", kMaxBodyBytes, " bytes"));
-      }
+      if (request.body.size() > kMaxBodyBytes) return BodyTooLarge(request.body.size());
       auto audience = space.PutAudience(*name, request.body);
       if (!audience.ok()) {
         return ChangeErrorReply(audience.status(), space, *name, DefinitionKind::kAudience,
@@ -332,7 +323,7 @@ HttpReply AudienceHandler::HandleComputedTraits(const AudienceRequest& request, 
   }
 
   const std::optional<std::string> name = UrlDecode(path);
-  if (!name || !IsValidName(*name, /*allow_dash=*/false)) {
+  if (!name || !audiences::IsValidComputedTraitName(*name)) {
     return ErrorReply(400, "invalid_name",
                       absl::StrCat("a computed trait name is 1 to 64 of A-Z, a-z, 0-9 and _; got \"",
                                    name ? *name : std::string(path), "\""),
@@ -350,11 +341,7 @@ HttpReply AudienceHandler::HandleComputedTraits(const AudienceRequest& request, 
       return JsonReply(std::move(body));
     }
     case Method::kPut: {
-      if (request.body.size() > kMaxBodyBytes) {
-        return ErrorReply(413, "payload_too_large",
-                          absl::StrCat("request body of ", request.body.size(),
-                                       " bytes exceeds the limit of ", kMaxBodyBytes, " bytes"));
-      }
+      if (request.body.size() > kMaxBodyBytes) return BodyTooLarge(request.body.size());
       auto trait = space.PutComputedTrait(*name, request.body);
       if (!trait.ok()) {
         return ChangeErrorReply(trait.status(), space, *name, DefinitionKind::kComputedTrait,

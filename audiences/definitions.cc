@@ -176,6 +176,11 @@ bool IsValidName(std::string_view name, bool allow_dash) {
   return true;
 }
 
+// Operators a trait or computed-trait value may be compared with: all of them.
+const std::initializer_list<Operator> kValueOperators = {
+    Operator::kEq, Operator::kNe,     Operator::kGt, Operator::kGte,      Operator::kLt,        Operator::kLte,
+    Operator::kExists, Operator::kMissing, Operator::kIn, Operator::kContains, Operator::kStartsWith};
+
 // A dotted path: non-empty segments separated by single dots.
 bool IsDottedPath(std::string_view path) {
   if (path.empty() || path.front() == '.' || path.back() == '.') return false;
@@ -524,9 +529,7 @@ absl::StatusOr<ConditionPtr> ConditionParser::Parse(element value, const std::st
     const Operator default_op = members->Has("value") ? Operator::kEq : Operator::kExists;
     if (absl::Status status =
             ParseOperand(*members, path, *node,
-                         {Operator::kEq, Operator::kNe, Operator::kGt, Operator::kGte, Operator::kLt,
-                          Operator::kLte, Operator::kExists, Operator::kMissing, Operator::kIn,
-                          Operator::kContains, Operator::kStartsWith},
+                         kValueOperators,
                          default_op, /*numbers_only=*/false);
         !status.ok()) {
       return status;
@@ -568,9 +571,7 @@ absl::StatusOr<ConditionPtr> ConditionParser::Parse(element value, const std::st
     const Operator default_op = members->Has("value") ? Operator::kEq : Operator::kExists;
     if (absl::Status status =
             ParseOperand(*members, path, *node,
-                         {Operator::kEq, Operator::kNe, Operator::kGt, Operator::kGte, Operator::kLt,
-                          Operator::kLte, Operator::kExists, Operator::kMissing, Operator::kIn,
-                          Operator::kContains, Operator::kStartsWith},
+                         kValueOperators,
                          default_op, /*numbers_only=*/false);
         !status.ok()) {
       return status;
@@ -851,5 +852,8 @@ bool DefinitionSet::AnyTimeDependent() const {
   return std::any_of(audiences.begin(), audiences.end(),
                      [](const auto& audience) { return audience && audience->time_dependent; });
 }
+
+bool IsValidAudienceName(std::string_view name) { return IsValidName(name, /*allow_dash=*/true); }
+bool IsValidComputedTraitName(std::string_view name) { return IsValidName(name, /*allow_dash=*/false); }
 
 }  // namespace tessera::audiences

@@ -124,6 +124,10 @@ struct Audience {
   std::string source_json;
 };
 
+// Names: audiences [A-Za-z0-9_-]{1,64}, computed traits [A-Za-z0-9_]{1,64}.
+bool IsValidAudienceName(std::string_view name);
+bool IsValidComputedTraitName(std::string_view name);
+
 // Parses one computed trait definition {"name","kind",...}. `name` from the URL overrides none:
 // when non-empty it must equal the body's name, or the body may omit it.
 absl::StatusOr<ComputedTrait> ParseComputedTrait(std::string_view json, std::string_view name = {});

@@ -74,8 +74,8 @@ profile_store::Timestamp AudienceMaintenance::Now() const {
 }
 
 void AudienceMaintenance::BeginUnit(rocksdb::WriteBatch& batch) {
+  // rfm_ needs no refresh here: only this thread's sweep changes the cut points.
   const uint64_t generation = audiences_.generation();
-  rfm_ = audiences_.rfm();
   if (generation == generation_) return;
   std::shared_ptr<const audiences::DefinitionSet> next = audiences_.definitions();
   for (const auto& audience : definitions_->audiences) {
