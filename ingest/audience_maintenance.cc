@@ -76,25 +76,28 @@ profile_store::Timestamp AudienceMaintenance::Now() const {
 void AudienceMaintenance::BeginUnit(rocksdb::WriteBatch& batch) {
   // rfm_ needs no refresh here: only this thread's sweep changes the cut points.
   const uint64_t generation = audiences_.generation();
-  if (generation == generation_) return;
-  std::shared_ptr<const audiences::DefinitionSet> next = audiences_.definitions();
-  for (const auto& audience : definitions_->audiences) {
-    if (next->FindAudience(audience->name) != nullptr) continue;
-    // Deleted: its rows go with it. Profiles still list it until they are next written; the
-    // evaluation drops names that are no longer defined.
-    const std::string members = profile_store::MemberPrefix(space_, audience->name);
-    batch.DeleteRange(store_.handle(ColumnFamily::kMembers), members, PrefixEnd(members));
-    const std::string changes = profile_store::AudienceChangePrefix(space_, audience->name);
-    batch.DeleteRange(store_.handle(ColumnFamily::kAudienceChanges), changes, PrefixEnd(changes));
-    batch.Delete(store_.handle(ColumnFamily::kMeta), profile_store::AudienceCountersKey(space_, audience->name));
+  if (generation != generation_) {
+    std::shared_ptr<const audiences::DefinitionSet> next = audiences_.definitions();
+    for (const auto& audience : definitions_->audiences) {
+      if (next->FindAudience(audience->name) == nullptr) deleted_audiences_.push_back(audience->name);
+    }
+    definitions_ = std::move(next);
+    generation_ = generation;
+    sweep_requested_ = true;
+    sweep_.reset();  // A sweep of older definitions restarts from the beginning.
+    // Profiles already in the graph's unit (none between batches, unless someone looked one up)
+    // were reconciled against the old definitions: let them enter again.
+    graph_.Abort();
   }
-  definitions_ = std::move(next);
-  generation_ = generation;
-  // Profiles already in the graph's unit (none between batches, unless someone looked one up)
-  // were reconciled against the old definitions: let them enter again.
-  graph_.Abort();
-  sweep_requested_ = true;
-  sweep_.reset();  // A sweep of older definitions restarts from the beginning.
+  // A deleted audience's rows go with it, in every batch until one is written. Profiles still
+  // list it until they are next written; the evaluation drops names that are no longer defined.
+  for (const std::string& audience : deleted_audiences_) {
+    const std::string members = profile_store::MemberPrefix(space_, audience);
+    batch.DeleteRange(store_.handle(ColumnFamily::kMembers), members, PrefixEnd(members));
+    const std::string changes = profile_store::AudienceChangePrefix(space_, audience);
+    batch.DeleteRange(store_.handle(ColumnFamily::kAudienceChanges), changes, PrefixEnd(changes));
+    batch.Delete(store_.handle(ColumnFamily::kMeta), profile_store::AudienceCountersKey(space_, audience));
+  }
 }
 
 absl::StatusOr<bool> AudienceMaintenance::Reconcile(Profile& profile) {
@@ -307,6 +310,7 @@ absl::Status AudienceMaintenance::EndUnit(rocksdb::WriteBatch& batch) {
 }
 
 void AudienceMaintenance::Committed() {
+  deleted_audiences_.clear();
   for (const auto& [audience, counters] : pending_counters_) audiences_.SetCounters(audience, counters);
   metrics_.entries.fetch_add(unit_entries_, std::memory_order_relaxed);
   metrics_.exits.fetch_add(unit_exits_, std::memory_order_relaxed);

@@ -70,7 +70,7 @@ class AudienceMaintenance {
                profile_store::Profile& profile, rocksdb::WriteBatch& batch);
   // Before the graph is flushed: evaluates the touched profiles and writes membership changes.
   absl::Status EndUnit(rocksdb::WriteBatch& batch);
-  // After the batch was written (or not).
+  // After the batch BeginUnit started was written (or not: then the next one repeats its removals).
   void Committed();
   void Aborted();
 
@@ -123,6 +123,8 @@ class AudienceMaintenance {
   std::map<std::string, profile_store::AudienceCounters> pending_counters_;
   uint64_t unit_entries_ = 0;
   uint64_t unit_exits_ = 0;
+
+  std::vector<std::string> deleted_audiences_;  // Whose rows are still to be removed.
 
   std::optional<Sweep> sweep_;
   bool sweep_requested_ = true;  // A sweep runs at start: time passed while the server was down.

@@ -272,6 +272,7 @@ absl::StatusOr<uint64_t> Resolver::CatchUp() {
           return written;
         }
       }
+      if (maintenance_) maintenance_->Committed();
       metrics_.caught_up_to = std::max(metrics_.caught_up_to.load(), told);
       return applied_total;
     }
