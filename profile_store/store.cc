@@ -20,7 +20,7 @@ namespace {
 
 constexpr const char* kFamilyNames[] = {"default",     "meta",     "log",    "dedup",
                                         "dead_letter", "identifiers", "profiles", "merges", "timeline",
-                                        "definitions", "members", "audience_changes"};
+                                        "definitions", "members", "audience_changes", "privacy", "audit"};
 static_assert(std::size(kFamilyNames) == static_cast<size_t>(ColumnFamily::kCount));
 
 // Drops dedup entries whose first-receive time is older than the retention, so the dedup column

@@ -34,6 +34,8 @@ enum class ColumnFamily : int {
   kDefinitions,  // space + kind + name -> computed-trait or audience definition (audience_store.h)
   kMembers,      // space + audience + profile id -> time the profile entered the audience
   kAudienceChanges,  // space + audience + time + profile id -> an entry into or exit from it
+  kPrivacy,      // space + erasure requests and the suppression list (privacy_store.h)
+  kAudit,        // time + ordinal -> one audited action (audit_log.h); store-wide, no space prefix
   kCount,
 };
 
