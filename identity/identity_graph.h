@@ -109,6 +109,13 @@ class IdentityGraph {
   void Commit();
   void Abort();
 
+  // Forgets every cached identifier and profile (after something other than Apply changed the
+  // store, e.g. an erasure); the next lookups read the store.
+  void ClearCaches() {
+    identifier_cache_.Clear();
+    profile_cache_.Clear();
+  }
+
   const std::string& space() const { return space_; }
   uint64_t next_profile_id() const { return next_profile_id_; }
 

@@ -208,6 +208,15 @@ void AudienceMaintenance::OnEvent(const CanonicalEvent& event, uint64_t sequence
   }
 }
 
+void AudienceMaintenance::OnErased(const Profile& profile, rocksdb::WriteBatch& batch) {
+  const profile_store::Timestamp now = Now();
+  for (const auto& [audience, entered] : profile.audiences) {
+    (void)entered;
+    if (definitions_->FindAudience(audience) == nullptr) continue;
+    RecordChange(audience, profile.id, /*entered=*/false, now, "erased", batch);
+  }
+}
+
 profile_store::AudienceCounters& AudienceMaintenance::PendingCounters(const std::string& audience) {
   auto it = pending_counters_.find(audience);
   if (it == pending_counters_.end()) it = pending_counters_.emplace(audience, audiences_.Counters(audience)).first;

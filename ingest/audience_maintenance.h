@@ -68,6 +68,9 @@ class AudienceMaintenance {
   // After an event was applied to `profile` (already the resolution's profile).
   void OnEvent(const CanonicalEvent& event, uint64_t sequence, const identity::Resolution& resolution,
                profile_store::Profile& profile, rocksdb::WriteBatch& batch);
+  // A profile was erased (its member rows are deleted by the erasure): it leaves its audiences,
+  // counted as exits with the reason "erased".
+  void OnErased(const profile_store::Profile& profile, rocksdb::WriteBatch& batch);
   // Before the graph is flushed: evaluates the touched profiles and writes membership changes.
   absl::Status EndUnit(rocksdb::WriteBatch& batch);
   // After the batch BeginUnit started was written (or not: then the next one repeats its removals).

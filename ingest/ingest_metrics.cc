@@ -36,6 +36,7 @@ void IngestMetrics::AppendPrometheus(std::string& out) const {
   absl::StrAppend(&out, "tessera_events_total{result=\"duplicate\"} ", load(events_duplicate), "\n");
   absl::StrAppend(&out, "tessera_events_total{result=\"rejected\"} ", load(events_rejected), "\n");
   absl::StrAppend(&out, "tessera_events_total{result=\"overloaded\"} ", load(events_overloaded), "\n");
+  absl::StrAppend(&out, "tessera_events_total{result=\"suppressed\"} ", load(events_suppressed), "\n");
   absl::StrAppend(&out, "# HELP tessera_log_batches_total Synced writes to the accepted-event log.\n",
                   "# TYPE tessera_log_batches_total counter\n", "tessera_log_batches_total ", load(log_batches),
                   "\n");

@@ -33,6 +33,7 @@ struct IngestMetrics {
   std::atomic<uint64_t> events_accepted{0};
   std::atomic<uint64_t> events_duplicate{0};
   std::atomic<uint64_t> events_rejected{0};    // Failed validation (counted by the caller).
+  std::atomic<uint64_t> events_suppressed{0};  // Rejected: they carry an erased person's identifier.
   std::atomic<uint64_t> events_overloaded{0};  // Refused with 503 because the queue was full.
   std::atomic<uint64_t> log_batches{0};        // Synced writes (group commits).
   std::atomic<uint64_t> log_write_errors{0};

@@ -1,6 +1,8 @@
 #include "ingest/ingest_pipeline.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <memory>
 #include <utility>
 
@@ -15,6 +17,10 @@ IngestPipeline::~IngestPipeline() { Stop(); }
 
 absl::Status IngestPipeline::Start() {
   if (options_.resolve) {
+    absl::StatusOr<std::unique_ptr<profile_store::PrivacyStore>> privacy = profile_store::PrivacyStore::Open(store_);
+    if (!privacy.ok()) return privacy.status();
+    privacy_ = *std::move(privacy);
+    suppression_ = std::make_unique<SuppressionList>(*privacy_);
     auto normalizer = identity::Normalizer::Create(options_.normalizer);
     if (!normalizer.ok()) return normalizer.status();
     normalizer_ = *std::move(normalizer);
@@ -33,6 +39,8 @@ absl::Status IngestPipeline::Start() {
                                                  audiences.get());
       audiences_.push_back(std::move(audiences));
       if (absl::Status status = resolver->Recover(); !status.ok()) return status;
+      if (absl::Status status = suppression_->Load(space); !status.ok()) return status;
+      resolver->SetSuppressionList(suppression_.get());
       resolvers_.push_back(std::move(resolver));
     }
     writer_.SetCommitListener([this](uint64_t /*first*/, uint64_t last) {
@@ -88,6 +96,11 @@ void IngestPipeline::AppendPrometheus(std::string& out) const {
        [](const ResolverMetrics& m) -> uint64_t { return m.refused_merges.load(); }},
       {"tessera_resolver_errors_total", "counter", "Store errors while resolving (retried).",
        [](const ResolverMetrics& m) -> uint64_t { return m.errors.load(); }},
+      {"tessera_resolver_suppressed_events_total", "counter",
+       "Logged events deleted instead of applied: they carry an erased person's identifier.",
+       [](const ResolverMetrics& m) -> uint64_t { return m.events_suppressed.load(); }},
+      {"tessera_privacy_erasures_total", "counter", "Erasure requests completed.",
+       [](const ResolverMetrics& m) -> uint64_t { return m.erasures.load(); }},
       {"tessera_resolver_position", "gauge", "Last log sequence applied.",
        [](const ResolverMetrics& m) -> uint64_t { return m.position.load(); }},
       {"tessera_resolver_lag_events", "gauge", "Accepted events not yet applied (upper bound).",
@@ -140,6 +153,80 @@ void IngestPipeline::AppendPrometheus(std::string& out) const {
   }
 }
 
+void IngestPipeline::DropSuppressed(const SourceRef& source, ParsedRequest& request, IngestResult& result) {
+  size_t kept = 0;
+  size_t dropped = 0;
+  for (size_t i = 0; i < request.events.size(); ++i) {
+    CanonicalEvent& event = request.events[i];
+    std::optional<std::string> type = suppression_->FirstSuppressed(source.space, extractor_->Extract(event), *normalizer_);
+    if (!type) {
+      if (kept != i) {
+        request.events[kept] = std::move(event);
+        if (i < request.index_of.size()) request.index_of[kept] = request.index_of[i];
+      }
+      ++kept;
+      continue;
+    }
+    ++dropped;
+    result.rejected.push_back(RejectedEvent{
+        .index = i < request.index_of.size() ? request.index_of[i] : 0,
+        .message_id = event.message_id,
+        .error = FieldError{.code = "suppressed",
+                            .message = absl::StrCat("the person this event's ", *type,
+                                                    " belongs to was erased on request; events for them are not accepted"),
+                            .field = ""}});
+  }
+  request.events.resize(kept);
+  if (request.index_of.size() > kept) request.index_of.resize(kept);
+  if (dropped == 0) return;
+  std::sort(result.rejected.begin(), result.rejected.end(),
+            [](const RejectedEvent& a, const RejectedEvent& b) { return a.index < b.index; });
+  metrics_.events_suppressed.fetch_add(dropped, std::memory_order_relaxed);
+  // Logged, but at most once a second: a device of an erased person may keep sending.
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::steady_clock::now().time_since_epoch()).count();
+  int64_t last = last_suppression_log_.load(std::memory_order_relaxed);
+  if (now > last && last_suppression_log_.compare_exchange_strong(last, now)) {
+    std::fprintf(stderr, "tessera: dropped %zu event(s) from source %s carrying a suppressed (erased) identifier; "
+                 "tessera_events_total{result=\"suppressed\"} counts them all\n",
+                 dropped, source.name.c_str());
+  }
+}
+
+absl::StatusOr<profile_store::ErasureRequest> IngestPipeline::RequestErasure(std::string_view space,
+                                                                             std::string_view type,
+                                                                             std::string_view value,
+                                                                             std::string_view requested_by) {
+  Resolver* space_resolver = resolver(space);
+  if (space_resolver == nullptr || privacy_ == nullptr) {
+    return absl::NotFoundError(absl::StrCat("no space \"", std::string(space), "\" is served here"));
+  }
+  identity::NormalizedValue normalized = normalizer_->Normalize(type, value);
+  if (normalized.outcome != identity::NormalizedValue::Outcome::kOk) {
+    return absl::InvalidArgumentError(absl::StrCat("value: ", normalized.reason));
+  }
+  profile_store::ErasureRequest request;
+  request.id = profile_store::PrivacyStore::NewRequestId();
+  request.identifier_type = std::string(type);
+  request.identifier_value = normalized.value;
+  request.requested_at = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+  request.requested_by = std::string(requested_by);
+  std::string hash = privacy_->SuppressionHash(type, normalized.value);
+  rocksdb::WriteBatch batch;
+  privacy_->PutRequest(space, request, batch);
+  privacy_->PutSuppression(space, hash, request.id, type, request.requested_at, batch);
+  if (absl::Status status = store_.Write(batch); !status.ok()) return status;
+  suppression_->Add(space, std::move(hash));
+  space_resolver->NotifyErasureRequested();
+  return request;
+}
+
+absl::StatusOr<profile_store::ErasureRequest> IngestPipeline::ErasureStatus(std::string_view space,
+                                                                            std::string_view id) const {
+  if (privacy_ == nullptr) return absl::NotFoundError("no erasure requests are kept here");
+  return privacy_->GetRequest(space, id);
+}
+
 void IngestPipeline::Accept(const SourceRef& source, ParsedRequest request, bool strict, IngestCallback done) {
   auto result = std::make_shared<IngestResult>();
   result->event_count = request.event_count;
@@ -161,6 +248,16 @@ void IngestPipeline::Accept(const SourceRef& source, ParsedRequest request, bool
     result->status = absl::InvalidArgumentError("the request holds no valid event");
     done(std::move(*result));
     return;
+  }
+
+  if (suppression_ != nullptr && !suppression_->Empty() && normalizer_ != nullptr) {
+    DropSuppressed(source, request, *result);
+    if (request.events.empty()) {
+      metrics_.events_rejected.fetch_add(rejected_count, std::memory_order_relaxed);
+      result->status = absl::InvalidArgumentError("the request holds no valid event");
+      done(std::move(*result));
+      return;
+    }
   }
 
   std::vector<LogEntry> entries;

@@ -6,6 +6,7 @@
 // Its callback reports, per request, which message ids became durable, which were duplicates and
 // which were rejected, and why.
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -21,6 +22,8 @@
 #include "ingest/ingest_metrics.h"
 #include "ingest/resolver.h"
 #include "ingest/segment_parser.h"
+#include "ingest/suppression.h"
+#include "profile_store/privacy_store.h"
 #include "profile_store/store.h"
 
 namespace tessera::ingest {
@@ -90,10 +93,23 @@ class IngestPipeline {
   // In strict mode a request with any rejected event stores nothing.
   void Accept(const SourceRef& source, ParsedRequest request, bool strict, IngestCallback done);
 
+  // Privacy erasure (docs/privacy.md): normalizes the identifier like ingestion, records a pending
+  // request and suppresses the identifier (synced, so from now on events carrying it are rejected),
+  // and wakes the space's resolver, which deletes the person and suppresses all their identifiers.
+  // InvalidArgument for an unknown type or a value that does not normalize; NotFound for a space
+  // without a resolver.
+  absl::StatusOr<profile_store::ErasureRequest> RequestErasure(std::string_view space, std::string_view type,
+                                                               std::string_view value, std::string_view requested_by);
+  // A request of `space` by id; NotFound when there is none.
+  absl::StatusOr<profile_store::ErasureRequest> ErasureStatus(std::string_view space, std::string_view id) const;
+
   IngestMetrics& metrics() { return metrics_; }
   GroupCommitWriter& writer() { return writer_; }
 
  private:
+  // Moves events carrying a suppressed identifier from `request.events` to `result.rejected`.
+  void DropSuppressed(const SourceRef& source, ParsedRequest& request, IngestResult& result);
+
   profile_store::Store& store_;
   IngestMetrics& metrics_;
   PipelineOptions options_;
@@ -102,6 +118,9 @@ class IngestPipeline {
   std::unique_ptr<IdentifierExtractor> extractor_;
   std::vector<std::unique_ptr<audiences::SpaceAudiences>> audiences_;  // Outlive the resolvers.
   std::vector<std::unique_ptr<Resolver>> resolvers_;
+  std::unique_ptr<profile_store::PrivacyStore> privacy_;
+  std::unique_ptr<SuppressionList> suppression_;
+  std::atomic<int64_t> last_suppression_log_{0};  // Seconds; suppressed events are logged once a second.
 };
 
 }  // namespace tessera::ingest

@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "ingest/accepted_log.h"
+#include "ingest/dedup_window.h"
+#include "ingest/erasure.h"
 #include "ingest/event_codec.h"
 #include "profile_store/json_reading.h"
 #include "profile_store/json_writer.h"
@@ -190,6 +192,18 @@ absl::Status Resolver::ApplyRecord(uint64_t sequence, std::string_view record, r
     }
   }
 
+  if (suppression_ != nullptr && !suppression_->Empty()) {
+    for (const identity::Identifier& identifier : graph_event.identifiers) {
+      if (!suppression_->Contains(space_, identifier.type, identifier.value)) continue;
+      // Accepted before its person was erased, applied after: it must not bring them back, and
+      // its record must not outlive the erasure.
+      batch.Delete(store_.handle(ColumnFamily::kLog), AcceptedLog::Key(space_, sequence));
+      batch.Delete(store_.handle(ColumnFamily::kDedup), DedupWindow::Key(space_, event.message_id));
+      metrics_.events_suppressed.fetch_add(1, std::memory_order_relaxed);
+      return absl::OkStatus();
+    }
+  }
+
   absl::StatusOr<identity::Resolution> resolution = graph_.Apply(graph_event);
   if (absl::IsFailedPrecondition(resolution.status())) {
     DeadLetter(sequence, record, std::string(resolution.status().message()), warnings, batch);
@@ -295,6 +309,94 @@ absl::StatusOr<uint64_t> Resolver::CatchUp() {
   }
 }
 
+void Resolver::NotifyErasureRequested() {
+  {
+    std::lock_guard lock(mutex_);
+    erasures_requested_ = true;
+  }
+  wake_.notify_one();
+}
+
+absl::StatusOr<uint64_t> Resolver::ApplyErasures() {
+  if (suppression_ == nullptr) return 0;
+  const profile_store::PrivacyStore& privacy = suppression_->privacy();
+  absl::StatusOr<std::vector<profile_store::ErasureRequest>> pending = privacy.PendingRequests(space_);
+  if (!pending.ok()) return pending.status();
+  uint64_t completed = 0;
+  for (profile_store::ErasureRequest& request : *pending) {
+    rocksdb::WriteBatch batch;
+    if (maintenance_) maintenance_->BeginUnit(batch);
+    absl::StatusOr<std::optional<profile_store::ProfileId>> found =
+        graph_.Lookup(identity::Identifier{request.identifier_type, request.identifier_value});
+    graph_.Abort();  // The lookup is all this needs of the graph's unit.
+    if (!found.ok()) return found.status();
+    ErasedPerson erased;
+    if (found->has_value()) {
+      absl::StatusOr<std::string> record = store_.Get(ColumnFamily::kProfiles, profile_store::ProfileKey(space_, **found));
+      if (!record.ok()) return record.status();
+      absl::StatusOr<profile_store::Profile> profile = profile_store::DecodeProfile(*record);
+      if (!profile.ok()) return profile.status();
+      absl::StatusOr<ErasedPerson> collected = CollectErasure(store_, space_, *profile, extractor_, normalizer_, batch);
+      if (!collected.ok()) return collected.status();
+      erased = *std::move(collected);
+      if (maintenance_) maintenance_->OnErased(*profile, batch);
+    } else {
+      // Nobody holds the identifier now; events carrying it may still wait in dead letters.
+      absl::StatusOr<uint64_t> dead_letters =
+          EraseDeadLetters(store_, space_, {identity::Identifier{request.identifier_type, request.identifier_value}},
+                           extractor_, normalizer_, batch, erased.ranges);
+      if (!dead_letters.ok()) return dead_letters.status();
+      erased.dead_letters = *dead_letters;
+    }
+    const profile_store::Timestamp now =
+        std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+    // Every identifier of the person is suppressed, the one named in the request included.
+    std::vector<identity::Identifier> suppressed = erased.identifiers;
+    identity::Identifier named{request.identifier_type, request.identifier_value};
+    if (std::find(suppressed.begin(), suppressed.end(), named) == suppressed.end()) suppressed.push_back(named);
+    std::vector<std::string> hashes;
+    for (const identity::Identifier& identifier : suppressed) {
+      hashes.push_back(privacy.SuppressionHash(identifier.type, identifier.value));
+      privacy.PutSuppression(space_, hashes.back(), request.id, identifier.type, now, batch);
+    }
+    request.state = profile_store::ErasureRequest::State::kCompleted;
+    request.identifier_value.clear();
+    request.completed_at = now;
+    request.profiles = erased.profiles;
+    request.events = erased.events;
+    request.identifiers = erased.identifiers.size();
+    request.dead_letters = erased.dead_letters;
+    privacy.PutRequest(space_, request, batch);
+    // The pending version of the record held the identifier's value.
+    const std::string request_key = profile_store::PrivacyStore::RequestKey(space_, request.id);
+    erased.ranges.push_back({ColumnFamily::kPrivacy, request_key, request_key + '\0'});
+    if (maintenance_) {
+      if (absl::Status status = maintenance_->EndUnit(batch); !status.ok()) {
+        maintenance_->Aborted();
+        return status;
+      }
+    }
+    // Synced: the caller was told the request is pending until this is on disk.
+    if (absl::Status written = store_.Write(batch); !written.ok()) {
+      if (maintenance_) maintenance_->Aborted();
+      return written;
+    }
+    if (maintenance_) maintenance_->Committed();
+    for (std::string& hash : hashes) suppression_->Add(space_, std::move(hash));
+    graph_.ClearCaches();
+    if (absl::Status compacted = CompactErased(store_, erased.ranges); !compacted.ok()) {
+      // The data is deleted; only its physical removal waits for RocksDB's own compactions.
+      std::fprintf(stderr, "tessera: erasure %s: %s\n", request.id.c_str(), std::string(compacted.message()).c_str());
+    }
+    std::fprintf(stderr, "tessera: erasure %s completed in space %s: %llu profiles, %llu events, %llu identifiers\n",
+                 request.id.c_str(), space_.c_str(), static_cast<unsigned long long>(request.profiles),
+                 static_cast<unsigned long long>(request.events), static_cast<unsigned long long>(request.identifiers));
+    metrics_.erasures.fetch_add(1, std::memory_order_relaxed);
+    ++completed;
+  }
+  return completed;
+}
+
 void Resolver::Start() {
   std::lock_guard lock(mutex_);
   if (thread_.joinable()) return;
@@ -329,7 +431,7 @@ void Resolver::Run() {
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      auto woken = [&] { return stopping_ || notified_ > handled || definitions_changed_; };
+      auto woken = [&] { return stopping_ || notified_ > handled || definitions_changed_ || erasures_requested_; };
       if (!pending) {
         // Sleep until events arrive, definitions change or the next audience sweep is due.
         std::optional<std::chrono::steady_clock::time_point> sweep;
@@ -343,7 +445,21 @@ void Resolver::Run() {
       handled = notified_;
       definitions_changed_ = false;
     }
+    bool erase = false;
+    {
+      std::lock_guard lock(mutex_);
+      erase = std::exchange(erasures_requested_, false);
+    }
     absl::StatusOr<uint64_t> applied = CatchUp();
+    if (applied.ok() && erase) {
+      // After CatchUp: events already logged for the person are on their timeline and go with it.
+      absl::StatusOr<uint64_t> erased = ApplyErasures();
+      if (!erased.ok()) {
+        std::lock_guard lock(mutex_);
+        erasures_requested_ = true;  // Retried with the batch.
+        applied = erased.status();
+      }
+    }
     if (applied.ok() && maintenance_ && maintenance_->SweepDue()) {
       // One chunk per turn, so that events never wait behind a whole sweep.
       absl::StatusOr<bool> swept = maintenance_->SweepChunk();

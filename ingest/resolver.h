@@ -29,6 +29,7 @@
 #include "identity/identity_rules.h"
 #include "identity/normalizer.h"
 #include "ingest/identifier_extractor.h"
+#include "ingest/suppression.h"
 #include "profile_store/store.h"
 
 namespace tessera::ingest {
@@ -50,6 +51,8 @@ struct ResolverMetrics {
   std::atomic<uint64_t> log_last_seen{0};    // Newest sequence the resolver has been told about.
   std::atomic<uint64_t> caught_up_to{0};     // Log sequence up to which nothing remains for this space.
   std::atomic<uint64_t> errors{0};           // Store errors (the batch is retried).
+  std::atomic<uint64_t> events_suppressed{0};  // Logged events dropped: they carry an erased identifier.
+  std::atomic<uint64_t> erasures{0};           // Erasure requests completed.
 
   uint64_t lag() const {
     const uint64_t done = std::max(position.load(), caught_up_to.load());
@@ -77,6 +80,16 @@ class Resolver {
   // Applies everything in the log after the position; returns how many events it applied
   // (including dead-lettered ones).
   absl::StatusOr<uint64_t> CatchUp();
+
+  // Privacy: with a suppression list, logged events carrying a suppressed identifier are deleted
+  // from the log instead of applied, and pending erasure requests of this space are carried out
+  // (ingest/erasure.h) between batches. Call before Start; the list must outlive the resolver.
+  void SetSuppressionList(SuppressionList* suppression) { suppression_ = suppression; }
+  // Wakes the background thread to carry out pending erasure requests.
+  void NotifyErasureRequested();
+  // Carries out every pending erasure request of this space now (the background thread does this
+  // by itself; tests and tools call it directly). Returns how many it completed.
+  absl::StatusOr<uint64_t> ApplyErasures();
 
   // Evaluates every profile against the audiences now (a complete sweep), on the calling thread.
   // Not while the background thread runs.
@@ -113,8 +126,10 @@ class Resolver {
   std::unique_ptr<AudienceMaintenance> maintenance_;
   uint64_t position_ = 0;
   ResolverMetrics metrics_;
+  SuppressionList* suppression_ = nullptr;
 
   std::mutex mutex_;
+  bool erasures_requested_ = true;  // Pending requests may have survived a restart.
   std::condition_variable wake_;
   uint64_t notified_ = 0;
   bool definitions_changed_ = false;

@@ -162,6 +162,11 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   db_options.max_background_jobs = 2;
   db_options.bytes_per_sync = 1 << 20;
   db_options.keep_log_file_num = 5;
+  // The MANIFEST records each SST file's smallest and largest keys, and keys hold identifier
+  // values. After an erasure compacts a person's keys away, their names can linger in old MANIFEST
+  // records until it rolls over (a fresh one is written at this size, and at every open); 1 GiB,
+  // the default, would keep them for months.
+  db_options.max_manifest_file_size = 4 << 20;
   // Rarely written families (meta) would otherwise pin old WAL files until their memtable fills.
   db_options.max_total_wal_size = 4 * options.write_buffer_bytes;
 
