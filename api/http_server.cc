@@ -138,6 +138,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
     body_limit_ = single_event_                           ? server_.options.max_event_bytes
                   : route_.route == RouteId::kConnectors ? server_.options.max_webhook_bytes
                   : definitions                          ? AudienceHandler::kMaxBodyBytes
+                  : route_.route == RouteId::kPrivacy    ? PrivacyHandler::kMaxBodyBytes
                                                          : server_.options.max_request_bytes;
     if (const auto length = parser_->content_length(); length && *length > body_limit_) {
       // Refuse before reading the body; the unread body makes the connection unusable, so close it.
@@ -227,7 +228,21 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
                                        .query = route_.query,
                                        .authorization = ToStringView(request[http::field::authorization]),
                                        .if_none_match = ToStringView(request[http::field::if_none_match])};
-        return Reply(server_.profiles->Handle(profile_request));
+        return ReplyAudited(request, server_.profiles->Handle(profile_request));
+      }
+      case RouteId::kPrivacy: {
+        if (server_.privacy == nullptr) return Reply(ErrorReply(404, "not_found", "privacy requests are not served here"));
+        const PrivacyRequest privacy_request{.method = ToMethod(request.method()),
+                                             .path = route_.rest,
+                                             .query = route_.query,
+                                             .authorization = ToStringView(request[http::field::authorization]),
+                                             .body = request.body()};
+        return ReplyAudited(request, server_.privacy->Handle(privacy_request));
+      }
+      case RouteId::kAudit: {
+        if (server_.auditor == nullptr) return Reply(ErrorReply(404, "not_found", "the audit log is not served here"));
+        return ReplyAudited(request, server_.auditor->Handle(ToStringView(request[http::field::authorization]),
+                                                             route_.query));
       }
       case RouteId::kAudiences:
       case RouteId::kComputedTraits: {
@@ -237,7 +252,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
                                                .query = route_.query,
                                                .authorization = ToStringView(request[http::field::authorization]),
                                                .body = request.body()};
-        return Reply(server_.audiences->Handle(audience_request));
+        return ReplyAudited(request, server_.audiences->Handle(audience_request));
       }
       case RouteId::kStream:
         return Upgrade(std::move(request));
@@ -265,6 +280,15 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
     ingest::EnsurePadding(body);
     const std::string_view authorization = ToStringView(request[http::field::authorization]);
     server_.tracking.Handle(route_.route, authorization, route_.query, body, ReplyOnStrand());
+  }
+
+  // Writes the audit log entry of a request on an audited route, then the reply.
+  void ReplyAudited(const http::request<http::string_body>& request, HttpReply reply) {
+    if (server_.auditor != nullptr && IsAuditedRoute(route_.route)) {
+      server_.auditor->Record(ToStringView(request[http::field::authorization]), ToMethod(request.method()),
+                              route_.route, route_.rest, route_.query, reply);
+    }
+    Reply(std::move(reply));
   }
 
   // A reply callback for handlers that may complete on another thread (the log writer's): the
@@ -456,6 +480,11 @@ HttpServer::HttpServer(ServerOptions options, const KeyRegistry& keys, ingest::I
     : impl_(std::make_unique<Impl>(std::move(options), keys, pipeline, profiles, audiences)) {}
 
 HttpServer::~HttpServer() = default;
+
+void HttpServer::SetPrivacy(const PrivacyHandler* privacy, const Auditor* auditor) {
+  impl_->privacy = privacy;
+  impl_->auditor = auditor;
+}
 
 absl::Status HttpServer::Bind() {
   beast::error_code ec;

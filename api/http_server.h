@@ -19,7 +19,9 @@
 #include "absl/status/status.h"
 #include "api/api_metrics.h"
 #include "api/audience_handler.h"
+#include "api/audit.h"
 #include "api/key_registry.h"
+#include "api/privacy_handler.h"
 #include "api/profile_handler.h"
 #include "ingest/ingest_pipeline.h"
 
@@ -51,6 +53,11 @@ class HttpServer {
   HttpServer(ServerOptions options, const KeyRegistry& keys, ingest::IngestPipeline& pipeline,
              const ProfileHandler* profiles = nullptr, const AudienceHandler* audiences = nullptr);
   ~HttpServer();
+
+  // Serves /v1/privacy/... with `privacy` and /v1/audit with `auditor`, which also records every
+  // request on an audited route (api/audit.h). Without them those paths answer 404 and nothing is
+  // audited. Call before Bind; both must outlive the server.
+  void SetPrivacy(const PrivacyHandler* privacy, const Auditor* auditor);
 
   // Binds the listening socket. After this, port() is the bound port.
   absl::Status Bind();

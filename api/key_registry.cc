@@ -1,5 +1,7 @@
 #include "api/key_registry.h"
 
+#include <openssl/evp.h>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "api/router.h"
@@ -57,6 +59,17 @@ const config::ConnectorSettings& KeyRegistry::ConnectorsOf(const ingest::SourceR
 
 bool KeyRegistry::IsReadKey(std::string_view key) const { return read_keys_.contains(absl::string_view(key.data(), key.size())); }
 bool KeyRegistry::IsAdminKey(std::string_view key) const { return admin_keys_.contains(absl::string_view(key.data(), key.size())); }
+
+std::string KeyRegistry::KeyLabel(std::string_view presented_key) const {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(presented_key.data(), presented_key.size(), digest, &length, EVP_sha256(), nullptr);
+  const std::string fingerprint = absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), 6));
+  if (IsAdminKey(presented_key)) return "admin:" + fingerprint;
+  if (IsReadKey(presented_key)) return "read:" + fingerprint;
+  if (const ingest::SourceRef* source = FindSource(presented_key)) return "write:" + source->name;
+  return "unknown:" + fingerprint;
+}
 
 namespace {
 std::string_view StripSpaces(std::string_view text) {

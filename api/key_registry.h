@@ -34,6 +34,10 @@ class KeyRegistry {
                                                                    std::string_view query) const;
   // The connector settings of a source returned by the functions above.
   const config::ConnectorSettings& ConnectorsOf(const ingest::SourceRef& source) const;
+  // Names a presented key without revealing it, for the audit log: "admin:<12 hex>",
+  // "read:<12 hex>", "write:<source name>" or "unknown:<12 hex>" (the first 12 hex digits of the
+  // key's SHA-256).
+  std::string KeyLabel(std::string_view presented_key) const;
   bool IsReadKey(std::string_view key) const;
   bool IsAdminKey(std::string_view key) const;
 

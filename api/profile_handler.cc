@@ -231,8 +231,15 @@ HttpReply ProfileHandler::Handle(const ProfileRequest& request) const {
   absl::StatusOr<std::optional<Profile>> loaded = reader_.Load(space, **found);
   if (!loaded.ok()) return ErrorReply(500, "internal", std::string(loaded.status().message()));
   if (!loaded->has_value()) return ErrorReply(404, "not_found", "no profile for " + type + ":" + *value);
-  const Profile& profile = **loaded;
+  HttpReply reply = Respond(request, space, **loaded, subresource);
+  // The audit log names the profile and how it was found, never the identifier's value.
+  reply.audit_target = absl::StrCat("profile ", FormatProfileId((*loaded)->id), " by ", type,
+                                    subresource.empty() ? "" : "/", std::string(subresource));
+  return reply;
+}
 
+HttpReply ProfileHandler::Respond(const ProfileRequest& request, const std::string& space, const Profile& profile,
+                                  std::string_view subresource) const {
   if (subresource.empty()) {
     std::vector<std::string_view> fields = SplitCommas(QueryParam(request.query, "fields"));
     const audiences::SpaceAudiences* space_audiences = audiences_ ? audiences_(space) : nullptr;

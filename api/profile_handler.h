@@ -50,6 +50,10 @@ class ProfileHandler {
   HttpReply Handle(const ProfileRequest& request) const;
 
  private:
+  // The answer for a found profile: the profile itself or the named subresource.
+  HttpReply Respond(const ProfileRequest& request, const std::string& space, const profile_store::Profile& profile,
+                    std::string_view subresource) const;
+
   const KeyRegistry& keys_;
   const profile_store::ProfileReader& reader_;
   const identity::Normalizer& normalizer_;

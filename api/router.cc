@@ -14,7 +14,7 @@ struct RouteEntry {
   std::string_view allow;
 };
 
-constexpr std::array<RouteEntry, 11> kRoutes = {{
+constexpr std::array<RouteEntry, 12> kRoutes = {{
     {"/v1/track", RouteId::kTrack, Method::kPost, "POST"},
     {"/v1/identify", RouteId::kIdentify, Method::kPost, "POST"},
     {"/v1/page", RouteId::kPage, Method::kPost, "POST"},
@@ -26,6 +26,7 @@ constexpr std::array<RouteEntry, 11> kRoutes = {{
     {"/readyz", RouteId::kReadyz, Method::kGet, "GET, HEAD"},
     {"/metrics", RouteId::kMetrics, Method::kGet, "GET, HEAD"},
     {"/v1/stream", RouteId::kStream, Method::kGet, "GET"},
+    {"/v1/audit", RouteId::kAudit, Method::kGet, "GET, HEAD"},
 }};
 
 }  // namespace
@@ -34,6 +35,7 @@ constexpr std::string_view kProfilesPrefix = "/v1/profiles/";
 constexpr std::string_view kConnectorsPrefix = "/v1/connectors/";
 constexpr std::string_view kAudiencesPath = "/v1/audiences";
 constexpr std::string_view kComputedTraitsPath = "/v1/computed-traits";
+constexpr std::string_view kPrivacyPrefix = "/v1/privacy/";
 
 namespace {
 
@@ -56,6 +58,7 @@ std::string_view RouteLabel(RouteId route) {
   if (route == RouteId::kConnectors) return "/v1/connectors";
   if (route == RouteId::kAudiences) return kAudiencesPath;
   if (route == RouteId::kComputedTraits) return kComputedTraitsPath;
+  if (route == RouteId::kPrivacy) return "/v1/privacy";
   for (const RouteEntry& entry : kRoutes) {
     if (entry.route == route) return entry.path;
   }
@@ -90,6 +93,13 @@ RouteMatch MatchRoute(Method method, std::string_view target) {
     match.rest = path.substr(kConnectorsPrefix.size());
     match.allow = "GET, POST";
     match.method_allowed = method == Method::kGet || method == Method::kPost;
+  }
+  if (path.starts_with(kPrivacyPrefix) && path.size() > kPrivacyPrefix.size()) {
+    // The handler knows which method each privacy resource takes.
+    match.route = RouteId::kPrivacy;
+    match.rest = path.substr(kPrivacyPrefix.size());
+    match.allow = "GET, POST";
+    match.method_allowed = method == Method::kGet || method == Method::kHead || method == Method::kPost;
   }
   // The admin API of audiences and computed traits: the collection and its members.
   for (auto [base, route] : {std::pair{kAudiencesPath, RouteId::kAudiences},

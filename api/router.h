@@ -27,6 +27,8 @@ enum class RouteId {
   kConnectors,  // /v1/connectors/{channel}/{format} (the rest is in RouteMatch::rest)
   kAudiences,       // /v1/audiences and /v1/audiences/... (the rest, without the leading '/', in rest)
   kComputedTraits,  // /v1/computed-traits and /v1/computed-traits/... (likewise)
+  kPrivacy,         // /v1/privacy/... (the rest, e.g. "erase" or "erase/{id}", in rest)
+  kAudit,           // /v1/audit
   kNotFound,
   kCount,
 };

@@ -26,6 +26,9 @@ struct HttpReply {
   std::vector<std::pair<std::string, std::string>> headers = {};
   // When set, the body is this stream instead of `body`, sent with Transfer-Encoding: chunked.
   std::shared_ptr<BodyStream> stream = {};
+  // For audited routes: what the request acted on, in words fit for the audit log (no personal
+  // values). Empty: the audit log derives it from the path.
+  std::string audit_target = {};
 };
 
 // {"error":{"code":...,"message":...,"field":...}} with the given status.

@@ -591,6 +591,12 @@ absl::Status ReadDocument(element root, Config& config) {
         }},
        {"read_keys", StringListReader(config.read_keys)},
        {"admin_keys", StringListReader(config.admin_keys)},
+       {"retention",
+        [&](element v, const std::string& p) {
+          return ReadObject(v, p,
+                            {{"events_seconds", DurationReader(config.retention.events, 0, 100 * kMaxSeconds)},
+                             {"interval_seconds", DurationReader(config.retention.interval, 1, kMaxSeconds)}});
+        }},
        {"dedup",
         [&](element v, const std::string& p) {
           return ReadObject(v, p, {{"window_seconds", DurationReader(config.dedup_window, 1, kMaxSeconds)}});

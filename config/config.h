@@ -146,6 +146,12 @@ struct AudienceSweepOptions {
   size_t chunk_profiles = 2000;                 // Profiles per sweep batch.
 };
 
+// How long events are kept (docs/privacy.md). Profiles keep what they learned from older events.
+struct RetentionOptions {
+  std::chrono::seconds events{0};       // retention.events_seconds: 0 keeps events forever.
+  std::chrono::seconds interval{3600};  // retention.interval_seconds: how often old events are removed.
+};
+
 struct Config {
   ListenOptions listen;
   std::string data_dir = "./data";
@@ -162,6 +168,7 @@ struct Config {
   std::vector<DefinitionConfig> computed_traits;
   std::vector<DefinitionConfig> audiences;
   AudienceSweepOptions audience_sweep;
+  RetentionOptions retention;
   std::chrono::seconds shutdown_grace{10};  // How long SIGTERM waits for in-flight requests.
 };
 

@@ -153,12 +153,15 @@ absl::Status AudienceMaintenance::Backfill(Profile& profile, const std::vector<c
           if (!decoded) {
             absl::StatusOr<std::optional<std::string>> record = reader.LogRecord(space_, entry.sequence);
             if (!record.ok()) return record.status();
-            if (!record->has_value()) {
-              return absl::DataLossError(absl::StrCat("log record ", entry.sequence, " of a timeline entry is missing"));
+            if (record->has_value()) {
+              absl::StatusOr<CanonicalEvent> event = DecodeEvent(**record);
+              if (!event.ok()) return event.status();
+              decoded = *std::move(event);
+            } else {
+              // Retention removed the record (received before the cutoff, timed after it): the
+              // event still counts, without property values.
+              decoded = CanonicalEvent{};
             }
-            absl::StatusOr<CanonicalEvent> event = DecodeEvent(**record);
-            if (!event.ok()) return event.status();
-            decoded = *std::move(event);
           }
           facts.properties = decoded->properties;
           facts.traits = decoded->traits;

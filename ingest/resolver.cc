@@ -1,6 +1,7 @@
 #include "ingest/resolver.h"
 
 #include <algorithm>
+#include <limits>
 #include <cstdio>
 #include <utility>
 
@@ -384,6 +385,7 @@ absl::StatusOr<uint64_t> Resolver::ApplyErasures() {
     if (maintenance_) maintenance_->Committed();
     for (std::string& hash : hashes) suppression_->Add(space_, std::move(hash));
     graph_.ClearCaches();
+    metrics_.erasures.fetch_add(1, std::memory_order_relaxed);
     if (absl::Status compacted = CompactErased(store_, erased.ranges); !compacted.ok()) {
       // The data is deleted; only its physical removal waits for RocksDB's own compactions.
       std::fprintf(stderr, "tessera: erasure %s: %s\n", request.id.c_str(), std::string(compacted.message()).c_str());
@@ -391,10 +393,89 @@ absl::StatusOr<uint64_t> Resolver::ApplyErasures() {
     std::fprintf(stderr, "tessera: erasure %s completed in space %s: %llu profiles, %llu events, %llu identifiers\n",
                  request.id.c_str(), space_.c_str(), static_cast<unsigned long long>(request.profiles),
                  static_cast<unsigned long long>(request.events), static_cast<unsigned long long>(request.identifiers));
-    metrics_.erasures.fetch_add(1, std::memory_order_relaxed);
     ++completed;
   }
   return completed;
+}
+
+absl::StatusOr<RetentionReport> Resolver::ApplyRetention(profile_store::Timestamp cutoff) {
+  RetentionReport report;
+  // The log: sequences follow receive order (up to requests committed in the same group), so the
+  // first record received at or after the cutoff is found by bisection over the applied part.
+  const std::string space_prefix = AcceptedLog::Key(space_, 0).substr(0, space_.size() + 1);
+  std::unique_ptr<rocksdb::Iterator> log(store_.db()->NewIterator(rocksdb::ReadOptions(), store_.handle(ColumnFamily::kLog)));
+  log->Seek(AcceptedLog::Key(space_, 0));
+  if (!log->Valid() || !log->key().starts_with(space_prefix)) return report;
+  uint64_t low = profile_store::ReadBigEndian64(std::string_view(log->key().data() + space_prefix.size(), 8));
+  uint64_t high = position_ + 1;  // Never past what the resolver has applied.
+  const uint64_t first_logged = low;
+  while (low < high) {
+    const uint64_t middle = low + (high - low) / 2;
+    log->Seek(AcceptedLog::Key(space_, middle));
+    if (!log->Valid() || !log->key().starts_with(space_prefix)) {
+      high = middle;
+      continue;
+    }
+    const uint64_t found = profile_store::ReadBigEndian64(std::string_view(log->key().data() + space_prefix.size(), 8));
+    if (found >= high) {
+      high = middle;
+      continue;
+    }
+    absl::StatusOr<CanonicalEvent> event = DecodeEvent(std::string_view(log->value().data(), log->value().size()));
+    if (event.ok() && event->received_at < cutoff) {
+      low = found + 1;
+    } else {
+      high = middle;
+    }
+  }
+  if (!log->status().ok()) return profile_store::ToAbslStatus(log->status(), "reading the log for retention");
+  report.first_kept_sequence = low;
+  rocksdb::WriteBatch batch;
+  auto flush_batch = [&]() -> absl::Status {
+    if (batch.Count() < 10'000) return absl::OkStatus();
+    absl::Status written = store_.WriteUnsynced(batch);
+    batch.Clear();
+    return written;
+  };
+  if (low > first_logged) {
+    // Point deletes, not a range: the log family inserts with a per-space memtable hint, and
+    // RocksDB 7.8 reuses that hint for range tombstones, which corrupts the memtable's order.
+    const std::string end = AcceptedLog::Key(space_, low);
+    for (log->Seek(AcceptedLog::Key(space_, first_logged)); log->Valid() && log->key().compare(end) < 0; log->Next()) {
+      batch.Delete(store_.handle(ColumnFamily::kLog), log->key());
+      ++report.log_records;
+      if (absl::Status written = flush_batch(); !written.ok()) return written;
+    }
+    if (!log->status().ok()) return profile_store::ToAbslStatus(log->status(), "reading the log for retention");
+    batch.DeleteRange(store_.handle(ColumnFamily::kDeadLetter), DeadLetterKey(space_, first_logged), end);
+  }
+
+  // Timelines: within a profile's prefix, keys run from the newest event to the oldest, so the
+  // entries older than the cutoff are the tail that starts at (cutoff - 1 µs, newest sequence).
+  const std::string profiles_prefix = profile_store::ProfileKey(space_, profile_store::ProfileId{0}).substr(0, space_.size() + 1);
+  std::unique_ptr<rocksdb::Iterator> profiles(
+      store_.db()->NewIterator(rocksdb::ReadOptions(), store_.handle(ColumnFamily::kProfiles)));
+  std::unique_ptr<rocksdb::Iterator> timeline(
+      store_.db()->NewIterator(rocksdb::ReadOptions(), store_.handle(ColumnFamily::kTimeline)));
+  for (profiles->Seek(profiles_prefix); profiles->Valid() && profiles->key().starts_with(profiles_prefix); profiles->Next()) {
+    const profile_store::ProfileId id{profile_store::ReadBigEndian64(
+        std::string_view(profiles->key().data() + profiles_prefix.size(), profiles->key().size() - profiles_prefix.size()))};
+    const std::string prefix = profile_store::TimelinePrefix(space_, id);
+    for (timeline->Seek(profile_store::TimelineKey(space_, id, cutoff - std::chrono::microseconds(1),
+                                                   std::numeric_limits<uint64_t>::max()));
+         timeline->Valid() && timeline->key().starts_with(prefix); timeline->Next()) {
+      batch.Delete(store_.handle(ColumnFamily::kTimeline), timeline->key());
+      ++report.timeline_entries;
+      if (absl::Status written = flush_batch(); !written.ok()) return written;
+    }
+  }
+  if (!profiles->status().ok()) return profile_store::ToAbslStatus(profiles->status(), "reading profiles for retention");
+  if (!timeline->status().ok()) return profile_store::ToAbslStatus(timeline->status(), "reading timelines for retention");
+  if (batch.Count() > 0) {
+    if (absl::Status written = store_.WriteUnsynced(batch); !written.ok()) return written;
+  }
+  metrics_.retention_removed.fetch_add(report.timeline_entries, std::memory_order_relaxed);
+  return report;
 }
 
 void Resolver::Start() {
@@ -436,6 +517,7 @@ void Resolver::Run() {
         // Sleep until events arrive, definitions change or the next audience sweep is due.
         std::optional<std::chrono::steady_clock::time_point> sweep;
         if (maintenance_) sweep = maintenance_->NextSweep();
+        if (options_.retention.count() > 0 && (!sweep || next_retention_ < *sweep)) sweep = next_retention_;
         if (sweep) {
           wake_.wait_until(lock, *sweep, woken);
         } else {
@@ -458,6 +540,18 @@ void Resolver::Run() {
         std::lock_guard lock(mutex_);
         erasures_requested_ = true;  // Retried with the batch.
         applied = erased.status();
+      }
+    }
+    if (applied.ok() && options_.retention.count() > 0 && std::chrono::steady_clock::now() >= next_retention_) {
+      next_retention_ = std::chrono::steady_clock::now() + options_.retention_interval;
+      const auto now = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+      absl::StatusOr<RetentionReport> retained = ApplyRetention(now - options_.retention);
+      if (!retained.ok()) {
+        applied = retained.status();
+      } else if (retained->log_records > 0 || retained->timeline_entries > 0) {
+        std::fprintf(stderr, "tessera: retention in space %s removed %llu log records and %llu timeline entries\n",
+                     space_.c_str(), static_cast<unsigned long long>(retained->log_records),
+                     static_cast<unsigned long long>(retained->timeline_entries));
       }
     }
     if (applied.ok() && maintenance_ && maintenance_->SweepDue()) {

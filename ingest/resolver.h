@@ -14,6 +14,7 @@
 // NotifyCommitted; Stop drains and joins.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -36,6 +37,10 @@ namespace tessera::ingest {
 
 struct ResolverOptions {
   size_t batch_events = 10000;  // Events applied per WriteBatch.
+  // Events older than this leave the log (by receive time) and the timelines (by event time);
+  // profiles keep what they learned from them. Zero keeps everything.
+  std::chrono::seconds retention{0};
+  std::chrono::seconds retention_interval{3600};  // How often the background thread applies it.
   identity::GraphOptions graph;
   AudienceOptions audiences;
 };
@@ -53,6 +58,7 @@ struct ResolverMetrics {
   std::atomic<uint64_t> errors{0};           // Store errors (the batch is retried).
   std::atomic<uint64_t> events_suppressed{0};  // Logged events dropped: they carry an erased identifier.
   std::atomic<uint64_t> erasures{0};           // Erasure requests completed.
+  std::atomic<uint64_t> retention_removed{0};  // Timeline entries removed by retention.
 
   uint64_t lag() const {
     const uint64_t done = std::max(position.load(), caught_up_to.load());
@@ -65,6 +71,12 @@ struct ResolverMetrics {
 std::string ResolverPositionKey(std::string_view space);
 // Dead-letter key: space, 0x00, sequence (big-endian).
 std::string DeadLetterKey(std::string_view space, uint64_t sequence);
+
+struct RetentionReport {
+  uint64_t log_records = 0;          // Log records removed (with their dead letters).
+  uint64_t first_kept_sequence = 0;  // Every record of the space below this sequence is gone.
+  uint64_t timeline_entries = 0;  // Timeline entries removed.
+};
 
 class Resolver {
  public:
@@ -90,6 +102,12 @@ class Resolver {
   // Carries out every pending erasure request of this space now (the background thread does this
   // by itself; tests and tools call it directly). Returns how many it completed.
   absl::StatusOr<uint64_t> ApplyErasures();
+
+  // Retention: removes log records of this space received before `cutoff` (only ones already
+  // applied, with their dead letters) and timeline entries of events timed before it. Profiles,
+  // their aggregates and audience memberships are kept. The background thread runs it every
+  // retention_interval with cutoff = now - retention.
+  absl::StatusOr<RetentionReport> ApplyRetention(profile_store::Timestamp cutoff);
 
   // Evaluates every profile against the audiences now (a complete sweep), on the calling thread.
   // Not while the background thread runs.
@@ -130,6 +148,7 @@ class Resolver {
 
   std::mutex mutex_;
   bool erasures_requested_ = true;  // Pending requests may have survived a restart.
+  std::chrono::steady_clock::time_point next_retention_{};  // Resolver thread only; due at start.
   std::condition_variable wake_;
   uint64_t notified_ = 0;
   bool definitions_changed_ = false;

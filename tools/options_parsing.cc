@@ -154,6 +154,8 @@ ingest::PipelineOptions PipelineOptionsFrom(const config::Config& config) {
     options.mappings.push_back({.type = mapping.type, .field = mapping.field});
   }
   options.resolver.batch_events = identity.resolver_batch_events;
+  options.resolver.retention = config.retention.events;
+  options.resolver.retention_interval = config.retention.interval;
   options.resolver.audiences.sweep_interval = config.audience_sweep.interval;
   options.resolver.audiences.sweep_chunk_profiles = config.audience_sweep.chunk_profiles;
   for (const config::DefinitionConfig& definition : config.computed_traits) {

@@ -9,12 +9,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/audience_handler.h"
+#include "api/audit.h"
 #include "api/http_server.h"
 #include "api/key_registry.h"
+#include "api/privacy_handler.h"
 #include "api/profile_handler.h"
 #include "profile_store/profile_reader.h"
 #include "config/dev_keys.h"
 #include "ingest/ingest_pipeline.h"
+#include "profile_store/audit_log.h"
 #include "profile_store/store.h"
 #include "tools/commands.h"
 #include "tools/options_parsing.h"
@@ -91,8 +94,12 @@ int ServeCommand(std::span<const std::string_view> args) {
     profiles.emplace(keys, reader, *pipeline.normalizer(), KnownIdentifierTypes(config), spaces, space_audiences);
   }
   const api::AudienceHandler audiences(keys, **store, space_audiences);
+  profile_store::AuditLog audit_log(**store);
+  const api::Auditor auditor(keys, audit_log);
+  const api::PrivacyHandler privacy(keys, pipeline, KnownIdentifierTypes(config));
   {
     api::HttpServer server(ServerOptionsFrom(config), keys, pipeline, profiles ? &*profiles : nullptr, &audiences);
+    server.SetPrivacy(&privacy, &auditor);
     if (absl::Status status = server.Bind(); !status.ok()) {
       pipeline.Stop();
       return Fail(1, status.message());

@@ -48,6 +48,8 @@ struct HttpServer::Impl {
   ingest::IngestPipeline& pipeline;
   const ProfileHandler* profiles;
   const AudienceHandler* audiences;
+  const PrivacyHandler* privacy = nullptr;  // HttpServer::SetPrivacy
+  const Auditor* auditor = nullptr;
   TrackingHandler tracking;
   StreamHandler stream;
   ConnectorHandler connectors;

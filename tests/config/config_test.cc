@@ -211,6 +211,23 @@ TEST(ParseConfigTest, EdgeValuesAreAccepted) {
   EXPECT_EQ(config->identity.cache_entries, 4000000000u);
 }
 
+TEST(ParseConfigTest, RetentionIsOffByDefaultAndReadInSeconds) {
+  absl::StatusOr<Config> defaults = ParseConfig("{}");
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->retention.events, 0s) << "events are kept forever unless configured";
+  EXPECT_EQ(defaults->retention.interval, 3600s);
+  absl::StatusOr<Config> config = ParseConfig(R"({"retention": {"events_seconds": 31536000, "interval_seconds": 60}})");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->retention.events, 31536000s);
+  EXPECT_EQ(config->retention.interval, 60s);
+  absl::StatusOr<Config> bad = ParseConfig(R"({"retention": {"interval_seconds": 0}})");
+  EXPECT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), ::testing::HasSubstr("retention.interval_seconds"));
+  bad = ParseConfig(R"({"retention": {"events_days": 30}})");
+  EXPECT_FALSE(bad.ok()) << "an unknown key must not silently keep events forever";
+  EXPECT_THAT(std::string(bad.status().message()), ::testing::HasSubstr("retention.events_days"));
+}
+
 TEST(ParseConfigTest, MappingsMayStartAtEverySupportedMember) {
   absl::StatusOr<Config> config = ParseConfig(R"({"identity": {"mappings": [
     {"type": "a", "field": "traits.loyalty.card"},

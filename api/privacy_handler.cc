@@ -1,0 +1,131 @@
+#include "api/privacy_handler.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "profile_store/json_reading.h"
+#include "profile_store/json_writer.h"
+
+namespace tessera::api {
+namespace {
+
+namespace od = simdjson::ondemand;
+using profile_store::JsonWriter;
+
+void WriteRequest(JsonWriter& json, const profile_store::ErasureRequest& request) {
+  const bool completed = request.state == profile_store::ErasureRequest::State::kCompleted;
+  json.Key("id").String(request.id);
+  json.Key("state").String(completed ? "completed" : "pending");
+  json.Key("identifierType").String(request.identifier_type);
+  json.Key("requestedAt").String(profile_store::FormatIsoTimestamp(request.requested_at));
+  json.Key("requestedBy").String(request.requested_by);
+  if (!completed) return;
+  json.Key("completedAt").String(profile_store::FormatIsoTimestamp(request.completed_at));
+  json.Key("profiles").Uint(request.profiles);
+  json.Key("events").Uint(request.events);
+  json.Key("identifiers").Uint(request.identifiers);
+  json.Key("deadLetters").Uint(request.dead_letters);
+}
+
+}  // namespace
+
+PrivacyHandler::PrivacyHandler(const KeyRegistry& keys, ingest::IngestPipeline& pipeline,
+                               std::vector<std::string> known_types)
+    : keys_(keys), pipeline_(pipeline), known_types_(std::move(known_types)) {
+  std::sort(known_types_.begin(), known_types_.end());
+}
+
+HttpReply PrivacyHandler::Handle(const PrivacyRequest& request) const {
+  std::optional<std::string_view> token = BearerToken(request.authorization);
+  if (!token || token->empty()) return ErrorReply(401, "unauthorized", "send an admin key as Authorization: Bearer KEY");
+  if (!keys_.IsAdminKey(*token)) {
+    if (keys_.IsReadKey(*token) || keys_.FindSource(*token) != nullptr) {
+      return ErrorReply(403, "forbidden", "privacy requests need an admin key");
+    }
+    return ErrorReply(401, "unauthorized", "unknown key");
+  }
+  std::optional<std::string> space = UrlDecode(QueryParam(request.query, "space"));
+  if (!space) return ErrorReply(400, "invalid_value", "not validly percent-encoded", "space");
+  if (space->empty()) *space = "default";
+
+  if (request.path == "erase") {
+    if (request.method != Method::kPost) {
+      HttpReply reply = ErrorReply(405, "method_not_allowed", "use POST /v1/privacy/erase to request an erasure");
+      reply.headers.emplace_back("Allow", "POST");
+      return reply;
+    }
+    return Erase(request, *space, keys_.KeyLabel(*token));
+  }
+  if (request.path.starts_with("erase/") && request.path.size() > 6) {
+    if (request.method != Method::kGet && request.method != Method::kHead) {
+      HttpReply reply = ErrorReply(405, "method_not_allowed", "use GET on an erasure request's status");
+      reply.headers.emplace_back("Allow", "GET, HEAD");
+      return reply;
+    }
+    const std::string_view id = request.path.substr(6);
+    absl::StatusOr<profile_store::ErasureRequest> found = pipeline_.ErasureStatus(*space, id);
+    if (absl::IsNotFound(found.status())) {
+      return ErrorReply(404, "not_found", absl::StrCat("no erasure request \"", std::string(id), "\" in space ", *space));
+    }
+    if (!found.ok()) return ErrorReply(500, "internal", std::string(found.status().message()));
+    std::string body;
+    JsonWriter json(body);
+    json.BeginObject();
+    WriteRequest(json, *found);
+    json.EndObject();
+    HttpReply reply{.status = 200, .body = std::move(body)};
+    reply.audit_target = absl::StrCat("erasure ", std::string(id));
+    return reply;
+  }
+  return ErrorReply(404, "not_found", "use POST /v1/privacy/erase or GET /v1/privacy/erase/{id}");
+}
+
+HttpReply PrivacyHandler::Erase(const PrivacyRequest& request, const std::string& space,
+                                std::string_view requested_by) const {
+  thread_local profile_store::ReusableJsonParser parser;
+  od::document doc;
+  od::object object;
+  if (parser.Iterate(request.body).get(doc) || doc.get_object().get(object)) {
+    return ErrorReply(400, "invalid_json", R"(expected a JSON object: {"type":"email","value":"ada@example.com"})");
+  }
+  std::string type;
+  std::string value;
+  for (auto field : object) {
+    std::string_view name;
+    std::string_view text;
+    if (field.unescaped_key().get(name)) return ErrorReply(400, "invalid_json", "malformed member name");
+    if (name != "type" && name != "value") {
+      return ErrorReply(400, "invalid_value", absl::StrCat("unknown member \"", std::string(name), "\"; expected type and value"),
+                        std::string(name));
+    }
+    if (field.value().get_string().get(text)) {
+      return ErrorReply(400, "invalid_type", absl::StrCat(std::string(name), ": expected a string"), std::string(name));
+    }
+    (name == "type" ? type : value).assign(text);
+  }
+  if (type.empty()) return ErrorReply(400, "missing_field", "type: the identifier type is required", "type");
+  if (value.empty()) return ErrorReply(400, "missing_field", "value: the identifier value is required", "value");
+  if (!std::binary_search(known_types_.begin(), known_types_.end(), type)) {
+    return ErrorReply(400, "unknown_identifier_type",
+                      absl::StrCat("unknown identifier type \"", type, "\"; known types: ", absl::StrJoin(known_types_, ", ")),
+                      "type");
+  }
+  absl::StatusOr<profile_store::ErasureRequest> created = pipeline_.RequestErasure(space, type, value, requested_by);
+  if (absl::IsInvalidArgument(created.status())) {
+    return ErrorReply(400, "invalid_value", std::string(created.status().message()), "value");
+  }
+  if (absl::IsNotFound(created.status())) return ErrorReply(404, "not_found", std::string(created.status().message()), "space");
+  if (!created.ok()) return ErrorReply(500, "internal", std::string(created.status().message()));
+  std::string body;
+  JsonWriter json(body);
+  json.BeginObject();
+  WriteRequest(json, *created);
+  json.Key("statusUrl").String(absl::StrCat("/v1/privacy/erase/", created->id, space == "default" ? "" : "?space=", space == "default" ? "" : space));
+  json.EndObject();
+  HttpReply reply{.status = 202, .body = std::move(body)};
+  reply.audit_target = absl::StrCat("erasure ", created->id, " of a person by ", type);
+  return reply;
+}
+
+}  // namespace tessera::api
