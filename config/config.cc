@@ -1,5 +1,6 @@
 #include "config/config.h"
 #include "config/internal/read_file.h"
+#include "config/key_digest.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -725,6 +726,61 @@ absl::Status ReadDocument(element root, Config& config) {
        {"shutdown_grace_seconds", DurationReader(config.shutdown_grace, 0, kMaxSeconds)}});
 }
 
+// Every key (sources[].write_key, read_keys[], admin_keys[]) is the secret itself or its digest
+// (config/key_digest.h). Keys are compared by digest, so a clash is found whichever way each side
+// is written. A key in both read_keys and admin_keys is allowed: it is an admin key.
+absl::Status ValidateKeys(const Config& config) {
+  struct Key {
+    std::string path;
+    KeyDigest digest;
+    std::string_view role;  // For the message: "a read key".
+  };
+  std::vector<Key> write_keys, other_keys;
+  auto digest_of = [](const std::string& path, const std::string& configured, std::string_view role,
+                      std::vector<Key>& into) -> absl::Status {
+    absl::StatusOr<KeyDigest> digest = DigestOfConfiguredKey(configured);
+    if (!digest.ok()) return Invalid(path, digest.status().message());
+    into.push_back({path, *digest, role});
+    return absl::OkStatus();
+  };
+  for (size_t i = 0; i < config.sources.size(); ++i) {
+    const std::string& write_key = config.sources[i].write_key;
+    std::string path = absl::StrCat(IndexPath("sources", i), ".write_key");
+    if (!IsHashedKey(write_key) && write_key.find(':') != std::string::npos) {
+      // HTTP Basic auth carries the key as "key:" and splits at the first colon.
+      return Invalid(path, "must not contain ':' (clients send it as the HTTP Basic username)");
+    }
+    if (absl::Status status = digest_of(path, write_key, "a write key", write_keys); !status.ok())
+      return status;
+  }
+  for (const auto* list : {&config.read_keys, &config.admin_keys}) {
+    const bool read = list == &config.read_keys;
+    for (size_t i = 0; i < list->size(); ++i) {
+      if (absl::Status status = digest_of(IndexPath(read ? "read_keys" : "admin_keys", i), (*list)[i],
+                                          read ? "a read key" : "an admin key", other_keys);
+          !status.ok()) {
+        return status;
+      }
+    }
+  }
+  for (size_t i = 0; i < write_keys.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (write_keys[j].digest == write_keys[i].digest) {
+        return Invalid(write_keys[i].path, absl::StrCat("same key as ", write_keys[j].path,
+                                                        "; each write key identifies one source"));
+      }
+    }
+    for (const Key& other : other_keys) {
+      if (other.digest == write_keys[i].digest) {
+        return Invalid(
+            write_keys[i].path,
+            absl::StrCat("same key as ", other.path, "; a write key must not also be ", ToAbsl(other.role)));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Checks that span several keys, once every key has been read. Key values are secrets, so the
 // messages say where the clash is rather than repeating the key.
 absl::Status ValidateAcrossKeys(const Config& config) {
@@ -733,32 +789,7 @@ absl::Status ValidateAcrossKeys(const Config& config) {
                    absl::StrCat(config.limits.max_event_bytes, " is larger than limits.max_request_bytes (",
                                 config.limits.max_request_bytes, "); an event must fit in a request"));
   }
-  for (size_t i = 0; i < config.sources.size(); ++i) {
-    const std::string& write_key = config.sources[i].write_key;
-    std::string path = absl::StrCat(IndexPath("sources", i), ".write_key");
-    if (write_key.find(':') != std::string::npos) {
-      // HTTP Basic auth carries the key as "key:" and splits at the first colon.
-      return Invalid(path, "must not contain ':' (clients send it as the HTTP Basic username)");
-    }
-    for (size_t j = 0; j < i; ++j) {
-      if (config.sources[j].write_key == write_key) {
-        return Invalid(path, absl::StrCat("same key as ", IndexPath("sources", j),
-                                          ".write_key; each write key identifies one source"));
-      }
-    }
-    for (size_t j = 0; j < config.read_keys.size(); ++j) {
-      if (config.read_keys[j] == write_key) {
-        return Invalid(path, absl::StrCat("same key as ", IndexPath("read_keys", j),
-                                          "; a write key must not also be a read key"));
-      }
-    }
-    for (size_t j = 0; j < config.admin_keys.size(); ++j) {
-      if (config.admin_keys[j] == write_key) {
-        return Invalid(path, absl::StrCat("same key as ", IndexPath("admin_keys", j),
-                                          "; a write key must not also be an admin key"));
-      }
-    }
-  }
+  if (absl::Status status = ValidateKeys(config); !status.ok()) return status;
   for (const auto* list : {&config.computed_traits, &config.audiences}) {
     const char* key = list == &config.audiences ? "audiences" : "computed_traits";
     for (size_t i = 0; i < list->size(); ++i) {
@@ -798,7 +829,6 @@ absl::Status ValidateAcrossKeys(const Config& config) {
   }
   return absl::OkStatus();
 }
-
 
 }  // namespace
 

@@ -55,7 +55,9 @@ struct ConnectorSettings {
 // A write key bound to one space and one channel.
 struct Source {
   std::string name;       // Human-readable, shown in metrics and on identities. Defaults to the channel.
-  std::string write_key;  // Secret sent by the client (HTTP Basic username or body writeKey).
+  // Secret sent by the client (HTTP Basic username or body writeKey), or its digest
+  // "sha256:<64 lowercase hex>" (config/key_digest.h).
+  std::string write_key;
   std::string space = "default";
   std::string channel = "server";
   ConnectorSettings connectors = {};
@@ -150,8 +152,8 @@ struct Config {
   ListenOptions listen;
   std::string data_dir = "./data";
   std::vector<Source> sources;
-  std::vector<std::string> read_keys;
-  std::vector<std::string> admin_keys;
+  std::vector<std::string> read_keys;   // Each a secret or its "sha256:" digest, like write_key.
+  std::vector<std::string> admin_keys;  // Ditto; a key in both lists is an admin key.
   std::chrono::seconds dedup_window{24 * 3600};
   LimitOptions limits;
   GroupCommitOptions group_commit;
