@@ -161,12 +161,16 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(const Server
   std::filesystem::create_directories(config.data_dir, error);
   if (error) return absl::InternalError(Cat("create ", config.data_dir, ": ", error.message()));
 
-  std::string json = Cat(R"({"listen":{"address":"127.0.0.1","port":0},"data_dir":")", config.data_dir,
-                                  R"(","sources":[{"name":"website","write_key":")", kWriteKey,
-                                  R"(","space":"default","channel":"web"},{"name":"store","write_key":")",
-                                  kPosWriteKey, R"(","space":"default","channel":"pos"})",
-                                  config.extra_sources.empty() ? "" : ",", config.extra_sources,
-                                  R"(],"read_keys":[")", kReadKey, R"("],"admin_keys":[")", kAdminKey, R"("])");
+  std::string json =
+      Cat(R"({"listen":{"address":"127.0.0.1","port":0},"data_dir":")", config.data_dir,
+          R"(","sources":[{"name":"website","write_key":")", kWriteKey,
+          R"(","space":"default","channel":"web"},{"name":"store","write_key":")", kPosWriteKey,
+          R"(","space":"default","channel":"pos"})", config.extra_sources.empty() ? "" : ",",
+          config.extra_sources, R"(],"read_keys":[")", kReadKey, R"(")");
+  for (const std::string& key : config.extra_read_keys) json += Cat(R"(,")", key, R"(")");
+  json += Cat(R"(],"admin_keys":[")", kAdminKey, R"(")");
+  for (const std::string& key : config.extra_admin_keys) json += Cat(R"(,")", key, R"(")");
+  json += "]";
   if (!config.extra_json.empty()) json += Cat(",", config.extra_json);
   json += "}\n";
   const std::string config_path = config.data_dir + "/test-config.json";

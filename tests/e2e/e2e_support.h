@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -44,6 +45,10 @@ struct ServerConfig {
   std::string extra_json = {};
   // Extra source objects appended to "sources", e.g. R"({"name":"app","write_key":"k","channel":"app"})".
   std::string extra_sources = {};
+  // Keys appended to "read_keys" and "admin_keys" after kReadKey and kAdminKey, as written (a
+  // secret or "sha256:<hex>").
+  std::vector<std::string> extra_read_keys = {};
+  std::vector<std::string> extra_admin_keys = {};
 };
 
 // A running `tessera serve` child process.
