@@ -560,6 +560,35 @@ absl::Status ReadDefinition(element value, const std::string& path, bool keep_na
   return absl::OkStatus();
 }
 
+// tls: both files or no "tls" at all; a half-configured listener is a mistake, not plain HTTP.
+absl::Status ReadTls(element value, const std::string& path, TlsOptions& tls) {
+  bool has_cert = false;
+  bool has_key = false;
+  absl::Status status =
+      ReadObject(value, path,
+                 {{"cert_file",
+                   [&](element v, const std::string& p) {
+                     has_cert = true;
+                     return ReadNonEmptyString(v, p, tls.cert_file);
+                   }},
+                  {"key_file",
+                   [&](element v, const std::string& p) {
+                     has_key = true;
+                     return ReadNonEmptyString(v, p, tls.key_file);
+                   }},
+                  {"min_version", [&](element v, const std::string& p) -> absl::Status {
+                     if (absl::Status s = ReadString(v, p, tls.min_version); !s.ok()) return s;
+                     if (tls.min_version != "1.2" && tls.min_version != "1.3") {
+                       return Invalid(p, absl::StrCat(Quote(tls.min_version), " must be \"1.2\" or \"1.3\""));
+                     }
+                     return absl::OkStatus();
+                   }}});
+  if (!status.ok()) return status;
+  if (!has_cert) return Invalid(ChildPath(path, "cert_file"), "required (tls needs cert_file and key_file)");
+  if (!has_key) return Invalid(ChildPath(path, "key_file"), "required (tls needs cert_file and key_file)");
+  return absl::OkStatus();
+}
+
 bool IsPhoneRegion(std::string_view region) {
   return region.size() == 2 && region[0] >= 'A' && region[0] <= 'Z' && region[1] >= 'A' && region[1] <= 'Z';
 }
@@ -723,7 +752,8 @@ absl::Status ReadDocument(element root, Config& config) {
                             {{"interval_ms", DurationReader(config.audience_sweep.interval, 100, kMaxMilliseconds)},
                              {"chunk_profiles", SizeReader(config.audience_sweep.chunk_profiles, 1, 1'000'000)}});
         }},
-       {"shutdown_grace_seconds", DurationReader(config.shutdown_grace, 0, kMaxSeconds)}});
+       {"shutdown_grace_seconds", DurationReader(config.shutdown_grace, 0, kMaxSeconds)},
+       {"tls", [&](element v, const std::string& p) { return ReadTls(v, p, config.tls.emplace()); }}});
 }
 
 // Every key (sources[].write_key, read_keys[], admin_keys[]) is the secret itself or its digest

@@ -68,6 +68,14 @@ struct ListenOptions {
   uint16_t port = 8080;  // 0 picks an ephemeral port (printed at start).
 };
 
+// HTTPS (and wss) on the listener. Both files are PEM; they are loaded, and checked to belong
+// together, when the server starts (api::LoadTlsContext), so a bad file stops start-up naming the key.
+struct TlsOptions {
+  std::string cert_file;            // tls.cert_file: the certificate chain, the server's own first.
+  std::string key_file;             // tls.key_file: the private key of that certificate.
+  std::string min_version = "1.2";  // tls.min_version: "1.2" or "1.3".
+};
+
 struct LimitOptions {
   size_t max_event_bytes = 32 * 1024;     // One event's JSON; 413 beyond.
   size_t max_request_bytes = 500 * 1024;  // One request body; 413 beyond.
@@ -150,6 +158,7 @@ struct AudienceSweepOptions {
 
 struct Config {
   ListenOptions listen;
+  std::optional<TlsOptions> tls;  // Unset: plain HTTP.
   std::string data_dir = "./data";
   std::vector<Source> sources;
   std::vector<std::string> read_keys;   // Each a secret or its "sha256:" digest, like write_key.

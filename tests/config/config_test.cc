@@ -353,6 +353,15 @@ INSTANTIATE_TEST_SUITE_P(
                     "sources[0].write_key: same key as read_keys[1]"},
         InvalidCase{"WriteKeyIsAdminKey", R"({"admin_keys": ["k"], "sources": [{"write_key": "k"}]})",
                     "sources[0].write_key: same key as admin_keys[0]"},
+        // TLS: both files or none.
+        InvalidCase{"TlsWithoutKey", R"({"tls": {"cert_file": "cert.pem"}})",
+                    "tls.key_file: required (tls needs cert_file and key_file)"},
+        InvalidCase{"TlsWithoutCert", R"({"tls": {"key_file": "key.pem"}})",
+                    "tls.cert_file: required (tls needs cert_file and key_file)"},
+        InvalidCase{"TlsEmptyPath", R"({"tls": {"cert_file": "", "key_file": "k"}})",
+                    "tls.cert_file: expected a non-empty string, got \"\""},
+        InvalidCase{"TlsOldVersion", R"({"tls": {"cert_file": "c", "key_file": "k", "min_version": "1.1"}})",
+                    "tls.min_version: \"1.1\" must be \"1.2\" or \"1.3\""},
         // Keys given as digests (printf %s wk_secret | sha256sum).
         InvalidCase{"HashedAdminKeyTooShort", R"({"admin_keys": ["ok", "sha256:abc"]})",
                     "admin_keys[1]: expected \"sha256:\" followed by 64 hex digits"},
@@ -536,6 +545,19 @@ TEST(ParseConfigTest, KeysMayBeGivenAsTheirDigest) {
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->sources[0].write_key, kDigest) << "the configured text is kept; KeyRegistry reads the digest";
   EXPECT_EQ(config->admin_keys[1], "sha256:" + std::string(64, '0'));
+}
+
+TEST(ParseConfigTest, TlsIsOffUnlessConfigured) {
+  absl::StatusOr<Config> plain = ParseConfig("{}");
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_FALSE(plain->tls.has_value());
+  absl::StatusOr<Config> tls =
+      ParseConfig(R"({"tls": {"cert_file": "/etc/tessera/cert.pem", "key_file": "k.pem"}})");
+  ASSERT_TRUE(tls.ok()) << tls.status();
+  ASSERT_TRUE(tls->tls.has_value());
+  EXPECT_EQ(tls->tls->cert_file, "/etc/tessera/cert.pem");
+  EXPECT_EQ(tls->tls->key_file, "k.pem");
+  EXPECT_EQ(tls->tls->min_version, "1.2");
 }
 
 TEST(ParseConfigTest, MalformedDigestErrorsDoNotRepeatTheKey) {

@@ -57,7 +57,8 @@ class ServerProcess {
   // Writes `<data_dir>/test-config.json` (port 0, the keys above: kWriteKey -> space "default",
   // channel "web", source "website"; kPosWriteKey -> channel "pos", source "store"), starts
   // TESSERA_BINARY with `serve --config FILE`, and waits (up to 30 s) for the line
-  // "listening on http://127.0.0.1:PORT" on its stdout. Other output is kept for diagnostics.
+  // "listening on http://127.0.0.1:PORT" (https:// with TLS) on its stdout. Other output is kept
+  // for diagnostics.
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(const ServerConfig& config);
 
   ~ServerProcess();  // SIGKILLs the child if still running.
