@@ -163,10 +163,10 @@ HttpReply AudienceHandler::Handle(const AudienceRequest& request) const {
                       change ? "send an admin key as Authorization: Bearer KEY"
                              : "send a read or admin key as Authorization: Bearer KEY");
   }
-  const bool admin = keys_.IsAdminKey(*token);
-  const bool reader = keys_.IsReadKey(*token);
-  if (!admin && !reader && keys_.FindSource(*token) == nullptr)
-    return ErrorReply(401, "unauthorized", "unknown key");
+  const KeyScope scope = keys_.Identify(*token).scope;
+  const bool admin = scope == KeyScope::kAdmin;
+  const bool reader = scope == KeyScope::kRead;
+  if (scope == KeyScope::kUnknown) return ErrorReply(401, "unauthorized", "unknown key");
   if (!admin && change) {
     return ErrorReply(403, "forbidden",
                       absl::StrCat(reader ? "a read key" : "a write key", " cannot change ",

@@ -1,14 +1,19 @@
 #include "api/http_server.h"
 
+#include <algorithm>
 #include <atomic>
 #include <limits>
+#include <chrono>
 #include <condition_variable>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -20,10 +25,13 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <openssl/ssl.h>
 
 #include "absl/strings/str_cat.h"
 #include "api/internal/server_state.h"
@@ -37,6 +45,46 @@ namespace http = boost::beast::http;
 namespace net = boost::asio;
 namespace websocket = boost::beast::websocket;
 using tcp = net::ip::tcp;
+
+class TlsContext {
+ public:
+  net::ssl::context context{net::ssl::context::tls_server};
+};
+
+absl::StatusOr<std::shared_ptr<TlsContext>> LoadTlsContext(const config::TlsOptions& options) {
+  // OpenSSL reports an unreadable file as "system lib"; ask the system first for a reason to show.
+  for (const auto& [key, path] :
+       {std::pair<const char*, const std::string*>{"tls.cert_file", &options.cert_file},
+        std::pair<const char*, const std::string*>{"tls.key_file", &options.key_file}}) {
+    std::FILE* file = std::fopen(path->c_str(), "rb");
+    if (file == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(key, ": cannot read \"", *path, "\": ", std::strerror(errno)));
+    }
+    std::fclose(file);
+  }
+  auto tls = std::make_shared<TlsContext>();
+  net::ssl::context& context = tls->context;
+  context.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                      net::ssl::context::no_sslv3 | net::ssl::context::single_dh_use);
+  SSL_CTX_set_min_proto_version(context.native_handle(),
+                                options.min_version == "1.3" ? TLS1_3_VERSION : TLS1_2_VERSION);
+  beast::error_code ec;
+  context.use_certificate_chain_file(options.cert_file, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(absl::StrCat("tls.cert_file: \"", options.cert_file,
+                                                   "\" is not a PEM certificate chain (", ec.message(), ")"));
+  }
+  // OpenSSL checks here that the key belongs to the certificate ("key values mismatch").
+  context.use_private_key_file(options.key_file, net::ssl::context::pem, ec);
+  if (ec || SSL_CTX_check_private_key(context.native_handle()) != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tls.key_file: \"", options.key_file,
+                     "\" is not the PEM private key of the certificate in tls.cert_file",
+                     ec ? absl::StrCat(" (", ec.message(), ")") : std::string()));
+  }
+  return tls;
+}
 
 HttpServer::Impl::Impl(ServerOptions server_options, const KeyRegistry& key_registry,
                        ingest::IngestPipeline& ingest_pipeline, const ProfileHandler* profile_handler,
@@ -81,13 +129,24 @@ Method ToMethod(http::verb verb) {
 
 }  // namespace
 
+// How long a TLS connection being closed waits for the client's close_notify (at most the write
+// timeout).
+constexpr std::chrono::milliseconds kTlsCloseWait{500};
+
 // One client connection. All its handlers run on its strand, one request at a time: the next
 // request is read only after the previous response is written, which bounds per-connection memory
 // (pipelined requests wait in the socket, not in our buffers).
-class Session : public Connection, public std::enable_shared_from_this<Session> {
+//
+// `Stream` is beast::tcp_stream (plain HTTP) or TlsStream (HTTPS); the code is the same but for the
+// TLS handshake at the start and the close_notify at the end. Deadlines are set on the TCP layer
+// under either, so they bound TLS records as they bound plain bytes.
+template <class Stream>
+class Session : public Connection, public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
  public:
-  Session(tcp::socket&& socket, HttpServer::Impl& server)
-      : stream_(std::move(socket)), executor_(stream_.get_executor()), server_(server) {
+  Session(Stream&& stream, HttpServer::Impl& server)
+      : stream_(std::move(stream)), executor_(stream_.get_executor()), server_(server) {
     server_.metrics.ConnectionOpened();
   }
   ~Session() {
@@ -96,20 +155,46 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   }
 
   void Start() {
-    server_.Register(shared_from_this());
-    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::ReadHeader, shared_from_this()));
+    server_.Register(this->shared_from_this());
+    if constexpr (kTls) {
+      net::dispatch(executor_, beast::bind_front_handler(&Session::Handshake, this->shared_from_this()));
+    } else {
+      net::dispatch(executor_, beast::bind_front_handler(&Session::ReadHeader, this->shared_from_this()));
+    }
   }
 
   // Shutdown: an idle connection is closed now, a busy one after its response.
   void Shutdown() override {
-    net::dispatch(executor_, [self = shared_from_this()] {
+    net::dispatch(executor_, [self = this->shared_from_this()] {
       if (self->upgraded_) return;  // The stream session has the socket now.
       self->closing_ = true;
-      if (!self->busy_) self->Close();
+      if (self->busy_) return;
+      if constexpr (kTls) {
+        // The pending handshake or header read owns the TLS stream, and close_notify must not be
+        // written under it: cancel it, and its handler closes.
+        beast::get_lowest_layer(self->stream_).cancel();
+      } else {
+        self->Close();
+      }
     });
   }
 
  private:
+  beast::tcp_stream& Tcp() { return beast::get_lowest_layer(stream_); }
+
+  // TLS only: a client has the read timeout to complete the handshake, as it has to send a request
+  // once it has begun; one that never finishes it (or is not speaking TLS) is closed, unanswered.
+  void Handshake() {
+    if (closing_) return CloseSocket();
+    Tcp().expires_after(server_.options.read_timeout);
+    stream_.async_handshake(net::ssl::stream_base::server,
+                            [self = this->shared_from_this()](beast::error_code ec) {
+                              if (ec) return self->CloseSocket();
+                              self->tls_established_ = true;
+                              self->ReadHeader();
+                            });
+  }
+
   void ReadHeader() {
     if (closing_) return Close();
     parser_.emplace();
@@ -120,9 +205,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
     // length is greater than none.)
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     // Waiting for a request on a kept-alive connection is bounded by the idle timeout.
-    stream_.expires_after(server_.options.idle_timeout);
+    Tcp().expires_after(server_.options.idle_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
-                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+                            beast::bind_front_handler(&Session::OnHeader, this->shared_from_this()));
   }
 
   void OnHeader(beast::error_code ec, std::size_t /*bytes*/) {
@@ -150,9 +235,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
     const auto expect = request[http::field::expect];
     if (!expect.empty() && beast::iequals(expect, "100-continue")) {
       auto response = std::make_shared<http::response<http::empty_body>>(http::status::continue_, request.version());
-      stream_.expires_after(server_.options.write_timeout);
+      Tcp().expires_after(server_.options.write_timeout);
       http::async_write(stream_, *response,
-                        [self = shared_from_this(), response](beast::error_code write_ec, std::size_t) {
+                        [self = this->shared_from_this(), response](beast::error_code write_ec, std::size_t) {
                           if (write_ec) return self->Close();
                           self->ReadBody();
                         });
@@ -172,8 +257,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   }
 
   void ReadBody() {
-    stream_.expires_after(server_.options.read_timeout);
-    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::OnBody, shared_from_this()));
+    Tcp().expires_after(server_.options.read_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Session::OnBody, this->shared_from_this()));
   }
 
   void OnReadError(beast::error_code ec) {
@@ -187,6 +273,13 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
       busy_ = true;
       return Reply(ErrorReply(431, "headers_too_large",
                               absl::StrCat("request headers exceed ", server_.options.max_header_bytes, " bytes")));
+    }
+    if constexpr (kTls) {
+      // A client that hung up without close_notify, or sent something that is not TLS: there is
+      // no channel left to answer on.
+      if (ec == net::ssl::error::stream_truncated || ec.category() == net::error::get_ssl_category()) {
+        return Close();
+      }
     }
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
         ec == net::error::connection_reset || ec == net::error::eof || ec == net::error::bad_descriptor ||
@@ -294,7 +387,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   // A reply callback for handlers that may complete on another thread (the log writer's): the
   // reply is written from this session's strand.
   std::function<void(HttpReply)> ReplyOnStrand() {
-    return [self = shared_from_this()](HttpReply reply) {
+    return [self = this->shared_from_this()](HttpReply reply) {
       net::post(self->executor_, [self, reply = std::move(reply)]() mutable { self->Reply(std::move(reply)); });
     };
   }
@@ -337,8 +430,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
     response_->body() = std::move(reply.body);
     response_->keep_alive(keep_alive_ && !closing_ && !server_.stopping.load());
     response_->prepare_payload();
-    stream_.expires_after(server_.options.write_timeout);
-    http::async_write(stream_, *response_, beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+    Tcp().expires_after(server_.options.write_timeout);
+    http::async_write(stream_, *response_,
+                      beast::bind_front_handler(&Session::OnWrite, this->shared_from_this()));
   }
 
   // A streamed body: the header with Transfer-Encoding: chunked, then one chunk per BodyStream::Next,
@@ -359,9 +453,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
     body_stream_ = std::move(reply.stream);
     streamed_bytes_ = 0;
     serializer_.emplace(*streamed_response_);
-    stream_.expires_after(server_.options.write_timeout);
+    Tcp().expires_after(server_.options.write_timeout);
     http::async_write_header(stream_, *serializer_,
-                             beast::bind_front_handler(&Session::OnStreamWritten, shared_from_this()));
+                             beast::bind_front_handler(&Session::OnStreamWritten, this->shared_from_this()));
   }
 
   void OnStreamWritten(beast::error_code ec, std::size_t bytes) {
@@ -369,9 +463,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
     streamed_bytes_ += bytes;
     if (!more_chunks_) {
       // The last data chunk is out: terminate the body.
-      stream_.expires_after(server_.options.write_timeout);
+      Tcp().expires_after(server_.options.write_timeout);
       net::async_write(stream_, http::make_chunk_last(),
-                       [self = shared_from_this()](beast::error_code last_ec, std::size_t) {
+                       [self = this->shared_from_this()](beast::error_code last_ec, std::size_t) {
                          self->EndStream(/*complete=*/!last_ec);
                        });
       return;
@@ -389,9 +483,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
     }
     more_chunks_ = *more;
     if (chunk_.empty()) return OnStreamWritten({}, 0);  // Nothing more: straight to the last chunk.
-    stream_.expires_after(server_.options.write_timeout);
+    Tcp().expires_after(server_.options.write_timeout);
     net::async_write(stream_, http::make_chunk(net::buffer(chunk_)),
-                     beast::bind_front_handler(&Session::OnStreamWritten, shared_from_this()));
+                     beast::bind_front_handler(&Session::OnStreamWritten, this->shared_from_this()));
   }
 
   void EndStream(bool complete) {
@@ -414,13 +508,29 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
     ReadHeader();
   }
 
+  // Ends the connection. Over TLS, an established session is ended with close_notify first. The
+  // client's own close_notify is awaited only briefly: an idle client closed at shutdown is usually
+  // not reading, and waiting for it would hold up the drain for nothing.
   void Close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.socket().close(ignored);
+    if constexpr (kTls) {
+      if (tls_established_ && !tls_closing_) {
+        tls_closing_ = true;
+        Tcp().expires_after(
+            std::min<std::chrono::milliseconds>(server_.options.write_timeout, kTlsCloseWait));
+        stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) { self->CloseSocket(); });
+        return;
+      }
+    }
+    CloseSocket();
   }
 
-  beast::tcp_stream stream_;
+  void CloseSocket() {
+    beast::error_code ignored;
+    Tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    Tcp().socket().close(ignored);
+  }
+
+  Stream stream_;
   const net::any_io_executor executor_;  // The connection's strand; stream_ is moved out on upgrade.
   beast::flat_buffer buffer_;
   HttpServer::Impl& server_;
@@ -440,6 +550,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   bool busy_ = false;
   bool closing_ = false;
   bool upgraded_ = false;
+  bool tls_established_ = false;  // The TLS handshake completed (TLS only).
+  bool tls_closing_ = false;      // close_notify is being sent (TLS only).
 };
 
 void HttpServer::Impl::Register(const std::shared_ptr<Connection>& connection) {
@@ -460,8 +572,11 @@ void HttpServer::Impl::Accept() {
       if (static_cast<size_t>(metrics.open_connections()) >= options.max_connections) {
         beast::error_code ignored;
         socket.close(ignored);
+      } else if (options.tls != nullptr) {
+        std::make_shared<Session<TlsStream>>(TlsStream(std::move(socket), options.tls->context), *this)
+            ->Start();
       } else {
-        std::make_shared<Session>(std::move(socket), *this)->Start();
+        std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), *this)->Start();
       }
     }
     // Errors on one accept (e.g. out of file descriptors) must not stop the listener.

@@ -4,6 +4,11 @@
 // with read, idle and write deadlines, header and body limits, and routing to the handlers. It is
 // the only translation unit family that includes Beast and Asio.
 //
+// With ServerOptions::tls the listener speaks HTTPS only (and WebSocket streams are wss): the TLS
+// handshake has the read timeout, every later read and write its usual deadline, and a connection
+// closes with a TLS close_notify (the client's is awaited at most 500 ms). A client that does not speak TLS
+// gets no HTTP answer; its connection is closed.
+//
 // A reply with a body stream (HttpReply::stream, e.g. an audience's members) is sent chunked, one
 // chunk in flight at a time, each write under the write timeout.
 //
@@ -23,9 +28,19 @@
 #include "api/key_registry.h"
 #include "api/privacy_handler.h"
 #include "api/profile_handler.h"
+#include "config/config.h"
 #include "ingest/ingest_pipeline.h"
 
 namespace tessera::api {
+
+// A loaded TLS server configuration (an OpenSSL context holding the certificate and key), shared
+// by every connection. Defined in http_server.cc, so that this header stays free of Asio.
+class TlsContext;
+
+// Loads `options` (config `tls`): both files must be readable PEM, the key must belong to the
+// certificate. InvalidArgument naming the key (`tls.cert_file: ...`) otherwise, so that the caller
+// can refuse to start as for any invalid configuration.
+absl::StatusOr<std::shared_ptr<TlsContext>> LoadTlsContext(const config::TlsOptions& options);
 
 struct ServerOptions {
   std::string address = "127.0.0.1";
@@ -44,6 +59,7 @@ struct ServerOptions {
   size_t stream_max_inflight_frames = 8;
   size_t stream_max_inflight_bytes = 4 << 20;
   std::chrono::milliseconds stream_idle_timeout{60'000};
+  std::shared_ptr<TlsContext> tls = nullptr;  // HTTPS and wss when set (LoadTlsContext); else plain.
 };
 
 class HttpServer {

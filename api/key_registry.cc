@@ -1,28 +1,77 @@
 #include "api/key_registry.h"
 
-#include <openssl/evp.h>
+#include <openssl/crypto.h>
+
+#include <cstring>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "api/router.h"
 
 namespace tessera::api {
+namespace {
+// Hex digits of the key's digest in a KeyLabel: 48 bits, enough to tell keys apart in a log, far
+// too few to help guess one.
+constexpr size_t kLabelHexDigits = 12;
+}  // namespace
 
 KeyRegistry::KeyRegistry(const config::Config& config) {
+  sources_.reserve(config.sources.size());
   for (const config::Source& source : config.sources) {
-    sources_.emplace(source.write_key, ingest::SourceRef{source.name, source.space, source.channel});
+    absl::StatusOr<config::KeyDigest> digest = config::DigestOfConfiguredKey(source.write_key);
+    if (!digest.ok()) continue;
+    keys_.emplace(*digest, Entry{.scope = KeyScope::kWrite, .source = sources_.size()});
+    sources_.push_back(ingest::SourceRef{source.name, source.space, source.channel});
+    connectors_.push_back(source.connectors);
   }
-  // The map is complete, so the addresses of its values are final.
-  for (const config::Source& source : config.sources) {
-    connectors_.emplace(&sources_.at(source.write_key), source.connectors);
+  for (const auto* list : {&config.read_keys, &config.admin_keys}) {
+    const KeyScope scope = list == &config.admin_keys ? KeyScope::kAdmin : KeyScope::kRead;
+    for (const std::string& key : *list) {
+      absl::StatusOr<config::KeyDigest> digest = config::DigestOfConfiguredKey(key);
+      if (!digest.ok()) continue;
+      // Admin keys come second, so a key in both lists ends up an admin key (config.h).
+      keys_[*digest] = Entry{.scope = scope};
+    }
   }
-  read_keys_.insert(config.read_keys.begin(), config.read_keys.end());
-  admin_keys_.insert(config.admin_keys.begin(), config.admin_keys.end());
+}
+
+size_t KeyRegistry::DigestHash::operator()(const config::KeyDigest& digest) const {
+  size_t hash = 0;
+  std::memcpy(&hash, digest.data(), sizeof(hash));
+  return hash;
+}
+
+bool KeyRegistry::DigestEq::operator()(const config::KeyDigest& a, const config::KeyDigest& b) const {
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+KeyIdentity KeyRegistry::Identify(std::string_view presented_key) const {
+  if (presented_key.empty()) return {};
+  const auto it = keys_.find(config::DigestOfKey(presented_key));
+  if (it == keys_.end()) return {};
+  return KeyIdentity{.scope = it->second.scope,
+                     .source = it->second.scope == KeyScope::kWrite ? &sources_[it->second.source] : nullptr};
+}
+
+std::string KeyRegistry::KeyLabel(std::string_view presented_key) const {
+  const config::KeyDigest digest = config::DigestOfKey(presented_key);
+  const auto it = keys_.find(digest);
+  const KeyScope scope = it == keys_.end() ? KeyScope::kUnknown : it->second.scope;
+  if (scope == KeyScope::kWrite) return absl::StrCat("write:", sources_[it->second.source].name);
+  const std::string prefix = config::HexOfDigest(digest).substr(0, kLabelHexDigits);
+  switch (scope) {
+    case KeyScope::kAdmin:
+      return absl::StrCat("admin:", prefix);
+    case KeyScope::kRead:
+      return absl::StrCat("read:", prefix);
+    default:
+      return absl::StrCat("unknown:", prefix);
+  }
 }
 
 const ingest::SourceRef* KeyRegistry::FindSource(std::string_view write_key) const {
-  auto it = sources_.find(absl::string_view(write_key.data(), write_key.size()));
-  return it == sources_.end() ? nullptr : &it->second;
+  return Identify(write_key).source;
 }
 
 absl::StatusOr<const ingest::SourceRef*> KeyRegistry::SourceFromBasicAuth(std::string_view authorization) const {
@@ -53,23 +102,14 @@ absl::StatusOr<const ingest::SourceRef*> KeyRegistry::SourceFromHeaderOrQuery(st
 
 const config::ConnectorSettings& KeyRegistry::ConnectorsOf(const ingest::SourceRef& source) const {
   static const config::ConnectorSettings kNone;
-  auto it = connectors_.find(&source);
-  return it == connectors_.end() ? kNone : it->second;
+  for (size_t i = 0; i < sources_.size(); ++i) {
+    if (&sources_[i] == &source) return connectors_[i];
+  }
+  return kNone;
 }
 
-bool KeyRegistry::IsReadKey(std::string_view key) const { return read_keys_.contains(absl::string_view(key.data(), key.size())); }
-bool KeyRegistry::IsAdminKey(std::string_view key) const { return admin_keys_.contains(absl::string_view(key.data(), key.size())); }
-
-std::string KeyRegistry::KeyLabel(std::string_view presented_key) const {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(presented_key.data(), presented_key.size(), digest, &length, EVP_sha256(), nullptr);
-  const std::string fingerprint = absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), 6));
-  if (IsAdminKey(presented_key)) return "admin:" + fingerprint;
-  if (IsReadKey(presented_key)) return "read:" + fingerprint;
-  if (const ingest::SourceRef* source = FindSource(presented_key)) return "write:" + source->name;
-  return "unknown:" + fingerprint;
-}
+bool KeyRegistry::IsReadKey(std::string_view key) const { return Identify(key).scope == KeyScope::kRead; }
+bool KeyRegistry::IsAdminKey(std::string_view key) const { return Identify(key).scope == KeyScope::kAdmin; }
 
 namespace {
 std::string_view StripSpaces(std::string_view text) {

@@ -177,11 +177,12 @@ HttpReply ProfileHandler::Handle(const ProfileRequest& request) const {
   if (!token || token->empty()) {
     return ErrorReply(401, "unauthorized", "send a read key as Authorization: Bearer KEY");
   }
-  if (!keys_.IsReadKey(*token) && !keys_.IsAdminKey(*token)) {
-    if (keys_.FindSource(*token) != nullptr) {
-      return ErrorReply(403, "forbidden", "a write key cannot read profiles; use a read key");
-    }
-    return ErrorReply(401, "unauthorized", "unknown key");
+  // Authorized before anything is looked up, so that a wrong key learns nothing about which
+  // profiles exist: its answer is the same for every path.
+  const KeyScope scope = keys_.Identify(*token).scope;
+  if (scope == KeyScope::kUnknown) return ErrorReply(401, "unauthorized", "unknown key");
+  if (scope == KeyScope::kWrite) {
+    return ErrorReply(403, "forbidden", "a write key cannot read profiles; use a read key");
   }
 
   std::string space = "default";

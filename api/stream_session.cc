@@ -18,7 +18,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include "api/internal/server_state.h"
 #include "ingest/segment_parser.h"
@@ -51,9 +53,11 @@ struct Frame {
   std::string ack;
 };
 
-class StreamSession : public Connection, public std::enable_shared_from_this<StreamSession> {
+// `Stream` is beast::tcp_stream (ws) or TlsStream (wss, handshake done); nothing else differs.
+template <class Stream>
+class StreamSession : public Connection, public std::enable_shared_from_this<StreamSession<Stream>> {
  public:
-  StreamSession(beast::tcp_stream stream, HttpServer::Impl& server, const ingest::SourceRef& source, bool strict)
+  StreamSession(Stream stream, HttpServer::Impl& server, const ingest::SourceRef& source, bool strict)
       : ws_(std::move(stream)),
         executor_(ws_.get_executor()),
         retry_timer_(executor_),
@@ -73,12 +77,12 @@ class StreamSession : public Connection, public std::enable_shared_from_this<Str
 
   // Runs on the connection's strand, where the HTTP session read the upgrade request.
   void Start(http::request<http::string_body> request) {
-    server_.Register(shared_from_this());
+    server_.Register(this->shared_from_this());
     upgrade_request_ = std::move(request);
     // The WebSocket's own timeouts replace the TCP stream's per-operation deadline: the idle
     // timeout (with pings at half of it) for the open stream, the handshake one for the upgrade
     // response and the closing handshake.
-    ws_.next_layer().expires_never();
+    beast::get_lowest_layer(ws_).expires_never();
     websocket::stream_base::timeout timeout{};
     timeout.handshake_timeout = server_.options.write_timeout;
     timeout.idle_timeout = server_.options.stream_idle_timeout;
@@ -89,14 +93,15 @@ class StreamSession : public Connection, public std::enable_shared_from_this<Str
     ws_.read_message_max(kMaxDiscardBytes);
     ws_.auto_fragment(false);
     ws_.text(true);
-    ws_.async_accept(upgrade_request_, beast::bind_front_handler(&StreamSession::OnAccept, shared_from_this()));
+    ws_.async_accept(upgrade_request_,
+                     beast::bind_front_handler(&StreamSession::OnAccept, this->shared_from_this()));
     // Shutdown may have begun after the HTTP session looked; it then did not see this session.
     if (server_.stopping.load()) Shutdown();
   }
 
   // Stop reading, acknowledge every frame already read, then close with "going away".
   void Shutdown() override {
-    net::dispatch(executor_, [self = shared_from_this()] {
+    net::dispatch(executor_, [self = this->shared_from_this()] {
       if (self->closing_) return;
       self->BeginClosing(websocket::close_code::going_away, "the server is shutting down");
     });
@@ -128,7 +133,8 @@ class StreamSession : public Connection, public std::enable_shared_from_this<Str
     reading_ = true;
     // Ask for one byte more than the limit, to learn that a frame is over it without reading it all.
     const size_t limit = discarding_ ? kDiscardChunkBytes : frame_limit_ + 1 - read_buffer_.size();
-    ws_.async_read_some(read_buffer_, limit, beast::bind_front_handler(&StreamSession::OnRead, shared_from_this()));
+    ws_.async_read_some(read_buffer_, limit,
+                        beast::bind_front_handler(&StreamSession::OnRead, this->shared_from_this()));
   }
 
   void OnRead(beast::error_code ec, std::size_t /*bytes*/) {
@@ -184,7 +190,7 @@ class StreamSession : public Connection, public std::enable_shared_from_this<Str
 
   void Handle(const std::shared_ptr<Frame>& frame) {
     server_.stream.HandleFrame(source_, strict_, frame->text,
-                               [self = shared_from_this(), frame](FrameOutcome outcome) {
+                               [self = this->shared_from_this(), frame](FrameOutcome outcome) {
                                  // Completion may come from the log writer's thread.
                                  net::post(self->executor_, [self, frame, outcome = std::move(outcome)]() mutable {
                                    self->OnHandled(frame, std::move(outcome));
@@ -214,7 +220,7 @@ class StreamSession : public Connection, public std::enable_shared_from_this<Str
     paused_ = true;
     retry_timer_.expires_after(retry_delay_);
     retry_delay_ = std::min(retry_delay_ * 2, kMaxRetryDelay);
-    retry_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    retry_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
       self->retry_armed_ = false;
       if (ec) return;
       // In arrival order; each refusal comes back through OnHandled and re-arms the timer.
@@ -233,7 +239,7 @@ class StreamSession : public Connection, public std::enable_shared_from_this<Str
     if (frames_.empty() || !frames_.front()->handled) return MaybeClose();
     writing_ = true;
     ws_.async_write(net::buffer(frames_.front()->ack),
-                    beast::bind_front_handler(&StreamSession::OnWrite, shared_from_this()));
+                    beast::bind_front_handler(&StreamSession::OnWrite, this->shared_from_this()));
   }
 
   void OnWrite(beast::error_code ec, std::size_t /*bytes*/) {
@@ -256,7 +262,8 @@ class StreamSession : public Connection, public std::enable_shared_from_this<Str
     if (!closing_ || close_started_ || broken_ || !accepted_ || writing_ || !frames_.empty()) return;
     close_started_ = true;
     retry_timer_.cancel();
-    ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) { self->broken_ = true; });
+    ws_.async_close(close_reason_,
+                    [self = this->shared_from_this()](beast::error_code) { self->broken_ = true; });
   }
 
   void Abort() {
@@ -267,7 +274,7 @@ class StreamSession : public Connection, public std::enable_shared_from_this<Str
     beast::get_lowest_layer(ws_).socket().close(ignored);
   }
 
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<Stream> ws_;
   const net::any_io_executor executor_;  // The connection's strand: every member below is used on it.
   net::steady_timer retry_timer_;
   HttpServer::Impl& server_;
@@ -294,11 +301,23 @@ class StreamSession : public Connection, public std::enable_shared_from_this<Str
   bool broken_ = false;       // The WebSocket is closed or failed: no more I/O.
 };
 
+template <class Stream>
+void StartSession(Stream stream, HttpServer::Impl& server, const ingest::SourceRef& source, bool strict,
+                  http::request<http::string_body> request) {
+  std::make_shared<StreamSession<Stream>>(std::move(stream), server, source, strict)
+      ->Start(std::move(request));
+}
+
 }  // namespace
 
 void StartEventStream(beast::tcp_stream stream, HttpServer::Impl& server, const ingest::SourceRef& source,
                       bool strict, http::request<http::string_body> request) {
-  std::make_shared<StreamSession>(std::move(stream), server, source, strict)->Start(std::move(request));
+  StartSession(std::move(stream), server, source, strict, std::move(request));
+}
+
+void StartEventStream(TlsStream stream, HttpServer::Impl& server, const ingest::SourceRef& source,
+                      bool strict, http::request<http::string_body> request) {
+  StartSession(std::move(stream), server, source, strict, std::move(request));
 }
 
 }  // namespace tessera::api

@@ -1,5 +1,6 @@
 #include "config/config.h"
 #include "config/internal/read_file.h"
+#include "config/key_digest.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -559,6 +560,35 @@ absl::Status ReadDefinition(element value, const std::string& path, bool keep_na
   return absl::OkStatus();
 }
 
+// tls: both files or no "tls" at all; a half-configured listener is a mistake, not plain HTTP.
+absl::Status ReadTls(element value, const std::string& path, TlsOptions& tls) {
+  bool has_cert = false;
+  bool has_key = false;
+  absl::Status status =
+      ReadObject(value, path,
+                 {{"cert_file",
+                   [&](element v, const std::string& p) {
+                     has_cert = true;
+                     return ReadNonEmptyString(v, p, tls.cert_file);
+                   }},
+                  {"key_file",
+                   [&](element v, const std::string& p) {
+                     has_key = true;
+                     return ReadNonEmptyString(v, p, tls.key_file);
+                   }},
+                  {"min_version", [&](element v, const std::string& p) -> absl::Status {
+                     if (absl::Status s = ReadString(v, p, tls.min_version); !s.ok()) return s;
+                     if (tls.min_version != "1.2" && tls.min_version != "1.3") {
+                       return Invalid(p, absl::StrCat(Quote(tls.min_version), " must be \"1.2\" or \"1.3\""));
+                     }
+                     return absl::OkStatus();
+                   }}});
+  if (!status.ok()) return status;
+  if (!has_cert) return Invalid(ChildPath(path, "cert_file"), "required (tls needs cert_file and key_file)");
+  if (!has_key) return Invalid(ChildPath(path, "key_file"), "required (tls needs cert_file and key_file)");
+  return absl::OkStatus();
+}
+
 bool IsPhoneRegion(std::string_view region) {
   return region.size() == 2 && region[0] >= 'A' && region[0] <= 'Z' && region[1] >= 'A' && region[1] <= 'Z';
 }
@@ -728,7 +758,63 @@ absl::Status ReadDocument(element root, Config& config) {
                             {{"interval_ms", DurationReader(config.audience_sweep.interval, 100, kMaxMilliseconds)},
                              {"chunk_profiles", SizeReader(config.audience_sweep.chunk_profiles, 1, 1'000'000)}});
         }},
-       {"shutdown_grace_seconds", DurationReader(config.shutdown_grace, 0, kMaxSeconds)}});
+       {"shutdown_grace_seconds", DurationReader(config.shutdown_grace, 0, kMaxSeconds)},
+       {"tls", [&](element v, const std::string& p) { return ReadTls(v, p, config.tls.emplace()); }}});
+}
+
+// Every key (sources[].write_key, read_keys[], admin_keys[]) is the secret itself or its digest
+// (config/key_digest.h). Keys are compared by digest, so a clash is found whichever way each side
+// is written. A key in both read_keys and admin_keys is allowed: it is an admin key.
+absl::Status ValidateKeys(const Config& config) {
+  struct Key {
+    std::string path;
+    KeyDigest digest;
+    std::string_view role;  // For the message: "a read key".
+  };
+  std::vector<Key> write_keys, other_keys;
+  auto digest_of = [](const std::string& path, const std::string& configured, std::string_view role,
+                      std::vector<Key>& into) -> absl::Status {
+    absl::StatusOr<KeyDigest> digest = DigestOfConfiguredKey(configured);
+    if (!digest.ok()) return Invalid(path, digest.status().message());
+    into.push_back({path, *digest, role});
+    return absl::OkStatus();
+  };
+  for (size_t i = 0; i < config.sources.size(); ++i) {
+    const std::string& write_key = config.sources[i].write_key;
+    std::string path = absl::StrCat(IndexPath("sources", i), ".write_key");
+    if (!IsHashedKey(write_key) && write_key.find(':') != std::string::npos) {
+      // HTTP Basic auth carries the key as "key:" and splits at the first colon.
+      return Invalid(path, "must not contain ':' (clients send it as the HTTP Basic username)");
+    }
+    if (absl::Status status = digest_of(path, write_key, "a write key", write_keys); !status.ok())
+      return status;
+  }
+  for (const auto* list : {&config.read_keys, &config.admin_keys}) {
+    const bool read = list == &config.read_keys;
+    for (size_t i = 0; i < list->size(); ++i) {
+      if (absl::Status status = digest_of(IndexPath(read ? "read_keys" : "admin_keys", i), (*list)[i],
+                                          read ? "a read key" : "an admin key", other_keys);
+          !status.ok()) {
+        return status;
+      }
+    }
+  }
+  for (size_t i = 0; i < write_keys.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (write_keys[j].digest == write_keys[i].digest) {
+        return Invalid(write_keys[i].path, absl::StrCat("same key as ", write_keys[j].path,
+                                                        "; each write key identifies one source"));
+      }
+    }
+    for (const Key& other : other_keys) {
+      if (other.digest == write_keys[i].digest) {
+        return Invalid(
+            write_keys[i].path,
+            absl::StrCat("same key as ", other.path, "; a write key must not also be ", ToAbsl(other.role)));
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 // Checks that span several keys, once every key has been read. Key values are secrets, so the
@@ -739,32 +825,7 @@ absl::Status ValidateAcrossKeys(const Config& config) {
                    absl::StrCat(config.limits.max_event_bytes, " is larger than limits.max_request_bytes (",
                                 config.limits.max_request_bytes, "); an event must fit in a request"));
   }
-  for (size_t i = 0; i < config.sources.size(); ++i) {
-    const std::string& write_key = config.sources[i].write_key;
-    std::string path = absl::StrCat(IndexPath("sources", i), ".write_key");
-    if (write_key.find(':') != std::string::npos) {
-      // HTTP Basic auth carries the key as "key:" and splits at the first colon.
-      return Invalid(path, "must not contain ':' (clients send it as the HTTP Basic username)");
-    }
-    for (size_t j = 0; j < i; ++j) {
-      if (config.sources[j].write_key == write_key) {
-        return Invalid(path, absl::StrCat("same key as ", IndexPath("sources", j),
-                                          ".write_key; each write key identifies one source"));
-      }
-    }
-    for (size_t j = 0; j < config.read_keys.size(); ++j) {
-      if (config.read_keys[j] == write_key) {
-        return Invalid(path, absl::StrCat("same key as ", IndexPath("read_keys", j),
-                                          "; a write key must not also be a read key"));
-      }
-    }
-    for (size_t j = 0; j < config.admin_keys.size(); ++j) {
-      if (config.admin_keys[j] == write_key) {
-        return Invalid(path, absl::StrCat("same key as ", IndexPath("admin_keys", j),
-                                          "; a write key must not also be an admin key"));
-      }
-    }
-  }
+  if (absl::Status status = ValidateKeys(config); !status.ok()) return status;
   for (const auto* list : {&config.computed_traits, &config.audiences}) {
     const char* key = list == &config.audiences ? "audiences" : "computed_traits";
     for (size_t i = 0; i < list->size(); ++i) {
@@ -804,7 +865,6 @@ absl::Status ValidateAcrossKeys(const Config& config) {
   }
   return absl::OkStatus();
 }
-
 
 }  // namespace
 

@@ -55,7 +55,9 @@ struct ConnectorSettings {
 // A write key bound to one space and one channel.
 struct Source {
   std::string name;       // Human-readable, shown in metrics and on identities. Defaults to the channel.
-  std::string write_key;  // Secret sent by the client (HTTP Basic username or body writeKey).
+  // Secret sent by the client (HTTP Basic username or body writeKey), or its digest
+  // "sha256:<64 lowercase hex>" (config/key_digest.h).
+  std::string write_key;
   std::string space = "default";
   std::string channel = "server";
   ConnectorSettings connectors = {};
@@ -64,6 +66,14 @@ struct Source {
 struct ListenOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 8080;  // 0 picks an ephemeral port (printed at start).
+};
+
+// HTTPS (and wss) on the listener. Both files are PEM; they are loaded, and checked to belong
+// together, when the server starts (api::LoadTlsContext), so a bad file stops start-up naming the key.
+struct TlsOptions {
+  std::string cert_file;            // tls.cert_file: the certificate chain, the server's own first.
+  std::string key_file;             // tls.key_file: the private key of that certificate.
+  std::string min_version = "1.2";  // tls.min_version: "1.2" or "1.3".
 };
 
 struct LimitOptions {
@@ -154,10 +164,11 @@ struct RetentionOptions {
 
 struct Config {
   ListenOptions listen;
+  std::optional<TlsOptions> tls;  // Unset: plain HTTP.
   std::string data_dir = "./data";
   std::vector<Source> sources;
-  std::vector<std::string> read_keys;
-  std::vector<std::string> admin_keys;
+  std::vector<std::string> read_keys;   // Each a secret or its "sha256:" digest, like write_key.
+  std::vector<std::string> admin_keys;  // Ditto; a key in both lists is an admin key.
   std::chrono::seconds dedup_window{24 * 3600};
   LimitOptions limits;
   GroupCommitOptions group_commit;

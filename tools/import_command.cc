@@ -24,6 +24,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/connector_handler.h"
+#include "config/key_digest.h"
 #include "connectors/pos_csv.h"
 #include "ingest/ingest_pipeline.h"
 #include "profile_store/store.h"
@@ -135,8 +136,10 @@ int ImportCommand(std::span<const std::string_view> args) {
   // The key is a secret: messages name the source by its index and name, never by the key.
   const config::Source* source = nullptr;
   size_t source_index = 0;
+  // Configured keys may be digests, so keys are compared as digests (ParseConfig checked them).
+  const config::KeyDigest wanted = config::DigestOfKey(flags->at("source"));
   for (size_t i = 0; i < config->sources.size(); ++i) {
-    if (config->sources[i].write_key == flags->at("source")) {
+    if (config::DigestOfConfiguredKey(config->sources[i].write_key).value_or(config::KeyDigest{}) == wanted) {
       source = &config->sources[i];
       source_index = i;
     }

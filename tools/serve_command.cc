@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdio>
 #include <memory>
+#include <utility>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
@@ -72,6 +73,14 @@ int ServeCommand(std::span<const std::string_view> args) {
                 keys->admin_key.c_str());
   }
 
+  api::ServerOptions server_options = ServerOptionsFrom(config);
+  // Loaded before the store opens: a bad certificate is a configuration error like any other.
+  if (config.tls) {
+    absl::StatusOr<std::shared_ptr<api::TlsContext>> tls = api::LoadTlsContext(*config.tls);
+    if (!tls.ok()) return Fail(2, absl::StrCat("invalid configuration: ", tls.status().message()));
+    server_options.tls = *std::move(tls);
+  }
+
   // Signals are handled by the server's signal_set; block nothing here, but ignore SIGPIPE so a
   // client closing early cannot kill the process.
   std::signal(SIGPIPE, SIG_IGN);
@@ -98,14 +107,16 @@ int ServeCommand(std::span<const std::string_view> args) {
   const api::Auditor auditor(keys, audit_log);
   const api::PrivacyHandler privacy(keys, pipeline, KnownIdentifierTypes(config));
   {
-    api::HttpServer server(ServerOptionsFrom(config), keys, pipeline, profiles ? &*profiles : nullptr, &audiences);
+    api::HttpServer server(std::move(server_options), keys, pipeline, profiles ? &*profiles : nullptr,
+                           &audiences);
     server.SetPrivacy(&privacy, &auditor);
     if (absl::Status status = server.Bind(); !status.ok()) {
       pipeline.Stop();
       return Fail(1, status.message());
     }
-    std::printf("data directory: %s\nlistening on http://%s:%u\n", config.data_dir.c_str(),
-                config.listen.address.c_str(), static_cast<unsigned>(server.port()));
+    std::printf("data directory: %s\nlistening on %s://%s:%u\n", config.data_dir.c_str(),
+                config.tls ? "https" : "http", config.listen.address.c_str(),
+                static_cast<unsigned>(server.port()));
     std::fflush(stdout);
     server.Run();
     // Write whatever was accepted into the queue before the server went quiet. The server object

@@ -14,6 +14,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -71,9 +72,15 @@ struct HttpServer::Impl {
   uint16_t bound_port = 0;
 };
 
+// A connection of a TLS listener.
+using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+
 // Takes over `stream`, whose WebSocket upgrade `request` came from `source`, and serves it as an
 // event stream (stream_session.cc). The caller has already authenticated the request.
 void StartEventStream(boost::beast::tcp_stream stream, HttpServer::Impl& server, const ingest::SourceRef& source,
+                      bool strict, boost::beast::http::request<boost::beast::http::string_body> request);
+// The same over TLS (wss); the TLS handshake is done.
+void StartEventStream(TlsStream stream, HttpServer::Impl& server, const ingest::SourceRef& source,
                       bool strict, boost::beast::http::request<boost::beast::http::string_body> request);
 
 }  // namespace tessera::api

@@ -56,6 +56,46 @@ TEST(KeyRegistryTest, HeaderOrQueryKeyTheHeaderDecidingAlone) {
   EXPECT_TRUE(absl::IsUnauthenticated(keys.SourceFromHeaderOrQuery("", "writeKey=%zz").status()));
 }
 
+TEST(KeyRegistryTest, KeysGivenAsDigestsMatchTheirSecret) {
+  config::Config config;
+  // printf %s wk-pos | sha256sum, and the same for "rk" and "ak".
+  config.sources.push_back(
+      {.name = "till",
+       .write_key = "sha256:af86583143cf0a87b0bf6c41db8868be7fab1563d831311b2807ad56f307d371",
+       .channel = "pos"});
+  config.read_keys = {"sha256:da8d176f739559b1fb9c2b64cbe793ce280732f2ef239090d75df41dc9054e7c"};
+  config.admin_keys = {"sha256:7f093592aebbb47767b5655699cdab8c86c4b24f5c93e3b22a3c2538856e9bf1"};
+  KeyRegistry keys(config);
+  const KeyIdentity till = keys.Identify("wk-pos");
+  EXPECT_EQ(till.scope, KeyScope::kWrite);
+  ASSERT_NE(till.source, nullptr);
+  EXPECT_EQ(till.source->name, "till");
+  EXPECT_EQ(keys.Identify("rk").scope, KeyScope::kRead);
+  EXPECT_EQ(keys.Identify("ak").scope, KeyScope::kAdmin);
+  EXPECT_EQ(keys.Identify(config.admin_keys[0]).scope, KeyScope::kUnknown)
+      << "the digest is not a key: presenting it must not work";
+  EXPECT_EQ(keys.Identify("").scope, KeyScope::kUnknown);
+  EXPECT_EQ(keys.Identify("wk-po").scope, KeyScope::kUnknown);
+}
+
+TEST(KeyRegistryTest, AKeyInBothReadAndAdminListsIsAnAdminKey) {
+  config::Config config;
+  config.read_keys = {"k"};
+  config.admin_keys = {"k"};
+  EXPECT_EQ(KeyRegistry(config).Identify("k").scope, KeyScope::kAdmin);
+}
+
+TEST(KeyRegistryTest, KeyLabelNamesAKeyWithoutRevealingIt) {
+  KeyRegistry keys(TwoSources());
+  // The first 12 hex digits of the SHA-256 of "ak", "rk" and "nope".
+  EXPECT_EQ(keys.KeyLabel("ak"), "admin:7f093592aebb");
+  EXPECT_EQ(keys.KeyLabel("rk"), "read:da8d176f7395");
+  EXPECT_EQ(keys.KeyLabel("wk-pos"), "write:till") << "a write key is named by its source";
+  EXPECT_EQ(keys.KeyLabel("nope"),
+            "unknown:" + config::HexOfDigest(config::DigestOfKey("nope")).substr(0, 12));
+  EXPECT_EQ(keys.KeyLabel("nope").find("nope"), std::string::npos);
+}
+
 TEST(BasicAuthTest, SegmentStyleWriteKeyAsUsername) {
   // base64("wk-web:") as analytics.js sends it.
   EXPECT_EQ(BasicAuthUser("Basic d2std2ViOg=="), "wk-web");

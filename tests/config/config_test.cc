@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 
 namespace tessera::config {
 namespace {
@@ -369,6 +370,34 @@ INSTANTIATE_TEST_SUITE_P(
                     "sources[0].write_key: same key as read_keys[1]"},
         InvalidCase{"WriteKeyIsAdminKey", R"({"admin_keys": ["k"], "sources": [{"write_key": "k"}]})",
                     "sources[0].write_key: same key as admin_keys[0]"},
+        // TLS: both files or none.
+        InvalidCase{"TlsWithoutKey", R"({"tls": {"cert_file": "cert.pem"}})",
+                    "tls.key_file: required (tls needs cert_file and key_file)"},
+        InvalidCase{"TlsWithoutCert", R"({"tls": {"key_file": "key.pem"}})",
+                    "tls.cert_file: required (tls needs cert_file and key_file)"},
+        InvalidCase{"TlsEmptyPath", R"({"tls": {"cert_file": "", "key_file": "k"}})",
+                    "tls.cert_file: expected a non-empty string, got \"\""},
+        InvalidCase{"TlsOldVersion", R"({"tls": {"cert_file": "c", "key_file": "k", "min_version": "1.1"}})",
+                    "tls.min_version: \"1.1\" must be \"1.2\" or \"1.3\""},
+        // Keys given as digests (printf %s wk_secret | sha256sum).
+        InvalidCase{"HashedAdminKeyTooShort", R"({"admin_keys": ["ok", "sha256:abc"]})",
+                    "admin_keys[1]: expected \"sha256:\" followed by 64 hex digits"},
+        InvalidCase{"HashedReadKeyUppercase",
+                    R"({"read_keys": ["sha256:A8F76837DB879E031FB0E76910563245ED2EA766D49CA6D05D8C936D207518DD"]})",
+                    "read_keys[0]: expected \"sha256:\" followed by 64 hex digits (lowercase"},
+        InvalidCase{"HashedWriteKeyNotHex",
+                    R"({"sources": [
+                        {"write_key": "sha256:z8f76837db879e031fb0e76910563245ed2ea766d49ca6d05d8c936d207518dd"}]})",
+                    "sources[0].write_key: expected \"sha256:\" followed by 64 hex digits"},
+        InvalidCase{"SameWriteKeyPlainAndHashed",
+                    R"({"sources": [{"write_key": "wk_secret"},
+                        {"write_key": "sha256:a8f76837db879e031fb0e76910563245ed2ea766d49ca6d05d8c936d207518dd"}]})",
+                    "sources[1].write_key: same key as sources[0].write_key"},
+        InvalidCase{"HashedWriteKeyIsPlainReadKey",
+                    R"({"read_keys": ["wk_secret"],
+                        "sources": [
+                        {"write_key": "sha256:a8f76837db879e031fb0e76910563245ed2ea766d49ca6d05d8c936d207518dd"}]})",
+                    "sources[0].write_key: same key as read_keys[0]"},
         InvalidCase{"ReadKeyEmpty", R"({"read_keys": ["ok", ""]})",
                     "read_keys[1]: expected a non-empty string, got \"\""},
         InvalidCase{"AdminKeyNumber", R"({"admin_keys": [42]})",
@@ -520,6 +549,36 @@ TEST(ParseConfigTest, ErrorQuotesUserTextSafely) {
 TEST(ParseConfigTest, ErrorsDoNotRepeatSecretKeys) {
   absl::StatusOr<Config> config =
       ParseConfig(R"({"sources": [{"write_key": "s3cret"}, {"write_key": "s3cret"}]})");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().message().find("s3cret"), absl::string_view::npos) << config.status();
+}
+
+TEST(ParseConfigTest, KeysMayBeGivenAsTheirDigest) {
+  constexpr char kDigest[] = "sha256:a8f76837db879e031fb0e76910563245ed2ea766d49ca6d05d8c936d207518dd";
+  absl::StatusOr<Config> config =
+      ParseConfig(absl::StrCat(R"({"sources": [{"write_key": ")", kDigest, R"("}, {"write_key": "wk_plain"}],)",
+                               R"("read_keys": ["rk"], "admin_keys": ["ak", "sha256:)", std::string(64, '0'),
+                               R"("]})"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->sources[0].write_key, kDigest) << "the configured text is kept; KeyRegistry reads the digest";
+  EXPECT_EQ(config->admin_keys[1], "sha256:" + std::string(64, '0'));
+}
+
+TEST(ParseConfigTest, TlsIsOffUnlessConfigured) {
+  absl::StatusOr<Config> plain = ParseConfig("{}");
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_FALSE(plain->tls.has_value());
+  absl::StatusOr<Config> tls =
+      ParseConfig(R"({"tls": {"cert_file": "/etc/tessera/cert.pem", "key_file": "k.pem"}})");
+  ASSERT_TRUE(tls.ok()) << tls.status();
+  ASSERT_TRUE(tls->tls.has_value());
+  EXPECT_EQ(tls->tls->cert_file, "/etc/tessera/cert.pem");
+  EXPECT_EQ(tls->tls->key_file, "k.pem");
+  EXPECT_EQ(tls->tls->min_version, "1.2");
+}
+
+TEST(ParseConfigTest, MalformedDigestErrorsDoNotRepeatTheKey) {
+  absl::StatusOr<Config> config = ParseConfig(R"({"admin_keys": ["sha256:my-actual-s3cret"]})");
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.status().message().find("s3cret"), absl::string_view::npos) << config.status();
 }

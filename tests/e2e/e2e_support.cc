@@ -61,7 +61,7 @@ bool ParseInt(std::string_view text, Int& out, int base = 10) {
   return error == std::errc() && end == text.data() + text.size();
 }
 
-constexpr std::string_view kListeningPrefix = "listening on http://";
+constexpr std::string_view kListeningPrefix = "listening on ";
 
 // Where the `tessera` binary is. CMake defines TESSERA_BINARY for the test executable; when this
 // library is compiled without it, the environment variable of the same name wins, and otherwise
@@ -110,6 +110,14 @@ uint16_t FindListeningPort(std::string_view output) {
   if (end == std::string_view::npos) return 0;
   std::string_view address = output.substr(start + kListeningPrefix.size(), end - start - kListeningPrefix.size());
   address = Trim(address);
+  // http://HOST:PORT, or https:// with TLS.
+  if (address.starts_with("http://")) {
+    address.remove_prefix(7);
+  } else if (address.starts_with("https://")) {
+    address.remove_prefix(8);
+  } else {
+    return 0;
+  }
   const size_t colon = address.rfind(':');
   if (colon == std::string_view::npos) return 0;
   std::string_view port_text = address.substr(colon + 1);
@@ -161,12 +169,16 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(const Server
   std::filesystem::create_directories(config.data_dir, error);
   if (error) return absl::InternalError(Cat("create ", config.data_dir, ": ", error.message()));
 
-  std::string json = Cat(R"({"listen":{"address":"127.0.0.1","port":0},"data_dir":")", config.data_dir,
-                                  R"(","sources":[{"name":"website","write_key":")", kWriteKey,
-                                  R"(","space":"default","channel":"web"},{"name":"store","write_key":")",
-                                  kPosWriteKey, R"(","space":"default","channel":"pos"})",
-                                  config.extra_sources.empty() ? "" : ",", config.extra_sources,
-                                  R"(],"read_keys":[")", kReadKey, R"("],"admin_keys":[")", kAdminKey, R"("])");
+  std::string json =
+      Cat(R"({"listen":{"address":"127.0.0.1","port":0},"data_dir":")", config.data_dir,
+          R"(","sources":[{"name":"website","write_key":")", kWriteKey,
+          R"(","space":"default","channel":"web"},{"name":"store","write_key":")", kPosWriteKey,
+          R"(","space":"default","channel":"pos"})", config.extra_sources.empty() ? "" : ",",
+          config.extra_sources, R"(],"read_keys":[")", kReadKey, R"(")");
+  for (const std::string& key : config.extra_read_keys) json += Cat(R"(,")", key, R"(")");
+  json += Cat(R"(],"admin_keys":[")", kAdminKey, R"(")");
+  for (const std::string& key : config.extra_admin_keys) json += Cat(R"(,")", key, R"(")");
+  json += "]";
   if (!config.extra_json.empty()) json += Cat(",", config.extra_json);
   json += "}\n";
   const std::string config_path = config.data_dir + "/test-config.json";

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -44,6 +45,10 @@ struct ServerConfig {
   std::string extra_json = {};
   // Extra source objects appended to "sources", e.g. R"({"name":"app","write_key":"k","channel":"app"})".
   std::string extra_sources = {};
+  // Keys appended to "read_keys" and "admin_keys" after kReadKey and kAdminKey, as written (a
+  // secret or "sha256:<hex>").
+  std::vector<std::string> extra_read_keys = {};
+  std::vector<std::string> extra_admin_keys = {};
 };
 
 // A running `tessera serve` child process.
@@ -52,7 +57,8 @@ class ServerProcess {
   // Writes `<data_dir>/test-config.json` (port 0, the keys above: kWriteKey -> space "default",
   // channel "web", source "website"; kPosWriteKey -> channel "pos", source "store"), starts
   // TESSERA_BINARY with `serve --config FILE`, and waits (up to 30 s) for the line
-  // "listening on http://127.0.0.1:PORT" on its stdout. Other output is kept for diagnostics.
+  // "listening on http://127.0.0.1:PORT" (https:// with TLS) on its stdout. Other output is kept
+  // for diagnostics.
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(const ServerConfig& config);
 
   ~ServerProcess();  // SIGKILLs the child if still running.
