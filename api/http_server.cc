@@ -40,12 +40,13 @@ using tcp = net::ip::tcp;
 
 HttpServer::Impl::Impl(ServerOptions server_options, const KeyRegistry& key_registry,
                        ingest::IngestPipeline& ingest_pipeline, const ProfileHandler* profile_handler,
-                       const AudienceHandler* audience_handler)
+                       const AudienceHandler* audience_handler, AdminHandler* admin_handler)
     : options(std::move(server_options)),
       keys(key_registry),
       pipeline(ingest_pipeline),
       profiles(profile_handler),
       audiences(audience_handler),
+      admin(admin_handler),
       // A batch element is at least "{}" plus a comma, so the body limit bounds the count.
       tracking(keys, pipeline,
                ingest::SegmentParserOptions{.max_event_bytes = options.max_event_bytes,
@@ -205,7 +206,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
 
     const bool unserved = (route_.route == RouteId::kProfiles && server_.profiles == nullptr) ||
                           ((route_.route == RouteId::kAudiences || route_.route == RouteId::kComputedTraits) &&
-                           server_.audiences == nullptr);
+                           server_.audiences == nullptr) ||
+                          (route_.route == RouteId::kAdminBackup && server_.admin == nullptr);
     if (route_.route == RouteId::kNotFound || unserved) {
       return Reply(ErrorReply(404, "not_found", absl::StrCat("no such endpoint: ", std::string(ToStringView(request.target())))));
     }
@@ -238,6 +240,14 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
                                                .authorization = ToStringView(request[http::field::authorization]),
                                                .body = request.body()};
         return Reply(server_.audiences->Handle(audience_request));
+      }
+      case RouteId::kAdminBackup: {
+        const AdminRequest admin_request{.method = ToMethod(request.method()),
+                                         .route = route_.route,
+                                         .authorization = ToStringView(request[http::field::authorization]),
+                                         .body = request.body()};
+        server_.admin->Handle(admin_request, ReplyOnStrand());
+        return;
       }
       case RouteId::kStream:
         return Upgrade(std::move(request));
@@ -452,8 +462,8 @@ void HttpServer::Impl::RequestStop() {
 }
 
 HttpServer::HttpServer(ServerOptions options, const KeyRegistry& keys, ingest::IngestPipeline& pipeline,
-                       const ProfileHandler* profiles, const AudienceHandler* audiences)
-    : impl_(std::make_unique<Impl>(std::move(options), keys, pipeline, profiles, audiences)) {}
+                       const ProfileHandler* profiles, const AudienceHandler* audiences, AdminHandler* admin)
+    : impl_(std::make_unique<Impl>(std::move(options), keys, pipeline, profiles, audiences, admin)) {}
 
 HttpServer::~HttpServer() = default;
 

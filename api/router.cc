@@ -14,7 +14,7 @@ struct RouteEntry {
   std::string_view allow;
 };
 
-constexpr std::array<RouteEntry, 11> kRoutes = {{
+constexpr std::array<RouteEntry, 12> kRoutes = {{
     {"/v1/track", RouteId::kTrack, Method::kPost, "POST"},
     {"/v1/identify", RouteId::kIdentify, Method::kPost, "POST"},
     {"/v1/page", RouteId::kPage, Method::kPost, "POST"},
@@ -26,6 +26,7 @@ constexpr std::array<RouteEntry, 11> kRoutes = {{
     {"/readyz", RouteId::kReadyz, Method::kGet, "GET, HEAD"},
     {"/metrics", RouteId::kMetrics, Method::kGet, "GET, HEAD"},
     {"/v1/stream", RouteId::kStream, Method::kGet, "GET"},
+    {"/v1/admin/backup", RouteId::kAdminBackup, Method::kPost, "POST"},
 }};
 
 }  // namespace

@@ -27,6 +27,7 @@ enum class RouteId {
   kConnectors,  // /v1/connectors/{channel}/{format} (the rest is in RouteMatch::rest)
   kAudiences,       // /v1/audiences and /v1/audiences/... (the rest, without the leading '/', in rest)
   kComputedTraits,  // /v1/computed-traits and /v1/computed-traits/... (likewise)
+  kAdminBackup,     // POST /v1/admin/backup (api/admin_handler.h)
   kNotFound,
   kCount,
 };
