@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "api/admin_handler.h"
 #include "api/audience_handler.h"
 #include "api/http_server.h"
 #include "api/key_registry.h"
@@ -91,8 +92,10 @@ int ServeCommand(std::span<const std::string_view> args) {
     profiles.emplace(keys, reader, *pipeline.normalizer(), KnownIdentifierTypes(config), spaces, space_audiences);
   }
   const api::AudienceHandler audiences(keys, **store, space_audiences);
+  api::AdminHandler admin(keys, **store);
   {
-    api::HttpServer server(ServerOptionsFrom(config), keys, pipeline, profiles ? &*profiles : nullptr, &audiences);
+    api::HttpServer server(ServerOptionsFrom(config), keys, pipeline, profiles ? &*profiles : nullptr, &audiences,
+                           &admin);
     if (absl::Status status = server.Bind(); !status.ok()) {
       pipeline.Stop();
       return Fail(1, status.message());
@@ -101,6 +104,8 @@ int ServeCommand(std::span<const std::string_view> args) {
                 config.listen.address.c_str(), static_cast<unsigned>(server.port()));
     std::fflush(stdout);
     server.Run();
+    // A backup still copying files needs the store open; its reply, if any, goes nowhere now.
+    admin.Wait();
     // Write whatever was accepted into the queue before the server went quiet. The server object
     // stays alive until here because the pipeline's last callbacks post into its I/O context.
     pipeline.Stop();
