@@ -156,7 +156,8 @@ int BackupThroughServer(const std::map<std::string, std::string>& flags, const c
   if (!answer.ok()) {
     return Fail(kCommand, 1,
                 absl::StrCat("a server holds the store at ", store_path, ", but asking it for the backup failed: ",
-                             answer.status().message()));
+                             answer.status().message(),
+                             flags.contains("server") ? "" : " (pass --server http://HOST:PORT if it listens elsewhere)"));
   }
   if (answer->status != 200) {
     // A bad key or a bad directory is the caller's to fix (usage); anything else is a failure.
