@@ -2,6 +2,7 @@
 // timelines) is what a replay of its accepted-event log gives (ingest/verify.h), e.g. after a
 // crash, a restore, or an upgrade. Run with the server stopped; the store itself is not changed.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -23,10 +24,23 @@ int Fail(int code, const std::string& message) {
   return code;
 }
 
-std::string Shown(const std::optional<std::string>& value) {
+// A value, or the part of it around `from` (where it starts to differ from the other copy's).
+std::string Shown(const std::optional<std::string>& value, size_t from) {
   if (!value) return "(absent)";
+  constexpr size_t kBefore = 80;
   constexpr size_t kMax = 400;
-  return value->size() <= kMax ? *value : absl::StrCat(value->substr(0, kMax), "... (", value->size(), " bytes)");
+  const size_t start = from > kBefore ? std::min(from - kBefore, value->size()) : 0;
+  std::string shown = start > 0 ? absl::StrCat("...", value->substr(start, kMax)) : value->substr(0, kMax);
+  if (start + kMax < value->size()) absl::StrAppend(&shown, "... (", value->size(), " bytes)");
+  return shown;
+}
+
+size_t FirstDifference(const std::optional<std::string>& a, const std::optional<std::string>& b) {
+  if (!a || !b) return 0;
+  const size_t common = std::min(a->size(), b->size());
+  size_t at = 0;
+  while (at < common && (*a)[at] == (*b)[at]) ++at;
+  return at;
 }
 
 }  // namespace
@@ -62,8 +76,10 @@ int VerifyCommand(std::span<const std::string_view> args) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   for (const ingest::DerivedDifference& difference : report->differences) {
-    std::printf("differs: %s [%s]\n  live:    %s\n  rebuilt: %s\n", difference.family.c_str(), difference.key.c_str(),
-                Shown(difference.live).c_str(), Shown(difference.rebuilt).c_str());
+    const size_t at = FirstDifference(difference.live, difference.rebuilt);
+    std::printf("differs: %s [%s]%s\n  live:    %s\n  rebuilt: %s\n", difference.family.c_str(),
+                difference.key.c_str(), at > 0 ? absl::StrCat(" from byte ", at).c_str() : "",
+                Shown(difference.live, at).c_str(), Shown(difference.rebuilt, at).c_str());
   }
   const std::string what = absl::StrCat(
       report->spaces.size(), " space(s), ", report->rows_compared,
