@@ -113,14 +113,36 @@ std::string ErrorMessage(const std::string& body) {
   return body;
 }
 
-int BackupThroughServer(const std::map<std::string, std::string>& flags, const config::Config& config,
-                        bool uses_dev_keys, const std::string& target, const std::string& store_path) {
-  constexpr std::string_view kCommand = "backup";
-  HttpEndpoint endpoint;
+// How to reach the server, from --server and --timeout; checked before anything else is done.
+struct ServerRequestOptions {
+  std::optional<HttpEndpoint> endpoint;  // --server; otherwise the configured listen address.
+  std::chrono::seconds timeout{3600};    // A large store takes a while to copy.
+};
+
+absl::StatusOr<ServerRequestOptions> ServerRequestOptionsFrom(const std::map<std::string, std::string>& flags) {
+  ServerRequestOptions options;
   if (auto it = flags.find("server"); it != flags.end()) {
     absl::StatusOr<HttpEndpoint> parsed = ParseHttpUrl(it->second);
-    if (!parsed.ok()) return Fail(kCommand, 2, absl::StrCat("--server: ", parsed.status().message()));
-    endpoint = *parsed;
+    if (!parsed.ok()) return absl::InvalidArgumentError(absl::StrCat("--server: ", parsed.status().message()));
+    options.endpoint = *parsed;
+  }
+  if (auto it = flags.find("timeout"); it != flags.end()) {
+    int64_t seconds = 0;
+    if (!absl::SimpleAtoi(it->second, &seconds) || seconds <= 0) {
+      return absl::InvalidArgumentError("--timeout takes a positive number of seconds");
+    }
+    options.timeout = std::chrono::seconds(seconds);
+  }
+  return options;
+}
+
+int BackupThroughServer(const std::map<std::string, std::string>& flags, const ServerRequestOptions& request,
+                        const config::Config& config, bool uses_dev_keys, const std::string& target,
+                        const std::string& store_path) {
+  constexpr std::string_view kCommand = "backup";
+  HttpEndpoint endpoint;
+  if (request.endpoint) {
+    endpoint = *request.endpoint;
   } else {
     if (config.listen.port == 0) {
       return Fail(kCommand, 2,
@@ -139,20 +161,12 @@ int BackupThroughServer(const std::map<std::string, std::string>& flags, const c
                              ", so the backup is made through it, which needs an admin key: pass --admin-key KEY "
                              "or set TESSERA_ADMIN_KEY"));
   }
-  std::chrono::seconds timeout(3600);
-  if (auto it = flags.find("timeout"); it != flags.end()) {
-    int64_t seconds = 0;
-    if (!absl::SimpleAtoi(it->second, &seconds) || seconds <= 0) {
-      return Fail(kCommand, 2, "--timeout takes a positive number of seconds");
-    }
-    timeout = std::chrono::seconds(seconds);
-  }
   std::string body;
   profile_store::JsonWriter json(body);
   json.BeginObject().Key("to").String(target).EndObject();
   absl::StatusOr<HttpAnswer> answer =
       PostJson(endpoint, "/v1/admin/backup", body, {{"Authorization", absl::StrCat("Bearer ", admin_key)}},
-               std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
+               std::chrono::duration_cast<std::chrono::milliseconds>(request.timeout));
   if (!answer.ok()) {
     return Fail(kCommand, 1,
                 absl::StrCat("a server holds the store at ", store_path, ", but asking it for the backup failed: ",
@@ -183,6 +197,8 @@ int BackupCommand(std::span<const std::string_view> args) {
   bool uses_dev_keys = false;
   absl::StatusOr<config::Config> config = ConfigFromFlags(*flags, uses_dev_keys);
   if (!config.ok()) return Fail(kCommand, 2, absl::StrCat("invalid configuration: ", config.status().message()));
+  absl::StatusOr<ServerRequestOptions> request = ServerRequestOptionsFrom(*flags);
+  if (!request.ok()) return Fail(kCommand, 2, request.status().message());
   // Absolute, since a server may make the backup, and its working directory is not ours.
   std::error_code error;
   const std::string target = fs::absolute(fs::path(flags->at("to")), error).lexically_normal().string();
@@ -194,7 +210,7 @@ int BackupCommand(std::span<const std::string_view> args) {
   }
   absl::StatusOr<bool> locked = profile_store::StoreIsLocked(store_path);
   if (!locked.ok()) return Fail(kCommand, 1, locked.status().message());
-  if (*locked) return BackupThroughServer(*flags, *config, uses_dev_keys, target, store_path);
+  if (*locked) return BackupThroughServer(*flags, *request, *config, uses_dev_keys, target, store_path);
 
   auto store = profile_store::Store::Open(StoreOptionsFrom(*config));
   if (!store.ok()) return Fail(kCommand, 1, store.status().message());

@@ -171,5 +171,27 @@ TEST(BackupE2eTest, ABackupTakenWhileServingRestoresTheSameProfiles) {
   EXPECT_EQ(*terminated, 0);
 }
 
+TEST(BackupE2eTest, BadCommandLinesExitWithCode2AndSayWhy) {
+  TempDir temp;
+  const std::string data = " --data-dir " + temp.path() + "/data";
+  const std::pair<std::string, std::string> cases[] = {
+      {"backup" + data, "--to DIR is required"},
+      {"backup --to " + temp.path() + "/b --server ftp://x" + data, "not a server address"},
+      {"restore" + data, "--from DIR is required"},
+      {"restore --from " + temp.path() + "/b --backup-id zero" + data, "--backup-id"},
+      {"verify --max-differences many" + data, "--max-differences"},
+      {"verify --bogus 1" + data, "unknown option --bogus"},
+  };
+  for (const auto& [arguments, message] : cases) {
+    const Finished run = RunTessera(temp.path(), arguments);
+    EXPECT_EQ(run.exit_code, 2) << arguments << "\n" << run.out;
+    EXPECT_NE(run.out.find(message), std::string::npos) << arguments << "\n" << run.out;
+  }
+  // No store to back up or verify: a runtime failure that names the place.
+  const Finished nothing = RunTessera(temp.path(), "verify" + data);
+  EXPECT_EQ(nothing.exit_code, 1) << nothing.out;
+  EXPECT_NE(nothing.out.find("no store at"), std::string::npos) << nothing.out;
+}
+
 }  // namespace
 }  // namespace tessera::e2e
