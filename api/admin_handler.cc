@@ -97,12 +97,13 @@ void AdminHandler::Handle(const AdminRequest& request, std::function<void(HttpRe
   if (worker_.joinable()) worker_.join();
   worker_ = std::thread([this, directory = *std::move(target), reply = std::move(reply)] {
     const absl::StatusOr<profile_store::BackupSummary> result = profile_store::CreateBackup(store_, directory);
-    FinishBackup(directory, result, reply);
+    // Free before replying, so that a client may start the next backup as soon as it has the answer.
     {
       std::lock_guard done(mutex_);
       running_ = false;
     }
     idle_.notify_all();
+    FinishBackup(directory, result, reply);
   });
 }
 
