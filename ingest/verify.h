@@ -33,7 +33,7 @@ namespace tessera::ingest {
 struct VerifyOptions {
   // Where the two copies go: a fresh subdirectory of it, removed at the end. Empty: a fresh
   // directory next to the store (same file system, so the copies are hard links).
-  std::string work_dir;
+  std::string work_dir = {};
   size_t max_differences = 10;  // Differences kept in the report (all are counted).
 };
 
