@@ -4,8 +4,9 @@
 // log: the store's identity graph, profiles, merges and timelines, once its resolvers have applied
 // the whole log, must equal what a rebuild from the log (ingest/rebuild.h) gives, row for row.
 //
-// It never changes the store it checks. It works on two checkpoints of it (hard links when on the
-// same file system, so cheap in time and space), in a work directory it removes afterwards:
+// It never changes the contents of the store it checks. It works on two checkpoints of it (hard
+// links when on the same file system, so cheap in time and space), in a work directory it removes
+// afterwards:
 //   1. "live": the resolvers apply whatever part of the log they had not yet applied, exactly as a
 //      server does when it starts (after a crash, that is the suffix of derived writes the crash
 //      lost);

@@ -48,7 +48,7 @@ commands:
   verify [--config FILE | --data-dir DIR] [--work-dir DIR] [--max-differences N]
         Check that the derived state (identity graph, profiles, merges, timelines, dead letters,
         resolver positions; audience memberships aside) equals a rebuild from the accepted-event log:
-        on checkpoints of the store (the store itself is not changed), catch the resolvers up with the
+        on checkpoints of the store (its contents are not changed), catch the resolvers up with the
         log as a starting server would, rebuild a second copy, compare row by row and print the first
         differences. Exit 0 when equal, 1 when they differ or on errors, 2 on usage errors. The server
         must not be running on the same store.

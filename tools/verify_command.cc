@@ -1,6 +1,7 @@
 // `tessera verify`: check that the store's derived state (identity graph, profiles, merges,
 // timelines) is what a replay of its accepted-event log gives (ingest/verify.h), e.g. after a
-// crash, a restore, or an upgrade. Run with the server stopped; the store itself is not changed.
+// crash, a restore, or an upgrade. Run with the server stopped. The store's contents are not
+// changed (opening it after a crash replays its write-ahead log, as any open does).
 
 #include <algorithm>
 #include <chrono>
