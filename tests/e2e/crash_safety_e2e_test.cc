@@ -61,8 +61,9 @@ struct Batch {
   std::string body;
 };
 
-// One event of person `person`: mostly activity, often an identification that links one of the
-// person's anonymous ids with the user id or the email (which merges profiles created apart).
+// One event of a random person: mostly activity, often an identification that links one of the
+// person's anonymous ids with the user id or the email (which merges profiles created apart), and
+// sometimes a conflicting one (a refused merge).
 std::string MakeEvent(std::mt19937_64& random, const std::string& message_id) {
   const int person = static_cast<int>(random() % kPeople);
   const int anonymous = static_cast<int>(random() % kAnonymousIdsPerPerson);
@@ -70,7 +71,7 @@ std::string MakeEvent(std::mt19937_64& random, const std::string& message_id) {
   const std::string anon = "anon-" + std::to_string(person) + "-" + std::to_string(anonymous);
   const std::string email = "person" + std::to_string(person) + "@example.com";
   const std::string id = R"("messageId":")" + message_id + R"(")";
-  switch (random() % 6) {
+  switch (random() % 10) {
     case 0:
       return R"({"type":"page","anonymousId":")" + anon + R"(","name":"Pricing",)" + id + "}";
     case 1:
@@ -82,6 +83,12 @@ std::string MakeEvent(std::mt19937_64& random, const std::string& message_id) {
       // Email only, from an anonymous device: links it to whoever holds the email.
       return R"({"type":"identify","anonymousId":")" + anon + R"(","traits":{"email":")" + email +
              R"(","seen":)" + std::to_string(random() % 1000) + "}," + id + "}";
+    case 4: {
+      // Someone else's user id on this person's device: two user ids in one profile would break
+      // the user_id limit, so the resolver refuses the merge and records why.
+      const std::string other = "user-" + std::to_string((person + 1 + random() % (kPeople - 1)) % kPeople);
+      return R"({"type":"identify","anonymousId":")" + anon + R"(","userId":")" + other + R"(",)" + id + "}";
+    }
     default:
       return R"({"type":"track","userId":")" + user + R"(","event":"Order Completed","properties":{"total":)" +
              std::to_string(random() % 500) + R"(,"currency":"EUR"},)" + id + "}";
@@ -200,14 +207,19 @@ TEST(CrashSafetyE2eTest, AcknowledgedEventsAndDerivedStateSurviveRepeatedKillNin
   std::unique_ptr<rocksdb::Iterator> merges((*store)->db()->NewIterator(
       rocksdb::ReadOptions(), (*store)->handle(profile_store::ColumnFamily::kMerges)));
   size_t merge_records = 0;
-  for (merges->SeekToFirst(); merges->Valid(); merges->Next()) ++merge_records;
+  size_t refused_records = 0;
+  for (merges->SeekToFirst(); merges->Valid(); merges->Next()) {
+    ++(merges->value().ToString().find(R"("kind":"refused_merge")") != std::string::npos ? refused_records
+                                                                                        : merge_records);
+  }
   EXPECT_GT(merge_records, 0u) << "the identify and alias events should have merged profiles";
+  EXPECT_GT(refused_records, 0u) << "conflicting user ids should have been refused";
   EXPECT_GT(ledger.retries, 0u);
 
   std::cout << "[ info ] " << kRounds << " kill -9 rounds in " << writing_seconds << " s: " << ledger.acknowledged.size()
             << " events acknowledged, " << counts.size() << " in the log, " << ledger.sent.size() << " batches sent, "
             << ledger.retries << " retried, " << ledger.cut_off << " requests cut off, " << merge_records
-            << " merge records\n[ info ] " << verify.out;
+            << " merges, " << refused_records << " refused merges\n[ info ] " << verify.out;
 }
 
 }  // namespace
