@@ -26,8 +26,10 @@ absl::StatusOr<std::string> BackupTarget(std::string_view body) {
   }
   std::string_view to;
   const simdjson::error_code error = object["to"].get_string().get(to);
-  if (error == simdjson::NO_SUCH_FIELD) return absl::NotFoundError("missing: the backup directory, as an absolute path");
-  if (error != simdjson::SUCCESS) return absl::NotFoundError("expected a string: the backup directory, as an absolute path");
+  if (error == simdjson::NO_SUCH_FIELD)
+    return absl::NotFoundError("missing: the backup directory, as an absolute path");
+  if (error != simdjson::SUCCESS)
+    return absl::NotFoundError("expected a string: the backup directory, as an absolute path");
   if (to.empty() || to.front() != '/') {
     // The server's working directory means nothing to the client, so a relative path is refused.
     return absl::NotFoundError(absl::StrCat("\"", std::string(to), "\" is not an absolute path"));
@@ -43,8 +45,9 @@ HttpReply SummaryReply(const profile_store::BackupSummary& summary) {
   json.Key("directory").String(summary.directory);
   json.Key("sizeBytes").Uint(summary.size_bytes);
   json.Key("files").Uint(summary.files);
-  json.Key("createdAt").String(ingest::FormatIso8601(
-      std::chrono::time_point_cast<std::chrono::microseconds>(summary.created)));
+  json.Key("createdAt")
+      .String(
+          ingest::FormatIso8601(std::chrono::time_point_cast<std::chrono::microseconds>(summary.created)));
   json.Key("seconds").Double(summary.elapsed.count());
   json.Key("backups").Uint(summary.backups_in_directory);
   json.Key("verified").Bool(true);
@@ -54,7 +57,8 @@ HttpReply SummaryReply(const profile_store::BackupSummary& summary) {
 
 }  // namespace
 
-AdminHandler::AdminHandler(const KeyRegistry& keys, profile_store::Store& store) : keys_(keys), store_(store) {}
+AdminHandler::AdminHandler(const KeyRegistry& keys, profile_store::Store& store)
+    : keys_(keys), store_(store) {}
 
 AdminHandler::~AdminHandler() { Wait(); }
 
@@ -74,7 +78,8 @@ void AdminHandler::Handle(const AdminRequest& request, std::function<void(HttpRe
     return reply(ErrorReply(401, "unauthorized", "send an admin key as Authorization: Bearer KEY"));
   }
   if (!keys_.IsAdminKey(*token)) {
-    if (keys_.IsReadKey(*token)) return reply(ErrorReply(403, "forbidden", "a read key cannot make backups; use an admin key"));
+    if (keys_.IsReadKey(*token))
+      return reply(ErrorReply(403, "forbidden", "a read key cannot make backups; use an admin key"));
     if (keys_.FindSource(*token) != nullptr) {
       return reply(ErrorReply(403, "forbidden", "a write key cannot make backups; use an admin key"));
     }
@@ -84,19 +89,21 @@ void AdminHandler::Handle(const AdminRequest& request, std::function<void(HttpRe
   absl::StatusOr<std::string> target = BackupTarget(request.body);
   if (!target.ok()) {
     const bool bad_json = absl::IsInvalidArgument(target.status());
-    return reply(ErrorReply(400, bad_json ? "invalid_json" : "invalid_value", std::string(target.status().message()),
-                            bad_json ? "" : "to"));
+    return reply(ErrorReply(400, bad_json ? "invalid_json" : "invalid_value",
+                            std::string(target.status().message()), bad_json ? "" : "to"));
   }
 
   std::unique_lock lock(mutex_);
   if (running_) {
-    return reply(ErrorReply(409, "backup_in_progress", "a backup is already running; retry when it has finished"));
+    return reply(
+        ErrorReply(409, "backup_in_progress", "a backup is already running; retry when it has finished"));
   }
   running_ = true;
   // The previous backup's thread has finished (running_ was false): reap it before starting anew.
   if (worker_.joinable()) worker_.join();
   worker_ = std::thread([this, directory = *std::move(target), reply = std::move(reply)] {
-    const absl::StatusOr<profile_store::BackupSummary> result = profile_store::CreateBackup(store_, directory);
+    const absl::StatusOr<profile_store::BackupSummary> result =
+        profile_store::CreateBackup(store_, directory);
     // Free before replying, so that a client may start the next backup as soon as it has the answer.
     {
       std::lock_guard done(mutex_);
@@ -115,7 +122,8 @@ void AdminHandler::FinishBackup(const std::string& directory,
   if (absl::IsInvalidArgument(status) || absl::IsPermissionDenied(status)) {
     return reply(ErrorReply(400, "invalid_value", std::string(status.message()), "to"));
   }
-  reply(ErrorReply(500, "backup_failed", absl::StrCat("backup to ", directory, " failed: ", status.message())));
+  reply(
+      ErrorReply(500, "backup_failed", absl::StrCat("backup to ", directory, " failed: ", status.message())));
 }
 
 }  // namespace tessera::api

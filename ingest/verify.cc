@@ -69,7 +69,8 @@ absl::Status CompareFamily(Store& live, Store& rebuilt, ColumnFamily family, std
                     std::optional<std::string> rebuilt_value) {
     ++report.differing_rows;
     if (report.differences.size() < options.max_differences) {
-      report.differences.push_back({std::string(name), Printable(key), std::move(live_value), std::move(rebuilt_value)});
+      report.differences.push_back(
+          {std::string(name), Printable(key), std::move(live_value), std::move(rebuilt_value)});
     }
   };
   while (a->Valid() || b->Valid()) {
@@ -82,21 +83,23 @@ absl::Status CompareFamily(Store& live, Store& rebuilt, ColumnFamily family, std
       differ(b->key().ToStringView(), std::nullopt, b->value().ToString());
       b->Next();
     } else {
-      const bool same = a->value() == b->value() ||
-                        (family == ColumnFamily::kProfiles && SameProfile(a->value().ToStringView(),
-                                                                          b->value().ToStringView()));
+      const bool same =
+          a->value() == b->value() || (family == ColumnFamily::kProfiles &&
+                                       SameProfile(a->value().ToStringView(), b->value().ToStringView()));
       if (!same) differ(a->key().ToStringView(), a->value().ToString(), b->value().ToString());
       a->Next();
       b->Next();
     }
   }
-  if (!a->status().ok()) return profile_store::ToAbslStatus(a->status(), absl::StrCat("reading ", std::string(name)));
+  if (!a->status().ok())
+    return profile_store::ToAbslStatus(a->status(), absl::StrCat("reading ", std::string(name)));
   return profile_store::ToAbslStatus(b->status(), absl::StrCat("reading rebuilt ", std::string(name)));
 }
 
 // What a server does at start for every space with events: apply the log after the recorded
 // resolver position.
-absl::StatusOr<uint64_t> CatchUp(Store& store, const std::vector<std::string>& spaces, const PipelineOptions& options) {
+absl::StatusOr<uint64_t> CatchUp(Store& store, const std::vector<std::string>& spaces,
+                                 const PipelineOptions& options) {
   auto normalizer = identity::Normalizer::Create(options.normalizer);
   if (!normalizer.ok()) return normalizer.status();
   IdentifierExtractor extractor(options.mappings);
@@ -106,11 +109,12 @@ absl::StatusOr<uint64_t> CatchUp(Store& store, const std::vector<std::string>& s
     auto defined = options.definitions.find(space);
     const SpaceDefinitions none;
     const SpaceDefinitions& definitions = defined == options.definitions.end() ? none : defined->second;
-    if (absl::Status status = audiences.Load(definitions.computed_traits, definitions.audiences); !status.ok()) {
+    if (absl::Status status = audiences.Load(definitions.computed_traits, definitions.audiences);
+        !status.ok()) {
       return status;
     }
-    Resolver resolver(store, space, **normalizer, extractor, identity::IdentityRules(options.rules), options.resolver,
-                      &audiences);
+    Resolver resolver(store, space, **normalizer, extractor, identity::IdentityRules(options.rules),
+                      options.resolver, &audiences);
     if (absl::Status status = resolver.Recover(); !status.ok()) return status;
     auto applied = resolver.CatchUp();
     if (!applied.ok()) return applied.status();
@@ -128,8 +132,8 @@ absl::StatusOr<std::unique_ptr<Store>> OpenCopy(const std::string& path) {
   return Store::Open(copy_options);
 }
 
-absl::StatusOr<VerifyReport> VerifyIn(Store& store, const std::string& work_dir, const PipelineOptions& options,
-                                      const VerifyOptions& verify) {
+absl::StatusOr<VerifyReport> VerifyIn(Store& store, const std::string& work_dir,
+                                      const PipelineOptions& options, const VerifyOptions& verify) {
   VerifyReport report;
   const std::string live_path = work_dir + "/live";
   const std::string rebuilt_path = work_dir + "/rebuilt";
@@ -143,7 +147,8 @@ absl::StatusOr<VerifyReport> VerifyIn(Store& store, const std::string& work_dir,
   if (!caught_up.ok()) return caught_up.status();
   report.caught_up_events = *caught_up;
 
-  if (absl::Status status = profile_store::CreateCheckpoint(**live, rebuilt_path); !status.ok()) return status;
+  if (absl::Status status = profile_store::CreateCheckpoint(**live, rebuilt_path); !status.ok())
+    return status;
   auto rebuilt = OpenCopy(rebuilt_path);
   if (!rebuilt.ok()) return rebuilt.status();
   auto rebuild = Rebuild(**rebuilt, options);
@@ -156,14 +161,17 @@ absl::StatusOr<VerifyReport> VerifyIn(Store& store, const std::string& work_dir,
                                                                 {ColumnFamily::kTimeline, "timeline"},
                                                                 {ColumnFamily::kDeadLetter, "dead_letter"}};
   for (const auto& [family, name] : families) {
-    if (absl::Status status = CompareFamily(**live, **rebuilt, family, name, "", "", verify, report); !status.ok()) {
+    if (absl::Status status = CompareFamily(**live, **rebuilt, family, name, "", "", verify, report);
+        !status.ok()) {
       return status;
     }
   }
-  for (std::string_view prefix : {std::string_view("resolver/position/"), std::string_view("profiles/next_id/")}) {
+  for (std::string_view prefix :
+       {std::string_view("resolver/position/"), std::string_view("profiles/next_id/")}) {
     std::string end(prefix);
     end.back() = static_cast<char>(end.back() + 1);
-    if (absl::Status status = CompareFamily(**live, **rebuilt, ColumnFamily::kMeta, "meta", prefix, end, verify, report);
+    if (absl::Status status =
+            CompareFamily(**live, **rebuilt, ColumnFamily::kMeta, "meta", prefix, end, verify, report);
         !status.ok()) {
       return status;
     }
@@ -185,12 +193,14 @@ absl::StatusOr<VerifyReport> VerifyDerivedState(Store& store, const PipelineOpti
     std::error_code error;
     fs::create_directories(verify.work_dir, error);
     if (error) {
-      return absl::InternalError(absl::StrCat("cannot create work directory ", verify.work_dir, ": ", error.message()));
+      return absl::InternalError(
+          absl::StrCat("cannot create work directory ", verify.work_dir, ": ", error.message()));
     }
     pattern = verify.work_dir + "/tessera-verify-XXXXXX";
   }
   if (::mkdtemp(pattern.data()) == nullptr) {
-    return absl::InternalError(absl::StrCat("cannot create a work directory (", pattern, "): ", std::strerror(errno)));
+    return absl::InternalError(
+        absl::StrCat("cannot create a work directory (", pattern, "): ", std::strerror(errno)));
   }
   const std::string work_dir = pattern;
   absl::StatusOr<VerifyReport> report = VerifyIn(store, work_dir, options, verify);

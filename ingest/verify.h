@@ -40,17 +40,17 @@ struct VerifyOptions {
 
 // One row that differs: present in only one copy (the other is nullopt), or with other values.
 struct DerivedDifference {
-  std::string family;                 // "profiles", "meta", ...
-  std::string key;                    // The key, with bytes that are not printable as \xHH.
-  std::optional<std::string> live;    // The value after catching up.
-  std::optional<std::string> rebuilt; // The value after the rebuild.
+  std::string family;                  // "profiles", "meta", ...
+  std::string key;                     // The key, with bytes that are not printable as \xHH.
+  std::optional<std::string> live;     // The value after catching up.
+  std::optional<std::string> rebuilt;  // The value after the rebuild.
 };
 
 struct VerifyReport {
-  std::vector<std::string> spaces;   // Spaces in the log.
-  uint64_t caught_up_events = 0;     // Log events the live copy's resolvers had not yet applied.
-  uint64_t replayed_events = 0;      // Log events the rebuild applied.
-  uint64_t rows_compared = 0;        // Distinct keys compared.
+  std::vector<std::string> spaces;  // Spaces in the log.
+  uint64_t caught_up_events = 0;    // Log events the live copy's resolvers had not yet applied.
+  uint64_t replayed_events = 0;     // Log events the rebuild applied.
+  uint64_t rows_compared = 0;       // Distinct keys compared.
   uint64_t differing_rows = 0;
   std::vector<DerivedDifference> differences;  // The first max_differences, in key order per family.
 

@@ -61,19 +61,21 @@ absl::Status PrepareBackupDirectory(const std::string& backup_dir, const std::st
   if (backup_dir.empty()) return absl::InvalidArgumentError("no backup directory given");
   const fs::path dir(backup_dir);
   if (IsWithin(dir, store_path)) {
-    return absl::InvalidArgumentError(absl::StrCat("backup directory ", backup_dir, " is inside the store ", store_path,
-                                                   "; choose a directory outside it"));
+    return absl::InvalidArgumentError(absl::StrCat("backup directory ", backup_dir, " is inside the store ",
+                                                   store_path, "; choose a directory outside it"));
   }
   std::error_code error;
   const fs::file_status status = fs::status(dir, error);
   if (fs::exists(status)) {
     if (!fs::is_directory(status)) {
-      return absl::InvalidArgumentError(absl::StrCat("backup directory ", backup_dir, " exists and is not a directory"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("backup directory ", backup_dir, " exists and is not a directory"));
     }
     if (!HoldsBackups(dir) && !fs::is_empty(dir, error)) {
-      return absl::InvalidArgumentError(absl::StrCat("backup directory ", backup_dir,
-                                                     " is not empty and holds no backups; choose a new or empty "
-                                                     "directory, or one that holds earlier backups of this store"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("backup directory ", backup_dir,
+                       " is not empty and holds no backups; choose a new or empty "
+                       "directory, or one that holds earlier backups of this store"));
     }
   } else {
     fs::create_directories(dir, error);
@@ -104,8 +106,8 @@ uint32_t CountBackups(const rocksdb::BackupEngineReadOnlyBase& engine) {
 }
 
 // Looks up backup `backup_id` (0: the latest valid one) and checks its files' sizes and checksums.
-absl::StatusOr<BackupSummary> VerifyWith(const rocksdb::BackupEngineReadOnlyBase& engine, const std::string& backup_dir,
-                                         uint32_t backup_id) {
+absl::StatusOr<BackupSummary> VerifyWith(const rocksdb::BackupEngineReadOnlyBase& engine,
+                                         const std::string& backup_dir, uint32_t backup_id) {
   rocksdb::BackupInfo info;
   const rocksdb::Status found =
       backup_id == 0 ? engine.GetLatestBackupInfo(&info) : engine.GetBackupInfo(backup_id, &info);
@@ -114,10 +116,9 @@ absl::StatusOr<BackupSummary> VerifyWith(const rocksdb::BackupEngineReadOnlyBase
     engine.GetCorruptedBackups(&corrupt);
     const bool is_corrupt = std::find(corrupt.begin(), corrupt.end(), backup_id) != corrupt.end();
     if (is_corrupt || (backup_id == 0 && !corrupt.empty())) {
-      return absl::DataLossError(absl::StrCat(backup_dir, ": ",
-                                              backup_id == 0 ? "no valid backup; damaged backup(s):"
-                                                             : "damaged backup(s):",
-                                              absl::StrJoin(corrupt, ", "), " (", found.ToString(), ")"));
+      return absl::DataLossError(absl::StrCat(
+          backup_dir, ": ", backup_id == 0 ? "no valid backup; damaged backup(s):" : "damaged backup(s):",
+          absl::StrJoin(corrupt, ", "), " (", found.ToString(), ")"));
     }
     return absl::NotFoundError(backup_id == 0 ? absl::StrCat("no backup in ", backup_dir)
                                               : absl::StrCat("no backup ", backup_id, " in ", backup_dir));
@@ -132,11 +133,13 @@ absl::StatusOr<BackupSummary> VerifyWith(const rocksdb::BackupEngineReadOnlyBase
 
 absl::Status SyncDirectory(const fs::path& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return absl::InternalError(absl::StrCat("cannot open ", dir.string(), ": ", std::strerror(errno)));
+  if (fd < 0)
+    return absl::InternalError(absl::StrCat("cannot open ", dir.string(), ": ", std::strerror(errno)));
   const int result = ::fsync(fd);
   const int saved = errno;
   ::close(fd);
-  if (result != 0) return absl::InternalError(absl::StrCat("cannot sync ", dir.string(), ": ", std::strerror(saved)));
+  if (result != 0)
+    return absl::InternalError(absl::StrCat("cannot sync ", dir.string(), ": ", std::strerror(saved)));
   return absl::OkStatus();
 }
 
@@ -148,7 +151,9 @@ absl::Status SwapIn(const fs::path& fresh, const fs::path& target) {
   if (fs::exists(target, error) && fs::is_empty(target, error)) fs::remove(target, error);
   if (!fs::exists(target, error)) {
     fs::rename(fresh, target, error);
-    if (error) return absl::InternalError(absl::StrCat("cannot move the restored store into place: ", error.message()));
+    if (error)
+      return absl::InternalError(
+          absl::StrCat("cannot move the restored store into place: ", error.message()));
     return SyncDirectory(target.parent_path());
   }
   if (::renameat2(AT_FDCWD, fresh.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) != 0) {
@@ -161,7 +166,9 @@ absl::Status SwapIn(const fs::path& fresh, const fs::path& target) {
     const fs::path old = fs::path(fresh.string() + ".replaced");
     fs::rename(target, old, error);
     if (!error) fs::rename(fresh, target, error);
-    if (error) return absl::InternalError(absl::StrCat("cannot move the restored store into place: ", error.message()));
+    if (error)
+      return absl::InternalError(
+          absl::StrCat("cannot move the restored store into place: ", error.message()));
     if (absl::Status synced = SyncDirectory(target.parent_path()); !synced.ok()) return synced;
     fs::remove_all(old, error);
     return absl::OkStatus();
@@ -197,12 +204,14 @@ absl::StatusOr<bool> StoreIsLocked(const std::string& store_path) {
 
 absl::StatusOr<BackupSummary> CreateBackup(Store& store, const std::string& backup_dir) {
   const auto start = Clock::now();
-  if (absl::Status status = PrepareBackupDirectory(backup_dir, store.options().path); !status.ok()) return status;
+  if (absl::Status status = PrepareBackupDirectory(backup_dir, store.options().path); !status.ok())
+    return status;
 
   rocksdb::BackupEngineOptions engine_options(backup_dir);
   engine_options.max_background_operations = 1;  // One copy thread: the server keeps the other cores.
   rocksdb::BackupEngine* raw_engine = nullptr;
-  rocksdb::IOStatus status = rocksdb::BackupEngine::Open(engine_options, rocksdb::Env::Default(), &raw_engine);
+  rocksdb::IOStatus status =
+      rocksdb::BackupEngine::Open(engine_options, rocksdb::Env::Default(), &raw_engine);
   if (!status.ok()) return ToAbslStatus(status, absl::StrCat("opening backup directory ", backup_dir));
   std::unique_ptr<rocksdb::BackupEngine> engine(raw_engine);
 
@@ -212,7 +221,8 @@ absl::StatusOr<BackupSummary> CreateBackup(Store& store, const std::string& back
   rocksdb::CreateBackupOptions create_options;
   create_options.flush_before_backup = true;
   rocksdb::BackupID backup_id = 0;
-  status = engine->CreateNewBackupWithMetadata(create_options, store.db(), std::string(kBackupMetadata), &backup_id);
+  status = engine->CreateNewBackupWithMetadata(create_options, store.db(), std::string(kBackupMetadata),
+                                               &backup_id);
   if (!status.ok()) {
     // Remove the partial copy now rather than at the next backup.
     engine->GarbageCollect().PermitUncheckedError();
@@ -273,7 +283,8 @@ absl::StatusOr<BackupSummary> RestoreBackup(const std::string& backup_dir, const
   // Restore next to the target, on the same file system, so that moving it in is one rename.
   std::string temp_pattern = absl::StrCat(target.string(), ".restore-XXXXXX");
   if (::mkdtemp(temp_pattern.data()) == nullptr) {
-    return absl::InternalError(absl::StrCat("cannot create a directory next to ", store_path, ": ", std::strerror(errno)));
+    return absl::InternalError(
+        absl::StrCat("cannot create a directory next to ", store_path, ": ", std::strerror(errno)));
   }
   const fs::path temp(temp_pattern);
   auto cleanup_on_error = [&](absl::Status failure) {
@@ -281,7 +292,8 @@ absl::StatusOr<BackupSummary> RestoreBackup(const std::string& backup_dir, const
     fs::remove_all(temp, ignored);
     return failure;
   };
-  status = engine->RestoreDBFromBackup(rocksdb::RestoreOptions(), summary->backup_id, temp.string(), temp.string());
+  status = engine->RestoreDBFromBackup(rocksdb::RestoreOptions(), summary->backup_id, temp.string(),
+                                       temp.string());
   if (!status.ok()) {
     return cleanup_on_error(
         ToAbslStatus(status, absl::StrCat("restoring backup ", summary->backup_id, " from ", backup_dir)));
@@ -294,8 +306,9 @@ absl::StatusOr<BackupSummary> RestoreBackup(const std::string& backup_dir, const
     check.block_cache_bytes = 8 << 20;
     absl::StatusOr<std::unique_ptr<Store>> restored = Store::Open(check);
     if (!restored.ok()) {
-      return cleanup_on_error(absl::DataLossError(
-          absl::StrCat("the restored copy of backup ", summary->backup_id, " does not open: ", restored.status().message())));
+      return cleanup_on_error(
+          absl::DataLossError(absl::StrCat("the restored copy of backup ", summary->backup_id,
+                                           " does not open: ", restored.status().message())));
     }
     if (absl::Status closed = (*restored)->Close(); !closed.ok()) return cleanup_on_error(closed);
   }

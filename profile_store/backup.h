@@ -32,10 +32,10 @@
 namespace tessera::profile_store {
 
 struct BackupSummary {
-  std::string directory;           // The backup directory.
-  uint32_t backup_id = 0;          // Number of the backup in its directory (1, 2, ...).
-  uint64_t size_bytes = 0;         // Bytes of the backup's files (some may be shared with earlier backups).
-  uint32_t files = 0;              // Files of the backup.
+  std::string directory;    // The backup directory.
+  uint32_t backup_id = 0;   // Number of the backup in its directory (1, 2, ...).
+  uint64_t size_bytes = 0;  // Bytes of the backup's files (some may be shared with earlier backups).
+  uint32_t files = 0;       // Files of the backup.
   std::chrono::system_clock::time_point created{};  // When the backup was taken.
   uint32_t backups_in_directory = 0;                // Valid backups in the directory, this one included.
   std::chrono::duration<double> elapsed{};          // Time the operation took (copy and verification).

@@ -34,13 +34,16 @@ namespace {
 namespace fs = std::filesystem;
 
 int Fail(std::string_view command, int code, const std::string& message) {
-  std::fprintf(stderr, "tessera %.*s: %s\n", static_cast<int>(command.size()), command.data(), message.c_str());
+  std::fprintf(stderr, "tessera %.*s: %s\n", static_cast<int>(command.size()), command.data(),
+               message.c_str());
   return code;
 }
 int Fail(std::string_view command, int code, absl::string_view message) {
   return Fail(command, code, std::string(message));
 }
-int Fail(std::string_view command, int code, const char* message) { return Fail(command, code, std::string(message)); }
+int Fail(std::string_view command, int code, const char* message) {
+  return Fail(command, code, std::string(message));
+}
 
 std::string FormatBytes(uint64_t bytes) {
   if (bytes < 1024) return absl::StrCat(bytes, " B");
@@ -55,10 +58,12 @@ std::string FormatTime(std::chrono::system_clock::time_point time) {
 
 void PrintBackupSummary(const profile_store::BackupSummary& summary, const std::string& store_path,
                         const std::string& via) {
-  std::printf("backup %u of %s in %s: %s in %u files, verified; taken %s in %.2f s%s; %u backup(s) in the directory\n",
-              summary.backup_id, store_path.c_str(), summary.directory.c_str(), FormatBytes(summary.size_bytes).c_str(),
-              summary.files, FormatTime(summary.created).c_str(), summary.elapsed.count(), via.c_str(),
-              summary.backups_in_directory);
+  std::printf(
+      "backup %u of %s in %s: %s in %u files, verified; taken %s in %.2f s%s; %u backup(s) in the "
+      "directory\n",
+      summary.backup_id, store_path.c_str(), summary.directory.c_str(),
+      FormatBytes(summary.size_bytes).c_str(), summary.files, FormatTime(summary.created).c_str(),
+      summary.elapsed.count(), via.c_str(), summary.backups_in_directory);
 }
 
 // The admin key for asking the server: --admin-key, $TESSERA_ADMIN_KEY, or the development keys
@@ -119,11 +124,13 @@ struct ServerRequestOptions {
   std::chrono::seconds timeout{3600};    // A large store takes a while to copy.
 };
 
-absl::StatusOr<ServerRequestOptions> ServerRequestOptionsFrom(const std::map<std::string, std::string>& flags) {
+absl::StatusOr<ServerRequestOptions> ServerRequestOptionsFrom(
+    const std::map<std::string, std::string>& flags) {
   ServerRequestOptions options;
   if (auto it = flags.find("server"); it != flags.end()) {
     absl::StatusOr<HttpEndpoint> parsed = ParseHttpUrl(it->second);
-    if (!parsed.ok()) return absl::InvalidArgumentError(absl::StrCat("--server: ", parsed.status().message()));
+    if (!parsed.ok())
+      return absl::InvalidArgumentError(absl::StrCat("--server: ", parsed.status().message()));
     options.endpoint = *parsed;
   }
   if (auto it = flags.find("timeout"); it != flags.end()) {
@@ -156,10 +163,11 @@ int BackupThroughServer(const std::map<std::string, std::string>& flags, const S
   }
   const std::string admin_key = AdminKey(flags, config, uses_dev_keys);
   if (admin_key.empty()) {
-    return Fail(kCommand, 2,
-                absl::StrCat("a server holds the store at ", store_path,
-                             ", so the backup is made through it, which needs an admin key: pass --admin-key KEY "
-                             "or set TESSERA_ADMIN_KEY"));
+    return Fail(
+        kCommand, 2,
+        absl::StrCat("a server holds the store at ", store_path,
+                     ", so the backup is made through it, which needs an admin key: pass --admin-key KEY "
+                     "or set TESSERA_ADMIN_KEY"));
   }
   std::string body;
   profile_store::JsonWriter json(body);
@@ -168,10 +176,12 @@ int BackupThroughServer(const std::map<std::string, std::string>& flags, const S
       PostJson(endpoint, "/v1/admin/backup", body, {{"Authorization", absl::StrCat("Bearer ", admin_key)}},
                std::chrono::duration_cast<std::chrono::milliseconds>(request.timeout));
   if (!answer.ok()) {
-    return Fail(kCommand, 1,
-                absl::StrCat("a server holds the store at ", store_path, ", but asking it for the backup failed: ",
-                             answer.status().message(),
-                             flags.contains("server") ? "" : " (pass --server http://HOST:PORT if it listens elsewhere)"));
+    return Fail(
+        kCommand, 1,
+        absl::StrCat(
+            "a server holds the store at ", store_path,
+            ", but asking it for the backup failed: ", answer.status().message(),
+            flags.contains("server") ? "" : " (pass --server http://HOST:PORT if it listens elsewhere)"));
   }
   if (answer->status != 200) {
     // A bad key or a bad directory is the caller's to fix (usage); anything else is a failure.
@@ -196,7 +206,8 @@ int BackupCommand(std::span<const std::string_view> args) {
   if (!flags->contains("to")) return Fail(kCommand, 2, "--to DIR is required (the backup directory)");
   bool uses_dev_keys = false;
   absl::StatusOr<config::Config> config = ConfigFromFlags(*flags, uses_dev_keys);
-  if (!config.ok()) return Fail(kCommand, 2, absl::StrCat("invalid configuration: ", config.status().message()));
+  if (!config.ok())
+    return Fail(kCommand, 2, absl::StrCat("invalid configuration: ", config.status().message()));
   absl::StatusOr<ServerRequestOptions> request = ServerRequestOptionsFrom(*flags);
   if (!request.ok()) return Fail(kCommand, 2, request.status().message());
   // Absolute, since a server may make the backup, and its working directory is not ours.
@@ -206,7 +217,8 @@ int BackupCommand(std::span<const std::string_view> args) {
 
   const std::string store_path = StorePath(*config);
   if (!profile_store::StoreExists(store_path)) {
-    return Fail(kCommand, 1, absl::StrCat("no store at ", store_path, " (check --data-dir or data_dir in --config)"));
+    return Fail(kCommand, 1,
+                absl::StrCat("no store at ", store_path, " (check --data-dir or data_dir in --config)"));
   }
   absl::StatusOr<bool> locked = profile_store::StoreIsLocked(store_path);
   if (!locked.ok()) return Fail(kCommand, 1, locked.status().message());
@@ -216,7 +228,8 @@ int BackupCommand(std::span<const std::string_view> args) {
   if (!store.ok()) return Fail(kCommand, 1, store.status().message());
   absl::StatusOr<profile_store::BackupSummary> summary = profile_store::CreateBackup(**store, target);
   if (!summary.ok()) {
-    const bool usage = absl::IsInvalidArgument(summary.status()) || absl::IsPermissionDenied(summary.status());
+    const bool usage =
+        absl::IsInvalidArgument(summary.status()) || absl::IsPermissionDenied(summary.status());
     return Fail(kCommand, usage ? 2 : 1, summary.status().message());
   }
   if (absl::Status closed = (*store)->Close(); !closed.ok()) return Fail(kCommand, 1, closed.message());
@@ -249,20 +262,23 @@ int RestoreCommand(std::span<const std::string_view> args) {
   }
   bool uses_dev_keys = false;
   absl::StatusOr<config::Config> config = ConfigFromFlags(*flags, uses_dev_keys);
-  if (!config.ok()) return Fail(kCommand, 2, absl::StrCat("invalid configuration: ", config.status().message()));
+  if (!config.ok())
+    return Fail(kCommand, 2, absl::StrCat("invalid configuration: ", config.status().message()));
 
   const std::string store_path = StorePath(*config);
   absl::StatusOr<profile_store::BackupSummary> summary =
       profile_store::RestoreBackup(flags->at("from"), store_path, options);
   if (absl::IsAlreadyExists(summary.status())) {
     return Fail(kCommand, 1,
-                absl::StrCat(store_path, " already holds a store; restore into an empty data directory, or pass "
-                                         "--force to replace it"));
+                absl::StrCat(store_path,
+                             " already holds a store; restore into an empty data directory, or pass "
+                             "--force to replace it"));
   }
   if (!summary.ok()) return Fail(kCommand, 1, summary.status().message());
   std::printf("restored backup %u (taken %s, %s in %u files, verified) from %s into %s in %.2f s\n",
-              summary->backup_id, FormatTime(summary->created).c_str(), FormatBytes(summary->size_bytes).c_str(),
-              summary->files, summary->directory.c_str(), store_path.c_str(), summary->elapsed.count());
+              summary->backup_id, FormatTime(summary->created).c_str(),
+              FormatBytes(summary->size_bytes).c_str(), summary->files, summary->directory.c_str(),
+              store_path.c_str(), summary->elapsed.count());
   return 0;
 }
 

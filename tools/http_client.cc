@@ -31,7 +31,8 @@ absl::Status WaitReady(int fd, short events, Clock::time_point deadline, std::st
     const int ready = ::poll(&pfd, 1, MillisLeft(deadline));
     if (ready > 0) return absl::OkStatus();
     if (ready == 0) return absl::DeadlineExceededError(absl::StrCat("timed out ", std::string(what)));
-    if (errno != EINTR) return absl::UnavailableError(absl::StrCat(std::string(what), ": ", std::strerror(errno)));
+    if (errno != EINTR)
+      return absl::UnavailableError(absl::StrCat(std::string(what), ": ", std::strerror(errno)));
   }
 }
 
@@ -49,12 +50,14 @@ class Socket {
     addrinfo* found = nullptr;
     const std::string port = std::to_string(endpoint.port);
     if (int error = ::getaddrinfo(endpoint.host.c_str(), port.c_str(), &hints, &found); error != 0) {
-      return absl::UnavailableError(absl::StrCat("cannot resolve ", endpoint.host, ": ", ::gai_strerror(error)));
+      return absl::UnavailableError(
+          absl::StrCat("cannot resolve ", endpoint.host, ": ", ::gai_strerror(error)));
     }
     std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addresses(found, &::freeaddrinfo);
     absl::Status last = absl::UnavailableError(absl::StrCat("no address for ", endpoint.host));
     for (addrinfo* address = found; address != nullptr; address = address->ai_next) {
-      fd_ = ::socket(address->ai_family, address->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, address->ai_protocol);
+      fd_ = ::socket(address->ai_family, address->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                     address->ai_protocol);
       if (fd_ < 0) continue;
       if (::connect(fd_, address->ai_addr, address->ai_addrlen) == 0) return absl::OkStatus();
       if (errno == EINPROGRESS) {
@@ -80,7 +83,8 @@ class Socket {
       if (sent > 0) {
         bytes.remove_prefix(static_cast<size_t>(sent));
       } else if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-        if (absl::Status ready = WaitReady(fd_, POLLOUT, deadline, "sending the request"); !ready.ok()) return ready;
+        if (absl::Status ready = WaitReady(fd_, POLLOUT, deadline, "sending the request"); !ready.ok())
+          return ready;
       } else {
         return absl::UnavailableError(absl::StrCat("sending the request: ", std::strerror(errno)));
       }
@@ -99,7 +103,8 @@ class Socket {
       } else if (n == 0) {
         return received;
       } else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-        if (absl::Status ready = WaitReady(fd_, POLLIN, deadline, "waiting for the answer"); !ready.ok()) return ready;
+        if (absl::Status ready = WaitReady(fd_, POLLIN, deadline, "waiting for the answer"); !ready.ok())
+          return ready;
       } else {
         return absl::UnavailableError(absl::StrCat("reading the answer: ", std::strerror(errno)));
       }
@@ -123,7 +128,8 @@ absl::StatusOr<HttpAnswer> ParseAnswer(const std::string& raw) {
   }
   HttpAnswer answer;
   const auto [end, error] = std::from_chars(raw.data() + 9, raw.data() + 12, answer.status);
-  if (error != std::errc() || end != raw.data() + 12) return absl::DataLossError("malformed HTTP status line");
+  if (error != std::errc() || end != raw.data() + 12)
+    return absl::DataLossError("malformed HTTP status line");
   answer.body = raw.substr(header_end + 4);
   // The body runs to the end of the connection unless a Content-Length says otherwise.
   const std::string head = Lower(std::string_view(raw).substr(0, header_end));
@@ -163,17 +169,19 @@ absl::StatusOr<HttpEndpoint> ParseHttpUrl(std::string_view url) {
   return endpoint;
 }
 
-absl::StatusOr<HttpAnswer> PostJson(const HttpEndpoint& endpoint, std::string_view path, std::string_view body,
+absl::StatusOr<HttpAnswer> PostJson(const HttpEndpoint& endpoint, std::string_view path,
+                                    std::string_view body,
                                     const std::vector<std::pair<std::string, std::string>>& headers,
                                     std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   Socket socket;
   if (absl::Status connected = socket.Connect(endpoint, deadline); !connected.ok()) {
-    return absl::Status(connected.code(), absl::StrCat("cannot connect to ", endpoint.Url(), ": ", connected.message()));
+    return absl::Status(connected.code(),
+                        absl::StrCat("cannot connect to ", endpoint.Url(), ": ", connected.message()));
   }
-  std::string request = absl::StrCat("POST ", std::string(path), " HTTP/1.1\r\nHost: ", endpoint.host, ":",
-                                     endpoint.port, "\r\nContent-Type: application/json\r\nContent-Length: ",
-                                     body.size(), "\r\nConnection: close\r\n");
+  std::string request = absl::StrCat(
+      "POST ", std::string(path), " HTTP/1.1\r\nHost: ", endpoint.host, ":", endpoint.port,
+      "\r\nContent-Type: application/json\r\nContent-Length: ", body.size(), "\r\nConnection: close\r\n");
   for (const auto& [name, value] : headers) absl::StrAppend(&request, name, ": ", value, "\r\n");
   absl::StrAppend(&request, "\r\n", std::string(body));
   if (absl::Status sent = socket.SendAll(request, deadline); !sent.ok()) return sent;

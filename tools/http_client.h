@@ -33,7 +33,8 @@ struct HttpAnswer {
 
 // Sends `POST path` with a JSON `body` and the extra `headers`, and reads the whole answer.
 // Unavailable when the server cannot be reached or closes early, DeadlineExceeded after `timeout`.
-absl::StatusOr<HttpAnswer> PostJson(const HttpEndpoint& endpoint, std::string_view path, std::string_view body,
+absl::StatusOr<HttpAnswer> PostJson(const HttpEndpoint& endpoint, std::string_view path,
+                                    std::string_view body,
                                     const std::vector<std::pair<std::string, std::string>>& headers,
                                     std::chrono::milliseconds timeout);
 

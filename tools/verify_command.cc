@@ -67,12 +67,15 @@ int VerifyCommand(std::span<const std::string_view> args) {
   }
   absl::StatusOr<bool> locked = profile_store::StoreIsLocked(store_path);
   if (!locked.ok()) return Fail(1, std::string(locked.status().message()));
-  if (*locked) return Fail(1, absl::StrCat("a running process (a server?) holds the store at ", store_path, "; stop it first"));
+  if (*locked)
+    return Fail(
+        1, absl::StrCat("a running process (a server?) holds the store at ", store_path, "; stop it first"));
   auto store = profile_store::Store::Open(StoreOptionsFrom(*config));
   if (!store.ok()) return Fail(1, std::string(store.status().message()));
 
   const auto start = std::chrono::steady_clock::now();
-  absl::StatusOr<ingest::VerifyReport> report = ingest::VerifyDerivedState(**store, PipelineOptionsFrom(*config), options);
+  absl::StatusOr<ingest::VerifyReport> report =
+      ingest::VerifyDerivedState(**store, PipelineOptionsFrom(*config), options);
   if (!report.ok()) return Fail(1, std::string(report.status().message()));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
@@ -82,12 +85,13 @@ int VerifyCommand(std::span<const std::string_view> args) {
                 difference.key.c_str(), at > 0 ? absl::StrCat(" from byte ", at).c_str() : "",
                 Shown(difference.live, at).c_str(), Shown(difference.rebuilt, at).c_str());
   }
-  const std::string what = absl::StrCat(
-      report->spaces.size(), " space(s), ", report->rows_compared,
-      " rows of identifiers, profiles (audience memberships aside), merges, timeline, dead_letter and resolver "
-      "positions; ",
-      report->caught_up_events, " logged event(s) were not yet applied and were caught up first, ",
-      report->replayed_events, " replayed");
+  const std::string what = absl::StrCat(report->spaces.size(), " space(s), ", report->rows_compared,
+                                        " rows of identifiers, profiles (audience memberships aside), "
+                                        "merges, timeline, dead_letter and resolver "
+                                        "positions; ",
+                                        report->caught_up_events,
+                                        " logged event(s) were not yet applied and were caught up first, ",
+                                        report->replayed_events, " replayed");
   if (!report->identical()) {
     std::printf("derived state DIFFERS from a rebuild from the log: %llu row(s) differ (%s; %.2f s)\n",
                 static_cast<unsigned long long>(report->differing_rows), what.c_str(), seconds);

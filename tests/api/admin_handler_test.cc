@@ -66,14 +66,16 @@ TEST_F(AdminHandlerTest, OnlyAnAdminKeyMayAskForABackup) {
   EXPECT_EQ(read.status, 403) << read.body;
   EXPECT_TRUE(Contains(read.body, "read key")) << read.body;
   EXPECT_EQ(Call(body, "Bearer wk").status, 403);
-  EXPECT_FALSE(profile_store::VerifyBackup(dir_.path() + "/backups").ok()) << "nothing may have been backed up";
+  EXPECT_FALSE(profile_store::VerifyBackup(dir_.path() + "/backups").ok())
+      << "nothing may have been backed up";
 }
 
 TEST_F(AdminHandlerTest, TheDirectoryMustBeAbsoluteAndUsable) {
   const HttpReply not_json = Call("{to:");
   EXPECT_EQ(not_json.status, 400);
   EXPECT_TRUE(Contains(not_json.body, "invalid_json")) << not_json.body;
-  for (const std::string& body : {std::string("{}"), std::string(R"({"to":7})"), To("relative/dir"), To("")}) {
+  for (const std::string& body :
+       {std::string("{}"), std::string(R"({"to":7})"), To("relative/dir"), To("")}) {
     const HttpReply reply = Call(body);
     EXPECT_EQ(reply.status, 400) << body << " -> " << reply.body;
     EXPECT_TRUE(Contains(reply.body, R"("field":"to")")) << reply.body;

@@ -34,8 +34,8 @@ struct Finished {
 // Runs `tessera <arguments>` to completion (killed after two minutes); stdout and stderr together.
 Finished RunTessera(const std::string& scratch_dir, const std::string& arguments) {
   const std::string out = scratch_dir + "/command-output.txt";
-  const int status = std::system(("env -u TESSERA_ADMIN_KEY timeout -s KILL 120 " + std::string(TESSERA_BINARY) +
-                                  " " + arguments + " > " + out + " 2>&1")
+  const int status = std::system(("env -u TESSERA_ADMIN_KEY timeout -s KILL 120 " +
+                                  std::string(TESSERA_BINARY) + " " + arguments + " > " + out + " 2>&1")
                                      .c_str());
   std::ifstream in(out, std::ios::binary);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1,
@@ -50,12 +50,16 @@ long MetricValue(const std::string& page, const std::string& series) {
 
 std::string PersonBatch(int person) {
   const std::string p = std::to_string(person);
-  return R"({"batch":[{"type":"page","anonymousId":"anon-)" + p + R"(","name":"Home","messageId":"page-)" + p + R"("},)"
-         R"({"type":"identify","anonymousId":"anon-)" + p + R"(","userId":"user-)" + p +
-         R"(","traits":{"email":"person)" + p + R"(@example.com","name":"Person )" + p + R"("},"messageId":"identify-)" +
-         p + R"("},)"
-         R"({"type":"track","userId":"user-)" + p + R"(","event":"Order Completed","properties":{"total":)" +
-         std::to_string(10 + person) + R"(},"messageId":"order-)" + p + R"("}]})";
+  return R"({"batch":[{"type":"page","anonymousId":"anon-)" + p + R"(","name":"Home","messageId":"page-)" +
+         p +
+         R"("},)"
+         R"({"type":"identify","anonymousId":"anon-)" +
+         p + R"(","userId":"user-)" + p + R"(","traits":{"email":"person)" + p +
+         R"(@example.com","name":"Person )" + p + R"("},"messageId":"identify-)" + p +
+         R"("},)"
+         R"({"type":"track","userId":"user-)" +
+         p + R"(","event":"Order Completed","properties":{"total":)" + std::to_string(10 + person) +
+         R"(},"messageId":"order-)" + p + R"("}]})";
 }
 
 std::map<std::string, std::string> Bearer(std::string_view key) {
@@ -112,8 +116,8 @@ TEST(BackupE2eTest, ABackupTakenWhileServingRestoresTheSameProfiles) {
   ASSERT_TRUE(relative.ok()) << relative.status();
   EXPECT_EQ(relative->status, 400) << relative->body;
   EXPECT_NE(relative->body.find(R"("field":"to")"), std::string::npos) << relative->body;
-  auto inside_store = client.Request("POST", "/v1/admin/backup", R"({"to":")" + original_dir + R"(/store/b"})",
-                                     Bearer(kAdminKey));
+  auto inside_store = client.Request("POST", "/v1/admin/backup",
+                                     R"({"to":")" + original_dir + R"(/store/b"})", Bearer(kAdminKey));
   ASSERT_TRUE(inside_store.ok()) << inside_store.status();
   EXPECT_EQ(inside_store->status, 400) << inside_store->body;
 
@@ -123,8 +127,8 @@ TEST(BackupE2eTest, ABackupTakenWhileServingRestoresTheSameProfiles) {
   const Finished keyless = RunTessera(temp.path(), "backup --to " + backup_dir + config);
   EXPECT_EQ(keyless.exit_code, 2) << keyless.out;
   EXPECT_NE(keyless.out.find("admin key"), std::string::npos) << keyless.out;
-  const Finished backup =
-      RunTessera(temp.path(), "backup --to " + backup_dir + config + " --admin-key " + std::string(kAdminKey));
+  const Finished backup = RunTessera(
+      temp.path(), "backup --to " + backup_dir + config + " --admin-key " + std::string(kAdminKey));
   ASSERT_EQ(backup.exit_code, 0) << backup.out;
   EXPECT_NE(backup.out.find("backup 1 of "), std::string::npos) << backup.out;
   EXPECT_NE(backup.out.find("verified"), std::string::npos) << backup.out;
@@ -134,7 +138,8 @@ TEST(BackupE2eTest, ABackupTakenWhileServingRestoresTheSameProfiles) {
   ingestion.join();
   std::map<int, std::string> answers;
   for (int person = 0; person < kPeople; ++person) {
-    auto profile = client.Request("GET", "/v1/profiles/user_id:user-" + std::to_string(person), {}, Bearer(kReadKey));
+    auto profile =
+        client.Request("GET", "/v1/profiles/user_id:user-" + std::to_string(person), {}, Bearer(kReadKey));
     ASSERT_TRUE(profile.ok()) << profile.status();
     ASSERT_EQ(profile->status, 200) << profile->body;
     answers[person] = profile->body;
@@ -143,10 +148,12 @@ TEST(BackupE2eTest, ABackupTakenWhileServingRestoresTheSameProfiles) {
   ASSERT_TRUE(stopped.ok()) << stopped.status();
 
   // Restore into a new data directory; a second restore there is refused.
-  const Finished restore = RunTessera(temp.path(), "restore --from " + backup_dir + " --data-dir " + restored_dir);
+  const Finished restore =
+      RunTessera(temp.path(), "restore --from " + backup_dir + " --data-dir " + restored_dir);
   ASSERT_EQ(restore.exit_code, 0) << restore.out;
   EXPECT_NE(restore.out.find("restored backup 1"), std::string::npos) << restore.out;
-  const Finished again = RunTessera(temp.path(), "restore --from " + backup_dir + " --data-dir " + restored_dir);
+  const Finished again =
+      RunTessera(temp.path(), "restore --from " + backup_dir + " --data-dir " + restored_dir);
   EXPECT_EQ(again.exit_code, 1) << again.out;
   EXPECT_NE(again.out.find("--force"), std::string::npos) << again.out;
 
@@ -158,13 +165,14 @@ TEST(BackupE2eTest, ABackupTakenWhileServingRestoresTheSameProfiles) {
     // The restored server may still be applying the tail of the log it was restored with.
     const bool same = WaitFor(
         [&] {
-          auto profile = restored_client.Request("GET", "/v1/profiles/user_id:user-" + std::to_string(person), {},
-                                                 Bearer(kReadKey));
+          auto profile = restored_client.Request("GET", "/v1/profiles/user_id:user-" + std::to_string(person),
+                                                 {}, Bearer(kReadKey));
           got = profile.ok() ? profile->body : profile.status().ToString();
           return got == expected;
         },
         10s);
-    EXPECT_TRUE(same) << "person " << person << " after restore:\n  original: " << expected << "\n  restored: " << got;
+    EXPECT_TRUE(same) << "person " << person << " after restore:\n  original: " << expected
+                      << "\n  restored: " << got;
   }
   auto terminated = (*restarted)->Terminate();
   ASSERT_TRUE(terminated.ok()) << terminated.status();

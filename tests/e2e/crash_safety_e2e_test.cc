@@ -50,7 +50,8 @@ struct Finished {
 Finished RunTessera(const std::string& scratch_dir, const std::string& arguments) {
   const std::string out = scratch_dir + "/command-output.txt";
   const int status = std::system(
-      ("timeout -s KILL 120 " + std::string(TESSERA_BINARY) + " " + arguments + " > " + out + " 2>&1").c_str());
+      ("timeout -s KILL 120 " + std::string(TESSERA_BINARY) + " " + arguments + " > " + out + " 2>&1")
+          .c_str());
   std::ifstream in(out, std::ios::binary);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1,
           std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>())};
@@ -76,7 +77,8 @@ std::string MakeEvent(std::mt19937_64& random, const std::string& message_id) {
       return R"({"type":"page","anonymousId":")" + anon + R"(","name":"Pricing",)" + id + "}";
     case 1:
       return R"({"type":"identify","anonymousId":")" + anon + R"(","userId":")" + user +
-             R"(","traits":{"email":")" + email + R"(","plan":"p)" + std::to_string(random() % 3) + R"("},)" + id + "}";
+             R"(","traits":{"email":")" + email + R"(","plan":"p)" + std::to_string(random() % 3) + R"("},)" +
+             id + "}";
     case 2:
       return R"({"type":"alias","previousId":")" + anon + R"(","userId":")" + user + R"(",)" + id + "}";
     case 3:
@@ -90,8 +92,9 @@ std::string MakeEvent(std::mt19937_64& random, const std::string& message_id) {
       return R"({"type":"identify","anonymousId":")" + anon + R"(","userId":")" + other + R"(",)" + id + "}";
     }
     default:
-      return R"({"type":"track","userId":")" + user + R"(","event":"Order Completed","properties":{"total":)" +
-             std::to_string(random() % 500) + R"(,"currency":"EUR"},)" + id + "}";
+      return R"({"type":"track","userId":")" + user +
+             R"(","event":"Order Completed","properties":{"total":)" + std::to_string(random() % 500) +
+             R"(,"currency":"EUR"},)" + id + "}";
   }
 }
 
@@ -101,12 +104,13 @@ struct Ledger {
   std::set<std::string> acknowledged;  // Message ids of batches answered 200.
   std::vector<Batch> sent;             // Every batch ever sent (acknowledged or not), for retries.
   uint64_t retries = 0;
-  uint64_t cut_off = 0;                // Requests the kill interrupted.
+  uint64_t cut_off = 0;  // Requests the kill interrupted.
 };
 
 TEST(CrashSafetyE2eTest, AcknowledgedEventsAndDerivedStateSurviveRepeatedKillNine) {
   uint64_t seed = 20261202;
-  if (const char* from_env = std::getenv("TESSERA_CRASH_SEED"); from_env != nullptr) seed = std::stoull(from_env);
+  if (const char* from_env = std::getenv("TESSERA_CRASH_SEED"); from_env != nullptr)
+    seed = std::stoull(from_env);
   std::cout << "[ info ] seed " << seed << " (TESSERA_CRASH_SEED)\n";
   std::mt19937_64 random(seed);
 
@@ -116,8 +120,10 @@ TEST(CrashSafetyE2eTest, AcknowledgedEventsAndDerivedStateSurviveRepeatedKillNin
   const auto test_start = std::chrono::steady_clock::now();
 
   for (int round = 0; round < kRounds; ++round) {
-    auto started = ServerProcess::Start({.data_dir = data_dir, .extra_json = R"("store":{"sync_writes":true})"});
-    ASSERT_TRUE(started.ok()) << "round " << round << ": the server does not start on the data dir of a killed server: "
+    auto started =
+        ServerProcess::Start({.data_dir = data_dir, .extra_json = R"("store":{"sync_writes":true})"});
+    ASSERT_TRUE(started.ok()) << "round " << round
+                              << ": the server does not start on the data dir of a killed server: "
                               << started.status();
     std::unique_ptr<ServerProcess> server = std::move(*started);
 
@@ -148,8 +154,8 @@ TEST(CrashSafetyE2eTest, AcknowledgedEventsAndDerivedStateSurviveRepeatedKillNin
             const int events = 1 + static_cast<int>(writer_random() % 8);
             batch.body = R"({"batch":[)";
             for (int e = 0; e < events; ++e) {
-              const std::string id =
-                  "r" + std::to_string(round) + "-w" + std::to_string(w) + "-b" + std::to_string(n) + "-e" + std::to_string(e);
+              const std::string id = "r" + std::to_string(round) + "-w" + std::to_string(w) + "-b" +
+                                     std::to_string(n) + "-e" + std::to_string(e);
               if (e > 0) batch.body += ',';
               batch.body += MakeEvent(writer_random, id);
               batch.message_ids.push_back(id);
@@ -166,7 +172,8 @@ TEST(CrashSafetyE2eTest, AcknowledgedEventsAndDerivedStateSurviveRepeatedKillNin
             return;
           }
           if (response->status != 200) continue;  // 503 overloaded: not acknowledged, retried later maybe.
-          EXPECT_EQ(response->body.find("rejected"), std::string::npos) << "every event is valid: " << response->body;
+          EXPECT_EQ(response->body.find("rejected"), std::string::npos)
+              << "every event is valid: " << response->body;
           {
             std::lock_guard lock(ledger.mutex);
             ledger.acknowledged.insert(batch.message_ids.begin(), batch.message_ids.end());
@@ -180,13 +187,16 @@ TEST(CrashSafetyE2eTest, AcknowledgedEventsAndDerivedStateSurviveRepeatedKillNin
     stop.store(true);
     for (std::thread& writer : writers) writer.join();
     ASSERT_TRUE(progressed) << "round " << round << ": only " << acknowledged_this_round.load()
-                            << " batches acknowledged in 30 s; output:\n" << server->Output();
+                            << " batches acknowledged in 30 s; output:\n"
+                            << server->Output();
   }
-  const double writing_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - test_start).count();
+  const double writing_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - test_start).count();
 
   // (b) Derived state against a rebuild, on the store exactly as the last kill left it.
   const Finished verify = RunTessera(temp.path(), "verify --config " + data_dir + "/test-config.json");
-  EXPECT_EQ(verify.exit_code, 0) << "the derived state after " << kRounds << " kills differs from a rebuild:\n"
+  EXPECT_EQ(verify.exit_code, 0) << "the derived state after " << kRounds
+                                 << " kills differs from a rebuild:\n"
                                  << verify.out;
   EXPECT_NE(verify.out.find("equals a rebuild"), std::string::npos) << verify.out;
 
@@ -196,7 +206,8 @@ TEST(CrashSafetyE2eTest, AcknowledgedEventsAndDerivedStateSurviveRepeatedKillNin
   std::lock_guard lock(ledger.mutex);
   size_t missing = 0;
   for (const std::string& id : ledger.acknowledged) {
-    if (!counts.contains(id) && ++missing <= 10) ADD_FAILURE() << "acknowledged event " << id << " is not in the log";
+    if (!counts.contains(id) && ++missing <= 10)
+      ADD_FAILURE() << "acknowledged event " << id << " is not in the log";
   }
   EXPECT_EQ(missing, 0u) << "of " << ledger.acknowledged.size() << " acknowledged events";
   for (const auto& [id, count] : counts) EXPECT_EQ(count, 1) << id << " is in the log " << count << " times";
@@ -210,16 +221,17 @@ TEST(CrashSafetyE2eTest, AcknowledgedEventsAndDerivedStateSurviveRepeatedKillNin
   size_t refused_records = 0;
   for (merges->SeekToFirst(); merges->Valid(); merges->Next()) {
     ++(merges->value().ToString().find(R"("kind":"refused_merge")") != std::string::npos ? refused_records
-                                                                                        : merge_records);
+                                                                                         : merge_records);
   }
   EXPECT_GT(merge_records, 0u) << "the identify and alias events should have merged profiles";
   EXPECT_GT(refused_records, 0u) << "conflicting user ids should have been refused";
   EXPECT_GT(ledger.retries, 0u);
 
-  std::cout << "[ info ] " << kRounds << " kill -9 rounds in " << writing_seconds << " s: " << ledger.acknowledged.size()
-            << " events acknowledged, " << counts.size() << " in the log, " << ledger.sent.size() << " batches sent, "
-            << ledger.retries << " retried, " << ledger.cut_off << " requests cut off, " << merge_records
-            << " merges, " << refused_records << " refused merges\n[ info ] " << verify.out;
+  std::cout << "[ info ] " << kRounds << " kill -9 rounds in " << writing_seconds
+            << " s: " << ledger.acknowledged.size() << " events acknowledged, " << counts.size()
+            << " in the log, " << ledger.sent.size() << " batches sent, " << ledger.retries << " retried, "
+            << ledger.cut_off << " requests cut off, " << merge_records << " merges, " << refused_records
+            << " refused merges\n[ info ] " << verify.out;
 }
 
 }  // namespace

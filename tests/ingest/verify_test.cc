@@ -83,14 +83,16 @@ TEST_F(VerifyTest, DamagedDerivedRowsAreReportedByFamilyAndKey) {
   }
   ASSERT_TRUE(damaged_profile.has_value());
 
-  absl::StatusOr<VerifyReport> report = VerifyDerivedState(*store_, PipelineOptions{}, {.max_differences = 1});
+  absl::StatusOr<VerifyReport> report =
+      VerifyDerivedState(*store_, PipelineOptions{}, {.max_differences = 1});
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_FALSE(report->identical());
   EXPECT_EQ(report->differing_rows, 2u);
   ASSERT_EQ(report->differences.size(), 1u) << "only max_differences are kept";
   const DerivedDifference& first = report->differences[0];
   EXPECT_EQ(first.family, "identifiers");
-  EXPECT_EQ(first.key.substr(0, 11), "default\\x00") << "bytes that are not printable are escaped: " << first.key;
+  EXPECT_EQ(first.key.substr(0, 11), "default\\x00")
+      << "bytes that are not printable are escaped: " << first.key;
   EXPECT_FALSE(first.live.has_value()) << "the identifier is missing from the live state";
   EXPECT_TRUE(first.rebuilt.has_value());
 }

@@ -142,7 +142,8 @@ TEST_F(BackupTest, RestoreRefusesAStoreThatHoldsDataUnlessForced) {
   {
     std::unique_ptr<Store> other = OpenStore(Path("other"));
     ASSERT_NE(other, nullptr);
-    EXPECT_TRUE(other->Get(ColumnFamily::kLog, "precious").ok()) << "a refused restore must not touch the store";
+    EXPECT_TRUE(other->Get(ColumnFamily::kLog, "precious").ok())
+        << "a refused restore must not touch the store";
   }
 
   absl::StatusOr<BackupSummary> forced = RestoreBackup(Path("backups"), Path("other"), {.force = true});
