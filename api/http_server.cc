@@ -88,12 +88,13 @@ absl::StatusOr<std::shared_ptr<TlsContext>> LoadTlsContext(const config::TlsOpti
 
 HttpServer::Impl::Impl(ServerOptions server_options, const KeyRegistry& key_registry,
                        ingest::IngestPipeline& ingest_pipeline, const ProfileHandler* profile_handler,
-                       const AudienceHandler* audience_handler)
+                       const AudienceHandler* audience_handler, AdminHandler* admin_handler)
     : options(std::move(server_options)),
       keys(key_registry),
       pipeline(ingest_pipeline),
       profiles(profile_handler),
       audiences(audience_handler),
+      admin(admin_handler),
       // A batch element is at least "{}" plus a comma, so the body limit bounds the count.
       tracking(keys, pipeline,
                ingest::SegmentParserOptions{.max_event_bytes = options.max_event_bytes,
@@ -299,7 +300,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
     const bool unserved = (route_.route == RouteId::kProfiles && server_.profiles == nullptr) ||
                           ((route_.route == RouteId::kAudiences || route_.route == RouteId::kComputedTraits) &&
-                           server_.audiences == nullptr);
+                           server_.audiences == nullptr) ||
+                          (route_.route == RouteId::kAdminBackup && server_.admin == nullptr);
     if (route_.route == RouteId::kNotFound || unserved) {
       return Reply(ErrorReply(404, "not_found", absl::StrCat("no such endpoint: ", std::string(ToStringView(request.target())))));
     }
@@ -347,6 +349,14 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
                                                .body = request.body()};
         return ReplyAudited(request, server_.audiences->Handle(audience_request));
       }
+      case RouteId::kAdminBackup: {
+        const AdminRequest admin_request{.method = ToMethod(request.method()),
+                                         .route = route_.route,
+                                         .authorization = ToStringView(request[http::field::authorization]),
+                                         .body = request.body()};
+        server_.admin->Handle(admin_request, AuditedReplyOnStrand(request));
+        return;
+      }
       case RouteId::kStream:
         return Upgrade(std::move(request));
       case RouteId::kConnectors: {
@@ -382,6 +392,19 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
                               route_.route, route_.rest, route_.query, reply);
     }
     Reply(std::move(reply));
+  }
+
+  // ReplyOnStrand for audited routes whose handler answers later, on its own thread.
+  std::function<void(HttpReply)> AuditedReplyOnStrand(const http::request<http::string_body>& request) {
+    std::function<void(HttpReply)> reply = ReplyOnStrand();
+    if (server_.auditor == nullptr || !IsAuditedRoute(route_.route)) return reply;
+    return [auditor = server_.auditor, reply = std::move(reply),
+            authorization = std::string(ToStringView(request[http::field::authorization])),
+            method = ToMethod(request.method()), route = route_.route, rest = std::string(route_.rest),
+            query = std::string(route_.query)](HttpReply answer) {
+      auditor->Record(authorization, method, route, rest, query, answer);
+      reply(std::move(answer));
+    };
   }
 
   // A reply callback for handlers that may complete on another thread (the log writer's): the
@@ -591,8 +614,8 @@ void HttpServer::Impl::RequestStop() {
 }
 
 HttpServer::HttpServer(ServerOptions options, const KeyRegistry& keys, ingest::IngestPipeline& pipeline,
-                       const ProfileHandler* profiles, const AudienceHandler* audiences)
-    : impl_(std::make_unique<Impl>(std::move(options), keys, pipeline, profiles, audiences)) {}
+                       const ProfileHandler* profiles, const AudienceHandler* audiences, AdminHandler* admin)
+    : impl_(std::make_unique<Impl>(std::move(options), keys, pipeline, profiles, audiences, admin)) {}
 
 HttpServer::~HttpServer() = default;
 

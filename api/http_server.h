@@ -22,6 +22,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "api/admin_handler.h"
 #include "api/api_metrics.h"
 #include "api/audience_handler.h"
 #include "api/audit.h"
@@ -64,10 +65,11 @@ struct ServerOptions {
 
 class HttpServer {
  public:
-  // `profiles` serves /v1/profiles/..., `audiences` /v1/audiences/... and /v1/computed-traits/...;
-  // without them those paths answer 404.
+  // `profiles` serves /v1/profiles/..., `audiences` /v1/audiences/... and /v1/computed-traits/...,
+  // `admin` /v1/admin/...; without them those paths answer 404.
   HttpServer(ServerOptions options, const KeyRegistry& keys, ingest::IngestPipeline& pipeline,
-             const ProfileHandler* profiles = nullptr, const AudienceHandler* audiences = nullptr);
+             const ProfileHandler* profiles = nullptr, const AudienceHandler* audiences = nullptr,
+             AdminHandler* admin = nullptr);
   ~HttpServer();
 
   // Serves /v1/privacy/... with `privacy` and /v1/audit with `auditor`, which also records every

@@ -27,6 +27,7 @@ constexpr std::array<RouteEntry, 12> kRoutes = {{
     {"/metrics", RouteId::kMetrics, Method::kGet, "GET, HEAD"},
     {"/v1/stream", RouteId::kStream, Method::kGet, "GET"},
     {"/v1/audit", RouteId::kAudit, Method::kGet, "GET, HEAD"},
+    {"/v1/admin/backup", RouteId::kAdminBackup, Method::kPost, "POST"},
 }};
 
 }  // namespace

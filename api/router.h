@@ -29,6 +29,7 @@ enum class RouteId {
   kComputedTraits,  // /v1/computed-traits and /v1/computed-traits/... (likewise)
   kPrivacy,         // /v1/privacy/... (the rest, e.g. "erase" or "erase/{id}", in rest)
   kAudit,           // /v1/audit
+  kAdminBackup,     // POST /v1/admin/backup (api/admin_handler.h)
   kNotFound,
   kCount,
 };

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "api/admin_handler.h"
 #include "api/audience_handler.h"
 #include "api/audit.h"
 #include "api/http_server.h"
@@ -106,9 +107,10 @@ int ServeCommand(std::span<const std::string_view> args) {
   profile_store::AuditLog audit_log(**store);
   const api::Auditor auditor(keys, audit_log);
   const api::PrivacyHandler privacy(keys, pipeline, KnownIdentifierTypes(config));
+  api::AdminHandler admin(keys, **store);
   {
     api::HttpServer server(std::move(server_options), keys, pipeline, profiles ? &*profiles : nullptr,
-                           &audiences);
+                           &audiences, &admin);
     server.SetPrivacy(&privacy, &auditor);
     if (absl::Status status = server.Bind(); !status.ok()) {
       pipeline.Stop();
@@ -119,6 +121,8 @@ int ServeCommand(std::span<const std::string_view> args) {
                 static_cast<unsigned>(server.port()));
     std::fflush(stdout);
     server.Run();
+    // A backup still copying files needs the store open; its reply, if any, goes nowhere now.
+    admin.Wait();
     // Write whatever was accepted into the queue before the server went quiet. The server object
     // stays alive until here because the pipeline's last callbacks post into its I/O context.
     pipeline.Stop();

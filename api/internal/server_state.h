@@ -36,7 +36,7 @@ class Connection {
 
 struct HttpServer::Impl {
   Impl(ServerOptions server_options, const KeyRegistry& key_registry, ingest::IngestPipeline& ingest_pipeline,
-       const ProfileHandler* profile_handler, const AudienceHandler* audience_handler);
+       const ProfileHandler* profile_handler, const AudienceHandler* audience_handler, AdminHandler* admin_handler);
 
   void Accept();
   void RequestStop();
@@ -49,6 +49,7 @@ struct HttpServer::Impl {
   ingest::IngestPipeline& pipeline;
   const ProfileHandler* profiles;
   const AudienceHandler* audiences;
+  AdminHandler* admin;
   const PrivacyHandler* privacy = nullptr;  // HttpServer::SetPrivacy
   const Auditor* auditor = nullptr;
   TrackingHandler tracking;

@@ -17,6 +17,16 @@ TEST(RouterTest, TrackingEndpointsArePostOnly) {
   EXPECT_EQ(get.allow, "POST");
 }
 
+TEST(RouterTest, AdminBackupIsPostOnly) {
+  RouteMatch match = MatchRoute(Method::kPost, "/v1/admin/backup");
+  EXPECT_EQ(match.route, RouteId::kAdminBackup);
+  EXPECT_TRUE(match.method_allowed);
+  RouteMatch get = MatchRoute(Method::kGet, "/v1/admin/backup");
+  EXPECT_FALSE(get.method_allowed);
+  EXPECT_EQ(get.allow, "POST");
+  EXPECT_EQ(RouteLabel(RouteId::kAdminBackup), "/v1/admin/backup");
+}
+
 TEST(RouterTest, EveryTrackingCallHasItsEndpoint) {
   EXPECT_EQ(TrackingEndpoint(MatchRoute(Method::kPost, "/v1/identify").route), ingest::Endpoint::kIdentify);
   EXPECT_EQ(TrackingEndpoint(MatchRoute(Method::kPost, "/v1/page").route), ingest::Endpoint::kPage);

@@ -1,0 +1,329 @@
+#include "profile_store/backup.h"
+
+#include <fcntl.h>
+#include <stdio.h>  // renameat2, RENAME_EXCHANGE (glibc, _GNU_SOURCE)
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "rocksdb/env.h"
+#include "rocksdb/utilities/backup_engine.h"
+#include "rocksdb/utilities/checkpoint.h"
+
+namespace tessera::profile_store {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+// Stored with each backup, so that a directory of someone else's RocksDB backups is recognized.
+constexpr std::string_view kBackupMetadata = "tessera store";
+
+// Does `inner` lie in `outer` (or is it `outer`)? Both are made absolute and normalized first;
+// neither has to exist.
+bool IsWithin(const fs::path& inner, const fs::path& outer) {
+  std::error_code ignored;
+  const fs::path a = fs::weakly_canonical(fs::absolute(inner, ignored), ignored);
+  const fs::path b = fs::weakly_canonical(fs::absolute(outer, ignored), ignored);
+  auto a_it = a.begin();
+  for (auto b_it = b.begin(); b_it != b.end(); ++b_it, ++a_it) {
+    if (b_it->empty()) continue;  // trailing separator
+    if (a_it == a.end() || *a_it != *b_it) return false;
+  }
+  return true;
+}
+
+absl::Status FileSystemError(const std::error_code& error, std::string_view what) {
+  const std::string message = absl::StrCat(std::string(what), ": ", error.message());
+  if (error == std::errc::permission_denied || error == std::errc::operation_not_permitted ||
+      error == std::errc::read_only_file_system) {
+    return absl::PermissionDeniedError(message);
+  }
+  return absl::InvalidArgumentError(message);
+}
+
+// A backup directory holds `meta/` (one file per backup) next to the shared files.
+bool HoldsBackups(const fs::path& dir) {
+  std::error_code ignored;
+  return fs::is_directory(dir / "meta", ignored);
+}
+
+absl::Status PrepareBackupDirectory(const std::string& backup_dir, const std::string& store_path) {
+  if (backup_dir.empty()) return absl::InvalidArgumentError("no backup directory given");
+  const fs::path dir(backup_dir);
+  if (IsWithin(dir, store_path)) {
+    return absl::InvalidArgumentError(absl::StrCat("backup directory ", backup_dir, " is inside the store ",
+                                                   store_path, "; choose a directory outside it"));
+  }
+  std::error_code error;
+  const fs::file_status status = fs::status(dir, error);
+  if (fs::exists(status)) {
+    if (!fs::is_directory(status)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("backup directory ", backup_dir, " exists and is not a directory"));
+    }
+    if (!HoldsBackups(dir) && !fs::is_empty(dir, error)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("backup directory ", backup_dir,
+                       " is not empty and holds no backups; choose a new or empty "
+                       "directory, or one that holds earlier backups of this store"));
+    }
+  } else {
+    fs::create_directories(dir, error);
+    if (error) return FileSystemError(error, absl::StrCat("cannot create backup directory ", backup_dir));
+  }
+  if (::access(backup_dir.c_str(), W_OK | X_OK) != 0) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("backup directory ", backup_dir, " is not writable: ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+BackupSummary SummaryOf(const rocksdb::BackupInfo& info, const std::string& backup_dir, uint32_t backups) {
+  BackupSummary summary;
+  summary.directory = backup_dir;
+  summary.backup_id = info.backup_id;
+  summary.size_bytes = info.size;
+  summary.files = info.number_files;
+  summary.created = std::chrono::system_clock::time_point(std::chrono::seconds(info.timestamp));
+  summary.backups_in_directory = backups;
+  return summary;
+}
+
+uint32_t CountBackups(const rocksdb::BackupEngineReadOnlyBase& engine) {
+  std::vector<rocksdb::BackupInfo> all;
+  engine.GetBackupInfo(&all);
+  return static_cast<uint32_t>(all.size());
+}
+
+// Looks up backup `backup_id` (0: the latest valid one) and checks its files' sizes and checksums.
+absl::StatusOr<BackupSummary> VerifyWith(const rocksdb::BackupEngineReadOnlyBase& engine,
+                                         const std::string& backup_dir, uint32_t backup_id) {
+  rocksdb::BackupInfo info;
+  const rocksdb::Status found =
+      backup_id == 0 ? engine.GetLatestBackupInfo(&info) : engine.GetBackupInfo(backup_id, &info);
+  if (!found.ok()) {
+    std::vector<rocksdb::BackupID> corrupt;
+    engine.GetCorruptedBackups(&corrupt);
+    const bool is_corrupt = std::find(corrupt.begin(), corrupt.end(), backup_id) != corrupt.end();
+    if (is_corrupt || (backup_id == 0 && !corrupt.empty())) {
+      return absl::DataLossError(absl::StrCat(
+          backup_dir, ": ", backup_id == 0 ? "no valid backup; damaged backup(s):" : "damaged backup(s):",
+          absl::StrJoin(corrupt, ", "), " (", found.ToString(), ")"));
+    }
+    return absl::NotFoundError(backup_id == 0 ? absl::StrCat("no backup in ", backup_dir)
+                                              : absl::StrCat("no backup ", backup_id, " in ", backup_dir));
+  }
+  const rocksdb::IOStatus verified = engine.VerifyBackup(info.backup_id, /*verify_with_checksum=*/true);
+  if (!verified.ok()) {
+    return absl::DataLossError(
+        absl::StrCat("backup ", info.backup_id, " in ", backup_dir, " is damaged: ", verified.ToString()));
+  }
+  return SummaryOf(info, backup_dir, CountBackups(engine));
+}
+
+absl::Status SyncDirectory(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return absl::InternalError(absl::StrCat("cannot open ", dir.string(), ": ", std::strerror(errno)));
+  const int result = ::fsync(fd);
+  const int saved = errno;
+  ::close(fd);
+  if (result != 0)
+    return absl::InternalError(absl::StrCat("cannot sync ", dir.string(), ": ", std::strerror(saved)));
+  return absl::OkStatus();
+}
+
+// Puts the directory `fresh` in the place of `target`. When `target` exists it is swapped out in
+// one step (renameat2 RENAME_EXCHANGE), so that at every moment `target` is one whole store;
+// `fresh` then holds the old store, which is deleted.
+absl::Status SwapIn(const fs::path& fresh, const fs::path& target) {
+  std::error_code error;
+  if (fs::exists(target, error) && fs::is_empty(target, error)) fs::remove(target, error);
+  if (!fs::exists(target, error)) {
+    fs::rename(fresh, target, error);
+    if (error)
+      return absl::InternalError(
+          absl::StrCat("cannot move the restored store into place: ", error.message()));
+    return SyncDirectory(target.parent_path());
+  }
+  if (::renameat2(AT_FDCWD, fresh.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) != 0) {
+    if (errno != EINVAL && errno != ENOSYS) {
+      return absl::InternalError(
+          absl::StrCat("cannot swap the restored store into ", target.string(), ": ", std::strerror(errno)));
+    }
+    // A file system without atomic exchange: two renames. A crash between them leaves the old
+    // store next to the target (named *.replaced) and the restored one in `fresh`, both whole.
+    const fs::path old = fs::path(fresh.string() + ".replaced");
+    fs::rename(target, old, error);
+    if (!error) fs::rename(fresh, target, error);
+    if (error)
+      return absl::InternalError(
+          absl::StrCat("cannot move the restored store into place: ", error.message()));
+    if (absl::Status synced = SyncDirectory(target.parent_path()); !synced.ok()) return synced;
+    fs::remove_all(old, error);
+    return absl::OkStatus();
+  }
+  if (absl::Status synced = SyncDirectory(target.parent_path()); !synced.ok()) return synced;
+  fs::remove_all(fresh, error);  // The replaced store; failing to delete it loses nothing.
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool StoreExists(const std::string& store_path) {
+  std::error_code ignored;
+  return fs::exists(fs::path(store_path) / "CURRENT", ignored);
+}
+
+absl::StatusOr<bool> StoreIsLocked(const std::string& store_path) {
+  if (!StoreExists(store_path)) return false;
+  rocksdb::Env* env = rocksdb::Env::Default();
+  rocksdb::FileLock* lock = nullptr;
+  const rocksdb::Status status = env->LockFile(store_path + "/LOCK", &lock);
+  if (status.ok()) {
+    env->UnlockFile(lock).PermitUncheckedError();
+    return false;
+  }
+  // RocksDB words a failure to open the lock file (permissions) differently from a lock held by
+  // another process ("While lock file") or by this one ("lock hold by current process").
+  if (status.ToString().find("While open a file for lock") != std::string::npos) {
+    return ToAbslStatus(status, absl::StrCat("checking whether the store at ", store_path, " is in use"));
+  }
+  return true;
+}
+
+absl::StatusOr<BackupSummary> CreateBackup(Store& store, const std::string& backup_dir) {
+  const auto start = Clock::now();
+  if (absl::Status status = PrepareBackupDirectory(backup_dir, store.options().path); !status.ok())
+    return status;
+
+  rocksdb::BackupEngineOptions engine_options(backup_dir);
+  engine_options.max_background_operations = 1;  // One copy thread: the server keeps the other cores.
+  rocksdb::BackupEngine* raw_engine = nullptr;
+  rocksdb::IOStatus status =
+      rocksdb::BackupEngine::Open(engine_options, rocksdb::Env::Default(), &raw_engine);
+  if (!status.ok()) return ToAbslStatus(status, absl::StrCat("opening backup directory ", backup_dir));
+  std::unique_ptr<rocksdb::BackupEngine> engine(raw_engine);
+
+  // Flushing first puts the memtables into table files, so the backup is mostly table files and
+  // a restore replays little write-ahead log. The WAL files still live are copied as well, so
+  // writes that reached the WAL during the flush are in the backup too.
+  rocksdb::CreateBackupOptions create_options;
+  create_options.flush_before_backup = true;
+  rocksdb::BackupID backup_id = 0;
+  status = engine->CreateNewBackupWithMetadata(create_options, store.db(), std::string(kBackupMetadata),
+                                               &backup_id);
+  if (!status.ok()) {
+    // Remove the partial copy now rather than at the next backup.
+    engine->GarbageCollect().PermitUncheckedError();
+    return ToAbslStatus(status, absl::StrCat("backing up the store to ", backup_dir));
+  }
+  absl::StatusOr<BackupSummary> summary = VerifyWith(*engine, backup_dir, backup_id);
+  if (!summary.ok()) return summary.status();
+  summary->elapsed = Clock::now() - start;
+  return summary;
+}
+
+absl::StatusOr<BackupSummary> VerifyBackup(const std::string& backup_dir, uint32_t backup_id) {
+  const auto start = Clock::now();
+  if (!HoldsBackups(backup_dir)) return absl::NotFoundError(absl::StrCat("no backups in ", backup_dir));
+  rocksdb::BackupEngineReadOnly* raw_engine = nullptr;
+  const rocksdb::IOStatus status = rocksdb::BackupEngineReadOnly::Open(
+      rocksdb::BackupEngineOptions(backup_dir), rocksdb::Env::Default(), &raw_engine);
+  if (!status.ok()) return ToAbslStatus(status, absl::StrCat("opening backup directory ", backup_dir));
+  std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw_engine);
+  absl::StatusOr<BackupSummary> summary = VerifyWith(*engine, backup_dir, backup_id);
+  if (summary.ok()) summary->elapsed = Clock::now() - start;
+  return summary;
+}
+
+absl::StatusOr<BackupSummary> RestoreBackup(const std::string& backup_dir, const std::string& store_path,
+                                            const RestoreOptions& options) {
+  const auto start = Clock::now();
+  if (!HoldsBackups(backup_dir)) return absl::NotFoundError(absl::StrCat("no backups in ", backup_dir));
+  rocksdb::BackupEngineReadOnly* raw_engine = nullptr;
+  rocksdb::IOStatus status = rocksdb::BackupEngineReadOnly::Open(rocksdb::BackupEngineOptions(backup_dir),
+                                                                 rocksdb::Env::Default(), &raw_engine);
+  if (!status.ok()) return ToAbslStatus(status, absl::StrCat("opening backup directory ", backup_dir));
+  std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw_engine);
+  absl::StatusOr<BackupSummary> summary = VerifyWith(*engine, backup_dir, options.backup_id);
+  if (!summary.ok()) return summary.status();
+
+  const fs::path target = fs::absolute(fs::path(store_path)).lexically_normal();
+  std::error_code error;
+  const fs::file_status target_status = fs::status(target, error);
+  if (fs::exists(target_status)) {
+    if (!fs::is_directory(target_status)) {
+      return absl::FailedPreconditionError(absl::StrCat(store_path, " exists and is not a directory"));
+    }
+    if (!fs::is_empty(target, error)) {
+      absl::StatusOr<bool> locked = StoreIsLocked(target.string());
+      if (!locked.ok()) return locked.status();
+      if (*locked) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("a running process (a server?) holds the store at ", store_path, "; stop it first"));
+      }
+      if (!options.force) return absl::AlreadyExistsError(absl::StrCat(store_path, " is not empty"));
+    }
+  }
+  const fs::path parent = target.parent_path();
+  fs::create_directories(parent, error);
+  if (error) return FileSystemError(error, absl::StrCat("cannot create ", parent.string()));
+
+  // Restore next to the target, on the same file system, so that moving it in is one rename.
+  std::string temp_pattern = absl::StrCat(target.string(), ".restore-XXXXXX");
+  if (::mkdtemp(temp_pattern.data()) == nullptr) {
+    return absl::InternalError(
+        absl::StrCat("cannot create a directory next to ", store_path, ": ", std::strerror(errno)));
+  }
+  const fs::path temp(temp_pattern);
+  auto cleanup_on_error = [&](absl::Status failure) {
+    std::error_code ignored;
+    fs::remove_all(temp, ignored);
+    return failure;
+  };
+  status = engine->RestoreDBFromBackup(rocksdb::RestoreOptions(), summary->backup_id, temp.string(),
+                                       temp.string());
+  if (!status.ok()) {
+    return cleanup_on_error(
+        ToAbslStatus(status, absl::StrCat("restoring backup ", summary->backup_id, " from ", backup_dir)));
+  }
+  {
+    // Open the copy once with every column family before it replaces anything: it must be a store
+    // Tessera can serve. Opening also replays the backed-up write-ahead log into table files.
+    StoreOptions check;
+    check.path = temp.string();
+    check.block_cache_bytes = 8 << 20;
+    absl::StatusOr<std::unique_ptr<Store>> restored = Store::Open(check);
+    if (!restored.ok()) {
+      return cleanup_on_error(
+          absl::DataLossError(absl::StrCat("the restored copy of backup ", summary->backup_id,
+                                           " does not open: ", restored.status().message())));
+    }
+    if (absl::Status closed = (*restored)->Close(); !closed.ok()) return cleanup_on_error(closed);
+  }
+  if (absl::Status swapped = SwapIn(temp, target); !swapped.ok()) return cleanup_on_error(swapped);
+  summary->elapsed = Clock::now() - start;
+  return summary;
+}
+
+absl::Status CreateCheckpoint(Store& store, const std::string& dir) {
+  rocksdb::Checkpoint* raw_checkpoint = nullptr;
+  rocksdb::Status status = rocksdb::Checkpoint::Create(store.db(), &raw_checkpoint);
+  if (!status.ok()) return ToAbslStatus(status, "preparing a checkpoint");
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw_checkpoint);
+  status = checkpoint->CreateCheckpoint(dir);
+  return ToAbslStatus(status, absl::StrCat("writing a checkpoint of the store to ", dir));
+}
+
+}  // namespace tessera::profile_store
