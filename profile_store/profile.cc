@@ -120,6 +120,11 @@ void Profile::SetTrait(std::string_view name, std::string_view json, Timestamp t
   record.set_once = set_once;
 }
 
+void Profile::SetConsent(std::string_view purpose, const ConsentRecord& record) {
+  auto [it, inserted] = consent.try_emplace(std::string(purpose), record);
+  if (!inserted && Newer(record.time, record.sequence, it->second.time, it->second.sequence)) it->second = record;
+}
+
 void Profile::Absorb(const Profile& other) {
   for (const IdentityRecord& identity : other.identities) {
     for (const std::string& source : identity.sources) {
@@ -132,6 +137,7 @@ void Profile::Absorb(const Profile& other) {
     }
   }
   for (const auto& [name, trait] : other.traits) SetTrait(name, trait.json, trait.time, trait.sequence, trait.set_once);
+  for (const auto& [purpose, record] : other.consent) SetConsent(purpose, record);
   for (const auto& [name, channel] : other.channels) {
     auto [it, inserted] = channels.try_emplace(name, channel);
     if (!inserted) {
@@ -206,6 +212,21 @@ void EncodeProfile(const Profile& profile, std::string& out) {
   json.Key("mergedFrom").BeginArray();
   for (ProfileId id : profile.merged_from) json.String(FormatProfileId(id));
   json.EndArray();
+  // Written only when there is some, so that records of profiles without consent keep the bytes
+  // they had before consent was kept.
+  if (!profile.consent.empty()) {
+    json.Key("consent").BeginObject();
+    for (const auto& [purpose, record] : profile.consent) {
+      json.Key(purpose).BeginObject();
+      json.Key("g").Bool(record.granted);
+      json.Key("t").Int(Micros(record.time));
+      json.Key("s").Uint(record.sequence);
+      json.Key("source").String(record.source);
+      json.Key("channel").String(record.channel);
+      json.EndObject();
+    }
+    json.EndObject();
+  }
   if (!profile.aggregates.empty()) {
     json.Key("aggregates").BeginObject();
     std::string encoded;
@@ -357,6 +378,38 @@ absl::StatusOr<Profile> DecodeProfile(std::string_view record) {
         od::value element_value;
         if (element.get(element_value) || !read_id(element_value, id)) return Damaged("mergedFrom[]");
         profile.merged_from.push_back(id);
+      }
+    } else if (key == "consent") {
+      od::object purposes;
+      if (value.get_object().get(purposes)) return Damaged(key);
+      for (auto purpose_field : purposes) {
+        std::string_view name;
+        if (purpose_field.unescaped_key().get(name)) return Damaged("consent key");
+        std::string purpose(name);
+        od::object record_object;
+        if (purpose_field.value().get_object().get(record_object)) return Damaged("consent." + purpose);
+        ConsentRecord record;
+        for (auto member : record_object) {
+          std::string_view member_name;
+          od::value member_value;
+          if (member.unescaped_key().get(member_name) || member.value().get(member_value)) {
+            return Damaged("consent." + purpose);
+          }
+          std::string_view text;
+          bool ok = true;
+          if (member_name == "g") {
+            ok = !member_value.get_bool().get(record.granted);
+          } else if (member_name == "t") {
+            ok = read_time(member_value, record.time);
+          } else if (member_name == "s") {
+            ok = !member_value.get_uint64().get(record.sequence);
+          } else if (member_name == "source" || member_name == "channel") {
+            ok = !member_value.get_string().get(text);
+            (member_name == "source" ? record.source : record.channel).assign(text);
+          }
+          if (!ok) return Damaged("consent." + purpose + "." + std::string(member_name));
+        }
+        profile.consent.insert_or_assign(std::move(purpose), std::move(record));
       }
     } else if (key == "aggregates") {
       od::object aggregates;
