@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "profile_store/consent_purpose.h"
 #include "profile_store/json_reading.h"
 #include "profile_store/json_writer.h"
 #include "profile_store/profile_time.h"
@@ -19,6 +20,7 @@ constexpr size_t kMaxFields = 100;
 constexpr size_t kMaxIdentifierTypeLength = 64;
 constexpr std::string_view kTraitsPrefix = "traits.";
 constexpr std::string_view kComputedPrefix = "computed.";
+constexpr std::string_view kConsentPrefix = "consent.";
 
 std::string Quote(std::string_view text) { return absl::StrCat("\"", std::string(text), "\""); }
 
@@ -70,10 +72,21 @@ absl::StatusOr<ExportField> ParseField(std::string_view label, const DefinitionS
     field.name = std::string(name);
     return field;
   }
+  if (label.starts_with(kConsentPrefix)) {
+    const std::string_view name = label.substr(kConsentPrefix.size());
+    std::optional<std::string> purpose = profile_store::NormalizeConsentPurpose(name);
+    if (!purpose) {
+      return absl::InvalidArgumentError(absl::StrCat(Quote(label), ": ", Quote(name), " is not a consent purpose; ",
+                                                     std::string(profile_store::kConsentPurposeForm)));
+    }
+    field.kind = ExportField::Kind::kConsent;
+    field.name = *std::move(purpose);
+    return field;
+  }
   if (!IsIdentifierType(label)) {
     return absl::InvalidArgumentError(
         absl::StrCat(Quote(label),
-                     ": not a field; expected id, enteredAt, traits.<path>, computed.<name> or an "
+                     ": not a field; expected id, enteredAt, traits.<path>, computed.<name>, consent.<purpose> or an "
                      "identifier type (1 to 64 of a-z, 0-9 and _)"));
   }
   field.kind = ExportField::Kind::kIdentifier;
@@ -201,16 +214,48 @@ absl::StatusOr<std::vector<ExportField>> ParseExportFields(std::string_view list
   return fields;
 }
 
+absl::StatusOr<std::vector<std::string>> ParseConsentPurposes(std::string_view list) {
+  std::vector<std::string> purposes;
+  size_t index = 0;
+  for (size_t start = 0;; ++index) {
+    const size_t comma = std::min(list.find(',', start), list.size());
+    const std::string_view name = TrimSpaces(list.substr(start, comma - start));
+    if (name.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "consent purpose ", index + 1, " is empty: list purposes separated by single commas, e.g. marketing_email,sms"));
+    }
+    std::optional<std::string> purpose = profile_store::NormalizeConsentPurpose(name);
+    if (!purpose) {
+      return absl::InvalidArgumentError(absl::StrCat(Quote(name), " is not a consent purpose; ",
+                                                     std::string(profile_store::kConsentPurposeForm)));
+    }
+    if (std::find(purposes.begin(), purposes.end(), *purpose) == purposes.end()) {
+      purposes.push_back(*std::move(purpose));
+    }
+    if (comma == list.size()) break;
+    start = comma + 1;
+  }
+  return purposes;
+}
+
 MemberExport::MemberExport(const profile_store::Store& store, std::string space, std::string audience,
                            std::vector<ExportField> fields, ExportFormat format,
                            std::shared_ptr<const DefinitionSet> definitions, RfmTable rfm,
-                           profile_store::Timestamp now)
+                           profile_store::Timestamp now, std::vector<std::string> required_consent)
     : scan_(store, std::move(space), std::move(audience)),
       fields_(std::move(fields)),
       format_(format),
       definitions_(std::move(definitions)),
       rfm_(std::move(rfm)),
-      now_(now) {}
+      now_(now),
+      required_consent_(std::move(required_consent)) {}
+
+bool MemberExport::HasRequiredConsent(const profile_store::Profile& profile) const {
+  return std::all_of(required_consent_.begin(), required_consent_.end(), [&](const std::string& purpose) {
+    const auto it = profile.consent.find(purpose);
+    return it != profile.consent.end() && it->second.granted;
+  });
+}
 
 absl::StatusOr<bool> MemberExport::Next(std::string& out, size_t max_bytes) {
   if (done_) return false;
@@ -230,6 +275,10 @@ absl::StatusOr<bool> MemberExport::Next(std::string& out, size_t max_bytes) {
     if (!member->has_value()) {
       done_ = true;
       return false;
+    }
+    if (!HasRequiredConsent((*member)->profile)) {
+      ++skipped_;
+      continue;
     }
     AppendRow(**member, out);
     ++rows_;
@@ -302,6 +351,17 @@ void MemberExport::AppendRow(const profile_store::Member& member, std::string& o
         const std::optional<std::string> value =
             trait != nullptr ? ComputedValue(*trait, member.profile, now_, rfm_) : std::nullopt;
         AppendJsonValue(value ? std::string_view(*value) : std::string_view(), {}, format_, writer, out);
+        break;
+      }
+      case ExportField::Kind::kConsent: {
+        const auto it = member.profile.consent.find(field.name);
+        if (it == member.profile.consent.end()) {
+          if (!csv) writer.Null();
+        } else if (csv) {
+          out.append(it->second.granted ? "true" : "false");
+        } else {
+          writer.Bool(it->second.granted);
+        }
         break;
       }
     }
