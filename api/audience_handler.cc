@@ -300,9 +300,9 @@ HttpReply AudienceHandler::Members(const AudienceRequest& request, SpaceAudience
     consent = *std::move(purposes);
   }
 
-  auto member_export = std::make_unique<audiences::MemberExport>(store_, space.space(), name, *std::move(fields),
-                                                                 *format, definitions, space.rfm(), ReceivedNow(),
-                                                                 std::move(consent));
+  auto member_export =
+      std::make_unique<audiences::MemberExport>(store_, space.space(), name, *std::move(fields), *format,
+                                                definitions, space.rfm(), ReceivedNow(), std::move(consent));
   std::string first;
   absl::StatusOr<bool> more = member_export->Next(first);
   if (!more.ok()) return ErrorReply(500, "internal", std::string(more.status().message()));

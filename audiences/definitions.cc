@@ -53,8 +53,8 @@ constexpr std::array<std::string_view, 6> kEventTypes = {"track",  "identify", "
                                                          "screen", "group",    "alias"};
 
 // The members that select a condition node's kind; exactly one per node.
-constexpr std::array<std::string_view, 9> kConditionKinds = {"all",        "any",     "not",   "trait",  "computed",
-                                                             "identifier", "channel", "event", "consent"};
+constexpr std::array<std::string_view, 9> kConditionKinds = {
+    "all", "any", "not", "trait", "computed", "identifier", "channel", "event", "consent"};
 
 // The installed abseil has its own string_view type, which does not convert from std::string_view.
 absl::string_view ToAbsl(std::string_view text) { return absl::string_view(text.data(), text.size()); }

@@ -76,7 +76,8 @@ absl::StatusOr<ExportField> ParseField(std::string_view label, const DefinitionS
     const std::string_view name = label.substr(kConsentPrefix.size());
     std::optional<std::string> purpose = profile_store::NormalizeConsentPurpose(name);
     if (!purpose) {
-      return absl::InvalidArgumentError(absl::StrCat(Quote(label), ": ", Quote(name), " is not a consent purpose; ",
+      return absl::InvalidArgumentError(absl::StrCat(Quote(label), ": ", Quote(name),
+                                                     " is not a consent purpose; ",
                                                      std::string(profile_store::kConsentPurposeForm)));
     }
     field.kind = ExportField::Kind::kConsent;
@@ -84,10 +85,10 @@ absl::StatusOr<ExportField> ParseField(std::string_view label, const DefinitionS
     return field;
   }
   if (!IsIdentifierType(label)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(Quote(label),
-                     ": not a field; expected id, enteredAt, traits.<path>, computed.<name>, consent.<purpose> or an "
-                     "identifier type (1 to 64 of a-z, 0-9 and _)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        Quote(label),
+        ": not a field; expected id, enteredAt, traits.<path>, computed.<name>, consent.<purpose> or an "
+        "identifier type (1 to 64 of a-z, 0-9 and _)"));
   }
   field.kind = ExportField::Kind::kIdentifier;
   field.name = std::string(label);
@@ -221,8 +222,9 @@ absl::StatusOr<std::vector<std::string>> ParseConsentPurposes(std::string_view l
     const size_t comma = std::min(list.find(',', start), list.size());
     const std::string_view name = TrimSpaces(list.substr(start, comma - start));
     if (name.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "consent purpose ", index + 1, " is empty: list purposes separated by single commas, e.g. marketing_email,sms"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("consent purpose ", index + 1,
+                       " is empty: list purposes separated by single commas, e.g. marketing_email,sms"));
     }
     std::optional<std::string> purpose = profile_store::NormalizeConsentPurpose(name);
     if (!purpose) {

@@ -18,29 +18,14 @@ namespace od = simdjson::ondemand;
 constexpr std::string_view kConsent = "consent";
 constexpr std::string_view kCategoryPreferences = "categoryPreferences";
 
-std::string_view TypeName(od::json_type type) {
-  switch (type) {
-    case od::json_type::array:
-      return "an array";
-    case od::json_type::object:
-      return "an object";
-    case od::json_type::number:
-      return "a number";
-    case od::json_type::string:
-      return "a string";
-    case od::json_type::boolean:
-      return "a boolean";
-    case od::json_type::null:
-      return "null";
-  }
-  return "an unknown value";
-}
+constexpr size_t kMaxShownValue = 40;
 
-// What the value is, for a warning; "unreadable" when simdjson cannot tell.
-std::string_view Describe(od::value value) {
-  od::json_type type;
-  if (value.type().get(type)) return "unreadable";
-  return TypeName(type);
+// The value as the sender wrote it (shortened), for a warning: `"yes"`, `null`, `["Advertising"]`.
+std::string Describe(od::value value) {
+  std::string_view raw;
+  if (profile_store::RawJsonOf(value, raw)) return "an unreadable value";
+  if (raw.size() <= kMaxShownValue) return std::string(raw);
+  return std::string(raw.substr(0, kMaxShownValue)) + "...";
 }
 
 // Collects the reports of one event, the later of two reports for a purpose winning.
@@ -60,11 +45,12 @@ class Collector {
         return;
       }
       if (categories && key == kCategoryPreferences) {
-        const std::string category_path = absl::StrCat(std::string(path), ".", std::string(kCategoryPreferences));
+        const std::string category_path =
+            absl::StrCat(std::string(path), ".", std::string(kCategoryPreferences));
         od::object preferences;
         if (value.get_object().get(preferences)) {
           warnings_.push_back(absl::StrCat(category_path, ": expected an object of booleans, got ",
-                                           std::string(Describe(value)), "; ignored"));
+                                           Describe(value), "; ignored"));
           continue;
         }
         ReadMap(preferences, category_path, /*categories=*/false);
@@ -80,8 +66,8 @@ class Collector {
       }
       bool granted = false;
       if (value.get_bool().get(granted)) {
-        warnings_.push_back(absl::StrCat(std::string(path), ".", std::string(key), ": expected true or false, got ",
-                                         std::string(Describe(value)), "; ignored"));
+        warnings_.push_back(absl::StrCat(std::string(path), ".", std::string(key),
+                                         ": expected true or false, got ", Describe(value), "; ignored"));
         continue;
       }
       plain.emplace_back(*purpose, granted);
@@ -103,7 +89,8 @@ class Collector {
     od::object map;
     if (found || consent.get_object().get(map)) {
       warnings_.push_back(absl::StrCat(path, ": expected an object of booleans, got ",
-                                       std::string(found ? "unreadable" : Describe(consent)), "; ignored"));
+                                       found ? std::string("an unreadable value") : Describe(consent),
+                                       "; ignored"));
       return;
     }
     ReadMap(map, path, categories);
@@ -127,7 +114,8 @@ ExtractedConsent ExtractConsent(const CanonicalEvent& event) {
   Collector collector;
   collector.ReadConsentOf(event.context, "context", /*categories=*/true);
   // Like the other traits, only an identify event's traits describe the person.
-  if (event.type == EventType::kIdentify) collector.ReadConsentOf(event.traits, "traits", /*categories=*/false);
+  if (event.type == EventType::kIdentify)
+    collector.ReadConsentOf(event.traits, "traits", /*categories=*/false);
   return std::move(collector).Take();
 }
 

@@ -27,7 +27,8 @@ struct ConsentReport {
 
 struct ExtractedConsent {
   std::vector<ConsentReport> reports;  // One per purpose, sorted by purpose.
-  std::vector<std::string> warnings;   // e.g. "context.consent.sms: expected true or false, got a string; ignored"
+  // e.g. `context.consent.sms: expected true or false, got "yes"; ignored`
+  std::vector<std::string> warnings;
 };
 
 ExtractedConsent ExtractConsent(const CanonicalEvent& event);

@@ -122,7 +122,8 @@ void Profile::SetTrait(std::string_view name, std::string_view json, Timestamp t
 
 void Profile::SetConsent(std::string_view purpose, const ConsentRecord& record) {
   auto [it, inserted] = consent.try_emplace(std::string(purpose), record);
-  if (!inserted && Newer(record.time, record.sequence, it->second.time, it->second.sequence)) it->second = record;
+  if (!inserted && Newer(record.time, record.sequence, it->second.time, it->second.sequence))
+    it->second = record;
 }
 
 void Profile::Absorb(const Profile& other) {

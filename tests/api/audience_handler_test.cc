@@ -411,8 +411,10 @@ TEST_F(AudienceHandlerTest, MemberDownloadWithConsentHasOnlyTheConsentingMembers
   const ProfileHandler profiles(*keys_, reader, *pipeline_->normalizer(), {"user_id", "email"}, {"default"},
                                 [this](std::string_view space) { return pipeline_->audiences(space); });
   HttpReply u3;
-  for (const auto deadline = std::chrono::steady_clock::now() + 30s; std::chrono::steady_clock::now() < deadline;) {
-    u3 = profiles.Handle({.path = "user_id:u3", .query = "fields=consent", .authorization = kRead, .if_none_match = ""});
+  for (const auto deadline = std::chrono::steady_clock::now() + 30s;
+       std::chrono::steady_clock::now() < deadline;) {
+    u3 = profiles.Handle(
+        {.path = "user_id:u3", .query = "fields=consent", .authorization = kRead, .if_none_match = ""});
     if (Contains(u3.body, "marketing_email")) break;
     std::this_thread::sleep_for(10ms);
   }
@@ -425,10 +427,11 @@ TEST_F(AudienceHandlerTest, MemberDownloadWithConsentHasOnlyTheConsentingMembers
   ASSERT_EQ(email.status, 200) << email.body;
   EXPECT_EQ(Lines(Drain(email)), (std::vector<std::string>{"user_id,consent.marketing_email", "u1,true"}))
       << "u2 withdrew and u3 is not a buyer";
-  HttpReply sms = Audiences(Method::kGet, "buyers/members", {}, kRead, "format=csv&fields=user_id&consent=sms");
+  HttpReply sms =
+      Audiences(Method::kGet, "buyers/members", {}, kRead, "format=csv&fields=user_id&consent=sms");
   EXPECT_EQ(Lines(Drain(sms)), (std::vector<std::string>{"user_id", "u2"}));
-  HttpReply both =
-      Audiences(Method::kGet, "buyers/members", {}, kRead, "format=csv&fields=user_id&consent=sms%2Cmarketing_email");
+  HttpReply both = Audiences(Method::kGet, "buyers/members", {}, kRead,
+                             "format=csv&fields=user_id&consent=sms%2Cmarketing_email");
   EXPECT_EQ(Lines(Drain(both)), (std::vector<std::string>{"user_id"})) << "nobody granted both";
 }
 

@@ -501,9 +501,10 @@ TEST_F(ParseAudienceTest, ConsentLeafNamesANormalizedPurpose) {
 }
 
 TEST_F(ParseAudienceTest, ConsentErrorsNameTheNode) {
-  EXPECT_EQ(Error(R"({"condition":{"all":[{"trait":"plan"},{"consent":"sms!"}]}})"),
-            R"(condition.all[1].consent: "sms!" is not a consent purpose; a consent purpose is 1 to 64 of a-z, )"
-            R"(0-9 and _ (upper case is lowered, spaces and dashes become _))");
+  EXPECT_EQ(
+      Error(R"({"condition":{"all":[{"trait":"plan"},{"consent":"sms!"}]}})"),
+      R"(condition.all[1].consent: "sms!" is not a consent purpose; a consent purpose is 1 to 64 of a-z, )"
+      R"(0-9 and _ (upper case is lowered, spaces and dashes become _))");
   EXPECT_EQ(Error(R"({"condition":{"not":{"consent":true}}})"),
             "condition.not.consent: expected a non-empty string, got true");
   EXPECT_EQ(Error(R"({"condition":{"consent":""}})"),
@@ -511,10 +512,12 @@ TEST_F(ParseAudienceTest, ConsentErrorsNameTheNode) {
   EXPECT_EQ(Error(R"({"condition":{"any":[{"consent":"sms","op":"missing"}]}})"),
             "condition.any[0].op: unknown member (expected one of consent)")
       << "withdrawn or never given is written with not, so op is refused rather than ignored";
-  EXPECT_EQ(Error(R"({"condition":{"consent":"sms","trait":"plan"}})"),
-            R"(condition: "consent" and "trait" cannot be combined; a condition has exactly one of all, any, not, )"
-            R"(trait, computed, identifier, channel, event, consent)");
-  EXPECT_NE(Error(R"({"condition":{"consent":")" + std::string(65, 'a') + R"("}})").find("is not a consent purpose"),
+  EXPECT_EQ(
+      Error(R"({"condition":{"consent":"sms","trait":"plan"}})"),
+      R"(condition: "consent" and "trait" cannot be combined; a condition has exactly one of all, any, not, )"
+      R"(trait, computed, identifier, channel, event, consent)");
+  EXPECT_NE(Error(R"({"condition":{"consent":")" + std::string(65, 'a') + R"("}})")
+                .find("is not a consent purpose"),
             std::string::npos)
       << "a purpose is at most 64 characters";
 }

@@ -329,9 +329,9 @@ class ConsentExportTest : public MemberExportTest {
       std::optional<bool> email;
       std::optional<bool> sms;
     };
-    for (const Person& person : {Person{11, true, true}, Person{12, true, false}, Person{13, false, true},
-                                 Person{14, std::nullopt, true}, Person{15, std::nullopt, std::nullopt},
-                                 Person{16, true, true}}) {
+    for (const Person& person :
+         {Person{11, true, true}, Person{12, true, false}, Person{13, false, true},
+          Person{14, std::nullopt, true}, Person{15, std::nullopt, std::nullopt}, Person{16, true, true}}) {
       profile_store::Profile profile = NewProfile(person.id);
       if (person.email) profile.SetConsent("marketing_email", consent(*person.email, person.id));
       if (person.sms) profile.SetConsent("sms", consent(*person.sms, person.id));
@@ -341,7 +341,8 @@ class ConsentExportTest : public MemberExportTest {
   }
 
   // The export of "subscribers" restricted to `consent_list`, and how many members it skipped.
-  std::string Restricted(std::string_view consent_list, std::string_view field_list, uint64_t* skipped = nullptr) {
+  std::string Restricted(std::string_view consent_list, std::string_view field_list,
+                         uint64_t* skipped = nullptr) {
     auto fields = ParseExportFields(field_list, *definitions_);
     auto purposes = ParseConsentPurposes(consent_list);
     EXPECT_TRUE(fields.ok() && purposes.ok()) << fields.status() << " " << purposes.status();
@@ -365,8 +366,7 @@ class ConsentExportTest : public MemberExportTest {
 TEST_F(ConsentExportTest, RestrictionKeepsExactlyTheMembersWhoGrantedEveryPurpose) {
   WriteConsentScenario();
   uint64_t skipped = 0;
-  EXPECT_EQ(Restricted("marketing_email", "id", &skipped),
-            "id\r\np000000000000000b\r\np000000000000000c\r\n")
+  EXPECT_EQ(Restricted("marketing_email", "id", &skipped), "id\r\np000000000000000b\r\np000000000000000c\r\n")
       << "withdrawn (13) and never given (14, 15) are left out; 16 is not a member";
   EXPECT_EQ(skipped, 3u);
   EXPECT_EQ(Restricted("marketing_email, SMS", "id"), "id\r\np000000000000000b\r\n")
@@ -391,28 +391,27 @@ TEST_F(ConsentExportTest, ConsentFieldIsTrueFalseOrAbsent) {
                       definitions_, RfmTable(), kNow);
   std::string out;
   ASSERT_TRUE(ndjson.Next(out).ok());
-  EXPECT_EQ(out,
-            R"({"id":"p000000000000000b","consent.marketing_email":true})"
-            "\n"
-            R"({"id":"p000000000000000c","consent.marketing_email":true})"
-            "\n"
-            R"({"id":"p000000000000000d","consent.marketing_email":false})"
-            "\n"
-            R"({"id":"p000000000000000e","consent.marketing_email":null})"
-            "\n"
-            R"({"id":"p000000000000000f","consent.marketing_email":null})"
-            "\n");
+  EXPECT_EQ(out, R"({"id":"p000000000000000b","consent.marketing_email":true})"
+                 "\n"
+                 R"({"id":"p000000000000000c","consent.marketing_email":true})"
+                 "\n"
+                 R"({"id":"p000000000000000d","consent.marketing_email":false})"
+                 "\n"
+                 R"({"id":"p000000000000000e","consent.marketing_email":null})"
+                 "\n"
+                 R"({"id":"p000000000000000f","consent.marketing_email":null})"
+                 "\n");
 }
 
 TEST(ParseConsentPurposesTest, NormalizesAndNamesTheBadPurpose) {
   auto purposes = ParseConsentPurposes("marketing_email, Advertising,marketing_email");
   ASSERT_TRUE(purposes.ok()) << purposes.status();
   EXPECT_EQ(*purposes, (std::vector<std::string>{"marketing_email", "advertising"}));
-  for (const auto& [list, expected] : std::vector<std::pair<std::string, std::string>>{
-           {"sms!", "\"sms!\" is not a consent purpose"},
-           {"sms,,email", "consent purpose 2 is empty"},
-           {"", "consent purpose 1 is empty"},
-           {std::string(65, 'a'), "is not a consent purpose"}}) {
+  for (const auto& [list, expected] :
+       std::vector<std::pair<std::string, std::string>>{{"sms!", "\"sms!\" is not a consent purpose"},
+                                                        {"sms,,email", "consent purpose 2 is empty"},
+                                                        {"", "consent purpose 1 is empty"},
+                                                        {std::string(65, 'a'), "is not a consent purpose"}}) {
     auto parsed = ParseConsentPurposes(list);
     ASSERT_FALSE(parsed.ok()) << "accepted \"" << list << "\"";
     EXPECT_TRUE(absl::IsInvalidArgument(parsed.status())) << parsed.status();
@@ -421,7 +420,8 @@ TEST(ParseConsentPurposesTest, NormalizesAndNamesTheBadPurpose) {
   }
   auto field = ParseExportFields("consent.sms!", DefinitionSet());
   ASSERT_FALSE(field.ok());
-  EXPECT_NE(std::string(field.status().message()).find("\"consent.sms!\""), std::string::npos) << field.status();
+  EXPECT_NE(std::string(field.status().message()).find("\"consent.sms!\""), std::string::npos)
+      << field.status();
 }
 
 TEST(ExportFormatTest, ParsesTheTwoFormats) {

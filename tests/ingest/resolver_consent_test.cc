@@ -24,8 +24,8 @@ std::string ConsentOf(const Profile& profile, const std::string& purpose) {
   if (it == profile.consent.end()) return "<absent>";
   const ConsentRecord& record = it->second;
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(record.time - FixedTime(0)).count();
-  return std::string(record.granted ? "granted" : "denied") + "@" + std::to_string(seconds) + " " + record.source +
-         "/" + record.channel;
+  return std::string(record.granted ? "granted" : "denied") + "@" + std::to_string(seconds) + " " +
+         record.source + "/" + record.channel;
 }
 
 using ResolverConsentTest = ResolverTest;
@@ -46,7 +46,8 @@ TEST_F(ResolverConsentTest, SegmentCategoryPreferencesAreNormalizedPurposes) {
   EXPECT_EQ(ConsentOf(*profile, "functional_cookies"), "granted@10 web-source/web");
   EXPECT_EQ(ConsentOf(*profile, "e_mail"), "granted@10 web-source/web");
   EXPECT_EQ(profile->consent.size(), 4u);
-  EXPECT_THAT(Timeline(P(1))[0], ::testing::Not(HasSubstr("warnings"))) << "a well-formed consent has no warning";
+  EXPECT_THAT(Timeline(P(1))[0], ::testing::Not(HasSubstr("warnings")))
+      << "a well-formed consent has no warning";
 }
 
 TEST_F(ResolverConsentTest, PlainContextConsentMapOnAnyEventType) {
@@ -99,7 +100,8 @@ TEST_F(ResolverConsentTest, NewestEventTimeWinsWhateverTheLogOrder) {
   ASSERT_TRUE(profile.has_value());
   EXPECT_EQ(ConsentOf(*profile, "marketing_email"), "granted@200 web-source/web")
       << "an older event logged later must not overwrite a newer consent";
-  EXPECT_EQ(ConsentOf(*profile, "sms"), "granted@100 pos-source/pos") << "other purposes of that event still count";
+  EXPECT_EQ(ConsentOf(*profile, "sms"), "granted@100 pos-source/pos")
+      << "other purposes of that event still count";
 
   CanonicalEvent later_withdrawal = Event(EventType::kIdentify, "app", 300);
   later_withdrawal.user_id = "u-1";
@@ -133,11 +135,13 @@ TEST_F(ResolverConsentTest, MalformedConsentIsAWarningAndTheRestApplies) {
   std::vector<std::string> timeline = Timeline(P(1));
   ASSERT_EQ(timeline.size(), 2u);
   EXPECT_THAT(timeline[1],  // oldest last
-              AllOf(HasSubstr("context.consent.sms: expected true or false, got a string; ignored"),
+              AllOf(HasSubstr(R"(context.consent.sms: expected true or false, got \"yes\"; ignored)"),
                     HasSubstr("context.consent.push: expected true or false, got null; ignored"),
                     HasSubstr(R"(context.consent: \"Bad!\" is not a consent purpose)"),
-                    HasSubstr("context.consent.categoryPreferences: expected an object of booleans, got an array")));
-  EXPECT_THAT(timeline[0], HasSubstr("traits.consent: expected an object of booleans, got a string; ignored"));
+                    HasSubstr(R"(context.consent.categoryPreferences: expected an object of booleans, got )"
+                              R"([\"Advertising\"]; ignored)")));
+  EXPECT_THAT(timeline[0],
+              HasSubstr(R"(traits.consent: expected an object of booleans, got \"all\"; ignored)"));
 }
 
 TEST_F(ResolverConsentTest, ConsentSurvivesAMergeByEventTime) {
@@ -162,7 +166,8 @@ TEST_F(ResolverConsentTest, ConsentSurvivesAMergeByEventTime) {
   ASSERT_TRUE(id.has_value());
   std::optional<Profile> profile = StoredProfile(*id);
   ASSERT_TRUE(profile.has_value());
-  EXPECT_EQ(ConsentOf(*profile, "sms"), "granted@500 web-source/web") << "t=500 beats the other profile's t=400";
+  EXPECT_EQ(ConsentOf(*profile, "sms"), "granted@500 web-source/web")
+      << "t=500 beats the other profile's t=400";
   EXPECT_EQ(ConsentOf(*profile, "analytics"), "granted@600 pos-source/pos")
       << "t=600 beats t=500 whichever profile wins";
   EXPECT_EQ(ConsentOf(*profile, "marketing_email"), "granted@400 app-source/app");
@@ -206,7 +211,8 @@ TEST(ExtractConsentTest, PlainMembersWinOverCategoriesAndTraitsOverContext) {
   EXPECT_EQ(extracted.reports[0].purpose, "analytics");
   EXPECT_FALSE(extracted.reports[0].granted) << "traits.consent is read last and wins";
   EXPECT_EQ(extracted.reports[1].purpose, "sms");
-  EXPECT_FALSE(extracted.reports[1].granted) << "a plain member wins over categoryPreferences, even listed first";
+  EXPECT_FALSE(extracted.reports[1].granted)
+      << "a plain member wins over categoryPreferences, even listed first";
 }
 
 }  // namespace

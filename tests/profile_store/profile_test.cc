@@ -50,7 +50,8 @@ TEST(ProfileConsentTest, EncodeDecodeRoundTripKeepsEveryPurposeExactly) {
   std::string first, second;
   EncodeProfile(profile, first);
   EncodeProfile(decoded, second);
-  EXPECT_EQ(first, second) << "re-encoding a decoded profile must give the same bytes (rebuilds compare them)";
+  EXPECT_EQ(first, second)
+      << "re-encoding a decoded profile must give the same bytes (rebuilds compare them)";
 }
 
 TEST(ProfileConsentTest, ProfileWithoutConsentHasNoConsentMember) {
