@@ -95,6 +95,24 @@ absl::StatusOr<ExportField> ParseField(std::string_view label, const DefinitionS
   return field;
 }
 
+// The items of a comma-separated list, spaces around them trimmed. An empty item is an error
+// naming it: "<what> 2 is empty: list <how>".
+absl::StatusOr<std::vector<std::string_view>> SplitList(std::string_view list, std::string_view what,
+                                                        std::string_view how) {
+  std::vector<std::string_view> items;
+  for (size_t start = 0;;) {
+    const size_t comma = std::min(list.find(',', start), list.size());
+    const std::string_view item = TrimSpaces(list.substr(start, comma - start));
+    if (item.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(std::string(what), " ", items.size() + 1, " is empty: list ", std::string(how)));
+    }
+    items.push_back(item);
+    if (comma == list.size()) return items;
+    start = comma + 1;
+  }
+}
+
 // RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes inside doubled.
 void AppendCsvField(std::string& out, std::string_view value) {
   if (value.find_first_of(",\"\r\n") == std::string_view::npos) {
@@ -191,41 +209,29 @@ std::optional<ExportFormat> ParseExportFormat(std::string_view text) {
 
 absl::StatusOr<std::vector<ExportField>> ParseExportFields(std::string_view list,
                                                            const DefinitionSet& definitions) {
+  absl::StatusOr<std::vector<std::string_view>> labels = SplitList(
+      list, "field", absl::StrCat("fields separated by single commas, e.g. ", std::string(kDefaultFields)));
+  if (!labels.ok()) return labels.status();
+  if (labels->size() > kMaxFields)
+    return absl::InvalidArgumentError(absl::StrCat("more than ", kMaxFields, " fields"));
   std::vector<ExportField> fields;
-  size_t index = 0;
-  for (size_t start = 0;; ++index) {
-    const size_t comma = std::min(list.find(',', start), list.size());
-    const std::string_view label = TrimSpaces(list.substr(start, comma - start));
-    if (label.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("field ", index + 1, " is empty: list fields separated by single commas, e.g. ",
-                       std::string(kDefaultFields)));
-    }
-    if (fields.size() == kMaxFields)
-      return absl::InvalidArgumentError(absl::StrCat("more than ", kMaxFields, " fields"));
+  for (std::string_view label : *labels) {
     absl::StatusOr<ExportField> field = ParseField(label, definitions);
     if (!field.ok()) return field.status();
     if (std::any_of(fields.begin(), fields.end(), [&](const ExportField& f) { return f.label == label; })) {
       return absl::InvalidArgumentError(absl::StrCat(Quote(label), " is listed twice"));
     }
     fields.push_back(*std::move(field));
-    if (comma == list.size()) break;
-    start = comma + 1;
   }
   return fields;
 }
 
 absl::StatusOr<std::vector<std::string>> ParseConsentPurposes(std::string_view list) {
+  absl::StatusOr<std::vector<std::string_view>> names =
+      SplitList(list, "consent purpose", "purposes separated by single commas, e.g. marketing_email,sms");
+  if (!names.ok()) return names.status();
   std::vector<std::string> purposes;
-  size_t index = 0;
-  for (size_t start = 0;; ++index) {
-    const size_t comma = std::min(list.find(',', start), list.size());
-    const std::string_view name = TrimSpaces(list.substr(start, comma - start));
-    if (name.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("consent purpose ", index + 1,
-                       " is empty: list purposes separated by single commas, e.g. marketing_email,sms"));
-    }
+  for (std::string_view name : *names) {
     std::optional<std::string> purpose = profile_store::NormalizeConsentPurpose(name);
     if (!purpose) {
       return absl::InvalidArgumentError(absl::StrCat(Quote(name), " is not a consent purpose; ",
@@ -234,8 +240,6 @@ absl::StatusOr<std::vector<std::string>> ParseConsentPurposes(std::string_view l
     if (std::find(purposes.begin(), purposes.end(), *purpose) == purposes.end()) {
       purposes.push_back(*std::move(purpose));
     }
-    if (comma == list.size()) break;
-    start = comma + 1;
   }
   return purposes;
 }

@@ -37,6 +37,34 @@ absl::Status Damaged(std::string_view what) {
   return absl::DataLossError("damaged profile record: " + std::string(what));
 }
 
+// Reads a member that maps names to records, such as "traits": {name: {"v":..,"t":..}}, into
+// `records`. `read_member(record, member_name, member_value)` reads one member of a record and
+// returns false when its value is damaged; members it does not know are its to skip.
+template <typename Record, typename ReadMember>
+absl::Status ReadRecords(od::value value, const std::string& key, std::map<std::string, Record>& records,
+                         ReadMember&& read_member) {
+  od::object object;
+  if (value.get_object().get(object)) return Damaged(key);
+  for (auto field : object) {
+    std::string_view name;
+    if (field.unescaped_key().get(name)) return Damaged(key + " key");
+    std::string record_name(name);
+    od::object record_object;
+    if (field.value().get_object().get(record_object)) return Damaged(key + "." + record_name);
+    Record record;
+    for (auto member : record_object) {
+      std::string_view member_name;
+      od::value member_value;
+      if (member.unescaped_key().get(member_name) || member.value().get(member_value) ||
+          !read_member(record, member_name, member_value)) {
+        return Damaged(key + "." + record_name + "." + std::string(member_name));
+      }
+    }
+    records.insert_or_assign(std::move(record_name), std::move(record));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string FormatProfileId(ProfileId id) {
@@ -318,59 +346,28 @@ absl::StatusOr<Profile> DecodeProfile(std::string_view record) {
         profile.identities.push_back(std::move(identity));
       }
     } else if (key == "traits") {
-      od::object traits;
-      if (value.get_object().get(traits)) return Damaged(key);
-      for (auto trait_field : traits) {
-        std::string_view name;
-        if (trait_field.unescaped_key().get(name)) return Damaged("traits key");
-        std::string trait_name(name);
-        od::object trait_object;
-        if (trait_field.value().get_object().get(trait_object)) return Damaged("traits." + trait_name);
-        TraitRecord trait;
-        for (auto member : trait_object) {
-          std::string_view member_name;
-          if (member.unescaped_key().get(member_name)) return Damaged("trait member");
-          od::value member_value;
-          if (member.value().get(member_value)) return Damaged("trait value");
-          if (member_name == "v") {
-            std::string_view raw;
-            if (RawJsonOf(member_value, raw)) return Damaged("traits." + trait_name + ".v");
-            trait.json.assign(raw);
-          } else if (member_name == "t") {
-            if (!read_time(member_value, trait.time)) return Damaged("traits." + trait_name + ".t");
-          } else if (member_name == "s") {
-            if (member_value.get_uint64().get(trait.sequence)) return Damaged("traits." + trait_name + ".s");
-          } else if (member_name == "once") {
-            if (member_value.get_bool().get(trait.set_once)) return Damaged("traits." + trait_name + ".once");
-          }
+      auto read_trait = [&](TraitRecord& trait, std::string_view name, od::value member) {
+        if (name == "v") {
+          std::string_view raw;
+          if (RawJsonOf(member, raw)) return false;
+          trait.json.assign(raw);
         }
-        profile.traits.emplace(std::move(trait_name), std::move(trait));
-      }
+        if (name == "t") return read_time(member, trait.time);
+        if (name == "s") return !member.get_uint64().get(trait.sequence);
+        if (name == "once") return !member.get_bool().get(trait.set_once);
+        return true;
+      };
+      if (absl::Status read = ReadRecords(value, "traits", profile.traits, read_trait); !read.ok())
+        return read;
     } else if (key == "channels") {
-      od::object channels;
-      if (value.get_object().get(channels)) return Damaged(key);
-      for (auto channel_field : channels) {
-        std::string_view name;
-        if (channel_field.unescaped_key().get(name)) return Damaged("channels key");
-        std::string channel_name(name);
-        od::object channel_object;
-        if (channel_field.value().get_object().get(channel_object)) return Damaged("channels." + channel_name);
-        ChannelRecord channel;
-        for (auto member : channel_object) {
-          std::string_view member_name;
-          if (member.unescaped_key().get(member_name)) return Damaged("channel member");
-          od::value member_value;
-          if (member.value().get(member_value)) return Damaged("channel value");
-          if (member_name == "firstSeen") {
-            if (!read_time(member_value, channel.first_seen)) return Damaged("channels.firstSeen");
-          } else if (member_name == "lastSeen") {
-            if (!read_time(member_value, channel.last_seen)) return Damaged("channels.lastSeen");
-          } else if (member_name == "events") {
-            if (member_value.get_uint64().get(channel.events)) return Damaged("channels.events");
-          }
-        }
-        profile.channels.emplace(std::move(channel_name), channel);
-      }
+      auto read_channel = [&](ChannelRecord& channel, std::string_view name, od::value member) {
+        if (name == "firstSeen") return read_time(member, channel.first_seen);
+        if (name == "lastSeen") return read_time(member, channel.last_seen);
+        if (name == "events") return !member.get_uint64().get(channel.events);
+        return true;
+      };
+      if (absl::Status read = ReadRecords(value, "channels", profile.channels, read_channel); !read.ok())
+        return read;
     } else if (key == "mergedFrom") {
       od::array array;
       if (value.get_array().get(array)) return Damaged(key);
@@ -381,37 +378,19 @@ absl::StatusOr<Profile> DecodeProfile(std::string_view record) {
         profile.merged_from.push_back(id);
       }
     } else if (key == "consent") {
-      od::object purposes;
-      if (value.get_object().get(purposes)) return Damaged(key);
-      for (auto purpose_field : purposes) {
-        std::string_view name;
-        if (purpose_field.unescaped_key().get(name)) return Damaged("consent key");
-        std::string purpose(name);
-        od::object record_object;
-        if (purpose_field.value().get_object().get(record_object)) return Damaged("consent." + purpose);
-        ConsentRecord record;
-        for (auto member : record_object) {
-          std::string_view member_name;
-          od::value member_value;
-          if (member.unescaped_key().get(member_name) || member.value().get(member_value)) {
-            return Damaged("consent." + purpose);
-          }
+      auto read_record = [&](ConsentRecord& record, std::string_view name, od::value member) {
+        if (name == "g") return !member.get_bool().get(record.granted);
+        if (name == "t") return read_time(member, record.time);
+        if (name == "s") return !member.get_uint64().get(record.sequence);
+        if (name == "source" || name == "channel") {
           std::string_view text;
-          bool ok = true;
-          if (member_name == "g") {
-            ok = !member_value.get_bool().get(record.granted);
-          } else if (member_name == "t") {
-            ok = read_time(member_value, record.time);
-          } else if (member_name == "s") {
-            ok = !member_value.get_uint64().get(record.sequence);
-          } else if (member_name == "source" || member_name == "channel") {
-            ok = !member_value.get_string().get(text);
-            (member_name == "source" ? record.source : record.channel).assign(text);
-          }
-          if (!ok) return Damaged("consent." + purpose + "." + std::string(member_name));
+          if (member.get_string().get(text)) return false;
+          (name == "source" ? record.source : record.channel).assign(text);
         }
-        profile.consent.insert_or_assign(std::move(purpose), std::move(record));
-      }
+        return true;
+      };
+      if (absl::Status read = ReadRecords(value, "consent", profile.consent, read_record); !read.ok())
+        return read;
     } else if (key == "aggregates") {
       od::object aggregates;
       if (value.get_object().get(aggregates)) return Damaged(key);

@@ -145,23 +145,25 @@ TEST_F(ResolverConsentTest, MalformedConsentIsAWarningAndTheRestApplies) {
 }
 
 TEST_F(ResolverConsentTest, ConsentSurvivesAMergeByEventTime) {
-  CanonicalEvent anonymous = Event(EventType::kPage, "web", 500);
-  anonymous.anonymous_id = "a-1";
-  anonymous.context = R"({"consent":{"categoryPreferences":{"SMS":true,"Analytics":false}}})";
-  CanonicalEvent user = Event(EventType::kIdentify, "app", 400);
-  user.user_id = "u-1";
-  user.traits = R"({"consent":{"sms":false,"marketing_email":true}})";
-  CanonicalEvent user_later = Event(EventType::kTrack, "pos", 600);
-  user_later.user_id = "u-1";
-  user_later.context = R"({"consent":{"analytics":true}})";
-  CanonicalEvent login = Event(EventType::kTrack, "web", 450);
-  login.anonymous_id = "a-1";
-  login.user_id = "u-1";
-  Append({anonymous, user, user_later, login});
+  // A visitor known by email, and a user; an identify with the user id and the same email merges them.
+  CanonicalEvent visitor = Event(EventType::kPage, "web", 500);
+  visitor.anonymous_id = "a-1";
+  visitor.context =
+      R"({"traits":{"email":"kim@example.com"},"consent":{"categoryPreferences":{"SMS":true,"Analytics":false}}})";
+  CanonicalEvent signup = Event(EventType::kIdentify, "app", 400);
+  signup.user_id = "u-1";
+  signup.traits = R"({"consent":{"sms":false,"marketing_email":true}})";
+  CanonicalEvent purchase = Event(EventType::kTrack, "pos", 600);
+  purchase.user_id = "u-1";
+  purchase.context = R"({"consent":{"analytics":true}})";
+  CanonicalEvent profile_update = Event(EventType::kIdentify, "app", 450);
+  profile_update.user_id = "u-1";
+  profile_update.traits = R"({"email":"Kim@example.com"})";
+  Append({visitor, signup, purchase, profile_update});
   auto resolver = NewResolver();
   CatchUp(*resolver);
 
-  ASSERT_EQ(resolver->metrics().merges.load(), 1u) << "the login must merge the two profiles";
+  ASSERT_EQ(resolver->metrics().merges.load(), 1u) << "the shared email must merge the two profiles";
   const std::optional<ProfileId> id = Lookup(*resolver, type::kUserId, "u-1");
   ASSERT_TRUE(id.has_value());
   std::optional<Profile> profile = StoredProfile(*id);
