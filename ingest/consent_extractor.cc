@@ -1,8 +1,11 @@
 #include "ingest/consent_extractor.h"
 
 #include <map>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "profile_store/consent_purpose.h"
@@ -32,10 +35,9 @@ std::string Describe(od::value value) {
 class Collector {
  public:
   // Reads the members of `object` (at `path`) as purpose -> boolean. With `categories`, a
-  // "categoryPreferences" member is read as such a map itself, before the others so that plain
-  // members win over it.
+  // "categoryPreferences" member is read as such a map itself.
   void ReadMap(od::object object, std::string_view path, bool categories) {
-    // A member read now consumes it; plain members are held until categoryPreferences was read.
+    // Applied after the loop, so that plain members win over categoryPreferences wherever it stands.
     std::vector<std::pair<std::string, bool>> plain;
     for (auto field : object) {
       std::string_view key;
@@ -56,10 +58,10 @@ class Collector {
         ReadMap(preferences, category_path, /*categories=*/false);
         continue;
       }
-      std::string name_shown;
-      profile_store::AppendJsonString(name_shown, key);
       const std::optional<std::string> purpose = profile_store::NormalizeConsentPurpose(key);
       if (!purpose) {
+        std::string name_shown;  // Escaped: the name may hold anything.
+        profile_store::AppendJsonString(name_shown, key);
         warnings_.push_back(absl::StrCat(std::string(path), ": ", name_shown, " is not a consent purpose (",
                                          std::string(profile_store::kConsentPurposeForm), "); ignored"));
         continue;
