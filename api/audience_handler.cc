@@ -288,9 +288,21 @@ HttpReply AudienceHandler::Members(const AudienceRequest& request, SpaceAudience
   if (field_list->empty()) *field_list = audiences::kDefaultFields;
   auto fields = audiences::ParseExportFields(*field_list, *definitions);
   if (!fields.ok()) return ErrorReply(400, "invalid_value", std::string(fields.status().message()), "fields");
+  // Present but empty is a mistake (a template with a missing value), not "no restriction".
+  std::vector<std::string> consent;
+  if (const std::optional<std::string_view> consent_param = FindQueryParam(request.query, "consent")) {
+    std::optional<std::string> consent_list = UrlDecode(*consent_param);
+    if (!consent_list) return ErrorReply(400, "invalid_value", "not validly percent-encoded", "consent");
+    auto purposes = audiences::ParseConsentPurposes(*consent_list);
+    if (!purposes.ok()) {
+      return ErrorReply(400, "invalid_value", std::string(purposes.status().message()), "consent");
+    }
+    consent = *std::move(purposes);
+  }
 
-  auto member_export = std::make_unique<audiences::MemberExport>(
-      store_, space.space(), name, *std::move(fields), *format, definitions, space.rfm(), ReceivedNow());
+  auto member_export =
+      std::make_unique<audiences::MemberExport>(store_, space.space(), name, *std::move(fields), *format,
+                                                definitions, space.rfm(), ReceivedNow(), std::move(consent));
   std::string first;
   absl::StatusOr<bool> more = member_export->Next(first);
   if (!more.ok()) return ErrorReply(500, "internal", std::string(more.status().message()));

@@ -7,7 +7,8 @@
 //   PUT    /v1/audiences/{name}                 define or replace it: {"description"?, "condition"}
 //   DELETE /v1/audiences/{name}                 {"deleted":name}
 //   GET    /v1/audiences/{name}/members         the members, streamed: ?format=ndjson|csv (default
-//                                               ndjson), ?fields=a,b (audiences/member_export.h)
+//                                               ndjson), ?fields=a,b (audiences/member_export.h),
+//                                               ?consent=p1,p2 (only members who granted each)
 //   GET    /v1/computed-traits                  {"computedTraits":[{"name","definition","fromConfig"}]}
 //   GET    /v1/computed-traits/{name}           {"name","definition","fromConfig"}
 //   PUT    /v1/computed-traits/{name}           define or replace it: {"name","definition"}

@@ -68,6 +68,20 @@ void WriteTraits(JsonWriter& json, const Profile& profile) {
   json.EndObject();
 }
 
+// "consent": {purpose: {"granted","at","source","channel"}}, the newest report per purpose.
+void WriteConsent(JsonWriter& json, const Profile& profile) {
+  json.BeginObject();
+  for (const auto& [purpose, record] : profile.consent) {
+    json.Key(purpose).BeginObject();
+    json.Key("granted").Bool(record.granted);
+    WriteTime(json, "at", record.time);
+    json.Key("source").String(record.source);
+    json.Key("channel").String(record.channel);
+    json.EndObject();
+  }
+  json.EndObject();
+}
+
 // "computedTraits": each computed trait of the space that has a value for the profile now.
 void WriteComputedTraits(JsonWriter& json, const Profile& profile, const audiences::SpaceAudiences* space) {
   json.BeginObject();
@@ -114,6 +128,10 @@ std::string ProfileJson(const Profile& profile, const std::vector<std::string_vi
   if (wanted("traits")) {
     json.Key("traits");
     WriteTraits(json, profile);
+  }
+  if (wanted("consent")) {
+    json.Key("consent");
+    WriteConsent(json, profile);
   }
   if (wanted("identities")) {
     json.Key("identities");

@@ -11,7 +11,8 @@
 //   ?fields=a,b trims a profile response to those top-level members.
 // A profile carries "computedTraits" ({name: value} of the space's computed traits now; traits
 // without a value are left out) and "audiences" ({name: {"enteredAt": ISO}} of the audiences it is
-// in that are still defined).
+// in that are still defined), and "consent" ({purpose: {"granted","at","source","channel"}}, the
+// newest report per purpose).
 // `?space=NAME` picks the space (default "default").
 // Profile responses carry an ETag (and honour If-None-Match); every response is no-store.
 // It reads the store directly on the calling (I/O) thread: point lookups and short scans.

@@ -139,7 +139,7 @@ ingest::Endpoint TrackingEndpoint(RouteId route) {
   }
 }
 
-std::string_view QueryParam(std::string_view query, std::string_view name) {
+std::optional<std::string_view> FindQueryParam(std::string_view query, std::string_view name) {
   while (!query.empty()) {
     const size_t amp = query.find('&');
     std::string_view pair = query.substr(0, amp);
@@ -148,7 +148,11 @@ std::string_view QueryParam(std::string_view query, std::string_view name) {
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
   }
-  return {};
+  return std::nullopt;
+}
+
+std::string_view QueryParam(std::string_view query, std::string_view name) {
+  return FindQueryParam(query, name).value_or(std::string_view());
 }
 
 std::optional<std::string> UrlDecode(std::string_view text) {

@@ -55,6 +55,8 @@ ingest::Endpoint TrackingEndpoint(RouteId route);
 
 // Value of a query parameter (not URL-decoded; enough for flags like strict=true).
 std::string_view QueryParam(std::string_view query, std::string_view name);
+// The same, telling an absent parameter (nullopt) from an empty one ("a=" or "a").
+std::optional<std::string_view> FindQueryParam(std::string_view query, std::string_view name);
 
 // Percent-decoding of one path segment or query value ('+' stays '+'); nullopt on a bad escape.
 std::optional<std::string> UrlDecode(std::string_view text);

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "profile_store/consent_purpose.h"
 #include "profile_store/json_writer.h"
 #include "simdjson.h"
 #include "xxhash.h"
@@ -52,8 +53,8 @@ constexpr std::array<std::string_view, 6> kEventTypes = {"track",  "identify", "
                                                          "screen", "group",    "alias"};
 
 // The members that select a condition node's kind; exactly one per node.
-constexpr std::array<std::string_view, 8> kConditionKinds = {"all",      "any",        "not",     "trait",
-                                                             "computed", "identifier", "channel", "event"};
+constexpr std::array<std::string_view, 9> kConditionKinds = {
+    "all", "any", "not", "trait", "computed", "identifier", "channel", "event", "consent"};
 
 // The installed abseil has its own string_view type, which does not convert from std::string_view.
 absl::string_view ToAbsl(std::string_view text) { return absl::string_view(text.data(), text.size()); }
@@ -610,6 +611,20 @@ absl::StatusOr<ConditionPtr> ConditionParser::Parse(element value, const std::st
         !status.ok()) {
       return status;
     }
+    return node;
+  }
+  if (kind_key == "consent") {
+    node->kind = Condition::Kind::kConsent;
+    auto members = Members::Read(value, path, "an object", {"consent"});
+    if (!members.ok()) return members.status();
+    auto name = ReadString(*members->Get("consent"), kind_path);
+    if (!name.ok()) return name.status();
+    std::optional<std::string> purpose = profile_store::NormalizeConsentPurpose(*name);
+    if (!purpose) {
+      return Invalid(kind_path, absl::StrCat(Quote(*name), " is not a consent purpose; ",
+                                             ToAbsl(profile_store::kConsentPurposeForm)));
+    }
+    node->name = *std::move(purpose);
     return node;
   }
   // kind_key == "event"

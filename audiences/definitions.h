@@ -105,10 +105,11 @@ struct Condition {
     kIdentifier,  // the profile holds (kExists) or lacks (kMissing) an identifier of `name`'s type
     kChannel,     // the profile was seen on channel `name` (within `window` when set)
     kEvent,       // count of events matching `spec.filter` within `window` compared with `value`
+    kConsent,     // the profile's newest consent to purpose `name` (normalized) is granted
   };
   Kind kind = Kind::kAll;
   std::vector<ConditionPtr> children;
-  std::string name;   // trait / computed / identifier type / channel
+  std::string name;   // trait / computed / identifier type / channel / consent purpose
   std::string path;   // kTrait: full dotted path; kComputed: sub-path after the name, may be empty
   Operator op = Operator::kExists;
   std::string value_json;  // The operand as minified JSON (kIn: an array); empty for exists/missing.

@@ -353,6 +353,11 @@ bool Evaluate(const Condition& node, const DefinitionSet& definitions, const Pro
                         (node.window.lifetime() || it->second.last_seen >= node.window.Start(now));
       return node.op == Operator::kMissing ? !seen : seen;
     }
+    case Condition::Kind::kConsent: {
+      // Never given and withdrawn are alike: only a granted consent holds.
+      const auto it = profile.consent.find(node.name);
+      return it != profile.consent.end() && it->second.granted;
+    }
     case Condition::Kind::kEvent: {
       const uint64_t count = FiguresOf(FindAggregate(profile, node.spec), node.window, now).count;
       if (node.op == Operator::kExists) return count > 0;

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "profile_store/consent_purpose.h"
 #include "profile_store/json_reading.h"
 #include "profile_store/json_writer.h"
 #include "profile_store/profile_time.h"
@@ -19,6 +20,7 @@ constexpr size_t kMaxFields = 100;
 constexpr size_t kMaxIdentifierTypeLength = 64;
 constexpr std::string_view kTraitsPrefix = "traits.";
 constexpr std::string_view kComputedPrefix = "computed.";
+constexpr std::string_view kConsentPrefix = "consent.";
 
 std::string Quote(std::string_view text) { return absl::StrCat("\"", std::string(text), "\""); }
 
@@ -70,15 +72,45 @@ absl::StatusOr<ExportField> ParseField(std::string_view label, const DefinitionS
     field.name = std::string(name);
     return field;
   }
+  if (label.starts_with(kConsentPrefix)) {
+    const std::string_view name = label.substr(kConsentPrefix.size());
+    std::optional<std::string> purpose = profile_store::NormalizeConsentPurpose(name);
+    if (!purpose) {
+      return absl::InvalidArgumentError(absl::StrCat(Quote(label), ": ", Quote(name),
+                                                     " is not a consent purpose; ",
+                                                     std::string(profile_store::kConsentPurposeForm)));
+    }
+    field.kind = ExportField::Kind::kConsent;
+    field.name = *std::move(purpose);
+    return field;
+  }
   if (!IsIdentifierType(label)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(Quote(label),
-                     ": not a field; expected id, enteredAt, traits.<path>, computed.<name> or an "
-                     "identifier type (1 to 64 of a-z, 0-9 and _)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        Quote(label),
+        ": not a field; expected id, enteredAt, traits.<path>, computed.<name>, consent.<purpose> or an "
+        "identifier type (1 to 64 of a-z, 0-9 and _)"));
   }
   field.kind = ExportField::Kind::kIdentifier;
   field.name = std::string(label);
   return field;
+}
+
+// The items of a comma-separated list, spaces around them trimmed. An empty item is an error
+// naming it: "<what> 2 is empty: list <how>".
+absl::StatusOr<std::vector<std::string_view>> SplitList(std::string_view list, std::string_view what,
+                                                        std::string_view how) {
+  std::vector<std::string_view> items;
+  for (size_t start = 0;;) {
+    const size_t comma = std::min(list.find(',', start), list.size());
+    const std::string_view item = TrimSpaces(list.substr(start, comma - start));
+    if (item.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(std::string(what), " ", items.size() + 1, " is empty: list ", std::string(how)));
+    }
+    items.push_back(item);
+    if (comma == list.size()) return items;
+    start = comma + 1;
+  }
 }
 
 // RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes inside doubled.
@@ -177,40 +209,59 @@ std::optional<ExportFormat> ParseExportFormat(std::string_view text) {
 
 absl::StatusOr<std::vector<ExportField>> ParseExportFields(std::string_view list,
                                                            const DefinitionSet& definitions) {
+  absl::StatusOr<std::vector<std::string_view>> labels = SplitList(
+      list, "field", absl::StrCat("fields separated by single commas, e.g. ", std::string(kDefaultFields)));
+  if (!labels.ok()) return labels.status();
+  if (labels->size() > kMaxFields)
+    return absl::InvalidArgumentError(absl::StrCat("more than ", kMaxFields, " fields"));
   std::vector<ExportField> fields;
-  size_t index = 0;
-  for (size_t start = 0;; ++index) {
-    const size_t comma = std::min(list.find(',', start), list.size());
-    const std::string_view label = TrimSpaces(list.substr(start, comma - start));
-    if (label.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("field ", index + 1, " is empty: list fields separated by single commas, e.g. ",
-                       std::string(kDefaultFields)));
-    }
-    if (fields.size() == kMaxFields)
-      return absl::InvalidArgumentError(absl::StrCat("more than ", kMaxFields, " fields"));
+  for (std::string_view label : *labels) {
     absl::StatusOr<ExportField> field = ParseField(label, definitions);
     if (!field.ok()) return field.status();
     if (std::any_of(fields.begin(), fields.end(), [&](const ExportField& f) { return f.label == label; })) {
       return absl::InvalidArgumentError(absl::StrCat(Quote(label), " is listed twice"));
     }
     fields.push_back(*std::move(field));
-    if (comma == list.size()) break;
-    start = comma + 1;
   }
   return fields;
+}
+
+absl::StatusOr<std::vector<std::string>> ParseConsentPurposes(std::string_view list) {
+  absl::StatusOr<std::vector<std::string_view>> names =
+      SplitList(list, "consent purpose", "purposes separated by single commas, e.g. marketing_email,sms");
+  if (!names.ok()) return names.status();
+  std::vector<std::string> purposes;
+  for (std::string_view name : *names) {
+    std::optional<std::string> purpose = profile_store::NormalizeConsentPurpose(name);
+    if (!purpose) {
+      return absl::InvalidArgumentError(absl::StrCat(Quote(name), " is not a consent purpose; ",
+                                                     std::string(profile_store::kConsentPurposeForm)));
+    }
+    if (std::find(purposes.begin(), purposes.end(), *purpose) == purposes.end()) {
+      purposes.push_back(*std::move(purpose));
+    }
+  }
+  return purposes;
 }
 
 MemberExport::MemberExport(const profile_store::Store& store, std::string space, std::string audience,
                            std::vector<ExportField> fields, ExportFormat format,
                            std::shared_ptr<const DefinitionSet> definitions, RfmTable rfm,
-                           profile_store::Timestamp now)
+                           profile_store::Timestamp now, std::vector<std::string> required_consent)
     : scan_(store, std::move(space), std::move(audience)),
       fields_(std::move(fields)),
       format_(format),
       definitions_(std::move(definitions)),
       rfm_(std::move(rfm)),
-      now_(now) {}
+      now_(now),
+      required_consent_(std::move(required_consent)) {}
+
+bool MemberExport::HasRequiredConsent(const profile_store::Profile& profile) const {
+  return std::all_of(required_consent_.begin(), required_consent_.end(), [&](const std::string& purpose) {
+    const auto it = profile.consent.find(purpose);
+    return it != profile.consent.end() && it->second.granted;
+  });
+}
 
 absl::StatusOr<bool> MemberExport::Next(std::string& out, size_t max_bytes) {
   if (done_) return false;
@@ -230,6 +281,10 @@ absl::StatusOr<bool> MemberExport::Next(std::string& out, size_t max_bytes) {
     if (!member->has_value()) {
       done_ = true;
       return false;
+    }
+    if (!HasRequiredConsent((*member)->profile)) {
+      ++skipped_;
+      continue;
     }
     AppendRow(**member, out);
     ++rows_;
@@ -302,6 +357,17 @@ void MemberExport::AppendRow(const profile_store::Member& member, std::string& o
         const std::optional<std::string> value =
             trait != nullptr ? ComputedValue(*trait, member.profile, now_, rfm_) : std::nullopt;
         AppendJsonValue(value ? std::string_view(*value) : std::string_view(), {}, format_, writer, out);
+        break;
+      }
+      case ExportField::Kind::kConsent: {
+        const auto it = member.profile.consent.find(field.name);
+        if (it == member.profile.consent.end()) {
+          if (!csv) writer.Null();
+        } else if (csv) {
+          out.append(it->second.granted ? "true" : "false");
+        } else {
+          writer.Bool(it->second.granted);
+        }
         break;
       }
     }

@@ -13,6 +13,10 @@
 //   traits.<path>  a trait (dots descend into objects): its JSON value in NDJSON; in CSV strings
 //                  as they are, other values as JSON text
 //   computed.<name>  a computed trait's value at export time
+//   consent.<purpose>  whether the person granted the purpose: true / false, null (NDJSON) or
+//                  empty (CSV) when never given
+// A consent restriction (`consent=` / `--consent`, a comma list of purposes) keeps only the members
+// whose newest consent to every listed purpose is granted; the others are skipped, not exported.
 // NDJSON: one object per line with the fields as members (absent values are null). CSV (RFC
 // 4180): a header row of the field names, then one row per member; absent values are empty.
 
@@ -39,30 +43,38 @@ enum class ExportFormat { kNdjson, kCsv };
 std::optional<ExportFormat> ParseExportFormat(std::string_view text);
 
 struct ExportField {
-  enum class Kind { kProfileId, kEnteredAt, kIdentifier, kTrait, kComputed };
+  enum class Kind { kProfileId, kEnteredAt, kIdentifier, kTrait, kComputed, kConsent };
   Kind kind = Kind::kProfileId;
   std::string label;  // As requested ("traits.plan"); the NDJSON member and CSV column name.
-  std::string name;   // Identifier type, trait path or computed trait name.
+  std::string name;   // Identifier type, trait path, computed trait name or consent purpose.
 };
 
 // Parses a field list. InvalidArgument naming the bad field (unknown computed trait, empty name,
 // malformed type, more than 100 fields, duplicates).
 absl::StatusOr<std::vector<ExportField>> ParseExportFields(std::string_view list, const DefinitionSet& definitions);
 
+// Parses a consent restriction: purposes separated by commas, each normalized
+// (profile_store/consent_purpose.h); duplicates count once. InvalidArgument naming the bad purpose.
+absl::StatusOr<std::vector<std::string>> ParseConsentPurposes(std::string_view list);
+
 class MemberExport {
  public:
   MemberExport(const profile_store::Store& store, std::string space, std::string audience,
                std::vector<ExportField> fields, ExportFormat format,
-               std::shared_ptr<const DefinitionSet> definitions, RfmTable rfm, profile_store::Timestamp now);
+               std::shared_ptr<const DefinitionSet> definitions, RfmTable rfm, profile_store::Timestamp now,
+               std::vector<std::string> required_consent = {});
 
   // Appends whole rows (the CSV header first) to `out` until it holds at least `max_bytes` or the
   // members end. Returns false once everything was written (`out` may still have received rows).
   absl::StatusOr<bool> Next(std::string& out, size_t max_bytes = 64 << 10);
 
   uint64_t rows() const { return rows_; }
+  // Members left out for lacking a consent the restriction asks for.
+  uint64_t skipped() const { return skipped_; }
 
  private:
   void AppendRow(const profile_store::Member& member, std::string& out) const;
+  bool HasRequiredConsent(const profile_store::Profile& profile) const;
 
   profile_store::MemberScan scan_;
   const std::vector<ExportField> fields_;
@@ -70,9 +82,11 @@ class MemberExport {
   const std::shared_ptr<const DefinitionSet> definitions_;
   const RfmTable rfm_;
   const profile_store::Timestamp now_;
+  const std::vector<std::string> required_consent_;
   bool header_written_ = false;
   bool done_ = false;
   uint64_t rows_ = 0;
+  uint64_t skipped_ = 0;
 };
 
 }  // namespace tessera::audiences

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ingest/accepted_log.h"
+#include "ingest/consent_extractor.h"
 #include "ingest/dedup_window.h"
 #include "ingest/erasure.h"
 #include "ingest/event_codec.h"
@@ -233,6 +234,15 @@ absl::Status Resolver::ApplyRecord(uint64_t sequence, std::string_view record, r
     traits_ok &= ApplyTraits(**profile, context_traits, event.timestamp, sequence, /*allow_set_once=*/false);
   }
   if (!traits_ok) warnings.push_back("traits: not a JSON object; ignored");
+  ExtractedConsent consent = ExtractConsent(event);
+  for (const ConsentReport& report : consent.reports) {
+    (*profile)->SetConsent(report.purpose, profile_store::ConsentRecord{.granted = report.granted,
+                                                                        .time = event.timestamp,
+                                                                        .sequence = sequence,
+                                                                        .source = event.source,
+                                                                        .channel = event.channel});
+  }
+  for (std::string& warning : consent.warnings) warnings.push_back(std::move(warning));
   if (maintenance_) maintenance_->OnEvent(event, sequence, *resolution, **profile, batch);
 
   // The timeline entry keeps what the events query filters on, so a page needs no log reads.

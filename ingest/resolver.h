@@ -2,9 +2,10 @@
 
 // Resolver applies the accepted-event log of one space, in log order, to the identity graph and
 // the profiles: extract and normalize identifiers, resolve them (create / attach / merge under the
-// rules), update the profile (channel summary, traits, last seen), add a timeline entry, and record
-// its log position, all in one RocksDB WriteBatch per group of events. On restart it continues
-// from the recorded position, so no event is applied twice or skipped. An event it cannot apply
+// rules), update the profile (channel summary, traits, consent per purpose as
+// ingest/consent_extractor.h reads it, last seen), add a timeline entry, and record its log
+// position, all in one RocksDB WriteBatch per group of events. On restart it continues from the
+// recorded position, so no event is applied twice or skipped. An event it cannot apply
 // (undecodable, or without any usable identifier) goes to the dead-letter family with the reason.
 //
 // Derived state is written without fsync: the log is durable, and after a crash the resolver

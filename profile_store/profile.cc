@@ -37,6 +37,34 @@ absl::Status Damaged(std::string_view what) {
   return absl::DataLossError("damaged profile record: " + std::string(what));
 }
 
+// Reads a member that maps names to records, such as "traits": {name: {"v":..,"t":..}}, into
+// `records`. `read_member(record, member_name, member_value)` reads one member of a record and
+// returns false when its value is damaged; members it does not know are its to skip.
+template <typename Record, typename ReadMember>
+absl::Status ReadRecords(od::value value, const std::string& key, std::map<std::string, Record>& records,
+                         ReadMember&& read_member) {
+  od::object object;
+  if (value.get_object().get(object)) return Damaged(key);
+  for (auto field : object) {
+    std::string_view name;
+    if (field.unescaped_key().get(name)) return Damaged(key + " key");
+    std::string record_name(name);
+    od::object record_object;
+    if (field.value().get_object().get(record_object)) return Damaged(key + "." + record_name);
+    Record record;
+    for (auto member : record_object) {
+      std::string_view member_name;
+      od::value member_value;
+      if (member.unescaped_key().get(member_name) || member.value().get(member_value) ||
+          !read_member(record, member_name, member_value)) {
+        return Damaged(key + "." + record_name + "." + std::string(member_name));
+      }
+    }
+    records.insert_or_assign(std::move(record_name), std::move(record));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string FormatProfileId(ProfileId id) {
@@ -120,6 +148,12 @@ void Profile::SetTrait(std::string_view name, std::string_view json, Timestamp t
   record.set_once = set_once;
 }
 
+void Profile::SetConsent(std::string_view purpose, const ConsentRecord& record) {
+  auto [it, inserted] = consent.try_emplace(std::string(purpose), record);
+  if (!inserted && Newer(record.time, record.sequence, it->second.time, it->second.sequence))
+    it->second = record;
+}
+
 void Profile::Absorb(const Profile& other) {
   for (const IdentityRecord& identity : other.identities) {
     for (const std::string& source : identity.sources) {
@@ -132,6 +166,7 @@ void Profile::Absorb(const Profile& other) {
     }
   }
   for (const auto& [name, trait] : other.traits) SetTrait(name, trait.json, trait.time, trait.sequence, trait.set_once);
+  for (const auto& [purpose, record] : other.consent) SetConsent(purpose, record);
   for (const auto& [name, channel] : other.channels) {
     auto [it, inserted] = channels.try_emplace(name, channel);
     if (!inserted) {
@@ -206,6 +241,21 @@ void EncodeProfile(const Profile& profile, std::string& out) {
   json.Key("mergedFrom").BeginArray();
   for (ProfileId id : profile.merged_from) json.String(FormatProfileId(id));
   json.EndArray();
+  // Written only when there is some, so that records of profiles without consent keep the bytes
+  // they had before consent was kept.
+  if (!profile.consent.empty()) {
+    json.Key("consent").BeginObject();
+    for (const auto& [purpose, record] : profile.consent) {
+      json.Key(purpose).BeginObject();
+      json.Key("g").Bool(record.granted);
+      json.Key("t").Int(Micros(record.time));
+      json.Key("s").Uint(record.sequence);
+      json.Key("source").String(record.source);
+      json.Key("channel").String(record.channel);
+      json.EndObject();
+    }
+    json.EndObject();
+  }
   if (!profile.aggregates.empty()) {
     json.Key("aggregates").BeginObject();
     std::string encoded;
@@ -296,59 +346,28 @@ absl::StatusOr<Profile> DecodeProfile(std::string_view record) {
         profile.identities.push_back(std::move(identity));
       }
     } else if (key == "traits") {
-      od::object traits;
-      if (value.get_object().get(traits)) return Damaged(key);
-      for (auto trait_field : traits) {
-        std::string_view name;
-        if (trait_field.unescaped_key().get(name)) return Damaged("traits key");
-        std::string trait_name(name);
-        od::object trait_object;
-        if (trait_field.value().get_object().get(trait_object)) return Damaged("traits." + trait_name);
-        TraitRecord trait;
-        for (auto member : trait_object) {
-          std::string_view member_name;
-          if (member.unescaped_key().get(member_name)) return Damaged("trait member");
-          od::value member_value;
-          if (member.value().get(member_value)) return Damaged("trait value");
-          if (member_name == "v") {
-            std::string_view raw;
-            if (RawJsonOf(member_value, raw)) return Damaged("traits." + trait_name + ".v");
-            trait.json.assign(raw);
-          } else if (member_name == "t") {
-            if (!read_time(member_value, trait.time)) return Damaged("traits." + trait_name + ".t");
-          } else if (member_name == "s") {
-            if (member_value.get_uint64().get(trait.sequence)) return Damaged("traits." + trait_name + ".s");
-          } else if (member_name == "once") {
-            if (member_value.get_bool().get(trait.set_once)) return Damaged("traits." + trait_name + ".once");
-          }
+      auto read_trait = [&](TraitRecord& trait, std::string_view name, od::value member) {
+        if (name == "v") {
+          std::string_view raw;
+          if (RawJsonOf(member, raw)) return false;
+          trait.json.assign(raw);
         }
-        profile.traits.emplace(std::move(trait_name), std::move(trait));
-      }
+        if (name == "t") return read_time(member, trait.time);
+        if (name == "s") return !member.get_uint64().get(trait.sequence);
+        if (name == "once") return !member.get_bool().get(trait.set_once);
+        return true;
+      };
+      if (absl::Status read = ReadRecords(value, "traits", profile.traits, read_trait); !read.ok())
+        return read;
     } else if (key == "channels") {
-      od::object channels;
-      if (value.get_object().get(channels)) return Damaged(key);
-      for (auto channel_field : channels) {
-        std::string_view name;
-        if (channel_field.unescaped_key().get(name)) return Damaged("channels key");
-        std::string channel_name(name);
-        od::object channel_object;
-        if (channel_field.value().get_object().get(channel_object)) return Damaged("channels." + channel_name);
-        ChannelRecord channel;
-        for (auto member : channel_object) {
-          std::string_view member_name;
-          if (member.unescaped_key().get(member_name)) return Damaged("channel member");
-          od::value member_value;
-          if (member.value().get(member_value)) return Damaged("channel value");
-          if (member_name == "firstSeen") {
-            if (!read_time(member_value, channel.first_seen)) return Damaged("channels.firstSeen");
-          } else if (member_name == "lastSeen") {
-            if (!read_time(member_value, channel.last_seen)) return Damaged("channels.lastSeen");
-          } else if (member_name == "events") {
-            if (member_value.get_uint64().get(channel.events)) return Damaged("channels.events");
-          }
-        }
-        profile.channels.emplace(std::move(channel_name), channel);
-      }
+      auto read_channel = [&](ChannelRecord& channel, std::string_view name, od::value member) {
+        if (name == "firstSeen") return read_time(member, channel.first_seen);
+        if (name == "lastSeen") return read_time(member, channel.last_seen);
+        if (name == "events") return !member.get_uint64().get(channel.events);
+        return true;
+      };
+      if (absl::Status read = ReadRecords(value, "channels", profile.channels, read_channel); !read.ok())
+        return read;
     } else if (key == "mergedFrom") {
       od::array array;
       if (value.get_array().get(array)) return Damaged(key);
@@ -358,6 +377,20 @@ absl::StatusOr<Profile> DecodeProfile(std::string_view record) {
         if (element.get(element_value) || !read_id(element_value, id)) return Damaged("mergedFrom[]");
         profile.merged_from.push_back(id);
       }
+    } else if (key == "consent") {
+      auto read_record = [&](ConsentRecord& record, std::string_view name, od::value member) {
+        if (name == "g") return !member.get_bool().get(record.granted);
+        if (name == "t") return read_time(member, record.time);
+        if (name == "s") return !member.get_uint64().get(record.sequence);
+        if (name == "source" || name == "channel") {
+          std::string_view text;
+          if (member.get_string().get(text)) return false;
+          (name == "source" ? record.source : record.channel).assign(text);
+        }
+        return true;
+      };
+      if (absl::Status read = ReadRecords(value, "consent", profile.consent, read_record); !read.ok())
+        return read;
     } else if (key == "aggregates") {
       od::object aggregates;
       if (value.get_object().get(aggregates)) return Damaged(key);

@@ -51,6 +51,17 @@ struct TraitRecord {
   bool set_once = false;  // Kept from the first write ($set_once), never overwritten by later ones.
 };
 
+// A person's consent to one purpose (profile_store/consent_purpose.h), as the newest event that
+// reported it said.
+struct ConsentRecord {
+  bool granted = false;
+  Timestamp time{};       // Event time of the event that reported it.
+  uint64_t sequence = 0;  // Its log sequence (breaks ties between events of the same time).
+  std::string source;     // The name of the source that sent the event.
+  std::string channel;    // That source's channel ("web", "app", ...).
+  friend bool operator==(const ConsentRecord&, const ConsentRecord&) = default;
+};
+
 struct ChannelRecord {
   Timestamp first_seen{};
   Timestamp last_seen{};
@@ -67,6 +78,7 @@ struct Profile {
   std::map<std::string, TraitRecord> traits;   // By trait name.
   std::map<std::string, ChannelRecord> channels;
   std::vector<ProfileId> merged_from;          // Every profile merged into this one, sorted.
+  std::map<std::string, ConsentRecord> consent;  // By purpose; the newest report per purpose.
   // Computed-trait and audience-condition state, by aggregate key (audiences/definitions.h). Kept
   // for exactly the aggregates the space's definitions need; see ingest/resolver.h.
   std::map<std::string, EventAggregate> aggregates;
@@ -85,7 +97,11 @@ struct Profile {
   // Sets a trait if this write is newer (event time, then log sequence) than the stored one; for
   // set_once, only if the trait is absent or was set by a later event.
   void SetTrait(std::string_view name, std::string_view json, Timestamp time, uint64_t sequence, bool set_once);
-  // Takes over everything `other` knows (identities, traits by the same rules, channels, history).
+  // Records consent to `purpose` if this report is newer (event time, then log sequence) than the
+  // stored one, as traits are.
+  void SetConsent(std::string_view purpose, const ConsentRecord& record);
+  // Takes over everything `other` knows (identities, traits and consent by the same
+  // rules, channels, history).
   void Absorb(const Profile& other);
 };
 

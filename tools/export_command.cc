@@ -34,7 +34,7 @@ namespace {
 constexpr auto kProgressInterval = std::chrono::seconds(1);
 constexpr std::string_view kUsageLine =
     "usage: tessera export AUDIENCE [--config FILE | --data-dir DIR] [--space NAME] [--format csv|ndjson] "
-    "[--fields LIST] [--out FILE]";
+    "[--fields LIST] [--consent PURPOSES] [--out FILE]";
 
 int Fail(int code, absl::string_view message) {
   std::fprintf(stderr, "tessera export: %s\n", std::string(message).c_str());
@@ -136,7 +136,7 @@ class Output {
 
 int ExportCommand(std::span<const std::string_view> args) {
   const ExportArguments split = SplitArguments(args);
-  constexpr std::string_view kKnown[] = {"config", "data-dir", "space", "format", "fields", "out"};
+  constexpr std::string_view kKnown[] = {"config", "data-dir", "space", "format", "fields", "consent", "out"};
   auto flags = ParseFlags(split.flag_args, kKnown);
   if (!flags.ok()) return Fail(2, absl::StrCat(flags.status().message(), "\n", std::string(kUsageLine)));
   if (split.positional.size() != 1) {
@@ -170,13 +170,19 @@ int ExportCommand(std::span<const std::string_view> args) {
       flags->contains("fields") ? flags->at("fields") : std::string(audiences::kDefaultFields);
   auto fields = audiences::ParseExportFields(field_list, *definitions);
   if (!fields.ok()) return Fail(2, absl::StrCat("--fields: ", fields.status().message()));
+  std::vector<std::string> consent;
+  if (auto it = flags->find("consent"); it != flags->end()) {
+    auto purposes = audiences::ParseConsentPurposes(it->second);
+    if (!purposes.ok()) return Fail(2, absl::StrCat("--consent: ", purposes.status().message()));
+    consent = *std::move(purposes);
+  }
 
   absl::StatusOr<Output> output = Output::Open(out_path);
   if (!output.ok()) return Fail(1, output.status().message());
   const profile_store::Timestamp now =
       std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
   audiences::MemberExport member_export(**store, space, audience, *std::move(fields), *format, definitions,
-                                        space_audiences.rfm(), now);
+                                        space_audiences.rfm(), now, std::move(consent));
 
   const auto start = std::chrono::steady_clock::now();
   auto last_progress = start;
@@ -201,6 +207,10 @@ int ExportCommand(std::span<const std::string_view> args) {
   std::fprintf(stderr, "exported %llu members of %s to %s in %.2f s (%.0f rows/s)\n",
                static_cast<unsigned long long>(rows), audience.c_str(), output->Name().c_str(), seconds,
                seconds > 0 ? static_cast<double>(rows) / seconds : 0.0);
+  if (member_export.skipped() > 0) {
+    std::fprintf(stderr, "left out %llu members without the consent asked for\n",
+                 static_cast<unsigned long long>(member_export.skipped()));
+  }
   return 0;
 }
 

@@ -21,13 +21,15 @@ commands:
         bad rows are reported by line number and skipped; re-importing a file adds nothing.
         Exit 0 once the file was read, 1 on I/O or store errors, 2 on usage or configuration errors.
         The server must not be running on the same store.
-  export AUDIENCE [--config FILE | --data-dir DIR] [--space NAME] [--format csv|ndjson] [--fields LIST] [--out FILE]
+  export AUDIENCE [--config FILE | --data-dir DIR] [--space NAME] [--format csv|ndjson] [--fields LIST]
+         [--consent PURPOSES] [--out FILE]
         Write an audience's members as CSV (default) or NDJSON to FILE (or stdout when absent or "-").
         --fields: comma-separated id, enteredAt, identifier types (email, phone, user_id, ...),
-        traits.<path>, computed.<name>; default id,enteredAt,user_id,email,phone. --space: default
-        "default". Opens the store read-only, so it works while the server runs; writes FILE.tmp and
-        renames it to FILE when complete. Exit 0 on success, 1 on I/O or store errors, 2 on usage
-        errors, an unknown audience or a bad field.
+        traits.<path>, computed.<name>, consent.<purpose>; default id,enteredAt,user_id,email,phone.
+        --consent: only members who granted every listed purpose (e.g. marketing_email,sms).
+        --space: default "default". Opens the store read-only, so it works while the server runs;
+        writes FILE.tmp and renames it to FILE when complete. Exit 0 on success, 1 on I/O or store
+        errors, 2 on usage errors, an unknown audience, a bad field or a bad purpose.
   rebuild [--config FILE | --data-dir DIR]
         Replay the accepted-event log into fresh identity graph and profiles (e.g. after changing
         the identity rules). The server must not be running on the same store.

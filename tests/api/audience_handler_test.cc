@@ -381,6 +381,60 @@ TEST_F(AudienceHandlerTest, MemberDownloadRejectsBadFormatAndFields) {
   EXPECT_TRUE(Contains(unknown.body, R"("code":"unknown_audience")")) << unknown.body;
 }
 
+TEST_F(AudienceHandlerTest, MemberDownloadRejectsABadConsentPurpose) {
+  ASSERT_EQ(Audiences(Method::kPut, "buyers", kBuyers).status, 200);
+  for (std::string_view query : {"consent=sms!", "consent=", "consent", "consent=sms,,email", "consent=%ZZ",
+                                 "format=csv&consent=marketing%20email%3F"}) {
+    HttpReply reply = Audiences(Method::kGet, "buyers/members", {}, kRead, query);
+    EXPECT_EQ(reply.status, 400) << query << ": " << reply.body;
+    EXPECT_TRUE(Contains(reply.body, R"("code":"invalid_value")")) << query << ": " << reply.body;
+    EXPECT_TRUE(Contains(reply.body, R"("field":"consent")")) << query << ": " << reply.body;
+    EXPECT_EQ(reply.stream, nullptr) << query << ": nothing may be streamed";
+  }
+  HttpReply named = Audiences(Method::kGet, "buyers/members", {}, kRead, "consent=sms!");
+  EXPECT_TRUE(Contains(named.body, R"(\"sms!\" is not a consent purpose)")) << named.body;
+  EXPECT_EQ(Audiences(Method::kGet, "buyers/members", {}, kRead, "consent=Marketing%20Email").status, 200)
+      << "a category name is normalized, as events' are";
+}
+
+TEST_F(AudienceHandlerTest, MemberDownloadWithConsentHasOnlyTheConsentingMembers) {
+  ASSERT_EQ(Audiences(Method::kPut, "buyers", kBuyers).status, 200);
+  IngestPurchases();
+  Ingest(R"({"batch":[
+    {"type":"track","userId":"u1","event":"Viewed","context":{"consent":{"categoryPreferences":{"Marketing Email":true}}}},
+    {"type":"identify","userId":"u2","traits":{"consent":{"marketing_email":false,"sms":true}}},
+    {"type":"track","userId":"u3","event":"Viewed","context":{"consent":{"marketing_email":true}}}]})");
+  WaitForSize("buyers", 2);
+  // The consent events come after the purchases in the log: once u3's profile shows its consent,
+  // the resolver has applied all of them.
+  profile_store::ProfileReader reader(*store_);
+  const ProfileHandler profiles(*keys_, reader, *pipeline_->normalizer(), {"user_id", "email"}, {"default"},
+                                [this](std::string_view space) { return pipeline_->audiences(space); });
+  HttpReply u3;
+  for (const auto deadline = std::chrono::steady_clock::now() + 30s;
+       std::chrono::steady_clock::now() < deadline;) {
+    u3 = profiles.Handle(
+        {.path = "user_id:u3", .query = "fields=consent", .authorization = kRead, .if_none_match = ""});
+    if (Contains(u3.body, "marketing_email")) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_TRUE(Contains(u3.body, R"("consent":{"marketing_email":{"granted":true,"at":")")) << u3.body;
+  EXPECT_TRUE(Contains(u3.body, R"(","source":"website","channel":"web"}})")) << u3.body;
+  EXPECT_FALSE(Contains(u3.body, "identities")) << "fields=consent trims the rest: " << u3.body;
+
+  HttpReply email = Audiences(Method::kGet, "buyers/members", {}, kRead,
+                              "format=csv&fields=user_id,consent.marketing_email&consent=marketing_email");
+  ASSERT_EQ(email.status, 200) << email.body;
+  EXPECT_EQ(Lines(Drain(email)), (std::vector<std::string>{"user_id,consent.marketing_email", "u1,true"}))
+      << "u2 withdrew and u3 is not a buyer";
+  HttpReply sms =
+      Audiences(Method::kGet, "buyers/members", {}, kRead, "format=csv&fields=user_id&consent=sms");
+  EXPECT_EQ(Lines(Drain(sms)), (std::vector<std::string>{"user_id", "u2"}));
+  HttpReply both = Audiences(Method::kGet, "buyers/members", {}, kRead,
+                             "format=csv&fields=user_id&consent=sms%2Cmarketing_email");
+  EXPECT_EQ(Lines(Drain(both)), (std::vector<std::string>{"user_id"})) << "nobody granted both";
+}
+
 TEST_F(AudienceHandlerTest, ProfilesShowComputedTraitsAndAudiences) {
   ASSERT_EQ(Audiences(Method::kPut, "buyers", kBuyers).status, 200);
   ASSERT_EQ(Audiences(Method::kPut, "big_spenders",

@@ -465,10 +465,10 @@ TEST_F(ParseAudienceTest, ErrorsNameTheNode) {
   EXPECT_EQ(
       Error(R"({"condition":{"trait":"plan","event":"X"}})"),
       R"(condition: "trait" and "event" cannot be combined; a condition has exactly one of all, any, not, )"
-      R"(trait, computed, identifier, channel, event)");
+      R"(trait, computed, identifier, channel, event, consent)");
   EXPECT_EQ(Error(R"({"condition":{"op":"eq","value":1}})"),
             "condition: expected a condition with one of all, any, not, trait, computed, identifier, "
-            "channel, event");
+            "channel, event, consent");
   EXPECT_EQ(Error(R"({"condition":{"not":[{"trait":"plan"}]}})"),
             "condition.not: expected an object, got an array");
   EXPECT_EQ(Error(R"({"condition":"plan"})"), R"(condition: expected an object, got the string "plan")");
@@ -482,6 +482,44 @@ TEST_F(ParseAudienceTest, ErrorsNameTheNode) {
   for (int i = 0; i < 40; ++i) deep = R"({"not":)" + deep + "}";
   EXPECT_NE(Error(R"({"condition":)" + deep + "}").find("nesting too deep (at most 32 levels)"),
             std::string::npos);
+}
+
+TEST_F(ParseAudienceTest, ConsentLeafNamesANormalizedPurpose) {
+  Audience granted = Parse(R"({"condition":{"consent":"marketing_email"}})");
+  ASSERT_NE(granted.condition, nullptr);
+  EXPECT_EQ(granted.condition->kind, Condition::Kind::kConsent);
+  EXPECT_EQ(granted.condition->name, "marketing_email");
+  EXPECT_FALSE(granted.time_dependent) << "consent changes only with events, never with time";
+  EXPECT_EQ(Parse(R"({"condition":{"consent":"Functional Cookies"}})").condition->name, "functional_cookies")
+      << "purposes are normalized as events' category names are, so both spellings meet";
+
+  Audience negated = Parse(R"({"condition":{"all":[{"identifier":"phone"},{"not":{"consent":"sms"}}]}})");
+  const Condition& negation = *negated.condition->children[1];
+  ASSERT_EQ(negation.kind, Condition::Kind::kNot);
+  EXPECT_EQ(negation.children[0]->kind, Condition::Kind::kConsent);
+  EXPECT_EQ(negation.children[0]->name, "sms");
+}
+
+TEST_F(ParseAudienceTest, ConsentErrorsNameTheNode) {
+  EXPECT_EQ(
+      Error(R"({"condition":{"all":[{"trait":"plan"},{"consent":"sms!"}]}})"),
+      R"(condition.all[1].consent: "sms!" is not a consent purpose; a consent purpose is 1 to 64 of a-z, )"
+      R"(0-9 and _ (upper case is lowered, spaces and dashes become _))");
+  EXPECT_EQ(Error(R"({"condition":{"not":{"consent":true}}})"),
+            "condition.not.consent: expected a non-empty string, got true");
+  EXPECT_EQ(Error(R"({"condition":{"consent":""}})"),
+            R"(condition.consent: expected a non-empty string, got the string "")");
+  EXPECT_EQ(Error(R"({"condition":{"any":[{"consent":"sms","op":"missing"}]}})"),
+            "condition.any[0].op: unknown member (expected one of consent)")
+      << "withdrawn or never given is written with not, so op is refused rather than ignored";
+  EXPECT_EQ(
+      Error(R"({"condition":{"consent":"sms","trait":"plan"}})"),
+      R"(condition: "consent" and "trait" cannot be combined; a condition has exactly one of all, any, not, )"
+      R"(trait, computed, identifier, channel, event, consent)");
+  EXPECT_NE(Error(R"({"condition":{"consent":")" + std::string(65, 'a') + R"("}})")
+                .find("is not a consent purpose"),
+            std::string::npos)
+      << "a purpose is at most 64 characters";
 }
 
 TEST_F(ParseAudienceTest, AudienceName) {

@@ -268,6 +268,33 @@ TEST_F(EvaluationTest, IdentifiersAndChannels) {
   EXPECT_TRUE(Member("no_app"));
 }
 
+TEST_F(EvaluationTest, ConsentHoldsOnlyWhenGranted) {
+  const auto consent = [](bool granted, uint64_t sequence) {
+    return profile_store::ConsentRecord{
+        .granted = granted, .time = kNow - 1h, .sequence = sequence, .source = "website", .channel = "web"};
+  };
+  profile_.SetConsent("marketing_email", consent(true, 1));
+  profile_.SetConsent("sms", consent(false, 2));
+  Define({}, {{"email_ok", R"({"condition":{"consent":"marketing_email"}})"},
+              {"email_ok_any_case", R"({"condition":{"consent":"Marketing-Email"}})"},
+              {"sms_ok", R"({"condition":{"consent":"sms"}})"},
+              {"push_ok", R"({"condition":{"consent":"push"}})"},
+              {"no_sms", R"({"condition":{"not":{"consent":"sms"}}})"},
+              {"no_push", R"({"condition":{"not":{"consent":"push"}}})"},
+              {"no_email", R"({"condition":{"not":{"consent":"marketing_email"}}})"}});
+  EXPECT_TRUE(Member("email_ok")) << "granted";
+  EXPECT_TRUE(Member("email_ok_any_case")) << "the condition's purpose is normalized like the events'";
+  EXPECT_FALSE(Member("sms_ok")) << "withdrawn (granted false)";
+  EXPECT_FALSE(Member("push_ok")) << "never given";
+  EXPECT_TRUE(Member("no_sms")) << "not holds for a withdrawn consent";
+  EXPECT_TRUE(Member("no_push")) << "not holds for a consent never given";
+  EXPECT_FALSE(Member("no_email"));
+
+  profile_.SetConsent("sms", consent(true, 3));
+  EXPECT_TRUE(Member("sms_ok")) << "a newer report granting sms";
+  EXPECT_FALSE(Member("no_sms"));
+}
+
 // ----- Event conditions and windows -----
 
 TEST_F(EvaluationTest, LapsedBuyerWhoStillOpensEmails) {

@@ -167,6 +167,7 @@ TEST_F(PrivacyE2eTest, ProfileReadsAndAdminActionsAreAuditedWithoutKeysOrValues)
   EXPECT_EQ(Status("PUT", "/v1/audiences/buyers", kReadKey, R"({"condition":{"event":"Order Completed"}})"), 403);
   EXPECT_EQ(Status("PUT", "/v1/audiences/buyers", kAdminKey, R"({"condition":{"event":"Order Completed"}})"), 200);
   Erase(R"({"type":"email","value":"ada@example.com"})");
+  EXPECT_EQ(Status("POST", "/v1/admin/backup", kReadKey, R"({"to":"/nonexistent/backups"})"), 403);
 
   auto audit = Call("GET", "/v1/audit?limit=1000", kAdminKey);
   ASSERT_TRUE(audit.ok());
@@ -179,6 +180,8 @@ TEST_F(PrivacyE2eTest, ProfileReadsAndAdminActionsAreAuditedWithoutKeysOrValues)
   EXPECT_NE(log.find(R"("action":"PUT /v1/audiences","target":"buyers","space":"default","status":403)"), std::string::npos) << log;
   EXPECT_NE(log.find(R"("action":"PUT /v1/audiences","target":"buyers","space":"default","status":200)"), std::string::npos) << log;
   EXPECT_NE(log.find(R"("action":"POST /v1/privacy/erase","target":"erasure er_)"), std::string::npos) << log;
+  EXPECT_NE(log.find(R"("action":"POST /v1/admin/backup","target":"","space":"default","status":403)"), std::string::npos)
+      << log;
   for (std::string_view secret : {kReadKey, kAdminKey, kWriteKey, std::string_view("ada@example.com")}) {
     EXPECT_EQ(log.find(secret), std::string::npos) << secret << " appears in the audit log";
   }
