@@ -17,13 +17,8 @@ namespace {
 namespace od = simdjson::ondemand;
 using profile_store::ColumnFamily;
 using profile_store::Profile;
+using profile_store::PrefixEnd;
 using profile_store::ProfileId;
-
-// The end of a key range that holds every key starting with `prefix` (which ends in '\0').
-std::string PrefixEnd(std::string prefix) {
-  prefix.back() = '\1';
-  return prefix;
-}
 
 std::string BigEndianMicros(profile_store::Timestamp time) {
   std::string value;

@@ -19,26 +19,7 @@ using profile_store::ColumnFamily;
 using profile_store::ProfileId;
 namespace od = simdjson::ondemand;
 
-std::string PrefixEnd(std::string prefix) {
-  // Increment the last byte that is not 0xff, dropping the 0xff bytes after it.
-  while (!prefix.empty() && static_cast<uint8_t>(prefix.back()) == 0xff) prefix.pop_back();
-  if (!prefix.empty()) prefix.back() = static_cast<char>(static_cast<uint8_t>(prefix.back()) + 1);
-  return prefix;
-}
-
-// Calls `visit(key)` for each key of `family` that starts with `prefix`.
-template <typename Visit>
-absl::Status ScanPrefix(profile_store::Store& store, ColumnFamily family, const std::string& prefix, Visit&& visit) {
-  const std::string end = PrefixEnd(prefix);
-  rocksdb::ReadOptions options;
-  rocksdb::Slice upper(end);
-  options.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(options, store.handle(family)));
-  for (it->Seek(prefix); it->Valid(); it->Next()) {
-    visit(std::string_view(it->key().data(), it->key().size()), std::string_view(it->value().data(), it->value().size()));
-  }
-  return profile_store::ToAbslStatus(it->status(), "scanning for erasure");
-}
+using profile_store::PrefixEnd;
 
 }  // namespace
 
@@ -57,7 +38,7 @@ absl::StatusOr<ErasedPerson> CollectErasure(profile_store::Store& store, std::st
 
     // Timeline keys end in ~event time and ~sequence (8 bytes each, big-endian).
     const std::string timeline = profile_store::TimelinePrefix(space, id);
-    absl::Status scanned = ScanPrefix(store, ColumnFamily::kTimeline, timeline, [&](std::string_view key, std::string_view) {
+    absl::Status scanned = store.ScanPrefix(ColumnFamily::kTimeline, timeline, [&](std::string_view key, std::string_view) {
       if (key.size() >= timeline.size() + 16) sequences.push_back(~profile_store::ReadBigEndian64(key.substr(key.size() - 8)));
     });
     if (!scanned.ok()) return scanned;
@@ -117,7 +98,7 @@ absl::StatusOr<uint64_t> EraseDeadLetters(profile_store::Store& store, std::stri
   prefix.push_back('\0');
   uint64_t erased = 0;
   thread_local profile_store::ReusableJsonParser parser;
-  absl::Status scanned = ScanPrefix(store, ColumnFamily::kDeadLetter, prefix, [&](std::string_view key, std::string_view value) {
+  absl::Status scanned = store.ScanPrefix(ColumnFamily::kDeadLetter, prefix, [&](std::string_view key, std::string_view value) {
     od::document doc;
     std::string_view record;
     if (parser.Iterate(value).get(doc) || doc["record"].get_string().get(record)) return;

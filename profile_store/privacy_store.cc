@@ -27,12 +27,6 @@ std::string PrivacyKey(std::string_view space, char kind, std::string_view rest)
   return key;
 }
 
-std::string PrefixEnd(std::string prefix) {
-  // Every prefix here ends in 0x00, so incrementing the last byte is enough.
-  prefix.back() = static_cast<char>(prefix.back() + 1);
-  return prefix;
-}
-
 const char* StateName(ErasureRequest::State state) {
   return state == ErasureRequest::State::kPending ? "pending" : "completed";
 }
@@ -153,19 +147,19 @@ absl::StatusOr<ErasureRequest> PrivacyStore::GetRequest(std::string_view space, 
 }
 
 absl::StatusOr<std::vector<ErasureRequest>> PrivacyStore::PendingRequests(std::string_view space) const {
-  const std::string prefix = PrivacyKey(space, 'r', "");
-  const std::string end = PrefixEnd(prefix);
-  rocksdb::ReadOptions options;
-  rocksdb::Slice upper(end);
-  options.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(options, store_.handle(ColumnFamily::kPrivacy)));
   std::vector<ErasureRequest> pending;
-  for (it->Seek(prefix); it->Valid(); it->Next()) {
-    absl::StatusOr<ErasureRequest> request = DecodeRequest(std::string_view(it->value().data(), it->value().size()));
-    if (!request.ok()) return request.status();
-    if (request->state == ErasureRequest::State::kPending) pending.push_back(*std::move(request));
-  }
-  if (!it->status().ok()) return ToAbslStatus(it->status(), "reading erasure requests");
+  absl::Status failed;
+  absl::Status scanned = store_.ScanPrefix(ColumnFamily::kPrivacy, PrivacyKey(space, 'r', ""),
+                                           [&](std::string_view, std::string_view value) {
+                                             absl::StatusOr<ErasureRequest> request = DecodeRequest(value);
+                                             if (!request.ok()) {
+                                               failed.Update(request.status());
+                                             } else if (request->state == ErasureRequest::State::kPending) {
+                                               pending.push_back(*std::move(request));
+                                             }
+                                           });
+  if (!scanned.ok()) return scanned;
+  if (!failed.ok()) return failed;
   std::sort(pending.begin(), pending.end(),
             [](const ErasureRequest& a, const ErasureRequest& b) { return a.requested_at < b.requested_at; });
   return pending;
@@ -186,15 +180,8 @@ void PrivacyStore::PutSuppression(std::string_view space, std::string_view hash,
 absl::Status PrivacyStore::ForEachSuppression(std::string_view space,
                                               const std::function<void(std::string_view hash)>& visit) const {
   const std::string prefix = PrivacyKey(space, 's', "");
-  const std::string end = PrefixEnd(prefix);
-  rocksdb::ReadOptions options;
-  rocksdb::Slice upper(end);
-  options.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(options, store_.handle(ColumnFamily::kPrivacy)));
-  for (it->Seek(prefix); it->Valid(); it->Next()) {
-    visit(std::string_view(it->key().data() + prefix.size(), it->key().size() - prefix.size()));
-  }
-  return ToAbslStatus(it->status(), "reading the suppression list");
+  return store_.ScanPrefix(ColumnFamily::kPrivacy, prefix,
+                           [&](std::string_view key, std::string_view) { visit(key.substr(prefix.size())); });
 }
 
 }  // namespace tessera::profile_store

@@ -24,14 +24,6 @@ constexpr size_t kCursorBytes = 1 + 8 + 8;
 int64_t Micros(Timestamp time) { return time.time_since_epoch().count(); }
 Timestamp FromMicros(int64_t micros) { return Timestamp(std::chrono::microseconds(micros)); }
 
-// The smallest key greater than every key that starts with `prefix` (prefixes here always contain
-// the space's 0x00 separator, so some byte can always be incremented).
-std::string PrefixEnd(std::string prefix) {
-  while (!prefix.empty() && static_cast<uint8_t>(prefix.back()) == 0xFF) prefix.pop_back();
-  if (!prefix.empty()) prefix.back() = static_cast<char>(static_cast<uint8_t>(prefix.back()) + 1);
-  return prefix;
-}
-
 // The profile, followed by its merged_from profiles, each once.
 std::vector<ProfileId> TimelineOwners(const Profile& profile) {
   std::vector<ProfileId> ids;

@@ -215,6 +215,25 @@ absl::StatusOr<std::string> Store::Get(ColumnFamily family, std::string_view key
   return value;
 }
 
+absl::Status Store::ScanPrefix(ColumnFamily family, std::string_view prefix,
+                               const std::function<void(std::string_view key, std::string_view value)>& visit) const {
+  const std::string end = PrefixEnd(std::string(prefix));
+  rocksdb::ReadOptions options;
+  rocksdb::Slice upper(end);
+  options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, handle(family)));
+  for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
+    visit(std::string_view(it->key().data(), it->key().size()), std::string_view(it->value().data(), it->value().size()));
+  }
+  return ToAbslStatus(it->status(), "scanning the store");
+}
+
+std::string PrefixEnd(std::string prefix) {
+  while (!prefix.empty() && static_cast<uint8_t>(prefix.back()) == 0xFF) prefix.pop_back();
+  if (!prefix.empty()) prefix.back() = static_cast<char>(static_cast<uint8_t>(prefix.back()) + 1);
+  return prefix;
+}
+
 absl::Status Store::Close() {
   if (!db_) return absl::OkStatus();
   // Unsynced writes (sync_writes off) reach the disk here rather than only the page cache.

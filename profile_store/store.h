@@ -11,6 +11,7 @@
 #include <array>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -75,6 +76,10 @@ class Store {
   // Reads one value; NotFound when absent.
   absl::StatusOr<std::string> Get(ColumnFamily family, std::string_view key) const;
 
+  // Calls `visit(key, value)` for every key of `family` that starts with `prefix`, in key order.
+  absl::Status ScanPrefix(ColumnFamily family, std::string_view prefix,
+                          const std::function<void(std::string_view key, std::string_view value)>& visit) const;
+
   // Flushes memtables and closes the database. Called by the destructor if not before.
   absl::Status Close();
 
@@ -91,6 +96,10 @@ class Store {
 
 // Converts a RocksDB status into an absl::Status with the same meaning and message.
 absl::Status ToAbslStatus(const rocksdb::Status& status, std::string_view context);
+
+// The smallest key greater than every key that starts with `prefix`, as an exclusive upper bound
+// (prefixes here always hold the space's 0x00 separator, so some byte can always be incremented).
+std::string PrefixEnd(std::string prefix);
 
 // Big-endian fixed-width integers keep numeric order equal to byte order in keys.
 void AppendBigEndian64(std::string& out, uint64_t value);

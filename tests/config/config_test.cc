@@ -651,8 +651,7 @@ TEST(ParseConfigTest, SourcesCarryTheirCsvMapping) {
 
 TEST(ParseConfigTest, DocumentedExampleIsValid) {
   // docs/config.md ends with a complete example file; it must stay accepted as the code changes.
-  std::filesystem::path doc =
-      std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "docs" / "config.md";
+  std::filesystem::path doc = std::filesystem::path(TESSERA_SOURCE_DIR) / "docs" / "config.md";
   std::ifstream file(doc);
   ASSERT_TRUE(file.good()) << "cannot open " << doc;
   std::stringstream contents;
