@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer target in fuzz/ for a bounded time: scripts/fuzz.sh [SECONDS_PER_TARGET]
-# (default 60). Builds them with clang in build-fuzz/ (ASan + UBSan + libFuzzer), starts each from
-# its seed corpus in fuzz/corpus/<target>/ (copied, so the committed seeds stay small), and exits
-# non-zero when any target crashed, leaked, hit undefined behaviour, timed out or ran out of memory,
-# printing the file that holds the input. Reproduce one with: build-fuzz/fuzz/<target> <file>
+# (default 60; FUZZ_TARGETS="a_fuzzer b_fuzzer" runs only those). Builds them with clang in
+# build-fuzz/ (ASan + UBSan + libFuzzer) and starts each from its seeds in fuzz/corpus/<target>/ plus
+# what earlier runs found in build-fuzz/corpus/<target>/ (new inputs go there, so the committed
+# seeds stay small). Exits non-zero when any target crashed, leaked, hit undefined behaviour, timed
+# out or ran out of memory, printing the file that holds the input.
+# Reproduce one with: build-fuzz/fuzz/<target> <file>
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,6 +48,18 @@ targets=(
   meta_fuzzer:16384
   pos_csv_fuzzer:4096
 )
+# FUZZ_TARGETS="shopify_fuzzer pos_csv_fuzzer" runs only those.
+if [ -n "${FUZZ_TARGETS:-}" ]; then
+  selected=()
+  for entry in "${targets[@]}"; do
+    if [[ " $FUZZ_TARGETS " == *" ${entry%%:*} "* ]]; then selected+=("$entry"); fi
+  done
+  if [ ${#selected[@]} -eq 0 ]; then
+    echo "fuzz: FUZZ_TARGETS names no known target: ${targets[*]%%:*}" >&2
+    exit 2
+  fi
+  targets=("${selected[@]}")
+fi
 names=("${targets[@]%%:*}")
 
 launcher=()
