@@ -84,7 +84,7 @@ for entry in "${targets[@]}"; do
   # New inputs go to $work; the seeds are only read.
   if "build-fuzz/fuzz/$name" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
       -print_final_stats=1 -artifact_prefix="$artifacts/" "$work" "fuzz/corpus/$name" >"$log" 2>&1; then
-    grep -E '^stat::(number_of_executed_units|peak_rss_mb)|cov: ' "$log" | tail -3 | sed 's/^/  /'
+    grep -E '^stat::(number_of_executed_units|peak_rss_mb)|cov: ' "$log" | tail -3 | sed 's/^/  /' || true
   else
     failed+=("$name")
     echo "fuzz: $name FAILED; the input is in:"
