@@ -301,7 +301,7 @@ struct CsvImporter::Impl {
           if (c == '"') {
             state = State::kQuoted;
           } else if (c == ',') {
-            EndField();
+            EndSeparatedField();
           } else {
             Append(c);
             state = State::kUnquoted;
@@ -309,7 +309,7 @@ struct CsvImporter::Impl {
           break;
         case State::kUnquoted:
           if (c == ',') {
-            EndField();
+            EndSeparatedField();
             state = State::kFieldStart;
           } else {
             Append(c);  // A quote inside an unquoted field is taken literally, as most exporters mean it.
@@ -327,7 +327,7 @@ struct CsvImporter::Impl {
             Append('"');
             state = State::kQuoted;
           } else if (c == ',') {
-            EndField();
+            EndSeparatedField();
             state = State::kFieldStart;
           } else {
             if (row_error.empty()) {
@@ -354,6 +354,18 @@ struct CsvImporter::Impl {
   void EndField() {
     fields.push_back(std::move(field));
     field.clear();
+  }
+
+  // A comma ends a field. It counts towards max_row_bytes like the field's own bytes: otherwise a
+  // row of commas alone would grow `fields` without bound (an empty string per comma).
+  void EndSeparatedField() {
+    if (++row_bytes > mapping.max_row_bytes) {
+      if (row_error.empty())
+        row_error = "the row is longer than " + std::to_string(mapping.max_row_bytes) + " bytes";
+      field.clear();
+      return;
+    }
+    EndField();
   }
 
   void EndRow(ingest::ParsedRequest& out) {

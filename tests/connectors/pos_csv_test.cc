@@ -209,6 +209,22 @@ TEST(PosCsvTest, UnclosedQuoteRejectsTheLastRow) {
   EXPECT_TRUE(absl::StrContains(parsed.rejected[0].error.message, "never closed")) << Describe(parsed);
 }
 
+// Commas count towards max_row_bytes: a row of commas alone used to be buffered as one empty
+// field per comma, without bound, and was only rejected for its column count once it ended.
+TEST(PosCsvTest, CommasCountTowardsTheRowLimit) {
+  CsvMapping mapping = TestMapping();
+  mapping.max_row_bytes = 64;
+  const std::string csv = std::string(kHeader) + "R-1" + std::string(100, ',') + "\n" +
+                          "R-2,L-2,,,1,S1,2024-03-01 10:15:00,\n";
+  const ingest::ParsedRequest parsed = Translate(csv, mapping);
+  ASSERT_EQ(parsed.rejected.size(), 1u) << Describe(parsed);
+  EXPECT_EQ(parsed.rejected[0].index, 2u);
+  EXPECT_EQ(parsed.rejected[0].error.code, pos_csv_error::kInvalidCsv);
+  EXPECT_EQ(parsed.rejected[0].error.message, "the row is longer than 64 bytes") << Describe(parsed);
+  ASSERT_EQ(parsed.events.size(), 1u) << "the next row goes on";
+  EXPECT_EQ(parsed.events[0].message_id, "pos-receipt-R-2");
+}
+
 TEST(PosCsvTest, MappingIsCheckedUpFront) {
   CsvMapping mapping = TestMapping();
   mapping.timezone = "Europe/Atlantis";
