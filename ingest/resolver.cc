@@ -334,6 +334,7 @@ absl::StatusOr<uint64_t> Resolver::ApplyErasures() {
   absl::StatusOr<std::vector<profile_store::ErasureRequest>> pending = privacy.PendingRequests(space_);
   if (!pending.ok()) return pending.status();
   uint64_t completed = 0;
+  std::vector<CompactionRange> to_compact;
   for (profile_store::ErasureRequest& request : *pending) {
     rocksdb::WriteBatch batch;
     if (maintenance_) maintenance_->BeginUnit(batch);
@@ -396,14 +397,16 @@ absl::StatusOr<uint64_t> Resolver::ApplyErasures() {
     for (std::string& hash : hashes) suppression_->Add(space_, std::move(hash));
     graph_.ClearCaches();
     metrics_.erasures.fetch_add(1, std::memory_order_relaxed);
-    if (absl::Status compacted = CompactErased(store_, erased.ranges); !compacted.ok()) {
-      // The data is deleted; only its physical removal waits for RocksDB's own compactions.
-      std::fprintf(stderr, "tessera: erasure %s: %s\n", request.id.c_str(), std::string(compacted.message()).c_str());
-    }
+    to_compact.insert(to_compact.end(), erased.ranges.begin(), erased.ranges.end());
     std::fprintf(stderr, "tessera: erasure %s completed in space %s: %llu profiles, %llu events, %llu identifiers\n",
                  request.id.c_str(), space_.c_str(), static_cast<unsigned long long>(request.profiles),
                  static_cast<unsigned long long>(request.events), static_cast<unsigned long long>(request.identifiers));
     ++completed;
+  }
+  // One flush and one round of compactions for every request carried out in this call.
+  if (absl::Status compacted = CompactErased(store_, to_compact); !compacted.ok()) {
+    // The data is deleted; only its physical removal waits for RocksDB's own compactions.
+    std::fprintf(stderr, "tessera: compacting after erasure: %s\n", std::string(compacted.message()).c_str());
   }
   return completed;
 }
