@@ -1,5 +1,6 @@
 #include "profile_store/audit_log.h"
 
+#include <cstdio>
 #include <memory>
 
 #include "absl/strings/escaping.h"
@@ -28,7 +29,37 @@ std::string TimeKey(Timestamp time) {
 
 }  // namespace
 
-AuditLog::AuditLog(Store& store) : store_(store) {}
+AuditLog::AuditLog(Store& store) : store_(store), flusher_([this] { RunFlusher(); }) {}
+
+AuditLog::~AuditLog() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  flusher_.join();
+  std::lock_guard lock(mutex_);
+  if (absl::Status status = WritePendingLocked(/*sync=*/false); !status.ok()) {
+    std::fprintf(stderr, "tessera: audit log: %s\n", std::string(status.message()).c_str());
+  }
+}
+
+absl::Status AuditLog::WritePendingLocked(bool sync) {
+  if (pending_.Count() == 0 && !sync) return absl::OkStatus();
+  absl::Status status = sync ? store_.Write(pending_) : store_.WriteUnsynced(pending_);
+  pending_.Clear();
+  return status;
+}
+
+void AuditLog::RunFlusher() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    wake_.wait_for(lock, kFlushInterval, [this] { return stopping_ || pending_.Count() >= kBatchEntries; });
+    if (absl::Status status = WritePendingLocked(/*sync=*/false); !status.ok()) {
+      std::fprintf(stderr, "tessera: audit log: %s\n", std::string(status.message()).c_str());
+    }
+  }
+}
 
 std::string AuditLog::Encode(const AuditEntry& entry) {
   std::string json;
@@ -74,13 +105,20 @@ absl::StatusOr<AuditEntry> AuditLog::Decode(std::string_view json) {
 }
 
 absl::Status AuditLog::Append(const AuditEntry& entry, bool durable) {
-  rocksdb::WriteBatch batch;
-  batch.Put(store_.handle(ColumnFamily::kAudit), AuditKey(entry.time, ordinal_.fetch_add(1, std::memory_order_relaxed)),
-            Encode(entry));
-  return durable ? store_.Write(batch) : store_.WriteUnsynced(batch);
+  const std::string key = AuditKey(entry.time, ordinal_.fetch_add(1, std::memory_order_relaxed));
+  const std::string value = Encode(entry);
+  std::lock_guard lock(mutex_);
+  pending_.Put(store_.handle(ColumnFamily::kAudit), key, value);
+  if (durable) return WritePendingLocked(/*sync=*/true);
+  if (pending_.Count() >= kBatchEntries) wake_.notify_one();
+  return absl::OkStatus();
 }
 
-absl::StatusOr<AuditPage> AuditLog::Query(const AuditQuery& query) const {
+absl::StatusOr<AuditPage> AuditLog::Query(const AuditQuery& query) {
+  {
+    std::lock_guard lock(mutex_);
+    if (absl::Status status = WritePendingLocked(/*sync=*/false); !status.ok()) return status;
+  }
   std::string start = query.since ? TimeKey(*query.since) : std::string();
   if (!query.cursor.empty()) {
     std::string decoded;

@@ -104,8 +104,8 @@ int ServeCommand(std::span<const std::string_view> args) {
     profiles.emplace(keys, reader, *pipeline.normalizer(), KnownIdentifierTypes(config), spaces, space_audiences);
   }
   const api::AudienceHandler audiences(keys, **store, space_audiences);
-  profile_store::AuditLog audit_log(**store);
-  const api::Auditor auditor(keys, audit_log);
+  auto audit_log = std::make_unique<profile_store::AuditLog>(**store);
+  const api::Auditor auditor(keys, *audit_log);
   const api::PrivacyHandler privacy(keys, pipeline, KnownIdentifierTypes(config));
   api::AdminHandler admin(keys, **store);
   {
@@ -127,6 +127,7 @@ int ServeCommand(std::span<const std::string_view> args) {
     // stays alive until here because the pipeline's last callbacks post into its I/O context.
     pipeline.Stop();
   }
+  audit_log.reset();  // Writes the entries still waiting, while the store is open.
   if (absl::Status status = (*store)->Close(); !status.ok()) return Fail(1, status.message());
   std::printf("tessera: stopped cleanly\n");
   return 0;

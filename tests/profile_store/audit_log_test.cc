@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <memory>
+#include <thread>
+
 #include "tests/support/temp_dir.h"
 
 namespace tessera::profile_store {
@@ -88,6 +92,29 @@ TEST_F(AuditLogTest, PagesFollowTheCursorWithoutGapsOrRepeats) {
   for (int i = 0; i < 7; ++i) EXPECT_EQ(seen[i], "GET /v1/audit " + std::to_string(i));
 }
 
+// Rows of the audit column family as stored, without going through Query (which writes first).
+size_t StoredRows(Store& store) {
+  std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(rocksdb::ReadOptions(), store.handle(ColumnFamily::kAudit)));
+  size_t rows = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++rows;
+  return rows;
+}
+
+TEST_F(AuditLogTest, DurableEntriesAreWrittenBeforeAppendReturnsAndReadsSoonAfter) {
+  Append(1, "read:b", "GET /v1/profiles");
+  AuditEntry change{.time = At(2), .key = "admin:a", .action = "PUT /v1/audiences", .target = "vip",
+                    .space = "default", .status = 200};
+  ASSERT_TRUE(log_->Append(change, /*durable=*/true).ok());
+  EXPECT_EQ(StoredRows(*store_), 2u) << "a durable append writes the entries waiting before it too";
+
+  Append(3, "read:b", "GET /v1/profiles");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (StoredRows(*store_) < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(AuditLog::kFlushInterval / 5);
+  }
+  EXPECT_EQ(StoredRows(*store_), 3u) << "the background writer stores a read's entry within its interval";
+}
+
 TEST_F(AuditLogTest, AMalformedCursorIsAnInvalidArgument) {
   auto page = log_->Query({.cursor = "not-a-cursor"});
   EXPECT_TRUE(absl::IsInvalidArgument(page.status())) << page.status();
@@ -95,8 +122,8 @@ TEST_F(AuditLogTest, AMalformedCursorIsAnInvalidArgument) {
 
 TEST_F(AuditLogTest, EntriesSurviveReopeningTheStore) {
   Append(5, "admin:a", "DELETE /v1/audiences");
+  log_.reset();  // Writes what is still waiting.
   ASSERT_TRUE(store_->Close().ok());
-  log_.reset();
   auto store = Store::Open({.path = dir_.path(), .sync_writes = false});
   ASSERT_TRUE(store.ok()) << store.status();
   store_ = *std::move(store);
