@@ -11,6 +11,7 @@
 #include "ingest/suppression.h"
 #include "profile_store/audience_store.h"
 #include "profile_store/json_reading.h"
+#include "profile_store/json_writer.h"
 
 namespace tessera::ingest {
 namespace {
@@ -79,6 +80,38 @@ absl::StatusOr<ErasedPerson> CollectErasure(profile_store::Store& store, std::st
     erased.ranges.push_back({ColumnFamily::kIdentifiers, key, key + '\0'});
     erased.identifiers.push_back(identity::Identifier{identity.type, identity.value});
   }
+
+  // Refused-merge records are filed on every profile involved, so other people's records can name
+  // the erased person's identifiers (in `refused` and in the reason). Those records stay (they are
+  // the other person's history) with the identifiers' values replaced by "<erased>".
+  std::vector<std::string> erased_ids;
+  for (ProfileId id : ids) erased_ids.push_back(profile_store::FormatProfileId(id));
+  std::vector<std::pair<std::string, std::string>> replacements;  // JSON-escaped "type:value" -> redacted
+  for (const identity::Identifier& identifier : erased.identifiers) {
+    std::string quoted;
+    profile_store::AppendJsonString(quoted, identity::ToString(identifier));
+    replacements.emplace_back(quoted.substr(1, quoted.size() - 2), identifier.type + ":<erased>");
+  }
+  std::string space_prefix(space);
+  space_prefix.push_back('\0');
+  absl::Status redacted = store.ScanPrefix(ColumnFamily::kMerges, space_prefix, [&](std::string_view key, std::string_view value) {
+    bool involved = false;
+    for (const std::string& id : erased_ids) involved |= value.find(id) != std::string_view::npos;
+    if (!involved) return;
+    for (ProfileId id : ids) {
+      if (key.starts_with(profile_store::MergePrefix(space, id))) return;  // deleted above
+    }
+    std::string text(value);
+    for (const auto& [needle, replacement] : replacements) {
+      for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + replacement.size())) {
+        text.replace(at, needle.size(), replacement);
+      }
+    }
+    if (text == value) return;
+    batch.Put(store.handle(ColumnFamily::kMerges), key, text);
+    erased.ranges.push_back({ColumnFamily::kMerges, std::string(key), std::string(key) + '\0'});
+  });
+  if (!redacted.ok()) return redacted;
 
   absl::StatusOr<uint64_t> dead_letters =
       EraseDeadLetters(store, space, erased.identifiers, extractor, normalizer, batch, erased.ranges);

@@ -8,9 +8,11 @@
 // and the request stays pending. Afterwards CompactErased rewrites the affected key ranges, so the
 // deleted values leave the SST files instead of lingering under tombstones (see KEYS.md).
 //
-// Other people's data is not touched: only keys under the erased profile ids, the log records of
-// their timelines, and identifier entries the profile holds are deleted (blocked values, such as a
-// shared device id, never link and so are never among them).
+// Other people's data is not deleted: only keys under the erased profile ids, the log records of
+// their timelines, and identifier entries the profile holds are (blocked values, such as a shared
+// device id, never link and so are never among them). Another profile's refused-merge records that
+// name the erased profile keep their place with the erased identifiers' values replaced by
+// "<erased>".
 
 #include <cstdint>
 #include <string>

@@ -225,6 +225,45 @@ TEST_F(ErasureTest, AnUnknownIdentifierCompletesWithNothingErasedButStaysSuppres
   EXPECT_TRUE(suppression_->Contains(kSpace, "email", "nobody@example.com"));
 }
 
+TEST_F(ErasureTest, AnotherPersonsRefusedMergeRecordsKeepTheirPlaceButLoseTheErasedValues) {
+  // Ada and Bob both use the shared anonymous id; their two user ids refuse the merge, and the
+  // decision is filed on both profiles.
+  CanonicalEvent ada = Event(EventType::kIdentify, "web", 10);
+  ada.user_id = "u-ada";
+  ada.anonymous_id = "a-shared";
+  ada.traits = R"({"email":"ada@example.com"})";
+  CanonicalEvent bob = Event(EventType::kIdentify, "web", 20);
+  bob.user_id = "u-bob";
+  bob.anonymous_id = "a-shared";
+  Append({ada, bob});
+  auto resolver = PrivacyResolver();
+  CatchUp(*resolver);
+  const std::optional<ProfileId> bob_id = Lookup(*resolver, type::kUserId, "u-bob");
+  const std::optional<ProfileId> ada_id = Lookup(*resolver, type::kUserId, "u-ada");
+  ASSERT_TRUE(bob_id && ada_id);
+  ASSERT_NE(*bob_id, *ada_id) << "the seed must refuse the merge";
+  const auto mentions_ada = [&] {
+    for (const std::string& record : Records(*bob_id)) {
+      for (const char* value : {"u-ada", "ada@example.com", "a-shared"}) {
+        if (record.find(value) != std::string::npos) return true;
+      }
+    }
+    return false;
+  };
+  const size_t bob_records = Records(*bob_id).size();
+  ASSERT_GT(bob_records, 0u);
+  ASSERT_TRUE(mentions_ada()) << "the refused merge on Bob's profile names the anonymous id Ada holds";
+
+  Request("user_id", "u-ada");
+  ASSERT_TRUE(resolver->ApplyErasures().ok());
+  EXPECT_EQ(Records(*bob_id).size(), bob_records) << "Bob's history keeps its records";
+  EXPECT_FALSE(mentions_ada()) << "no value of Ada's is left in Bob's records";
+  bool redacted = false;
+  for (const std::string& record : Records(*bob_id)) redacted |= record.find("anonymous_id:<erased>") != std::string::npos;
+  EXPECT_TRUE(redacted) << "the values are replaced, not the records dropped";
+  EXPECT_EQ(Lookup(*resolver, type::kUserId, "u-bob"), bob_id);
+}
+
 TEST_F(ErasureTest, DeadLettersCarryingTheErasedIdentifiersAreDeleted) {
   CanonicalEvent ada = Event(EventType::kIdentify, "web", 10);
   ada.user_id = "u-ada";
