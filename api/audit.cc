@@ -76,7 +76,8 @@ void Auditor::Record(std::string_view authorization, Method method, RouteId rout
 
 HttpReply Auditor::Handle(std::string_view authorization, std::string_view query) const {
   std::optional<std::string_view> token = BearerToken(authorization);
-  if (!token || token->empty()) return ErrorReply(401, "unauthorized", "send an admin key as Authorization: Bearer KEY");
+  if (!token || token->empty())
+    return ErrorReply(401, "unauthorized", "send an admin key as Authorization: Bearer KEY");
   if (!keys_.IsAdminKey(*token)) {
     if (keys_.IsReadKey(*token) || keys_.FindSource(*token) != nullptr) {
       return ErrorReply(403, "forbidden", "the audit log needs an admin key");
@@ -84,22 +85,27 @@ HttpReply Auditor::Handle(std::string_view authorization, std::string_view query
     return ErrorReply(401, "unauthorized", "unknown key");
   }
   profile_store::AuditQuery audit_query;
-  for (auto [name, target] : {std::pair{"since", &audit_query.since}, std::pair{"until", &audit_query.until}}) {
+  for (auto [name, target] :
+       {std::pair{"since", &audit_query.since}, std::pair{"until", &audit_query.until}}) {
     std::optional<std::string> text = UrlDecode(QueryParam(query, name));
     if (!text) return ErrorReply(400, "invalid_value", "not validly percent-encoded", name);
     if (text->empty()) continue;
     *target = ingest::ParseIso8601(*text);
-    if (!*target) return ErrorReply(400, "invalid_timestamp", absl::StrCat(name, ": expected an ISO-8601 date-time"), name);
+    if (!*target)
+      return ErrorReply(400, "invalid_timestamp", absl::StrCat(name, ": expected an ISO-8601 date-time"),
+                        name);
   }
-  for (auto [name, target] : {std::pair{"key", &audit_query.key}, std::pair{"action", &audit_query.action_prefix},
-                              std::pair{"cursor", &audit_query.cursor}}) {
+  for (auto [name, target] :
+       {std::pair{"key", &audit_query.key}, std::pair{"action", &audit_query.action_prefix},
+        std::pair{"cursor", &audit_query.cursor}}) {
     std::optional<std::string> text = UrlDecode(QueryParam(query, name));
     if (!text) return ErrorReply(400, "invalid_value", "not validly percent-encoded", name);
     *target = *std::move(text);
   }
   if (std::string_view text = QueryParam(query, "limit"); !text.empty()) {
     auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), audit_query.limit);
-    if (error != std::errc() || end != text.data() + text.size() || audit_query.limit < 1 || audit_query.limit > 1000) {
+    if (error != std::errc() || end != text.data() + text.size() || audit_query.limit < 1 ||
+        audit_query.limit > 1000) {
       return ErrorReply(400, "invalid_value", "limit must be an integer from 1 to 1000", "limit");
     }
   }

@@ -38,7 +38,8 @@ PrivacyHandler::PrivacyHandler(const KeyRegistry& keys, ingest::IngestPipeline& 
 
 HttpReply PrivacyHandler::Handle(const PrivacyRequest& request) const {
   std::optional<std::string_view> token = BearerToken(request.authorization);
-  if (!token || token->empty()) return ErrorReply(401, "unauthorized", "send an admin key as Authorization: Bearer KEY");
+  if (!token || token->empty())
+    return ErrorReply(401, "unauthorized", "send an admin key as Authorization: Bearer KEY");
   if (!keys_.IsAdminKey(*token)) {
     if (keys_.IsReadKey(*token) || keys_.FindSource(*token) != nullptr) {
       return ErrorReply(403, "forbidden", "privacy requests need an admin key");
@@ -51,7 +52,8 @@ HttpReply PrivacyHandler::Handle(const PrivacyRequest& request) const {
 
   if (request.path == "erase") {
     if (request.method != Method::kPost) {
-      HttpReply reply = ErrorReply(405, "method_not_allowed", "use POST /v1/privacy/erase to request an erasure");
+      HttpReply reply =
+          ErrorReply(405, "method_not_allowed", "use POST /v1/privacy/erase to request an erasure");
       reply.headers.emplace_back("Allow", "POST");
       return reply;
     }
@@ -66,7 +68,8 @@ HttpReply PrivacyHandler::Handle(const PrivacyRequest& request) const {
     const std::string_view id = request.path.substr(6);
     absl::StatusOr<profile_store::ErasureRequest> found = pipeline_.ErasureStatus(*space, id);
     if (absl::IsNotFound(found.status())) {
-      return ErrorReply(404, "not_found", absl::StrCat("no erasure request \"", std::string(id), "\" in space ", *space));
+      return ErrorReply(404, "not_found",
+                        absl::StrCat("no erasure request \"", std::string(id), "\" in space ", *space));
     }
     if (!found.ok()) return ErrorReply(500, "internal", std::string(found.status().message()));
     std::string body;
@@ -87,7 +90,8 @@ HttpReply PrivacyHandler::Erase(const PrivacyRequest& request, const std::string
   od::document doc;
   od::object object;
   if (parser.Iterate(request.body).get(doc) || doc.get_object().get(object)) {
-    return ErrorReply(400, "invalid_json", R"(expected a JSON object: {"type":"email","value":"ada@example.com"})");
+    return ErrorReply(400, "invalid_json",
+                      R"(expected a JSON object: {"type":"email","value":"ada@example.com"})");
   }
   std::string type;
   std::string value;
@@ -96,32 +100,40 @@ HttpReply PrivacyHandler::Erase(const PrivacyRequest& request, const std::string
     std::string_view text;
     if (field.unescaped_key().get(name)) return ErrorReply(400, "invalid_json", "malformed member name");
     if (name != "type" && name != "value") {
-      return ErrorReply(400, "invalid_value", absl::StrCat("unknown member \"", std::string(name), "\"; expected type and value"),
+      return ErrorReply(400, "invalid_value",
+                        absl::StrCat("unknown member \"", std::string(name), "\"; expected type and value"),
                         std::string(name));
     }
     if (field.value().get_string().get(text)) {
-      return ErrorReply(400, "invalid_type", absl::StrCat(std::string(name), ": expected a string"), std::string(name));
+      return ErrorReply(400, "invalid_type", absl::StrCat(std::string(name), ": expected a string"),
+                        std::string(name));
     }
     (name == "type" ? type : value).assign(text);
   }
   if (type.empty()) return ErrorReply(400, "missing_field", "type: the identifier type is required", "type");
-  if (value.empty()) return ErrorReply(400, "missing_field", "value: the identifier value is required", "value");
+  if (value.empty())
+    return ErrorReply(400, "missing_field", "value: the identifier value is required", "value");
   if (!std::binary_search(known_types_.begin(), known_types_.end(), type)) {
     return ErrorReply(400, "unknown_identifier_type",
-                      absl::StrCat("unknown identifier type \"", type, "\"; known types: ", absl::StrJoin(known_types_, ", ")),
+                      absl::StrCat("unknown identifier type \"", type,
+                                   "\"; known types: ", absl::StrJoin(known_types_, ", ")),
                       "type");
   }
-  absl::StatusOr<profile_store::ErasureRequest> created = pipeline_.RequestErasure(space, type, value, requested_by);
+  absl::StatusOr<profile_store::ErasureRequest> created =
+      pipeline_.RequestErasure(space, type, value, requested_by);
   if (absl::IsInvalidArgument(created.status())) {
     return ErrorReply(400, "invalid_value", std::string(created.status().message()), "value");
   }
-  if (absl::IsNotFound(created.status())) return ErrorReply(404, "not_found", std::string(created.status().message()), "space");
+  if (absl::IsNotFound(created.status()))
+    return ErrorReply(404, "not_found", std::string(created.status().message()), "space");
   if (!created.ok()) return ErrorReply(500, "internal", std::string(created.status().message()));
   std::string body;
   JsonWriter json(body);
   json.BeginObject();
   WriteRequest(json, *created);
-  json.Key("statusUrl").String(absl::StrCat("/v1/privacy/erase/", created->id, space == "default" ? "" : "?space=", space == "default" ? "" : space));
+  json.Key("statusUrl")
+      .String(absl::StrCat("/v1/privacy/erase/", created->id,
+                           space == "default" ? "" : "?space=", space == "default" ? "" : space));
   json.EndObject();
   HttpReply reply{.status = 202, .body = std::move(body)};
   reply.audit_target = absl::StrCat("erasure ", created->id, " of a person by ", type);

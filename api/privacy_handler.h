@@ -38,12 +38,14 @@ class PrivacyHandler {
   static constexpr size_t kMaxBodyBytes = 16 * 1024;
 
   // `known_types`: identifier types a request may name (sorted), as for profile lookups.
-  PrivacyHandler(const KeyRegistry& keys, ingest::IngestPipeline& pipeline, std::vector<std::string> known_types);
+  PrivacyHandler(const KeyRegistry& keys, ingest::IngestPipeline& pipeline,
+                 std::vector<std::string> known_types);
 
   HttpReply Handle(const PrivacyRequest& request) const;
 
  private:
-  HttpReply Erase(const PrivacyRequest& request, const std::string& space, std::string_view requested_by) const;
+  HttpReply Erase(const PrivacyRequest& request, const std::string& space,
+                  std::string_view requested_by) const;
 
   const KeyRegistry& keys_;
   ingest::IngestPipeline& pipeline_;

@@ -25,8 +25,10 @@ using profile_store::PrefixEnd;
 }  // namespace
 
 absl::StatusOr<ErasedPerson> CollectErasure(profile_store::Store& store, std::string_view space,
-                                            const profile_store::Profile& profile, const IdentifierExtractor& extractor,
-                                            const identity::Normalizer& normalizer, rocksdb::WriteBatch& batch) {
+                                            const profile_store::Profile& profile,
+                                            const IdentifierExtractor& extractor,
+                                            const identity::Normalizer& normalizer,
+                                            rocksdb::WriteBatch& batch) {
   ErasedPerson erased;
   std::vector<ProfileId> ids = profile.merged_from;
   ids.push_back(profile.id);
@@ -39,9 +41,11 @@ absl::StatusOr<ErasedPerson> CollectErasure(profile_store::Store& store, std::st
 
     // Timeline keys end in ~event time and ~sequence (8 bytes each, big-endian).
     const std::string timeline = profile_store::TimelinePrefix(space, id);
-    absl::Status scanned = store.ScanPrefix(ColumnFamily::kTimeline, timeline, [&](std::string_view key, std::string_view) {
-      if (key.size() >= timeline.size() + 16) sequences.push_back(~profile_store::ReadBigEndian64(key.substr(key.size() - 8)));
-    });
+    absl::Status scanned =
+        store.ScanPrefix(ColumnFamily::kTimeline, timeline, [&](std::string_view key, std::string_view) {
+          if (key.size() >= timeline.size() + 16)
+            sequences.push_back(~profile_store::ReadBigEndian64(key.substr(key.size() - 8)));
+        });
     if (!scanned.ok()) return scanned;
     batch.DeleteRange(store.handle(ColumnFamily::kTimeline), timeline, PrefixEnd(timeline));
     erased.ranges.push_back({ColumnFamily::kTimeline, timeline, PrefixEnd(timeline)});
@@ -94,23 +98,25 @@ absl::StatusOr<ErasedPerson> CollectErasure(profile_store::Store& store, std::st
   }
   std::string space_prefix(space);
   space_prefix.push_back('\0');
-  absl::Status redacted = store.ScanPrefix(ColumnFamily::kMerges, space_prefix, [&](std::string_view key, std::string_view value) {
-    bool involved = false;
-    for (const std::string& id : erased_ids) involved |= value.find(id) != std::string_view::npos;
-    if (!involved) return;
-    for (ProfileId id : ids) {
-      if (key.starts_with(profile_store::MergePrefix(space, id))) return;  // deleted above
-    }
-    std::string text(value);
-    for (const auto& [needle, replacement] : replacements) {
-      for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + replacement.size())) {
-        text.replace(at, needle.size(), replacement);
-      }
-    }
-    if (text == value) return;
-    batch.Put(store.handle(ColumnFamily::kMerges), key, text);
-    erased.ranges.push_back({ColumnFamily::kMerges, std::string(key), std::string(key) + '\0'});
-  });
+  absl::Status redacted = store.ScanPrefix(
+      ColumnFamily::kMerges, space_prefix, [&](std::string_view key, std::string_view value) {
+        bool involved = false;
+        for (const std::string& id : erased_ids) involved |= value.find(id) != std::string_view::npos;
+        if (!involved) return;
+        for (ProfileId id : ids) {
+          if (key.starts_with(profile_store::MergePrefix(space, id))) return;  // deleted above
+        }
+        std::string text(value);
+        for (const auto& [needle, replacement] : replacements) {
+          for (size_t at = text.find(needle); at != std::string::npos;
+               at = text.find(needle, at + replacement.size())) {
+            text.replace(at, needle.size(), replacement);
+          }
+        }
+        if (text == value) return;
+        batch.Put(store.handle(ColumnFamily::kMerges), key, text);
+        erased.ranges.push_back({ColumnFamily::kMerges, std::string(key), std::string(key) + '\0'});
+      });
   if (!redacted.ok()) return redacted;
 
   absl::StatusOr<uint64_t> dead_letters =
@@ -122,31 +128,35 @@ absl::StatusOr<ErasedPerson> CollectErasure(profile_store::Store& store, std::st
 
 absl::StatusOr<uint64_t> EraseDeadLetters(profile_store::Store& store, std::string_view space,
                                           const std::vector<identity::Identifier>& identifiers,
-                                          const IdentifierExtractor& extractor, const identity::Normalizer& normalizer,
-                                          rocksdb::WriteBatch& batch, std::vector<CompactionRange>& ranges) {
+                                          const IdentifierExtractor& extractor,
+                                          const identity::Normalizer& normalizer, rocksdb::WriteBatch& batch,
+                                          std::vector<CompactionRange>& ranges) {
   if (identifiers.empty()) return 0;
   absl::flat_hash_set<std::string> wanted;
-  for (const identity::Identifier& identifier : identifiers) wanted.insert(absl::StrCat(identifier.type, "\n", identifier.value));
+  for (const identity::Identifier& identifier : identifiers)
+    wanted.insert(absl::StrCat(identifier.type, "\n", identifier.value));
   std::string prefix(space);
   prefix.push_back('\0');
   uint64_t erased = 0;
   thread_local profile_store::ReusableJsonParser parser;
-  absl::Status scanned = store.ScanPrefix(ColumnFamily::kDeadLetter, prefix, [&](std::string_view key, std::string_view value) {
-    od::document doc;
-    std::string_view record;
-    if (parser.Iterate(value).get(doc) || doc["record"].get_string().get(record)) return;
-    const std::string record_copy(record);  // The next Iterate would invalidate the view.
-    absl::StatusOr<CanonicalEvent> event = DecodeEvent(record_copy);
-    if (!event.ok()) return;
-    for (const identity::Identifier& identifier : NormalizedIdentifiers(extractor.Extract(*event), normalizer)) {
-      if (wanted.contains(absl::StrCat(identifier.type, "\n", identifier.value))) {
-        batch.Delete(store.handle(ColumnFamily::kDeadLetter), key);
-        ranges.push_back({ColumnFamily::kDeadLetter, std::string(key), std::string(key) + '\0'});
-        ++erased;
-        return;
-      }
-    }
-  });
+  absl::Status scanned =
+      store.ScanPrefix(ColumnFamily::kDeadLetter, prefix, [&](std::string_view key, std::string_view value) {
+        od::document doc;
+        std::string_view record;
+        if (parser.Iterate(value).get(doc) || doc["record"].get_string().get(record)) return;
+        const std::string record_copy(record);  // The next Iterate would invalidate the view.
+        absl::StatusOr<CanonicalEvent> event = DecodeEvent(record_copy);
+        if (!event.ok()) return;
+        for (const identity::Identifier& identifier :
+             NormalizedIdentifiers(extractor.Extract(*event), normalizer)) {
+          if (wanted.contains(absl::StrCat(identifier.type, "\n", identifier.value))) {
+            batch.Delete(store.handle(ColumnFamily::kDeadLetter), key);
+            ranges.push_back({ColumnFamily::kDeadLetter, std::string(key), std::string(key) + '\0'});
+            ++erased;
+            return;
+          }
+        }
+      });
   if (!scanned.ok()) return scanned;
   return erased;
 }
@@ -156,7 +166,8 @@ absl::Status CompactErased(profile_store::Store& store, const std::vector<Compac
   rocksdb::FlushOptions flush;
   flush.wait = true;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  for (int i = 0; i < static_cast<int>(ColumnFamily::kCount); ++i) handles.push_back(store.handle(static_cast<ColumnFamily>(i)));
+  for (int i = 0; i < static_cast<int>(ColumnFamily::kCount); ++i)
+    handles.push_back(store.handle(static_cast<ColumnFamily>(i)));
   if (rocksdb::Status status = store.db()->Flush(flush, handles); !status.ok()) {
     return profile_store::ToAbslStatus(status, "flushing before erasure compaction");
   }

@@ -44,14 +44,17 @@ struct ErasedPerson {
 // Adds the deletion of `profile` (a live profile of `space`, as stored) and all it stands for to
 // `batch`. Reads the store; writes nothing.
 absl::StatusOr<ErasedPerson> CollectErasure(profile_store::Store& store, std::string_view space,
-                                            const profile_store::Profile& profile, const IdentifierExtractor& extractor,
-                                            const identity::Normalizer& normalizer, rocksdb::WriteBatch& batch);
+                                            const profile_store::Profile& profile,
+                                            const IdentifierExtractor& extractor,
+                                            const identity::Normalizer& normalizer,
+                                            rocksdb::WriteBatch& batch);
 
 // Dead letters of `space` carrying one of `identifiers` (normalized): deleted into `batch`.
 absl::StatusOr<uint64_t> EraseDeadLetters(profile_store::Store& store, std::string_view space,
                                           const std::vector<identity::Identifier>& identifiers,
-                                          const IdentifierExtractor& extractor, const identity::Normalizer& normalizer,
-                                          rocksdb::WriteBatch& batch, std::vector<CompactionRange>& ranges);
+                                          const IdentifierExtractor& extractor,
+                                          const identity::Normalizer& normalizer, rocksdb::WriteBatch& batch,
+                                          std::vector<CompactionRange>& ranges);
 
 // Flushes the memtables and compacts `ranges` down to the bottommost level, dropping the deleted
 // values and their tombstones from every SST file (unless a snapshot still needs them).

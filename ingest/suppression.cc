@@ -2,12 +2,12 @@
 
 #include <mutex>
 
-
 namespace tessera::ingest {
 
 absl::Status SuppressionList::Load(std::string_view space) {
   absl::flat_hash_set<std::string> loaded;
-  absl::Status status = privacy_.ForEachSuppression(space, [&](std::string_view hash) { loaded.emplace(hash); });
+  absl::Status status =
+      privacy_.ForEachSuppression(space, [&](std::string_view hash) { loaded.emplace(hash); });
   if (!status.ok()) return status;
   std::unique_lock lock(mutex_);
   auto& set = hashes_[std::string(space)];
@@ -19,10 +19,12 @@ absl::Status SuppressionList::Load(std::string_view space) {
 
 void SuppressionList::Add(std::string_view space, std::string hash) {
   std::unique_lock lock(mutex_);
-  if (hashes_[std::string(space)].insert(std::move(hash)).second) size_.fetch_add(1, std::memory_order_release);
+  if (hashes_[std::string(space)].insert(std::move(hash)).second)
+    size_.fetch_add(1, std::memory_order_release);
 }
 
-bool SuppressionList::Contains(std::string_view space, std::string_view type, std::string_view normalized_value) const {
+bool SuppressionList::Contains(std::string_view space, std::string_view type,
+                               std::string_view normalized_value) const {
   if (Empty()) return false;
   const std::string hash = privacy_.SuppressionHash(type, normalized_value);
   std::shared_lock lock(mutex_);
@@ -35,8 +37,9 @@ std::vector<identity::Identifier> NormalizedIdentifiers(const ExtractedIdentifie
   std::vector<identity::Identifier> out;
   for (const identity::RawIdentifier& raw : extracted.identifiers) {
     const bool previous_id = raw.type == kPreviousIdType;
-    const std::string_view types[] = {previous_id ? identity::identifier_type::kUserId : std::string_view(raw.type),
-                                      previous_id ? identity::identifier_type::kAnonymousId : std::string_view()};
+    const std::string_view types[] = {
+        previous_id ? identity::identifier_type::kUserId : std::string_view(raw.type),
+        previous_id ? identity::identifier_type::kAnonymousId : std::string_view()};
     for (std::string_view type : types) {
       if (type.empty()) continue;
       identity::NormalizedValue normalized = normalizer.Normalize(type, raw.value);

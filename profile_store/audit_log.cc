@@ -96,8 +96,12 @@ absl::StatusOr<AuditEntry> AuditLog::Decode(std::string_view json) {
       if (field.value().get_int64().get(number)) return absl::DataLossError("audit entry: bad status");
       entry.status = static_cast<int>(number);
     } else if (name == "key" || name == "action" || name == "target" || name == "space") {
-      if (field.value().get_string().get(text)) return absl::DataLossError(absl::StrCat("audit entry: bad ", std::string(name)));
-      std::string& out = name == "key" ? entry.key : name == "action" ? entry.action : name == "target" ? entry.target : entry.space;
+      if (field.value().get_string().get(text))
+        return absl::DataLossError(absl::StrCat("audit entry: bad ", std::string(name)));
+      std::string& out = name == "key"      ? entry.key
+                         : name == "action" ? entry.action
+                         : name == "target" ? entry.target
+                                            : entry.space;
       out.assign(text);
     }
   }
@@ -131,7 +135,8 @@ absl::StatusOr<AuditPage> AuditLog::Query(const AuditQuery& query) {
   rocksdb::ReadOptions options;
   rocksdb::Slice upper(end);
   if (!end.empty()) options.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(options, store_.handle(ColumnFamily::kAudit)));
+  std::unique_ptr<rocksdb::Iterator> it(
+      store_.db()->NewIterator(options, store_.handle(ColumnFamily::kAudit)));
   AuditPage page;
   for (it->Seek(start); it->Valid(); it->Next()) {
     absl::StatusOr<AuditEntry> entry = Decode(std::string_view(it->value().data(), it->value().size()));

@@ -37,7 +37,7 @@ struct AuditEntry {
   std::string action = {};  // What: method and route, e.g. "GET /v1/profiles", "POST /v1/privacy/erase".
   std::string target = {};  // On what, e.g. "profile p000000000000002a by email", "audience vip".
   std::string space = {};
-  int status = 0;      // The HTTP status of the answer.
+  int status = 0;  // The HTTP status of the answer.
 };
 
 struct AuditQuery {
@@ -46,7 +46,7 @@ struct AuditQuery {
   std::string key = {};                 // Only entries of this key label when not empty.
   std::string action_prefix = {};       // Only actions starting with this when not empty.
   size_t limit = 100;
-  std::string cursor = {};              // `next` of a previous page.
+  std::string cursor = {};  // `next` of a previous page.
 };
 
 struct AuditPage {

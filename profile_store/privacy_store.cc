@@ -36,7 +36,8 @@ const char* StateName(ErasureRequest::State state) {
 absl::StatusOr<std::unique_ptr<PrivacyStore>> PrivacyStore::Open(Store& store) {
   absl::StatusOr<std::string> salt = store.Get(ColumnFamily::kMeta, kSaltKey);
   if (absl::IsNotFound(salt.status())) {
-    if (store.options().read_only) return std::unique_ptr<PrivacyStore>(new PrivacyStore(store, std::string()));
+    if (store.options().read_only)
+      return std::unique_ptr<PrivacyStore>(new PrivacyStore(store, std::string()));
     std::string fresh(kSaltBytes, '\0');
     if (RAND_bytes(reinterpret_cast<unsigned char*>(fresh.data()), static_cast<int>(fresh.size())) != 1) {
       return absl::InternalError("privacy: could not draw a random salt");
@@ -64,7 +65,9 @@ std::string PrivacyStore::SuppressionHash(std::string_view type, std::string_vie
   return std::string(reinterpret_cast<const char*>(digest), length);
 }
 
-std::string PrivacyStore::RequestKey(std::string_view space, std::string_view id) { return PrivacyKey(space, 'r', id); }
+std::string PrivacyStore::RequestKey(std::string_view space, std::string_view id) {
+  return PrivacyKey(space, 'r', id);
+}
 
 std::string PrivacyStore::NewRequestId() {
   unsigned char bytes[8];
@@ -73,7 +76,8 @@ std::string PrivacyStore::NewRequestId() {
     const uint64_t now = static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
     for (int i = 0; i < 8; ++i) bytes[i] = static_cast<unsigned char>(now >> (8 * i));
   }
-  return absl::StrCat("er_", absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(bytes), 8)));
+  return absl::StrCat("er_",
+                      absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(bytes), 8)));
 }
 
 std::string PrivacyStore::EncodeRequest(const ErasureRequest& request) {
@@ -120,11 +124,13 @@ absl::StatusOr<ErasureRequest> PrivacyStore::DecodeRequest(std::string_view json
       if (name == "identifierValue") request.identifier_value.assign(text);
       if (name == "requestedBy") request.requested_by.assign(text);
       if (name == "state") {
-        request.state = text == "completed" ? ErasureRequest::State::kCompleted : ErasureRequest::State::kPending;
+        request.state =
+            text == "completed" ? ErasureRequest::State::kCompleted : ErasureRequest::State::kPending;
       }
     } else if (name == "requestedAt" || name == "completedAt") {
       if (field.value().get_int64().get(number)) return bad();
-      (name == "requestedAt" ? request.requested_at : request.completed_at) = Timestamp(std::chrono::microseconds(number));
+      (name == "requestedAt" ? request.requested_at : request.completed_at) =
+          Timestamp(std::chrono::microseconds(number));
     } else if (name == "profiles" || name == "events" || name == "identifiers" || name == "deadLetters") {
       if (field.value().get_uint64().get(count)) return bad();
       (name == "profiles"      ? request.profiles
@@ -136,8 +142,10 @@ absl::StatusOr<ErasureRequest> PrivacyStore::DecodeRequest(std::string_view json
   return request;
 }
 
-void PrivacyStore::PutRequest(std::string_view space, const ErasureRequest& request, rocksdb::WriteBatch& batch) const {
-  batch.Put(store_.handle(ColumnFamily::kPrivacy), PrivacyKey(space, 'r', request.id), EncodeRequest(request));
+void PrivacyStore::PutRequest(std::string_view space, const ErasureRequest& request,
+                              rocksdb::WriteBatch& batch) const {
+  batch.Put(store_.handle(ColumnFamily::kPrivacy), PrivacyKey(space, 'r', request.id),
+            EncodeRequest(request));
 }
 
 absl::StatusOr<ErasureRequest> PrivacyStore::GetRequest(std::string_view space, std::string_view id) const {

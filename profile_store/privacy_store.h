@@ -26,11 +26,11 @@ namespace tessera::profile_store {
 
 struct ErasureRequest {
   enum class State { kPending, kCompleted };
-  std::string id = {};                // "er_" + 16 hex digits.
+  std::string id = {};  // "er_" + 16 hex digits.
   std::string identifier_type = {};
   std::string identifier_value = {};  // Normalized. Empty once the request is completed.
   Timestamp requested_at{};
-  std::string requested_by = {};      // Key label of the admin key that asked.
+  std::string requested_by = {};  // Key label of the admin key that asked.
   State state = State::kPending;
   Timestamp completed_at{};
   // What the erasure removed.
@@ -65,7 +65,8 @@ class PrivacyStore {
   void PutSuppression(std::string_view space, std::string_view hash, std::string_view request_id,
                       std::string_view type, Timestamp time, rocksdb::WriteBatch& batch) const;
   // Calls `visit` with every suppression hash of `space`.
-  absl::Status ForEachSuppression(std::string_view space, const std::function<void(std::string_view hash)>& visit) const;
+  absl::Status ForEachSuppression(std::string_view space,
+                                  const std::function<void(std::string_view hash)>& visit) const;
 
   static std::string EncodeRequest(const ErasureRequest& request);
   static absl::StatusOr<ErasureRequest> DecodeRequest(std::string_view json);

@@ -21,7 +21,8 @@ class PrivacyE2eTest : public ::testing::Test {
   void SetUp() override { Start(); }
 
   void Start() {
-    auto started = ServerProcess::Start({.data_dir = data_dir_, .extra_json = R"("identity":{"default_phone_region":"KR"})"});
+    auto started = ServerProcess::Start(
+        {.data_dir = data_dir_, .extra_json = R"("identity":{"default_phone_region":"KR"})"});
     ASSERT_TRUE(started.ok()) << started.status();
     server_ = std::move(*started);
     client_ = std::make_unique<HttpClient>(server_->port());
@@ -32,7 +33,8 @@ class PrivacyE2eTest : public ::testing::Test {
     return client_->Request(method, target, body, {{"Authorization", "Bearer " + std::string(key)}});
   }
 
-  int Status(std::string_view method, const std::string& target, std::string_view key, std::string_view body = {}) {
+  int Status(std::string_view method, const std::string& target, std::string_view key,
+             std::string_view body = {}) {
     auto response = Call(method, target, key, body);
     EXPECT_TRUE(response.ok()) << response.status();
     return response.ok() ? response->status : 0;
@@ -50,9 +52,12 @@ class PrivacyE2eTest : public ::testing::Test {
                                       kWriteKey);
     ASSERT_TRUE(response.ok()) << response.status();
     ASSERT_EQ(response->status, 200) << response->body;
-    ASSERT_TRUE(WaitFor([&] { return Status("GET", "/v1/profiles/user_id:u-bob", kReadKey) == 200 &&
-                                      Status("GET", "/v1/profiles/anonymous_id:a-ada", kReadKey) == 200; },
-                        30s));
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          return Status("GET", "/v1/profiles/user_id:u-bob", kReadKey) == 200 &&
+                 Status("GET", "/v1/profiles/anonymous_id:a-ada", kReadKey) == 200;
+        },
+        30s));
   }
 
   std::string Erase(const std::string& body) {
@@ -66,12 +71,15 @@ class PrivacyE2eTest : public ::testing::Test {
 
   void WaitCompleted(const std::string& id) {
     std::string last;
-    ASSERT_TRUE(WaitFor([&] {
-      auto response = Call("GET", "/v1/privacy/erase/" + id, kAdminKey);
-      if (!response.ok()) return false;
-      last = response->body;
-      return JsonStringMember(last, "state") == "completed";
-    }, 30s)) << last;
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          auto response = Call("GET", "/v1/privacy/erase/" + id, kAdminKey);
+          if (!response.ok()) return false;
+          last = response->body;
+          return JsonStringMember(last, "state") == "completed";
+        },
+        30s))
+        << last;
   }
 
   TempDir temp_;
@@ -95,28 +103,33 @@ TEST_F(PrivacyE2eTest, ErasedPersonIsGoneEverywhereAndStaysGoneWhileOthersAreUnt
   EXPECT_NE(status->body.find(R"("events":3)"), std::string::npos) << status->body;
   EXPECT_NE(status->body.find(R"("identifierType":"phone")"), std::string::npos) << status->body;
 
-  for (const char* ref : {"email:ada%40example.com", "user_id:u-ada", "anonymous_id:a-ada", "phone:010-1234-5678"}) {
-    EXPECT_EQ(Status("GET", std::string("/v1/profiles/") + ref, kReadKey), 404) << ref << " still finds a profile";
+  for (const char* ref :
+       {"email:ada%40example.com", "user_id:u-ada", "anonymous_id:a-ada", "phone:010-1234-5678"}) {
+    EXPECT_EQ(Status("GET", std::string("/v1/profiles/") + ref, kReadKey), 404)
+        << ref << " still finds a profile";
   }
   auto bob_after = Call("GET", "/v1/profiles/user_id:u-bob", kReadKey);
   ASSERT_TRUE(bob_after.ok());
-  EXPECT_EQ(bob_after->body, bob_before->body) << "Bob shared a blocked device with Ada and must be untouched";
+  EXPECT_EQ(bob_after->body, bob_before->body)
+      << "Bob shared a blocked device with Ada and must be untouched";
   auto bob_events_after = Call("GET", "/v1/profiles/user_id:u-bob/events", kReadKey);
   ASSERT_TRUE(bob_events_after.ok());
   EXPECT_EQ(bob_events_after->body, bob_events_before->body);
 
   // Later events carrying any of her identifiers are rejected with a precise code and counted.
-  auto single = client_->PostJson("/v1/track", R"({"userId":"u-ada","event":"Viewed","messageId":"ada-4"})", kWriteKey);
+  auto single =
+      client_->PostJson("/v1/track", R"({"userId":"u-ada","event":"Viewed","messageId":"ada-4"})", kWriteKey);
   ASSERT_TRUE(single.ok());
   EXPECT_EQ(single->status, 400) << single->body;
   EXPECT_NE(single->body.find(R"("code":"suppressed")"), std::string::npos) << single->body;
   auto batch = client_->PostJson("/v1/batch", R"({"batch":[
       {"type":"track","userId":"u-bob","event":"Viewed","messageId":"bob-3"},
       {"type":"track","anonymousId":"x","event":"Viewed","messageId":"ada-5","context":{"traits":{"email":"ADA@example.com"}}}]})",
-                                   kWriteKey);
+                                 kWriteKey);
   ASSERT_TRUE(batch.ok());
   EXPECT_EQ(batch->status, 200) << batch->body;
-  EXPECT_NE(batch->body.find(R"("index":1,"messageId":"ada-5","code":"suppressed")"), std::string::npos) << batch->body;
+  EXPECT_NE(batch->body.find(R"("index":1,"messageId":"ada-5","code":"suppressed")"), std::string::npos)
+      << batch->body;
   auto metrics = client_->Request("GET", "/metrics");
   ASSERT_TRUE(metrics.ok());
   EXPECT_NE(metrics->body.find("tessera_events_total{result=\"suppressed\"} 2"), std::string::npos);
@@ -127,12 +140,14 @@ TEST_F(PrivacyE2eTest, ErasedPersonIsGoneEverywhereAndStaysGoneWhileOthersAreUnt
   for (const ingest::CanonicalEvent& event : ReadLog(data_dir_)) {
     EXPECT_FALSE(event.message_id.starts_with("ada-")) << event.message_id << " is still in the log";
   }
-  const std::string rebuild = std::string(TESSERA_BINARY) + " rebuild --config " + data_dir_ + "/test-config.json >/dev/null 2>&1";
+  const std::string rebuild =
+      std::string(TESSERA_BINARY) + " rebuild --config " + data_dir_ + "/test-config.json >/dev/null 2>&1";
   ASSERT_EQ(std::system(rebuild.c_str()), 0) << rebuild;
   Start();
   EXPECT_EQ(Status("GET", "/v1/profiles/email:ada%40example.com", kReadKey), 404);
   EXPECT_EQ(Status("GET", "/v1/profiles/user_id:u-bob", kReadKey), 200);
-  auto again = client_->PostJson("/v1/identify", R"({"userId":"u-new","traits":{"email":"ada@example.com"}})", kWriteKey);
+  auto again = client_->PostJson("/v1/identify", R"({"userId":"u-new","traits":{"email":"ada@example.com"}})",
+                                 kWriteKey);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->status, 400) << "the suppression list survives restarts: " << again->body;
 }
@@ -164,8 +179,10 @@ TEST_F(PrivacyE2eTest, ProfileReadsAndAdminActionsAreAuditedWithoutKeysOrValues)
   EXPECT_EQ(Status("GET", "/v1/profiles/email:ada%40example.com", kReadKey), 200);
   EXPECT_EQ(Status("GET", "/v1/profiles/email:nobody%40example.com", kReadKey), 404);
   EXPECT_EQ(Status("GET", "/v1/profiles/email:ada%40example.com", kWriteKey), 403);
-  EXPECT_EQ(Status("PUT", "/v1/audiences/buyers", kReadKey, R"({"condition":{"event":"Order Completed"}})"), 403);
-  EXPECT_EQ(Status("PUT", "/v1/audiences/buyers", kAdminKey, R"({"condition":{"event":"Order Completed"}})"), 200);
+  EXPECT_EQ(Status("PUT", "/v1/audiences/buyers", kReadKey, R"({"condition":{"event":"Order Completed"}})"),
+            403);
+  EXPECT_EQ(Status("PUT", "/v1/audiences/buyers", kAdminKey, R"({"condition":{"event":"Order Completed"}})"),
+            200);
   Erase(R"({"type":"email","value":"ada@example.com"})");
   EXPECT_EQ(Status("POST", "/v1/admin/backup", kReadKey, R"({"to":"/nonexistent/backups"})"), 403);
 
@@ -175,19 +192,28 @@ TEST_F(PrivacyE2eTest, ProfileReadsAndAdminActionsAreAuditedWithoutKeysOrValues)
   const std::string& log = audit->body;
   EXPECT_NE(log.find(R"("action":"GET /v1/profiles","target":"profile p)"), std::string::npos) << log;
   EXPECT_NE(log.find(R"(by email","space":"default","status":200)"), std::string::npos) << log;
-  EXPECT_NE(log.find(R"("target":"lookup by email","space":"default","status":404)"), std::string::npos) << log;
+  EXPECT_NE(log.find(R"("target":"lookup by email","space":"default","status":404)"), std::string::npos)
+      << log;
   EXPECT_NE(log.find(R"("key":"write:website","action":"GET /v1/profiles")"), std::string::npos) << log;
-  EXPECT_NE(log.find(R"("action":"PUT /v1/audiences","target":"buyers","space":"default","status":403)"), std::string::npos) << log;
-  EXPECT_NE(log.find(R"("action":"PUT /v1/audiences","target":"buyers","space":"default","status":200)"), std::string::npos) << log;
+  EXPECT_NE(log.find(R"("action":"PUT /v1/audiences","target":"buyers","space":"default","status":403)"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find(R"("action":"PUT /v1/audiences","target":"buyers","space":"default","status":200)"),
+            std::string::npos)
+      << log;
   EXPECT_NE(log.find(R"("action":"POST /v1/privacy/erase","target":"erasure er_)"), std::string::npos) << log;
-  EXPECT_NE(log.find(R"("action":"POST /v1/admin/backup","target":"","space":"default","status":403)"), std::string::npos)
+  EXPECT_NE(log.find(R"("action":"POST /v1/admin/backup","target":"","space":"default","status":403)"),
+            std::string::npos)
       << log;
   for (std::string_view secret : {kReadKey, kAdminKey, kWriteKey, std::string_view("ada@example.com")}) {
     EXPECT_EQ(log.find(secret), std::string::npos) << secret << " appears in the audit log";
   }
 
   // Queried by key and time: only the admin key's entries, and none before `since`.
-  const std::string admin_label = JsonStringMember(log.substr(log.find(R"("action":"PUT /v1/audiences","target":"buyers","space":"default","status":200)") - 40), "key");
+  const std::string admin_label = JsonStringMember(
+      log.substr(
+          log.find(R"("action":"PUT /v1/audiences","target":"buyers","space":"default","status":200)") - 40),
+      "key");
   ASSERT_TRUE(admin_label.starts_with("admin:")) << admin_label;
   auto by_key = Call("GET", "/v1/audit?key=" + admin_label, kAdminKey);
   ASSERT_TRUE(by_key.ok());

@@ -1,11 +1,12 @@
 // Erasure at the resolver level, on a real store: what is deleted, what is kept, what is
 // suppressed afterwards, and that the deleted values leave the store's files.
 
+#include "ingest/erasure.h"
+
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 
-#include "ingest/erasure.h"
 #include "ingest/suppression.h"
 #include "profile_store/json_writer.h"
 #include "profile_store/privacy_store.h"
@@ -146,7 +147,8 @@ TEST_F(ErasureTest, ErasesThePersonAndEveryMergedProfileButNobodyElse) {
   for (std::string_view value : erased_values) {
     std::vector<std::string> files = FilesContaining(dir_.path(), value);
     std::erase_if(files, [](const std::string& name) { return name.starts_with("MANIFEST-"); });
-    EXPECT_THAT(files, ::testing::IsEmpty()) << value << " must be compacted out of the store's files, not only tombstoned";
+    EXPECT_THAT(files, ::testing::IsEmpty())
+        << value << " must be compacted out of the store's files, not only tombstoned";
   }
   resolver.reset();
   ASSERT_TRUE(store_->Close().ok());
@@ -154,7 +156,8 @@ TEST_F(ErasureTest, ErasesThePersonAndEveryMergedProfileButNobodyElse) {
   ASSERT_TRUE(reopened.ok()) << reopened.status();
   store_ = *std::move(reopened);
   for (std::string_view value : erased_values) {
-    EXPECT_THAT(FilesContaining(dir_.path(), value), ::testing::IsEmpty()) << value << " is still in a file after a restart";
+    EXPECT_THAT(FilesContaining(dir_.path(), value), ::testing::IsEmpty())
+        << value << " is still in a file after a restart";
   }
   EXPECT_THAT(FilesContaining(dir_.path(), "bob@example.com"), ::testing::Not(::testing::IsEmpty()))
       << "the scan itself must be able to find a value that is still stored";
@@ -179,7 +182,8 @@ TEST_F(ErasureTest, EveryIdentifierOfTheErasedPersonIsSuppressedForLaterEvents) 
   other.user_id = "u-bob";
   Append({late, other});
   EXPECT_EQ(CatchUp(*resolver), 2u);
-  EXPECT_EQ(Lookup(*resolver, type::kUserId, "u-ada"), std::nullopt) << "a suppressed event must not bring her back";
+  EXPECT_EQ(Lookup(*resolver, type::kUserId, "u-ada"), std::nullopt)
+      << "a suppressed event must not bring her back";
   EXPECT_EQ(resolver->metrics().events_suppressed.load(), 1u);
   EXPECT_EQ(Count(ColumnFamily::kLog), 3u) << "Bob's three events; Ada's late event was deleted";
 
@@ -259,7 +263,8 @@ TEST_F(ErasureTest, AnotherPersonsRefusedMergeRecordsKeepTheirPlaceButLoseTheEra
   EXPECT_EQ(Records(*bob_id).size(), bob_records) << "Bob's history keeps its records";
   EXPECT_FALSE(mentions_ada()) << "no value of Ada's is left in Bob's records";
   bool redacted = false;
-  for (const std::string& record : Records(*bob_id)) redacted |= record.find("anonymous_id:<erased>") != std::string::npos;
+  for (const std::string& record : Records(*bob_id))
+    redacted |= record.find("anonymous_id:<erased>") != std::string::npos;
   EXPECT_TRUE(redacted) << "the values are replaced, not the records dropped";
   EXPECT_EQ(Lookup(*resolver, type::kUserId, "u-bob"), bob_id);
 }
@@ -283,7 +288,14 @@ TEST_F(ErasureTest, DeadLettersCarryingTheErasedIdentifiersAreDeleted) {
   }
   std::string dead_letter;
   profile_store::JsonWriter json(dead_letter);
-  json.BeginObject().Key("sequence").Uint(99).Key("reason").String("test").Key("record").String(record).EndObject();
+  json.BeginObject()
+      .Key("sequence")
+      .Uint(99)
+      .Key("reason")
+      .String("test")
+      .Key("record")
+      .String(record)
+      .EndObject();
   rocksdb::WriteBatch batch;
   batch.Put(store_->handle(ColumnFamily::kDeadLetter), DeadLetterKey(kSpace, 99), dead_letter);
   ASSERT_TRUE(store_->Write(batch).ok());

@@ -23,8 +23,12 @@ class AuditLogTest : public ::testing::Test {
   }
 
   void Append(int64_t seconds, std::string key, std::string action, int status = 200) {
-    AuditEntry entry{.time = At(seconds), .key = std::move(key), .action = std::move(action),
-                     .target = "profile p0000000000000001 by email", .space = "default", .status = status};
+    AuditEntry entry{.time = At(seconds),
+                     .key = std::move(key),
+                     .action = std::move(action),
+                     .target = "profile p0000000000000001 by email",
+                     .space = "default",
+                     .status = status};
     ASSERT_TRUE(log_->Append(entry, /*durable=*/false).ok());
   }
 
@@ -72,8 +76,10 @@ TEST_F(AuditLogTest, FiltersByTimeRangeKeyAndActionPrefix) {
   EXPECT_EQ(Actions({.since = At(20), .until = At(40)}),
             (std::vector<std::string>{"GET /v1/profiles", "POST /v1/privacy/erase"}))
       << "since is inclusive, until exclusive";
-  EXPECT_EQ(Actions({.key = "admin:a"}), (std::vector<std::string>{"PUT /v1/audiences", "POST /v1/privacy/erase"}));
-  EXPECT_EQ(Actions({.action_prefix = "GET"}), (std::vector<std::string>{"GET /v1/profiles", "GET /v1/audiences"}));
+  EXPECT_EQ(Actions({.key = "admin:a"}),
+            (std::vector<std::string>{"PUT /v1/audiences", "POST /v1/privacy/erase"}));
+  EXPECT_EQ(Actions({.action_prefix = "GET"}),
+            (std::vector<std::string>{"GET /v1/profiles", "GET /v1/audiences"}));
   EXPECT_TRUE(Actions({.key = "nobody"}).empty());
 }
 
@@ -94,7 +100,8 @@ TEST_F(AuditLogTest, PagesFollowTheCursorWithoutGapsOrRepeats) {
 
 // Rows of the audit column family as stored, without going through Query (which writes first).
 size_t StoredRows(Store& store) {
-  std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(rocksdb::ReadOptions(), store.handle(ColumnFamily::kAudit)));
+  std::unique_ptr<rocksdb::Iterator> it(
+      store.db()->NewIterator(rocksdb::ReadOptions(), store.handle(ColumnFamily::kAudit)));
   size_t rows = 0;
   for (it->SeekToFirst(); it->Valid(); it->Next()) ++rows;
   return rows;
@@ -102,8 +109,12 @@ size_t StoredRows(Store& store) {
 
 TEST_F(AuditLogTest, DurableEntriesAreWrittenBeforeAppendReturnsAndReadsSoonAfter) {
   Append(1, "read:b", "GET /v1/profiles");
-  AuditEntry change{.time = At(2), .key = "admin:a", .action = "PUT /v1/audiences", .target = "vip",
-                    .space = "default", .status = 200};
+  AuditEntry change{.time = At(2),
+                    .key = "admin:a",
+                    .action = "PUT /v1/audiences",
+                    .target = "vip",
+                    .space = "default",
+                    .status = 200};
   ASSERT_TRUE(log_->Append(change, /*durable=*/true).ok());
   EXPECT_EQ(StoredRows(*store_), 2u) << "a durable append writes the entries waiting before it too";
 

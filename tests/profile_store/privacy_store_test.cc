@@ -23,19 +23,22 @@ TEST(PrivacyStoreTest, HashesAreSaltedPerStoreAndStableAcrossRestarts) {
     ASSERT_TRUE(privacy.ok()) << privacy.status();
     first_hash = (*privacy)->SuppressionHash("email", "ada@example.com");
     EXPECT_EQ(first_hash.size(), 32u);
-    EXPECT_NE((*privacy)->SuppressionHash("phone", "ada@example.com"), first_hash) << "the type is part of the hash";
+    EXPECT_NE((*privacy)->SuppressionHash("phone", "ada@example.com"), first_hash)
+        << "the type is part of the hash";
     EXPECT_EQ(first_hash.find("ada@example.com"), std::string::npos);
   }
   {
     auto store = OpenStore(first_dir.path());
     auto privacy = PrivacyStore::Open(*store);
     ASSERT_TRUE(privacy.ok());
-    EXPECT_EQ((*privacy)->SuppressionHash("email", "ada@example.com"), first_hash) << "the salt is kept in the store";
+    EXPECT_EQ((*privacy)->SuppressionHash("email", "ada@example.com"), first_hash)
+        << "the salt is kept in the store";
   }
   auto other_store = OpenStore(second_dir.path());
   auto other = PrivacyStore::Open(*other_store);
   ASSERT_TRUE(other.ok());
-  EXPECT_NE((*other)->SuppressionHash("email", "ada@example.com"), first_hash) << "another store has another salt";
+  EXPECT_NE((*other)->SuppressionHash("email", "ada@example.com"), first_hash)
+      << "another store has another salt";
 }
 
 TEST(PrivacyStoreTest, RequestsRoundTripAndOnlyPendingOnesAreListed) {
@@ -43,17 +46,27 @@ TEST(PrivacyStoreTest, RequestsRoundTripAndOnlyPendingOnesAreListed) {
   auto store = OpenStore(dir.path());
   auto privacy = PrivacyStore::Open(*store);
   ASSERT_TRUE(privacy.ok());
-  ErasureRequest pending{.id = "er_1", .identifier_type = "email", .identifier_value = "ada@example.com",
-                         .requested_at = Timestamp(std::chrono::microseconds(2)), .requested_by = "admin:x"};
-  ErasureRequest done{.id = "er_2", .identifier_type = "phone", .identifier_value = "",
-                      .requested_at = Timestamp(std::chrono::microseconds(1)), .requested_by = "admin:y",
+  ErasureRequest pending{.id = "er_1",
+                         .identifier_type = "email",
+                         .identifier_value = "ada@example.com",
+                         .requested_at = Timestamp(std::chrono::microseconds(2)),
+                         .requested_by = "admin:x"};
+  ErasureRequest done{.id = "er_2",
+                      .identifier_type = "phone",
+                      .identifier_value = "",
+                      .requested_at = Timestamp(std::chrono::microseconds(1)),
+                      .requested_by = "admin:y",
                       .state = ErasureRequest::State::kCompleted,
-                      .completed_at = Timestamp(std::chrono::microseconds(3)), .profiles = 2, .events = 7,
-                      .identifiers = 4, .dead_letters = 1};
+                      .completed_at = Timestamp(std::chrono::microseconds(3)),
+                      .profiles = 2,
+                      .events = 7,
+                      .identifiers = 4,
+                      .dead_letters = 1};
   rocksdb::WriteBatch batch;
   (*privacy)->PutRequest("default", pending, batch);
   (*privacy)->PutRequest("default", done, batch);
-  (*privacy)->PutRequest("other", ErasureRequest{.id = "er_3", .identifier_type = "user_id", .identifier_value = "u"}, batch);
+  (*privacy)->PutRequest(
+      "other", ErasureRequest{.id = "er_3", .identifier_type = "user_id", .identifier_value = "u"}, batch);
   ASSERT_TRUE(store->Write(batch).ok());
 
   auto read = (*privacy)->GetRequest("default", "er_2");
@@ -87,7 +100,9 @@ TEST(PrivacyStoreTest, SuppressionsAreListedPerSpace) {
   (*privacy)->PutSuppression("other", b, "er_2", "email", Timestamp{}, batch);
   ASSERT_TRUE(store->Write(batch).ok());
   std::vector<std::string> seen;
-  ASSERT_TRUE((*privacy)->ForEachSuppression("default", [&](std::string_view hash) { seen.emplace_back(hash); }).ok());
+  ASSERT_TRUE((*privacy)
+                  ->ForEachSuppression("default", [&](std::string_view hash) { seen.emplace_back(hash); })
+                  .ok());
   EXPECT_EQ(seen, std::vector<std::string>{a});
 }
 
