@@ -78,12 +78,9 @@ HttpReply Auditor::Handle(std::string_view authorization, std::string_view query
   std::optional<std::string_view> token = BearerToken(authorization);
   if (!token || token->empty())
     return ErrorReply(401, "unauthorized", "send an admin key as Authorization: Bearer KEY");
-  if (!keys_.IsAdminKey(*token)) {
-    if (keys_.IsReadKey(*token) || keys_.FindSource(*token) != nullptr) {
-      return ErrorReply(403, "forbidden", "the audit log needs an admin key");
-    }
-    return ErrorReply(401, "unauthorized", "unknown key");
-  }
+  const KeyScope scope = keys_.Identify(*token).scope;
+  if (scope == KeyScope::kUnknown) return ErrorReply(401, "unauthorized", "unknown key");
+  if (scope != KeyScope::kAdmin) return ErrorReply(403, "forbidden", "the audit log needs an admin key");
   profile_store::AuditQuery audit_query;
   for (auto [name, target] :
        {std::pair{"since", &audit_query.since}, std::pair{"until", &audit_query.until}}) {

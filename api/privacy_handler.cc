@@ -40,12 +40,9 @@ HttpReply PrivacyHandler::Handle(const PrivacyRequest& request) const {
   std::optional<std::string_view> token = BearerToken(request.authorization);
   if (!token || token->empty())
     return ErrorReply(401, "unauthorized", "send an admin key as Authorization: Bearer KEY");
-  if (!keys_.IsAdminKey(*token)) {
-    if (keys_.IsReadKey(*token) || keys_.FindSource(*token) != nullptr) {
-      return ErrorReply(403, "forbidden", "privacy requests need an admin key");
-    }
-    return ErrorReply(401, "unauthorized", "unknown key");
-  }
+  const KeyScope scope = keys_.Identify(*token).scope;
+  if (scope == KeyScope::kUnknown) return ErrorReply(401, "unauthorized", "unknown key");
+  if (scope != KeyScope::kAdmin) return ErrorReply(403, "forbidden", "privacy requests need an admin key");
   std::optional<std::string> space = UrlDecode(QueryParam(request.query, "space"));
   if (!space) return ErrorReply(400, "invalid_value", "not validly percent-encoded", "space");
   if (space->empty()) *space = "default";

@@ -16,25 +16,9 @@ if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -eq 0 ]; then
 fi
 jobs="${FUZZ_BUILD_JOBS:-2}"
 
-# The build's own dependencies, then what fuzzing adds: clang and, for Debian 12's clang 14,
-# libclang-rt-14-dev, which holds libFuzzer (libclang_rt.fuzzer*.a) and the sanitizer runtimes.
-# Only what is missing is installed, as scripts/install-deps.sh does.
-scripts/install-deps.sh
-packages=(clang libclang-rt-14-dev)
-missing=()
-for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
-  fi
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "fuzz: installing ${missing[*]}"
-  sudo_cmd=()
-  if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo_cmd[@]}" apt-get update -q
-  "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
+# The build's own dependencies plus clang and, for Debian 12's clang 14, libclang-rt-14-dev, which
+# holds libFuzzer (libclang_rt.fuzzer*.a) and the sanitizer runtimes; only what is missing.
+scripts/install-deps.sh clang libclang-rt-14-dev
 
 # target:max_len. The Segment targets may exceed the 32 KB event limit; the others stay small so
 # that mutations stay fast.

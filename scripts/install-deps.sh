@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Tessera needs to build, test and run. Only what is missing is installed,
 # so a machine that has everything pays nothing. The list is the one place our system dependencies live.
+# Usage: scripts/install-deps.sh [EXTRA_PACKAGE ...]
 set -euo pipefail
 
 packages=(
@@ -15,6 +16,9 @@ packages=(
   libssl-dev            # HMAC / ECDSA for connectors, TLS
   libgtest-dev libgmock-dev libbenchmark-dev
 )
+
+# Tools that need more (scripts/fuzz.sh: clang) name their extra packages as arguments.
+packages+=("$@")
 
 missing=()
 for p in "${packages[@]}"; do

@@ -224,6 +224,13 @@ TEST_F(PrivacyE2eTest, ProfileReadsAndAdminActionsAreAuditedWithoutKeysOrValues)
   EXPECT_EQ(future->body, R"({"entries":[],"next":null})");
   EXPECT_EQ(Status("GET", "/v1/audit", kReadKey), 403);
   EXPECT_EQ(Status("GET", "/v1/audit?since=yesterday", kAdminKey), 400);
+  for (const char* bad : {"/v1/audit?limit=0", "/v1/audit?limit=1001", "/v1/audit?limit=ten", "/v1/audit?cursor=nope",
+                          "/v1/audit?key=%zz"}) {
+    auto response = Call("GET", bad, kAdminKey);
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->status, 400) << bad << ": " << response->body;
+    EXPECT_NE(response->body.find(R"("field":")"), std::string::npos) << bad << " must name the parameter";
+  }
 }
 
 }  // namespace
