@@ -64,7 +64,10 @@ constexpr std::string_view kUsage =
     "  --dir DIR         keep the stores in DIR/resolve-cache-ratio-R (must not exist) instead of a\n"
     "                    temporary directory that is removed afterwards\n"
     "\n"
-    "usage: tessera bench audiences [--people N] [--seed N] [--dir DIR]   (tools/bench_audiences.cc)\n";
+    "usage: tessera bench audiences [--people N] [--seed N] [--dir DIR]   (tools/bench_audiences.cc)\n"
+    "\n"
+    "usage: tessera bench corpus|parse|store|pipeline|graph ...   the steps of tools/bench/run.sh\n"
+    "  (tools/bench_suite.cc; docs/benchmarks.md, \"Tessera against its limits and a peer\")\n";
 
 constexpr std::string_view kSpace = "default";
 constexpr size_t kTargetEventBytes = 600;    // Encoded size of an event, about.
@@ -769,6 +772,9 @@ int BenchCommand(std::span<const std::string_view> args) {
   }
   if (args[0] == "resolve") return BenchResolve(args.subspan(1));
   if (args[0] == "audiences") return BenchAudiences(args.subspan(1));
+  for (std::string_view step : {"corpus", "parse", "store", "pipeline", "graph"}) {
+    if (args[0] == step) return BenchSuiteStep(step, args.subspan(1));
+  }
   std::fprintf(stderr, "tessera bench: unknown benchmark \"%.*s\"\n\n%s", static_cast<int>(args[0].size()),
                args[0].data(), kUsage.data());
   return 2;

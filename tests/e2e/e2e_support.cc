@@ -600,6 +600,16 @@ std::string Base64(std::string_view bytes) {
   return out;
 }
 
+CommandResult RunCommand(const std::string& scratch_dir, const std::string& command, int timeout_seconds) {
+  const std::string out = scratch_dir + "/command-output.txt";
+  const int status = std::system(("timeout -s KILL " + std::to_string(timeout_seconds) + " sh -c '" + command +
+                                  "' > " + out + " 2>&1")
+                                     .c_str());
+  std::ifstream in(out, std::ios::binary);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+          std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>())};
+}
+
 bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   while (true) {

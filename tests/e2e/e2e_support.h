@@ -116,6 +116,15 @@ std::string Base64(std::string_view bytes);
 // all); empty when absent. Enough for profile ids and similar plain values in responses.
 std::string JsonStringMember(const std::string& json, const std::string& name);
 
+struct CommandResult {
+  int exit_code = -1;  // 137 when the timeout killed it; -1 when the shell did not exit normally.
+  std::string output;  // stdout and stderr together.
+};
+
+// Runs `command` with /bin/sh to completion, killed after `timeout_seconds`; its output goes
+// through a file in `scratch_dir`. `command` must not contain single quotes.
+CommandResult RunCommand(const std::string& scratch_dir, const std::string& command, int timeout_seconds = 120);
+
 // Polls `condition` every few milliseconds until it holds or `timeout` passes.
 bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 

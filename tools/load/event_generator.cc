@@ -51,30 +51,56 @@ void AppendIsoTime(std::string& out, int64_t ms) {
   out += buffer;
 }
 
-// A stable anonymous (device) id per person, formatted like a UUID.
-std::string AnonymousId(uint64_t person) {
-  const uint64_t a = SplitMix64(person * 2 + 1);
+// A stable anonymous id per person and channel (web cookie, app install), formatted like a UUID.
+std::string AnonymousId(uint64_t person, uint64_t channel_salt) {
+  const uint64_t a = SplitMix64(person * 2 + 1 + (channel_salt << 40));
   return UuidFromBits(a, SplitMix64(a));
 }
 
+// The person's phone's device id (context.device.id of app events).
+std::string DeviceId(uint64_t person) {
+  const uint64_t a = SplitMix64(person * 2 + 0x7700000000000000ULL);
+  return UuidFromBits(a, SplitMix64(a ^ 0xd1ce));
+}
+
+constexpr std::string_view kChannels[] = {"web", "app", "pos", "email"};
+enum ChannelIndex : size_t { kWeb = 0, kApp = 1, kPos = 2, kEmail = 3 };
+
 }  // namespace
 
-EventGenerator::EventGenerator(uint64_t seed, size_t target_event_bytes)
-    : rng_(seed), seed_(seed), target_event_bytes_(target_event_bytes), clock_ms_(kEpochMs) {}
+EventGenerator::EventGenerator(uint64_t seed, size_t target_event_bytes, uint64_t people, double multi_channel_share)
+    : rng_(seed),
+      seed_(seed),
+      target_event_bytes_(target_event_bytes),
+      people_(people < 1 ? 1 : people),
+      multi_channel_share_(multi_channel_share),
+      clock_ms_(kEpochMs) {}
 
 std::string_view EventGenerator::Pick(const std::string_view* choices, size_t count) {
   return choices[std::uniform_int_distribution<size_t>(0, count - 1)(rng_)];
 }
 
 uint64_t EventGenerator::NextPerson() {
-  // Bounded Pareto (alpha 1.1) on [1, kPeople]: person 1 is the most active, and the top 1% of
-  // people account for a large share of the events, as on a real site.
-  constexpr double kAlpha = 1.1;
+  // Zipf-like popularity (exponent 0.8, continuous inverse CDF) over [1, people]: person k is picked
+  // with probability proportional to k^-0.8, so a few people are very active and most are seen
+  // once or twice, as on a real site.
+  constexpr double kExponent = 0.8;
   const double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
-  const double tail = std::pow(static_cast<double>(kPeople), -kAlpha);
-  const double x = std::pow(1.0 - u * (1.0 - tail), -1.0 / kAlpha);
+  const double span = std::pow(static_cast<double>(people_) + 1.0, 1.0 - kExponent) - 1.0;
+  const double x = std::pow(1.0 + u * span, 1.0 / (1.0 - kExponent));
   const uint64_t person = static_cast<uint64_t>(x);
-  return person < 1 ? 1 : (person > kPeople ? kPeople : person);
+  return person < 1 ? 1 : (person > people_ ? people_ : person);
+}
+
+std::string_view EventGenerator::ChannelFor(uint64_t person) {
+  // Drawn from a hash of the person, so that a person keeps the same channels in every event.
+  const uint64_t h = SplitMix64(person ^ 0x5ca1ab1e00000000ULL);
+  const uint64_t home_roll = h % 100;
+  const size_t home = home_roll < 45 ? kWeb : home_roll < 75 ? kApp : home_roll < 90 ? kPos : kEmail;
+  const bool multi = static_cast<double>((h >> 8) % 10'000) < multi_channel_share_ * 10'000;
+  if (!multi) return kChannels[home];
+  const size_t second = (home + 1 + (h >> 24) % 3) % std::size(kChannels);
+  return kChannels[std::uniform_int_distribution<int>(0, 99)(rng_) < 35 ? second : home];
 }
 
 std::string EventGenerator::NextEvent() {
@@ -102,9 +128,15 @@ void EventGenerator::AppendEvent(std::string& out) {
   const uint64_t sequence = counter_++;
   clock_ms_ += std::uniform_int_distribution<int64_t>(0, 1500)(rng_);
   const uint64_t person = NextPerson();
-  const std::string anonymous_id = AnonymousId(person);
+  channel_ = ChannelFor(person);
+  person_ = person;
+  const bool web = channel_ == kChannels[kWeb];
+  const bool app = channel_ == kChannels[kApp];
+  // pos and email events name the customer (loyalty card, recipient); web and app ones only
+  // sometimes (signed in) and always carry the browser's or the install's anonymous id.
+  const std::string anonymous_id = AnonymousId(person, app ? kApp : kWeb);
   const std::string user_id = "user-" + std::to_string(person);
-  const bool identified = std::uniform_int_distribution<int>(0, 99)(rng_) < 60;
+  const bool identified = !(web || app) || std::uniform_int_distribution<int>(0, 99)(rng_) < 60;
   const size_t locale = std::uniform_int_distribution<size_t>(0, std::size(kLocales) - 1)(rng_);
 
   // messageId: a per-seed prefix and the sequence, so ids never repeat within a seed.
@@ -137,7 +169,7 @@ void EventGenerator::AppendEvent(std::string& out) {
     if (name == "Order Completed") bag += R"(,"order_id":"ord-)" + std::to_string(sequence) + R"(","revenue":)" + price();
     pad_key = "description";
   } else if (roll < 85) {
-    const bool page = roll < 78;
+    const bool page = !app;  // Apps report screens; web pages, POS receipts and email web views are pages.
     if (page) {
       const std::string_view path = Pick(kPages, std::size(kPages));
       head = R"("type":"page","name":")" + std::string(path == "/" ? "Home" : path.substr(1)) + "\"";
@@ -156,7 +188,7 @@ void EventGenerator::AppendEvent(std::string& out) {
     bag = R"("email":")" + user_id + R"(@example.com","firstName":")" +
           std::string(Pick(kFirstNames, std::size(kFirstNames))) + R"(","plan":")" +
           std::string(Pick(kPlans, std::size(kPlans))) + R"(","phone":"+8210)" +
-          std::to_string(10'000'000 + person % 90'000'000) + R"(","createdAt":")";
+          std::to_string(20'000'000 + person % 70'000'000) + R"(","createdAt":")";
     AppendIsoTime(bag, kEpochMs - static_cast<int64_t>(person % 1000) * 86'400'000);
     bag += "\"";
     pad_key = "bio";
@@ -170,14 +202,16 @@ void EventGenerator::AppendEvent(std::string& out) {
   const bool alias = bag_name == "context_campaign";
   std::string event = "{" + head + R"(,"messageId":")" + message_id + "\"";
   if (identified || alias || head.starts_with(R"("type":"identify")")) event += R"(,"userId":")" + user_id + "\"";
-  if (!alias) event += R"(,"anonymousId":")" + anonymous_id + "\"";
+  if (!alias && (web || app)) event += R"(,"anonymousId":")" + anonymous_id + "\"";
   event += R"(,"timestamp":")";
   AppendIsoTime(event, clock_ms_);
   event += "\"";
-  std::string context = R"("context":{"library":)" + std::string(Pick(kLibraries, std::size(kLibraries))) +
+  const size_t library = web ? 0 : app ? 1 + person % 2 : 3;
+  std::string context = R"("context":{"library":)" + std::string(kLibraries[library]) +
                         R"(,"ip":"203.0.113.)" + std::to_string(person % 250 + 1) + R"(","locale":")" +
                         std::string(kLocales[locale]) + R"(","timezone":")" + std::string(kTimezones[locale]) +
                         R"(","userAgent":")" + std::string(Pick(kUserAgents, std::size(kUserAgents))) + "\"";
+  if (app) context += R"(,"device":{"id":")" + DeviceId(person) + R"(","type":")" + (person % 2 ? "android" : "ios") + "\"}";
 
   // Pad the bag with words up to the target size.
   const size_t fixed = event.size() + 1 /* "," */ + context.size() + 2 /* "}}" */ +

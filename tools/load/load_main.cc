@@ -5,11 +5,17 @@
 //   tessera-load --port P --write-key K [--host 127.0.0.1] [--connections 8] [--batch 100]
 //                [--event-bytes 600] [--duration 30s | --requests N] [--rate R] [--seed S]
 //                [--timeout 30s] [--websocket [--inflight 8 | --unbounded] [--slow-reader-ms 0]]
+//   tessera-load --port P --corpus FILE --keys web=K,app=K,... [--connections 16] [--websocket ...]
 //
 // --rate is events per second over all connections (0 = as fast as the server acknowledges).
 // With --websocket each connection streams frames of --batch events over GET /v1/stream
 // (docs/streaming.md) with at most --inflight of them unacknowledged, or, with --unbounded, as fast
 // as the socket takes them while acks are read in parallel; --requests then counts frames.
+// With --corpus the batches come from a file written by `tessera bench corpus` (one line per batch,
+// "channel<TAB>body"), each sent with the write key of its channel, until the file is exhausted
+// (or --duration ends first): every event is sent exactly once. Over HTTP the connections take the
+// lines in file order; over WebSocket, where a connection carries one key, connections are shared
+// among the channels in proportion to their batches.
 // Exit code: 0 when every request (frame) got an answer, 1 when connections failed or nothing was
 // acknowledged, 2 for bad usage.
 
@@ -33,6 +39,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -66,6 +73,8 @@ struct Options {
   std::optional<size_t> inflight;                        // WebSocket window per connection (default 8).
   bool unbounded = false;                                // WebSocket without a window.
   std::optional<std::chrono::milliseconds> slow_reader;  // WebSocket: pause before reading each ack.
+  std::string corpus;                                    // --corpus FILE: batches from a file.
+  std::map<std::string, std::string> keys;               // --keys: write key by channel.
 };
 
 constexpr size_t kDefaultInflight = 8;
@@ -82,7 +91,9 @@ void Usage(const char* message) {
       "                      --batch is events per frame, --requests counts frames\n"
       "  --inflight N        frames sent but not yet acknowledged, per connection (default 8)\n"
       "  --unbounded         send frames without waiting for acks, reading acks in parallel\n"
-      "  --slow-reader-ms M  sleep M ms before reading each ack\n",
+      "  --slow-reader-ms M  sleep M ms before reading each ack\n"
+      "  --corpus FILE       send the batches of FILE (`tessera bench corpus`) once, each with the\n"
+      "                      write key of its channel from --keys web=K,app=K,... (instead of --write-key)\n",
       message);
 }
 
@@ -186,6 +197,18 @@ std::optional<Options> ParseOptions(int argc, char** argv) {
     } else if (flag == "--websocket" || flag == "--unbounded") {
       Usage((std::string(flag) + " takes no value").c_str());
       return std::nullopt;
+    } else if (flag == "--corpus") {
+      options.corpus = std::string(value);
+    } else if (flag == "--keys") {
+      std::string_view rest = value;
+      while (ok && !rest.empty()) {
+        const size_t comma = rest.find(',');
+        const std::string_view pair = rest.substr(0, comma);
+        const size_t equals = pair.find('=');
+        ok = equals != std::string_view::npos && equals > 0 && equals + 1 < pair.size();
+        if (ok) options.keys[std::string(pair.substr(0, equals))] = std::string(pair.substr(equals + 1));
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      }
     } else if (flag == "--slow-reader-ms") {
       int64_t millis = 0;
       ok = ParseInteger(value, millis) && millis >= 0;
@@ -203,8 +226,12 @@ std::optional<Options> ParseOptions(int argc, char** argv) {
     Usage("--port is required");
     return std::nullopt;
   }
-  if (options.write_key.empty()) {
-    Usage("--write-key is required");
+  if (options.corpus.empty() != options.keys.empty()) {
+    Usage("--corpus and --keys go together");
+    return std::nullopt;
+  }
+  if (options.write_key.empty() == options.corpus.empty()) {
+    Usage("give --write-key, or --corpus with --keys");
     return std::nullopt;
   }
   if (options.duration && options.requests) {
@@ -219,7 +246,7 @@ std::optional<Options> ParseOptions(int argc, char** argv) {
     Usage("give --inflight or --unbounded, not both");
     return std::nullopt;
   }
-  if (!options.duration && !options.requests) options.duration = std::chrono::seconds(30);
+  if (!options.duration && !options.requests && options.corpus.empty()) options.duration = std::chrono::seconds(30);
   return options;
 }
 
@@ -397,8 +424,71 @@ std::optional<uint64_t> AcceptedCount(std::string_view body) {
   return value;
 }
 
+// The batches of a --corpus file, in file order, with the index of their channel.
+struct Corpus {
+  struct Batch {
+    size_t channel = 0;
+    std::string body;
+    size_t events = 0;
+  };
+  std::vector<std::string> channels;
+  std::vector<Batch> batches;
+  std::atomic<size_t> next{0};  // Over HTTP: the next batch to send.
+};
+
+// Reads `path`; every channel must have a key. Prints the problem and returns false otherwise.
+bool LoadCorpus(const Options& options, Corpus& corpus) {
+  std::FILE* file = std::fopen(options.corpus.c_str(), "rb");
+  if (file == nullptr) {
+    std::fprintf(stderr, "tessera-load: cannot read %s: %s\n", options.corpus.c_str(), std::strerror(errno));
+    return false;
+  }
+  char* line = nullptr;
+  size_t capacity = 0;
+  ssize_t length;
+  bool ok = true;
+  while (ok && (length = ::getline(&line, &capacity, file)) > 0) {
+    std::string_view text(line, static_cast<size_t>(length));
+    if (text.back() == '\n') text.remove_suffix(1);
+    const size_t tab = text.find('\t');
+    if (tab == std::string_view::npos || tab == 0) {
+      std::fprintf(stderr, "tessera-load: %s: line %zu is not \"channel<TAB>body\"\n", options.corpus.c_str(),
+                   corpus.batches.size() + 1);
+      ok = false;
+      break;
+    }
+    const std::string channel(text.substr(0, tab));
+    auto known = std::find(corpus.channels.begin(), corpus.channels.end(), channel);
+    if (known == corpus.channels.end()) {
+      if (!options.keys.contains(channel)) {
+        std::fprintf(stderr, "tessera-load: --keys has no key for channel \"%s\" of the corpus\n", channel.c_str());
+        ok = false;
+        break;
+      }
+      known = corpus.channels.insert(corpus.channels.end(), channel);
+    }
+    Corpus::Batch batch;
+    batch.channel = static_cast<size_t>(known - corpus.channels.begin());
+    batch.body.assign(text.substr(tab + 1));
+    for (size_t at = batch.body.find("\"messageId\":"); at != std::string::npos;
+         at = batch.body.find("\"messageId\":", at + 1)) {
+      ++batch.events;
+    }
+    corpus.batches.push_back(std::move(batch));
+  }
+  std::free(line);
+  std::fclose(file);
+  if (ok && corpus.batches.empty()) {
+    std::fprintf(stderr, "tessera-load: %s holds no batch\n", options.corpus.c_str());
+    ok = false;
+  }
+  return ok;
+}
+
 struct Shared {
   const Options* options = nullptr;
+  Corpus* corpus = nullptr;
+  std::vector<std::string> corpus_auth_headers;  // By corpus channel.
   sockaddr_in address{};
   std::string auth_header;
   uint64_t seed = 0;
@@ -445,14 +535,27 @@ void RunConnection(int index, Shared& shared, Stats& stats) {
       }
       continue;
     }
-    const std::string payload = generator.NextBatch(options.batch);
+    std::string generated;
+    const std::string* payload = &generated;
+    size_t events = options.batch;
+    const std::string* auth_header = &shared.auth_header;
+    if (shared.corpus != nullptr) {
+      const size_t next = shared.corpus->next.fetch_add(1);
+      if (next >= shared.corpus->batches.size()) break;
+      const Corpus::Batch& batch = shared.corpus->batches[next];
+      payload = &batch.body;
+      events = batch.events;
+      auth_header = &shared.corpus_auth_headers[batch.channel];
+    } else {
+      generated = generator.NextBatch(options.batch);
+    }
     request.clear();
     request += "POST /v1/batch HTTP/1.1\r\nHost: ";
     request += options.host;
     request += "\r\nContent-Type: application/json\r\n";
-    request += shared.auth_header;
-    request += "Content-Length: " + std::to_string(payload.size()) + "\r\n\r\n";
-    request += payload;
+    request += *auth_header;
+    request += "Content-Length: " + std::to_string(payload->size()) + "\r\n\r\n";
+    request += *payload;
 
     const auto sent_at = Clock::now();
     int status = 0;
@@ -469,11 +572,11 @@ void RunConnection(int index, Shared& shared, Stats& stats) {
     stats.latency.Record(static_cast<uint64_t>(micros));
     ++stats.statuses[status];
     ++stats.requests;
-    stats.events_sent += options.batch;
+    stats.events_sent += events;
     stats.bytes_sent += request.size();
-    if (status == 200) stats.events_accepted += AcceptedCount(body).value_or(options.batch);
+    if (status == 200) stats.events_accepted += AcceptedCount(body).value_or(events);
     shared.progress_requests.fetch_add(1, std::memory_order_relaxed);
-    shared.progress_events.fetch_add(options.batch, std::memory_order_relaxed);
+    shared.progress_events.fetch_add(events, std::memory_order_relaxed);
   }
 }
 
@@ -530,8 +633,10 @@ void PrintRunLength(const Options& options) {
   if (options.requests) {
     std::printf("%llu %s", static_cast<unsigned long long>(*options.requests),
                 options.websocket ? "frames" : "requests");
-  } else {
+  } else if (options.duration) {
     std::printf("%.1f s", static_cast<double>(options.duration->count()) / 1000.0);
+  } else {
+    std::printf("the corpus %s once", options.corpus.c_str());
   }
   if (options.rate > 0) std::printf(", rate %.0f events/s", options.rate);
   std::printf("\n");
@@ -623,12 +728,53 @@ int RunWebSocket(const Options& options, const Shared& shared) {
   if (options.duration) control.end = control.start + *options.duration;
   control.frame_limit = options.requests;
   control.stop = &g_stop;
+  // One driver per connection: with a corpus, each connection streams one channel's batches with
+  // that channel's key.
+  std::vector<WebSocketDriverOptions> drivers(static_cast<size_t>(options.connections), driver);
+  std::vector<std::vector<size_t>> batches_of_channel;
+  std::vector<std::unique_ptr<std::atomic<size_t>>> next_of_channel;
+  if (shared.corpus != nullptr) {
+    const Corpus& corpus = *shared.corpus;
+    batches_of_channel.resize(corpus.channels.size());
+    for (size_t i = 0; i < corpus.batches.size(); ++i) batches_of_channel[corpus.batches[i].channel].push_back(i);
+    for (size_t c = 0; c < corpus.channels.size(); ++c) next_of_channel.push_back(std::make_unique<std::atomic<size_t>>(0));
+    if (static_cast<size_t>(options.connections) < corpus.channels.size()) {
+      std::fprintf(stderr, "tessera-load: --connections must be at least the corpus's %zu channels\n",
+                   corpus.channels.size());
+      return 2;
+    }
+    // Connections per channel in proportion to its batches, at least one each.
+    std::vector<size_t> channel_of_connection;
+    const size_t spare = static_cast<size_t>(options.connections) - corpus.channels.size();
+    std::vector<size_t> share(corpus.channels.size(), 1);
+    size_t given = 0;
+    for (size_t c = 0; c < corpus.channels.size(); ++c) {
+      const size_t extra = spare * batches_of_channel[c].size() / corpus.batches.size();
+      share[c] += extra;
+      given += extra;
+    }
+    for (size_t c = 0; given < spare; c = (c + 1) % share.size(), ++given) ++share[c];
+    for (size_t c = 0; c < share.size(); ++c) channel_of_connection.insert(channel_of_connection.end(), share[c], c);
+    for (size_t i = 0; i < drivers.size(); ++i) {
+      const size_t channel = channel_of_connection[i];
+      drivers[i].authorization = "Basic " + Base64(options.keys.at(corpus.channels[channel]) + ":");
+      drivers[i].next_batch = [&, channel](std::string& body, size_t& events) {
+        const size_t next = next_of_channel[channel]->fetch_add(1);
+        if (next >= batches_of_channel[channel].size()) return false;
+        const Corpus::Batch& batch = shared.corpus->batches[batches_of_channel[channel][next]];
+        body = batch.body;
+        events = batch.events;
+        return true;
+      };
+    }
+  }
   std::vector<WebSocketStats> stats(static_cast<size_t>(options.connections));
   const double elapsed =
       RunConnections(options.connections, control.start, control.acked_frames, control.acked_events, "frames",
                      [&](int i) {
-                       stats[static_cast<size_t>(i)] = RunWebSocketConnection(
-                           i, shared.seed * 1'000'003 + static_cast<uint64_t>(i), driver, control);
+                       stats[static_cast<size_t>(i)] =
+                           RunWebSocketConnection(i, shared.seed * 1'000'003 + static_cast<uint64_t>(i),
+                                                  drivers[static_cast<size_t>(i)], control);
                      });
 
   WebSocketStats total;
@@ -686,6 +832,14 @@ int Main(int argc, char** argv) {
   shared.address.sin_port = htons(options.port);
   ::freeaddrinfo(resolved);
   shared.auth_header = "Authorization: Basic " + Base64(options.write_key + ":") + "\r\n";
+  Corpus corpus;
+  if (!options.corpus.empty()) {
+    if (!LoadCorpus(options, corpus)) return 2;
+    shared.corpus = &corpus;
+    for (const std::string& channel : corpus.channels) {
+      shared.corpus_auth_headers.push_back("Authorization: Basic " + Base64(options.keys.at(channel) + ":") + "\r\n");
+    }
+  }
   // Without --seed, a fresh seed: a rerun must not resend the same messageIds (they would be
   // deduplicated and measure a different path). The seed is printed so a run can be repeated.
   shared.seed = options.seed.value_or(std::random_device{}() * 4'294'967'296ULL + std::random_device{}());

@@ -245,10 +245,19 @@ class Session {
       sender_done_ = true;
       return MaybeClose();
     }
+    std::string batch;  // {"batch":[...],...}
+    frame_events_ = options_.batch;
+    if (options_.next_batch) {
+      if (!options_.next_batch(batch, frame_events_)) {
+        sender_done_ = true;
+        return MaybeClose();
+      }
+    } else {
+      batch = connection_.generator.NextBatch(options_.batch);
+    }
     connection_.next_send += options_.send_interval;
 
     const uint64_t frame_id = connection_.next_frame_id++;
-    const std::string batch = connection_.generator.NextBatch(options_.batch);  // {"batch":[...],...}
     frame_.clear();
     frame_ += "{\"frameId\":";
     frame_ += std::to_string(frame_id);
@@ -265,7 +274,7 @@ class Session {
     if (ec) return Fail("cannot send a frame", ec);
     WebSocketStats& stats = connection_.stats;
     ++stats.frames_sent;
-    stats.events_sent += options_.batch;
+    stats.events_sent += frame_events_;
     stats.bytes_sent += frame_.size();
     MaybeSend();
     MaybeClose();
@@ -322,7 +331,7 @@ class Session {
       ++stats.frame_error_codes[*ack.error_code];
     }
     control_.acked_frames.fetch_add(1, std::memory_order_relaxed);
-    control_.acked_events.fetch_add(options_.batch, std::memory_order_relaxed);
+    control_.acked_events.fetch_add(ack.accepted + ack.duplicates + ack.rejected, std::memory_order_relaxed);
     read_buffer_.consume(read_buffer_.size());
 
     MaybeSend();
@@ -408,6 +417,7 @@ class Session {
   websocket::response_type upgrade_response_;
   beast::flat_buffer read_buffer_;
   std::string frame_;              // The frame being written: the only frame bytes held.
+  size_t frame_events_ = 0;        // Events in frame_.
   std::deque<InFlight> inflight_;  // Sent (or being sent), not yet acknowledged, oldest first.
   bool open_ = false;              // The upgrade succeeded.
   bool writing_ = false;

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -44,6 +45,10 @@ struct WebSocketDriverOptions {
   std::chrono::milliseconds slow_reader{0};
   // Time between two frames of one connection (from --rate); zero sends as fast as allowed.
   std::chrono::steady_clock::duration send_interval{};
+  // When set, frames come from here instead of the generator: it stores a batch body
+  // ({"batch":[...]}) and its event count and returns true, or returns false when there are no more
+  // (the connection then finishes). Called on the connection's thread only.
+  std::function<bool(std::string& body, size_t& events)> next_batch;
 };
 
 // What the connections of one run share. The caller owns it and keeps it alive until every

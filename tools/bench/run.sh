@@ -1,0 +1,310 @@
+#!/usr/bin/env bash
+# The one-run benchmark of docs/benchmarks.md, "Tessera against its limits and a peer": on this
+# machine, in one run, over one corpus of generated Segment events,
+#   1. the parse limit (simdjson alone) and Tessera's Segment parser,
+#   2. the store limit (raw RocksDB synced WriteBatch appends of the same bytes),
+#   3. the pipeline in process (parse, validate, dedup, log, resolve, profiles) and its ratios,
+#   4. HTTP (100-event batches, keep-alive) and WebSocket ingestion by tessera-load,
+#   5. profile lookups with 1M+ profiles while ingesting,
+#   6. peak RSS of every step and store bytes per event,
+#   7. the peer: PostgreSQL (Debian's server, started here on a temporary directory and port) loading
+#      the same corpus and stitching identities by iterative SQL label propagation,
+# and then checks that the identity graphs of the pipeline, the HTTP run, the WebSocket run and the
+# peer are equal. It writes the table into docs/benchmarks.md only when every step succeeded and
+# every check held; otherwise it names the failed steps and exits 1 without touching the file.
+#
+# Usage: tools/bench/run.sh [--events N] [--connections N] [--read-seconds S] [--ingest-rate R]
+#                           [--read-events N] [--keep] [--no-write]
+# A measurement, not a test: run it on purpose on an otherwise idle machine (it takes ~10 minutes
+# with the defaults). Needs root or sudo once, to install PostgreSQL and wrk (scripts/install-deps.sh),
+# and runs PostgreSQL as the `postgres` user when run as root.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$ROOT"
+
+EVENTS=1000000        # Corpus size.
+CONNECTIONS=16        # tessera-load connections for HTTP and WebSocket.
+READ_EVENTS=1400000   # Events of the read-test store (tessera bench resolve): ~1.3M live profiles.
+READ_SECONDS=20       # wrk run.
+INGEST_RATE=10000     # Events/s ingested during the read test.
+KEEP=0
+WRITE=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --events) EVENTS="$2"; shift 2 ;;
+    --connections) CONNECTIONS="$2"; shift 2 ;;
+    --read-events) READ_EVENTS="$2"; shift 2 ;;
+    --read-seconds) READ_SECONDS="$2"; shift 2 ;;
+    --ingest-rate) INGEST_RATE="$2"; shift 2 ;;
+    --keep) KEEP=1; shift ;;
+    --no-write) WRITE=0; shift ;;
+    *) echo "run.sh: unknown argument $1" >&2; sed -n '2,21p' "$0" >&2; exit 2 ;;
+  esac
+done
+COMMAND="tools/bench/run.sh --events $EVENTS --connections $CONNECTIONS --read-events $READ_EVENTS --read-seconds $READ_SECONDS --ingest-rate $INGEST_RATE"
+
+scripts/install-deps.sh postgresql wrk curl
+cmake --preset release >/dev/null
+cmake --build --preset release --target tessera tessera-load
+BIN="$ROOT/build/tools"
+PGBIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+
+WORK="$(mktemp -d /tmp/tessera-bench.XXXXXX)"
+chmod 755 "$WORK"
+SERVER_PID=""
+PG_DATA=""
+PG_USER=()
+if [ "$(id -u)" -eq 0 ]; then PG_USER=(runuser -u postgres --); fi
+cleanup() {
+  if [ -n "$SERVER_PID" ]; then kill -TERM "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  if [ -n "$PG_DATA" ]; then "${PG_USER[@]}" "$PGBIN/pg_ctl" -D "$PG_DATA" -m fast stop >/dev/null 2>&1 || true; fi
+  if [ "$KEEP" = 1 ]; then echo "run.sh: kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+FAILED=()
+fail() { FAILED+=("$1"); echo "run.sh: FAILED: $1" >&2; }
+# value KEY FILE: the value of KEY in the last RESULT line of FILE that has it.
+value() { grep '^RESULT ' "$2" | tr ' ' '\n' | grep "^$1=" | tail -1 | cut -d= -f2; }
+# step NAME LOG COMMAND...: runs the command, its output in LOG (shown too); records a failure.
+step() {
+  local name="$1" log="$2"; shift 2
+  echo "== $name: $*"
+  if ! "$@" > "$log" 2>&1; then tail -20 "$log" >&2; fail "$name (exit code, see above)"; return 1; fi
+  grep -E '^RESULT|^events:|^ack latency|^Requests/sec|99%' "$log" || true
+}
+now() { date +%s.%N; }
+peak_rss_kib() { awk '/^VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+write_config() {  # $1: config file, $2: data dir, $3: port
+  cat > "$1" <<JSON
+{"listen":{"address":"127.0.0.1","port":$3},"data_dir":"$2",
+ "sources":[{"name":"web","write_key":"wk-web","channel":"web"},{"name":"app","write_key":"wk-app","channel":"app"},
+            {"name":"pos","write_key":"wk-pos","channel":"pos"},{"name":"email","write_key":"wk-email","channel":"email"}],
+ "read_keys":["rk-bench"],"admin_keys":["ak-bench"]}
+JSON
+}
+KEYS="web=wk-web,app=wk-app,pos=wk-pos,email=wk-email"
+PORT=18470
+
+start_server() {  # $1: config file, $2: log
+  "$BIN/tessera" serve --config "$1" > "$2" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 600); do
+    if curl -sf "http://127.0.0.1:$PORT/readyz" > /dev/null 2>&1; then return 0; fi
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  tail -5 "$2" >&2
+  return 1
+}
+# Prints the server's peak RSS (KiB) and stops it.
+stop_server() {
+  local rss
+  rss="$(peak_rss_kib "$SERVER_PID")"
+  kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true
+  SERVER_PID=""
+  echo "$rss"
+}
+# Waits until the resolver has applied every accepted event; prints the time it happened.
+wait_resolved() {
+  for _ in $(seq 1 6000); do
+    if curl -s "http://127.0.0.1:$PORT/metrics" | grep -q '^tessera_resolver_lag_events{space="default"} 0$'; then
+      now; return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
+
+# --- The machine -------------------------------------------------------------------------------
+CPU_MODEL="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+CORES="$(nproc)"
+MEMORY="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
+DATE="$(date -u +%Y-%m-%d)"
+COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo '+changes')"
+PG_VERSION="$("$PGBIN/postgres" --version | awk '{print $3}')"
+echo "== machine: $CORES cores, $CPU_MODEL, $MEMORY; $DATE; commit $COMMIT"
+
+# --- 0. The corpus -------------------------------------------------------------------------------
+CORPUS="$WORK/corpus.tsv"
+step corpus "$WORK/corpus.log" "$BIN/tessera" bench corpus --events "$EVENTS" --out "$CORPUS" || true
+chmod 644 "$CORPUS" 2>/dev/null || true
+
+# --- 1, 2. Limits --------------------------------------------------------------------------------
+step parse "$WORK/parse.log" "$BIN/tessera" bench parse --corpus "$CORPUS" || true
+step store-1000 "$WORK/store1000.log" "$BIN/tessera" bench store --corpus "$CORPUS" --dir "$WORK/store1000" --group 1000 || true
+rm -rf "$WORK/store1000"
+step store-100 "$WORK/store100.log" "$BIN/tessera" bench store --corpus "$CORPUS" --dir "$WORK/store100" --group 100 || true
+rm -rf "$WORK/store100"
+
+# --- 3. Pipeline in process ----------------------------------------------------------------------
+write_config "$WORK/pipeline.json" "$WORK/pipeline" "$PORT"
+if step pipeline "$WORK/pipeline.log" "$BIN/tessera" bench pipeline --corpus "$CORPUS" --config "$WORK/pipeline.json"; then
+  step pipeline-graph "$WORK/pipeline-graph.log" "$BIN/tessera" bench graph --config "$WORK/pipeline.json" \
+    --out "$WORK/graph-pipeline.tsv" || true
+fi
+rm -rf "$WORK/pipeline"
+
+# --- 4. HTTP and WebSocket -----------------------------------------------------------------------
+declare -A T_STITCHED RSS_SERVER BYTES_PER_EVENT
+for mode in http websocket; do
+  write_config "$WORK/$mode.json" "$WORK/$mode" "$PORT"
+  if ! start_server "$WORK/$mode.json" "$WORK/$mode-server.log"; then fail "$mode: the server did not start"; continue; fi
+  extra=()
+  if [ "$mode" = websocket ]; then extra=(--websocket); fi
+  t0="$(now)"
+  if step "$mode" "$WORK/$mode.log" "$BIN/tessera-load" --port "$PORT" --corpus "$CORPUS" --keys "$KEYS" \
+      --connections "$CONNECTIONS" "${extra[@]}"; then
+    accepted="$(sed -n 's/^events: *\([0-9]*\) accepted.*/\1/p' "$WORK/$mode.log")"
+    if [ "$accepted" != "$(value events "$WORK/corpus.log")" ]; then
+      fail "$mode: $accepted events accepted, the corpus has $(value events "$WORK/corpus.log")"
+    fi
+    if t1="$(wait_resolved)"; then
+      T_STITCHED[$mode]="$(echo "$t1 - $t0" | bc)"
+    else
+      fail "$mode: the resolver did not catch up"
+    fi
+  fi
+  RSS_SERVER[$mode]="$(stop_server)"
+  BYTES_PER_EVENT[$mode]="$(( $(du -sb "$WORK/$mode/store" | cut -f1) / EVENTS ))"
+  step "$mode-graph" "$WORK/$mode-graph.log" "$BIN/tessera" bench graph --config "$WORK/$mode.json" \
+    --out "$WORK/graph-$mode.tsv" || true
+  rm -rf "$WORK/$mode"
+done
+
+# --- 5. Reads with 1M+ profiles while ingesting --------------------------------------------------
+READS="$WORK/reads"
+mkdir -p "$READS/data"
+if step reads-store "$WORK/reads-store.log" "$BIN/tessera" bench resolve --events "$READ_EVENTS" \
+    --people "$READ_EVENTS" --cache-ratio 0 --dir "$READS/build"; then
+  mv "$READS/build/resolve-cache-ratio-0" "$READS/data/store"
+  PROFILES="$(sed -n 's/^ *live profiles *\([0-9,]*\).*/\1/p' "$WORK/reads-store.log" | tr -d ,)"
+  echo "live profiles: $PROFILES"
+  if [ -z "$PROFILES" ] || [ "$PROFILES" -lt 1000000 ]; then fail "reads: only ${PROFILES:-?} profiles (1M wanted)"; fi
+  write_config "$READS/config.json" "$READS/data" "$PORT"
+  step reads-ids "$WORK/reads-ids.log" "$BIN/tessera" bench graph --config "$READS/config.json" \
+    --out "$READS/graph.tsv" || true
+  grep '^user_id:' "$READS/graph.tsv" | cut -f1 | shuf -n 200000 --random-source=<(yes) > "$READS/ids.txt" || true
+  cat > "$READS/lookup.lua" <<LUA
+-- A random existing profile per request, by user id, with the read key.
+local ids = {}
+for line in io.lines("$READS/ids.txt") do ids[#ids + 1] = line end
+math.randomseed(42)
+request = function()
+  return wrk.format("GET", "/v1/profiles/" .. ids[math.random(#ids)], {["Authorization"] = "Bearer rk-bench"})
+end
+LUA
+  if start_server "$READS/config.json" "$WORK/reads-server.log"; then
+    "$BIN/tessera-load" --port "$PORT" --write-key wk-web --connections 4 --rate "$INGEST_RATE" \
+      --duration "$((READ_SECONDS + 4))s" > "$WORK/reads-ingest.log" 2>&1 &
+    LOAD_PID=$!
+    sleep 2
+    step reads "$WORK/reads.log" wrk -t2 -c16 -d"${READ_SECONDS}s" --latency -s "$READS/lookup.lua" \
+      "http://127.0.0.1:$PORT" || true
+    if ! wait "$LOAD_PID"; then fail "reads: the ingestion during the reads failed"; fi
+    grep -E '^events:' "$WORK/reads-ingest.log" || true
+    if grep -q 'Non-2xx' "$WORK/reads.log"; then fail "reads: some lookups did not answer 200"; fi
+    RSS_SERVER[reads]="$(stop_server)"
+  else
+    fail "reads: the server did not start"
+  fi
+fi
+rm -rf "$READS"
+
+# --- 7. The peer: PostgreSQL ---------------------------------------------------------------------
+PG_DATA="$WORK/pg/data"
+mkdir -p "$WORK/pg"
+if [ "$(id -u)" -eq 0 ]; then chown postgres "$WORK/pg"; fi
+PG_PORT=18471
+if "${PG_USER[@]}" "$PGBIN/initdb" -D "$PG_DATA" -U postgres --auth=trust -E UTF8 --locale=C > "$WORK/pg-init.log" 2>&1 &&
+   "${PG_USER[@]}" "$PGBIN/pg_ctl" -D "$PG_DATA" -l "$WORK/pg/server.log" -w start -o \
+     "-p $PG_PORT -k $WORK/pg -c listen_addresses='' -c shared_buffers=1GB -c work_mem=256MB -c maintenance_work_mem=1GB -c max_wal_size=8GB" \
+     > /dev/null; then
+  step peer "$WORK/peer.log" "${PG_USER[@]}" psql -h "$WORK/pg" -p "$PG_PORT" -U postgres -X -q \
+    -v corpus="$CORPUS" -v graph_out="$WORK/pg/graph.tsv" -f "$ROOT/tools/bench/peer.sql" || true
+  cp "$WORK/pg/graph.tsv" "$WORK/graph-peer.tsv" 2>/dev/null || fail "peer: no graph"
+else
+  cat "$WORK/pg-init.log" >&2
+  fail "peer: PostgreSQL did not start"
+fi
+
+# --- Graph equality ------------------------------------------------------------------------------
+for other in http websocket peer; do
+  if [ -s "$WORK/graph-pipeline.tsv" ] && cmp -s "$WORK/graph-pipeline.tsv" "$WORK/graph-$other.tsv"; then
+    echo "== graph of the pipeline = graph of $other ($(wc -l < "$WORK/graph-$other.tsv") identifiers)"
+  else
+    fail "graph of $other differs from the pipeline's (or is missing)"
+    diff "$WORK/graph-pipeline.tsv" "$WORK/graph-$other.tsv" 2>/dev/null | head -10 >&2 || true
+  fi
+done
+
+if [ ${#FAILED[@]} -gt 0 ]; then
+  echo "run.sh: ${#FAILED[@]} step(s) failed; the table is not written:" >&2
+  printf '  - %s\n' "${FAILED[@]}" >&2
+  KEEP=1
+  exit 1
+fi
+
+# --- The table -----------------------------------------------------------------------------------
+# fmt N: 1234567 -> 1,234,567 (integers), rounding first.
+fmt() { printf "%.0f" "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
+mib() { echo "$(( $1 / 1024 )) MiB"; }
+ratio() { printf "%.2f" "$(echo "$1 / $2" | bc -l)"; }
+ms() { sed -E 's/^([0-9.]+)ms$/\1 ms/; s/^([0-9.]+)us$/\1 µs/; s/^([0-9.]+)s$/\1 s/'; }
+C="$WORK/corpus.log"; P="$WORK/parse.log"; S1="$WORK/store1000.log"; S2="$WORK/store100.log"
+PL="$WORK/pipeline.log"; PE="$WORK/peer.log"
+pipe_eps="$(value events_per_s "$PL")"
+parse_eps="$(value simdjson_events_per_s "$P")"
+store_eps="$(value events_per_s "$S1")"
+lat() { sed -n "s/^ack latency: p50 \([0-9.]*\) ms  p90 [0-9.]* ms  p99 \([0-9.]*\) ms.*/\\$2/p" "$WORK/$1.log"; }
+eps_of() { sed -n 's/^events: *[0-9]* accepted (\([0-9]*\)\/s).*/\1/p' "$WORK/$1.log"; }
+wrk_rps="$(sed -n 's/^Requests\/sec: *\([0-9.]*\)/\1/p' "$WORK/reads.log")"
+wrk_p50="$(awk '$1 == "50%" {print $2}' "$WORK/reads.log" | ms)"
+wrk_p99="$(awk '$1 == "99%" {print $2}' "$WORK/reads.log" | ms)"
+ingest_eps="$(sed -n 's/^events: *[0-9]* accepted (\([0-9]*\)\/s).*/\1/p' "$WORK/reads-ingest.log")"
+peer_total="$(value total_seconds "$PE")"
+pipe_total="$(value seconds "$PL")"
+
+TABLE="$WORK/table.md"
+{
+  echo "Machine: $CORES cores, $CPU_MODEL, $MEMORY RAM; $DATE; commit $COMMIT; Release build; PostgreSQL $PG_VERSION."
+  echo "Command: \`$COMMAND\`."
+  echo "Corpus: $(fmt "$(value events "$C")") events of $(value event_bytes "$C") bytes on average" \
+       "($(value track_pct "$C")% track, $(value page_pct "$C")% page + $(value screen_pct "$C")% screen, $(value identify_pct "$C")% identify, $(value alias_pct "$C")% alias;" \
+       "web $(value web_pct "$C")%, app $(value app_pct "$C")%, pos $(value pos_pct "$C")%, email $(value email_pct "$C")%)" \
+       "about $(fmt "$(value people "$C")") people, $(value multi_channel_people_pct "$C")% of them on two or more channels;" \
+       "in $(fmt "$(value batches "$C")") batches of up to 100 events of one channel."
+  echo
+  echo "| # | Step | Events/s | Other figures | vs. limits | Peak RSS | Store bytes/event |"
+  echo "|---|---|---:|---|---|---:|---:|"
+  echo "| 1 | Parse limit: simdjson DOM parse of each batch | $(fmt "$parse_eps") | $(fmt "$(value simdjson_mb_per_s "$P")") MB/s | | $(mib "$(value peak_rss_kib "$P")") | |"
+  echo "| 1b | Tessera's Segment parser (parse + validate into canonical events) | $(fmt "$(value segment_events_per_s "$P")") | $(fmt "$(value segment_mb_per_s "$P")") MB/s | $(ratio "$(value segment_events_per_s "$P")" "$parse_eps") of the parse limit | (same process) | |"
+  echo "| 2 | Store limit: raw RocksDB, one synced WriteBatch per 1,000 events | $(fmt "$store_eps") | $(fmt "$(value mb_per_s "$S1")") MB/s, $(fmt "$(value synced_writes "$S1")") fsyncs | | $(mib "$(value peak_rss_kib "$S1")") (events held in memory) | |"
+  echo "| 2b | Store limit, one synced WriteBatch per 100 events | $(fmt "$(value events_per_s "$S2")") | $(fmt "$(value mb_per_s "$S2")") MB/s, $(fmt "$(value synced_writes "$S2")") fsyncs | | $(mib "$(value peak_rss_kib "$S2")") | |"
+  echo "| 3 | Pipeline in process: parse, validate, dedup, synced log, resolve, profiles (2 threads) | $(fmt "$pipe_eps") | all applied in $(value seconds "$PL") s (accepted at $(fmt "$(value accept_events_per_s "$PL")")/s) | $(ratio "$pipe_eps" "$parse_eps") of parse, $(ratio "$pipe_eps" "$store_eps") of store | $(mib "$(value peak_rss_kib "$PL")") | $(fmt "$(value store_bytes_per_event "$PL")") |"
+  echo "| 4 | HTTP: POST /v1/batch of 100 events, $CONNECTIONS keep-alive connections (tessera-load) | $(fmt "$(eps_of http)") | ack p50 $(lat http 1) ms, p99 $(lat http 2) ms; graph complete $(printf %.1f "${T_STITCHED[http]}") s after the first request | $(ratio "$(eps_of http)" "$store_eps") of store | $(mib "${RSS_SERVER[http]}") (server) | $(fmt "${BYTES_PER_EVENT[http]}") |"
+  echo "| 4b | WebSocket: 100-event frames, $CONNECTIONS connections, 8 unacknowledged frames each | $(fmt "$(eps_of websocket)") | ack p50 $(lat websocket 1) ms, p99 $(lat websocket 2) ms; graph complete $(printf %.1f "${T_STITCHED[websocket]}") s after the first frame | $(ratio "$(eps_of websocket)" "$store_eps") of store | $(mib "${RSS_SERVER[websocket]}") (server) | $(fmt "${BYTES_PER_EVENT[websocket]}") |"
+  echo "| 5 | Reads: GET /v1/profiles/user_id:… (random, wrk 2 threads × 16 connections, ${READ_SECONDS} s) with $(fmt "$PROFILES") profiles, while ingesting $(fmt "$ingest_eps") events/s | $(fmt "$wrk_rps") lookups/s | p50 $wrk_p50, p99 $wrk_p99 | | $(mib "${RSS_SERVER[reads]}") (server) | |"
+  echo "| 7 | Peer: PostgreSQL $PG_VERSION, COPY + one row per event deduplicated on messageId (jsonb), durable | $(fmt "$(echo "$(value events "$PE") / $(value load_seconds "$PE")" | bc -l)") | load $(value load_seconds "$PE") s | $(ratio "$(echo "$(value events "$PE") / $(value load_seconds "$PE")" | bc -l)" "$pipe_eps") of Tessera's pipeline | $(mib "$(value peak_rss_kib "$PE")") (backend) | $(fmt "$(echo "$(value events_table_bytes "$PE") / $(value events "$PE")" | bc -l)") (events table) |"
+  echo "| 7b | Peer: identity stitching by SQL label propagation ($(value rounds "$PE") rounds) | | stitch $(value stitch_seconds "$PE") s; stitched graph $peer_total s after the load began, Tessera's pipeline ${pipe_total} s (PostgreSQL / Tessera: $(ratio "$peer_total" "$pipe_total")) | | | $(fmt "$(echo "$(value database_bytes "$PE") / $(value events "$PE")" | bc -l)") (whole database) |"
+  echo
+  echo "Identity graphs: $(fmt "$(value identifiers "$PE")") identifiers in $(fmt "$(value components "$PE")") people (connected sets);" \
+       "the graphs of the pipeline, the HTTP run, the WebSocket run and PostgreSQL are equal line for line" \
+       "(\`tessera bench graph\` against the peer's export: \"type:value, smallest identifier of its set\")."
+} > "$TABLE"
+cat "$TABLE"
+
+if [ "$WRITE" = 1 ]; then
+  DOC="$ROOT/docs/benchmarks.md"
+  BEGIN='<!-- run.sh table: begin -->'
+  END='<!-- run.sh table: end -->'
+  if ! grep -q "$BEGIN" "$DOC"; then
+    printf '\n## Tessera against its limits and a peer (tools/bench/run.sh)\n\n%s\n%s\n' "$BEGIN" "$END" >> "$DOC"
+  fi
+  awk -v begin="$BEGIN" -v end="$END" -v table="$TABLE" '
+    $0 == begin { print; while ((getline line < table) > 0) print line; skip = 1; next }
+    $0 == end { skip = 0 }
+    !skip { print }' "$DOC" > "$DOC.tmp" && mv "$DOC.tmp" "$DOC"
+  echo "run.sh: the table is in docs/benchmarks.md"
+fi
