@@ -1,5 +1,7 @@
 #include "api/http_server.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
 #include <limits>
@@ -658,7 +660,12 @@ void HttpServer::Run() {
   impl.ready = true;
   std::vector<std::thread> threads;
   threads.reserve(impl.options.io_threads);
-  for (int i = 0; i < impl.options.io_threads; ++i) threads.emplace_back([&impl] { impl.io.run(); });
+  for (int i = 0; i < impl.options.io_threads; ++i) {
+    threads.emplace_back([&impl] {
+      pthread_setname_np(pthread_self(), "http-io");  // For top -H and profiles.
+      impl.io.run();
+    });
+  }
 
   std::unique_lock lock(impl.mutex);
   impl.changed.wait(lock, [&impl] { return impl.stop_requested; });

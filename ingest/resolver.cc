@@ -1,5 +1,7 @@
 #include "ingest/resolver.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <limits>
 #include <cstdio>
@@ -495,7 +497,11 @@ void Resolver::Start() {
   std::lock_guard lock(mutex_);
   if (thread_.joinable()) return;
   stopping_ = false;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    // Named so that top -H and profiles tell the threads apart (at most 15 characters).
+    pthread_setname_np(pthread_self(), ("resolve:" + space_).substr(0, 15).c_str());
+    Run();
+  });
 }
 
 void Resolver::NotifyCommitted(uint64_t last_sequence) {

@@ -14,7 +14,7 @@
 # every check held; otherwise it names the failed steps and exits 1 without touching the file.
 #
 # Usage: tools/bench/run.sh [--events N] [--connections N] [--read-seconds S] [--ingest-rate R]
-#                           [--read-events N] [--keep] [--no-write]
+#                           [--read-events N] [--read-people N] [--min-profiles N] [--keep] [--no-write]
 # A measurement, not a test: run it on purpose on an otherwise idle machine (it takes ~10 minutes
 # with the defaults). Needs root or sudo once, to install PostgreSQL and wrk (scripts/install-deps.sh),
 # and runs PostgreSQL as the `postgres` user when run as root.
@@ -24,7 +24,9 @@ cd "$ROOT"
 
 EVENTS=1000000        # Corpus size.
 CONNECTIONS=16        # tessera-load connections for HTTP and WebSocket.
-READ_EVENTS=1400000   # Events of the read-test store (tessera bench resolve): ~1.3M live profiles.
+READ_EVENTS=1800000   # The read-test store (tessera bench resolve): 1.8M events about 4M people
+READ_PEOPLE=4000000   # make 1,009,165 live profiles.
+MIN_PROFILES=1000000  # Fewer fails the run (smaller values are for trying the script out).
 READ_SECONDS=20       # wrk run.
 INGEST_RATE=10000     # Events/s ingested during the read test.
 KEEP=0
@@ -34,14 +36,16 @@ while [ $# -gt 0 ]; do
     --events) EVENTS="$2"; shift 2 ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --read-events) READ_EVENTS="$2"; shift 2 ;;
+    --read-people) READ_PEOPLE="$2"; shift 2 ;;
+    --min-profiles) MIN_PROFILES="$2"; shift 2 ;;
     --read-seconds) READ_SECONDS="$2"; shift 2 ;;
     --ingest-rate) INGEST_RATE="$2"; shift 2 ;;
     --keep) KEEP=1; shift ;;
     --no-write) WRITE=0; shift ;;
-    *) echo "run.sh: unknown argument $1" >&2; sed -n '2,21p' "$0" >&2; exit 2 ;;
+    *) echo "run.sh: unknown argument $1" >&2; sed -n '2,22p' "$0" >&2; exit 2 ;;
   esac
 done
-COMMAND="tools/bench/run.sh --events $EVENTS --connections $CONNECTIONS --read-events $READ_EVENTS --read-seconds $READ_SECONDS --ingest-rate $INGEST_RATE"
+COMMAND="tools/bench/run.sh --events $EVENTS --connections $CONNECTIONS --read-events $READ_EVENTS --read-people $READ_PEOPLE --read-seconds $READ_SECONDS --ingest-rate $INGEST_RATE"
 
 scripts/install-deps.sh postgresql wrk curl
 cmake --preset release >/dev/null
@@ -177,11 +181,13 @@ done
 READS="$WORK/reads"
 mkdir -p "$READS/data"
 if step reads-store "$WORK/reads-store.log" "$BIN/tessera" bench resolve --events "$READ_EVENTS" \
-    --people "$READ_EVENTS" --cache-ratio 0 --dir "$READS/build"; then
+    --people "$READ_PEOPLE" --cache-ratio 0 --dir "$READS/build"; then
   mv "$READS/build/resolve-cache-ratio-0" "$READS/data/store"
   PROFILES="$(sed -n 's/^ *live profiles *\([0-9,]*\).*/\1/p' "$WORK/reads-store.log" | tr -d ,)"
   echo "live profiles: $PROFILES"
-  if [ -z "$PROFILES" ] || [ "$PROFILES" -lt 1000000 ]; then fail "reads: only ${PROFILES:-?} profiles (1M wanted)"; fi
+  if [ -z "$PROFILES" ] || [ "$PROFILES" -lt "$MIN_PROFILES" ]; then
+    fail "reads: only ${PROFILES:-?} profiles ($MIN_PROFILES wanted)"
+  fi
   write_config "$READS/config.json" "$READS/data" "$PORT"
   step reads-ids "$WORK/reads-ids.log" "$BIN/tessera" bench graph --config "$READS/config.json" \
     --out "$READS/graph.tsv" || true
@@ -251,6 +257,7 @@ fi
 fmt() { printf "%.0f" "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
 mib() { echo "$(( $1 / 1024 )) MiB"; }
 ratio() { printf "%.2f" "$(echo "$1 / $2" | bc -l)"; }
+pct() { printf "%.1f%%" "$(echo "100 * $1 / $2" | bc -l)"; }
 ms() { sed -E 's/^([0-9.]+)ms$/\1 ms/; s/^([0-9.]+)us$/\1 µs/; s/^([0-9.]+)s$/\1 s/'; }
 C="$WORK/corpus.log"; P="$WORK/parse.log"; S1="$WORK/store1000.log"; S2="$WORK/store100.log"
 PL="$WORK/pipeline.log"; PE="$WORK/peer.log"
@@ -279,15 +286,15 @@ TABLE="$WORK/table.md"
   echo "| # | Step | Events/s | Other figures | vs. limits | Peak RSS | Store bytes/event |"
   echo "|---|---|---:|---|---|---:|---:|"
   echo "| 1 | Parse limit: simdjson DOM parse of each batch | $(fmt "$parse_eps") | $(fmt "$(value simdjson_mb_per_s "$P")") MB/s | | $(mib "$(value peak_rss_kib "$P")") | |"
-  echo "| 1b | Tessera's Segment parser (parse + validate into canonical events) | $(fmt "$(value segment_events_per_s "$P")") | $(fmt "$(value segment_mb_per_s "$P")") MB/s | $(ratio "$(value segment_events_per_s "$P")" "$parse_eps") of the parse limit | (same process) | |"
+  echo "| 1b | Tessera's Segment parser (parse + validate into canonical events) | $(fmt "$(value segment_events_per_s "$P")") | $(fmt "$(value segment_mb_per_s "$P")") MB/s | $(pct "$(value segment_events_per_s "$P")" "$parse_eps") of the parse limit | (same process) | |"
   echo "| 2 | Store limit: raw RocksDB, one synced WriteBatch per 1,000 events | $(fmt "$store_eps") | $(fmt "$(value mb_per_s "$S1")") MB/s, $(fmt "$(value synced_writes "$S1")") fsyncs | | $(mib "$(value peak_rss_kib "$S1")") (events held in memory) | |"
   echo "| 2b | Store limit, one synced WriteBatch per 100 events | $(fmt "$(value events_per_s "$S2")") | $(fmt "$(value mb_per_s "$S2")") MB/s, $(fmt "$(value synced_writes "$S2")") fsyncs | | $(mib "$(value peak_rss_kib "$S2")") | |"
-  echo "| 3 | Pipeline in process: parse, validate, dedup, synced log, resolve, profiles (2 threads) | $(fmt "$pipe_eps") | all applied in $(value seconds "$PL") s (accepted at $(fmt "$(value accept_events_per_s "$PL")")/s) | $(ratio "$pipe_eps" "$parse_eps") of parse, $(ratio "$pipe_eps" "$store_eps") of store | $(mib "$(value peak_rss_kib "$PL")") | $(fmt "$(value store_bytes_per_event "$PL")") |"
-  echo "| 4 | HTTP: POST /v1/batch of 100 events, $CONNECTIONS keep-alive connections (tessera-load) | $(fmt "$(eps_of http)") | ack p50 $(lat http 1) ms, p99 $(lat http 2) ms; graph complete $(printf %.1f "${T_STITCHED[http]}") s after the first request | $(ratio "$(eps_of http)" "$store_eps") of store | $(mib "${RSS_SERVER[http]}") (server) | $(fmt "${BYTES_PER_EVENT[http]}") |"
-  echo "| 4b | WebSocket: 100-event frames, $CONNECTIONS connections, 8 unacknowledged frames each | $(fmt "$(eps_of websocket)") | ack p50 $(lat websocket 1) ms, p99 $(lat websocket 2) ms; graph complete $(printf %.1f "${T_STITCHED[websocket]}") s after the first frame | $(ratio "$(eps_of websocket)" "$store_eps") of store | $(mib "${RSS_SERVER[websocket]}") (server) | $(fmt "${BYTES_PER_EVENT[websocket]}") |"
+  echo "| 3 | Pipeline in process: parse, validate, dedup, synced log, resolve, profiles (2 threads) | $(fmt "$pipe_eps") | all applied in $(value seconds "$PL") s (accepted at $(fmt "$(value accept_events_per_s "$PL")")/s) | $(pct "$pipe_eps" "$parse_eps") of the parse limit, $(pct "$pipe_eps" "$store_eps") of the store limit | $(mib "$(value peak_rss_kib "$PL")") | $(fmt "$(value store_bytes_per_event "$PL")") |"
+  echo "| 4 | HTTP: POST /v1/batch of 100 events, $CONNECTIONS keep-alive connections (tessera-load) | $(fmt "$(eps_of http)") | ack p50 $(lat http 1) ms, p99 $(lat http 2) ms; graph complete $(printf %.1f "${T_STITCHED[http]}") s after the first request | $(pct "$(eps_of http)" "$store_eps") of the store limit, $(pct "$(eps_of http)" "$pipe_eps") of the pipeline | $(mib "${RSS_SERVER[http]}") (server) | $(fmt "${BYTES_PER_EVENT[http]}") |"
+  echo "| 4b | WebSocket: 100-event frames, $CONNECTIONS connections, 8 unacknowledged frames each | $(fmt "$(eps_of websocket)") | ack p50 $(lat websocket 1) ms, p99 $(lat websocket 2) ms; graph complete $(printf %.1f "${T_STITCHED[websocket]}") s after the first frame | $(pct "$(eps_of websocket)" "$store_eps") of the store limit, $(pct "$(eps_of websocket)" "$pipe_eps") of the pipeline | $(mib "${RSS_SERVER[websocket]}") (server) | $(fmt "${BYTES_PER_EVENT[websocket]}") |"
   echo "| 5 | Reads: GET /v1/profiles/user_id:… (random, wrk 2 threads × 16 connections, ${READ_SECONDS} s) with $(fmt "$PROFILES") profiles, while ingesting $(fmt "$ingest_eps") events/s | $(fmt "$wrk_rps") lookups/s | p50 $wrk_p50, p99 $wrk_p99 | | $(mib "${RSS_SERVER[reads]}") (server) | |"
-  echo "| 7 | Peer: PostgreSQL $PG_VERSION, COPY + one row per event deduplicated on messageId (jsonb), durable | $(fmt "$(echo "$(value events "$PE") / $(value load_seconds "$PE")" | bc -l)") | load $(value load_seconds "$PE") s | $(ratio "$(echo "$(value events "$PE") / $(value load_seconds "$PE")" | bc -l)" "$pipe_eps") of Tessera's pipeline | $(mib "$(value peak_rss_kib "$PE")") (backend) | $(fmt "$(echo "$(value events_table_bytes "$PE") / $(value events "$PE")" | bc -l)") (events table) |"
-  echo "| 7b | Peer: identity stitching by SQL label propagation ($(value rounds "$PE") rounds) | | stitch $(value stitch_seconds "$PE") s; stitched graph $peer_total s after the load began, Tessera's pipeline ${pipe_total} s (PostgreSQL / Tessera: $(ratio "$peer_total" "$pipe_total")) | | | $(fmt "$(echo "$(value database_bytes "$PE") / $(value events "$PE")" | bc -l)") (whole database) |"
+  echo "| 7 | Peer: PostgreSQL $PG_VERSION, COPY + one row per event deduplicated on messageId (jsonb), durable | $(fmt "$(echo "$(value events "$PE") / $(value load_seconds "$PE")" | bc -l)") | load $(value load_seconds "$PE") s | $(pct "$(echo "$(value events "$PE") / $(value load_seconds "$PE")" | bc -l)" "$pipe_eps") of Tessera's pipeline (which also resolves) | $(mib "$(value peak_rss_kib "$PE")") (backend) | $(fmt "$(echo "$(value events_table_bytes "$PE") / $(value events "$PE")" | bc -l)") (events table) |"
+  echo "| 7b | Peer: identity stitching by SQL label propagation ($(value rounds "$PE") rounds) | | stitch $(value stitch_seconds "$PE") s; stitched graph $peer_total s after the load began, Tessera's pipeline ${pipe_total} s (PostgreSQL takes $(ratio "$peer_total" "$pipe_total")× as long) | | | $(fmt "$(echo "$(value database_bytes "$PE") / $(value events "$PE")" | bc -l)") (whole database) |"
   echo
   echo "Identity graphs: $(fmt "$(value identifiers "$PE")") identifiers in $(fmt "$(value components "$PE")") people (connected sets);" \
        "the graphs of the pipeline, the HTTP run, the WebSocket run and PostgreSQL are equal line for line" \
