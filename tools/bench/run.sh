@@ -47,7 +47,7 @@ while [ $# -gt 0 ]; do
 done
 COMMAND="tools/bench/run.sh --events $EVENTS --connections $CONNECTIONS --read-events $READ_EVENTS --read-people $READ_PEOPLE --read-seconds $READ_SECONDS --ingest-rate $INGEST_RATE"
 
-scripts/install-deps.sh postgresql wrk curl
+scripts/install-deps.sh postgresql wrk curl bc
 cmake --preset release >/dev/null
 cmake --build --preset release --target tessera tessera-load
 BIN="$ROOT/build/tools"
@@ -171,7 +171,7 @@ for mode in http websocket; do
     fi
   fi
   RSS_SERVER[$mode]="$(stop_server)"
-  BYTES_PER_EVENT[$mode]="$(( $(du -sb "$WORK/$mode/store" | cut -f1) / EVENTS ))"
+  BYTES_PER_EVENT[$mode]="$(( $(du -sb "$WORK/$mode/store" 2>/dev/null | cut -f1 || echo 0) / EVENTS ))"
   step "$mode-graph" "$WORK/$mode-graph.log" "$BIN/tessera" bench graph --config "$WORK/$mode.json" \
     --out "$WORK/graph-$mode.tsv" || true
   rm -rf "$WORK/$mode"
