@@ -59,7 +59,9 @@ SERVER_PID=""
 PG_DATA=""
 PG_USER=()
 if [ "$(id -u)" -eq 0 ]; then PG_USER=(runuser -u postgres --); fi
+SAMPLER_PID=""
 cleanup() {
+  if [ -n "$SAMPLER_PID" ]; then kill "$SAMPLER_PID" 2>/dev/null || true; fi
   if [ -n "$SERVER_PID" ]; then kill -TERM "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
   if [ -n "$PG_DATA" ]; then "${PG_USER[@]}" "$PGBIN/pg_ctl" -D "$PG_DATA" -m fast stop >/dev/null 2>&1 || true; fi
   if [ "$KEEP" = 1 ]; then echo "run.sh: kept $WORK"; else rm -rf "$WORK"; fi
@@ -129,6 +131,10 @@ DATE="$(date -u +%Y-%m-%d)"
 COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo '+changes')"
 PG_VERSION="$("$PGBIN/postgres" --version | awk '{print $3}')"
 echo "== machine: $CORES cores, $CPU_MODEL, $MEMORY; $DATE; commit $COMMIT"
+# The 1-minute load average every 5 s: other work on the machine shows in it, and the table says so.
+LOAD_AT_START="$(cut -d' ' -f1 /proc/loadavg)"
+( while true; do cut -d' ' -f1 /proc/loadavg; sleep 5; done ) > "$WORK/loadavg.txt" &
+SAMPLER_PID=$!
 
 # --- 0. The corpus -------------------------------------------------------------------------------
 CORPUS="$WORK/corpus.tsv"
@@ -273,10 +279,11 @@ ingest_eps="$(sed -n 's/^events: *[0-9]* accepted (\([0-9]*\)\/s).*/\1/p' "$WORK
 peer_total="$(value total_seconds "$PE")"
 pipe_total="$(value seconds "$PL")"
 
+LOAD_MAX="$(sort -g "$WORK/loadavg.txt" | tail -1)"
 TABLE="$WORK/table.md"
 {
   echo "Machine: $CORES cores, $CPU_MODEL, $MEMORY RAM; $DATE; commit $COMMIT; Release build; PostgreSQL $PG_VERSION."
-  echo "Command: \`$COMMAND\`."
+  echo "Command: \`$COMMAND\`. 1-minute load average: $LOAD_AT_START at the start, at most $LOAD_MAX during the run (the run itself keeps it near the core count)."
   echo "Corpus: $(fmt "$(value events "$C")") events of $(value event_bytes "$C") bytes on average" \
        "($(value track_pct "$C")% track, $(value page_pct "$C")% page + $(value screen_pct "$C")% screen, $(value identify_pct "$C")% identify, $(value alias_pct "$C")% alias;" \
        "web $(value web_pct "$C")%, app $(value app_pct "$C")%, pos $(value pos_pct "$C")%, email $(value email_pct "$C")%)" \
