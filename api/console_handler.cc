@@ -14,8 +14,8 @@ constexpr std::string_view kImmutablePrefix = "assets/";
 bool PlainHost(std::string_view host) {
   if (host.empty() || host.size() > 255) return false;
   return std::all_of(host.begin(), host.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-           c == ':' || c == '[' || c == ']';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-' || c == ':' || c == '[' || c == ']';
   });
 }
 
@@ -29,7 +29,8 @@ std::string ConsoleContentSecurityPolicy(std::string_view host) {
 
 std::string_view ConsoleHandler::ContentType(std::string_view path) {
   const size_t dot = path.rfind('.');
-  const std::string_view extension = dot == std::string_view::npos ? std::string_view() : path.substr(dot + 1);
+  const std::string_view extension =
+      dot == std::string_view::npos ? std::string_view() : path.substr(dot + 1);
   if (extension == "html") return "text/html; charset=utf-8";
   if (extension == "js" || extension == "mjs") return "text/javascript; charset=utf-8";
   if (extension == "css") return "text/css; charset=utf-8";
@@ -45,8 +46,9 @@ std::string_view ConsoleHandler::ContentType(std::string_view path) {
 
 const StaticAsset* ConsoleHandler::Find(std::string_view path) const {
   // ConsoleAssets() is sorted by path.
-  auto it = std::lower_bound(assets_.begin(), assets_.end(), path,
-                             [](const StaticAsset& asset, std::string_view wanted) { return asset.path < wanted; });
+  auto it =
+      std::lower_bound(assets_.begin(), assets_.end(), path,
+                       [](const StaticAsset& asset, std::string_view wanted) { return asset.path < wanted; });
   if (it == assets_.end() || it->path != path) return nullptr;
   return &*it;
 }
@@ -72,14 +74,16 @@ HttpReply ConsoleHandler::Handle(Method method, std::string_view rest, std::stri
     reply.headers.emplace_back("Location", query.empty() ? std::string("/console/")
                                                          : absl::StrCat("/console/?", std::string(query)));
   } else if (assets_.empty()) {
-    reply = ErrorReply(404, "not_found", "the web console was not built into this binary (TESSERA_CONSOLE=OFF)");
+    reply =
+        ErrorReply(404, "not_found", "the web console was not built into this binary (TESSERA_CONSOLE=OFF)");
   } else {
     std::string_view path = rest.substr(1);
     if (path.empty()) path = kIndex;
     const StaticAsset* asset = Find(path);
     // ".." can never name an embedded file (there is no file system behind this), so it simply
     // is not found; a path without an extension is a client-side route.
-    const std::string_view last = path.substr(path.rfind('/') == std::string_view::npos ? 0 : path.rfind('/') + 1);
+    const std::string_view last =
+        path.substr(path.rfind('/') == std::string_view::npos ? 0 : path.rfind('/') + 1);
     if (asset == nullptr && last.find('.') == std::string_view::npos) asset = Find(kIndex);
     if (asset == nullptr) {
       reply = ErrorReply(404, "not_found", absl::StrCat("no console file ", std::string(path)));

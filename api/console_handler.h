@@ -35,8 +35,7 @@ class ConsoleHandler {
 
   // `rest` is the path after "/console" (RouteMatch::rest for RouteId::kConsole): "" for
   // "/console", "/" for "/console/", "/assets/x.js"; `query` is kept on the redirect.
-  HttpReply Handle(Method method, std::string_view rest, std::string_view query,
-                   std::string_view host) const;
+  HttpReply Handle(Method method, std::string_view rest, std::string_view query, std::string_view host) const;
 
   // "text/javascript; charset=utf-8" for "x.js", ...; application/octet-stream when unknown.
   static std::string_view ContentType(std::string_view path);

@@ -462,16 +462,16 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       reply.headers.emplace_back("Retry-After", "5");
       return Reply(std::move(reply));
     }
-    absl::StatusOr<TailAccess> access =
-        AuthorizeTail(server_.keys, authorization, ToStringView(request[http::field::sec_websocket_protocol]),
-                      route_.query, [this](std::string_view space) { return server_.pipeline.resolver(space) != nullptr; });
+    absl::StatusOr<TailAccess> access = AuthorizeTail(
+        server_.keys, authorization, ToStringView(request[http::field::sec_websocket_protocol]), route_.query,
+        [this](std::string_view space) { return server_.pipeline.resolver(space) != nullptr; });
     // The audit label comes from the key wherever it was sent.
     const std::string audit_authorization =
         access.ok() ? absl::StrCat("Bearer ", access->key) : std::string(authorization);
     HttpReply outcome{.status = 101, .audit_target = "live tail"};
     if (!access.ok()) {
       const absl::Status& status = access.status();
-      const int code = absl::IsUnauthenticated(status)      ? 401
+      const int code = absl::IsUnauthenticated(status)    ? 401
                        : absl::IsPermissionDenied(status) ? 403
                        : absl::IsNotFound(status)         ? 404
                                                           : 400;
@@ -636,7 +636,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   bool busy_ = false;
   bool closing_ = false;
   bool upgraded_ = false;
-  bool head_only_ = false;  // The reply being written answers a HEAD request.
+  bool head_only_ = false;        // The reply being written answers a HEAD request.
   bool tls_established_ = false;  // The TLS handshake completed (TLS only).
   bool tls_closing_ = false;      // close_notify is being sent (TLS only).
 };

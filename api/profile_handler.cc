@@ -3,15 +3,15 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
-#include <set>
 #include <memory>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "api/reply_json.h"
-#include "ingest/event_codec.h"
 #include "audiences/evaluation.h"
+#include "ingest/event_codec.h"
 #include "ingest/timestamp.h"
 #include "profile_store/json_writer.h"
 #include "xxhash.h"
@@ -366,7 +366,7 @@ namespace {
 // One edge of the identity graph: the events that carried both identifiers.
 struct GraphEdge {
   size_t events = 0;
-  std::set<std::string> names;     // Event names (track) or types, at most kMaxEdgeNames kept.
+  std::set<std::string> names;  // Event names (track) or types, at most kMaxEdgeNames kept.
   std::set<std::string> sources;
   std::set<std::string> channels;
   profile_store::Timestamp first{};
@@ -386,14 +386,15 @@ constexpr size_t kGraphPage = 200;
 // anonymousId before traits, as the extractor orders them) with each other one it carries, all
 // normalized as ingestion did; identifiers that are no longer this profile's (erased, or refused by
 // a limit) are left out, since the graph shows what links this person.
-HttpReply ProfileHandler::Graph(const ProfileRequest& request, const std::string& space, const Profile& profile) const {
+HttpReply ProfileHandler::Graph(const ProfileRequest& request, const std::string& space,
+                                const Profile& profile) const {
   if (extractor_ == nullptr) return ErrorReply(404, "not_found", "the identity graph is not served here");
   size_t limit = kDefaultGraphEvents;
   if (std::string_view text = QueryParam(request.query, "limit"); !text.empty()) {
     auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), limit);
     if (error != std::errc() || end != text.data() + text.size() || limit < 1 || limit > kMaxGraphEvents) {
-      return ErrorReply(400, "invalid_value", absl::StrCat("limit must be an integer from 1 to ", kMaxGraphEvents),
-                        "limit");
+      return ErrorReply(400, "invalid_value",
+                        absl::StrCat("limit must be an integer from 1 to ", kMaxGraphEvents), "limit");
     }
   }
   std::set<std::pair<std::string, std::string>> known;
@@ -402,7 +403,9 @@ HttpReply ProfileHandler::Graph(const ProfileRequest& request, const std::string
     known.emplace(identity.type, identity.value);
     if (identity.type == "user_id") user_ids.insert(identity.value);
   }
-  auto node_id = [](const std::string& type, const std::string& value) { return absl::StrCat(type, ":", value); };
+  auto node_id = [](const std::string& type, const std::string& value) {
+    return absl::StrCat(type, ":", value);
+  };
 
   std::map<std::pair<std::string, std::string>, GraphEdge> edges;
   size_t scanned = 0;
@@ -437,7 +440,8 @@ HttpReply ProfileHandler::Graph(const ProfileRequest& request, const std::string
       }
       for (size_t i = 1; i < ids.size(); ++i) {
         GraphEdge& edge = edges[{ids[0], ids[i]}];
-        const std::string name = !event->event.empty() ? event->event : std::string(ingest::EventTypeName(event->type));
+        const std::string name =
+            !event->event.empty() ? event->event : std::string(ingest::EventTypeName(event->type));
         if (edge.names.size() < kMaxEdgeNames) edge.names.insert(name);
         edge.sources.insert(event->source);
         edge.channels.insert(event->channel);

@@ -64,7 +64,8 @@ class ProfileHandler {
   // The answer for a found profile: the profile itself or the named subresource.
   HttpReply Respond(const ProfileRequest& request, const std::string& space, const profile_store::Profile& profile,
                     std::string_view subresource) const;
-  HttpReply Graph(const ProfileRequest& request, const std::string& space, const profile_store::Profile& profile) const;
+  HttpReply Graph(const ProfileRequest& request, const std::string& space,
+                  const profile_store::Profile& profile) const;
 
   const KeyRegistry& keys_;
   const profile_store::ProfileReader& reader_;

@@ -22,9 +22,9 @@ enum class RouteId {
   kHealthz,
   kReadyz,
   kMetrics,
-  kStream,    // WebSocket upgrade for streamed events (docs/streaming.md)
-  kProfiles,    // /v1/profiles/... (the rest is in RouteMatch::rest)
-  kConnectors,  // /v1/connectors/{channel}/{format} (the rest is in RouteMatch::rest)
+  kStream,          // WebSocket upgrade for streamed events (docs/streaming.md)
+  kProfiles,        // /v1/profiles/... (the rest is in RouteMatch::rest)
+  kConnectors,      // /v1/connectors/{channel}/{format} (the rest is in RouteMatch::rest)
   kAudiences,       // /v1/audiences and /v1/audiences/... (the rest, without the leading '/', in rest)
   kComputedTraits,  // /v1/computed-traits and /v1/computed-traits/... (likewise)
   kPrivacy,         // /v1/privacy/... (the rest, e.g. "erase" or "erase/{id}", in rest)

@@ -31,7 +31,8 @@ absl::StatusOr<TailAccess> AuthorizeTail(const KeyRegistry& keys, std::string_vi
     const size_t comma = rest.find(',');
     const std::string_view token = Trim(rest.substr(0, comma));
     if (token == kTailProtocol) access.protocol_offered = true;
-    if (token.starts_with(kTailKeyProtocolPrefix)) access.key = std::string(token.substr(kTailKeyProtocolPrefix.size()));
+    if (token.starts_with(kTailKeyProtocolPrefix))
+      access.key = std::string(token.substr(kTailKeyProtocolPrefix.size()));
     if (comma == std::string_view::npos) break;
     rest.remove_prefix(comma + 1);
   }
@@ -52,7 +53,8 @@ absl::StatusOr<TailAccess> AuthorizeTail(const KeyRegistry& keys, std::string_vi
   const std::optional<std::string> space = UrlDecode(QueryParam(query, "space"));
   if (!space) return absl::InvalidArgumentError("space: not validly percent-encoded");
   if (!space->empty()) access.space = *space;
-  if (!served(access.space)) return absl::NotFoundError(absl::StrCat("no space \"", access.space, "\" is served here"));
+  if (!served(access.space))
+    return absl::NotFoundError(absl::StrCat("no space \"", access.space, "\" is served here"));
   return access;
 }
 

@@ -6,12 +6,6 @@
 // Every second a timer sends the ingest rate. The WebSocket's idle timeout (with pings at half of
 // it) ends connections whose client went away without closing.
 
-#include <chrono>
-#include <memory>
-#include <mutex>
-#include <string>
-#include <utility>
-
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -20,6 +14,11 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
 
 #include "api/internal/server_state.h"
 #include "api/reply_json.h"
@@ -45,7 +44,10 @@ constexpr size_t kMaxClientMessageBytes = 4096;
 class TailSubscriber : public ingest::EventFeedSubscriber {
  public:
   TailSubscriber(net::any_io_executor executor, std::string space, std::function<void()> wake)
-      : executor_(std::move(executor)), space_(std::move(space)), wake_(std::move(wake)), queue_(kTailQueueCapacity) {}
+      : executor_(std::move(executor)),
+        space_(std::move(space)),
+        wake_(std::move(wake)),
+        queue_(kTailQueueCapacity) {}
 
   void OnEvents(const std::vector<ingest::EventSummary>& events) override {
     if (!queue_.Push(events, space_)) return;
@@ -109,7 +111,8 @@ class TailSession : public Connection, public std::enable_shared_from_this<TailS
     }));
     ws_.read_message_max(kMaxClientMessageBytes);
     ws_.text(true);
-    ws_.async_accept(upgrade_request_, beast::bind_front_handler(&TailSession::OnAccept, this->shared_from_this()));
+    ws_.async_accept(upgrade_request_,
+                     beast::bind_front_handler(&TailSession::OnAccept, this->shared_from_this()));
     if (server_.stopping.load()) Shutdown();
   }
 
@@ -157,13 +160,14 @@ class TailSession : public Connection, public std::enable_shared_from_this<TailS
     rate_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
       if (ec || self->broken_ || self->closing_) return;
       const auto now = std::chrono::steady_clock::now();
-      const uint64_t accepted = self->server_.pipeline.metrics().events_accepted.load(std::memory_order_relaxed);
+      const uint64_t accepted =
+          self->server_.pipeline.metrics().events_accepted.load(std::memory_order_relaxed);
       const double seconds = std::chrono::duration<double>(now - self->last_rate_time_).count();
       const double rate = seconds > 0 ? static_cast<double>(accepted - self->last_accepted_) / seconds : 0.0;
       self->last_rate_time_ = now;
       self->last_accepted_ = accepted;
-      self->pending_rate_ = TailRateMessage(rate, accepted, self->server_.pipeline.feed().subscriber_count(),
-                                            ReceivedNow());
+      self->pending_rate_ =
+          TailRateMessage(rate, accepted, self->server_.pipeline.feed().subscriber_count(), ReceivedNow());
       self->Flush();
       self->ArmRateTimer();
     });
@@ -181,12 +185,13 @@ class TailSession : public Connection, public std::enable_shared_from_this<TailS
   void Send(std::string message) {
     writing_ = true;
     outgoing_ = std::move(message);
-    ws_.async_write(net::buffer(outgoing_), [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-      self->writing_ = false;
-      self->outgoing_.clear();
-      if (ec) return self->Abort();
-      self->Flush();
-    });
+    ws_.async_write(net::buffer(outgoing_),
+                    [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                      self->writing_ = false;
+                      self->outgoing_.clear();
+                      if (ec) return self->Abort();
+                      self->Flush();
+                    });
   }
 
   void MaybeClose() {
@@ -234,7 +239,8 @@ void StartTail(beast::tcp_stream stream, HttpServer::Impl& server, TailAccess ac
 
 void StartTail(TlsStream stream, HttpServer::Impl& server, TailAccess access,
                http::request<http::string_body> request) {
-  std::make_shared<TailSession<TlsStream>>(std::move(stream), server, std::move(access))->Start(std::move(request));
+  std::make_shared<TailSession<TlsStream>>(std::move(stream), server, std::move(access))
+      ->Start(std::move(request));
 }
 
 }  // namespace tessera::api

@@ -15,10 +15,10 @@
 
 #include "absl/status/status.h"
 #include "audiences/space_audiences.h"
-#include "ingest/event_feed.h"
-#include "ingest/group_commit_writer.h"
 #include "identity/identity_rules.h"
 #include "identity/normalizer.h"
+#include "ingest/event_feed.h"
+#include "ingest/group_commit_writer.h"
 #include "ingest/identifier_extractor.h"
 #include "ingest/ingest_metrics.h"
 #include "ingest/resolver.h"

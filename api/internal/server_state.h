@@ -20,8 +20,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "api/connector_handler.h"
-#include "api/http_server.h"
 #include "api/console_handler.h"
+#include "api/http_server.h"
 #include "api/stream_handler.h"
 #include "api/tail_handler.h"
 #include "api/tracking_handler.h"

@@ -72,11 +72,12 @@ const enc = encodeURIComponent;
 export const api = {
   profile: (ref) => request(`/v1/profiles/${ref}`),
   events: (ref, { cursor, channel, event, limit = 25 } = {}) => {
-    const params = new URLSearchParams({ limit: String(limit) });
-    if (cursor) params.set('cursor', cursor);
-    if (channel) params.set('channel', channel);
-    if (event) params.set('event', event);
-    return request(`/v1/profiles/${ref}/events?${params}`);
+    // Percent-encoding, not URLSearchParams: Tessera reads '+' as a plus sign, not a space.
+    const params = [`limit=${limit}`];
+    if (cursor) params.push(`cursor=${enc(cursor)}`);
+    if (channel) params.push(`channel=${enc(channel)}`);
+    if (event) params.push(`event=${enc(event)}`);
+    return request(`/v1/profiles/${ref}/events?${params.join('&')}`);
   },
   graph: (ref) => request(`/v1/profiles/${ref}/graph`),
   audiences: () => request('/v1/audiences'),

@@ -74,7 +74,7 @@ export function table(caption, headers, rows, { className = '' } = {}) {
         {},
         rows.length === 0
           ? h('tr', {}, h('td', { colspan: headers.length, class: 'empty' }, 'None'))
-          : rows.map((cells) => h('tr', {}, cells.map((cell) => h('td', {}, cell)))),
+          : rows.map((cells) => h('tr', {}, cells.map((cell, index) => h('td', { 'data-label': headers[index] }, cell)))),
       ),
     ),
   );

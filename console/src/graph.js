@@ -1,11 +1,11 @@
-// The identity graph as a picture (SVG, laid out here: a ring of identifiers around the profile)
+// The identity graph as a picture (SVG, laid out here with a small deterministic force layout)
 // and, for keyboards and screen readers, the same links as a table. Edges are the events that
 // carried two identifiers together (GET /v1/profiles/{ref}/graph); merges and refused merges are
 // drawn and listed with their reasons.
 import { formatTime, h, svg, table } from './dom.js';
 
-const WIDTH = 720;
-const HEIGHT = 460;
+const WIDTH = 760;
+const HEIGHT = 480;
 const TYPE_COLORS = {
   user_id: '#2458b3',
   anonymous_id: '#6b4fbb',
@@ -23,30 +23,87 @@ function microsToIso(micros) {
   return typeof micros === 'number' ? new Date(micros / 1000).toISOString() : micros;
 }
 
+// A deterministic force layout (Fruchterman-Reingold, fixed start and iteration count): linked
+// identifiers pull together, all push apart, so the picture is the same on every load.
+export function layout(ids, links, width = WIDTH, height = HEIGHT) {
+  const n = ids.length;
+  const position = new Map();
+  ids.forEach((id, index) => {
+    const angle = (2 * Math.PI * index) / Math.max(n, 1) - Math.PI / 2;
+    position.set(id, { x: width / 2 + (width / 3) * Math.cos(angle), y: height / 2 + (height / 3) * Math.sin(angle) });
+  });
+  if (n < 2) return position;
+  const k = Math.sqrt(((width - 160) * (height - 120)) / n) * 0.9;
+  let temperature = width / 8;
+  for (let iteration = 0; iteration < 300; iteration += 1) {
+    const shift = new Map(ids.map((id) => [id, { x: 0, y: 0 }]));
+    for (let i = 0; i < n; i += 1) {
+      for (let j = i + 1; j < n; j += 1) {
+        const a = position.get(ids[i]);
+        const b = position.get(ids[j]);
+        const dx = a.x - b.x || 0.01;
+        const dy = a.y - b.y || 0.01;
+        const distance = Math.max(Math.hypot(dx, dy), 0.01);
+        const force = (k * k) / distance;
+        shift.get(ids[i]).x += (dx / distance) * force;
+        shift.get(ids[i]).y += (dy / distance) * force;
+        shift.get(ids[j]).x -= (dx / distance) * force;
+        shift.get(ids[j]).y -= (dy / distance) * force;
+      }
+    }
+    for (const [from, to] of links) {
+      const a = position.get(from);
+      const b = position.get(to);
+      if (!a || !b) continue;
+      const dx = a.x - b.x;
+      const dy = a.y - b.y;
+      const distance = Math.max(Math.hypot(dx, dy), 0.01);
+      const force = (distance * distance) / k;
+      shift.get(from).x -= (dx / distance) * force;
+      shift.get(from).y -= (dy / distance) * force;
+      shift.get(to).x += (dx / distance) * force;
+      shift.get(to).y += (dy / distance) * force;
+    }
+    for (const id of ids) {
+      const p = position.get(id);
+      const d = shift.get(id);
+      const length = Math.max(Math.hypot(d.x, d.y), 0.01);
+      p.x = Math.min(width - 90, Math.max(90, p.x + (d.x / length) * Math.min(length, temperature)));
+      p.y = Math.min(height - 50, Math.max(30, p.y + (d.y / length) * Math.min(length, temperature)));
+    }
+    temperature = Math.max(1, temperature * 0.97);
+  }
+  return position;
+}
+
 export function renderGraph(graph) {
-  const nodes = graph.nodes.map((node) => ({ ...node, refused: false }));
+  const nodes = graph.nodes.map((node) => ({ ...node, kind: 'identifier' }));
   const refusedRecords = graph.merges.filter((record) => record.kind === 'refused_merge');
   const mergeRecords = graph.merges.filter((record) => record.kind === 'merge');
-  // Identifiers a refused merge kept out of this profile: drawn apart, dashed, with the reason.
+  // A refused merge: another profile's event carried one of these identifiers (or this person's
+  // event one of theirs), and the rules kept the two people apart. Drawn as the other profile,
+  // dashed, tied to the identifiers in question with the reason.
   const refusedEdges = [];
   for (const record of refusedRecords) {
-    for (const refused of record.refused || []) {
-      if (!nodes.some((node) => node.id === refused.identifier)) {
-        const [type, ...value] = refused.identifier.split(':');
-        nodes.push({ id: refused.identifier, type, value: value.join(':'), refused: true, reason: refused.reason });
+    const others = (record.profiles || []).filter((id) => id !== graph.profileId);
+    for (const other of others) {
+      const otherId = `profile:${other}`;
+      if (!nodes.some((node) => node.id === otherId)) {
+        nodes.push({ id: otherId, type: 'other profile', value: other, kind: 'refused', reason: record.reason });
       }
-      refusedEdges.push({ to: refused.identifier, reason: refused.reason || record.reason });
+      for (const refused of record.refused || []) {
+        if (!nodes.some((node) => node.id === refused.identifier)) {
+          const [type, ...value] = refused.identifier.split(':');
+          nodes.push({ id: refused.identifier, type, value: value.join(':'), kind: 'refused', reason: refused.reason });
+        }
+        refusedEdges.push({ from: otherId, to: refused.identifier, reason: record.reason, messageId: record.messageId });
+      }
     }
   }
-
-  const cx = WIDTH / 2;
-  const cy = HEIGHT / 2;
-  const radius = Math.min(WIDTH, HEIGHT) / 2 - 70;
-  const position = new Map();
-  nodes.forEach((node, index) => {
-    const angle = (2 * Math.PI * index) / Math.max(nodes.length, 1) - Math.PI / 2;
-    position.set(node.id, { x: cx + radius * 1.25 * Math.cos(angle), y: cy + radius * Math.sin(angle) });
-  });
+  const position = layout(
+    nodes.map((node) => node.id),
+    [...graph.edges.map((edge) => [edge.from, edge.to]), ...refusedEdges.map((edge) => [edge.from, edge.to])],
+  );
 
   const title = `Identity graph of profile ${graph.profileId}`;
   const description = `${graph.nodes.length} identifiers, ${graph.edges.length} links from events, ` +
@@ -56,48 +113,41 @@ export function renderGraph(graph) {
     { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: 'img', 'aria-labelledby': 'graph-title graph-desc', class: 'graph', id: 'identity-graph' },
     svg('title', { id: 'graph-title' }, title),
     svg('desc', { id: 'graph-desc' }, description),
-    // The profile in the middle, tied to each of its identifiers.
-    nodes.filter((node) => !node.refused).map((node) => {
-      const p = position.get(node.id);
-      return svg('line', { x1: cx, y1: cy, x2: p.x, y2: p.y, class: 'spoke' });
-    }),
     graph.edges.map((edge) => {
       const a = position.get(edge.from);
       const b = position.get(edge.to);
       if (!a || !b) return null;
-      const label = `${edge.eventNames.slice(0, 2).join(', ')}${edge.eventNames.length > 2 ? '…' : ''} ×${edge.events}`;
+      const label = `${shorten(edge.eventNames[0] || '', 18)}${edge.events > 1 ? ` ×${edge.events}` : ''} · ${shorten(edge.sources[0] || '', 14)}`;
       return svg(
         'g',
         { class: 'edge', 'data-from': edge.from, 'data-to': edge.to },
         svg('line', { x1: a.x, y1: a.y, x2: b.x, y2: b.y }),
-        svg('text', { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 - 4, 'text-anchor': 'middle' }, shorten(label, 34)),
-        svg('title', {}, `${edge.from} — ${edge.to}: ${edge.events} events (${edge.eventNames.join(', ')}) from ${edge.sources.join(', ')}, first ${edge.firstSeen}`),
+        svg('text', { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 - 5, 'text-anchor': 'middle' }, label),
+        svg('title', {}, `${edge.from} — ${edge.to}: ${edge.events} event(s) (${edge.eventNames.join(', ')}) from ${edge.sources.join(', ')}, first ${edge.firstSeen}`),
       );
     }),
     refusedEdges.map((edge) => {
+      const a = position.get(edge.from);
       const b = position.get(edge.to);
       return svg(
         'g',
-        { class: 'edge refused' },
-        svg('line', { x1: cx, y1: cy, x2: b.x, y2: b.y }),
-        svg('text', { x: (cx + b.x) / 2, y: (cy + b.y) / 2 + 14, 'text-anchor': 'middle' }, 'refused'),
-        svg('title', {}, `Merge refused: ${edge.reason}`),
+        { class: 'edge refused', 'data-from': edge.from, 'data-to': edge.to },
+        svg('line', { x1: a.x, y1: a.y, x2: b.x, y2: b.y }),
+        svg('text', { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 + 14, 'text-anchor': 'middle' }, 'merge refused'),
+        svg('title', {}, `Merge refused (event ${edge.messageId}): ${edge.reason}`),
       );
     }),
-    svg('g', { class: 'node profile-node' },
-      svg('circle', { cx, cy, r: 30 }),
-      svg('text', { x: cx, y: cy + 4, 'text-anchor': 'middle' }, 'profile'),
-      svg('title', {}, graph.profileId)),
     nodes.map((node) => {
       const p = position.get(node.id);
-      const color = node.refused ? '#b00020' : TYPE_COLORS[node.type] || '#555';
+      const refused = node.kind === 'refused';
+      const color = refused ? '#b00020' : TYPE_COLORS[node.type] || '#555';
       return svg(
         'g',
-        { class: `node${node.refused ? ' refused' : ''}`, 'data-id': node.id },
-        svg('circle', { cx: p.x, cy: p.y, r: 12, fill: node.refused ? '#fff' : color, stroke: color }),
+        { class: `node${refused ? ' refused' : ''}`, 'data-id': node.id },
+        svg('circle', { cx: p.x, cy: p.y, r: 12, fill: refused ? '#fff' : color, stroke: color }),
         svg('text', { x: p.x, y: p.y + 28, 'text-anchor': 'middle', class: 'node-type' }, node.type),
         svg('text', { x: p.x, y: p.y + 42, 'text-anchor': 'middle', class: 'node-value' }, shorten(node.value)),
-        svg('title', {}, `${node.id}${node.refused ? ` (refused: ${node.reason})` : ` first seen ${node.firstSeen}, sources ${(node.sources || []).join(', ')}`}`),
+        svg('title', {}, refused ? `${node.id}: kept apart (${node.reason})` : `${node.id}, first seen ${node.firstSeen}, sources ${(node.sources || []).join(', ')}`),
       );
     }),
   );
@@ -109,7 +159,7 @@ export function renderGraph(graph) {
     h('div', { class: 'graph-scroll' }, picture),
     h('ul', { class: 'legend', 'aria-label': 'Legend' },
       Object.entries(TYPE_COLORS).map(([type, color]) => h('li', {}, h('span', { class: `swatch type-${type}`, 'data-color': color }), type)),
-      h('li', {}, h('span', { class: 'swatch refused' }), 'refused merge')),
+      h('li', {}, h('span', { class: 'swatch refused' }), 'another person, merge refused')),
     table(
       'Links between identifiers (events that carried both)',
       ['From', 'To', 'Events', 'Event names', 'Sources', 'First linked'],

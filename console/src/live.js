@@ -45,6 +45,7 @@ export function renderLive(main) {
     const points = rates.map((rate, index) => `${(index + RATE_POINTS - rates.length) * 5},${58 - (rate / max) * 54}`).join(' ');
     chart.replaceChildren(
       svg('title', { id: 'rate-title' }, `Ingest rate over the last minute, peak ${max} events/s`),
+      svg('line', { x1: 0, y1: 58, x2: RATE_POINTS * 5, y2: 58, class: 'rate-axis' }),
       svg('polyline', { points, class: 'rate-line' }),
       svg('text', { x: 2, y: 10, class: 'rate-max' }, `${max}/s`),
     );

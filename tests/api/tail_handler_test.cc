@@ -40,7 +40,8 @@ ingest::EventSummary Summary(std::string space, std::string name) {
 
 TEST(TailAuthorizationTest, ReadKeyAsSubprotocolIsAcceptedAndOurProtocolSelected) {
   KeyRegistry keys(Keys());
-  absl::StatusOr<TailAccess> access = AuthorizeTail(keys, "", "tessera-tail, tessera-key.rk", "", DefaultOnly);
+  absl::StatusOr<TailAccess> access =
+      AuthorizeTail(keys, "", "tessera-tail, tessera-key.rk", "", DefaultOnly);
   ASSERT_TRUE(access.ok()) << access.status();
   EXPECT_EQ(access->key, "rk");
   EXPECT_TRUE(access->protocol_offered);
@@ -56,8 +57,10 @@ TEST(TailAuthorizationTest, AdminKeyAsBearerHeaderIsAccepted) {
 
 TEST(TailAuthorizationTest, WriteUnknownAndMissingKeysAreRefused) {
   KeyRegistry keys(Keys());
-  EXPECT_TRUE(absl::IsPermissionDenied(AuthorizeTail(keys, "", "tessera-tail,tessera-key.wk", "", DefaultOnly).status()));
-  EXPECT_TRUE(absl::IsUnauthenticated(AuthorizeTail(keys, "", "tessera-tail, tessera-key.nope", "", DefaultOnly).status()));
+  EXPECT_TRUE(absl::IsPermissionDenied(
+      AuthorizeTail(keys, "", "tessera-tail,tessera-key.wk", "", DefaultOnly).status()));
+  EXPECT_TRUE(absl::IsUnauthenticated(
+      AuthorizeTail(keys, "", "tessera-tail, tessera-key.nope", "", DefaultOnly).status()));
   absl::Status missing = AuthorizeTail(keys, "", "tessera-tail", "", DefaultOnly).status();
   EXPECT_TRUE(absl::IsUnauthenticated(missing));
   EXPECT_THAT(std::string(missing.message()), HasSubstr("tessera-key."));
@@ -66,7 +69,8 @@ TEST(TailAuthorizationTest, WriteUnknownAndMissingKeysAreRefused) {
 TEST(TailAuthorizationTest, SpaceMustBeServed) {
   KeyRegistry keys(Keys());
   EXPECT_TRUE(absl::IsNotFound(AuthorizeTail(keys, "Bearer rk", "", "space=other", DefaultOnly).status()));
-  EXPECT_TRUE(absl::IsInvalidArgument(AuthorizeTail(keys, "Bearer rk", "", "space=%zz", DefaultOnly).status()));
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(AuthorizeTail(keys, "Bearer rk", "", "space=%zz", DefaultOnly).status()));
 }
 
 TEST(TailQueueTest, KeepsTheNewestAndCountsWhatItDropped) {
@@ -74,7 +78,8 @@ TEST(TailQueueTest, KeepsTheNewestAndCountsWhatItDropped) {
   std::vector<ingest::EventSummary> events;
   for (int i = 0; i < 5; ++i) events.push_back(Summary("default", "e" + std::to_string(i)));
   EXPECT_TRUE(queue.Push(events, "default")) << "the first push into an empty queue wakes the reader";
-  EXPECT_FALSE(queue.Push({Summary("default", "e5")}, "default")) << "no second wake-up while it is not drained";
+  EXPECT_FALSE(queue.Push({Summary("default", "e5")}, "default"))
+      << "no second wake-up while it is not drained";
   TailQueue::Batch batch = queue.Take();
   ASSERT_EQ(batch.events.size(), 3u);
   EXPECT_EQ(batch.events.front().event, "e3");

@@ -66,6 +66,7 @@ function startTessera() {
     };
     server.stdout.on('data', onData);
     server.stderr.on('data', onData);
+    server.on('error', (error) => reject(new Error(`cannot start ${tesseraBinary}: ${error.message}`)));
     server.on('exit', (code) => reject(new Error(`tessera exited with ${code}:\n${serverOutput}`)));
   });
 }
@@ -121,7 +122,8 @@ async function seed(base) {
   ]);
   await send(base, WRITE_POS, [
     {
-      type: 'track', event: 'Order Completed', messageId: 'pos-receipt-1', timestamp: minutesAgo(60),
+      // A till knows no user id: the receipt is the anonymous id, the phone and card link it.
+      type: 'track', anonymousId: 'receipt-0001', event: 'Order Completed', messageId: 'pos-receipt-1', timestamp: minutesAgo(60),
       properties: { total: 59000, currency: 'KRW' },
       context: { traits: { phone: '010-1234-5678' }, externalIds: [{ id: 'LC-778899', type: 'loyalty_id', collection: 'users', encoding: 'none' }] },
     },
@@ -148,14 +150,16 @@ async function main() {
   await seed(base);
   step('seeded');
 
-  browser = await chromium.launch({
+  // A fresh profile directory per browser (Playwright passes it as --user-data-dir).
+  const launch = (name, options) => chromium.launchPersistentContext(join(work, name), {
     executablePath: chromiumPath,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      `--user-data-dir=${join(work, 'chromium-profile')}`],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    ...options,
   });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  const context = await launch('chromium-laptop', { viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  browser = context;
   const page = await context.newPage();
   const outside = [];
   const problems = [];
@@ -190,6 +194,20 @@ async function main() {
   assert.equal(await page.evaluate(() => document.activeElement.tagName), 'H1', 'focus moves to the new view');
   step(`found ${heading}`);
 
+  // --- The skip link: first in the tab order, moves focus to the content, keeps the route.
+  const routeBefore = await page.evaluate(() => location.hash);
+  // Backwards from the heading: sign-out, the three sections, then the skip link, first of all.
+  const visited = [];
+  for (let i = 0; i < 6 && visited.at(-1) !== 'skip-link'; i += 1) {
+    await page.keyboard.press('Shift+Tab');
+    visited.push(await page.evaluate(() => document.activeElement.className || document.activeElement.textContent.trim()));
+  }
+  assert.deepEqual(visited, ['link-button', 'Live', 'Audiences', 'Search', 'skip-link'], `tab order of the header: ${visited}`);
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'main', 'the skip link focuses the content');
+  assert.equal(await page.evaluate(() => location.hash), routeBefore, 'the skip link does not change the view');
+  assert.match(await page.textContent('h1'), /Kim Minji/);
+
   // --- The profile shows every identity, normalized, with sources.
   const identities = await page.textContent('table.identities');
   for (const expected of ['+821012345678', 'minji.kim@example.com', 'u-1001', 'web-anon-7f3a', 'ios-device-42', 'LC-778899', 'seoul-store', 'mobile-app', 'website']) {
@@ -209,7 +227,8 @@ async function main() {
   const edges = await page.$$eval('#identity-graph g.edge:not(.refused)', (list) => list.map((edge) => `${edge.dataset.from}|${edge.dataset.to}`));
   assert.ok(edges.includes('user_id:u-1001|anonymous_id:web-anon-7f3a'), `graph lacks the identify link: ${edges}`);
   assert.ok(edges.includes('user_id:u-1001|device_id:ios-device-42'), `graph lacks the app link: ${edges}`);
-  assert.ok(edges.some((edge) => edge.startsWith('phone:+821012345678|loyalty_id:')), `graph lacks the till's link: ${edges}`);
+  assert.ok(edges.includes('anonymous_id:receipt-0001|loyalty_id:LC-778899') && edges.includes('anonymous_id:receipt-0001|phone:+821012345678'),
+    `graph lacks the till's links (receipt, card, phone): ${edges}`);
   assert.ok((await page.$$('#identity-graph g.edge.refused')).length >= 1, 'the refused merge is drawn');
   const merges = await page.textContent('table.merges');
   assert.ok(merges.includes('refused'), `merges table: ${merges}`);
@@ -291,7 +310,8 @@ async function main() {
   await context.close();
 
   // --- A phone-sized screen, with a read key.
-  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  const phone = await launch('chromium-phone', { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  browser = phone;
   const small = await phone.newPage();
   await small.goto(`${base}/console/`);
   await small.fill('#key', READ_KEY);
@@ -302,7 +322,7 @@ async function main() {
   await small.waitForSelector('#identity-graph');
   const overflow = await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `the page fits the phone's width (overflow ${overflow}px)`);
-  await small.screenshot({ path: join(outDir, '08-phone-profile.png') });
+  await small.screenshot({ path: join(outDir, '08-phone-profile.png'), fullPage: true });
   await small.goto(`${base}/console/#/audiences`);
   await small.waitForSelector('.size[data-audience=pos_buyers]');
   assert.equal(await small.$('a[href="#/audiences/new"]'), null, 'a read key is not offered to build audiences');

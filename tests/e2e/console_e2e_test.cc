@@ -28,8 +28,8 @@ std::string TailProtocols(std::string_view key) { return "tessera-tail, tessera-
 class ConsoleE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto server = ServerProcess::Start({.data_dir = temp_.path() + "/data",
-                                        .extra_json = R"("identity":{"default_phone_region":"KR"})"});
+    auto server = ServerProcess::Start(
+        {.data_dir = temp_.path() + "/data", .extra_json = R"("identity":{"default_phone_region":"KR"})"});
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
     http_ = std::make_unique<HttpClient>(server_->port());
@@ -86,7 +86,8 @@ TEST_F(ConsoleE2eTest, ConsoleIsServedFromTheBinaryWithCachingAndAStrictPolicy) 
 }
 
 TEST_F(ConsoleE2eTest, TailStreamsAcceptedEventsAndTheRateToAReadKeyGivenAsSubprotocol) {
-  auto tail = WebSocketClient::Connect(server_->port(), "/v1/tail", std::nullopt, 10s, TailProtocols(kReadKey));
+  auto tail =
+      WebSocketClient::Connect(server_->port(), "/v1/tail", std::nullopt, 10s, TailProtocols(kReadKey));
   ASSERT_TRUE(tail.ok()) << tail.status();
   EXPECT_EQ((*tail)->selected_protocol(), "tessera-tail") << "the key must never be echoed back";
   auto hello = (*tail)->ReadText(10s);
@@ -129,7 +130,8 @@ TEST_F(ConsoleE2eTest, TailStreamsAcceptedEventsAndTheRateToAReadKeyGivenAsSubpr
 }
 
 TEST_F(ConsoleE2eTest, TailRefusesWriteAndMissingKeysAndIsAudited) {
-  auto write = WebSocketClient::Connect(server_->port(), "/v1/tail", std::nullopt, 10s, TailProtocols(kWriteKey));
+  auto write =
+      WebSocketClient::Connect(server_->port(), "/v1/tail", std::nullopt, 10s, TailProtocols(kWriteKey));
   ASSERT_FALSE(write.ok());
   ASSERT_TRUE(AsRefusedUpgrade(write.status()).has_value()) << write.status();
   EXPECT_EQ(AsRefusedUpgrade(write.status())->status, 403);
@@ -174,7 +176,8 @@ TEST_F(ConsoleE2eTest, GraphLinksIdentifiersByTheEventsThatCarriedThemTogether) 
         auto graph = Get("/v1/profiles/phone:010-1234-5678/graph", kReadKey);
         if (!graph.ok() || graph->status != 200) return false;
         body = graph->body;
-        return body.find("device_id:dev-1") != std::string::npos && body.find(R"("edges":[{)") != std::string::npos &&
+        return body.find("device_id:dev-1") != std::string::npos &&
+               body.find(R"("edges":[{)") != std::string::npos &&
                body.find("App Opened") != std::string::npos;
       },
       20s))

@@ -163,13 +163,14 @@ absl::StatusOr<std::unique_ptr<WebSocketClient>> WebSocketClient::Connect(
   auto done = std::make_shared<std::promise<beast::error_code>>();
   std::future<beast::error_code> connected = done->get_future();
   net::post(state->io_context, [state, done, port, timeout, target = std::string(target),
-                                authorization = std::move(authorization), protocols = std::move(protocols)]() mutable {
+                                authorization = std::move(authorization),
+                                protocols = std::move(protocols)]() mutable {
     beast::tcp_stream& stream = beast::get_lowest_layer(state->ws);
     stream.expires_after(timeout);
     stream.async_connect(
         tcp::endpoint(net::ip::address_v4::loopback(), port),
-        [state, done, port, timeout, target = std::move(target),
-         authorization = std::move(authorization), protocols = std::move(protocols)](beast::error_code error) {
+        [state, done, port, timeout, target = std::move(target), authorization = std::move(authorization),
+         protocols = std::move(protocols)](beast::error_code error) {
           if (error) {
             done->set_value(error);
             return;
