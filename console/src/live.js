@@ -71,7 +71,13 @@ export function renderLive(main) {
   let closed = false;
   let retry = null;
   function connect() {
-    socket = new WebSocket(tailUrl(), ['tessera-tail', `tessera-key.${currentKey()}`]);
+    try {
+      socket = new WebSocket(tailUrl(), ['tessera-tail', `tessera-key.${currentKey()}`]);
+    } catch (error) {
+      // A subprotocol must be an HTTP token: a key with other characters cannot travel this way.
+      state.textContent = `Cannot open the live tail with this key (${error.message}).`;
+      return;
+    }
     socket.addEventListener('open', () => { state.textContent = 'Connected'; });
     socket.addEventListener('message', (message) => {
       const data = JSON.parse(message.data);

@@ -322,7 +322,8 @@ async function main() {
   await small.waitForSelector('#identity-graph');
   const overflow = await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `the page fits the phone's width (overflow ${overflow}px)`);
-  await small.screenshot({ path: join(outDir, '08-phone-profile.png'), fullPage: true });
+  await small.screenshot({ path: join(outDir, '08-phone-profile.png') });
+  await small.locator('#graph').screenshot({ path: join(outDir, '09-phone-graph.png') });
   await small.goto(`${base}/console/#/audiences`);
   await small.waitForSelector('.size[data-audience=pos_buyers]');
   assert.equal(await small.$('a[href="#/audiences/new"]'), null, 'a read key is not offered to build audiences');
