@@ -117,7 +117,9 @@ export function renderGraph(graph) {
       const a = position.get(edge.from);
       const b = position.get(edge.to);
       if (!a || !b) return null;
-      const label = `${shorten(edge.eventNames[0] || '', 18)}${edge.events > 1 ? ` ×${edge.events}` : ''} · ${shorten(edge.sources[0] || '', 14)}`;
+      // The first event name (and how many other names), the count, the first source.
+      const others = edge.eventNames.length > 1 ? ` +${edge.eventNames.length - 1}` : '';
+      const label = `${shorten(edge.eventNames[0] || '', 18)}${others}${edge.events > 1 ? ` ×${edge.events}` : ''} · ${shorten(edge.sources[0] || '', 14)}`;
       return svg(
         'g',
         { class: 'edge', 'data-from': edge.from, 'data-to': edge.to },
@@ -156,7 +158,8 @@ export function renderGraph(graph) {
     'div',
     { class: 'graph-wrap' },
     h('p', { class: 'help' }, description, graph.complete ? '' : ` Links from the newest ${graph.scannedEvents} events.`),
-    h('div', { class: 'graph-scroll' }, picture),
+    // Scrollable on narrow screens, so it takes focus: arrow keys scroll it.
+    h('div', { class: 'graph-scroll', tabindex: '0', role: 'region', 'aria-label': 'Identity graph picture' }, picture),
     h('ul', { class: 'legend', 'aria-label': 'Legend' },
       Object.entries(TYPE_COLORS).map(([type, color]) => h('li', {}, h('span', { class: `swatch type-${type}`, 'data-color': color }), type)),
       h('li', {}, h('span', { class: 'swatch refused' }), 'another person, merge refused')),
