@@ -2,7 +2,7 @@
 
 // The parts of the live tail (GET /v1/tail, a WebSocket; docs/console.md) that need no network:
 // who may open it, the bounded queue each client gets, and the JSON messages it sends. The
-// session that moves bytes is in tail_session.cc (Beast stays there).
+// session that moves bytes is in stream_session.cc, beside the event stream (Beast stays there).
 //
 // Authentication: a read or admin key. Browsers cannot set headers on a WebSocket, and a key in
 // the URL ends up in logs, so the key may come as a subprotocol: the client offers

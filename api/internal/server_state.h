@@ -88,7 +88,7 @@ void StartEventStream(TlsStream stream, HttpServer::Impl& server, const ingest::
                       bool strict, boost::beast::http::request<boost::beast::http::string_body> request);
 
 // Takes over `stream`, whose WebSocket upgrade to GET /v1/tail was authorized as `access`, and
-// serves it the live tail (tail_session.cc).
+// serves it the live tail (stream_session.cc).
 void StartTail(boost::beast::tcp_stream stream, HttpServer::Impl& server, TailAccess access,
                boost::beast::http::request<boost::beast::http::string_body> request);
 void StartTail(TlsStream stream, HttpServer::Impl& server, TailAccess access,
