@@ -99,6 +99,17 @@ async function waitFor(what, condition, timeoutMs = 20_000) {
 const minutesAgo = (minutes) => new Date(Date.now() - minutes * 60_000).toISOString();
 
 async function seed(base) {
+  // Computed traits the profile shows: lifetime value, churn risk, orders in 90 days.
+  for (const [name, definition] of Object.entries({
+    ltv: { kind: 'lifetime_value', event: 'Order Completed', property: 'properties.total' },
+    churn_risk: { kind: 'churn_risk', event: 'Order Completed' },
+    orders_90d: { kind: 'count', event: 'Order Completed', window: '90d' },
+  })) {
+    const response = await fetch(`${base}/v1/computed-traits/${name}`, {
+      method: 'PUT', headers: { Authorization: `Bearer ${ADMIN_KEY}` }, body: JSON.stringify(definition),
+    });
+    assert.equal(response.status, 200, `defining ${name}: ${await response.text()}`);
+  }
   // Someone else first: user u-2002 with their own email. Later an event carries u-2002 with
   // Minji's email, which would give her profile two user ids: the merge is refused.
   await send(base, WRITE_WEB, [
@@ -217,6 +228,9 @@ async function main() {
   for (const channel of ['web', 'app', 'pos']) assert.ok(activity.includes(channel), `activity lacks ${channel}`);
   assert.ok((await page.textContent('#consent')).includes('marketing_email'), 'consent is shown');
   assert.ok((await page.textContent('#traits')).includes('gold'), 'traits are shown');
+  const computed = await page.textContent('#computed');
+  assert.ok(computed.includes('ltv') && computed.includes('59000') && computed.includes('churn_risk') && computed.includes('orders_90d'),
+    `computed traits: ${computed}`);
 
   // --- The identity graph: a node per identifier, edges from the events that linked them, the refused merge.
   await page.waitForSelector('#identity-graph g.node[data-id="phone:+821012345678"]');
@@ -232,6 +246,7 @@ async function main() {
   assert.ok((await page.$$('#identity-graph g.edge.refused')).length >= 1, 'the refused merge is drawn');
   const merges = await page.textContent('table.merges');
   assert.ok(merges.includes('refused'), `merges table: ${merges}`);
+  await page.evaluate(() => document.activeElement.blur());  // No focus ring in the pictures.
   await page.locator('#graph').screenshot({ path: join(outDir, '03-identity-graph.png') });
   await page.screenshot({ path: join(outDir, '02-profile.png'), fullPage: true });
   step(`graph: ${nodeIds.length} nodes, ${edges.length} edges`);
