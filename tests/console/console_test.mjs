@@ -183,9 +183,16 @@ async function main() {
   });
   page.on('pageerror', (error) => problems.push(error.message));
 
+  // --- The page comes from Tessera with its policy; HEAD answers the same headers without a body.
+  const pageBody = await (await fetch(`${base}/console/`)).text();
+  const head = await fetch(`${base}/console/`, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(head.headers.get('content-length'), String(Buffer.byteLength(pageBody)), 'HEAD keeps the length');
+
   // --- Sign in with the keyboard only.
-  await page.goto(`${base}/console`);
+  const landing = await page.goto(`${base}/console`);
   assert.equal(new URL(page.url()).pathname, '/console/', '/console redirects to /console/');
+  assert.match(landing.headers()['content-security-policy'] || '', /default-src 'self'/, 'the page carries its CSP');
   await page.waitForSelector('#key');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'key', 'the key field has focus on arrival');
   await page.screenshot({ path: join(outDir, '01-sign-in.png') });
