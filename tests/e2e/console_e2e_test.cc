@@ -3,6 +3,7 @@
 // the real `tessera serve` binary on an ephemeral port.
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -28,8 +29,10 @@ std::string TailProtocols(std::string_view key) { return "tessera-tail, tessera-
 class ConsoleE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // Unsynced store: durability is other tests' business, and the flood test sends 40,000 events.
     auto server = ServerProcess::Start(
-        {.data_dir = temp_.path() + "/data", .extra_json = R"("identity":{"default_phone_region":"KR"})"});
+        {.data_dir = temp_.path() + "/data",
+         .extra_json = R"("identity":{"default_phone_region":"KR"},"store":{"sync_writes":false})"});
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
     http_ = std::make_unique<HttpClient>(server_->port());
@@ -127,6 +130,56 @@ TEST_F(ConsoleE2eTest, TailStreamsAcceptedEventsAndTheRateToAReadKeyGivenAsSubpr
   }
   EXPECT_EQ(order_completed, 1u) << "the duplicate is not shown again: " << events;
   EXPECT_TRUE((*tail)->Close().ok());
+}
+
+TEST_F(ConsoleE2eTest, TailClientThatFallsBehindLosesTheOldestAndIsToldHowMany) {
+  auto tail =
+      WebSocketClient::Connect(server_->port(), "/v1/tail", std::nullopt, 10s, TailProtocols(kReadKey));
+  ASSERT_TRUE(tail.ok()) << tail.status();
+  auto hello = (*tail)->ReadText(10s);
+  ASSERT_TRUE(hello.ok()) << hello.status();
+
+  // Far more than the socket buffers (about 4 MiB on loopback while the client does not read) and
+  // the 512-event queue hold: 40,000 summaries of about 500 bytes (long names and user ids), sent
+  // while the client does not read. The server must drop, not buffer.
+  constexpr int kRequests = 100;
+  constexpr int kPerRequest = 400;
+  const std::string user_id = "flood-" + std::string(100, 'u');
+  const std::string event_name = "Flood " + std::string(150, 'e');
+  for (int r = 0; r < kRequests; ++r) {
+    std::string batch = R"({"batch":[)";
+    for (int i = 0; i < kPerRequest; ++i) {
+      if (i > 0) batch += ",";
+      batch += R"({"type":"track","userId":")" + user_id + R"(","event":")" + event_name +
+               R"(","messageId":"flood-)" + std::to_string(r) + "-" + std::to_string(i) + R"("})";
+    }
+    batch += "]}";
+    ASSERT_NO_FATAL_FAILURE(Send(batch));
+  }
+
+  // Every accepted event is either delivered or counted as dropped, exactly once.
+  const std::regex dropped_member(R"re("dropped":(\d+))re");
+  uint64_t delivered = 0;
+  uint64_t dropped = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (delivered + dropped < kRequests * kPerRequest && std::chrono::steady_clock::now() < deadline) {
+    auto message = (*tail)->ReadText(10s);
+    ASSERT_TRUE(message.ok()) << message.status() << " after " << delivered << " delivered, " << dropped
+                              << " dropped";
+    if (message->find(R"("type":"events")") == std::string::npos) continue;
+    for (size_t at = message->find("\"messageId\""); at != std::string::npos;
+         at = message->find("\"messageId\"", at + 1)) {
+      ++delivered;
+    }
+    std::smatch match;
+    if (std::regex_search(*message, match, dropped_member)) dropped += std::stoull(match[1].str());
+  }
+  EXPECT_EQ(delivered + dropped, static_cast<uint64_t>(kRequests * kPerRequest));
+  EXPECT_GT(dropped, 0u) << "a client that did not read for " << kRequests * kPerRequest
+                         << " events must lose some";
+  EXPECT_GT(delivered, 0u);
+  RecordProperty("delivered", static_cast<int>(delivered));
+  RecordProperty("dropped", static_cast<int>(dropped));
 }
 
 TEST_F(ConsoleE2eTest, TailRefusesWriteAndMissingKeysAndIsAudited) {
