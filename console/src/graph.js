@@ -100,6 +100,9 @@ export function renderGraph(graph) {
       }
     }
   }
+  // The event that merged two profiles is the first to have linked its identifiers: that edge is
+  // marked as the merge, with its reason.
+  const mergeByMessage = new Map(mergeRecords.map((record) => [record.messageId, record]));
   const position = layout(
     nodes.map((node) => node.id),
     [...graph.edges.map((edge) => [edge.from, edge.to]), ...refusedEdges.map((edge) => [edge.from, edge.to])],
@@ -119,13 +122,15 @@ export function renderGraph(graph) {
       if (!a || !b) return null;
       // The first event name (and how many other names), the count, the first source.
       const others = edge.eventNames.length > 1 ? ` +${edge.eventNames.length - 1}` : '';
-      const label = `${shorten(edge.eventNames[0] || '', 18)}${others}${edge.events > 1 ? ` ×${edge.events}` : ''} · ${shorten(edge.sources[0] || '', 14)}`;
+      const merge = mergeByMessage.get(edge.firstMessageId);
+      const label = `${merge ? 'merge: ' : ''}${shorten(edge.eventNames[0] || '', 18)}${others}${edge.events > 1 ? ` ×${edge.events}` : ''} · ${shorten(edge.sources[0] || '', 14)}`;
       return svg(
         'g',
-        { class: 'edge', 'data-from': edge.from, 'data-to': edge.to },
+        { class: `edge${merge ? ' merge' : ''}`, 'data-from': edge.from, 'data-to': edge.to },
         svg('line', { x1: a.x, y1: a.y, x2: b.x, y2: b.y }),
         svg('text', { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 - 5, 'text-anchor': 'middle' }, label),
-        svg('title', {}, `${edge.from} — ${edge.to}: ${edge.events} event(s) (${edge.eventNames.join(', ')}) from ${edge.sources.join(', ')}, first ${edge.firstSeen}`),
+        svg('title', {}, `${edge.from} — ${edge.to}: ${edge.events} event(s) (${edge.eventNames.join(', ')}) from ${edge.sources.join(', ')}, first ${edge.firstSeen}` +
+          (merge ? `; this event merged ${merge.loser} into ${merge.winner}: ${merge.reason}` : '')),
       );
     }),
     refusedEdges.map((edge) => {
@@ -162,6 +167,7 @@ export function renderGraph(graph) {
     h('div', { class: 'graph-scroll', tabindex: '0', role: 'region', 'aria-label': 'Identity graph picture' }, picture),
     h('ul', { class: 'legend', 'aria-label': 'Legend' },
       Object.entries(TYPE_COLORS).map(([type, color]) => h('li', {}, h('span', { class: `swatch type-${type}`, 'data-color': color }), type)),
+      h('li', {}, h('span', { class: 'swatch merge' }), 'link that merged two profiles'),
       h('li', {}, h('span', { class: 'swatch refused' }), 'another person, merge refused')),
     table(
       'Links between identifiers (events that carried both)',

@@ -115,6 +115,10 @@ async function seed(base) {
   await send(base, WRITE_WEB, [
     { type: 'identify', userId: 'u-2002', traits: { name: 'Park Jisoo', email: 'jisoo@example.com' }, messageId: 's-1', timestamp: minutesAgo(300) },
   ]);
+  // The app was installed before anyone knew who used it: a profile of its own, merged later.
+  await send(base, WRITE_APP, [
+    { type: 'track', anonymousId: 'app-install-9', event: 'Application Installed', messageId: 'm-0', timestamp: minutesAgo(250), context: { device: { id: 'IOS-DEVICE-42' }, os: { name: 'iOS' } } },
+  ]);
   await send(base, WRITE_WEB, [
     { type: 'page', anonymousId: 'web-anon-7f3a', name: 'Home', messageId: 'm-1', timestamp: minutesAgo(240) },
     {
@@ -150,7 +154,8 @@ async function seed(base) {
     if (status !== 200) return false;
     const profile = await readApi(base, '/v1/profiles/phone:010-1234-5678');
     const types = new Set(profile.body.identities.map((identity) => identity.type));
-    return body.merges.some((record) => record.kind === 'refused_merge') && types.has('loyalty_id') && types.has('device_id') && profile.body.eventCount >= 44;
+    return body.merges.some((record) => record.kind === 'refused_merge') && body.merges.some((record) => record.kind === 'merge') &&
+      types.has('loyalty_id') && types.has('device_id') && profile.body.eventCount >= 45;
   });
 }
 
@@ -251,8 +256,12 @@ async function main() {
   assert.ok(edges.includes('anonymous_id:receipt-0001|loyalty_id:LC-778899') && edges.includes('anonymous_id:receipt-0001|phone:+821012345678'),
     `graph lacks the till's links (receipt, card, phone): ${edges}`);
   assert.ok((await page.$$('#identity-graph g.edge.refused')).length >= 1, 'the refused merge is drawn');
+  const mergeEdges = await page.$$eval('#identity-graph g.edge.merge', (list) => list.map((edge) => `${edge.dataset.from}|${edge.dataset.to}`));
+  assert.deepEqual(mergeEdges, ['user_id:u-1001|device_id:ios-device-42'], 'the App Opened event merged the app install profile');
+  assert.ok(nodeIds.includes('anonymous_id:app-install-9'), 'the merged profile\'s identifiers are the person\'s');
   const merges = await page.textContent('table.merges');
-  assert.ok(merges.includes('refused'), `merges table: ${merges}`);
+  assert.ok(merges.includes('refused') && merges.includes('merged'), `merges table: ${merges}`);
+  assert.match(await page.textContent('.facts'), /Merged from\s*p\d+/, 'the profile says what was merged into it');
   await page.evaluate(() => document.activeElement.blur());  // No focus ring in the pictures.
   await page.locator('#graph').screenshot({ path: join(outDir, '03-identity-graph.png') });
   await page.screenshot({ path: join(outDir, '02-profile.png'), fullPage: true });
@@ -267,7 +276,7 @@ async function main() {
   await page.waitForFunction(() => document.querySelectorAll('#timeline-list li').length > 25, null, { timeout: 10_000 });
   await page.waitForFunction(() => /\(all\)/.test(document.getElementById('timeline-status').textContent));
   const all = await page.$$eval('#timeline-list li', (items) => items.length);
-  assert.ok(all >= 44, `scrolling loads every event: ${all}`);
+  assert.ok(all >= 45, `scrolling loads every event: ${all}`);
   await page.selectOption('#timeline-channel', 'pos');
   await page.click('#timeline form button[type=submit]');
   await page.waitForFunction(() => /\(all\)/.test(document.getElementById('timeline-status').textContent) &&
