@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/reply_json.h"
 #include "audiences/evaluation.h"
-#include "ingest/event_codec.h"
+#include "ingest/identity_links.h"
 #include "ingest/timestamp.h"
 #include "profile_store/json_writer.h"
 #include "xxhash.h"
@@ -363,29 +363,13 @@ HttpReply ProfileHandler::Respond(const ProfileRequest& request, const std::stri
 
 namespace {
 
-// One edge of the identity graph: the events that carried both identifiers.
-struct GraphEdge {
-  size_t events = 0;
-  std::set<std::string> names;  // Event names (track) or types, at most kMaxEdgeNames kept.
-  std::set<std::string> sources;
-  std::set<std::string> channels;
-  profile_store::Timestamp first{};
-  profile_store::Timestamp last{};
-  std::string first_message_id;  // Of the oldest event seen: the one that linked them first.
-};
-
 constexpr size_t kDefaultGraphEvents = 1000;
 constexpr size_t kMaxGraphEvents = 5000;
-constexpr size_t kMaxEdgeNames = 8;
-constexpr size_t kGraphPage = 200;
 
 }  // namespace
 
-// Edges are recomputed from the timeline rather than stored: the log is the truth and the resolver
-// keeps no per-link record. Each event links the first identifier it carries (userId before
-// anonymousId before traits, as the extractor orders them) with each other one it carries, all
-// normalized as ingestion did; identifiers that are no longer this profile's (erased, or refused by
-// a limit) are left out, since the graph shows what links this person.
+// The graph: the profile's identities as nodes, the links ingest::FindIdentityLinks finds in its
+// timeline as edges, and its merge records.
 HttpReply ProfileHandler::Graph(const ProfileRequest& request, const std::string& space,
                                 const Profile& profile) const {
   if (extractor_ == nullptr) return ErrorReply(404, "not_found", "the identity graph is not served here");
@@ -397,66 +381,9 @@ HttpReply ProfileHandler::Graph(const ProfileRequest& request, const std::string
                         absl::StrCat("limit must be an integer from 1 to ", kMaxGraphEvents), "limit");
     }
   }
-  std::set<std::pair<std::string, std::string>> known;
-  std::set<std::string> user_ids;
-  for (const profile_store::IdentityRecord& identity : profile.identities) {
-    known.emplace(identity.type, identity.value);
-    if (identity.type == "user_id") user_ids.insert(identity.value);
-  }
-  auto node_id = [](const std::string& type, const std::string& value) {
-    return absl::StrCat(type, ":", value);
-  };
-
-  std::map<std::pair<std::string, std::string>, GraphEdge> edges;
-  size_t scanned = 0;
-  bool complete = true;
-  std::optional<profile_store::TimelineCursor> after;
-  while (scanned < limit) {
-    auto page = reader_.Timeline(space, profile, {}, std::min(kGraphPage, limit - scanned), after);
-    if (!page.ok()) return ErrorReply(500, "internal", std::string(page.status().message()));
-    for (const profile_store::TimelineEntry& entry : page->entries) {
-      ++scanned;
-      auto record = reader_.LogRecord(space, entry.sequence);
-      if (!record.ok()) return ErrorReply(500, "internal", std::string(record.status().message()));
-      if (!record->has_value()) continue;  // Removed by retention: its links are not known any more.
-      absl::StatusOr<ingest::CanonicalEvent> event = ingest::DecodeEvent(**record);
-      if (!event.ok()) continue;
-      std::vector<std::string> ids;
-      for (const identity::RawIdentifier& raw : extractor_->Extract(*event).identifiers) {
-        std::string type = raw.type;
-        identity::NormalizedValue normalized;
-        if (type == ingest::kPreviousIdType) {
-          // Resolved as a user id when this person has it as one, else as an anonymous id.
-          normalized = normalizer_.Normalize("user_id", raw.value);
-          type = user_ids.contains(normalized.value) ? "user_id" : "anonymous_id";
-          if (type == "anonymous_id") normalized = normalizer_.Normalize(type, raw.value);
-        } else {
-          normalized = normalizer_.Normalize(type, raw.value);
-        }
-        if (normalized.outcome != identity::NormalizedValue::Outcome::kOk) continue;
-        if (!known.contains({type, normalized.value})) continue;
-        std::string id = node_id(type, normalized.value);
-        if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(std::move(id));
-      }
-      for (size_t i = 1; i < ids.size(); ++i) {
-        GraphEdge& edge = edges[{ids[0], ids[i]}];
-        const std::string name =
-            !event->event.empty() ? event->event : std::string(ingest::EventTypeName(event->type));
-        if (edge.names.size() < kMaxEdgeNames) edge.names.insert(name);
-        edge.sources.insert(event->source);
-        edge.channels.insert(event->channel);
-        // Newest first: each event seen is older than the ones before it.
-        if (edge.events == 0) edge.last = entry.time;
-        edge.first = entry.time;
-        edge.first_message_id = event->message_id;
-        ++edge.events;
-      }
-    }
-    if (!page->next) break;
-    after = page->next;
-    if (scanned >= limit) complete = false;
-  }
-
+  absl::StatusOr<ingest::IdentityLinks> links =
+      ingest::FindIdentityLinks(reader_, space, profile, *extractor_, normalizer_, limit);
+  if (!links.ok()) return ErrorReply(500, "internal", std::string(links.status().message()));
   auto records = reader_.MergeRecords(space, profile);
   if (!records.ok()) return ErrorReply(500, "internal", std::string(records.status().message()));
 
@@ -465,7 +392,7 @@ HttpReply ProfileHandler::Graph(const ProfileRequest& request, const std::string
   json.BeginObject().Key("profileId").String(FormatProfileId(profile.id));
   json.Key("nodes").BeginArray();
   for (const profile_store::IdentityRecord& identity : profile.identities) {
-    json.BeginObject().Key("id").String(node_id(identity.type, identity.value));
+    json.BeginObject().Key("id").String(ingest::IdentifierKey(identity.type, identity.value));
     json.Key("type").String(identity.type).Key("value").String(identity.value);
     WriteTime(json, "firstSeen", identity.first_seen);
     WriteTime(json, "lastSeen", identity.last_seen);
@@ -479,19 +406,19 @@ HttpReply ProfileHandler::Graph(const ProfileRequest& request, const std::string
     for (const std::string& value : values) json.String(value);
     json.EndArray();
   };
-  for (const auto& [ends, edge] : edges) {
-    json.BeginObject().Key("from").String(ends.first).Key("to").String(ends.second);
-    json.Key("events").Uint(edge.events);
-    strings("eventNames", edge.names);
-    strings("sources", edge.sources);
-    strings("channels", edge.channels);
-    WriteTime(json, "firstSeen", edge.first);
-    WriteTime(json, "lastSeen", edge.last);
-    json.Key("firstMessageId").String(edge.first_message_id);
+  for (const ingest::IdentityLink& link : links->links) {
+    json.BeginObject().Key("from").String(link.from).Key("to").String(link.to);
+    json.Key("events").Uint(link.events);
+    strings("eventNames", link.event_names);
+    strings("sources", link.sources);
+    strings("channels", link.channels);
+    WriteTime(json, "firstSeen", link.first);
+    WriteTime(json, "lastSeen", link.last);
+    json.Key("firstMessageId").String(link.first_message_id);
     json.EndObject();
   }
   json.EndArray();
-  json.Key("scannedEvents").Uint(scanned).Key("complete").Bool(complete);
+  json.Key("scannedEvents").Uint(links->scanned_events).Key("complete").Bool(links->complete);
   json.Key("merges").BeginArray();
   for (const std::string& record : *records) json.Raw(record);
   json.EndArray().EndObject();
