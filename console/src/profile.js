@@ -141,7 +141,8 @@ function timelineSection(ref) {
       cursor = page.next;
       done = !cursor;
       more.hidden = done;
-      status.textContent = `${list.children.length} events shown${done ? ' (all)' : ''}`;
+      const shown = list.children.length;
+      status.textContent = `${shown} ${shown === 1 ? 'event' : 'events'} shown${done ? ' (all)' : ''}`;
     } catch (error) {
       status.replaceChildren(errorBox(error));
     } finally {

@@ -200,6 +200,7 @@ async function main() {
   assert.match(landing.headers()['content-security-policy'] || '', /default-src 'self'/, 'the page carries its CSP');
   await page.waitForSelector('#key');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'key', 'the key field has focus on arrival');
+  assert.ok(!(await page.isVisible('#nav')) && !(await page.isVisible('#sign-out')), 'no navigation before signing in');
   await page.screenshot({ path: join(outDir, '01-sign-in.png') });
   await page.keyboard.type(ADMIN_KEY);
   await page.keyboard.press('Enter');
@@ -277,6 +278,7 @@ async function main() {
   await page.waitForFunction(() => /\(all\)/.test(document.getElementById('timeline-status').textContent));
   const all = await page.$$eval('#timeline-list li', (items) => items.length);
   assert.ok(all >= 45, `scrolling loads every event: ${all}`);
+  assert.ok(!(await page.isVisible('#timeline-more')), '"Load more" goes once everything is shown');
   await page.selectOption('#timeline-channel', 'pos');
   await page.click('#timeline form button[type=submit]');
   await page.waitForFunction(() => /\(all\)/.test(document.getElementById('timeline-status').textContent) &&
