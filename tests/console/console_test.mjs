@@ -319,7 +319,19 @@ async function main() {
   await page.waitForSelector('.size[data-audience=pos_buyers]');
   assert.equal(await page.textContent('.size[data-audience=pos_buyers]'), '2');
   await page.screenshot({ path: join(outDir, '06-audiences.png') });
-  step('audience built, CSV downloaded');
+
+  // --- Edit it: the saved condition comes back as rows; one more rule narrows it to Minji.
+  await page.click('a[href="#/audiences/edit/pos_buyers"]');
+  await page.waitForSelector('fieldset.rule');
+  assert.equal(await page.inputValue('fieldset.rule input[name=field]'), 'Order Completed', 'the rule is read back');
+  await page.click('#add-rule');
+  const second = page.locator('fieldset.rule').nth(1);
+  await second.locator('select[name=kind]').selectOption('identifier');
+  await second.locator('input[name=field]').fill('phone');
+  assert.match(await page.inputValue('#audience-json'), /"all": \[[\s\S]*"identifier": "phone"/);
+  await page.click('#audience-form button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('audience-size')?.textContent === '1', null, { timeout: 20_000 });
+  step('audience built, CSV downloaded, edited');
 
   // --- Live tail over the WebSocket, and the rate chart.
   await page.goto(`${base}/console/#/live`);
