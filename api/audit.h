@@ -2,7 +2,7 @@
 
 // Auditor writes the audit log (profile_store/audit_log.h) for the HTTP API and serves it:
 //   - Record: called by the server for every request on an audited route (profile reads, audiences
-//     and computed traits, privacy, the audit log itself, backups), whatever the answer,
+//     and computed traits, privacy, the audit log itself, backups, the live tail's upgrade), whatever the answer,
 //     so refused attempts are on record too. Changes (any method but GET/HEAD) are synced before
 //     the reply is sent; reads are written without waiting for the disk.
 //   - GET /v1/audit (admin key): entries oldest first, filtered by ?since= and ?until= (ISO-8601),

@@ -361,6 +361,14 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       }
       case RouteId::kStream:
         return Upgrade(std::move(request));
+      case RouteId::kTail:
+        return UpgradeTail(std::move(request));
+      case RouteId::kConsole: {
+        HttpReply reply = server_.console.Handle(ToMethod(request.method()), route_.rest, route_.query,
+                                                 ToStringView(request[http::field::host]));
+        if (request.method() == http::verb::head) head_only_ = true;
+        return Reply(std::move(reply));
+      }
       case RouteId::kConnectors: {
         const ConnectorRequest connector_request{
             .method = ToMethod(request.method()),
@@ -440,21 +448,76 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     StartEventStream(std::move(stream_), server_, **source, strict == "true" || strict == "1", std::move(request));
   }
 
+  // GET /v1/tail: a read or admin key (header or subprotocol, never the URL), then the live tail.
+  // Audited like every read: the attempt with its answer, 101 when the tail opened.
+  void UpgradeTail(http::request<http::string_body> request) {
+    const std::string_view authorization = ToStringView(request[http::field::authorization]);
+    if (!websocket::is_upgrade(request)) {
+      HttpReply reply = ErrorReply(426, "upgrade_required",
+                                   "/v1/tail is a WebSocket endpoint: send a WebSocket upgrade request");
+      reply.headers.emplace_back("Upgrade", "websocket");
+      return ReplyAudited(request, std::move(reply));
+    }
+    if (server_.stopping.load()) {
+      keep_alive_ = false;
+      HttpReply reply = ErrorReply(503, "shutting_down", "the server is shutting down");
+      reply.headers.emplace_back("Retry-After", "5");
+      return Reply(std::move(reply));
+    }
+    absl::StatusOr<TailAccess> access = AuthorizeTail(
+        server_.keys, authorization, ToStringView(request[http::field::sec_websocket_protocol]), route_.query,
+        [this](std::string_view space) { return server_.pipeline.resolver(space) != nullptr; });
+    // The audit label comes from the key wherever it was sent.
+    const std::string audit_authorization =
+        access.ok() ? absl::StrCat("Bearer ", access->key) : std::string(authorization);
+    HttpReply outcome{.status = 101, .audit_target = "live tail"};
+    if (!access.ok()) {
+      const absl::Status& status = access.status();
+      const int code = absl::IsUnauthenticated(status)    ? 401
+                       : absl::IsPermissionDenied(status) ? 403
+                       : absl::IsNotFound(status)         ? 404
+                                                          : 400;
+      const std::string_view error = code == 401   ? "unauthorized"
+                                     : code == 403 ? "forbidden"
+                                     : code == 404 ? "unknown_space"
+                                                   : "invalid_value";
+      outcome = ErrorReply(code, error, std::string(status.message()));
+      outcome.audit_target = "live tail";
+    }
+    if (server_.auditor != nullptr) {
+      server_.auditor->Record(audit_authorization, ToMethod(request.method()), route_.route, route_.rest,
+                              route_.query, outcome);
+    }
+    if (!access.ok()) return Reply(std::move(outcome));
+    server_.metrics.CountRequest(RouteId::kTail, 101);
+    upgraded_ = true;
+    StartTail(std::move(stream_), server_, *std::move(access), std::move(request));
+  }
+
   void Reply(HttpReply reply) {
     server_.metrics.CountRequest(route_.route, reply.status);
     if (reply.stream) return ReplyStreamed(std::move(reply));
     response_.emplace(static_cast<http::status>(reply.status), 11);
     response_->set(http::field::server, "tessera");
     bool has_content_type = false;
+    bool has_cache_control = false;
     for (auto& [name, value] : reply.headers) {
       if (name == "Content-Type") has_content_type = true;
+      if (name == "Cache-Control") has_cache_control = true;
       response_->set(name, value);
     }
     if (!has_content_type) response_->set(http::field::content_type, "application/json");
-    response_->set(http::field::cache_control, "no-store");
+    // API answers are personal data: never stored. A handler may say otherwise (console files).
+    if (!has_cache_control) response_->set(http::field::cache_control, "no-store");
     response_->body() = std::move(reply.body);
     response_->keep_alive(keep_alive_ && !closing_ && !server_.stopping.load());
     response_->prepare_payload();
+    if (std::exchange(head_only_, false)) {
+      // HEAD: the headers of the GET, Content-Length included, and no body.
+      const std::string length = std::to_string(response_->body().size());
+      response_->body().clear();
+      response_->set(http::field::content_length, length);
+    }
     Tcp().expires_after(server_.options.write_timeout);
     http::async_write(stream_, *response_,
                       beast::bind_front_handler(&Session::OnWrite, this->shared_from_this()));
@@ -575,6 +638,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   bool busy_ = false;
   bool closing_ = false;
   bool upgraded_ = false;
+  bool head_only_ = false;        // The reply being written answers a HEAD request.
   bool tls_established_ = false;  // The TLS handshake completed (TLS only).
   bool tls_closing_ = false;      // close_notify is being sent (TLS only).
 };

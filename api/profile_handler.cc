@@ -2,13 +2,16 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "api/reply_json.h"
 #include "audiences/evaluation.h"
+#include "ingest/identity_links.h"
 #include "ingest/timestamp.h"
 #include "profile_store/json_writer.h"
 #include "xxhash.h"
@@ -296,10 +299,11 @@ HttpReply ProfileHandler::Respond(const ProfileRequest& request, const std::stri
     json.EndArray().EndObject();
     return JsonReply(std::move(body));
   }
+  if (subresource == "graph") return Graph(request, space, profile);
   if (subresource != "events") {
     return ErrorReply(404, "not_found",
                       absl::StrCat("no such resource \"", std::string(subresource),
-                                   "\"; use events, identities, merges or traits"));
+                                   "\"; use events, graph, identities, merges or traits"));
   }
 
   // Events: filters, limit and cursor.
@@ -354,6 +358,70 @@ HttpReply ProfileHandler::Respond(const ProfileRequest& request, const std::stri
     json.Null();
   }
   json.EndObject();
+  return JsonReply(std::move(body));
+}
+
+namespace {
+
+constexpr size_t kDefaultGraphEvents = 1000;
+constexpr size_t kMaxGraphEvents = 5000;
+
+}  // namespace
+
+// The graph: the profile's identities as nodes, the links ingest::FindIdentityLinks finds in its
+// timeline as edges, and its merge records.
+HttpReply ProfileHandler::Graph(const ProfileRequest& request, const std::string& space,
+                                const Profile& profile) const {
+  if (extractor_ == nullptr) return ErrorReply(404, "not_found", "the identity graph is not served here");
+  size_t limit = kDefaultGraphEvents;
+  if (std::string_view text = QueryParam(request.query, "limit"); !text.empty()) {
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), limit);
+    if (error != std::errc() || end != text.data() + text.size() || limit < 1 || limit > kMaxGraphEvents) {
+      return ErrorReply(400, "invalid_value",
+                        absl::StrCat("limit must be an integer from 1 to ", kMaxGraphEvents), "limit");
+    }
+  }
+  absl::StatusOr<ingest::IdentityLinks> links =
+      ingest::FindIdentityLinks(reader_, space, profile, *extractor_, normalizer_, limit);
+  if (!links.ok()) return ErrorReply(500, "internal", std::string(links.status().message()));
+  auto records = reader_.MergeRecords(space, profile);
+  if (!records.ok()) return ErrorReply(500, "internal", std::string(records.status().message()));
+
+  std::string body;
+  JsonWriter json(body);
+  json.BeginObject().Key("profileId").String(FormatProfileId(profile.id));
+  json.Key("nodes").BeginArray();
+  for (const profile_store::IdentityRecord& identity : profile.identities) {
+    json.BeginObject().Key("id").String(ingest::IdentifierKey(identity.type, identity.value));
+    json.Key("type").String(identity.type).Key("value").String(identity.value);
+    WriteTime(json, "firstSeen", identity.first_seen);
+    WriteTime(json, "lastSeen", identity.last_seen);
+    json.Key("sources").BeginArray();
+    for (const std::string& source : identity.sources) json.String(source);
+    json.EndArray().EndObject();
+  }
+  json.EndArray().Key("edges").BeginArray();
+  auto strings = [&json](std::string_view key, const std::set<std::string>& values) {
+    json.Key(key).BeginArray();
+    for (const std::string& value : values) json.String(value);
+    json.EndArray();
+  };
+  for (const ingest::IdentityLink& link : links->links) {
+    json.BeginObject().Key("from").String(link.from).Key("to").String(link.to);
+    json.Key("events").Uint(link.events);
+    strings("eventNames", link.event_names);
+    strings("sources", link.sources);
+    strings("channels", link.channels);
+    WriteTime(json, "firstSeen", link.first);
+    WriteTime(json, "lastSeen", link.last);
+    json.Key("firstMessageId").String(link.first_message_id);
+    json.EndObject();
+  }
+  json.EndArray();
+  json.Key("scannedEvents").Uint(links->scanned_events).Key("complete").Bool(links->complete);
+  json.Key("merges").BeginArray();
+  for (const std::string& record : *records) json.Raw(record);
+  json.EndArray().EndObject();
   return JsonReply(std::move(body));
 }
 

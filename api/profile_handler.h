@@ -8,6 +8,11 @@
 //                                               limit (1-1000, default 50), cursor, type, event,
 //                                               channel, since, until (ISO-8601)
 //   GET /v1/profiles/{ref}/identities | /merges | /traits
+//   GET /v1/profiles/{ref}/graph                the identity graph: the identifiers as nodes, and as
+//                                               edges which events (name, source, channel, times,
+//                                               count) carried two of them together, from the newest
+//                                               `limit` events (1-5000, default 1000; "complete"
+//                                               says whether that was all), plus the merge records
 //   ?fields=a,b trims a profile response to those top-level members.
 // A profile carries "computedTraits" ({name: value} of the space's computed traits now; traits
 // without a value are left out) and "audiences" ({name: {"enteredAt": ISO}} of the audiences it is
@@ -26,6 +31,7 @@
 #include "api/tracking_handler.h"
 #include "audiences/space_audiences.h"
 #include "identity/normalizer.h"
+#include "ingest/identifier_extractor.h"
 #include "profile_store/profile_reader.h"
 
 namespace tessera::api {
@@ -50,10 +56,16 @@ class ProfileHandler {
 
   HttpReply Handle(const ProfileRequest& request) const;
 
+  // The extractor ingestion uses (IngestPipeline::extractor), for the graph's edges; without it
+  // /graph answers 404. Call before serving.
+  void SetIdentifierExtractor(const ingest::IdentifierExtractor* extractor) { extractor_ = extractor; }
+
  private:
   // The answer for a found profile: the profile itself or the named subresource.
   HttpReply Respond(const ProfileRequest& request, const std::string& space, const profile_store::Profile& profile,
                     std::string_view subresource) const;
+  HttpReply Graph(const ProfileRequest& request, const std::string& space,
+                  const profile_store::Profile& profile) const;
 
   const KeyRegistry& keys_;
   const profile_store::ProfileReader& reader_;
@@ -61,6 +73,7 @@ class ProfileHandler {
   std::vector<std::string> known_types_;
   std::vector<std::string> spaces_;  // `?space=` must name one of these; default "default".
   SpaceLookup audiences_;
+  const ingest::IdentifierExtractor* extractor_ = nullptr;
 };
 
 }  // namespace tessera::api

@@ -14,7 +14,7 @@ struct RouteEntry {
   std::string_view allow;
 };
 
-constexpr std::array<RouteEntry, 13> kRoutes = {{
+constexpr std::array<RouteEntry, 14> kRoutes = {{
     {"/v1/track", RouteId::kTrack, Method::kPost, "POST"},
     {"/v1/identify", RouteId::kIdentify, Method::kPost, "POST"},
     {"/v1/page", RouteId::kPage, Method::kPost, "POST"},
@@ -28,6 +28,7 @@ constexpr std::array<RouteEntry, 13> kRoutes = {{
     {"/v1/stream", RouteId::kStream, Method::kGet, "GET"},
     {"/v1/audit", RouteId::kAudit, Method::kGet, "GET, HEAD"},
     {"/v1/admin/backup", RouteId::kAdminBackup, Method::kPost, "POST"},
+    {"/v1/tail", RouteId::kTail, Method::kGet, "GET"},
 }};
 
 }  // namespace
@@ -37,6 +38,7 @@ constexpr std::string_view kConnectorsPrefix = "/v1/connectors/";
 constexpr std::string_view kAudiencesPath = "/v1/audiences";
 constexpr std::string_view kComputedTraitsPath = "/v1/computed-traits";
 constexpr std::string_view kPrivacyPrefix = "/v1/privacy/";
+constexpr std::string_view kConsolePath = "/console";
 
 namespace {
 
@@ -60,6 +62,7 @@ std::string_view RouteLabel(RouteId route) {
   if (route == RouteId::kAudiences) return kAudiencesPath;
   if (route == RouteId::kComputedTraits) return kComputedTraitsPath;
   if (route == RouteId::kPrivacy) return "/v1/privacy";
+  if (route == RouteId::kConsole) return kConsolePath;
   for (const RouteEntry& entry : kRoutes) {
     if (entry.route == route) return entry.path;
   }
@@ -72,6 +75,15 @@ RouteMatch MatchRoute(Method method, std::string_view target) {
   if (size_t question = target.find('?'); question != std::string_view::npos) {
     path = target.substr(0, question);
     match.query = target.substr(question + 1);
+  }
+  // The console before the trailing slash goes: "/console" and "/console/" differ (a redirect and
+  // the page), and its files are served as named.
+  if (std::string_view rest; MatchesCollection(path, kConsolePath, rest)) {
+    match.route = RouteId::kConsole;
+    match.rest = path.substr(kConsolePath.size());
+    match.allow = "GET, HEAD";
+    match.method_allowed = method == Method::kGet || method == Method::kHead;
+    return match;
   }
   // Segment's libraries post to "/v1/batch" but some configurations add a trailing slash.
   if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);

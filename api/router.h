@@ -22,14 +22,16 @@ enum class RouteId {
   kHealthz,
   kReadyz,
   kMetrics,
-  kStream,    // WebSocket upgrade for streamed events (docs/streaming.md)
-  kProfiles,    // /v1/profiles/... (the rest is in RouteMatch::rest)
-  kConnectors,  // /v1/connectors/{channel}/{format} (the rest is in RouteMatch::rest)
+  kStream,          // WebSocket upgrade for streamed events (docs/streaming.md)
+  kProfiles,        // /v1/profiles/... (the rest is in RouteMatch::rest)
+  kConnectors,      // /v1/connectors/{channel}/{format} (the rest is in RouteMatch::rest)
   kAudiences,       // /v1/audiences and /v1/audiences/... (the rest, without the leading '/', in rest)
   kComputedTraits,  // /v1/computed-traits and /v1/computed-traits/... (likewise)
   kPrivacy,         // /v1/privacy/... (the rest, e.g. "erase" or "erase/{id}", in rest)
   kAudit,           // /v1/audit
   kAdminBackup,     // POST /v1/admin/backup (api/admin_handler.h)
+  kTail,            // GET /v1/tail: WebSocket live tail of accepted events (api/tail_handler.h)
+  kConsole,         // /console and /console/... (rest: the path after "/console", e.g. "/" or "/assets/a.js")
   kNotFound,
   kCount,
 };

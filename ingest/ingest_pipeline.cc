@@ -264,22 +264,39 @@ void IngestPipeline::Accept(const SourceRef& source, ParsedRequest request, bool
   entries.reserve(request.events.size());
   auto message_ids = std::make_shared<std::vector<std::string>>();
   message_ids->reserve(request.events.size());
+  // Summaries for the live tail only while someone watches: nothing is built otherwise.
+  std::shared_ptr<std::vector<EventSummary>> summaries;
+  if (feed_.has_subscribers()) {
+    summaries = std::make_shared<std::vector<EventSummary>>();
+    summaries->reserve(request.events.size());
+  }
   for (CanonicalEvent& event : request.events) {
     event.space = source.space;
     event.source = source.name;
     event.channel = source.channel;
     entries.push_back(MakeLogEntry(event));
+    if (summaries) summaries->push_back(SummarizeEvent(event));
     message_ids->push_back(std::move(event.message_id));
   }
 
   const size_t count = entries.size();
   absl::Status submitted = writer_.Submit(
-      std::move(entries), [result, message_ids, done](absl::Status status, std::vector<EventOutcome> outcomes) {
+      std::move(entries),
+      [this, result, message_ids, summaries, done](absl::Status status, std::vector<EventOutcome> outcomes) {
         result->status = std::move(status);
         if (result->status.ok()) {
           for (size_t i = 0; i < outcomes.size(); ++i) {
             auto& bucket = outcomes[i] == EventOutcome::kAccepted ? result->accepted : result->duplicates;
             bucket.push_back(std::move((*message_ids)[i]));
+          }
+          if (summaries) {
+            // Duplicates were accepted before; the tail shows each event once, when it arrived.
+            std::vector<EventSummary> accepted;
+            accepted.reserve(outcomes.size());
+            for (size_t i = 0; i < outcomes.size() && i < summaries->size(); ++i) {
+              if (outcomes[i] == EventOutcome::kAccepted) accepted.push_back(std::move((*summaries)[i]));
+            }
+            feed_.Publish(accepted);
           }
         }
         done(std::move(*result));

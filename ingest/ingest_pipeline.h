@@ -15,9 +15,10 @@
 
 #include "absl/status/status.h"
 #include "audiences/space_audiences.h"
-#include "ingest/group_commit_writer.h"
 #include "identity/identity_rules.h"
 #include "identity/normalizer.h"
+#include "ingest/event_feed.h"
+#include "ingest/group_commit_writer.h"
 #include "ingest/identifier_extractor.h"
 #include "ingest/ingest_metrics.h"
 #include "ingest/resolver.h"
@@ -81,6 +82,8 @@ class IngestPipeline {
   // The normalizer the resolvers use (null before Start or without resolvers), so that lookups
   // normalize identifiers exactly as ingestion did.
   const identity::Normalizer* normalizer() const { return normalizer_.get(); }
+  // The identifier extractor the resolvers use (null before Start or without resolvers).
+  const IdentifierExtractor* extractor() const { return extractor_.get(); }
   // The resolver of `space`, or nullptr when it has none.
   Resolver* resolver(std::string_view space);
   // The audiences of `space` (null for a space without a resolver).
@@ -104,6 +107,8 @@ class IngestPipeline {
   absl::StatusOr<profile_store::ErasureRequest> ErasureStatus(std::string_view space, std::string_view id) const;
 
   IngestMetrics& metrics() { return metrics_; }
+  // Accepted events, for live observers (GET /v1/tail).
+  EventFeed& feed() { return feed_; }
   GroupCommitWriter& writer() { return writer_; }
 
  private:
@@ -114,6 +119,7 @@ class IngestPipeline {
   IngestMetrics& metrics_;
   PipelineOptions options_;
   GroupCommitWriter writer_;
+  EventFeed feed_;
   std::unique_ptr<identity::Normalizer> normalizer_;
   std::unique_ptr<IdentifierExtractor> extractor_;
   std::vector<std::unique_ptr<audiences::SpaceAudiences>> audiences_;  // Outlive the resolvers.

@@ -16,6 +16,10 @@ packages=(
   libssl-dev            # HMAC / ECDSA for connectors, TLS
   libgtest-dev libgmock-dev libbenchmark-dev
 )
+# The web console is built with node and npm (console/, `npm ci` + Vite). A machine that already
+# has node (e.g. a newer one from elsewhere) keeps it; otherwise Debian's.
+if ! command -v node >/dev/null 2>&1; then packages+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
 
 # Tools that need more (scripts/fuzz.sh: clang) name their extra packages as arguments.
 packages+=("$@")

@@ -102,6 +102,7 @@ int ServeCommand(std::span<const std::string_view> args) {
   std::optional<api::ProfileHandler> profiles;
   if (pipeline.normalizer() != nullptr) {
     profiles.emplace(keys, reader, *pipeline.normalizer(), KnownIdentifierTypes(config), spaces, space_audiences);
+    profiles->SetIdentifierExtractor(pipeline.extractor());
   }
   const api::AudienceHandler audiences(keys, **store, space_audiences);
   auto audit_log = std::make_unique<profile_store::AuditLog>(**store);

@@ -20,8 +20,10 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "api/connector_handler.h"
+#include "api/console_handler.h"
 #include "api/http_server.h"
 #include "api/stream_handler.h"
+#include "api/tail_handler.h"
 #include "api/tracking_handler.h"
 
 namespace tessera::api {
@@ -55,6 +57,7 @@ struct HttpServer::Impl {
   TrackingHandler tracking;
   StreamHandler stream;
   ConnectorHandler connectors;
+  ConsoleHandler console;
   ApiMetrics metrics;
 
   std::atomic<bool> ready{false};
@@ -83,5 +86,12 @@ void StartEventStream(boost::beast::tcp_stream stream, HttpServer::Impl& server,
 // The same over TLS (wss); the TLS handshake is done.
 void StartEventStream(TlsStream stream, HttpServer::Impl& server, const ingest::SourceRef& source,
                       bool strict, boost::beast::http::request<boost::beast::http::string_body> request);
+
+// Takes over `stream`, whose WebSocket upgrade to GET /v1/tail was authorized as `access`, and
+// serves it the live tail (stream_session.cc).
+void StartTail(boost::beast::tcp_stream stream, HttpServer::Impl& server, TailAccess access,
+               boost::beast::http::request<boost::beast::http::string_body> request);
+void StartTail(TlsStream stream, HttpServer::Impl& server, TailAccess access,
+               boost::beast::http::request<boost::beast::http::string_body> request);
 
 }  // namespace tessera::api

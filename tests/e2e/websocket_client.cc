@@ -151,7 +151,7 @@ WebSocketClient::WebSocketClient(std::unique_ptr<Impl> impl) : impl_(std::move(i
 
 absl::StatusOr<std::unique_ptr<WebSocketClient>> WebSocketClient::Connect(
     uint16_t port, std::string_view target, std::optional<std::string> authorization,
-    std::chrono::milliseconds timeout) {
+    std::chrono::milliseconds timeout, std::optional<std::string> protocols) {
   auto impl = std::make_unique<Impl>();
   std::packaged_task<void()> run([io_context = &impl->io_context] { io_context->run(); });
   impl->io_thread_done = run.get_future();
@@ -163,13 +163,14 @@ absl::StatusOr<std::unique_ptr<WebSocketClient>> WebSocketClient::Connect(
   auto done = std::make_shared<std::promise<beast::error_code>>();
   std::future<beast::error_code> connected = done->get_future();
   net::post(state->io_context, [state, done, port, timeout, target = std::string(target),
-                                authorization = std::move(authorization)]() mutable {
+                                authorization = std::move(authorization),
+                                protocols = std::move(protocols)]() mutable {
     beast::tcp_stream& stream = beast::get_lowest_layer(state->ws);
     stream.expires_after(timeout);
     stream.async_connect(
         tcp::endpoint(net::ip::address_v4::loopback(), port),
-        [state, done, port, timeout, target = std::move(target),
-         authorization = std::move(authorization)](beast::error_code error) {
+        [state, done, port, timeout, target = std::move(target), authorization = std::move(authorization),
+         protocols = std::move(protocols)](beast::error_code error) {
           if (error) {
             done->set_value(error);
             return;
@@ -186,9 +187,10 @@ absl::StatusOr<std::unique_ptr<WebSocketClient>> WebSocketClient::Connect(
           state->ws.set_option(websocket::stream_base::timeout{websocket::stream_base::none(),
                                                                websocket::stream_base::none(), false});
           state->ws.set_option(
-              websocket::stream_base::decorator([authorization](websocket::request_type& request) {
+              websocket::stream_base::decorator([authorization, protocols](websocket::request_type& request) {
                 request.set(http::field::user_agent, "tessera-e2e");
                 if (authorization.has_value()) request.set(http::field::authorization, *authorization);
+                if (protocols.has_value()) request.set(http::field::sec_websocket_protocol, *protocols);
               }));
           state->ws.auto_fragment(false);
           state->ws.read_message_max(kMaxMessageBytes);
@@ -321,6 +323,12 @@ bool WebSocketClient::PeerClosed() const {
   pollfd watched{impl_->watch_fd, POLLRDHUP, 0};
   if (::poll(&watched, 1, 0) <= 0) return false;
   return (watched.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
+std::string WebSocketClient::selected_protocol() const {
+  // Written by the I/O thread before Connect returned, and not after.
+  const auto value = impl_->handshake_response[http::field::sec_websocket_protocol];
+  return std::string(value.data(), value.size());
 }
 
 }  // namespace tessera::e2e

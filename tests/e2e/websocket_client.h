@@ -44,9 +44,11 @@ class WebSocketClient {
   // connection and handshake take longer than `timeout`; with FailedPrecondition carrying a
   // RefusedUpgrade (see AsRefusedUpgrade) when the server answers with another HTTP status;
   // Unavailable when the connection fails.
+  // `protocols`, when given, is sent as Sec-WebSocket-Protocol (e.g. "tessera-tail, tessera-key.K").
   static absl::StatusOr<std::unique_ptr<WebSocketClient>> Connect(
       uint16_t port, std::string_view target, std::optional<std::string> authorization = std::nullopt,
-      std::chrono::milliseconds timeout = std::chrono::seconds(10));
+      std::chrono::milliseconds timeout = std::chrono::seconds(10),
+      std::optional<std::string> protocols = std::nullopt);
 
   // Closes the socket (no close handshake) and stops the background thread.
   ~WebSocketClient();
@@ -71,6 +73,9 @@ class WebSocketClient {
   // Starts the closing handshake with code 1000 and waits until it completes. Messages that arrive
   // meanwhile are dropped unless a ReadText is pending; call it after reading what you need.
   absl::Status Close(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+  // The Sec-WebSocket-Protocol the server selected in its upgrade answer (empty if none).
+  std::string selected_protocol() const;
 
   // The code of the close frame the server sent; nullopt until one arrived.
   std::optional<uint16_t> close_code() const;

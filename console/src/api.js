@@ -1,0 +1,94 @@
+// Every request the console makes goes to the Tessera that served it (same origin), with the key
+// the user signed in with. The key lives in sessionStorage only: it is gone when the tab closes.
+
+const KEY_STORAGE = 'tessera.key';
+const ROLE_STORAGE = 'tessera.role';
+
+export function currentKey() {
+  return sessionStorage.getItem(KEY_STORAGE) || '';
+}
+
+export function currentRole() {
+  return sessionStorage.getItem(ROLE_STORAGE) || '';
+}
+
+export function forgetKey() {
+  sessionStorage.removeItem(KEY_STORAGE);
+  sessionStorage.removeItem(ROLE_STORAGE);
+}
+
+export class ApiError extends Error {
+  constructor(status, code, message, field) {
+    super(message || code || `HTTP ${status}`);
+    this.status = status;
+    this.code = code;
+    this.field = field;
+  }
+}
+
+async function request(path, { method = 'GET', body, key = currentKey(), raw = false } = {}) {
+  const headers = { Authorization: `Bearer ${key}` };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const response = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    cache: 'no-store',
+    credentials: 'omit',
+  });
+  if (raw && response.ok) return response;
+  const text = await response.text();
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  if (!response.ok) {
+    const error = (json && json.error) || {};
+    throw new ApiError(response.status, error.code, error.message || text, error.field);
+  }
+  return json;
+}
+
+// Signs in: a read key may read profiles and audiences; an admin key may also change audiences.
+// GET /v1/audiences tells a usable key from a bad one; GET /v1/audit (admin only) tells admin.
+export async function signIn(key) {
+  await request('/v1/audiences', { key });
+  let role = 'read';
+  try {
+    await request('/v1/audit?limit=1', { key });
+    role = 'admin';
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 403) throw error;
+  }
+  sessionStorage.setItem(KEY_STORAGE, key);
+  sessionStorage.setItem(ROLE_STORAGE, role);
+  return role;
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  profile: (ref) => request(`/v1/profiles/${ref}`),
+  events: (ref, { cursor, channel, event, limit = 25 } = {}) => {
+    // Percent-encoding, not URLSearchParams: Tessera reads '+' as a plus sign, not a space.
+    const params = [`limit=${limit}`];
+    if (cursor) params.push(`cursor=${enc(cursor)}`);
+    if (channel) params.push(`channel=${enc(channel)}`);
+    if (event) params.push(`event=${enc(event)}`);
+    return request(`/v1/profiles/${ref}/events?${params.join('&')}`);
+  },
+  graph: (ref) => request(`/v1/profiles/${ref}/graph`),
+  audiences: () => request('/v1/audiences'),
+  audience: (name) => request(`/v1/audiences/${enc(name)}`),
+  defineAudience: (name, definition) => request(`/v1/audiences/${enc(name)}`, { method: 'PUT', body: definition }),
+  computedTraits: () => request('/v1/computed-traits'),
+  members: (name, format, fields) =>
+    request(`/v1/audiences/${enc(name)}/members?format=${format}&fields=${enc(fields)}`, { raw: true }),
+};
+
+// A profile reference for the API path: "type:value" with the value percent-encoded.
+export function refFor(type, value) {
+  return `${type}:${enc(value)}`;
+}
