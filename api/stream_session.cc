@@ -61,6 +61,15 @@ struct Frame {
 };
 
 // `Stream` is beast::tcp_stream (ws) or TlsStream (wss, handshake done); nothing else differs.
+// Shuts down and closes the TCP socket under a WebSocket (plain or TLS) without a close handshake,
+// ignoring errors: for sessions that give up on their peer.
+template <class WebSocket>
+void CloseSocket(WebSocket& ws) {
+  beast::error_code ignored;
+  beast::get_lowest_layer(ws).socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+  beast::get_lowest_layer(ws).socket().close(ignored);
+}
+
 template <class Stream>
 class StreamSession : public Connection, public std::enable_shared_from_this<StreamSession<Stream>> {
  public:
@@ -276,9 +285,7 @@ class StreamSession : public Connection, public std::enable_shared_from_this<Str
   void Abort() {
     broken_ = true;
     retry_timer_.cancel();
-    beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
-    beast::get_lowest_layer(ws_).socket().close(ignored);
+    CloseSocket(ws_);
   }
 
   websocket::stream<Stream> ws_;
@@ -490,9 +497,7 @@ class TailSession : public Connection, public std::enable_shared_from_this<TailS
   void Abort() {
     broken_ = true;
     rate_timer_.cancel();
-    beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
-    beast::get_lowest_layer(ws_).socket().close(ignored);
+    CloseSocket(ws_);
   }
 
   websocket::stream<Stream> ws_;
