@@ -61,6 +61,19 @@ struct Frame {
 };
 
 // `Stream` is beast::tcp_stream (ws) or TlsStream (wss, handshake done); nothing else differs.
+// The WebSocket's own timeouts replace the TCP stream's per-operation deadline: the idle timeout
+// (with pings at half of it) for the open stream, the handshake one for the upgrade response and
+// the closing handshake.
+template <class WebSocket>
+void UseWebSocketTimeouts(WebSocket& ws, const ServerOptions& options) {
+  beast::get_lowest_layer(ws).expires_never();
+  websocket::stream_base::timeout timeout{};
+  timeout.handshake_timeout = options.write_timeout;
+  timeout.idle_timeout = options.stream_idle_timeout;
+  timeout.keep_alive_pings = true;
+  ws.set_option(timeout);
+}
+
 // Shuts down and closes the TCP socket under a WebSocket (plain or TLS) without a close handshake,
 // ignoring errors: for sessions that give up on their peer.
 template <class WebSocket>
@@ -95,15 +108,7 @@ class StreamSession : public Connection, public std::enable_shared_from_this<Str
   void Start(http::request<http::string_body> request) {
     server_.Register(this->shared_from_this());
     upgrade_request_ = std::move(request);
-    // The WebSocket's own timeouts replace the TCP stream's per-operation deadline: the idle
-    // timeout (with pings at half of it) for the open stream, the handshake one for the upgrade
-    // response and the closing handshake.
-    beast::get_lowest_layer(ws_).expires_never();
-    websocket::stream_base::timeout timeout{};
-    timeout.handshake_timeout = server_.options.write_timeout;
-    timeout.idle_timeout = server_.options.stream_idle_timeout;
-    timeout.keep_alive_pings = true;
-    ws_.set_option(timeout);
+    UseWebSocketTimeouts(ws_, server_.options);
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& response) { response.set(http::field::server, "tessera"); }));
     ws_.read_message_max(kMaxDiscardBytes);
@@ -388,12 +393,7 @@ class TailSession : public Connection, public std::enable_shared_from_this<TailS
   void Start(http::request<http::string_body> request) {
     server_.Register(this->shared_from_this());
     upgrade_request_ = std::move(request);
-    beast::get_lowest_layer(ws_).expires_never();
-    websocket::stream_base::timeout timeout{};
-    timeout.handshake_timeout = server_.options.write_timeout;
-    timeout.idle_timeout = server_.options.stream_idle_timeout;
-    timeout.keep_alive_pings = true;
-    ws_.set_option(timeout);
+    UseWebSocketTimeouts(ws_, server_.options);
     const bool select_protocol = access_.protocol_offered;
     ws_.set_option(websocket::stream_base::decorator([select_protocol](websocket::response_type& response) {
       response.set(http::field::server, "tessera");
