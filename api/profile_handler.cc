@@ -374,9 +374,11 @@ HttpReply ProfileHandler::Graph(const ProfileRequest& request, const std::string
                                 const Profile& profile) const {
   if (extractor_ == nullptr) return ErrorReply(404, "not_found", "the identity graph is not served here");
   size_t limit = kDefaultGraphEvents;
-  if (std::string_view text = QueryParam(request.query, "limit"); !text.empty()) {
-    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), limit);
-    if (error != std::errc() || end != text.data() + text.size() || limit < 1 || limit > kMaxGraphEvents) {
+  // An empty "limit=" is refused like any other bad value, not taken for the default.
+  if (std::optional<std::string_view> text = FindQueryParam(request.query, "limit")) {
+    auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), limit);
+    if (text->empty() || error != std::errc() || end != text->data() + text->size() || limit < 1 ||
+        limit > kMaxGraphEvents) {
       return ErrorReply(400, "invalid_value",
                         absl::StrCat("limit must be an integer from 1 to ", kMaxGraphEvents), "limit");
     }

@@ -132,6 +132,55 @@ TEST_F(ConsoleE2eTest, TailStreamsAcceptedEventsAndTheRateToAReadKeyGivenAsSubpr
   EXPECT_TRUE((*tail)->Close().ok());
 }
 
+// The tail only listens: what a client sends is read and ignored, up to 4 KiB a message; a bigger
+// message ends that client's tail with 1009 (message too big) and nobody else's.
+TEST_F(ConsoleE2eTest, TailIgnoresWhatClientsSendAndClosesOnAnOversizedMessage) {
+  auto chatty =
+      WebSocketClient::Connect(server_->port(), "/v1/tail", std::nullopt, 10s, TailProtocols(kReadKey));
+  ASSERT_TRUE(chatty.ok()) << chatty.status();
+  auto other =
+      WebSocketClient::Connect(server_->port(), "/v1/tail", std::nullopt, 10s, TailProtocols(kReadKey));
+  ASSERT_TRUE(other.ok()) << other.status();
+  ASSERT_TRUE((*chatty)->ReadText(10s).ok());
+  ASSERT_TRUE((*other)->ReadText(10s).ok());
+
+  ASSERT_TRUE((*chatty)->SendText("{not json at all").ok());
+  ASSERT_TRUE((*chatty)->SendBinary(std::string(100, '\xff')).ok());
+  Send(R"({"batch":[{"type":"track","userId":"chatty-u1","event":"Still Here","messageId":"chatty-1"}]})");
+  std::string seen;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto message = (*chatty)->ReadText(200ms);
+        if (message.ok()) seen += *message;
+        return seen.find("chatty-1") != std::string::npos;
+      },
+      10s))
+      << "garbage from the client must not stop its tail: " << seen;
+
+  ASSERT_TRUE((*chatty)->SendText(std::string(5000, 'x')).ok());
+  absl::StatusOr<std::string> after = absl::UnknownError("not read");
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        after = (*chatty)->ReadText(200ms);
+        return !after.ok() && !absl::IsDeadlineExceeded(after.status());
+      },
+      10s));
+  EXPECT_TRUE(absl::IsAborted(after.status())) << after.status();
+  EXPECT_EQ((*chatty)->close_code(), std::optional<uint16_t>(1009));
+
+  Send(R"({"batch":[{"type":"track","userId":"chatty-u2","event":"Others Go On","messageId":"chatty-2"}]})");
+  std::string others;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto message = (*other)->ReadText(200ms);
+        if (message.ok()) others += *message;
+        return others.find("chatty-2") != std::string::npos;
+      },
+      10s))
+      << others;
+  EXPECT_TRUE((*other)->Close().ok());
+}
+
 TEST_F(ConsoleE2eTest, TailClientThatFallsBehindLosesTheOldestAndIsToldHowMany) {
   auto tail =
       WebSocketClient::Connect(server_->port(), "/v1/tail", std::nullopt, 10s, TailProtocols(kReadKey));
@@ -242,9 +291,16 @@ TEST_F(ConsoleE2eTest, GraphLinksIdentifiersByTheEventsThatCarriedThemTogether) 
   EXPECT_THAT(body, HasSubstr(R"("eventNames":["App Opened"])"));
   EXPECT_THAT(body, HasSubstr(R"("firstMessageId":"g2")"));
   EXPECT_THAT(body, HasSubstr(R"("complete":true)"));
-  auto bad = Get("/v1/profiles/phone:010-1234-5678/graph?limit=0", kReadKey);
-  ASSERT_TRUE(bad.ok());
-  EXPECT_EQ(bad->status, 400);
+  for (const char* limit : {"0", "5001", "ten", "-1", ""}) {
+    auto bad = Get(std::string("/v1/profiles/phone:010-1234-5678/graph?limit=") + limit, kReadKey);
+    ASSERT_TRUE(bad.ok());
+    EXPECT_EQ(bad->status, 400) << limit;
+    EXPECT_THAT(bad->body, HasSubstr(R"("field":"limit")")) << limit;
+    EXPECT_THAT(bad->body, HasSubstr("limit must be an integer from 1 to 5000")) << limit;
+  }
+  auto write_key = Get("/v1/profiles/phone:010-1234-5678/graph", kWriteKey);
+  ASSERT_TRUE(write_key.ok());
+  EXPECT_EQ(write_key->status, 403);
 }
 
 }  // namespace
