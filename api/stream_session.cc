@@ -335,6 +335,11 @@ constexpr size_t kTailQueueCapacity = 512;
 constexpr std::chrono::milliseconds kRateInterval{1000};
 // Clients only listen; anything they send is read (to see pings and the close) and thrown away.
 constexpr size_t kMaxClientMessageBytes = 4096;
+// What Beast itself refuses, far above kMaxClientMessageBytes: the session counts a message's bytes
+// and starts the close handshake (1009) itself, which lets the client finish sending and read the
+// code. Beast's own refusal hangs up after reading one more chunk, and a client still sending the
+// rest gets a reset instead of the close frame.
+constexpr size_t kMaxClientFrameBytes = 64 << 20;
 
 // The feed's side of a session. It outlives the session only while a Publish holds it; `alive_`
 // (under its mutex) keeps it from posting to a strand whose io_context may be gone.
@@ -401,7 +406,7 @@ class TailSession : public Connection, public std::enable_shared_from_this<TailS
       // from its offer, and the key must not travel back.
       if (select_protocol) response.set(http::field::sec_websocket_protocol, std::string(kTailProtocol));
     }));
-    ws_.read_message_max(kMaxClientMessageBytes);
+    ws_.read_message_max(kMaxClientFrameBytes);
     ws_.text(true);
     ws_.async_accept(upgrade_request_,
                      beast::bind_front_handler(&TailSession::OnAccept, this->shared_from_this()));
@@ -434,17 +439,33 @@ class TailSession : public Connection, public std::enable_shared_from_this<TailS
     ArmRateTimer();
   }
 
+  // Reads and throws away what the client sends, one byte past the limit at most, so that an
+  // oversized message is known before it is read whole.
   void Read() {
-    ws_.async_read(read_buffer_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-      self->read_buffer_.clear();
-      if (ec) {
-        // Closed by the client, timed out, or broken: stop everything.
-        self->broken_ = true;
-        self->rate_timer_.cancel();
-        return;
-      }
-      self->Read();
-    });
+    const size_t limit = kMaxClientMessageBytes + 1 - message_bytes_;
+    ws_.async_read_some(read_buffer_, limit,
+                        beast::bind_front_handler(&TailSession::OnRead, this->shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, std::size_t bytes) {
+    message_bytes_ += bytes;
+    read_buffer_.clear();
+    if (ec) {
+      // Closed by the client, timed out, or broken: stop everything.
+      broken_ = true;
+      rate_timer_.cancel();
+      return;
+    }
+    if (message_bytes_ > kMaxClientMessageBytes) {
+      // No more reads: the close handshake reads the rest of the message and the client's close.
+      closing_ = true;
+      deliver_before_close_ = false;
+      close_reason_ = websocket::close_reason(websocket::close_code::too_big,
+                                              "messages to the tail are limited to 4096 bytes");
+      return MaybeClose();
+    }
+    if (ws_.is_message_done()) message_bytes_ = 0;
+    Read();
   }
 
   void ArmRateTimer() {
@@ -468,6 +489,7 @@ class TailSession : public Connection, public std::enable_shared_from_this<TailS
   // Writes the next message if none is in flight: queued events first, then the rate.
   void Flush() {
     if (writing_ || broken_ || !accepted_ || close_started_) return;
+    if (closing_ && !deliver_before_close_) return MaybeClose();
     TailQueue::Batch batch = subscriber_->queue().Take();
     if (!batch.events.empty() || batch.dropped > 0) return Send(TailEventsMessage(batch));
     if (!pending_rate_.empty()) return Send(std::exchange(pending_rate_, std::string()));
@@ -490,7 +512,7 @@ class TailSession : public Connection, public std::enable_shared_from_this<TailS
     if (!closing_ || close_started_ || broken_ || !accepted_ || writing_) return;
     close_started_ = true;
     rate_timer_.cancel();
-    ws_.async_close(websocket::close_reason(websocket::close_code::going_away, "the server is shutting down"),
+    ws_.async_close(close_reason_,
                     [self = this->shared_from_this()](beast::error_code) { self->broken_ = true; });
   }
 
@@ -510,6 +532,11 @@ class TailSession : public Connection, public std::enable_shared_from_this<TailS
   beast::flat_buffer read_buffer_;
   std::string outgoing_;      // The message being written.
   std::string pending_rate_;  // The latest rate, waiting for the write in flight.
+  size_t message_bytes_ = 0;  // Read of the client's current message.
+  // On shutdown what is queued is sent before the close (ingestion has stopped, so it ends); a
+  // client closed for what it sent gets nothing more.
+  bool deliver_before_close_ = true;
+  websocket::close_reason close_reason_{websocket::close_code::going_away, "the server is shutting down"};
   std::chrono::steady_clock::time_point last_rate_time_{};
   uint64_t last_accepted_ = 0;
   bool accepted_ = false;

@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -132,8 +133,9 @@ TEST_F(ConsoleE2eTest, TailStreamsAcceptedEventsAndTheRateToAReadKeyGivenAsSubpr
   EXPECT_TRUE((*tail)->Close().ok());
 }
 
-// The tail only listens: what a client sends is read and ignored, up to 4 KiB a message; a bigger
-// message ends that client's tail with 1009 (message too big) and nobody else's.
+// The tail only listens: what a client sends is read and ignored, up to 4 KiB a message however it
+// is fragmented; a bigger message ends that client's tail with 1009 (message too big) and nobody
+// else's, after a close handshake that lets the client finish sending.
 TEST_F(ConsoleE2eTest, TailIgnoresWhatClientsSendAndClosesOnAnOversizedMessage) {
   auto chatty =
       WebSocketClient::Connect(server_->port(), "/v1/tail", std::nullopt, 10s, TailProtocols(kReadKey));
@@ -146,6 +148,9 @@ TEST_F(ConsoleE2eTest, TailIgnoresWhatClientsSendAndClosesOnAnOversizedMessage) 
 
   ASSERT_TRUE((*chatty)->SendText("{not json at all").ok());
   ASSERT_TRUE((*chatty)->SendBinary(std::string(100, '\xff')).ok());
+  for (int piece = 0; piece < 4; ++piece) {
+    ASSERT_TRUE((*chatty)->SendTextFragment(std::string(1024, 'y'), /*last=*/piece == 3).ok());
+  }
   Send(R"({"batch":[{"type":"track","userId":"chatty-u1","event":"Still Here","messageId":"chatty-1"}]})");
   std::string seen;
   ASSERT_TRUE(WaitFor(
@@ -157,7 +162,14 @@ TEST_F(ConsoleE2eTest, TailIgnoresWhatClientsSendAndClosesOnAnOversizedMessage) 
       10s))
       << "garbage from the client must not stop its tail: " << seen;
 
-  ASSERT_TRUE((*chatty)->SendText(std::string(5000, 'x')).ok());
+  // 8 KiB in pieces, some time apart: the server refuses the message after its first 4 KiB and
+  // still reads the rest, so every piece is written; a server that hangs up at once resets the
+  // connection and a later piece fails.
+  for (int piece = 0; piece < 8; ++piece) {
+    const absl::Status sent = (*chatty)->SendTextFragment(std::string(1024, 'x'), /*last=*/piece == 7);
+    ASSERT_TRUE(sent.ok()) << "piece " << piece << ": " << sent;
+    std::this_thread::sleep_for(20ms);
+  }
   absl::StatusOr<std::string> after = absl::UnknownError("not read");
   ASSERT_TRUE(WaitFor(
       [&] {
@@ -167,6 +179,7 @@ TEST_F(ConsoleE2eTest, TailIgnoresWhatClientsSendAndClosesOnAnOversizedMessage) 
       10s));
   EXPECT_TRUE(absl::IsAborted(after.status())) << after.status();
   EXPECT_EQ((*chatty)->close_code(), std::optional<uint16_t>(1009));
+  EXPECT_THAT((*chatty)->close_reason(), HasSubstr("4096 bytes"));
 
   Send(R"({"batch":[{"type":"track","userId":"chatty-u2","event":"Others Go On","messageId":"chatty-2"}]})");
   std::string others;

@@ -65,6 +65,7 @@ struct WebSocketClient::Impl {
   struct Outgoing {
     std::string payload;
     bool binary = false;
+    bool last = true;  // false: a fragment, more of the message follows.
     std::promise<beast::error_code> written;
   };
   struct Incoming {
@@ -116,15 +117,16 @@ struct WebSocketClient::Impl {
     }
     writing = true;
     ws.binary(outgoing.front()->binary);
-    ws.async_write(net::buffer(outgoing.front()->payload), [this](beast::error_code error, std::size_t) {
-      writing = false;
-      RecordCloseFrame();
-      std::shared_ptr<Outgoing> message = std::move(outgoing.front());
-      outgoing.pop_front();
-      if (error) write_failure = error;
-      message->written.set_value(error);
-      WriteNext();
-    });
+    ws.async_write_some(outgoing.front()->last, net::buffer(outgoing.front()->payload),
+                        [this](beast::error_code error, std::size_t) {
+                          writing = false;
+                          RecordCloseFrame();
+                          std::shared_ptr<Outgoing> message = std::move(outgoing.front());
+                          outgoing.pop_front();
+                          if (error) write_failure = error;
+                          message->written.set_value(error);
+                          WriteNext();
+                        });
   }
 
   // What a failed operation means for the caller (see the header for the codes).
@@ -233,17 +235,24 @@ WebSocketClient::~WebSocketClient() {
 }
 
 absl::Status WebSocketClient::SendText(std::string payload, std::chrono::milliseconds timeout) {
-  return Send(std::move(payload), /*binary=*/false, timeout);
+  return Send(std::move(payload), /*binary=*/false, /*last=*/true, timeout);
 }
 
 absl::Status WebSocketClient::SendBinary(std::string payload, std::chrono::milliseconds timeout) {
-  return Send(std::move(payload), /*binary=*/true, timeout);
+  return Send(std::move(payload), /*binary=*/true, /*last=*/true, timeout);
 }
 
-absl::Status WebSocketClient::Send(std::string payload, bool binary, std::chrono::milliseconds timeout) {
+absl::Status WebSocketClient::SendTextFragment(std::string payload, bool last,
+                                               std::chrono::milliseconds timeout) {
+  return Send(std::move(payload), /*binary=*/false, last, timeout);
+}
+
+absl::Status WebSocketClient::Send(std::string payload, bool binary, bool last,
+                                   std::chrono::milliseconds timeout) {
   auto message = std::make_shared<Impl::Outgoing>();
   message->payload = std::move(payload);
   message->binary = binary;
+  message->last = last;
   std::future<beast::error_code> written = message->written.get_future();
   const size_t size = message->payload.size();
   net::post(impl_->io_context, [impl = impl_.get(), message = std::move(message)]() mutable {

@@ -62,6 +62,10 @@ class WebSocketClient {
   // connection failed or was closed.
   absl::Status SendText(std::string payload, std::chrono::milliseconds timeout = std::chrono::seconds(10));
   absl::Status SendBinary(std::string payload, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Sends one frame of a fragmented text message (`last`: the final one) and blocks until it is
+  // written. For tests of a server reading a message that arrives in pieces.
+  absl::Status SendTextFragment(std::string payload, bool last,
+                                std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
   // The next text message. Errors:
   //  - Aborted: the server closed the WebSocket; close_code() and close_reason() say how.
@@ -91,7 +95,7 @@ class WebSocketClient {
  private:
   explicit WebSocketClient(std::unique_ptr<Impl> impl);
 
-  absl::Status Send(std::string payload, bool binary, std::chrono::milliseconds timeout);
+  absl::Status Send(std::string payload, bool binary, bool last, std::chrono::milliseconds timeout);
 
   std::unique_ptr<Impl> impl_;
 };
