@@ -19,6 +19,28 @@ function shorten(text, max = 26) {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+// About the width of a character of the 11px edge labels, in the picture's units.
+const LABEL_CHAR_WIDTH = 6.3;
+const NODE_RADIUS = 12;
+
+// An edge's label: the first event name (and how many other names), the count, the first source.
+// On a mostly horizontal edge the label must fit between its two nodes, or it runs into the label
+// of the next edge along the same line: the source goes first, then the event name is shortened
+// (the hover title and the table below keep everything).
+function edgeLabel(edge, merge, a, b) {
+  const prefix = merge ? 'merge: ' : '';
+  const others = edge.eventNames.length > 1 ? ` +${edge.eventNames.length - 1}` : '';
+  const count = edge.events > 1 ? ` ×${edge.events}` : '';
+  const name = edge.eventNames[0] || '';
+  const dx = Math.abs(a.x - b.x);
+  const room = dx >= Math.abs(a.y - b.y) ? Math.floor((dx - 2 * NODE_RADIUS) / LABEL_CHAR_WIDTH) : Infinity;
+  const full = `${prefix}${shorten(name, 18)}${others}${count} · ${shorten(edge.sources[0] || '', 14)}`;
+  if (full.length <= room) return full;
+  const withoutSource = `${prefix}${shorten(name, 18)}${others}${count}`;
+  if (withoutSource.length <= room) return withoutSource;
+  return `${prefix}${shorten(name, Math.max(4, room - prefix.length - others.length - count.length))}${others}${count}`;
+}
+
 function microsToIso(micros) {
   return typeof micros === 'number' ? new Date(micros / 1000).toISOString() : micros;
 }
@@ -120,10 +142,8 @@ export function renderGraph(graph) {
       const a = position.get(edge.from);
       const b = position.get(edge.to);
       if (!a || !b) return null;
-      // The first event name (and how many other names), the count, the first source.
-      const others = edge.eventNames.length > 1 ? ` +${edge.eventNames.length - 1}` : '';
       const merge = mergeByMessage.get(edge.firstMessageId);
-      const label = `${merge ? 'merge: ' : ''}${shorten(edge.eventNames[0] || '', 18)}${others}${edge.events > 1 ? ` ×${edge.events}` : ''} · ${shorten(edge.sources[0] || '', 14)}`;
+      const label = edgeLabel(edge, merge, a, b);
       return svg(
         'g',
         { class: `edge${merge ? ' merge' : ''}`, 'data-from': edge.from, 'data-to': edge.to },
@@ -151,7 +171,7 @@ export function renderGraph(graph) {
       return svg(
         'g',
         { class: `node${refused ? ' refused' : ''}`, 'data-id': node.id },
-        svg('circle', { cx: p.x, cy: p.y, r: 12, fill: refused ? '#fff' : color, stroke: color }),
+        svg('circle', { cx: p.x, cy: p.y, r: NODE_RADIUS, fill: refused ? '#fff' : color, stroke: color }),
         svg('text', { x: p.x, y: p.y + 28, 'text-anchor': 'middle', class: 'node-type' }, node.type),
         svg('text', { x: p.x, y: p.y + 42, 'text-anchor': 'middle', class: 'node-value' }, shorten(node.value)),
         svg('title', {}, refused ? `${node.id}: kept apart (${node.reason})` : `${node.id}, first seen ${node.firstSeen}, sources ${(node.sources || []).join(', ')}`),

@@ -260,6 +260,22 @@ async function main() {
   const mergeEdges = await page.$$eval('#identity-graph g.edge.merge', (list) => list.map((edge) => `${edge.dataset.from}|${edge.dataset.to}`));
   assert.deepEqual(mergeEdges, ['user_id:u-1001|device_id:ios-device-42'], 'the App Opened event merged the app install profile');
   assert.ok(nodeIds.includes('anonymous_id:app-install-9'), 'the merged profile\'s identifiers are the person\'s');
+  // Every label of the picture can be read: no two overlap (boxes shrunk by 1 unit for the halo).
+  const overlapping = await page.$$eval('#identity-graph text', (texts) => {
+    const boxes = texts.map((text) => ({ text: text.textContent, box: text.getBBox() }));
+    const hits = [];
+    for (let i = 0; i < boxes.length; i += 1) {
+      for (let j = i + 1; j < boxes.length; j += 1) {
+        const a = boxes[i].box;
+        const b = boxes[j].box;
+        if (a.x + 1 < b.x + b.width - 1 && b.x + 1 < a.x + a.width - 1 && a.y + 1 < b.y + b.height - 1 && b.y + 1 < a.y + a.height - 1) {
+          hits.push(`"${boxes[i].text}" and "${boxes[j].text}"`);
+        }
+      }
+    }
+    return hits;
+  });
+  assert.deepEqual(overlapping, [], 'graph labels overlap');
   const merges = await page.textContent('table.merges');
   assert.ok(merges.includes('refused') && merges.includes('merged'), `merges table: ${merges}`);
   assert.match(await page.textContent('.facts'), /Merged from\s*p\d+/, 'the profile says what was merged into it');
