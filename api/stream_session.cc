@@ -533,7 +533,7 @@ class TailSession : public Connection, public std::enable_shared_from_this<TailS
   std::string outgoing_;      // The message being written.
   std::string pending_rate_;  // The latest rate, waiting for the write in flight.
   size_t message_bytes_ = 0;  // Read of the client's current message.
-  // On shutdown what is queued is sent before the close (ingestion has stopped, so it ends); a
+  // On shutdown what is queued is sent before the close (ingestion is stopping too, so it ends); a
   // client closed for what it sent gets nothing more.
   bool deliver_before_close_ = true;
   websocket::close_reason close_reason_{websocket::close_code::going_away, "the server is shutting down"};
