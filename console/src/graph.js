@@ -34,9 +34,9 @@ function edgeLabel(edge, merge, a, b) {
   const name = edge.eventNames[0] || '';
   const dx = Math.abs(a.x - b.x);
   const room = dx >= Math.abs(a.y - b.y) ? Math.floor((dx - 2 * NODE_RADIUS) / LABEL_CHAR_WIDTH) : Infinity;
-  const full = `${prefix}${shorten(name, 18)}${others}${count} · ${shorten(edge.sources[0] || '', 14)}`;
-  if (full.length <= room) return full;
   const withoutSource = `${prefix}${shorten(name, 18)}${others}${count}`;
+  const full = `${withoutSource} · ${shorten(edge.sources[0] || '', 14)}`;
+  if (full.length <= room) return full;
   if (withoutSource.length <= room) return withoutSource;
   return `${prefix}${shorten(name, Math.max(4, room - prefix.length - others.length - count.length))}${others}${count}`;
 }
