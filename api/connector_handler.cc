@@ -142,7 +142,7 @@ void ConnectorHandler::Handle(const ConnectorRequest& request, std::function<voi
     return;
   }
   pipeline_.Accept(**source, *std::move(parsed), /*strict=*/false,
-                   [reply = std::move(reply)](ingest::IngestResult result) { reply(IngestResultReply(result)); });
+                   [reply = std::move(reply)](ingest::IngestResult result) { reply(IngestResultReply(result, /*with_counts=*/true)); });
 }
 
 }  // namespace tessera::api

@@ -36,6 +36,7 @@
 #include <openssl/ssl.h>
 
 #include "absl/strings/str_cat.h"
+#include "api/content_decoding.h"
 #include "api/internal/server_state.h"
 #include "api/router.h"
 #include "ingest/segment_parser.h"
@@ -97,10 +98,13 @@ HttpServer::Impl::Impl(ServerOptions server_options, const KeyRegistry& key_regi
       profiles(profile_handler),
       audiences(audience_handler),
       admin(admin_handler),
+      cors(keys, options.api_cors_origins),
+      sdk_settings(keys, cors),
       // A batch element is at least "{}" plus a comma, so the body limit bounds the count.
       tracking(keys, pipeline,
                ingest::SegmentParserOptions{.max_event_bytes = options.max_event_bytes,
-                                            .max_batch_events = options.max_request_bytes / 3}),
+                                            .max_batch_events = options.max_request_bytes / 3},
+               &cors),
       stream(keys, pipeline,
              ingest::SegmentParserOptions{.max_event_bytes = options.max_event_bytes,
                                           .max_batch_events = options.max_request_bytes / 3}),
@@ -125,6 +129,8 @@ Method ToMethod(http::verb verb) {
       return Method::kPut;
     case http::verb::delete_:
       return Method::kDelete;
+    case http::verb::options:
+      return Method::kOptions;
     default:
       return Method::kOther;
   }
@@ -135,6 +141,10 @@ Method ToMethod(http::verb verb) {
 // How long a TLS connection being closed waits for the client's close_notify (at most the write
 // timeout).
 constexpr std::chrono::milliseconds kTlsCloseWait{500};
+// The first read of a request asks for at most this much; the parser reads the rest.
+constexpr size_t kFirstReadBytes = 4096;
+// A lingering close reads what the client still sends in pieces of this size, and drops them.
+constexpr size_t kLingerChunkBytes = 16 * 1024;
 
 // One client connection. All its handlers run on its strand, one request at a time: the next
 // request is read only after the previous response is written, which bounds per-connection memory
@@ -200,6 +210,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
   void ReadHeader() {
     if (closing_) return Close();
+    route_ = {};
+    origin_.clear();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));
     // The body limit depends on the route, known only once the header is in (OnHeader). Without
@@ -207,8 +219,22 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     // (Not boost::none: Beast 1.74 compares Content-Length with the optional itself, and every
     // length is greater than none.)
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-    // Waiting for a request on a kept-alive connection is bounded by the idle timeout.
+    if (buffer_.size() > 0) return ReadRestOfHeader();  // A pipelined request has begun already.
+    // Waiting for a request on a kept-alive connection is bounded by the idle timeout; once it has
+    // begun, the read timeout bounds the rest (ReadRestOfHeader), so a client that trickles its
+    // header in is cut after read_timeout, not idle_timeout.
     Tcp().expires_after(server_.options.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t bytes) {
+                              if (ec) return self->OnReadError(ec);
+                              self->buffer_.commit(bytes);
+                              self->ReadRestOfHeader();
+                            });
+  }
+
+  void ReadRestOfHeader() {
+    if (closing_) return Close();
+    Tcp().expires_after(server_.options.read_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::OnHeader, this->shared_from_this()));
   }
@@ -218,6 +244,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     busy_ = true;
     const auto& request = parser_->get();
     keep_alive_ = request.keep_alive();
+    origin_ = std::string(ToStringView(request[http::field::origin]));
     route_ = MatchRoute(ToMethod(request.method()), ToStringView(request.target()));
 
     // A single-event endpoint's body is one event, so the event limit applies to it.
@@ -229,8 +256,10 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
                   : route_.route == RouteId::kPrivacy    ? PrivacyHandler::kMaxBodyBytes
                                                          : server_.options.max_request_bytes;
     if (const auto length = parser_->content_length(); length && *length > body_limit_) {
-      // Refuse before reading the body; the unread body makes the connection unusable, so close it.
+      // Refuse before reading the body; the unread body makes the connection unusable, so close it
+      // (lingering, so that a client still sending can read the answer).
       keep_alive_ = false;
+      request_unread_ = true;
       return Reply(TooLargeReply(*length));
     }
     parser_->body_limit(body_limit_);
@@ -242,6 +271,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       http::async_write(stream_, *response,
                         [self = this->shared_from_this(), response](beast::error_code write_ec, std::size_t) {
                           if (write_ec) return self->Close();
+                          // The client waited for our answer before sending the body: its time starts now.
+                          self->Tcp().expires_after(self->server_.options.read_timeout);
                           self->ReadBody();
                         });
       return;
@@ -260,7 +291,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
   void ReadBody() {
-    Tcp().expires_after(server_.options.read_timeout);
+    // The read timeout that began with the head's first byte goes on: it bounds the whole request.
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::OnBody, this->shared_from_this()));
   }
@@ -269,11 +300,13 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     if (ec == http::error::body_limit) {
       keep_alive_ = false;
       busy_ = true;
+      request_unread_ = true;
       return Reply(TooLargeReply(std::nullopt));
     }
     if (ec == http::error::header_limit) {
       keep_alive_ = false;
       busy_ = true;
+      request_unread_ = true;
       return Reply(ErrorReply(431, "headers_too_large",
                               absl::StrCat("request headers exceed ", server_.options.max_header_bytes, " bytes")));
     }
@@ -292,6 +325,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     // Anything else is a malformed request: say so, then close, since the stream position is lost.
     keep_alive_ = false;
     busy_ = true;
+    request_unread_ = true;
     Reply(ErrorReply(400, "bad_request", absl::StrCat("malformed HTTP request: ", ec.message())));
   }
 
@@ -307,6 +341,16 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     if (route_.route == RouteId::kNotFound || unserved) {
       return Reply(ErrorReply(404, "not_found", absl::StrCat("no such endpoint: ", std::string(ToStringView(request.target())))));
     }
+    if (request.method() == http::verb::options) {
+      const PreflightRequest preflight{
+          .origin = origin_,
+          .request_method = ToStringView(request[http::field::access_control_request_method]),
+          .request_headers = ToStringView(request[http::field::access_control_request_headers]),
+          .private_network = beast::iequals(request["Access-Control-Request-Private-Network"], "true")};
+      HttpReply reply = server_.cors.Options(route_, preflight);
+      origin_.clear();  // The preflight's answer carries its own Access-Control-* headers, or none.
+      return Reply(std::move(reply));
+    }
     if (!route_.method_allowed) {
       HttpReply reply = ErrorReply(405, "method_not_allowed",
                                    absl::StrCat(std::string(ToStringView(request.method_string())), " is not allowed on ",
@@ -314,7 +358,33 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       reply.headers.emplace_back("Allow", std::string(route_.allow));
       return Reply(std::move(reply));
     }
+    if (const auto encoding = request[http::field::content_encoding]; !encoding.empty()) {
+      if (absl::Status decoded = DecodeContent(ToStringView(encoding), request.body(), body_limit_); !decoded.ok()) {
+        return Reply(DecodingErrorReply(decoded));
+      }
+    }
     switch (route_.route) {
+      case RouteId::kRoot: {
+        // The console is what a person opening the server's address in a browser is looking for.
+        HttpReply reply = ErrorReply(302, "found", "the web console is at /console/");
+        reply.headers.emplace_back("Location", "/console/");
+        if (request.method() == http::verb::head) head_only_ = true;
+        return Reply(std::move(reply));
+      }
+      case RouteId::kSdkSettings:
+      case RouteId::kSourceConfig: {
+        const std::string_view host_header = ToStringView(request[http::field::host]);
+        const std::string fallback_host = absl::StrCat(server_.options.address, ":", server_.bound_port);
+        const SdkSettingsRequest settings_request{.route = route_.route,
+                                                  .write_key_segment = route_.rest,
+                                                  .query = route_.query,
+                                                  .host = host_header.empty() ? std::string_view(fallback_host)
+                                                                              : host_header,
+                                                  .origin = origin_,
+                                                  .tls = kTls};
+        if (request.method() == http::verb::head) head_only_ = true;
+        return Reply(server_.sdk_settings.Handle(settings_request));
+      }
       case RouteId::kHealthz:
         return Reply(HttpReply{.status = 200, .body = R"({"status":"ok"})"});
       case RouteId::kReadyz:
@@ -391,8 +461,23 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
     std::string body = std::move(request.body());
     ingest::EnsurePadding(body);
-    const std::string_view authorization = ToStringView(request[http::field::authorization]);
-    server_.tracking.Handle(route_.route, authorization, route_.query, body, ReplyOnStrand());
+    server_.tracking.Handle({.route = route_.route,
+                             .authorization = ToStringView(request[http::field::authorization]),
+                             .query = route_.query,
+                             .origin = origin_,
+                             .body = &body},
+                            ReplyOnStrand());
+  }
+
+  // The answer to a body that could not be decoded (api/content_decoding.h).
+  HttpReply DecodingErrorReply(const absl::Status& status) const {
+    const std::string message(status.message());
+    if (absl::IsResourceExhausted(status)) {
+      return ErrorReply(413, single_event_ ? ingest::error_code::kEventTooLarge : "payload_too_large", message);
+    }
+    if (absl::IsUnimplemented(status)) return ErrorReply(415, "unsupported_encoding", message, "Content-Encoding");
+    if (absl::IsInvalidArgument(status)) return ErrorReply(400, "invalid_encoding", message, "Content-Encoding");
+    return ErrorReply(500, "internal", message);
   }
 
   // Writes the audit log entry of a request on an audited route, then the reply.
@@ -442,6 +527,13 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     absl::StatusOr<const ingest::SourceRef*> source =
         server_.stream.Authenticate(ToStringView(request[http::field::authorization]), route_.query);
     if (!source.ok()) return Reply(ErrorReply(401, "unauthorized", std::string(source.status().message())));
+    // Browsers send the page's Origin with a WebSocket upgrade (WebSockets have no CORS): a page the
+    // key's source does not allow may not stream with it.
+    if (!origin_.empty() && !server_.cors.AllowsIngest(*source, origin_)) {
+      return Reply(ErrorReply(403, "origin_not_allowed",
+                              absl::StrCat("pages from ", origin_, " may not stream with the key of source \"",
+                                           (*source)->name, "\" (see sources[].allowed_origins)")));
+    }
     const std::string_view strict = QueryParam(route_.query, "strict");
     server_.metrics.CountRequest(RouteId::kStream, 101);
     upgraded_ = true;
@@ -496,6 +588,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
   void Reply(HttpReply reply) {
     server_.metrics.CountRequest(route_.route, reply.status);
+    if (!origin_.empty()) server_.cors.AddResponseHeaders(route_.route, origin_, reply);
     if (reply.stream) return ReplyStreamed(std::move(reply));
     response_.emplace(static_cast<http::status>(reply.status), 11);
     response_->set(http::field::server, "tessera");
@@ -592,8 +685,37 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     busy_ = false;
     const bool keep_alive = response_->keep_alive();
     response_.reset();
+    if (!ec && std::exchange(request_unread_, false)) return Linger();
     if (ec || !keep_alive) return Close();
     ReadHeader();
+  }
+
+  // The answer went out before the request was read to its end. Closing now, with the client's
+  // bytes unread, would make the kernel send a reset, which can reach the client before it has
+  // read the answer (and does, for a client that writes its whole body before reading). So: tell
+  // the client we are done (FIN, on plain TCP), read and drop what it still sends, until it closes
+  // or linger_bytes or linger_timeout run out, then close.
+  void Linger() {
+    if constexpr (!kTls) {
+      beast::error_code ignored;
+      Tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
+    lingered_bytes_ = 0;
+    linger_buffer_.resize(kLingerChunkBytes);
+    Tcp().expires_after(server_.options.linger_timeout);  // One deadline for the whole of it.
+    LingerRead();
+  }
+
+  void LingerRead() {
+    stream_.async_read_some(net::buffer(linger_buffer_),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t bytes) {
+                              self->lingered_bytes_ += bytes;
+                              if (ec || self->lingered_bytes_ >= self->server_.options.linger_bytes) {
+                                self->linger_buffer_ = std::string();
+                                return kTls ? self->Close() : self->CloseSocket();
+                              }
+                              self->LingerRead();
+                            });
   }
 
   // Ends the connection. Over TLS, an established session is ended with close_notify first. The
@@ -632,7 +754,11 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   bool more_chunks_ = true;   // BodyStream::Next has not yet said the body ends.
   size_t streamed_bytes_ = 0;
   RouteMatch route_;
+  std::string origin_;  // The request's Origin header (browsers), for CORS.
   size_t body_limit_ = 0;
+  bool request_unread_ = false;  // The reply being written refuses a request not read to its end.
+  size_t lingered_bytes_ = 0;    // Dropped by Linger so far.
+  std::string linger_buffer_;
   bool single_event_ = false;
   bool keep_alive_ = true;
   bool busy_ = false;

@@ -12,6 +12,15 @@
 // A reply with a body stream (HttpReply::stream, e.g. an audience's members) is sent chunked, one
 // chunk in flight at a time, each write under the write timeout.
 //
+// Timeouts: a kept-alive connection may wait `idle_timeout` for its next request; once its first
+// byte has arrived, the whole request (head and body) must arrive within `read_timeout`.
+// A refusal sent before the request was read (413, 431, a malformed request) is followed by a
+// lingering close: the rest of what the client sends is read and discarded (bounded in bytes and
+// time) before the connection closes, so that the client can read the refusal.
+//
+// Request bodies with Content-Encoding gzip or deflate are decoded (api/content_decoding.h)
+// before any handler sees them, under the same body limit.
+//
 // Shutdown (SIGTERM/SIGINT or Stop): stop accepting, let in-flight requests finish (up to the grace
 // period), then return from Run so the caller can close the store.
 
@@ -20,6 +29,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "api/admin_handler.h"
@@ -60,6 +70,14 @@ struct ServerOptions {
   size_t stream_max_inflight_frames = 8;
   size_t stream_max_inflight_bytes = 4 << 20;
   std::chrono::milliseconds stream_idle_timeout{60'000};
+  bool stream_permessage_deflate = true;  // Compressed WebSocket frames (RFC 7692) when the client offers.
+  // Origins of browser pages allowed to call the read and admin API (config cors.api_origins).
+  std::vector<std::string> api_cors_origins = {};
+  // After refusing a request whose body it did not read (413, 431, 400), the server still reads and
+  // discards up to this much of it, for up to linger_timeout, before it closes: a client still
+  // sending then reads the answer instead of a connection reset.
+  size_t linger_bytes = 8 << 20;
+  std::chrono::milliseconds linger_timeout{2'000};
   std::shared_ptr<TlsContext> tls = nullptr;  // HTTPS and wss when set (LoadTlsContext); else plain.
 };
 

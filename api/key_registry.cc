@@ -24,6 +24,7 @@ KeyRegistry::KeyRegistry(const config::Config& config) {
     keys_.emplace(*digest, Entry{.scope = KeyScope::kWrite, .source = sources_.size()});
     sources_.push_back(ingest::SourceRef{source.name, source.space, source.channel});
     connectors_.push_back(source.connectors);
+    allowed_origins_.push_back(source.allowed_origins);
   }
   for (const auto* list : {&config.read_keys, &config.admin_keys}) {
     const KeyScope scope = list == &config.admin_keys ? KeyScope::kAdmin : KeyScope::kRead;
@@ -100,12 +101,23 @@ absl::StatusOr<const ingest::SourceRef*> KeyRegistry::SourceFromHeaderOrQuery(st
   return source;
 }
 
+size_t KeyRegistry::IndexOf(const ingest::SourceRef& source) const {
+  for (size_t i = 0; i < sources_.size(); ++i) {
+    if (&sources_[i] == &source) return i;
+  }
+  return sources_.size();
+}
+
 const config::ConnectorSettings& KeyRegistry::ConnectorsOf(const ingest::SourceRef& source) const {
   static const config::ConnectorSettings kNone;
-  for (size_t i = 0; i < sources_.size(); ++i) {
-    if (&sources_[i] == &source) return connectors_[i];
-  }
-  return kNone;
+  const size_t index = IndexOf(source);
+  return index < connectors_.size() ? connectors_[index] : kNone;
+}
+
+const std::vector<std::string>& KeyRegistry::AllowedOriginsOf(const ingest::SourceRef& source) const {
+  static const std::vector<std::string> kNone;
+  const size_t index = IndexOf(source);
+  return index < allowed_origins_.size() ? allowed_origins_[index] : kNone;
 }
 
 bool KeyRegistry::IsReadKey(std::string_view key) const { return Identify(key).scope == KeyScope::kRead; }

@@ -57,6 +57,11 @@ class KeyRegistry {
                                                                    std::string_view query) const;
   // The connector settings of a source returned by the functions above.
   const config::ConnectorSettings& ConnectorsOf(const ingest::SourceRef& source) const;
+  // The web origins allowed to send with a source's key (config::Source::allowed_origins); empty
+  // for a source this registry did not return.
+  const std::vector<std::string>& AllowedOriginsOf(const ingest::SourceRef& source) const;
+  // Every source with a usable key, in configuration order.
+  const std::vector<ingest::SourceRef>& sources() const { return sources_; }
   bool IsReadKey(std::string_view key) const;
   bool IsAdminKey(std::string_view key) const;
 
@@ -77,7 +82,11 @@ class KeyRegistry {
   };
 
   std::vector<ingest::SourceRef> sources_;             // Never resized after construction.
+  // The index of one of sources_, or sources_.size() for any other SourceRef.
+  size_t IndexOf(const ingest::SourceRef& source) const;
+
   std::vector<config::ConnectorSettings> connectors_;  // Parallel to sources_.
+  std::vector<std::vector<std::string>> allowed_origins_;  // Parallel to sources_.
   absl::flat_hash_map<config::KeyDigest, Entry, DigestHash, DigestEq> keys_;
 };
 

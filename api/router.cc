@@ -14,7 +14,8 @@ struct RouteEntry {
   std::string_view allow;
 };
 
-constexpr std::array<RouteEntry, 14> kRoutes = {{
+// The first entry of a route gives its metrics label, so aliases come after the long paths.
+constexpr std::array<RouteEntry, 24> kRoutes = {{
     {"/v1/track", RouteId::kTrack, Method::kPost, "POST"},
     {"/v1/identify", RouteId::kIdentify, Method::kPost, "POST"},
     {"/v1/page", RouteId::kPage, Method::kPost, "POST"},
@@ -29,6 +30,18 @@ constexpr std::array<RouteEntry, 14> kRoutes = {{
     {"/v1/audit", RouteId::kAudit, Method::kGet, "GET, HEAD"},
     {"/v1/admin/backup", RouteId::kAdminBackup, Method::kPost, "POST"},
     {"/v1/tail", RouteId::kTail, Method::kGet, "GET"},
+    {"/", RouteId::kRoot, Method::kGet, "GET, HEAD"},
+    {"/sourceConfig", RouteId::kSourceConfig, Method::kGet, "GET, HEAD"},
+    // Segment's browser and mobile libraries post to the first letter of the call type.
+    {"/v1/t", RouteId::kTrack, Method::kPost, "POST"},
+    {"/v1/i", RouteId::kIdentify, Method::kPost, "POST"},
+    {"/v1/p", RouteId::kPage, Method::kPost, "POST"},
+    {"/v1/s", RouteId::kScreen, Method::kPost, "POST"},
+    {"/v1/g", RouteId::kGroup, Method::kPost, "POST"},
+    {"/v1/a", RouteId::kAlias, Method::kPost, "POST"},
+    {"/v1/b", RouteId::kBatch, Method::kPost, "POST"},
+    // RudderStack's navigator.sendBeacon queue, with the write key in the query.
+    {"/beacon/v1/batch", RouteId::kBatch, Method::kPost, "POST"},
 }};
 
 }  // namespace
@@ -39,6 +52,8 @@ constexpr std::string_view kAudiencesPath = "/v1/audiences";
 constexpr std::string_view kComputedTraitsPath = "/v1/computed-traits";
 constexpr std::string_view kPrivacyPrefix = "/v1/privacy/";
 constexpr std::string_view kConsolePath = "/console";
+constexpr std::string_view kProjectsPrefix = "/v1/projects/";
+constexpr std::string_view kSettingsSuffix = "/settings";
 
 namespace {
 
@@ -63,6 +78,7 @@ std::string_view RouteLabel(RouteId route) {
   if (route == RouteId::kComputedTraits) return kComputedTraitsPath;
   if (route == RouteId::kPrivacy) return "/v1/privacy";
   if (route == RouteId::kConsole) return kConsolePath;
+  if (route == RouteId::kSdkSettings) return "/v1/projects/settings";
   for (const RouteEntry& entry : kRoutes) {
     if (entry.route == route) return entry.path;
   }
@@ -93,6 +109,19 @@ RouteMatch MatchRoute(Method method, std::string_view target) {
     match.allow = entry.allow;
     match.method_allowed = method == entry.method || (entry.method == Method::kGet && method == Method::kHead);
     return match;
+  }
+  // /v1/projects/{writeKey}/settings: one path segment between prefix and suffix.
+  if (path.starts_with(kProjectsPrefix) && path.ends_with(kSettingsSuffix) &&
+      path.size() > kProjectsPrefix.size() + kSettingsSuffix.size()) {
+    const std::string_view key =
+        path.substr(kProjectsPrefix.size(), path.size() - kProjectsPrefix.size() - kSettingsSuffix.size());
+    if (key.find('/') == std::string_view::npos) {
+      match.route = RouteId::kSdkSettings;
+      match.rest = key;
+      match.allow = "GET, HEAD";
+      match.method_allowed = method == Method::kGet || method == Method::kHead;
+      return match;
+    }
   }
   if (path.starts_with(kProfilesPrefix) && path.size() > kProfilesPrefix.size()) {
     match.route = RouteId::kProfiles;

@@ -32,6 +32,9 @@ enum class RouteId {
   kAdminBackup,     // POST /v1/admin/backup (api/admin_handler.h)
   kTail,            // GET /v1/tail: WebSocket live tail of accepted events (api/tail_handler.h)
   kConsole,         // /console and /console/... (rest: the path after "/console", e.g. "/" or "/assets/a.js")
+  kRoot,            // GET /: redirects to the console
+  kSdkSettings,     // GET /v1/projects/{writeKey}/settings: Segment's CDN settings (rest: the write key)
+  kSourceConfig,    // GET /sourceConfig: RudderStack's source configuration (writeKey in the query)
   kNotFound,
   kCount,
 };
@@ -39,7 +42,7 @@ enum class RouteId {
 // Stable label for metrics ("/v1/track", ..., "other").
 std::string_view RouteLabel(RouteId route);
 
-enum class Method { kGet, kHead, kPost, kPut, kDelete, kOther };
+enum class Method { kGet, kHead, kPost, kPut, kDelete, kOptions, kOther };
 
 struct RouteMatch {
   RouteId route = RouteId::kNotFound;
@@ -51,7 +54,9 @@ struct RouteMatch {
 
 RouteMatch MatchRoute(Method method, std::string_view target);
 
-// The tracking endpoint a route stands for; only valid for kTrack..kBatch.
+// The tracking endpoint a route stands for; only valid for kTrack..kBatch. Segment's short paths
+// (/v1/t, /v1/p, /v1/i, /v1/s, /v1/g, /v1/a, /v1/b) and RudderStack's beacon path
+// (/beacon/v1/batch) are the same routes as the long ones.
 bool IsTrackingRoute(RouteId route);
 ingest::Endpoint TrackingEndpoint(RouteId route);
 

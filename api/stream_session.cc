@@ -111,6 +111,13 @@ class StreamSession : public Connection, public std::enable_shared_from_this<Str
     UseWebSocketTimeouts(ws_, server_.options);
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& response) { response.set(http::field::server, "tessera"); }));
+    if (server_.options.stream_permessage_deflate) {
+      // Compressed frames (RFC 7692) when the client offers them; limits apply to the inflated
+      // payload, which is what async_read_some counts.
+      websocket::permessage_deflate deflate;
+      deflate.server_enable = true;
+      ws_.set_option(deflate);
+    }
     ws_.read_message_max(kMaxDiscardBytes);
     ws_.auto_fragment(false);
     ws_.text(true);

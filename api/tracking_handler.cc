@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -41,21 +43,11 @@ HttpReply RejectionReply(const ingest::IngestResult& result, std::string_view su
 
 }  // namespace
 
-HttpReply ErrorReply(int status, std::string_view code, std::string_view message, std::string_view field) {
-  HttpReply reply;
-  reply.status = status;
-  JsonWriter json(reply.body);
-  json.BeginObject();
-  WriteErrorMember(json, code, message, field);
-  json.EndObject();
-  return reply;
-}
-
-HttpReply IngestResultReply(const ingest::IngestResult& result) {
+HttpReply IngestResultReply(const ingest::IngestResult& result, bool with_counts) {
   const absl::Status& status = result.status;
   if (status.ok()) {
     HttpReply reply;
-    if (result.rejected.empty()) {
+    if (result.rejected.empty() && !with_counts) {
       reply.body = R"({"success":true})";
       return reply;
     }
@@ -88,15 +80,14 @@ HttpReply IngestResultReply(const ingest::IngestResult& result) {
 }
 
 TrackingHandler::TrackingHandler(const KeyRegistry& keys, ingest::IngestPipeline& pipeline,
-                                 ingest::SegmentParserOptions options)
-    : keys_(keys), pipeline_(pipeline), options_(options) {}
+                                 ingest::SegmentParserOptions options, const CorsPolicy* cors)
+    : keys_(keys), pipeline_(pipeline), options_(options), cors_(cors) {}
 
-void TrackingHandler::Handle(RouteId route, std::string_view authorization, std::string_view query,
-                             const std::string& body, std::function<void(HttpReply)> reply) {
+void TrackingHandler::Handle(const TrackingRequest& request, std::function<void(HttpReply)> reply) {
   // A header that is present decides alone: a bad header is not rescued by a key in the body.
   const ingest::SourceRef* source = nullptr;
-  if (!authorization.empty()) {
-    absl::StatusOr<const ingest::SourceRef*> found = keys_.SourceFromBasicAuth(authorization);
+  if (!request.authorization.empty()) {
+    absl::StatusOr<const ingest::SourceRef*> found = keys_.SourceFromBasicAuth(request.authorization);
     if (!found.ok()) {
       reply(ErrorReply(401, "unauthorized", std::string(found.status().message())));
       return;
@@ -107,20 +98,41 @@ void TrackingHandler::Handle(RouteId route, std::string_view authorization, std:
   // One parser per I/O thread: it keeps its buffers from request to request.
   thread_local std::unique_ptr<ingest::SegmentParser> parser;
   if (!parser) parser = std::make_unique<ingest::SegmentParser>(options_);
-  ingest::ParsedRequest parsed = parser->Parse(TrackingEndpoint(route), body, ReceivedNow());
+  ingest::ParsedRequest parsed = parser->Parse(TrackingEndpoint(request.route), *request.body, ReceivedNow());
 
   if (source == nullptr) {
-    if (parsed.write_key.empty()) {
+    std::optional<std::string> query_key;
+    std::string_view write_key = parsed.write_key;
+    if (write_key.empty()) {
+      if (const std::optional<std::string_view> encoded = FindQueryParam(request.query, "writeKey")) {
+        query_key = UrlDecode(*encoded);
+        if (!query_key) {
+          reply(ErrorReply(401, "unauthorized", "the writeKey query parameter is not validly percent-encoded",
+                           "writeKey"));
+          return;
+        }
+        write_key = *query_key;
+      }
+    }
+    if (write_key.empty()) {
       reply(ErrorReply(401, "unauthorized",
-                       "missing write key: send it as the HTTP Basic username or as \"writeKey\" in the body",
+                       "missing write key: send it as the HTTP Basic username, as \"writeKey\" in the body or as "
+                       "the writeKey query parameter",
                        "writeKey"));
       return;
     }
-    source = keys_.FindSource(parsed.write_key);
+    source = keys_.FindSource(write_key);
     if (source == nullptr) {
       reply(ErrorReply(401, "unauthorized", "unknown write key", "writeKey"));
       return;
     }
+  }
+
+  if (cors_ != nullptr && !request.origin.empty() && !cors_->AllowsIngest(source, request.origin)) {
+    reply(ErrorReply(403, "origin_not_allowed",
+                     absl::StrCat("pages from ", std::string(request.origin), " may not send events with the key of source \"",
+                                  source->name, "\" (see sources[].allowed_origins)")));
+    return;
   }
 
   if (parsed.request_error) {
@@ -131,7 +143,7 @@ void TrackingHandler::Handle(RouteId route, std::string_view authorization, std:
     return;
   }
 
-  const std::string_view strict = QueryParam(query, "strict");
+  const std::string_view strict = QueryParam(request.query, "strict");
   pipeline_.Accept(*source, std::move(parsed), strict == "true" || strict == "1",
                    [reply = std::move(reply)](ingest::IngestResult result) { reply(IngestResultReply(result)); });
 }

@@ -12,7 +12,8 @@
 #include <vector>
 
 #include "api/api_metrics.h"
-#include "api/body_stream.h"
+#include "api/cors.h"
+#include "api/http_reply.h"
 #include "api/key_registry.h"
 #include "api/router.h"
 #include "ingest/ingest_pipeline.h"
@@ -20,38 +21,40 @@
 
 namespace tessera::api {
 
-struct HttpReply {
-  int status = 200;
-  std::string body = {};  // JSON (ignored when `stream` is set)
-  std::vector<std::pair<std::string, std::string>> headers = {};
-  // When set, the body is this stream instead of `body`, sent with Transfer-Encoding: chunked.
-  std::shared_ptr<BodyStream> stream = {};
-  // For audited routes: what the request acted on, in words fit for the audit log (no personal
-  // values). Empty: the audit log derives it from the path.
-  std::string audit_target = {};
-};
-
-// {"error":{"code":...,"message":...,"field":...}} with the given status.
-HttpReply ErrorReply(int status, std::string_view code, std::string_view message, std::string_view field = {});
-
 // The reply to a request the pipeline has decided: 200 {"success":true} (with accepted / duplicates /
 // rejected when some events were invalid), 400 / 413 for rejections, 503 overloaded or shutting
 // down, 500 for a store failure. Shared by every endpoint that feeds the pipeline.
-HttpReply IngestResultReply(const ingest::IngestResult& result);
+// `with_counts` adds accepted and duplicates to every success (connectors: their senders and
+// `tessera import` want the figures); the tracking API keeps Segment's bare {"success":true}.
+HttpReply IngestResultReply(const ingest::IngestResult& result, bool with_counts = false);
+
+// One tracking request as the server read it.
+struct TrackingRequest {
+  RouteId route = RouteId::kTrack;
+  std::string_view authorization = {};  // The Authorization header (Basic with the write key), if any.
+  std::string_view query = {};          // May carry writeKey (beacons) and strict.
+  std::string_view origin = {};         // The Origin header of a browser's request, if any.
+  const std::string* body = nullptr;    // Decoded, and padded with ingest::EnsurePadding.
+};
 
 class TrackingHandler {
  public:
-  TrackingHandler(const KeyRegistry& keys, ingest::IngestPipeline& pipeline, ingest::SegmentParserOptions options);
+  // Without `cors`, every origin may send (tests of the tracking logic alone).
+  TrackingHandler(const KeyRegistry& keys, ingest::IngestPipeline& pipeline,
+                  ingest::SegmentParserOptions options, const CorsPolicy* cors = nullptr);
 
-  // Handles one tracking request. `body` must have been padded with ingest::EnsurePadding.
+  // Handles one tracking request. The write key is the Authorization header's when there is one
+  // (it decides alone), else the body's `writeKey`, else the query's (navigator.sendBeacon cannot
+  // set headers). A browser page whose origin the key's source does not allow is refused (403
+  // origin_not_allowed) before anything is stored.
   // `reply` is called exactly once, possibly on another thread, possibly before Handle returns.
-  void Handle(RouteId route, std::string_view authorization, std::string_view query, const std::string& body,
-              std::function<void(HttpReply)> reply);
+  void Handle(const TrackingRequest& request, std::function<void(HttpReply)> reply);
 
  private:
   const KeyRegistry& keys_;
   ingest::IngestPipeline& pipeline_;
   ingest::SegmentParserOptions options_;
+  const CorsPolicy* cors_;
 };
 
 }  // namespace tessera::api

@@ -1,4 +1,5 @@
 #include "config/config.h"
+#include "config/allowed_origin.h"
 #include "config/internal/read_file.h"
 #include "config/key_digest.h"
 
@@ -254,6 +255,21 @@ ValueReader StringListReader(std::vector<std::string>& out) {
   };
 }
 
+// A list of allowed origins (config/allowed_origin.h), kept in canonical form.
+ValueReader AllowedOriginsReader(std::vector<std::string>& out) {
+  return [&out](element value, const std::string& path) -> absl::Status {
+    out.clear();
+    return ReadArray(value, path, [&out](element item, const std::string& item_path) -> absl::Status {
+      std::string entry;
+      if (absl::Status s = ReadString(item, item_path, entry); !s.ok()) return s;
+      absl::StatusOr<std::string> normalized = NormalizeAllowedOrigin(entry);
+      if (!normalized.ok()) return Invalid(item_path, std::string(normalized.status().message()));
+      out.push_back(*std::move(normalized));
+      return absl::OkStatus();
+    });
+  };
+}
+
 bool IsKnownChannel(std::string_view channel) {
   for (std::string_view known : kChannels) {
     if (known == channel) return true;
@@ -380,9 +396,9 @@ absl::Status ReadSource(element value, const std::string& path, Source& source) 
           }
           return absl::OkStatus();
         }},
-       {"connectors", [&](element v, const std::string& p) {
-          return ReadConnectorSettings(v, p, source.connectors);
-        }}});
+       {"connectors",
+        [&](element v, const std::string& p) { return ReadConnectorSettings(v, p, source.connectors); }},
+       {"allowed_origins", AllowedOriginsReader(source.allowed_origins)}});
   if (!status.ok()) return status;
   if (!has_write_key) return Invalid(ChildPath(path, "write_key"), "required");
   if (!has_name) source.name = source.channel;
@@ -619,6 +635,10 @@ absl::Status ReadDocument(element root, Config& config) {
             return ReadSource(item, item_path, config.sources.emplace_back());
           });
         }},
+       {"cors",
+        [&](element v, const std::string& p) {
+          return ReadObject(v, p, {{"api_origins", AllowedOriginsReader(config.cors.api_origins)}});
+        }},
        {"read_keys", StringListReader(config.read_keys)},
        {"admin_keys", StringListReader(config.admin_keys)},
        {"retention",
@@ -659,7 +679,10 @@ absl::Status ReadDocument(element root, Config& config) {
           return ReadObject(v, p,
                             {{"max_inflight_frames", SizeReader(stream.max_inflight_frames, 1, 1'000'000)},
                              {"max_inflight_bytes", SizeReader(stream.max_inflight_bytes)},
-                             {"idle_timeout_ms", DurationReader(stream.idle_timeout, 2, kMaxMilliseconds)}});
+                             {"idle_timeout_ms", DurationReader(stream.idle_timeout, 2, kMaxMilliseconds)},
+                             {"permessage_deflate", [&](element a, const std::string& ap) {
+                                return ReadBool(a, ap, stream.permessage_deflate);
+                              }}});
         }},
        {"threads",
         [&](element v, const std::string& p) {

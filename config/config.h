@@ -61,6 +61,11 @@ struct Source {
   std::string space = "default";
   std::string channel = "server";
   ConnectorSettings connectors = {};
+  // Web pages that may send events with this key from a browser (CORS preflights and responses
+  // of the tracking paths, the Origin of WebSocket streams); config/allowed_origin.h has the forms.
+  // A request from a page of another origin is refused with 403, so a key copied onto another
+  // site sends nothing. Requests without an Origin header (servers, apps) are not affected.
+  std::vector<std::string> allowed_origins = {"*"};
 };
 
 struct ListenOptions {
@@ -76,12 +81,18 @@ struct TlsOptions {
   std::string min_version = "1.2";  // tls.min_version: "1.2" or "1.3".
 };
 
+// Browsers calling the read and admin API (profiles, audiences, privacy, audit, backup) from a page
+// of another origin. None by default: a CRM front end on another origin must be listed here.
+struct CorsOptions {
+  std::vector<std::string> api_origins;  // cors.api_origins, in the forms of config/allowed_origin.h.
+};
+
 struct LimitOptions {
   size_t max_event_bytes = 32 * 1024;     // One event's JSON; 413 beyond.
   size_t max_request_bytes = 500 * 1024;  // One request body; 413 beyond.
   size_t max_webhook_bytes = 4 << 20;     // One connector request body (webhook batches, CSV); 413 beyond.
   size_t max_header_bytes = 16 * 1024;    // All request headers together.
-  std::chrono::milliseconds read_timeout{10'000};   // To receive a whole request once it has begun.
+  std::chrono::milliseconds read_timeout{10'000};   // To receive a whole request (head and body) once it has begun.
   std::chrono::milliseconds idle_timeout{60'000};   // Keep-alive connection with no request.
   std::chrono::milliseconds write_timeout{10'000};  // To send a response.
   size_t max_connections = 10'000;                  // Beyond this, new connections are closed at once.
@@ -99,6 +110,7 @@ struct StreamOptions {
   size_t max_inflight_frames = 8;         // Frames read but not yet acknowledged, per connection.
   size_t max_inflight_bytes = 4 << 20;    // Their bytes, per connection.
   std::chrono::milliseconds idle_timeout{60'000};  // Nothing received for this long closes the stream.
+  bool permessage_deflate = true;  // Offer compressed frames (RFC 7692) to clients that ask for them.
 };
 
 struct ThreadOptions {
@@ -165,6 +177,7 @@ struct RetentionOptions {
 struct Config {
   ListenOptions listen;
   std::optional<TlsOptions> tls;  // Unset: plain HTTP.
+  CorsOptions cors;
   std::string data_dir = "./data";
   std::vector<Source> sources;
   std::vector<std::string> read_keys;   // Each a secret or its "sha256:" digest, like write_key.

@@ -14,6 +14,7 @@ packages=(
   libphonenumber-dev    # phone normalization (identity)
   libicu-dev            # Unicode case folding (identity)
   libssl-dev            # HMAC / ECDSA for connectors, TLS
+  zlib1g-dev            # gzip and deflate request bodies
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 # The web console is built with node and npm (console/, `npm ci` + Vite). A machine that already

@@ -50,6 +50,8 @@ api::ServerOptions ServerOptionsFrom(const config::Config& config) {
   options.stream_max_inflight_frames = config.stream.max_inflight_frames;
   options.stream_max_inflight_bytes = config.stream.max_inflight_bytes;
   options.stream_idle_timeout = config.stream.idle_timeout;
+  options.stream_permessage_deflate = config.stream.permessage_deflate;
+  options.api_cors_origins = config.cors.api_origins;
   return options;
 }
 
@@ -117,9 +119,13 @@ int ServeCommand(std::span<const std::string_view> args) {
       pipeline.Stop();
       return Fail(1, status.message());
     }
-    std::printf("data directory: %s\nlistening on %s://%s:%u\n", config.data_dir.c_str(),
-                config.tls ? "https" : "http", config.listen.address.c_str(),
-                static_cast<unsigned>(server.port()));
+    const char* scheme = config.tls ? "https" : "http";
+    // A wildcard listen address is no address to open in a browser; this machine's loopback is.
+    const std::string& address = config.listen.address;
+    const std::string browsable = address == "0.0.0.0" ? "127.0.0.1" : address == "::" ? "[::1]" : address;
+    std::printf("data directory: %s\nlistening on %s://%s:%u\nweb console: %s://%s:%u/console/\n",
+                config.data_dir.c_str(), scheme, address.c_str(), static_cast<unsigned>(server.port()), scheme,
+                browsable.c_str(), static_cast<unsigned>(server.port()));
     std::fflush(stdout);
     server.Run();
     // A backup still copying files needs the store open; its reply, if any, goes nowhere now.

@@ -21,7 +21,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "api/connector_handler.h"
 #include "api/console_handler.h"
+#include "api/cors.h"
 #include "api/http_server.h"
+#include "api/sdk_settings_handler.h"
 #include "api/stream_handler.h"
 #include "api/tail_handler.h"
 #include "api/tracking_handler.h"
@@ -54,6 +56,8 @@ struct HttpServer::Impl {
   AdminHandler* admin;
   const PrivacyHandler* privacy = nullptr;  // HttpServer::SetPrivacy
   const Auditor* auditor = nullptr;
+  CorsPolicy cors;
+  SdkSettingsHandler sdk_settings;
   TrackingHandler tracking;
   StreamHandler stream;
   ConnectorHandler connectors;

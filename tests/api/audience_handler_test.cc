@@ -80,7 +80,7 @@ class AudienceHandlerTest : public testing::PipelineFixture {
     TrackingHandler tracking(*keys_, *pipeline_, ingest::SegmentParserOptions{});
     ingest::EnsurePadding(body);
     std::promise<HttpReply> promise;
-    tracking.Handle(RouteId::kBatch, BasicFor("wk"), {}, body,
+    tracking.Handle({.route = RouteId::kBatch, .authorization = BasicFor("wk"), .body = &body},
                     [&](HttpReply reply) { promise.set_value(reply); });
     HttpReply reply = promise.get_future().get();
     ASSERT_EQ(reply.status, 200) << reply.body;

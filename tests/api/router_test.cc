@@ -76,9 +76,41 @@ TEST(RouterTest, ConnectorsArePrefixRoutesForGetAndPost) {
   EXPECT_EQ(MatchRoute(Method::kPost, "/v1/connectors/").route, RouteId::kNotFound);
 }
 
+TEST(RouterTest, SegmentShortPathsAndTheBeaconPathAreTheTrackingRoutes) {
+  const std::pair<std::string_view, RouteId> aliases[] = {
+      {"/v1/t", RouteId::kTrack},  {"/v1/i", RouteId::kIdentify}, {"/v1/p", RouteId::kPage},
+      {"/v1/s", RouteId::kScreen}, {"/v1/g", RouteId::kGroup},    {"/v1/a", RouteId::kAlias},
+      {"/v1/b", RouteId::kBatch},  {"/beacon/v1/batch", RouteId::kBatch},
+  };
+  for (const auto& [path, route] : aliases) {
+    const RouteMatch match = MatchRoute(Method::kPost, path);
+    EXPECT_EQ(match.route, route) << path;
+    EXPECT_TRUE(match.method_allowed) << path;
+  }
+  EXPECT_EQ(RouteLabel(MatchRoute(Method::kPost, "/v1/t").route), "/v1/track") << "metrics keep one label per call";
+  EXPECT_EQ(MatchRoute(Method::kPost, "/beacon/v1/batch?writeKey=k").query, "writeKey=k");
+}
+
+TEST(RouterTest, SdkSettingsDocumentsAndTheRootAreGets) {
+  const RouteMatch settings = MatchRoute(Method::kGet, "/v1/projects/wk%20one/settings");
+  EXPECT_EQ(settings.route, RouteId::kSdkSettings);
+  EXPECT_EQ(settings.rest, "wk%20one");
+  EXPECT_TRUE(settings.method_allowed);
+  EXPECT_FALSE(MatchRoute(Method::kPost, "/v1/projects/wk/settings").method_allowed);
+  const RouteMatch source_config = MatchRoute(Method::kGet, "/sourceConfig/?p=npm&writeKey=wk");
+  EXPECT_EQ(source_config.route, RouteId::kSourceConfig);
+  EXPECT_EQ(QueryParam(source_config.query, "writeKey"), "wk");
+  EXPECT_EQ(MatchRoute(Method::kGet, "/").route, RouteId::kRoot);
+  EXPECT_TRUE(MatchRoute(Method::kHead, "/").method_allowed);
+}
+
 TEST(RouterTest, UnknownPathsAreNotFound) {
   EXPECT_EQ(MatchRoute(Method::kPost, "/v1/trackx").route, RouteId::kNotFound);
-  EXPECT_EQ(MatchRoute(Method::kGet, "/").route, RouteId::kNotFound);
+  EXPECT_EQ(MatchRoute(Method::kGet, "/index.html").route, RouteId::kNotFound);
+  EXPECT_EQ(MatchRoute(Method::kPost, "/v1/x").route, RouteId::kNotFound) << "only the call types' letters";
+  EXPECT_EQ(MatchRoute(Method::kGet, "/v1/projects/a/b/settings").route, RouteId::kNotFound)
+      << "a write key is one path segment";
+  EXPECT_EQ(MatchRoute(Method::kGet, "/v1/projects//settings").route, RouteId::kNotFound);
   EXPECT_EQ(MatchRoute(Method::kPost, "/V1/TRACK").route, RouteId::kNotFound) << "paths are case-sensitive";
   EXPECT_EQ(RouteLabel(RouteId::kNotFound), "other");
 }

@@ -20,7 +20,8 @@ class TrackingHandlerTest : public testing::PipelineFixture {
                  std::string_view query = {}) {
     ingest::EnsurePadding(body);
     std::promise<HttpReply> promise;
-    handler_->Handle(route, authorization, query, body, [&](HttpReply reply) { promise.set_value(reply); });
+    handler_->Handle({.route = route, .authorization = authorization, .query = query, .body = &body},
+                     [&](HttpReply reply) { promise.set_value(reply); });
     return promise.get_future().get();
   }
 
@@ -50,6 +51,45 @@ TEST_F(TrackingHandlerTest, MissingAndUnknownKeysAre401AndStoreNothing) {
   HttpReply not_basic = Call(RouteId::kTrack, R"({"writeKey":"wk","userId":"u1","event":"x"})", "Bearer wk");
   EXPECT_EQ(not_basic.status, 401) << "a wrong header is not rescued by a key in the body";
   EXPECT_EQ(LoggedCount(), 0u);
+}
+
+TEST_F(TrackingHandlerTest, WriteKeyInTheQueryAuthenticatesBeacons) {
+  // navigator.sendBeacon can set no header: RudderStack puts the key in the URL.
+  HttpReply reply = Call(RouteId::kBatch, R"({"batch":[{"type":"track","anonymousId":"a1","event":"x"}]})", "",
+                         "writeKey=wk");
+  EXPECT_EQ(reply.status, 200) << reply.body;
+  HttpReply unknown = Call(RouteId::kBatch, R"({"batch":[{"type":"track","anonymousId":"a1","event":"y"}]})", "",
+                           "writeKey=nope");
+  EXPECT_EQ(unknown.status, 401);
+  HttpReply garbled = Call(RouteId::kBatch, R"({"batch":[{"type":"track","anonymousId":"a1","event":"y"}]})", "",
+                           "writeKey=%zz");
+  EXPECT_EQ(garbled.status, 401);
+  EXPECT_NE(garbled.body.find("percent-encoded"), std::string::npos) << garbled.body;
+  EXPECT_EQ(LoggedCount(), 1u);
+}
+
+TEST_F(TrackingHandlerTest, PagesOfOriginsTheSourceDoesNotAllowAreRefusedAndStoreNothing) {
+  config::Config config;
+  config.sources = {{.name = "shop", .write_key = "wk-shop", .channel = "web",
+                     .allowed_origins = {"https://shop.example.com"}}};
+  const KeyRegistry keys(config);
+  const CorsPolicy cors(keys, {});
+  TrackingHandler handler(keys, *pipeline_, ingest::SegmentParserOptions{}, &cors);
+  auto call = [&](std::string_view origin) {
+    std::string body = R"({"writeKey":"wk-shop","anonymousId":"a1","event":"x"})";
+    ingest::EnsurePadding(body);
+    std::promise<HttpReply> promise;
+    handler.Handle({.route = RouteId::kTrack, .origin = origin, .body = &body},
+                   [&](HttpReply reply) { promise.set_value(reply); });
+    return promise.get_future().get();
+  };
+  const HttpReply refused = call("https://copycat.example");
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find("origin_not_allowed"), std::string::npos) << refused.body;
+  EXPECT_EQ(LoggedCount(), 0u);
+  EXPECT_EQ(call("https://shop.example.com").status, 200);
+  EXPECT_EQ(call("").status, 200) << "servers and apps send no Origin";
+  EXPECT_EQ(LoggedCount(), 1u) << "the second call is a duplicate of the first";
 }
 
 TEST_F(TrackingHandlerTest, InvalidSingleEventNamesTheField) {

@@ -290,7 +290,7 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"UnknownInListen", R"({"listen": {"prot": 1}})",
                     "listen.prot: unknown key (known: address, port)"},
         InvalidCase{"UnknownInSource", R"({"sources": [{"write_key": "k", "chanel": "web"}]})",
-                    "sources[0].chanel: unknown key (known: name, write_key, space, channel, connectors)"},
+                    "sources[0].chanel: unknown key (known: name, write_key, space, channel, connectors, allowed_origins)"},
         InvalidCase{"UnknownInRule", R"({"identity": {"rules": [{"type": "email", "prio": 1}]}})",
                     "identity.rules[0].prio: unknown key (known: type, priority, limit, blocked)"},
         InvalidCase{"UnknownInLimits", R"({"limits": {"max_event_kb": 1}})",
@@ -335,8 +335,19 @@ INSTANTIATE_TEST_SUITE_P(
                     "stream.max_inflight_frames: expected an integer from 1 to 1000000, got 0"},
         InvalidCase{"StreamIdleTooShort", R"({"stream": {"idle_timeout_ms": 1}})",
                     "stream.idle_timeout_ms: expected an integer from 2 to"},
+        InvalidCase{"AllowedOriginWithPath",
+                    R"({"sources": [{"write_key": "k", "allowed_origins": ["https://a.com", "https://b.com/shop"]}]})",
+                    "sources[0].allowed_origins[1]: \"https://b.com/shop\" has a path"},
+        InvalidCase{"AllowedOriginsNotAList", R"({"sources": [{"write_key": "k", "allowed_origins": "*"}]})",
+                    "sources[0].allowed_origins: expected an array"},
+        InvalidCase{"ApiOriginNotAnOrigin", R"({"cors": {"api_origins": ["crm.example.com"]}})",
+                    "cors.api_origins[0]: \"crm.example.com\" is not an origin"},
+        InvalidCase{"CorsUnknownKey", R"({"cors": {"origins": []}})",
+                    "cors.origins: unknown key (known: api_origins)"},
+        InvalidCase{"PermessageDeflateNotABool", R"({"stream": {"permessage_deflate": "yes"}})",
+                    "stream.permessage_deflate: expected true or false"},
         InvalidCase{"StreamUnknownKey", R"({"stream": {"max_frames": 4}})",
-                    "stream.max_frames: unknown key (known: max_inflight_frames, max_inflight_bytes, idle_timeout_ms)"},
+                    "stream.max_frames: unknown key (known: max_inflight_frames, max_inflight_bytes, idle_timeout_ms, permessage_deflate)"},
         InvalidCase{"IoThreadsZero", R"({"threads": {"io": 0}})",
                     "threads.io: expected an integer from 1 to 256, got 0"},
         InvalidCase{"IoThreadsTooMany", R"({"threads": {"io": 257}})",
@@ -562,6 +573,20 @@ TEST(ParseConfigTest, KeysMayBeGivenAsTheirDigest) {
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->sources[0].write_key, kDigest) << "the configured text is kept; KeyRegistry reads the digest";
   EXPECT_EQ(config->admin_keys[1], "sha256:" + std::string(64, '0'));
+}
+
+TEST(ParseConfigTest, BrowsersMaySendEverywhereAndReadNowhereByDefault) {
+  absl::StatusOr<Config> config = ParseConfig(R"({"sources": [{"write_key": "k"},
+      {"write_key": "shop", "allowed_origins": ["https://Shop.Example.com", "https://*.brand.kr"]}],
+      "cors": {"api_origins": ["https://crm.example.com"]}})");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->sources[0].allowed_origins, std::vector<std::string>{"*"});
+  EXPECT_EQ(config->sources[1].allowed_origins,
+            (std::vector<std::string>{"https://shop.example.com", "https://*.brand.kr"}))
+      << "kept in canonical lower case";
+  EXPECT_EQ(config->cors.api_origins, std::vector<std::string>{"https://crm.example.com"});
+  EXPECT_TRUE(ParseConfig("{}")->cors.api_origins.empty());
+  EXPECT_TRUE(ParseConfig("{}")->stream.permessage_deflate);
 }
 
 TEST(ParseConfigTest, TlsIsOffUnlessConfigured) {

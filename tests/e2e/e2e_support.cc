@@ -172,8 +172,9 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(const Server
   std::string json =
       Cat(R"({"listen":{"address":"127.0.0.1","port":0},"data_dir":")", config.data_dir,
           R"(","sources":[{"name":"website","write_key":")", kWriteKey,
-          R"(","space":"default","channel":"web"},{"name":"store","write_key":")", kPosWriteKey,
-          R"(","space":"default","channel":"pos"})", config.extra_sources.empty() ? "" : ",",
+          R"(","space":"default","channel":"web")", config.source_extra, R"(},{"name":"store","write_key":")",
+          kPosWriteKey, R"(","space":"default","channel":"pos")", config.source_extra, R"(})",
+          config.extra_sources.empty() ? "" : ",",
           config.extra_sources, R"(],"read_keys":[")", kReadKey, R"(")");
   for (const std::string& key : config.extra_read_keys) json += Cat(R"(,")", key, R"(")");
   json += Cat(R"(],"admin_keys":[")", kAdminKey, R"(")");

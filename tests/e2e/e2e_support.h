@@ -43,6 +43,9 @@ struct ServerConfig {
   std::string data_dir = {};  // Required.
   // Extra top-level JSON members appended to the generated config, e.g. R"("dedup": {...})".
   std::string extra_json = {};
+  // Extra members of both built-in sources ("website" and "store"), e.g.
+  // R"(,"allowed_origins":["https://a.b"])".
+  std::string source_extra = {};
   // Extra source objects appended to "sources", e.g. R"({"name":"app","write_key":"k","channel":"app"})".
   std::string extra_sources = {};
   // Keys appended to "read_keys" and "admin_keys" after kReadKey and kAdminKey, as written (a

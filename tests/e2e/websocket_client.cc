@@ -153,7 +153,7 @@ WebSocketClient::WebSocketClient(std::unique_ptr<Impl> impl) : impl_(std::move(i
 
 absl::StatusOr<std::unique_ptr<WebSocketClient>> WebSocketClient::Connect(
     uint16_t port, std::string_view target, std::optional<std::string> authorization,
-    std::chrono::milliseconds timeout, std::optional<std::string> protocols) {
+    std::chrono::milliseconds timeout, std::optional<std::string> protocols, WebSocketExtras extras) {
   auto impl = std::make_unique<Impl>();
   std::packaged_task<void()> run([io_context = &impl->io_context] { io_context->run(); });
   impl->io_thread_done = run.get_future();
@@ -166,13 +166,13 @@ absl::StatusOr<std::unique_ptr<WebSocketClient>> WebSocketClient::Connect(
   std::future<beast::error_code> connected = done->get_future();
   net::post(state->io_context, [state, done, port, timeout, target = std::string(target),
                                 authorization = std::move(authorization),
-                                protocols = std::move(protocols)]() mutable {
+                                protocols = std::move(protocols), extras = std::move(extras)]() mutable {
     beast::tcp_stream& stream = beast::get_lowest_layer(state->ws);
     stream.expires_after(timeout);
     stream.async_connect(
         tcp::endpoint(net::ip::address_v4::loopback(), port),
         [state, done, port, timeout, target = std::move(target), authorization = std::move(authorization),
-         protocols = std::move(protocols)](beast::error_code error) {
+         protocols = std::move(protocols), extras = std::move(extras)](beast::error_code error) {
           if (error) {
             done->set_value(error);
             return;
@@ -189,11 +189,18 @@ absl::StatusOr<std::unique_ptr<WebSocketClient>> WebSocketClient::Connect(
           state->ws.set_option(websocket::stream_base::timeout{websocket::stream_base::none(),
                                                                websocket::stream_base::none(), false});
           state->ws.set_option(
-              websocket::stream_base::decorator([authorization, protocols](websocket::request_type& request) {
+              websocket::stream_base::decorator([authorization, protocols, origin = extras.origin](
+                                                    websocket::request_type& request) {
                 request.set(http::field::user_agent, "tessera-e2e");
+                if (origin.has_value()) request.set(http::field::origin, *origin);
                 if (authorization.has_value()) request.set(http::field::authorization, *authorization);
                 if (protocols.has_value()) request.set(http::field::sec_websocket_protocol, *protocols);
               }));
+          if (extras.permessage_deflate) {
+            websocket::permessage_deflate deflate;
+            deflate.client_enable = true;
+            state->ws.set_option(deflate);
+          }
           state->ws.auto_fragment(false);
           state->ws.read_message_max(kMaxMessageBytes);
           state->ws.async_handshake(state->handshake_response, Cat("127.0.0.1:", port), target,
@@ -337,6 +344,11 @@ bool WebSocketClient::PeerClosed() const {
 std::string WebSocketClient::selected_protocol() const {
   // Written by the I/O thread before Connect returned, and not after.
   const auto value = impl_->handshake_response[http::field::sec_websocket_protocol];
+  return std::string(value.data(), value.size());
+}
+
+std::string WebSocketClient::accepted_extensions() const {
+  const auto value = impl_->handshake_response[http::field::sec_websocket_extensions];
   return std::string(value.data(), value.size());
 }
 

@@ -37,6 +37,12 @@ struct RefusedUpgrade {
 // HTTP response; otherwise (any other error, or OK) nullopt.
 std::optional<RefusedUpgrade> AsRefusedUpgrade(const absl::Status& status);
 
+// What a browser or a compressing client adds to its upgrade request.
+struct WebSocketExtras {
+  std::optional<std::string> origin = std::nullopt;  // Sent as the Origin header, as browsers do.
+  bool permessage_deflate = false;                   // Offer (and then use) RFC 7692 compression.
+};
+
 class WebSocketClient {
  public:
   // Connects to 127.0.0.1:`port` and upgrades `target` (e.g. "/v1/stream?strict=true"), sending
@@ -48,7 +54,7 @@ class WebSocketClient {
   static absl::StatusOr<std::unique_ptr<WebSocketClient>> Connect(
       uint16_t port, std::string_view target, std::optional<std::string> authorization = std::nullopt,
       std::chrono::milliseconds timeout = std::chrono::seconds(10),
-      std::optional<std::string> protocols = std::nullopt);
+      std::optional<std::string> protocols = std::nullopt, WebSocketExtras extras = {});
 
   // Closes the socket (no close handshake) and stops the background thread.
   ~WebSocketClient();
@@ -80,6 +86,8 @@ class WebSocketClient {
 
   // The Sec-WebSocket-Protocol the server selected in its upgrade answer (empty if none).
   std::string selected_protocol() const;
+  // The Sec-WebSocket-Extensions of the server's upgrade answer (empty if none).
+  std::string accepted_extensions() const;
 
   // The code of the close frame the server sent; nullopt until one arrived.
   std::optional<uint16_t> close_code() const;
