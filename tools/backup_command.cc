@@ -26,6 +26,7 @@
 #include "simdjson.h"
 #include "tools/commands.h"
 #include "tools/http_client.h"
+#include "tools/running_server.h"
 #include "tools/options_parsing.h"
 
 namespace tessera::tools {
@@ -110,13 +111,6 @@ absl::StatusOr<profile_store::BackupSummary> SummaryFromJson(const std::string& 
   return summary;
 }
 
-// The error message of an {"error":{...}} answer, or the body itself.
-std::string ErrorMessage(const std::string& body) {
-  simdjson::dom::parser parser;
-  std::string_view message;
-  if (parser.parse(body)["error"]["message"].get(message) == simdjson::SUCCESS) return std::string(message);
-  return body;
-}
 
 // How to reach the server, from --server and --timeout; checked before anything else is done.
 struct ServerRequestOptions {
@@ -147,20 +141,9 @@ int BackupThroughServer(const std::map<std::string, std::string>& flags, const S
                         const config::Config& config, bool uses_dev_keys, const std::string& target,
                         const std::string& store_path) {
   constexpr std::string_view kCommand = "backup";
-  HttpEndpoint endpoint;
-  if (request.endpoint) {
-    endpoint = *request.endpoint;
-  } else {
-    if (config.listen.port == 0) {
-      return Fail(kCommand, 2,
-                  "a server holds the store, but its port is chosen at start (listen.port 0); pass --server "
-                  "http://HOST:PORT");
-    }
-    // A server listening on every interface is reachable on the loopback one.
-    const std::string& address = config.listen.address;
-    endpoint.host = address == "0.0.0.0" || address == "::" || address.empty() ? "127.0.0.1" : address;
-    endpoint.port = config.listen.port;
-  }
+  absl::StatusOr<HttpEndpoint> found = RunningServerEndpoint(request.endpoint, config);
+  if (!found.ok()) return Fail(kCommand, 2, found.status().message());
+  const HttpEndpoint endpoint = *found;
   const std::string admin_key = AdminKey(flags, config, uses_dev_keys);
   if (admin_key.empty()) {
     return Fail(
@@ -188,7 +171,7 @@ int BackupThroughServer(const std::map<std::string, std::string>& flags, const S
     const bool usage = answer->status == 400 || answer->status == 401 || answer->status == 403;
     return Fail(kCommand, usage ? 2 : 1,
                 absl::StrCat("the server at ", endpoint.Url(), " answered ", answer->status, ": ",
-                             ErrorMessage(answer->body)));
+                             ServerErrorMessage(answer->body)));
   }
   absl::StatusOr<profile_store::BackupSummary> summary = SummaryFromJson(answer->body);
   if (!summary.ok()) return Fail(kCommand, 1, summary.status().message());

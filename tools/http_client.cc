@@ -173,6 +173,13 @@ absl::StatusOr<HttpAnswer> PostJson(const HttpEndpoint& endpoint, std::string_vi
                                     std::string_view body,
                                     const std::vector<std::pair<std::string, std::string>>& headers,
                                     std::chrono::milliseconds timeout) {
+  return Post(endpoint, path, "application/json", body, headers, timeout);
+}
+
+absl::StatusOr<HttpAnswer> Post(const HttpEndpoint& endpoint, std::string_view path, std::string_view content_type,
+                                std::string_view body,
+                                const std::vector<std::pair<std::string, std::string>>& headers,
+                                std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   Socket socket;
   if (absl::Status connected = socket.Connect(endpoint, deadline); !connected.ok()) {
@@ -181,7 +188,8 @@ absl::StatusOr<HttpAnswer> PostJson(const HttpEndpoint& endpoint, std::string_vi
   }
   std::string request = absl::StrCat(
       "POST ", std::string(path), " HTTP/1.1\r\nHost: ", endpoint.host, ":", endpoint.port,
-      "\r\nContent-Type: application/json\r\nContent-Length: ", body.size(), "\r\nConnection: close\r\n");
+      "\r\nContent-Type: ", std::string(content_type), "\r\nContent-Length: ", body.size(),
+      "\r\nConnection: close\r\n");
   for (const auto& [name, value] : headers) absl::StrAppend(&request, name, ": ", value, "\r\n");
   absl::StrAppend(&request, "\r\n", std::string(body));
   if (absl::Status sent = socket.SendAll(request, deadline); !sent.ok()) return sent;

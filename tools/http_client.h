@@ -1,7 +1,7 @@
 #pragma once
 
 // A small blocking HTTP/1.1 client for the `tessera` subcommands that ask a running server to do
-// something (today: `tessera backup` while the server holds the store). One request per
+// something (`tessera backup` and `tessera import` while the server holds the store). One request per
 // connection (Connection: close), plain HTTP, a deadline over the whole exchange. Deliberately
 // tiny and free of Beast and Asio: the server's own HTTP stack stays in api/.
 
@@ -37,5 +37,11 @@ absl::StatusOr<HttpAnswer> PostJson(const HttpEndpoint& endpoint, std::string_vi
                                     std::string_view body,
                                     const std::vector<std::pair<std::string, std::string>>& headers,
                                     std::chrono::milliseconds timeout);
+
+// The same with any `content_type` (e.g. text/csv).
+absl::StatusOr<HttpAnswer> Post(const HttpEndpoint& endpoint, std::string_view path, std::string_view content_type,
+                                std::string_view body,
+                                const std::vector<std::pair<std::string, std::string>>& headers,
+                                std::chrono::milliseconds timeout);
 
 }  // namespace tessera::tools

@@ -1,7 +1,12 @@
 // `tessera import`: load a legacy POS CSV export into the store through the same ingest pipeline
 // the server uses, so imported events are durable, deduplicated (message ids come from receipt
-// ids: importing a file twice adds nothing) and resolved into profiles. Run with the server
-// stopped: the store belongs to one process at a time.
+// ids: importing a file twice adds nothing) and resolved into profiles.
+//
+// The store belongs to one process at a time. With the server stopped, the command opens it and
+// runs the pipeline itself. While a server holds it (or with --server), the file goes to that
+// server's POS CSV connector instead, cut into row-aligned pieces under its body limit
+// (tools/csv_chunker.h), each acknowledged as durable before the next is sent; a piece answered
+// 503 or lost on the way is sent again (receipt ids make that harmless).
 //
 // The file streams through connectors::CsvImporter in chunks; events go to the pipeline in
 // batches, each waited for, so memory stays bounded whatever the file's size. Bad rows are
@@ -19,17 +24,24 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <thread>
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "api/connector_handler.h"
 #include "config/key_digest.h"
 #include "connectors/pos_csv.h"
 #include "ingest/ingest_pipeline.h"
 #include "profile_store/store.h"
+#include "profile_store/backup.h"
+#include "simdjson.h"
 #include "tools/commands.h"
+#include "tools/csv_chunker.h"
+#include "tools/http_client.h"
 #include "tools/options_parsing.h"
+#include "tools/running_server.h"
 
 namespace tessera::tools {
 namespace {
@@ -37,6 +49,11 @@ namespace {
 constexpr size_t kChunkBytes = 1 << 20;       // Read from the file at a time.
 constexpr size_t kBatchEvents = 1000;         // Events per pipeline.Accept.
 constexpr auto kProgressInterval = std::chrono::seconds(1);
+// Through a server: the largest piece sent in one request (or half the body limit, if smaller),
+// how long one request may take, and how often a piece is tried before the import gives up.
+constexpr size_t kMaxPieceBytes = 1 << 20;
+constexpr auto kRequestTimeout = std::chrono::seconds(120);
+constexpr int kAttempts = 6;
 
 int Fail(int code, absl::string_view message) {
   std::fprintf(stderr, "tessera import: %s\n", std::string(message).c_str());
@@ -111,11 +128,131 @@ absl::Status Submit(ingest::IngestPipeline& pipeline, const ingest::SourceRef& s
   return absl::OkStatus();
 }
 
+void PrintProgress(uint64_t bytes_read, std::optional<uint64_t> total_bytes, const Counts& counts) {
+  std::string bytes = Mebibytes(bytes_read);
+  if (total_bytes) absl::StrAppend(&bytes, " / ", Mebibytes(*total_bytes));
+  std::fprintf(stderr, "progress: %s, %llu rows: %llu accepted, %llu duplicates, %llu rejected\n", bytes.c_str(),
+               static_cast<unsigned long long>(counts.rows), static_cast<unsigned long long>(counts.accepted),
+               static_cast<unsigned long long>(counts.duplicates), static_cast<unsigned long long>(counts.rejected));
+}
+
+void PrintSummary(const std::string& path, const std::string& source_name, const Counts& counts, double seconds,
+                  std::string_view how) {
+  std::printf("imported %s as source \"%s\"%s: %llu rows, %llu accepted, %llu duplicates, %llu rejected, in %.2f s\n",
+              path.c_str(), source_name.c_str(), std::string(how).c_str(),
+              static_cast<unsigned long long>(counts.rows), static_cast<unsigned long long>(counts.accepted),
+              static_cast<unsigned long long>(counts.duplicates), static_cast<unsigned long long>(counts.rejected),
+              seconds);
+}
+
+// Sends one piece to the connector until it is acknowledged; counts and prints its outcome.
+// Unavailable (the server gone for good), or the server's refusal with its status in the message.
+absl::Status SendPiece(const HttpEndpoint& endpoint, const std::string& authorization, const CsvPiece& piece,
+                       Counts& counts, int& refusal_status) {
+  std::chrono::seconds backoff(1);
+  absl::StatusOr<HttpAnswer> answer;
+  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+    answer = Post(endpoint, "/v1/connectors/pos/csv", "text/csv", piece.text, {{"Authorization", authorization}},
+                  kRequestTimeout);
+    // Overloaded, shutting down for a restart, or the connection lost: the piece may or may not be
+    // stored, and sending it again adds nothing twice.
+    const bool retry = !answer.ok() ? !absl::IsInvalidArgument(answer.status()) : answer->status == 503;
+    if (!retry || attempt == kAttempts) break;
+    std::fprintf(stderr, "lines %zu to %zu: %s; sending them again in %lld s\n", piece.first_row_line,
+                 piece.FileLine(piece.header_lines + piece.rows),
+                 answer.ok() ? absl::StrCat("the server answered ", answer->status).c_str()
+                             : std::string(answer.status().message()).c_str(),
+                 static_cast<long long>(backoff.count()));
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::seconds(16));
+  }
+  if (!answer.ok()) return answer.status();
+  if (answer->status != 200) {
+    refusal_status = answer->status;
+    return absl::FailedPreconditionError(
+        absl::StrCat("the server at ", endpoint.Url(), " refused lines ", piece.first_row_line, " to ",
+                     piece.FileLine(piece.header_lines + piece.rows), " with ", answer->status, ": ",
+                     ServerErrorMessage(answer->body)));
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::element reply;
+  uint64_t accepted = 0;
+  uint64_t duplicates = 0;
+  if (parser.parse(answer->body).get(reply) || reply["accepted"].get(accepted) ||
+      reply["duplicates"].get(duplicates)) {
+    return absl::DataLossError(absl::StrCat("unexpected answer from the server: ", answer->body));
+  }
+  counts.accepted += accepted;
+  counts.duplicates += duplicates;
+  counts.rows += piece.rows;
+  simdjson::dom::array rejected;
+  if (reply["rejected"].get(rejected) == simdjson::SUCCESS) {
+    for (simdjson::dom::element row : rejected) {
+      uint64_t line = 0;
+      std::string_view code;
+      std::string_view message;
+      std::string_view field;
+      if (row["index"].get(line) || row["code"].get(code) || row["message"].get(message)) continue;
+      if (row["field"].get(field) != simdjson::SUCCESS) field = {};
+      ++counts.rejected;
+      std::string text = absl::StrCat("line ", piece.FileLine(line), ": ", std::string(code), ": ", std::string(message));
+      if (!field.empty()) absl::StrAppend(&text, " (", std::string(field), ")");
+      std::fprintf(stderr, "%s\n", text.c_str());
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The import while a server holds the store: the file goes to its POS CSV connector, piece by piece.
+int ImportThroughServer(const HttpEndpoint& endpoint, const std::string& write_key, const config::Config& config,
+                        const std::string& source_name, std::FILE* file, const std::string& path,
+                        std::optional<uint64_t> total_bytes) {
+  const std::string authorization = absl::StrCat("Basic ", absl::Base64Escape(absl::StrCat(write_key, ":")));
+  CsvChunker chunker(std::min(kMaxPieceBytes, config.limits.max_webhook_bytes / 2));
+  const auto start = std::chrono::steady_clock::now();
+  auto last_progress = start;
+  Counts counts;
+  uint64_t bytes_read = 0;
+  std::string chunk(kChunkBytes, '\0');
+  std::vector<CsvPiece> pieces;
+  auto send = [&]() -> int {  // Sends what the chunker cut; 0, or the exit code of a failure.
+    for (const CsvPiece& piece : pieces) {
+      int refusal_status = 0;
+      if (absl::Status sent = SendPiece(endpoint, authorization, piece, counts, refusal_status); !sent.ok()) {
+        std::fprintf(stderr, "tessera import: %s\n", std::string(sent.message()).c_str());
+        // A wrong key or a source without a CSV mapping is the caller's to fix.
+        return refusal_status == 401 || refusal_status == 403 || refusal_status == 400 ? 2 : 1;
+      }
+    }
+    pieces.clear();
+    return 0;
+  };
+  while (true) {
+    const size_t n = std::fread(chunk.data(), 1, chunk.size(), file);
+    bytes_read += n;
+    if (n > 0) chunker.Feed(std::string_view(chunk.data(), n), pieces);
+    if (n < chunk.size()) {
+      if (std::ferror(file) != 0) return Fail(1, absl::StrCat(path, ": read error"));
+      break;
+    }
+    if (const int failed = send(); failed != 0) return failed;
+    if (const auto now = std::chrono::steady_clock::now(); now - last_progress >= kProgressInterval) {
+      PrintProgress(bytes_read, total_bytes, counts);
+      last_progress = now;
+    }
+  }
+  chunker.Finish(pieces);
+  if (const int failed = send(); failed != 0) return failed;
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  PrintSummary(path, source_name, counts, seconds, absl::StrCat(" through the server at ", endpoint.Url()));
+  return 0;
+}
+
 }  // namespace
 
 int ImportCommand(std::span<const std::string_view> args) {
   const ImportArguments split = SplitArguments(args);
-  constexpr std::string_view kKnown[] = {"config", "data-dir", "source", "format"};
+  constexpr std::string_view kKnown[] = {"config", "data-dir", "source", "format", "server"};
   auto flags = ParseFlags(split.flag_args, kKnown);
   if (!flags.ok()) return Fail(2, flags.status().message());
   if (split.files.size() != 1) {
@@ -163,6 +300,27 @@ int ImportCommand(std::span<const std::string_view> args) {
     std::rewind(file.get());
   }
 
+  // A running server holds the store: the import goes through it (as with --server).
+  std::optional<HttpEndpoint> server;
+  if (auto it = flags->find("server"); it != flags->end()) {
+    absl::StatusOr<HttpEndpoint> parsed = ParseHttpUrl(it->second);
+    if (!parsed.ok()) return Fail(2, absl::StrCat("--server: ", parsed.status().message()));
+    server = *parsed;
+  }
+  const std::string store_path = StorePath(*config);
+  bool through_server = server.has_value();
+  if (!through_server && profile_store::StoreExists(store_path)) {
+    absl::StatusOr<bool> locked = profile_store::StoreIsLocked(store_path);
+    if (!locked.ok()) return Fail(1, locked.status().message());
+    through_server = *locked;
+  }
+  if (through_server) {
+    absl::StatusOr<HttpEndpoint> endpoint = RunningServerEndpoint(server, *config);
+    if (!endpoint.ok()) return Fail(2, endpoint.status().message());
+    if (!server) std::fprintf(stderr, "a server holds the store: importing through %s\n", endpoint->Url().c_str());
+    return ImportThroughServer(*endpoint, flags->at("source"), *config, source->name, file.get(), path, total_bytes);
+  }
+
   absl::StatusOr<std::unique_ptr<profile_store::Store>> store = profile_store::Store::Open(StoreOptionsFrom(*config));
   if (!store.ok()) {
     const std::string message(store.status().message());
@@ -201,13 +359,7 @@ int ImportCommand(std::span<const std::string_view> args) {
     }
     return true;
   };
-  auto print_progress = [&]() {
-    std::string bytes = Mebibytes(importer->bytes_read());
-    if (total_bytes) absl::StrAppend(&bytes, " / ", Mebibytes(*total_bytes));
-    std::fprintf(stderr, "progress: %s, %llu rows: %llu accepted, %llu duplicates, %llu rejected\n", bytes.c_str(), static_cast<unsigned long long>(counts.rows),
-                 static_cast<unsigned long long>(counts.accepted), static_cast<unsigned long long>(counts.duplicates),
-                 static_cast<unsigned long long>(counts.rejected));
-  };
+  auto print_progress = [&]() { PrintProgress(importer->bytes_read(), total_bytes, counts); };
 
   bool read_error = false;
   while (!failure) {
@@ -237,10 +389,7 @@ int ImportCommand(std::span<const std::string_view> args) {
   if (!closed.ok()) return Fail(1, closed.message());
 
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("imported %s as source \"%s\": %llu rows, %llu accepted, %llu duplicates, %llu rejected, in %.2f s\n",
-              path.c_str(), source->name.c_str(), static_cast<unsigned long long>(counts.rows),
-              static_cast<unsigned long long>(counts.accepted), static_cast<unsigned long long>(counts.duplicates),
-              static_cast<unsigned long long>(counts.rejected), seconds);
+  PrintSummary(path, source->name, counts, seconds, "");
   return 0;
 }
 

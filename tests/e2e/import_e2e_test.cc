@@ -1,5 +1,6 @@
-// End-to-end tests of `tessera import`: the real binary loads a POS CSV export into a store with
-// the server stopped, reports bad rows by line number, and adds nothing when the file comes again.
+// End-to-end tests of `tessera import`: the real binary loads a POS CSV export into a store, with
+// the server stopped or through the running server, reports bad rows by line number, and adds
+// nothing when the file comes again.
 
 #include <sys/wait.h>
 
@@ -19,6 +20,7 @@ namespace tessera::e2e {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr std::string_view kTillKey = "e2e-import-till";
 
@@ -59,7 +61,7 @@ Finished RunTessera(const TempDir& temp, const std::string& arguments) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadText(out), ReadText(err)};
 }
 
-TEST(ImportE2eTest, ImportsOnceReportsBadRowsAndRefusesWhileTheServerRuns) {
+TEST(ImportE2eTest, ImportsOnceThroughTheRunningServerAndThenAlone) {
   TempDir temp;
   const std::string data_dir = temp.path() + "/data";
   // The server writes the config file the import then uses: same store, same sources.
@@ -71,22 +73,31 @@ TEST(ImportE2eTest, ImportsOnceReportsBadRowsAndRefusesWhileTheServerRuns) {
   const std::string import =
       "import --config " + config + " --source " + std::string(kTillKey) + " --format csv " + csv;
 
-  const Finished locked = RunTessera(temp, import);
-  EXPECT_EQ(locked.exit_code, 1) << locked.err;
-  EXPECT_THAT(locked.err, HasSubstr("is the server running?"));
-  auto stopped = (*server)->Terminate();
-  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  // The test config listens on port 0: the command cannot know where, and says so.
+  const Finished unknown_port = RunTessera(temp, import);
+  EXPECT_EQ(unknown_port.exit_code, 2) << unknown_port.err;
+  EXPECT_THAT(unknown_port.err, HasSubstr("pass --server"));
 
-  const Finished first = RunTessera(temp, import);
+  const std::string through =
+      import + " --server http://127.0.0.1:" + std::to_string((*server)->port());
+  const Finished first = RunTessera(temp, through);
   EXPECT_EQ(first.exit_code, 0) << first.out << first.err;
   EXPECT_THAT(first.out, HasSubstr("5 rows, 3 accepted, 0 duplicates, 2 rejected")) << first.err;
+  EXPECT_THAT(first.out, HasSubstr("through the server at http://127.0.0.1:"));
   EXPECT_THAT(first.err, HasSubstr("line 4: missing_identity: "));
   EXPECT_THAT(first.err, HasSubstr("line 6: invalid_timestamp: "));
   EXPECT_THAT(first.err, HasSubstr("(Date)"));
 
-  const Finished second = RunTessera(temp, import);
-  EXPECT_EQ(second.exit_code, 0) << second.out << second.err;
-  EXPECT_THAT(second.out, HasSubstr("5 rows, 0 accepted, 3 duplicates, 2 rejected")) << second.err;
+  const Finished again = RunTessera(temp, through);
+  EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_THAT(again.out, HasSubstr("5 rows, 0 accepted, 3 duplicates, 2 rejected")) << again.err;
+
+  auto stopped = (*server)->Terminate();
+  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  const Finished alone = RunTessera(temp, import);
+  EXPECT_EQ(alone.exit_code, 0) << alone.out << alone.err;
+  EXPECT_THAT(alone.out, HasSubstr("5 rows, 0 accepted, 3 duplicates, 2 rejected")) << alone.err;
+  EXPECT_THAT(alone.out, Not(HasSubstr("through the server")));
 
   std::map<std::string, int> counts;
   for (const auto& event : ReadLog(data_dir)) {
@@ -96,6 +107,49 @@ TEST(ImportE2eTest, ImportsOnceReportsBadRowsAndRefusesWhileTheServerRuns) {
   }
   EXPECT_EQ(counts, (std::map<std::string, int>{
                         {"pos-receipt-1001", 1}, {"pos-receipt-1002", 1}, {"pos-receipt-1004", 1}}));
+}
+
+TEST(ImportE2eTest, ALargeFileGoesThroughTheServerInRowAlignedPiecesWithTheFilesLineNumbers) {
+  TempDir temp;
+  const std::string data_dir = temp.path() + "/data";
+  // A 64 KiB connector limit makes the import cut the file into pieces of at most 32 KiB.
+  auto server = ServerProcess::Start({.data_dir = data_dir,
+                                      .extra_json = R"("limits":{"max_webhook_bytes":65536})",
+                                      .extra_sources = std::string(kTillSource)});
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::string file = "Receipt,Card,Phone,Email,Total,Store,Date\n";
+  constexpr int kRows = 3000;
+  int bad_line = 0;
+  for (int i = 1; i <= kRows; ++i) {
+    const int line = i + 1;
+    if (i == 2500) {
+      bad_line = line;
+      file += std::to_string(100000 + i) + ",,,,\"1,00\",S1,01/03/2024 10:15\n";  // no identity
+    } else if (i == 1234) {
+      // A quoted field holding a line break: the row takes two lines of the file.
+      file += std::to_string(100000 + i) + ",L-" + std::to_string(i) + ",,,\"1,00\",\"Store\nAnnex\",01/03/2024 10:15\n";
+    } else {
+      file += std::to_string(100000 + i) + ",L-" + std::to_string(i) + ",,,\"1,00\",S1,01/03/2024 10:15\n";
+    }
+  }
+  bad_line += 1;  // The row with the line break pushed every later row down one line.
+  const std::string csv = temp.path() + "/big.csv";
+  std::ofstream(csv, std::ios::binary) << file;
+  ASSERT_GT(file.size(), 3u * 32 * 1024) << "the file must need several pieces";
+  const Finished run = RunTessera(
+      temp, "import --config " + data_dir + "/test-config.json --source " + std::string(kTillKey) +
+                " --format csv --server http://127.0.0.1:" + std::to_string((*server)->port()) + " " + csv);
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_THAT(run.out, HasSubstr(std::to_string(kRows) + " rows, " + std::to_string(kRows - 1) +
+                                 " accepted, 0 duplicates, 1 rejected"))
+      << run.err;
+  EXPECT_THAT(run.err, HasSubstr("line " + std::to_string(bad_line) + ": missing_identity")) << run.err;
+  auto stopped = (*server)->Terminate();
+  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  std::map<std::string, int> counts;
+  for (const auto& event : ReadLog(data_dir)) ++counts[event.message_id];
+  EXPECT_EQ(counts.size(), static_cast<size_t>(kRows - 1));
+  for (const auto& [id, count] : counts) EXPECT_EQ(count, 1) << id;
 }
 
 TEST(ImportE2eTest, UsageAndConfigurationErrorsExitWithCode2) {

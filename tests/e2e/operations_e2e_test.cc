@@ -394,6 +394,38 @@ std::pair<int, std::string> RunTessera(const std::string& arguments) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
 }
 
+// Runs the tessera binary with `arguments`, returning its exit code and stdout.
+std::pair<int, std::string> RunTesseraStdout(const std::string& arguments) {
+  TempDir temp;
+  const std::string out = temp.path() + "/stdout.txt";
+  const int status = std::system((std::string(TESSERA_BINARY) + " " + arguments + " > " + out + " 2>&1").c_str());
+  std::ifstream in(out);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
+}
+
+TEST(OperationsE2eTest, HelpListsCommandsAndEachCommandsFlags) {
+  for (const char* arguments : {"--help", "-h", "help"}) {
+    auto [code, text] = RunTesseraStdout(arguments);
+    EXPECT_EQ(code, 0) << "tessera " << arguments << "\n" << text;
+    for (const char* command : {"serve", "import", "export", "backup", "restore", "verify", "rebuild", "log"}) {
+      EXPECT_NE(text.find(std::string("  ") + command + " "), std::string::npos) << command << " missing from:\n" << text;
+    }
+  }
+  for (const char* arguments : {"serve --help", "help serve", "serve --port 1 -h"}) {
+    auto [code, text] = RunTesseraStdout(arguments);
+    EXPECT_EQ(code, 0) << "tessera " << arguments << "\n" << text;
+    EXPECT_NE(text.find("usage: tessera serve [--config FILE]"), std::string::npos) << text;
+    EXPECT_EQ(text.find("needs a value"), std::string::npos) << text;
+  }
+  auto [import_code, import_text] = RunTesseraStdout("import --help");
+  EXPECT_EQ(import_code, 0);
+  EXPECT_NE(import_text.find("--server URL"), std::string::npos) << import_text;
+  auto [unknown_code, unknown_text] = RunTesseraStdout("help frobnicate");
+  EXPECT_EQ(unknown_code, 2);
+  EXPECT_NE(unknown_text.find("unknown command"), std::string::npos) << unknown_text;
+}
+
 TEST(OperationsE2eTest, BadCommandLinesExitWithCode2AndSayWhy) {
   struct Case {
     const char* arguments;

@@ -1,0 +1,89 @@
+#include "tools/csv_chunker.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+namespace tessera::tools {
+namespace {
+
+std::vector<CsvPiece> Cut(std::string_view file, size_t max_bytes, size_t feed_bytes) {
+  CsvChunker chunker(max_bytes);
+  std::vector<CsvPiece> pieces;
+  for (size_t at = 0; at < file.size(); at += feed_bytes) chunker.Feed(file.substr(at, feed_bytes), pieces);
+  chunker.Finish(pieces);
+  return pieces;
+}
+
+TEST(CsvChunkerTest, EveryPieceIsTheHeaderAndWholeRows) {
+  const std::string file = "id,name\n1,a\n2,b\n3,c\n4,d\n";
+  for (size_t feed : {1, 3, 100}) {
+    const std::vector<CsvPiece> pieces = Cut(file, 8 + 8, feed);  // header (8) + two rows (4 each)
+    ASSERT_EQ(pieces.size(), 2u) << "feeding " << feed << " bytes at a time";
+    EXPECT_EQ(pieces[0].text, "id,name\n1,a\n2,b\n");
+    EXPECT_EQ(pieces[0].first_row_line, 2u);
+    EXPECT_EQ(pieces[0].rows, 2u);
+    EXPECT_EQ(pieces[1].text, "id,name\n3,c\n4,d\n");
+    EXPECT_EQ(pieces[1].first_row_line, 4u);
+  }
+}
+
+TEST(CsvChunkerTest, LineBreaksInsideQuotesStayInTheirRowAndCountAsLines) {
+  const std::string file = "id,note\n1,\"two\nlines\"\n2,\"say \"\"hi\"\"\"\n3,x\n";
+  const std::vector<CsvPiece> pieces = Cut(file, 20, 1);
+  ASSERT_EQ(pieces.size(), 3u);
+  EXPECT_EQ(pieces[0].text, "id,note\n1,\"two\nlines\"\n");
+  EXPECT_EQ(pieces[1].text, "id,note\n2,\"say \"\"hi\"\"\"\n") << "doubled quotes do not end the field";
+  EXPECT_EQ(pieces[1].first_row_line, 4u) << "the quoted line break counts as a line of the file";
+  EXPECT_EQ(pieces[2].first_row_line, 5u);
+  // The server reports the row of piece 2 as line 2 (its header is line 1).
+  EXPECT_EQ(pieces[2].FileLine(2), 5u);
+}
+
+TEST(CsvChunkerTest, ARowLongerThanThePieceLimitIsAPieceAlone) {
+  const std::string file = "h\nshort\n" + std::string(100, 'x') + "\nshort2\n";
+  const std::vector<CsvPiece> pieces = Cut(file, 16, 7);
+  ASSERT_EQ(pieces.size(), 3u);
+  EXPECT_EQ(pieces[1].text, "h\n" + std::string(100, 'x') + "\n");
+  EXPECT_EQ(pieces[1].rows, 1u);
+}
+
+TEST(CsvChunkerTest, ALastRowWithoutLineBreakAndAHeaderAloneAreHandled) {
+  std::vector<CsvPiece> pieces = Cut("id\n1\n2", 100, 2);
+  ASSERT_EQ(pieces.size(), 1u);
+  EXPECT_EQ(pieces[0].text, "id\n1\n2");
+  EXPECT_EQ(pieces[0].rows, 2u);
+  EXPECT_TRUE(Cut("id,name\n", 100, 3).empty()) << "a header without rows sends nothing";
+  EXPECT_TRUE(Cut("", 100, 3).empty());
+}
+
+TEST(CsvChunkerTest, PiecesPutTogetherAreTheFileWhateverTheFeeding) {
+  std::mt19937 random(7);
+  std::string file = "a,b,c\r\n";
+  for (int row = 0; row < 500; ++row) {
+    file += std::to_string(row) + ",";
+    if (random() % 5 == 0) {
+      file += "\"q\nq,\"\"x\"\"\"";
+    } else {
+      file += std::string(random() % 40, 'v');
+    }
+    file += ",z\r\n";
+  }
+  const std::vector<CsvPiece> pieces = Cut(file, 300, 1 + random() % 50);
+  ASSERT_GT(pieces.size(), 10u);
+  std::string rejoined = "a,b,c\r\n";
+  size_t rows = 0;
+  for (const CsvPiece& piece : pieces) {
+    ASSERT_TRUE(piece.text.starts_with("a,b,c\r\n"));
+    EXPECT_LE(piece.text.size(), 300u);
+    rejoined += piece.text.substr(7);
+    rows += piece.rows;
+  }
+  EXPECT_EQ(rejoined, file);
+  EXPECT_EQ(rows, 500u);
+}
+
+}  // namespace
+}  // namespace tessera::tools

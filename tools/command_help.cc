@@ -1,0 +1,108 @@
+#include "tools/command_help.h"
+
+#include <array>
+
+namespace tessera::tools {
+namespace {
+
+struct CommandHelp {
+  std::string_view name;
+  std::string_view text;  // Synopsis line(s), then the description, indented as printed.
+};
+
+constexpr std::array kCommands = {
+    CommandHelp{"serve", R"(  serve [--config FILE] [--data-dir DIR] [--address ADDR] [--port N]
+        Serve the HTTP API. Without --config: defaults, with development keys kept in DIR/dev_keys.json.
+)"},
+    CommandHelp{"log", R"(  log [--config FILE | --data-dir DIR] [--space SPACE] [--from SEQUENCE] [--limit N]
+        Print the accepted-event log as NDJSON ({"sequence":N,"event":{...}} per line).
+        The server must not be running on the same store.
+)"},
+    CommandHelp{
+        "import",
+        R"(  import --config FILE [--data-dir DIR] --source WRITE_KEY --format csv [--server URL] CSV_FILE
+        Load a POS CSV export as the source whose write key is given, with its connectors.csv mapping:
+        bad rows are reported by line number and skipped; re-importing a file adds nothing. With the
+        server stopped, the command opens the store and runs the ingest pipeline itself. While a
+        server holds the store (or with --server http://HOST:PORT), the file is sent to that server's
+        POST /v1/connectors/pos/csv in row-aligned pieces of at most 1 MiB, each durable before the
+        next; a piece answered 503 or lost on the way is sent again. Progress goes to stderr once a
+        second. Exit 0 once the file was read, 1 on I/O, store or server errors, 2 on usage or
+        configuration errors (and a key or mapping the server refuses).
+)"},
+    CommandHelp{
+        "export",
+        R"(  export AUDIENCE [--config FILE | --data-dir DIR] [--space NAME] [--format csv|ndjson] [--fields LIST]
+         [--consent PURPOSES] [--out FILE]
+        Write an audience's members as CSV (default) or NDJSON to FILE (or stdout when absent or "-").
+        --fields: comma-separated id, enteredAt, identifier types (email, phone, user_id, ...),
+        traits.<path>, computed.<name>, consent.<purpose>; default id,enteredAt,user_id,email,phone.
+        --consent: only members who granted every listed purpose (e.g. marketing_email,sms).
+        --space: default "default". Opens the store read-only, so it works while the server runs;
+        writes FILE.tmp and renames it to FILE when complete. Exit 0 on success, 1 on I/O or store
+        errors, 2 on usage errors, an unknown audience, a bad field or a bad purpose.
+)"},
+    CommandHelp{"rebuild", R"(  rebuild [--config FILE | --data-dir DIR]
+        Replay the accepted-event log into fresh identity graph and profiles (e.g. after changing
+        the identity rules). The server must not be running on the same store.
+)"},
+    CommandHelp{
+        "backup",
+        R"(  backup --to DIR [--config FILE | --data-dir DIR] [--server URL] [--admin-key KEY] [--timeout SECONDS]
+        Back up the store into DIR (RocksDB BackupEngine: a numbered, incremental backup; each one is
+        verified), and print its number, size, file count and time. Works while the server runs: the
+        store is then locked, so the server is asked to make the backup (POST /v1/admin/backup) at
+        --server (default: the configured listen address) with an admin key from --admin-key, the
+        TESSERA_ADMIN_KEY environment variable, or the data directory's dev_keys.json when the server
+        runs on development keys. Exit 0 on success, 1 on store, I/O or server errors, 2 on usage
+        errors, a rejected key or an unusable backup directory.
+)"},
+    CommandHelp{"restore", R"(  restore --from DIR [--config FILE | --data-dir DIR] [--backup-id N] [--force]
+        Restore the latest (or backup N) from DIR as the store of the data directory, after verifying
+        it. Restores into a sibling directory and swaps it in, so the store is never half restored.
+        Refuses a data directory that already holds a store unless --force (which replaces it). The
+        server must not be running on it. Exit 0 on success, 1 on errors (damaged backup, store
+        present), 2 on usage errors.
+)"},
+    CommandHelp{"verify", R"(  verify [--config FILE | --data-dir DIR] [--work-dir DIR] [--max-differences N]
+        Check that the derived state (identity graph, profiles, merges, timelines, dead letters,
+        resolver positions; audience memberships aside) equals a rebuild from the accepted-event log:
+        on checkpoints of the store (its contents are not changed), catch the resolvers up with the
+        log as a starting server would, rebuild a second copy, compare row by row and print the first
+        differences. Exit 0 when equal, 1 when they differ or on errors, 2 on usage errors. The server
+        must not be running on the same store.
+)"},
+    CommandHelp{
+        "bench",
+        R"(  bench resolve [--events N] [--people N] [--multi F] [--cache-ratio R] [--seed N] [--dir DIR]
+        Benchmark the identity resolver alone on a synthetic log in a fresh store (a measurement,
+        not a test); without --cache-ratio, runs with caches that hold the graph and with caches
+        ten times smaller than it. See docs/benchmarks.md.
+  bench audiences [--people N] [--seed N] [--dir DIR]
+        Benchmark audience evaluation and export on synthetic profiles.
+  bench corpus|parse|store|pipeline|graph ...
+        The steps of tools/bench/run.sh, the one-run benchmark (docs/benchmarks.md).
+)"},
+};
+
+constexpr std::string_view kHeader =
+    "usage: tessera <command> [options]\n"
+    "       tessera help <command>   (or: tessera <command> --help)\n\n"
+    "commands:\n";
+
+}  // namespace
+
+std::string UsageOfAllCommands() {
+  std::string usage(kHeader);
+  for (const CommandHelp& command : kCommands) usage += command.text;
+  return usage;
+}
+
+std::optional<std::string> UsageOfCommand(std::string_view command) {
+  for (const CommandHelp& entry : kCommands) {
+    if (entry.name == command) return "usage: tessera " + std::string(entry.text.substr(2));
+  }
+  return std::nullopt;
+}
+
+}  // namespace tessera::tools

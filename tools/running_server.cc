@@ -1,0 +1,32 @@
+#include "tools/running_server.h"
+
+#include <string_view>
+
+#include "simdjson.h"
+
+namespace tessera::tools {
+
+absl::StatusOr<HttpEndpoint> RunningServerEndpoint(const std::optional<HttpEndpoint>& server,
+                                                   const config::Config& config) {
+  if (server) return *server;
+  if (config.listen.port == 0) {
+    return absl::InvalidArgumentError(
+        "a server holds the store, but its port is chosen at start (listen.port 0); pass --server "
+        "http://HOST:PORT");
+  }
+  HttpEndpoint endpoint;
+  // A server listening on every interface is reachable on the loopback one.
+  const std::string& address = config.listen.address;
+  endpoint.host = address == "0.0.0.0" || address == "::" || address.empty() ? "127.0.0.1" : address;
+  endpoint.port = config.listen.port;
+  return endpoint;
+}
+
+std::string ServerErrorMessage(const std::string& body) {
+  simdjson::dom::parser parser;
+  std::string_view message;
+  if (parser.parse(body)["error"]["message"].get(message) == simdjson::SUCCESS) return std::string(message);
+  return body;
+}
+
+}  // namespace tessera::tools
