@@ -92,20 +92,22 @@ HttpReply PrivacyHandler::Erase(const PrivacyRequest& request, const std::string
   }
   std::string type;
   std::string value;
+  std::string region;
   for (auto field : object) {
     std::string_view name;
     std::string_view text;
     if (field.unescaped_key().get(name)) return ErrorReply(400, "invalid_json", "malformed member name");
-    if (name != "type" && name != "value") {
-      return ErrorReply(400, "invalid_value",
-                        absl::StrCat("unknown member \"", std::string(name), "\"; expected type and value"),
-                        std::string(name));
+    if (name != "type" && name != "value" && name != "region") {
+      return ErrorReply(
+          400, "invalid_value",
+          absl::StrCat("unknown member \"", std::string(name), "\"; expected type, value and region"),
+          std::string(name));
     }
     if (field.value().get_string().get(text)) {
       return ErrorReply(400, "invalid_type", absl::StrCat(std::string(name), ": expected a string"),
                         std::string(name));
     }
-    (name == "type" ? type : value).assign(text);
+    (name == "type" ? type : name == "value" ? value : region).assign(text);
   }
   if (type.empty()) return ErrorReply(400, "missing_field", "type: the identifier type is required", "type");
   if (value.empty())
@@ -117,9 +119,10 @@ HttpReply PrivacyHandler::Erase(const PrivacyRequest& request, const std::string
                       "type");
   }
   absl::StatusOr<profile_store::ErasureRequest> created =
-      pipeline_.RequestErasure(space, type, value, requested_by);
+      pipeline_.RequestErasure(space, type, value, requested_by, region);
   if (absl::IsInvalidArgument(created.status())) {
-    return ErrorReply(400, "invalid_value", std::string(created.status().message()), "value");
+    const std::string message(created.status().message());
+    return ErrorReply(400, "invalid_value", message, message.starts_with("region:") ? "region" : "value");
   }
   if (absl::IsNotFound(created.status()))
     return ErrorReply(404, "not_found", std::string(created.status().message()), "space");

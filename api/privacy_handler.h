@@ -1,7 +1,9 @@
 #pragma once
 
 // PrivacyHandler serves erasure requests (admin key, `Authorization: Bearer KEY`; docs/privacy.md):
-//   POST /v1/privacy/erase            {"type":"email","value":"ada@example.com"}: 202 with
+//   POST /v1/privacy/erase            {"type":"email","value":"ada@example.com"} (a phone may add
+//                                     "region":"KR", the region a number without a country
+//                                     code is read in before the default): 202 with
 //                                     {"id","state":"pending","statusUrl"}. From this answer on,
 //                                     events carrying the identifier are rejected ("suppressed");
 //                                     the resolver then deletes the person and suppresses all

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/reply_json.h"
 #include "audiences/evaluation.h"
+#include "identity/identifier.h"
 #include "ingest/identity_links.h"
 #include "ingest/timestamp.h"
 #include "profile_store/json_writer.h"
@@ -49,12 +50,22 @@ void WriteTime(JsonWriter& json, std::string_view key, profile_store::Timestamp 
   json.Key(key).String(ingest::FormatIso8601(time));
 }
 
+// Phones carry "valid": whether libphonenumber's metadata knows the number's range. It is worked
+// out here, from the stored E.164 value, rather than stored: it is a property of the installed
+// metadata, not of the events, so a newer libphonenumber corrects it without a rebuild, and the
+// profile encoding stays as it is.
+void WritePhoneValidity(JsonWriter& json, const profile_store::IdentityRecord& identity) {
+  if (identity.type != identity::identifier_type::kPhone) return;
+  json.Key("valid").Bool(identity::Normalizer::IsValidPhoneNumber(identity.value));
+}
+
 void WriteIdentities(JsonWriter& json, const Profile& profile) {
   json.BeginArray();
   for (const profile_store::IdentityRecord& identity : profile.identities) {
     json.BeginObject();
     json.Key("type").String(identity.type);
     json.Key("value").String(identity.value);
+    WritePhoneValidity(json, identity);
     WriteTime(json, "firstSeen", identity.first_seen);
     WriteTime(json, "lastSeen", identity.last_seen);
     json.Key("sources").BeginArray();
@@ -239,7 +250,19 @@ HttpReply ProfileHandler::Handle(const ProfileRequest& request) const {
                         absl::StrCat("unknown identifier type \"", type, "\"; known types: id, ", Join(known_types_)),
                         "path");
     }
-    identity::NormalizedValue normalized = normalizer_.Normalize(type, *value);
+    // A phone without a country code is read in ?region= (if possible there), then in the default
+    // region, as an event from a source with that phone_region would be.
+    std::optional<std::string> region = UrlDecode(QueryParam(request.query, "region"));
+    if (!region) return ErrorReply(400, "invalid_value", "not validly percent-encoded", "region");
+    if (!region->empty() && !identity::Normalizer::IsSupportedPhoneRegion(*region)) {
+      return ErrorReply(400, "invalid_value",
+                        absl::StrCat("region: \"", *region,
+                                     "\" is not a region libphonenumber supports; expected an upper-case ISO "
+                                     "3166-1 alpha-2 code such as \"KR\""),
+                        "region");
+    }
+    identity::NormalizedValue normalized =
+        normalizer_.Normalize(type, *value, identity::PhoneContext{.country = *region});
     if (normalized.outcome == identity::NormalizedValue::Outcome::kInvalid) {
       return ErrorReply(400, "invalid_value", absl::StrCat(type, ": ", normalized.reason), "path");
     }
@@ -396,6 +419,7 @@ HttpReply ProfileHandler::Graph(const ProfileRequest& request, const std::string
   for (const profile_store::IdentityRecord& identity : profile.identities) {
     json.BeginObject().Key("id").String(ingest::IdentifierKey(identity.type, identity.value));
     json.Key("type").String(identity.type).Key("value").String(identity.value);
+    WritePhoneValidity(json, identity);
     WriteTime(json, "firstSeen", identity.first_seen);
     WriteTime(json, "lastSeen", identity.last_seen);
     json.Key("sources").BeginArray();

@@ -2,7 +2,8 @@
 
 // ProfileHandler serves the profile query API (read or admin key, `Authorization: Bearer KEY`):
 //   GET /v1/profiles/{type}:{value}             the unified profile (value URL-encoded, normalized
-//                                               like ingestion: phone:010-1234-5678 finds +8210...)
+//                                               like ingestion: phone:010-1234-5678 finds +8210...
+//                                               with the default region KR, or with ?region=KR)
 //   GET /v1/profiles/id:{profile_id}            by profile id, also a merged-away one
 //   GET /v1/profiles/{ref}/events               the timeline across merged profiles, newest first:
 //                                               limit (1-1000, default 50), cursor, type, event,
@@ -14,6 +15,9 @@
 //                                               `limit` events (1-5000, default 1000; "complete"
 //                                               says whether that was all), plus the merge records
 //   ?fields=a,b trims a profile response to those top-level members.
+//   ?region=XX reads a phone without a country code in region XX first (then the default region).
+// Phone identities (in the profile, /identities and the graph's nodes) carry "valid": false when
+// libphonenumber's metadata does not know the number's range (the number is kept all the same).
 // A profile carries "computedTraits" ({name: value} of the space's computed traits now; traits
 // without a value are left out) and "audiences" ({name: {"enteredAt": ISO}} of the audiences it is
 // in that are still defined), and "consent" ({purpose: {"granted","at","source","channel"}}, the

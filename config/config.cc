@@ -364,6 +364,23 @@ absl::Status ReadConnectorSettings(element value, const std::string& path, Conne
         }}});
 }
 
+bool IsPhoneRegion(std::string_view region) {
+  return region.size() == 2 && region[0] >= 'A' && region[0] <= 'Z' && region[1] >= 'A' && region[1] <= 'Z';
+}
+
+// identity.default_phone_region and sources[i].phone_region. Whether libphonenumber supports the
+// region is checked when the normalizer is built (identity::Normalizer::Create), at start-up too.
+auto PhoneRegionReader(std::string& region) {
+  return [&region](element value, const std::string& path) -> absl::Status {
+    if (absl::Status s = ReadString(value, path, region); !s.ok()) return s;
+    if (!IsPhoneRegion(region)) {
+      return Invalid(
+          path, absl::StrCat(Quote(region), " is not a two-letter uppercase region code such as \"US\""));
+    }
+    return absl::OkStatus();
+  };
+}
+
 absl::Status ReadSource(element value, const std::string& path, Source& source) {
   bool has_name = false;
   bool has_write_key = false;
@@ -396,6 +413,7 @@ absl::Status ReadSource(element value, const std::string& path, Source& source) 
           }
           return absl::OkStatus();
         }},
+       {"phone_region", PhoneRegionReader(source.phone_region)},
        {"connectors",
         [&](element v, const std::string& p) { return ReadConnectorSettings(v, p, source.connectors); }},
        {"allowed_origins", AllowedOriginsReader(source.allowed_origins)}});
@@ -605,10 +623,6 @@ absl::Status ReadTls(element value, const std::string& path, TlsOptions& tls) {
   return absl::OkStatus();
 }
 
-bool IsPhoneRegion(std::string_view region) {
-  return region.size() == 2 && region[0] >= 'A' && region[0] <= 'Z' && region[1] >= 'A' && region[1] <= 'Z';
-}
-
 absl::Status ReadDocument(element root, Config& config) {
   return ReadObject(
       root, "",
@@ -708,16 +722,7 @@ absl::Status ReadDocument(element root, Config& config) {
           IdentityOptions& identity = config.identity;
           return ReadObject(
               v, p,
-              {{"default_phone_region",
-                [&](element a, const std::string& ap) -> absl::Status {
-                  if (absl::Status s = ReadString(a, ap, identity.default_phone_region); !s.ok()) return s;
-                  if (!IsPhoneRegion(identity.default_phone_region)) {
-                    return Invalid(ap,
-                                   absl::StrCat(Quote(identity.default_phone_region),
-                                                " is not a two-letter uppercase region code such as \"US\""));
-                  }
-                  return absl::OkStatus();
-                }},
+              {{"default_phone_region", PhoneRegionReader(identity.default_phone_region)},
                {"rules",
                 [&](element a, const std::string& ap) {
                   identity.rules.clear();
@@ -849,6 +854,23 @@ absl::Status ValidateAcrossKeys(const Config& config) {
                                 config.limits.max_request_bytes, "); an event must fit in a request"));
   }
   if (absl::Status status = ValidateKeys(config); !status.ok()) return status;
+  // Events record their source's name, not its key: sources of a space that share a name must
+  // agree on the phone region, or replaying the log could not tell which one an event came from.
+  for (size_t i = 0; i < config.sources.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      const Source& a = config.sources[j];
+      const Source& b = config.sources[i];
+      if (a.space != b.space || a.name != b.name || a.phone_region == b.phone_region) continue;
+      auto shown = [](const std::string& region) {
+        return region.empty() ? std::string("none") : Quote(region);
+      };
+      return Invalid(
+          absl::StrCat(IndexPath("sources", i), ".phone_region"),
+          absl::StrCat(shown(b.phone_region), " differs from ", IndexPath("sources", j), ".phone_region (",
+                       shown(a.phone_region), ") of the same source name ", Quote(a.name), " in space ",
+                       Quote(a.space), "; give the sources different names"));
+    }
+  }
   for (const auto* list : {&config.computed_traits, &config.audiences}) {
     const char* key = list == &config.audiences ? "audiences" : "computed_traits";
     for (size_t i = 0; i < list->size(); ++i) {

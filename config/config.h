@@ -60,6 +60,10 @@ struct Source {
   std::string write_key;
   std::string space = "default";
   std::string channel = "server";
+  // Region for the source's phone numbers without a country code, after the event's own
+  // context.locale and context.location.country and before identity.default_phone_region.
+  // Empty: none. Sources of one space that share a name share it (events carry only the name).
+  std::string phone_region = {};
   ConnectorSettings connectors = {};
   // Web pages that may send events with this key from a browser (CORS preflights and responses
   // of the tracking paths, the Origin of WebSocket streams); config/allowed_origin.h has the forms.

@@ -19,13 +19,17 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "identity/identifier.h"
 #include "identity/normalizer.h"
+#include "identity/phone_region.h"
 
 namespace tessera::identity {
 namespace {
@@ -184,21 +188,71 @@ NormalizedValue Invalid(std::string reason) {
   return result;
 }
 
+std::string UnsupportedRegion(std::string_view what, std::string_view region) {
+  return absl::StrCat(
+      ToAbsl(what), ": \"", ToAbsl(region),
+      "\" is not a region libphonenumber supports; expected an upper-case ISO 3166-1 alpha-2 code "
+      "such as \"US\" or \"KR\"");
+}
+
+std::string SourceKey(std::string_view space, std::string_view source) {
+  return absl::StrCat(ToAbsl(space), absl::string_view("\0", 1), ToAbsl(source));
+}
+
+// Why IsPossibleNumberWithReason refused a number, for messages.
+std::string_view PossibleReason(PhoneNumberUtil::ValidationResult result) {
+  switch (result) {
+    case PhoneNumberUtil::IS_POSSIBLE:
+      return "possible";
+    case PhoneNumberUtil::IS_POSSIBLE_LOCAL_ONLY:
+      return "a local number without its area code";
+    case PhoneNumberUtil::INVALID_COUNTRY_CODE:
+      return "unknown country calling code";
+    case PhoneNumberUtil::TOO_SHORT:
+      return "too short";
+    case PhoneNumberUtil::INVALID_LENGTH:
+      return "a length no number of that country has";
+    case PhoneNumberUtil::TOO_LONG:
+      return "too long";
+  }
+  return "not possible";
+}
+
+// A national number that is one digit repeated (1111111111) or a run along the keyboard's digit
+// row (1234567890, 9876543210): what forms get when someone types anything to get past them.
+bool IsPlaceholder(const PhoneNumber& number) {
+  const std::string digits = std::to_string(number.national_number());
+  if (digits.size() < 5) return false;
+  if (digits.find_first_not_of(digits[0]) == std::string::npos) return true;
+  return std::string_view("01234567890").find(digits) != std::string_view::npos ||
+         std::string_view("09876543210").find(digits) != std::string_view::npos;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Normalizer>> Normalizer::Create(NormalizerOptions options) {
-  const std::string& region = options.default_phone_region;
-  const bool well_formed = region.size() == 2 && std::all_of(region.begin(), region.end(),
-                                                             [](char c) { return c >= 'A' && c <= 'Z'; });
-  if (!well_formed || !SupportedRegions().contains(region)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "default_phone_region: \"", region,
-        "\" is not a region libphonenumber supports; expected an upper-case ISO 3166-1 alpha-2 code such as "
-        "\"US\" or \"KR\""));
+  if (!IsSupportedPhoneRegion(options.default_phone_region)) {
+    return absl::InvalidArgumentError(
+        UnsupportedRegion("default_phone_region", options.default_phone_region));
   }
 
   std::unique_ptr<Normalizer> normalizer(new Normalizer(std::move(options)));
   const NormalizerOptions& opts = normalizer->options_;
+
+  for (size_t i = 0; i < opts.source_phone_regions.size(); ++i) {
+    const SourcePhoneRegion& source = opts.source_phone_regions[i];
+    const std::string what =
+        absl::StrCat("phone_region of source \"", source.source, "\" (space ", source.space, ")");
+    if (!IsSupportedPhoneRegion(source.region))
+      return absl::InvalidArgumentError(UnsupportedRegion(what, source.region));
+    auto [it, inserted] =
+        normalizer->source_regions_.emplace(SourceKey(source.space, source.source), source.region);
+    if (!inserted && it->second != source.region) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": both \"", it->second, "\" and \"", source.region,
+                       "\"; events name only their source, so it can have one"));
+    }
+  }
 
   for (std::string_view value : kBuiltInBlocked) normalizer->blocked_.emplace(value);
   for (size_t i = 0; i < opts.blocked_values.size(); ++i) {
@@ -268,7 +322,8 @@ std::string BlockedReason(std::string_view value, const absl::flat_hash_set<std:
 
 }  // namespace
 
-NormalizedValue Normalizer::Normalize(std::string_view type, std::string_view raw) const {
+NormalizedValue Normalizer::Normalize(std::string_view type, std::string_view raw,
+                                      const PhoneContext& phone) const {
   using Outcome = NormalizedValue::Outcome;
   const std::string_view trimmed = Trim(raw);
 
@@ -324,24 +379,7 @@ NormalizedValue Normalizer::Normalize(std::string_view type, std::string_view ra
       }
     }
   } else if (type == identifier_type::kPhone) {
-    PhoneNumberUtil& phones = Phones();
-    PhoneNumber number;
-    const PhoneNumberUtil::ErrorType error =
-        phones.Parse(std::string(trimmed), options_.default_phone_region, &number);
-    if (error != PhoneNumberUtil::NO_PARSING_ERROR) {
-      result.outcome = Outcome::kInvalid;
-      result.reason = absl::StrCat("not a valid phone number: ", ToAbsl(ParseErrorReason(error)),
-                                   " (default region ", options_.default_phone_region, ")");
-    } else if (!phones.IsValidNumber(number)) {
-      result.outcome = Outcome::kInvalid;
-      if (number.country_code() == phones.GetCountryCodeForRegion(options_.default_phone_region)) {
-        result.reason = absl::StrCat("not a valid phone number for region ", options_.default_phone_region);
-      } else {
-        result.reason = absl::StrCat("not a valid phone number for country code +", number.country_code());
-      }
-    } else {
-      phones.Format(number, PhoneNumberUtil::E164, &result.value);
-    }
+    result = NormalizePhone(trimmed, phone);
   } else if (type == identifier_type::kDeviceId || type == identifier_type::kIdfa ||
              type == identifier_type::kGaid) {
     result.value.assign(trimmed);
@@ -369,6 +407,137 @@ NormalizedValue Normalizer::Normalize(std::string_view type, std::string_view ra
     result.reason = std::move(blocked);
   }
   return result;
+}
+
+std::vector<std::string> Normalizer::PhoneRegions(const PhoneContext& phone) const {
+  std::vector<std::string> regions;
+  regions.reserve(4);
+  auto add = [&regions](std::string region) {
+    if (IsSupportedPhoneRegion(region) &&
+        std::find(regions.begin(), regions.end(), region) == regions.end()) {
+      regions.push_back(std::move(region));
+    }
+  };
+  if (!phone.locale.empty()) {
+    if (std::optional<std::string> region = RegionOfLocale(phone.locale)) add(*std::move(region));
+  }
+  if (!phone.country.empty()) {
+    if (std::optional<std::string> region = RegionOfCountry(phone.country)) add(*std::move(region));
+  }
+  if (!source_regions_.empty()) {
+    if (auto it = source_regions_.find(SourceKey(phone.space, phone.source)); it != source_regions_.end()) {
+      add(it->second);
+    }
+  }
+  add(options_.default_phone_region);
+  return regions;
+}
+
+NormalizedValue Normalizer::NormalizePhone(std::string_view trimmed, const PhoneContext& phone) const {
+  PhoneNumberUtil& phones = Phones();
+  const std::string text(trimmed);
+  NormalizedValue result;
+  std::string region;  // Where `number` was read; empty when the number carried its country code.
+  PhoneNumber number;
+
+  // Parsed in the default region first: with a '+' the region plays no part, and the regions of
+  // the context (ICU lookups) are only worked out for numbers that need them.
+  PhoneNumber in_default;
+  const PhoneNumberUtil::ErrorType default_error =
+      phones.ParseAndKeepRawInput(text, options_.default_phone_region, &in_default);
+  const bool international = default_error == PhoneNumberUtil::NO_PARSING_ERROR &&
+                             in_default.country_code_source() == PhoneNumber::FROM_NUMBER_WITH_PLUS_SIGN;
+  if (international) {
+    number = std::move(in_default);
+    const PhoneNumberUtil::ValidationResult possible = phones.IsPossibleNumberWithReason(number);
+    if (possible != PhoneNumberUtil::IS_POSSIBLE) {
+      return Invalid(absl::StrCat("not a possible phone number for country code +", number.country_code(),
+                                  ": ", ToAbsl(PossibleReason(possible))));
+    }
+  } else {
+    // The first region in which the metadata knows the number, else the first in which it is
+    // possible: a national number that is possible in several countries is most likely from the
+    // one whose plan has it.
+    std::vector<std::pair<std::string, std::string_view>> refusals;  // region, why
+    std::optional<std::pair<std::string, PhoneNumber>> first_possible;
+    bool found = false;
+    for (std::string& candidate : PhoneRegions(phone)) {
+      PhoneNumberUtil::ErrorType error = default_error;
+      if (candidate == options_.default_phone_region) {
+        number = in_default;
+      } else {
+        number.Clear();
+        error = phones.ParseAndKeepRawInput(text, candidate, &number);
+      }
+      if (error != PhoneNumberUtil::NO_PARSING_ERROR) {
+        refusals.emplace_back(std::move(candidate), ParseErrorReason(error));
+        continue;
+      }
+      const PhoneNumberUtil::ValidationResult possible = phones.IsPossibleNumberWithReason(number);
+      if (possible != PhoneNumberUtil::IS_POSSIBLE || number.national_number() == 0) {
+        refusals.emplace_back(std::move(candidate), number.national_number() == 0 ? "not a phone number"
+                                                                                  : PossibleReason(possible));
+        continue;
+      }
+      if (phones.IsValidNumber(number)) {
+        region = std::move(candidate);
+        found = true;
+        break;
+      }
+      if (!first_possible) first_possible.emplace(std::move(candidate), number);
+    }
+    if (!found && first_possible) {
+      region = std::move(first_possible->first);
+      number = std::move(first_possible->second);
+      found = true;
+    }
+    if (!found) {
+      const bool same_reason = std::all_of(refusals.begin(), refusals.end(), [&](const auto& refusal) {
+        return refusal.second == refusals[0].second;
+      });
+      std::string reason = "not a possible phone number";
+      if (same_reason) {
+        absl::StrAppend(&reason, ": ", ToAbsl(refusals[0].second),
+                        refusals.size() == 1 ? " (region " : " (regions ");
+        for (size_t i = 0; i < refusals.size(); ++i)
+          absl::StrAppend(&reason, i == 0 ? "" : ", ", refusals[i].first);
+        reason.push_back(')');
+      } else {
+        reason.append(" (");
+        for (size_t i = 0; i < refusals.size(); ++i) {
+          absl::StrAppend(&reason, i == 0 ? "" : "; ", refusals[i].first, ": ", ToAbsl(refusals[i].second));
+        }
+        reason.push_back(')');
+      }
+      return Invalid(std::move(reason));
+    }
+  }
+
+  if (number.national_number() == 0) return Invalid("not a phone number");
+  result.valid = phones.IsValidNumber(number);
+  // Accepting what the metadata does not know must not let "+1 111-111-1111" link strangers.
+  const bool placeholder = !result.valid && IsPlaceholder(number);
+  phones.Format(number, PhoneNumberUtil::E164, &result.value);
+  result.phone_region = std::move(region);
+  if (placeholder) {
+    result.outcome = NormalizedValue::Outcome::kBlocked;
+    result.reason = absl::StrCat("\"", result.value, "\" is a blocked value (a placeholder number)");
+  }
+  return result;
+}
+
+bool Normalizer::IsValidPhoneNumber(std::string_view e164) {
+  PhoneNumberUtil& phones = Phones();
+  PhoneNumber number;
+  // "ZZ": the value carries its country code; no region may change how it is read.
+  if (phones.Parse(std::string(e164), "ZZ", &number) != PhoneNumberUtil::NO_PARSING_ERROR) return false;
+  return phones.IsValidNumber(number);
+}
+
+bool Normalizer::IsSupportedPhoneRegion(std::string_view region) {
+  const bool well_formed = region.size() == 2 && std::all_of(region.begin(), region.end(),
+                                                             [](char c) { return c >= 'A' && c <= 'Z'; });
+  return well_formed && SupportedRegions().contains(std::string(region));
 }
 
 }  // namespace tessera::identity

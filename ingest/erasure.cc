@@ -147,8 +147,9 @@ absl::StatusOr<uint64_t> EraseDeadLetters(profile_store::Store& store, std::stri
         const std::string record_copy(record);  // The next Iterate would invalidate the view.
         absl::StatusOr<CanonicalEvent> event = DecodeEvent(record_copy);
         if (!event.ok()) return;
+        const ExtractedIdentifiers extracted = extractor.Extract(*event);
         for (const identity::Identifier& identifier :
-             NormalizedIdentifiers(extractor.Extract(*event), normalizer)) {
+             NormalizedIdentifiers(extracted, PhoneContextOf(*event, extracted), normalizer)) {
           if (wanted.contains(absl::StrCat(identifier.type, "\n", identifier.value))) {
             batch.Delete(store.handle(ColumnFamily::kDeadLetter), key);
             ranges.push_back({ColumnFamily::kDeadLetter, std::string(key), std::string(key) + '\0'});

@@ -35,6 +35,8 @@ enum BuiltinSlot : size_t {
   kAdTrackingEnabled,
   kDeviceType,
   kOsName,
+  kLocale,
+  kLocationCountry,
   kBuiltinSlotCount
 };
 
@@ -539,6 +541,8 @@ IdentifierExtractor::IdentifierExtractor(std::vector<IdentifierMapping> mappings
   device.ChildFor("adTrackingEnabled").slots.push_back(kAdTrackingEnabled);
   device.ChildFor("type").slots.push_back(kDeviceType);
   context.ChildFor("os").ChildFor("name").slots.push_back(kOsName);
+  context.ChildFor("locale").slots.push_back(kLocale);
+  context.ChildFor("location").ChildFor("country").slots.push_back(kLocationCountry);
   context.ChildFor("externalIds").external_ids = true;
 
   struct Root {
@@ -667,6 +671,11 @@ ExtractedIdentifiers IdentifierExtractor::Extract(const CanonicalEvent& event) c
     }
   }
 
+  if (slots[kLocale].kind == Captured::Kind::kString) out.locale = std::move(slots[kLocale].text);
+  if (slots[kLocationCountry].kind == Captured::Kind::kString) {
+    out.location_country = std::move(slots[kLocationCountry].text);
+  }
+
   for (RawIdentifier& id : scratch.external_ids) list.Add(id.type, std::move(id.value), id.field);
   for (std::string& warning : scratch.external_warnings) list.Warn(std::move(warning));
 
@@ -687,6 +696,12 @@ ExtractedIdentifiers IdentifierExtractor::Extract(const CanonicalEvent& event) c
     }
   }
   return out;
+}
+
+identity::PhoneContext PhoneContextOf(std::string_view space, std::string_view source,
+                                      const ExtractedIdentifiers& extracted) {
+  return identity::PhoneContext{
+      .locale = extracted.locale, .country = extracted.location_country, .space = space, .source = source};
 }
 
 }  // namespace tessera::ingest

@@ -17,6 +17,10 @@
 // group, not the person); context.traits is read for every type. Each JSON sub-document is parsed
 // at most once, and only when something is looked up in it.
 //
+// Where the event's phone numbers are from, for numbers without a country code: context.locale and
+// context.location.country, when they are strings (anything else there is ignored), kept as they
+// are; PhoneContextOf hands them to the normalizer with the event's space and source.
+//
 // previousId is reported with type "previous_id": the resolver decides whether it names a user or
 // an anonymous visitor (it is whichever of the two is already known, else an anonymous id).
 //
@@ -28,6 +32,7 @@
 #include <vector>
 
 #include "identity/identifier.h"
+#include "identity/normalizer.h"
 #include "ingest/event.h"
 
 namespace tessera::ingest {
@@ -40,7 +45,18 @@ struct IdentifierMapping {
 struct ExtractedIdentifiers {
   std::vector<identity::RawIdentifier> identifiers;  // in the order above; duplicates removed
   std::vector<std::string> warnings;                 // e.g. "context.externalIds[2]: missing id"
+  std::string locale;                                // context.locale, e.g. "ko-KR"; empty if none
+  std::string location_country;                      // context.location.country, e.g. "South Korea"
 };
+
+// What the normalizer needs to read the event's phone numbers: the hints above and the source.
+// The result borrows from its arguments.
+identity::PhoneContext PhoneContextOf(std::string_view space, std::string_view source,
+                                      const ExtractedIdentifiers& extracted);
+inline identity::PhoneContext PhoneContextOf(const CanonicalEvent& event,
+                                             const ExtractedIdentifiers& extracted) {
+  return PhoneContextOf(event.space, event.source, extracted);
+}
 
 // The pseudo-type of alias previousId values (see above).
 inline constexpr std::string_view kPreviousIdType = "previous_id";

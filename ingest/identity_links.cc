@@ -47,7 +47,9 @@ absl::StatusOr<IdentityLinks> FindIdentityLinks(const profile_store::ProfileRead
       if (!event.ok())
         continue;  // Unreadable records were dead-lettered, never applied: they linked nothing.
       std::vector<std::string> ids;
-      for (const identity::RawIdentifier& raw : extractor.Extract(*event).identifiers) {
+      const ExtractedIdentifiers extracted = extractor.Extract(*event);
+      const identity::PhoneContext phone = PhoneContextOf(*event, extracted);
+      for (const identity::RawIdentifier& raw : extracted.identifiers) {
         std::string type = raw.type;
         identity::NormalizedValue normalized;
         if (type == kPreviousIdType) {
@@ -57,7 +59,7 @@ absl::StatusOr<IdentityLinks> FindIdentityLinks(const profile_store::ProfileRead
           type = user_ids.contains(normalized.value) ? "user_id" : "anonymous_id";
           if (type == "anonymous_id") normalized = normalizer.Normalize(type, raw.value);
         } else {
-          normalized = normalizer.Normalize(type, raw.value);
+          normalized = normalizer.Normalize(type, raw.value, phone);
         }
         if (normalized.outcome != identity::NormalizedValue::Outcome::kOk) continue;
         if (!known.contains({type, normalized.value})) continue;

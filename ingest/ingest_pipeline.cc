@@ -158,7 +158,8 @@ void IngestPipeline::DropSuppressed(const SourceRef& source, ParsedRequest& requ
   size_t dropped = 0;
   for (size_t i = 0; i < request.events.size(); ++i) {
     CanonicalEvent& event = request.events[i];
-    std::optional<std::string> type = suppression_->FirstSuppressed(source.space, extractor_->Extract(event), *normalizer_);
+    std::optional<std::string> type =
+        suppression_->FirstSuppressed(source.space, source.name, extractor_->Extract(event), *normalizer_);
     if (!type) {
       if (kept != i) {
         request.events[kept] = std::move(event);
@@ -196,12 +197,19 @@ void IngestPipeline::DropSuppressed(const SourceRef& source, ParsedRequest& requ
 absl::StatusOr<profile_store::ErasureRequest> IngestPipeline::RequestErasure(std::string_view space,
                                                                              std::string_view type,
                                                                              std::string_view value,
-                                                                             std::string_view requested_by) {
+                                                                             std::string_view requested_by,
+                                                                             std::string_view phone_region) {
   Resolver* space_resolver = resolver(space);
   if (space_resolver == nullptr || privacy_ == nullptr) {
     return absl::NotFoundError(absl::StrCat("no space \"", std::string(space), "\" is served here"));
   }
-  identity::NormalizedValue normalized = normalizer_->Normalize(type, value);
+  if (!phone_region.empty() && !identity::Normalizer::IsSupportedPhoneRegion(phone_region)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("region: \"", std::string(phone_region),
+                     "\" is not a region libphonenumber supports, such as \"KR\""));
+  }
+  identity::NormalizedValue normalized =
+      normalizer_->Normalize(type, value, identity::PhoneContext{.country = phone_region});
   if (normalized.outcome != identity::NormalizedValue::Outcome::kOk) {
     return absl::InvalidArgumentError(absl::StrCat("value: ", normalized.reason));
   }

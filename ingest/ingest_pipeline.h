@@ -99,10 +99,14 @@ class IngestPipeline {
   // Privacy erasure (docs/privacy.md): normalizes the identifier like ingestion, records a pending
   // request and suppresses the identifier (synced, so from now on events carrying it are rejected),
   // and wakes the space's resolver, which deletes the person and suppresses all their identifiers.
-  // InvalidArgument for an unknown type or a value that does not normalize; NotFound for a space
-  // without a resolver.
+  // A phone without a country code is read in `phone_region` (an ISO 3166-1 alpha-2 code; empty
+  // for none) if it is possible there, else in identity.default_phone_region.
+  // InvalidArgument for an unknown type, an unsupported region or a value that does not normalize;
+  // NotFound for a space without a resolver.
   absl::StatusOr<profile_store::ErasureRequest> RequestErasure(std::string_view space, std::string_view type,
-                                                               std::string_view value, std::string_view requested_by);
+                                                               std::string_view value,
+                                                               std::string_view requested_by,
+                                                               std::string_view phone_region = {});
   // A request of `space` by id; NotFound when there is none.
   absl::StatusOr<profile_store::ErasureRequest> ErasureStatus(std::string_view space, std::string_view id) const;
 

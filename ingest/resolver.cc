@@ -163,6 +163,7 @@ absl::Status Resolver::ApplyRecord(uint64_t sequence, std::string_view record, r
   const CanonicalEvent& event = *decoded;
 
   ExtractedIdentifiers extracted = extractor_.Extract(event);
+  const identity::PhoneContext phone_context = PhoneContextOf(event, extracted);
   std::vector<std::string> warnings = std::move(extracted.warnings);
   identity::GraphEvent graph_event;
   graph_event.message_id = event.message_id;
@@ -184,7 +185,7 @@ absl::Status Resolver::ApplyRecord(uint64_t sequence, std::string_view record, r
         if (known->has_value()) type = std::string(identity::identifier_type::kUserId);
       }
     }
-    identity::NormalizedValue normalized = normalizer_.Normalize(type, raw.value);
+    identity::NormalizedValue normalized = normalizer_.Normalize(type, raw.value, phone_context);
     if (normalized.outcome != identity::NormalizedValue::Outcome::kOk) {
       warnings.push_back(absl::StrCat(raw.field, ": ", normalized.reason));
       continue;

@@ -33,6 +33,7 @@ bool SuppressionList::Contains(std::string_view space, std::string_view type,
 }
 
 std::vector<identity::Identifier> NormalizedIdentifiers(const ExtractedIdentifiers& extracted,
+                                                        const identity::PhoneContext& phone,
                                                         const identity::Normalizer& normalizer) {
   std::vector<identity::Identifier> out;
   for (const identity::RawIdentifier& raw : extracted.identifiers) {
@@ -42,7 +43,7 @@ std::vector<identity::Identifier> NormalizedIdentifiers(const ExtractedIdentifie
         previous_id ? identity::identifier_type::kAnonymousId : std::string_view()};
     for (std::string_view type : types) {
       if (type.empty()) continue;
-      identity::NormalizedValue normalized = normalizer.Normalize(type, raw.value);
+      identity::NormalizedValue normalized = normalizer.Normalize(type, raw.value, phone);
       if (normalized.outcome == identity::NormalizedValue::Outcome::kOk) {
         out.push_back(identity::Identifier{std::string(type), std::move(normalized.value)});
       }
@@ -51,11 +52,12 @@ std::vector<identity::Identifier> NormalizedIdentifiers(const ExtractedIdentifie
   return out;
 }
 
-std::optional<std::string> SuppressionList::FirstSuppressed(std::string_view space,
+std::optional<std::string> SuppressionList::FirstSuppressed(std::string_view space, std::string_view source,
                                                             const ExtractedIdentifiers& extracted,
                                                             const identity::Normalizer& normalizer) const {
   if (Empty()) return std::nullopt;
-  for (const identity::Identifier& identifier : NormalizedIdentifiers(extracted, normalizer)) {
+  for (const identity::Identifier& identifier :
+       NormalizedIdentifiers(extracted, PhoneContextOf(space, source, extracted), normalizer)) {
     if (Contains(space, identifier.type, identifier.value)) return identifier.type;
   }
   return std::nullopt;

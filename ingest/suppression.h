@@ -26,9 +26,11 @@
 namespace tessera::ingest {
 
 // The normalized identifiers of an extraction, as far as they can be known without the graph: an
-// alias previousId counts both as user id and as anonymous id. Invalid and blocked values are left
-// out.
+// alias previousId counts both as user id and as anonymous id. Phones are read in the regions of
+// `phone` (PhoneContextOf the event), as the resolver reads them. Invalid and blocked values are
+// left out.
 std::vector<identity::Identifier> NormalizedIdentifiers(const ExtractedIdentifiers& extracted,
+                                                        const identity::PhoneContext& phone,
                                                         const identity::Normalizer& normalizer);
 
 class SuppressionList {
@@ -42,9 +44,11 @@ class SuppressionList {
   bool Empty() const { return size_.load(std::memory_order_acquire) == 0; }
   bool Contains(std::string_view space, std::string_view type, std::string_view normalized_value) const;
 
-  // The type of the first identifier of `extracted` that is suppressed in `space`, normalized as the
-  // resolver would (alias previousIds are checked both as user id and as anonymous id).
-  std::optional<std::string> FirstSuppressed(std::string_view space, const ExtractedIdentifiers& extracted,
+  // The type of the first identifier of `extracted` (of an event from `source` of `space`) that is
+  // suppressed in `space`, normalized as the resolver would (alias previousIds are checked both as
+  // user id and as anonymous id; phones are read in the event's regions).
+  std::optional<std::string> FirstSuppressed(std::string_view space, std::string_view source,
+                                             const ExtractedIdentifiers& extracted,
                                              const identity::Normalizer& normalizer) const;
 
   const profile_store::PrivacyStore& privacy() const { return privacy_; }

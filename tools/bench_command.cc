@@ -411,7 +411,8 @@ absl::StatusOr<std::unique_ptr<profile_store::Store>> OpenStore(const std::strin
   return profile_store::Store::Open(options);
 }
 
-// Checks that every phone and email the population holds normalizes to itself; a generator that
+// Checks that every phone and email the population holds normalizes to itself, and that every phone
+// is one the metadata knows (the normalizer keeps merely possible numbers too); a generator that
 // produced invalid identifiers would benchmark the dead-letter path instead of resolution.
 absl::Status CheckPopulation(const Population& population) {
   auto normalizer = identity::Normalizer::Create({});
@@ -424,10 +425,13 @@ absl::Status CheckPopulation(const Population& population) {
         {identity::identifier_type::kAnonymousId, population.AnonymousId(person, 0)}};
     for (const auto& [type, value] : values) {
       identity::NormalizedValue normalized = (*normalizer)->Normalize(type, value);
-      if (normalized.outcome != identity::NormalizedValue::Outcome::kOk || normalized.value != value) {
+      if (normalized.outcome != identity::NormalizedValue::Outcome::kOk || normalized.value != value ||
+          !normalized.valid) {
         return absl::InternalError("generated " + std::string(type) + " \"" + value +
                                    "\" does not normalize to itself: " +
-                                   (normalized.reason.empty() ? normalized.value : normalized.reason));
+                                   (!normalized.reason.empty() ? normalized.reason
+                                    : normalized.valid         ? normalized.value
+                                                       : "not a range libphonenumber's metadata knows"));
       }
     }
   }

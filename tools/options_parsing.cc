@@ -132,6 +132,11 @@ ingest::PipelineOptions PipelineOptionsFrom(const config::Config& config) {
   ingest::PipelineOptions options;
   for (const config::Source& source : config.sources) options.spaces.push_back(source.space);
   options.normalizer.default_phone_region = config.identity.default_phone_region;
+  for (const config::Source& source : config.sources) {
+    if (source.phone_region.empty()) continue;
+    options.normalizer.source_phone_regions.push_back(
+        {.space = source.space, .source = source.name, .region = source.phone_region});
+  }
   const identity::IdentityRules defaults;
   for (const config::IdentifierRule& rule : config.identity.rules) {
     identity::IdentifierRule merged = defaults.For(rule.type);

@@ -58,7 +58,16 @@ export async function renderProfile(main, ref) {
           ['Type', 'Value', 'First seen', 'Last seen', 'Sources'],
           identities.map((identity) => [
             identity.type,
-            h('span', { class: 'identity-value' }, identity.value),
+            h(
+              'span',
+              {},
+              h('span', { class: 'identity-value' }, identity.value),
+              // Kept though libphonenumber's metadata does not know the range (the API's "valid").
+              identity.valid === false
+                ? h('span', { class: 'help', title: 'A possible number in a range the phone metadata does not know yet' },
+                  ' (range not in the metadata)')
+                : null,
+            ),
             formatTime(identity.firstSeen),
             formatTime(identity.lastSeen),
             (identity.sources || []).join(', '),

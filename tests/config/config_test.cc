@@ -290,7 +290,8 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"UnknownInListen", R"({"listen": {"prot": 1}})",
                     "listen.prot: unknown key (known: address, port)"},
         InvalidCase{"UnknownInSource", R"({"sources": [{"write_key": "k", "chanel": "web"}]})",
-                    "sources[0].chanel: unknown key (known: name, write_key, space, channel, connectors, allowed_origins)"},
+                    "sources[0].chanel: unknown key (known: name, write_key, space, channel, phone_region, "
+                    "connectors, allowed_origins)"},
         InvalidCase{"UnknownInRule", R"({"identity": {"rules": [{"type": "email", "prio": 1}]}})",
                     "identity.rules[0].prio: unknown key (known: type, priority, limit, blocked)"},
         InvalidCase{"UnknownInLimits", R"({"limits": {"max_event_kb": 1}})",
@@ -347,7 +348,8 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"PermessageDeflateNotABool", R"({"stream": {"permessage_deflate": "yes"}})",
                     "stream.permessage_deflate: expected true or false"},
         InvalidCase{"StreamUnknownKey", R"({"stream": {"max_frames": 4}})",
-                    "stream.max_frames: unknown key (known: max_inflight_frames, max_inflight_bytes, idle_timeout_ms, permessage_deflate)"},
+                    "stream.max_frames: unknown key (known: max_inflight_frames, max_inflight_bytes, "
+                    "idle_timeout_ms, permessage_deflate)"},
         InvalidCase{"IoThreadsZero", R"({"threads": {"io": 0}})",
                     "threads.io: expected an integer from 1 to 256, got 0"},
         InvalidCase{"IoThreadsTooMany", R"({"threads": {"io": 257}})",
@@ -393,9 +395,10 @@ INSTANTIATE_TEST_SUITE_P(
         // Keys given as digests (printf %s wk_secret | sha256sum).
         InvalidCase{"HashedAdminKeyTooShort", R"({"admin_keys": ["ok", "sha256:abc"]})",
                     "admin_keys[1]: expected \"sha256:\" followed by 64 hex digits"},
-        InvalidCase{"HashedReadKeyUppercase",
-                    R"({"read_keys": ["sha256:A8F76837DB879E031FB0E76910563245ED2EA766D49CA6D05D8C936D207518DD"]})",
-                    "read_keys[0]: expected \"sha256:\" followed by 64 hex digits (lowercase"},
+        InvalidCase{
+            "HashedReadKeyUppercase",
+            R"({"read_keys": ["sha256:A8F76837DB879E031FB0E76910563245ED2EA766D49CA6D05D8C936D207518DD"]})",
+            "read_keys[0]: expected \"sha256:\" followed by 64 hex digits (lowercase"},
         InvalidCase{"HashedWriteKeyNotHex",
                     R"({"sources": [
                         {"write_key": "sha256:z8f76837db879e031fb0e76910563245ed2ea766d49ca6d05d8c936d207518dd"}]})",
@@ -419,6 +422,17 @@ INSTANTIATE_TEST_SUITE_P(
                     "identity.default_phone_region: \"us\" is not a two-letter uppercase region code"},
         InvalidCase{"PhoneRegionThreeLetters", R"({"identity": {"default_phone_region": "USA"}})",
                     "identity.default_phone_region: \"USA\""},
+        InvalidCase{
+            "SourcePhoneRegionLowercase", R"({"sources": [{"write_key": "k", "phone_region": "kr"}]})",
+            "sources[0].phone_region: \"kr\" is not a two-letter uppercase region code such as \"US\""},
+        InvalidCase{"SourcePhoneRegionNumber", R"({"sources": [{"write_key": "k", "phone_region": 82}]})",
+                    "sources[0].phone_region: expected a string, got 82"},
+        InvalidCase{
+            "SourcePhoneRegionsOfOneNameDiffer",
+            R"({"sources": [{"write_key": "k1", "channel": "web", "phone_region": "KR"},
+                                    {"write_key": "k2", "channel": "web"}]})",
+            "sources[1].phone_region: none differs from sources[0].phone_region (\"KR\") of the same source "
+            "name \"web\" in space \"default\"; give the sources different names"},
         InvalidCase{"RuleWithoutType", R"({"identity": {"rules": [{"priority": 1}]}})",
                     "identity.rules[0].type: required"},
         InvalidCase{"RuleTypeBad", R"({"identity": {"rules": [{"type": "e-mail"}]}})",
@@ -433,10 +447,11 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"RulePriorityTooLarge",
                     R"({"identity": {"rules": [{"type": "email", "priority": 2147483648}]}})",
                     "identity.rules[0].priority: expected an integer"},
-        InvalidCase{"UnknownInIdentity", R"({"identity": {"mapping": []}})",
-                    "identity.mapping: unknown key (known: default_phone_region, rules, mappings, blocked_values, "
-                    "blocked_patterns, email_strip_plus_tag, email_strip_gmail_dots, resolver_batch_events, "
-                    "cache_entries, profile_cache_entries)"},
+        InvalidCase{
+            "UnknownInIdentity", R"({"identity": {"mapping": []}})",
+            "identity.mapping: unknown key (known: default_phone_region, rules, mappings, blocked_values, "
+            "blocked_patterns, email_strip_plus_tag, email_strip_gmail_dots, resolver_batch_events, "
+            "cache_entries, profile_cache_entries)"},
         InvalidCase{"MappingsNotArray", R"({"identity": {"mappings": {"type": "a", "field": "userId"}}})",
                     "identity.mappings: expected an array, got an object"},
         InvalidCase{"MappingNotObject", R"({"identity": {"mappings": ["userId"]}})",
@@ -448,20 +463,24 @@ INSTANTIATE_TEST_SUITE_P(
                     "identity.mappings[0].type: required"},
         InvalidCase{"MappingWithoutField", R"({"identity": {"mappings": [{"type": "loyalty_id"}]}})",
                     "identity.mappings[0].field: required"},
-        InvalidCase{"MappingTypeBad",
-                    R"({"identity": {"mappings": [{"type": "Loyalty-ID", "field": "properties.x"}]}})",
-                    "identity.mappings[0].type: \"Loyalty-ID\" must be 1 to 64 characters from a-z, 0-9 and _"},
-        InvalidCase{"MappingTypeEmpty", R"({"identity": {"mappings": [{"type": "", "field": "properties.x"}]}})",
+        InvalidCase{
+            "MappingTypeBad",
+            R"({"identity": {"mappings": [{"type": "Loyalty-ID", "field": "properties.x"}]}})",
+            "identity.mappings[0].type: \"Loyalty-ID\" must be 1 to 64 characters from a-z, 0-9 and _"},
+        InvalidCase{"MappingTypeEmpty",
+                    R"({"identity": {"mappings": [{"type": "", "field": "properties.x"}]}})",
                     "identity.mappings[0].type: \"\" must be 1 to 64 characters"},
-        InvalidCase{"MappingTypeNumber", R"({"identity": {"mappings": [{"type": 1, "field": "properties.x"}]}})",
+        InvalidCase{"MappingTypeNumber",
+                    R"({"identity": {"mappings": [{"type": 1, "field": "properties.x"}]}})",
                     "identity.mappings[0].type: expected a string, got 1"},
         InvalidCase{"MappingFieldEmpty", R"({"identity": {"mappings": [{"type": "a", "field": ""}]}})",
                     "identity.mappings[0].field: expected a non-empty string, got \"\""},
-        InvalidCase{"MappingFieldUnknownRoot",
-                    R"({"identity": {"mappings": [{"type": "a", "field": "payload.loyalty"}]}})",
-                    "identity.mappings[0].field: \"payload.loyalty\" must start with one of traits, context, "
-                    "properties, integrations, userId, anonymousId, event, name, category, groupId, previousId, "
-                    "messageId"},
+        InvalidCase{
+            "MappingFieldUnknownRoot",
+            R"({"identity": {"mappings": [{"type": "a", "field": "payload.loyalty"}]}})",
+            "identity.mappings[0].field: \"payload.loyalty\" must start with one of traits, context, "
+            "properties, integrations, userId, anonymousId, event, name, category, groupId, previousId, "
+            "messageId"},
         InvalidCase{"MappingFieldRootCase",
                     R"({"identity": {"mappings": [{"type": "a", "field": "Traits.loyalty"}]}})",
                     "identity.mappings[0].field: \"Traits.loyalty\" must start with one of"},
@@ -474,19 +493,21 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"MappingFieldLeadingDot",
                     R"({"identity": {"mappings": [{"type": "a", "field": ".properties.x"}]}})",
                     "identity.mappings[0].field: \".properties.x\" has an empty segment"},
-        InvalidCase{"MappingFieldArrayIndex",
-                    R"({"identity": {"mappings": [{"type": "a", "field": "context.externalIds[0].id"}]}})",
-                    "identity.mappings[0].field: \"context.externalIds[0].id\": array indices are not supported"},
+        InvalidCase{
+            "MappingFieldArrayIndex",
+            R"({"identity": {"mappings": [{"type": "a", "field": "context.externalIds[0].id"}]}})",
+            "identity.mappings[0].field: \"context.externalIds[0].id\": array indices are not supported"},
         InvalidCase{"MappingFieldWholeObject",
                     R"({"identity": {"mappings": [{"type": "a", "field": "properties"}]}})",
                     "identity.mappings[0].field: \"properties\" is a whole object; name a member"},
         InvalidCase{"MappingFieldIntoString",
                     R"({"identity": {"mappings": [{"type": "a", "field": "userId.value"}]}})",
                     "identity.mappings[0].field: \"userId.value\": userId is a string and has no members"},
-        InvalidCase{"MappingDuplicate",
-                    R"({"identity": {"mappings": [{"type": "a", "field": "userId"}, {"type": "b", "field": "userId"},
+        InvalidCase{
+            "MappingDuplicate",
+            R"({"identity": {"mappings": [{"type": "a", "field": "userId"}, {"type": "b", "field": "userId"},
                                                    {"type": "a", "field": "userId"}]}})",
-                    "identity.mappings[2]: same type and field as identity.mappings[0]"},
+            "identity.mappings[2]: same type and field as identity.mappings[0]"},
         InvalidCase{"BlockedValuesNotArray", R"({"identity": {"blocked_values": "guest"}})",
                     "identity.blocked_values: expected an array, got \"guest\""},
         InvalidCase{"BlockedValueNumber", R"({"identity": {"blocked_values": ["guest", 0]}})",
@@ -523,20 +544,24 @@ INSTANTIATE_TEST_SUITE_P(
                     R"({"identity": {"rules": [{"type": "email", "blocked": ["a", 1]}]}})",
                     "identity.rules[0].blocked[1]: expected a string, got 1"},
         // POS CSV mapping.
-        InvalidCase{"CsvUnknownKey", R"({"sources": [{"write_key": "k", "connectors": {"csv": {"colums": {}}}}]})",
+        InvalidCase{"CsvUnknownKey",
+                    R"({"sources": [{"write_key": "k", "connectors": {"csv": {"colums": {}}}}]})",
                     "sources[0].connectors.csv.colums: unknown key (known: columns, default_currency"},
-        InvalidCase{"CsvUnknownColumn",
-                    R"({"sources": [{"write_key": "k", "connectors": {"csv": {"columns": {"receipt": "R"}}}}]})",
-                    "sources[0].connectors.csv.columns.receipt: unknown key (known: receipt_id, loyalty_card"},
-        InvalidCase{"CsvEmptyReceiptColumn",
-                    R"({"sources": [{"write_key": "k", "connectors": {"csv": {"columns": {"receipt_id": ""}}}}]})",
-                    "sources[0].connectors.csv.columns.receipt_id: expected a non-empty string, got \"\""},
+        InvalidCase{
+            "CsvUnknownColumn",
+            R"({"sources": [{"write_key": "k", "connectors": {"csv": {"columns": {"receipt": "R"}}}}]})",
+            "sources[0].connectors.csv.columns.receipt: unknown key (known: receipt_id, loyalty_card"},
+        InvalidCase{
+            "CsvEmptyReceiptColumn",
+            R"({"sources": [{"write_key": "k", "connectors": {"csv": {"columns": {"receipt_id": ""}}}}]})",
+            "sources[0].connectors.csv.columns.receipt_id: expected a non-empty string, got \"\""},
         InvalidCase{"CsvDecimalSeparator",
                     R"({"sources": [{"write_key": "k", "connectors": {"csv": {"decimal_separator": ";"}}}]})",
                     "sources[0].connectors.csv.decimal_separator: \";\" must be \".\" or \",\""},
-        InvalidCase{"CsvPerStoreNotBool",
-                    R"({"sources": [{"write_key": "k", "connectors": {"csv": {"receipt_id_per_store": 1}}}]})",
-                    "sources[0].connectors.csv.receipt_id_per_store: expected true or false, got 1"},
+        InvalidCase{
+            "CsvPerStoreNotBool",
+            R"({"sources": [{"write_key": "k", "connectors": {"csv": {"receipt_id_per_store": 1}}}]})",
+            "sources[0].connectors.csv.receipt_id_per_store: expected true or false, got 1"},
         InvalidCase{"CsvNotObject", R"({"sources": [{"write_key": "k", "connectors": {"csv": "Receipt"}}]})",
                     "sources[0].connectors.csv: expected an object, got \"Receipt\""},
         // Malformed documents.
@@ -700,6 +725,17 @@ TEST(ParseConfigTest, DocumentedExampleIsValid) {
   EXPECT_EQ(config->identity.blocked_patterns.size(), 1u);
   EXPECT_EQ(config->computed_traits.size(), 2u);
   EXPECT_EQ(config->audiences.size(), 2u);
+}
+
+TEST(ParseConfigTest, SourcesMayHaveTheirOwnPhoneRegion) {
+  absl::StatusOr<Config> config = ParseConfig(R"({"sources": [
+    {"name": "kr-app", "write_key": "k1", "channel": "app", "phone_region": "KR"},
+    {"name": "kr-app", "write_key": "k2", "channel": "app", "space": "other", "phone_region": "JP"},
+    {"name": "web", "write_key": "k3", "channel": "web"}]})");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->sources[0].phone_region, "KR");
+  EXPECT_EQ(config->sources[1].phone_region, "JP") << "one name in two spaces names two sources";
+  EXPECT_EQ(config->sources[2].phone_region, "") << "unset: the event's hints, then the default region";
 }
 
 TEST(ParseConfigTest, DefinitionsKeepTheirJsonWithoutSpace) {

@@ -162,13 +162,13 @@ TEST(NormalizerPhoneTest, UsNumbersInternationalAndNational) {
            "+821012345678");  // A country code beats the default region.
 }
 
-TEST(NormalizerPhoneTest, RejectsInvalidNumbers) {
+TEST(NormalizerPhoneTest, RejectsNumbersThatAreNotPossible) {
   auto n = MakeNormalizer();
   ASSERT_NE(n, nullptr);
-  ExpectInvalid(*n, type::kPhone, "12", "not a valid phone number");
-  ExpectInvalid(*n, type::kPhone, "555-0000", "for region US");
-  ExpectInvalid(*n, type::kPhone, "call me", "not a valid phone number");
-  ExpectInvalid(*n, type::kPhone, "+999 1234 5678", "not a valid phone number");
+  ExpectInvalid(*n, type::kPhone, "12", "not a possible phone number");
+  ExpectInvalid(*n, type::kPhone, "555-0000", "(region US)");
+  ExpectInvalid(*n, type::kPhone, "call me", "not a possible phone number");
+  ExpectInvalid(*n, type::kPhone, "+999 1234 5678", "not a possible phone number");
   const NormalizedValue v = n->Normalize(type::kPhone, "12");
   EXPECT_TRUE(v.value.empty()) << "an invalid phone must not produce a value to link: " << Describe(v);
 }

@@ -306,6 +306,51 @@ TEST_F(ErasureTest, DeadLettersCarryingTheErasedIdentifiersAreDeleted) {
   EXPECT_EQ(Count(ColumnFamily::kDeadLetter), 0u);
 }
 
+// Issue 18: a phone is suppressed as the number it is, however a later event writes it, as long as
+// the event's region reads it the same way (here a Korean number in a range the metadata lacks).
+TEST_F(ErasureTest, AnErasedPhoneIsSuppressedInEveryFormatItsRegionReads) {
+  identity::NormalizerOptions options;  // Default region US, as configured by default.
+  options.source_phone_regions = {{.space = std::string(kSpace), .source = "kr-pos", .region = "KR"}};
+  auto normalizer = identity::Normalizer::Create(options);
+  ASSERT_TRUE(normalizer.ok()) << normalizer.status();
+  normalizer_ = *std::move(normalizer);
+
+  CanonicalEvent signup = Event(EventType::kIdentify, "web", 10);
+  signup.user_id = "u-min";
+  signup.traits = R"({"email":"min@example.kr","phone":"+82 10-5971-9030"})";
+  Append({signup});
+  auto resolver = PrivacyResolver();
+  CatchUp(*resolver);
+  Request("email", "min@example.kr");
+  ASSERT_TRUE(resolver->ApplyErasures().ok());
+  ASSERT_TRUE(suppression_->Contains(kSpace, "phone", "+821059719030"))
+      << "her phone, though invalid, was hers";
+
+  // At the door (before the event is stamped with its source): ingestion's check.
+  CanonicalEvent till = Event(EventType::kTrack, "pos", 20);
+  till.context = R"({"traits":{"phone":"010-5971-9030"}})";
+  EXPECT_EQ(suppression_->FirstSuppressed(kSpace, "kr-pos", extractor_.Extract(till), *normalizer_), "phone");
+  EXPECT_EQ(suppression_->FirstSuppressed(kSpace, "web", extractor_.Extract(till), *normalizer_),
+            std::nullopt)
+      << "without a Korean region, 010-5971-9030 is no possible number, so no identifier of hers";
+
+  // In the log (accepted before the erasure was known): the resolver's check.
+  till.source = "kr-pos";
+  CanonicalEvent visit = Event(EventType::kTrack, "web", 21);
+  visit.anonymous_id = "a-new";
+  visit.context = R"({"locale":"ko","traits":{"phone":"8210 5971 9030"}})";
+  CanonicalEvent stranger = Event(EventType::kTrack, "web", 22);
+  stranger.anonymous_id = "a-stranger";
+  stranger.context = R"({"locale":"ko-KR","traits":{"phone":"010-5971-9031"}})";
+  Append({till, visit, stranger});
+  EXPECT_EQ(CatchUp(*resolver), 3u);
+  EXPECT_EQ(resolver->metrics().events_suppressed.load(), 2u) << "the till's and the visit's events";
+  EXPECT_EQ(Lookup(*resolver, type::kAnonymousId, "a-new"), std::nullopt)
+      << "a suppressed event links nothing";
+  EXPECT_NE(Lookup(*resolver, type::kPhone, "+821059719031"), std::nullopt)
+      << "the neighbour's number is not hers";
+}
+
 }  // namespace
 }  // namespace resolver_testing
 }  // namespace tessera::ingest

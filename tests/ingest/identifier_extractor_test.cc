@@ -42,6 +42,27 @@ TEST(IdentifierExtractorTest, EventWithoutIdentifiersGivesNothing) {
   EXPECT_THAT(extracted.warnings, IsEmpty());
 }
 
+TEST(IdentifierExtractorTest, LocaleAndLocationCountryAreKeptForPhoneRegions) {
+  CanonicalEvent event = Event(EventType::kTrack);
+  event.context = R"({"locale":"ko-KR","location":{"country":"South Korea","city":"Seoul"}})";
+  ExtractedIdentifiers extracted = Extract(event);
+  EXPECT_EQ(extracted.locale, "ko-KR");
+  EXPECT_EQ(extracted.location_country, "South Korea");
+  EXPECT_THAT(extracted.warnings, IsEmpty());
+  const identity::PhoneContext phone = PhoneContextOf(event, extracted);
+  EXPECT_EQ(phone.locale, "ko-KR");
+  EXPECT_EQ(phone.country, "South Korea");
+  EXPECT_EQ(phone.space, "default");
+  EXPECT_EQ(phone.source, "website");
+
+  // Not strings: ignored, without a warning (they only help to read phones).
+  event.context = R"({"locale":42,"location":{"country":{"code":"KR"}}})";
+  extracted = Extract(event);
+  EXPECT_EQ(extracted.locale, "");
+  EXPECT_EQ(extracted.location_country, "");
+  EXPECT_THAT(extracted.warnings, IsEmpty());
+}
+
 TEST(IdentifierExtractorTest, TopLevelIdsComeFirstInTheirOrder) {
   CanonicalEvent event = Event(EventType::kAlias);
   event.previous_id = "old-1";

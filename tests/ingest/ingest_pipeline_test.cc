@@ -56,6 +56,43 @@ class IngestPipelineTest : public ::testing::Test {
   SourceRef source_{.name = "pos-terminal", .space = "shop", .channel = "pos"};
 };
 
+// Issue 18: an erasure request may say where its phone is from, and ingestion then recognizes the
+// number in the format a source of that region writes it.
+TEST_F(IngestPipelineTest, AnErasedPhoneIsReadInTheRequestsRegionAndRefusedInTheSourcesFormat) {
+  pipeline_->Stop();
+  pipeline_.reset();
+  PipelineOptions options;
+  options.spaces = {"shop"};
+  options.normalizer.source_phone_regions = {{.space = "shop", .source = "pos-terminal", .region = "KR"}};
+  pipeline_ = std::make_unique<IngestPipeline>(*store_, options, metrics_);
+  ASSERT_TRUE(pipeline_->Start().ok());
+
+  absl::StatusOr<profile_store::ErasureRequest> unread =
+      pipeline_->RequestErasure("shop", "phone", "010-5971-9030", "admin:test");
+  EXPECT_TRUE(absl::IsInvalidArgument(unread.status())) << unread.status();
+  EXPECT_NE(unread.status().message().find("too long (region US)"), std::string::npos) << unread.status();
+  absl::StatusOr<profile_store::ErasureRequest> bad_region =
+      pipeline_->RequestErasure("shop", "phone", "010-5971-9030", "admin:test", "kr");
+  EXPECT_TRUE(absl::IsInvalidArgument(bad_region.status())) << bad_region.status();
+  EXPECT_EQ(bad_region.status().message().find("region: \"kr\""), 0u) << bad_region.status();
+
+  absl::StatusOr<profile_store::ErasureRequest> erased =
+      pipeline_->RequestErasure("shop", "phone", "010-5971-9030", "admin:test", "KR");
+  ASSERT_TRUE(erased.ok()) << erased.status();
+  EXPECT_EQ(erased->identifier_value, "+821059719030") << "kept though the metadata lacks the range";
+
+  CanonicalEvent till = TrackEvent("m-till", "");
+  till.user_id.clear();
+  till.context = R"({"traits":{"phone":"010 5971 9030"}})";
+  CanonicalEvent other = TrackEvent("m-other", "");
+  IngestResult result = AcceptAndWait(Request({till, other}));
+  ASSERT_TRUE(result.status.ok()) << result.status;
+  EXPECT_EQ(result.accepted, std::vector<std::string>{"m-other"});
+  ASSERT_EQ(result.rejected.size(), 1u) << "the till's event carries her number, written the Korean way";
+  EXPECT_EQ(result.rejected[0].message_id, "m-till");
+  EXPECT_EQ(result.rejected[0].error.code, "suppressed");
+}
+
 TEST_F(IngestPipelineTest, TheSourceDecidesSpaceAndChannelNotThePayload) {
   CanonicalEvent event = TrackEvent("m1", /*space=*/"");
   event.channel = "web";  // whatever the payload claimed
