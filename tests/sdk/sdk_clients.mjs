@@ -98,7 +98,7 @@ export function launchBrowser(modules, chromiumPath, userDataDir) {
   });
 }
 
-// Every request a browser context makes, with its response (Chromium does not show CORS
+// Every request a browser context makes, with its answer's status (Chromium does not show CORS
 // preflights to Playwright: a refused preflight shows here as a failed request and as a console
 // error naming the reason).
 export function recordNetwork(context) {
@@ -108,17 +108,22 @@ export function recordNetwork(context) {
     entries.push({ request, method: request.method(), url: request.url(), postData: request.postData(), status: null, failure: null, done: false });
   });
   const entryOf = (request) => entries.find((entry) => entry.request === request);
-  context.on('requestfinished', async (request) => {
-    const entry = entryOf(request);
+  // Done once the answer's head has arrived: an SDK that never reads the body (analytics.js) leaves
+  // Playwright's requestfinished unfired for some answers. The body is read only to explain an error.
+  context.on('response', async (response) => {
+    const entry = entryOf(response.request());
     if (!entry) return;
-    const response = await request.response();
-    entry.status = response ? response.status() : null;
-    entry.responseBody = response ? await response.text().catch(() => '') : '';
+    entry.status = response.status();
+    if (entry.status >= 300) {
+      entry.responseBody = await Promise.race([response.text().catch(() => ''), new Promise((r) => setTimeout(() => r('<body not read>'), 2_000))]);
+    }
     entry.done = true;
   });
+  // A body the page never read is cancelled when the page goes away (net::ERR_ABORTED): that
+  // request was answered all the same, so only a request without an answer counts as failed.
   context.on('requestfailed', (request) => {
     const entry = entryOf(request);
-    if (!entry) return;
+    if (!entry || entry.status !== null) return;
     entry.failure = request.failure()?.errorText || 'failed';
     entry.done = true;
   });
