@@ -134,7 +134,7 @@ export function recordNetwork(context) {
     consoleMessages,
     describe() {
       return entries.map((entry) => `  ${entry.method} ${entry.url} -> ${entry.failure || entry.status || 'pending'}` +
-        (entry.status >= 400 ? ` ${entry.responseBody}` : '')).join('\n') +
+        (entry.status >= 400 && entry.responseBody ? ` ${entry.responseBody}` : '')).join('\n') +
         (consoleMessages.length ? `\n  console:\n    ${consoleMessages.join('\n    ')}` : '');
     },
   };
