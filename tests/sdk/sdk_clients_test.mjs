@@ -137,6 +137,14 @@ async function runVendor(base, sdk) {
   return { visit, serverMessageId };
 }
 
+function removeWork() {
+  try {
+    rmSync(work, { recursive: true, force: true, maxRetries: 3 });
+  } catch (error) {
+    console.error(`sdk clients test: could not remove ${work}: ${error.message}`);
+  }
+}
+
 const within = (a, b, ms) => Math.abs(Date.parse(a) - Date.parse(b)) <= ms;
 
 async function verifyVendor(base, sdk, { visit, serverMessageId }) {
@@ -261,11 +269,18 @@ async function main() {
   }
 }
 
-const deadline = setTimeout(() => {
-  console.error('sdk clients test: FAILED: did not finish in 240 s');
+// Well inside ctest's 300 s: a hung step still ends with the server killed (Playwright closes the
+// browsers it launched when this process exits), as does an interrupt.
+const abort = async (why) => {
+  console.error(`sdk clients test: FAILED: ${why}; tessera's output:\n${serverOutput.slice(-3000)}`);
+  server?.kill('SIGKILL');
+  await Promise.race([browser?.close(), new Promise((r) => setTimeout(r, 3_000))]).catch(() => {});
+  if (!keep) removeWork();
   process.exit(1);
-}, 240_000);
-deadline.unref();
+};
+setTimeout(() => abort('did not finish in 240 s'), 240_000).unref();
+process.once('SIGINT', () => abort('interrupted'));
+process.once('SIGTERM', () => abort('terminated'));
 
 let error = null;
 try {
@@ -276,7 +291,7 @@ try {
   if (browser) await browser.close().catch(() => {});
   if (pages) await pages.close();
   await stopTessera();
-  if (!keep) rmSync(work, { recursive: true, force: true });
+  if (!keep) removeWork();
   else console.log(`sdk clients test: kept ${work}`);
 }
 if (error) failures.unshift(error.stack || String(error));
