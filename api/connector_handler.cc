@@ -57,27 +57,42 @@ connectors::CsvMapping CsvMappingFrom(const config::CsvMappingConfig& csv) {
   return mapping;
 }
 
-ConnectorHandler::ConnectorHandler(const KeyRegistry& keys, ingest::IngestPipeline& pipeline)
-    : keys_(keys), pipeline_(pipeline) {}
+ConnectorHandler::ConnectorHandler(const KeyRegistry& keys, ingest::IngestPipeline& pipeline,
+                                   const CorsPolicy& cors)
+    : keys_(keys), pipeline_(pipeline), cors_(cors) {}
 
-std::string_view ConnectorHandler::KnownConnectors() { return "pos/shopify, pos/csv, email/sendgrid, email/mailgun, social/meta"; }
+std::string_view ConnectorHandler::KnownConnectors() {
+  return "pos/shopify, pos/csv, email/sendgrid, email/mailgun, social/meta";
+}
 
 void ConnectorHandler::Handle(const ConnectorRequest& request, std::function<void(HttpReply)> reply) {
   const std::string_view name = request.connector;
   if (name != kShopify && name != kPosCsv && name != kSendGrid && name != kMailgun && name != kMeta) {
-    reply(ErrorReply(404, "not_found",
-                     absl::StrCat("no connector \"", std::string(name), "\"; known: ", std::string(KnownConnectors()))));
+    reply(ErrorReply(
+        404, "not_found",
+        absl::StrCat("no connector \"", std::string(name), "\"; known: ", std::string(KnownConnectors()))));
     return;
   }
   if (request.method == Method::kGet && name != kMeta) {
-    HttpReply refused = ErrorReply(405, "method_not_allowed", absl::StrCat(std::string(name), " accepts POST only"));
+    HttpReply refused =
+        ErrorReply(405, "method_not_allowed", absl::StrCat(std::string(name), " accepts POST only"));
     refused.headers.emplace_back("Allow", "POST");
     reply(std::move(refused));
     return;
   }
-  absl::StatusOr<const ingest::SourceRef*> source = keys_.SourceFromHeaderOrQuery(request.authorization, request.query);
+  absl::StatusOr<const ingest::SourceRef*> source =
+      keys_.SourceFromHeaderOrQuery(request.authorization, request.query);
   if (!source.ok()) {
     reply(ErrorReply(401, "unauthorized", std::string(source.status().message())));
+    return;
+  }
+  // POST /v1/connectors/pos/csv is not signed and a text/csv POST needs no preflight: without this
+  // a page of any site holding the key could store events through it.
+  if (!request.origin.empty() && !cors_.AllowsIngest(*source, request.origin)) {
+    reply(ErrorReply(
+        403, "origin_not_allowed",
+        absl::StrCat("pages from ", std::string(request.origin), " may not post with the key of source \"",
+                     (*source)->name, "\" (see sources[].allowed_origins)")));
     return;
   }
   const config::ConnectorSettings& settings = keys_.ConnectorsOf(**source);
@@ -118,11 +133,12 @@ void ConnectorHandler::Handle(const ConnectorRequest& request, std::function<voi
   } else if (name == kShopify) {
     parsed = connectors::TranslateShopifyOrder(webhook, {.secret = settings.shopify_secret});
   } else if (name == kSendGrid) {
-    parsed = connectors::TranslateSendGridEvents(webhook, {.public_key = settings.sendgrid_public_key,
-                                                           .max_age_seconds = 0});
+    parsed = connectors::TranslateSendGridEvents(
+        webhook, {.public_key = settings.sendgrid_public_key, .max_age_seconds = 0});
   } else if (name == kMailgun) {
     parsed = connectors::TranslateMailgunEvent(
-        webhook, {.signing_key = settings.mailgun_signing_key, .max_age_seconds = settings.mailgun_max_age_seconds});
+        webhook,
+        {.signing_key = settings.mailgun_signing_key, .max_age_seconds = settings.mailgun_max_age_seconds});
   } else {
     parsed = connectors::TranslateMetaWebhook(
         webhook, {.app_secret = settings.meta_app_secret, .verify_token = settings.meta_verify_token});
@@ -133,7 +149,8 @@ void ConnectorHandler::Handle(const ConnectorRequest& request, std::function<voi
   }
   if (parsed->request_error) {
     const ingest::FieldError& error = *parsed->request_error;
-    pipeline_.metrics().events_rejected.fetch_add(std::max<size_t>(parsed->event_count, 1), std::memory_order_relaxed);
+    pipeline_.metrics().events_rejected.fetch_add(std::max<size_t>(parsed->event_count, 1),
+                                                  std::memory_order_relaxed);
     reply(ErrorReply(400, error.code, error.message, error.field));
     return;
   }
@@ -142,7 +159,9 @@ void ConnectorHandler::Handle(const ConnectorRequest& request, std::function<voi
     return;
   }
   pipeline_.Accept(**source, *std::move(parsed), /*strict=*/false,
-                   [reply = std::move(reply)](ingest::IngestResult result) { reply(IngestResultReply(result, /*with_counts=*/true)); });
+                   [reply = std::move(reply)](ingest::IngestResult result) {
+                     reply(IngestResultReply(result, /*with_counts=*/true));
+                   });
 }
 
 }  // namespace tessera::api

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/cors.h"
 #include "api/key_registry.h"
 #include "api/router.h"
 #include "api/tracking_handler.h"
@@ -29,7 +30,8 @@ struct ConnectorRequest {
   std::string_view connector;  // "pos/shopify", "email/sendgrid", ...: the path after /v1/connectors/
   std::string_view query;
   std::string_view authorization;
-  std::string_view body;  // The raw body, exactly as received.
+  std::string_view origin = {};  // The Origin header: set only by browsers (webhook senders send none).
+  std::string_view body;         // The raw body, exactly as received.
   std::function<std::string_view(std::string_view name)> header;
 };
 
@@ -38,7 +40,9 @@ connectors::CsvMapping CsvMappingFrom(const config::CsvMappingConfig& csv);
 
 class ConnectorHandler {
  public:
-  ConnectorHandler(const KeyRegistry& keys, ingest::IngestPipeline& pipeline);
+  // `cors` decides which browser pages may post with a source's key (webhook senders send no
+  // Origin, so they are never affected).
+  ConnectorHandler(const KeyRegistry& keys, ingest::IngestPipeline& pipeline, const CorsPolicy& cors);
 
   // `reply` is called exactly once, possibly on another thread, possibly before Handle returns.
   void Handle(const ConnectorRequest& request, std::function<void(HttpReply)> reply);
@@ -49,6 +53,7 @@ class ConnectorHandler {
  private:
   const KeyRegistry& keys_;
   ingest::IngestPipeline& pipeline_;
+  const CorsPolicy& cors_;
 };
 
 }  // namespace tessera::api

@@ -16,7 +16,7 @@ enum class Coding { kGzip, kDeflate, kIdentity };
 
 // Layers of encoding beyond this are not a real client's; refuse rather than loop.
 constexpr size_t kMaxCodings = 4;
-// Output is grown in steps of this much (or to the limit, if smaller).
+// Output starts at this much (or the limit, if smaller) and doubles.
 constexpr size_t kOutputStep = 64 * 1024;
 
 // zlib's windowBits: 15 is the largest window, +16 reads gzip, negative reads raw deflate.
@@ -58,8 +58,15 @@ absl::Status Inflate(Coding coding, std::string_view input, size_t limit, std::s
             absl::StrCat("the request body decompresses to more than the limit of ", limit, " bytes"));
         break;
       }
-      // One byte past the limit tells "exactly at the limit" from "over it".
-      output.resize(std::min(output.size() + kOutputStep, limit + 1));
+      // Doubling, and one byte past the limit at most (which tells "exactly at the limit" from
+      // "over it"). A fresh string reserves exactly what it is asked for, where growing one in
+      // place may double its capacity past the limit.
+      const size_t grown = std::min(std::max(output.size() * 2, kOutputStep), limit + 1);
+      std::string bigger;
+      bigger.reserve(grown);
+      bigger.append(output, 0, produced);
+      bigger.resize(grown);
+      output.swap(bigger);
     }
     stream.next_out = reinterpret_cast<Bytef*>(output.data() + produced);
     stream.avail_out = static_cast<uInt>(output.size() - produced);
@@ -129,6 +136,7 @@ absl::Status DecodeContent(std::string_view content_encoding, std::string& body,
   for (auto coding = codings.rbegin(); coding != codings.rend(); ++coding) {
     if (absl::Status status = Inflate(*coding, input, limit, decoded); !status.ok()) return status;
     previous.swap(decoded);
+    std::string().swap(decoded);  // The layer's input is no longer needed: at most two bodies live.
     input = previous;
   }
   body = std::move(previous);

@@ -1,6 +1,7 @@
 #include "api/cors.h"
 
 #include <algorithm>
+#include <cctype>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -28,9 +29,12 @@ bool IsHeaderNameList(std::string_view list) {
   return std::all_of(list.begin(), list.end(), [](char c) { return IsTokenChar(c) || c == ',' || c == ' '; });
 }
 
-void AddAllowedOrigin(std::string_view origin, HttpReply& reply) {
+// `credentials`: also for requests made with credentials. Only the browser-facing tracking paths
+// need it (navigator.sendBeacon always sends credentials); the API authenticates by key alone, so
+// it never lets a page send a visitor's cookies along.
+void AddAllowedOrigin(std::string_view origin, bool credentials, HttpReply& reply) {
   reply.headers.emplace_back("Access-Control-Allow-Origin", std::string(origin));
-  reply.headers.emplace_back("Access-Control-Allow-Credentials", "true");
+  if (credentials) reply.headers.emplace_back("Access-Control-Allow-Credentials", "true");
 }
 
 }  // namespace
@@ -73,6 +77,17 @@ bool CorsPolicy::AllowsApi(std::string_view origin) const {
   return config::OriginAllowed(api_origins_, origin);
 }
 
+bool CorsPolicy::IsSameOrigin(std::string_view origin, std::string_view host, bool tls) {
+  const std::string_view scheme = tls ? "https://" : "http://";
+  if (host.empty() || origin.size() != scheme.size() + host.size()) return false;
+  auto equal = [](std::string_view a, std::string_view b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+      return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+    });
+  };
+  return equal(origin.substr(0, scheme.size()), scheme) && equal(origin.substr(scheme.size()), host);
+}
+
 bool CorsPolicy::Allows(RouteId route, const ingest::SourceRef* source, std::string_view origin) const {
   switch (AudienceOf(route)) {
     case Audience::kIngest:
@@ -111,12 +126,12 @@ HttpReply CorsPolicy::Options(const RouteMatch& route, const PreflightRequest& r
     refused.headers = std::move(reply.headers);
     return refused;
   }
-  AddAllowedOrigin(request.origin, reply);
+  AddAllowedOrigin(request.origin, AudienceOf(route.route) == Audience::kIngest, reply);
   reply.headers.emplace_back("Access-Control-Allow-Methods", std::string(route.allow));
   reply.headers.emplace_back("Access-Control-Allow-Headers", IsHeaderNameList(request.request_headers)
                                                                  ? std::string(request.request_headers)
                                                                  : std::string(kDefaultAllowedHeaders));
-  reply.headers.emplace_back("Access-Control-Max-Age", std::to_string(kMaxAgeSeconds));
+  reply.headers.emplace_back("Access-Control-Max-Age", std::to_string(kMaxAge.count()));
   // Chromium asks before a public page may reach a private or loopback address (Private Network
   // Access); a Tessera on an internal host must be able to say yes.
   if (request.private_network) reply.headers.emplace_back("Access-Control-Allow-Private-Network", "true");
@@ -129,7 +144,7 @@ void CorsPolicy::AddResponseHeaders(RouteId route, std::string_view origin, Http
   // The tracking handler has already refused an origin the key's own source does not allow; any
   // source's consent is enough here, so that such a refusal is readable by the page.
   if (!Allows(route, nullptr, origin)) return;
-  AddAllowedOrigin(origin, reply);
+  AddAllowedOrigin(origin, AudienceOf(route) == Audience::kIngest, reply);
   // analytics.js reads Retry-After to back off on 429 and 503.
   reply.headers.emplace_back("Access-Control-Expose-Headers", "Retry-After");
 }

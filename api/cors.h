@@ -14,7 +14,7 @@
 //
 // Thread-safety: immutable after construction.
 
-#include <span>
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,7 +36,7 @@ struct PreflightRequest {
 class CorsPolicy {
  public:
   // How long a browser may cache a preflight answer; Chromium caps it at two hours.
-  static constexpr int kMaxAgeSeconds = 7200;
+  static constexpr std::chrono::seconds kMaxAge{7200};
 
   CorsPolicy(const KeyRegistry& keys, std::vector<std::string> api_origins);
 
@@ -45,6 +45,9 @@ class CorsPolicy {
   bool AllowsIngest(const ingest::SourceRef* source, std::string_view origin) const;
   // Whether a page from `origin` may call the read and admin API.
   bool AllowsApi(std::string_view origin) const;
+  // Whether `origin` is this server's own (the console's): scheme and `host` (host[:port] as the
+  // browser addressed it) match, case-insensitively.
+  static bool IsSameOrigin(std::string_view origin, std::string_view host, bool tls);
 
   // The answer to OPTIONS on a known route: a preflight (with Origin and
   // Access-Control-Request-Method) is 204 with the Access-Control-* headers when the origin is

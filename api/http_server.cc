@@ -1,24 +1,10 @@
 #include "api/http_server.h"
 
+#include <openssl/ssl.h>
 #include <pthread.h>
 
 #include <algorithm>
 #include <atomic>
-#include <limits>
-#include <chrono>
-#include <condition_variable>
-#include <cerrno>
-#include <csignal>
-#include <cstdio>
-#include <cstring>
-#include <memory>
-#include <mutex>
-#include <optional>
-#include <thread>
-#include <type_traits>
-#include <utility>
-#include <vector>
-
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -26,14 +12,27 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-
 #include <boost/beast/websocket/rfc6455.hpp>
-#include <openssl/ssl.h>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "api/content_decoding.h"
@@ -108,7 +107,7 @@ HttpServer::Impl::Impl(ServerOptions server_options, const KeyRegistry& key_regi
       stream(keys, pipeline,
              ingest::SegmentParserOptions{.max_event_bytes = options.max_event_bytes,
                                           .max_batch_events = options.max_request_bytes / 3}),
-      connectors(keys, pipeline),
+      connectors(keys, pipeline, cors),
       io(options.io_threads),
       acceptor(net::make_strand(io)),
       signals(io, SIGINT, SIGTERM) {}
@@ -141,8 +140,6 @@ Method ToMethod(http::verb verb) {
 // How long a TLS connection being closed waits for the client's close_notify (at most the write
 // timeout).
 constexpr std::chrono::milliseconds kTlsCloseWait{500};
-// The first read of a request asks for at most this much; the parser reads the rest.
-constexpr size_t kFirstReadBytes = 4096;
 // A lingering close reads what the client still sends in pieces of this size, and drops them.
 constexpr size_t kLingerChunkBytes = 16 * 1024;
 
@@ -159,7 +156,10 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
  public:
   Session(Stream&& stream, HttpServer::Impl& server)
-      : stream_(std::move(stream)), executor_(stream_.get_executor()), server_(server) {
+      : stream_(std::move(stream)),
+        executor_(stream_.get_executor()),
+        server_(server),
+        idle_timer_(executor_) {
     server_.metrics.ConnectionOpened();
   }
   ~Session() {
@@ -219,17 +219,34 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     // (Not boost::none: Beast 1.74 compares Content-Length with the optional itself, and every
     // length is greater than none.)
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-    if (buffer_.size() > 0) return ReadRestOfHeader();  // A pipelined request has begun already.
+    // A pipelined request has begun already.
+    if (buffer_.size() > 0 || TlsHasBufferedInput()) return ReadRestOfHeader();
     // Waiting for a request on a kept-alive connection is bounded by the idle timeout; once it has
     // begun, the read timeout bounds the rest (ReadRestOfHeader), so a client that trickles its
-    // header in is cut after read_timeout, not idle_timeout.
-    Tcp().expires_after(server_.options.idle_timeout);
-    stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
-                            [self = this->shared_from_this()](beast::error_code ec, std::size_t bytes) {
-                              if (ec) return self->OnReadError(ec);
-                              self->buffer_.commit(bytes);
-                              self->ReadRestOfHeader();
-                            });
+    // header in is cut after read_timeout, not idle_timeout. The wait is on the TCP socket, below
+    // TLS: a TLS read would complete only with a whole record, and a record can trickle too.
+    Tcp().expires_never();
+    idle_timer_.expires_after(server_.options.idle_timeout);
+    idle_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+      if (!ec) self->Tcp().socket().cancel();  // The wait below completes with operation_aborted.
+    });
+    Tcp().socket().async_wait(tcp::socket::wait_read,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                self->idle_timer_.cancel();
+                                if (ec) return self->OnReadError(ec);
+                                self->ReadRestOfHeader();
+                              });
+  }
+
+  // Whether TLS holds bytes of the connection that the socket will not signal again: decrypted
+  // but unread (SSL_has_pending), or received but not yet decrypted (the read BIO). Asio's TLS
+  // engine keeps input beyond the BIO only when the BIO is full, so the two cover it all.
+  bool TlsHasBufferedInput() {
+    if constexpr (kTls) {
+      SSL* ssl = stream_.native_handle();
+      return SSL_has_pending(ssl) == 1 || BIO_ctrl_pending(SSL_get_rbio(ssl)) > 0;
+    }
+    return false;
   }
 
   void ReadRestOfHeader() {
@@ -250,7 +267,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     // A single-event endpoint's body is one event, so the event limit applies to it.
     single_event_ = IsTrackingRoute(route_.route) && route_.route != RouteId::kBatch;
     const bool definitions = route_.route == RouteId::kAudiences || route_.route == RouteId::kComputedTraits;
-    body_limit_ = single_event_                           ? server_.options.max_event_bytes
+    body_limit_ = single_event_                          ? server_.options.max_event_bytes
                   : route_.route == RouteId::kConnectors ? server_.options.max_webhook_bytes
                   : definitions                          ? AudienceHandler::kMaxBodyBytes
                   : route_.route == RouteId::kPrivacy    ? PrivacyHandler::kMaxBodyBytes
@@ -266,7 +283,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
     const auto expect = request[http::field::expect];
     if (!expect.empty() && beast::iequals(expect, "100-continue")) {
-      auto response = std::make_shared<http::response<http::empty_body>>(http::status::continue_, request.version());
+      auto response =
+          std::make_shared<http::response<http::empty_body>>(http::status::continue_, request.version());
       Tcp().expires_after(server_.options.write_timeout);
       http::async_write(stream_, *response,
                         [self = this->shared_from_this(), response](beast::error_code write_ec, std::size_t) {
@@ -307,8 +325,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       keep_alive_ = false;
       busy_ = true;
       request_unread_ = true;
-      return Reply(ErrorReply(431, "headers_too_large",
-                              absl::StrCat("request headers exceed ", server_.options.max_header_bytes, " bytes")));
+      return Reply(
+          ErrorReply(431, "headers_too_large",
+                     absl::StrCat("request headers exceed ", server_.options.max_header_bytes, " bytes")));
     }
     if constexpr (kTls) {
       // A client that hung up without close_notify, or sent something that is not TLS: there is
@@ -317,9 +336,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
         return Close();
       }
     }
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
-        ec == net::error::connection_reset || ec == net::error::eof || ec == net::error::bad_descriptor ||
-        ec == http::error::partial_message) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::connection_reset || ec == net::error::eof ||
+        ec == net::error::bad_descriptor || ec == http::error::partial_message) {
       return Close();
     }
     // Anything else is a malformed request: say so, then close, since the stream position is lost.
@@ -334,12 +353,14 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     http::request<http::string_body> request = parser_->release();
     parser_.reset();
 
-    const bool unserved = (route_.route == RouteId::kProfiles && server_.profiles == nullptr) ||
-                          ((route_.route == RouteId::kAudiences || route_.route == RouteId::kComputedTraits) &&
-                           server_.audiences == nullptr) ||
-                          (route_.route == RouteId::kAdminBackup && server_.admin == nullptr);
+    const bool unserved =
+        (route_.route == RouteId::kProfiles && server_.profiles == nullptr) ||
+        ((route_.route == RouteId::kAudiences || route_.route == RouteId::kComputedTraits) &&
+         server_.audiences == nullptr) ||
+        (route_.route == RouteId::kAdminBackup && server_.admin == nullptr);
     if (route_.route == RouteId::kNotFound || unserved) {
-      return Reply(ErrorReply(404, "not_found", absl::StrCat("no such endpoint: ", std::string(ToStringView(request.target())))));
+      return Reply(ErrorReply(
+          404, "not_found", absl::StrCat("no such endpoint: ", std::string(ToStringView(request.target())))));
     }
     if (request.method() == http::verb::options) {
       const PreflightRequest preflight{
@@ -352,36 +373,47 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       return Reply(std::move(reply));
     }
     if (!route_.method_allowed) {
-      HttpReply reply = ErrorReply(405, "method_not_allowed",
-                                   absl::StrCat(std::string(ToStringView(request.method_string())), " is not allowed on ",
-                                                std::string(RouteLabel(route_.route)), "; use ", std::string(route_.allow)));
+      HttpReply reply = ErrorReply(
+          405, "method_not_allowed",
+          absl::StrCat(std::string(ToStringView(request.method_string())), " is not allowed on ",
+                       std::string(RouteLabel(route_.route)), "; use ", std::string(route_.allow)));
       reply.headers.emplace_back("Allow", std::string(route_.allow));
       return Reply(std::move(reply));
     }
-    if (const auto encoding = request[http::field::content_encoding]; !encoding.empty()) {
-      if (absl::Status decoded = DecodeContent(ToStringView(encoding), request.body(), body_limit_); !decoded.ok()) {
+    // A header on an empty body (a GET from a client that labels everything) has nothing to decode.
+    if (const auto encoding = request[http::field::content_encoding];
+        !encoding.empty() && !request.body().empty()) {
+      if (absl::Status decoded = DecodeContent(ToStringView(encoding), request.body(), body_limit_);
+          !decoded.ok()) {
         return Reply(DecodingErrorReply(decoded));
       }
     }
     switch (route_.route) {
       case RouteId::kRoot: {
         // The console is what a person opening the server's address in a browser is looking for.
-        HttpReply reply = ErrorReply(302, "found", "the web console is at /console/");
+        HttpReply reply{.status = 302, .body = "the web console is at /console/\n"};
         reply.headers.emplace_back("Location", "/console/");
+        reply.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
         if (request.method() == http::verb::head) head_only_ = true;
         return Reply(std::move(reply));
       }
       case RouteId::kSdkSettings:
       case RouteId::kSourceConfig: {
+        // Behind a proxy that terminates TLS, the browser reached the proxy: its forwarded
+        // host and scheme are where the SDK must send.
+        const std::string_view forwarded_host = ToStringView(request["X-Forwarded-Host"]);
         const std::string_view host_header = ToStringView(request[http::field::host]);
-        const std::string fallback_host = absl::StrCat(server_.options.address, ":", server_.bound_port);
-        const SdkSettingsRequest settings_request{.route = route_.route,
-                                                  .write_key_segment = route_.rest,
-                                                  .query = route_.query,
-                                                  .host = host_header.empty() ? std::string_view(fallback_host)
-                                                                              : host_header,
-                                                  .origin = origin_,
-                                                  .tls = kTls};
+        const std::string_view forwarded_proto = ToStringView(request["X-Forwarded-Proto"]);
+        const std::string fallback_host = ListenerHost();
+        const SdkSettingsRequest settings_request{
+            .route = route_.route,
+            .write_key_segment = route_.rest,
+            .query = route_.query,
+            .host = !forwarded_host.empty() ? forwarded_host
+                    : !host_header.empty()  ? host_header
+                                            : std::string_view(fallback_host),
+            .origin = origin_,
+            .tls = forwarded_proto.empty() ? kTls : beast::iequals(forwarded_proto, "https")};
         if (request.method() == http::verb::head) head_only_ = true;
         return Reply(server_.sdk_settings.Handle(settings_request));
       }
@@ -398,27 +430,31 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
         return ReplyAudited(request, server_.profiles->Handle(profile_request));
       }
       case RouteId::kPrivacy: {
-        if (server_.privacy == nullptr) return Reply(ErrorReply(404, "not_found", "privacy requests are not served here"));
-        const PrivacyRequest privacy_request{.method = ToMethod(request.method()),
-                                             .path = route_.rest,
-                                             .query = route_.query,
-                                             .authorization = ToStringView(request[http::field::authorization]),
-                                             .body = request.body()};
+        if (server_.privacy == nullptr)
+          return Reply(ErrorReply(404, "not_found", "privacy requests are not served here"));
+        const PrivacyRequest privacy_request{
+            .method = ToMethod(request.method()),
+            .path = route_.rest,
+            .query = route_.query,
+            .authorization = ToStringView(request[http::field::authorization]),
+            .body = request.body()};
         return ReplyAudited(request, server_.privacy->Handle(privacy_request));
       }
       case RouteId::kAudit: {
-        if (server_.auditor == nullptr) return Reply(ErrorReply(404, "not_found", "the audit log is not served here"));
-        return ReplyAudited(request, server_.auditor->Handle(ToStringView(request[http::field::authorization]),
-                                                             route_.query));
+        if (server_.auditor == nullptr)
+          return Reply(ErrorReply(404, "not_found", "the audit log is not served here"));
+        return ReplyAudited(request, server_.auditor->Handle(
+                                         ToStringView(request[http::field::authorization]), route_.query));
       }
       case RouteId::kAudiences:
       case RouteId::kComputedTraits: {
-        const AudienceRequest audience_request{.method = ToMethod(request.method()),
-                                               .route = route_.route,
-                                               .path = route_.rest,
-                                               .query = route_.query,
-                                               .authorization = ToStringView(request[http::field::authorization]),
-                                               .body = request.body()};
+        const AudienceRequest audience_request{
+            .method = ToMethod(request.method()),
+            .route = route_.route,
+            .path = route_.rest,
+            .query = route_.query,
+            .authorization = ToStringView(request[http::field::authorization]),
+            .body = request.body()};
         return ReplyAudited(request, server_.audiences->Handle(audience_request));
       }
       case RouteId::kAdminBackup: {
@@ -445,6 +481,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
             .connector = route_.rest,
             .query = route_.query,
             .authorization = ToStringView(request[http::field::authorization]),
+            .origin = origin_,
             .body = request.body(),
             .header = [&request](std::string_view name) { return ToStringView(request[name]); }};
         server_.connectors.Handle(connector_request, ReplyOnStrand());
@@ -469,14 +506,28 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
                             ReplyOnStrand());
   }
 
+  // host:port of the listener, for a request without a Host header: a wildcard address is reached
+  // on loopback, an IPv6 address is bracketed.
+  std::string ListenerHost() const {
+    const std::string& address = server_.options.address;
+    const std::string host = address == "0.0.0.0"                     ? "127.0.0.1"
+                             : address == "::"                        ? "[::1]"
+                             : address.find(':') != std::string::npos ? absl::StrCat("[", address, "]")
+                                                                      : address;
+    return absl::StrCat(host, ":", server_.bound_port);
+  }
+
   // The answer to a body that could not be decoded (api/content_decoding.h).
   HttpReply DecodingErrorReply(const absl::Status& status) const {
     const std::string message(status.message());
     if (absl::IsResourceExhausted(status)) {
-      return ErrorReply(413, single_event_ ? ingest::error_code::kEventTooLarge : "payload_too_large", message);
+      return ErrorReply(413, single_event_ ? ingest::error_code::kEventTooLarge : "payload_too_large",
+                        message);
     }
-    if (absl::IsUnimplemented(status)) return ErrorReply(415, "unsupported_encoding", message, "Content-Encoding");
-    if (absl::IsInvalidArgument(status)) return ErrorReply(400, "invalid_encoding", message, "Content-Encoding");
+    if (absl::IsUnimplemented(status))
+      return ErrorReply(415, "unsupported_encoding", message, "Content-Encoding");
+    if (absl::IsInvalidArgument(status))
+      return ErrorReply(400, "invalid_encoding", message, "Content-Encoding");
     return ErrorReply(500, "internal", message);
   }
 
@@ -506,7 +557,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   // reply is written from this session's strand.
   std::function<void(HttpReply)> ReplyOnStrand() {
     return [self = this->shared_from_this()](HttpReply reply) {
-      net::post(self->executor_, [self, reply = std::move(reply)]() mutable { self->Reply(std::move(reply)); });
+      net::post(self->executor_,
+                [self, reply = std::move(reply)]() mutable { self->Reply(std::move(reply)); });
     };
   }
 
@@ -530,20 +582,37 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     // Browsers send the page's Origin with a WebSocket upgrade (WebSockets have no CORS): a page the
     // key's source does not allow may not stream with it.
     if (!origin_.empty() && !server_.cors.AllowsIngest(*source, origin_)) {
-      return Reply(ErrorReply(403, "origin_not_allowed",
-                              absl::StrCat("pages from ", origin_, " may not stream with the key of source \"",
-                                           (*source)->name, "\" (see sources[].allowed_origins)")));
+      return Reply(
+          ErrorReply(403, "origin_not_allowed",
+                     absl::StrCat("pages from ", origin_, " may not stream with the key of source \"",
+                                  (*source)->name, "\" (see sources[].allowed_origins)")));
     }
     const std::string_view strict = QueryParam(route_.query, "strict");
     server_.metrics.CountRequest(RouteId::kStream, 101);
     upgraded_ = true;
-    StartEventStream(std::move(stream_), server_, **source, strict == "true" || strict == "1", std::move(request));
+    StartEventStream(std::move(stream_), server_, **source, strict == "true" || strict == "1",
+                     std::move(request));
   }
 
   // GET /v1/tail: a read or admin key (header or subprotocol, never the URL), then the live tail.
   // Audited like every read: the attempt with its answer, 101 when the tail opened.
   void UpgradeTail(http::request<http::string_body> request) {
     const std::string_view authorization = ToStringView(request[http::field::authorization]);
+    // The tail is read access: a browser page may open it from the console (this server's own
+    // origin) or from an origin listed in cors.api_origins, like the rest of the read API.
+    if (!origin_.empty() && !server_.cors.AllowsApi(origin_)) {
+      const std::string_view forwarded_host = ToStringView(request["X-Forwarded-Host"]);
+      const std::string_view forwarded_proto = ToStringView(request["X-Forwarded-Proto"]);
+      const bool same_origin = CorsPolicy::IsSameOrigin(
+          origin_, forwarded_host.empty() ? ToStringView(request[http::field::host]) : forwarded_host,
+          forwarded_proto.empty() ? kTls : beast::iequals(forwarded_proto, "https"));
+      if (!same_origin) {
+        return ReplyAudited(request,
+                            ErrorReply(403, "origin_not_allowed",
+                                       absl::StrCat("pages from ", origin_,
+                                                    " may not open the live tail (see cors.api_origins)")));
+      }
+    }
     if (!websocket::is_upgrade(request)) {
       HttpReply reply = ErrorReply(426, "upgrade_required",
                                    "/v1/tail is a WebSocket endpoint: send a WebSocket upgrade request");
@@ -657,7 +726,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     while (more.ok() && *more && chunk_.empty()) more = body_stream_->Next(chunk_);
     if (!more.ok()) {
       // The status line is gone: the only honest signal left is a body without its last chunk.
-      std::fprintf(stderr, "tessera: streamed response on %s failed after %zu bytes, closing the connection: %s\n",
+      std::fprintf(stderr,
+                   "tessera: streamed response on %s failed after %zu bytes, closing the connection: %s\n",
                    std::string(RouteLabel(route_.route)).c_str(), streamed_bytes_,
                    std::string(more.status().message()).c_str());
       return EndStream(/*complete=*/false);
@@ -671,7 +741,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
   void EndStream(bool complete) {
     busy_ = false;
-    const bool keep_alive = complete && streamed_response_->keep_alive() && !closing_ && !server_.stopping.load();
+    const bool keep_alive =
+        complete && streamed_response_->keep_alive() && !closing_ && !server_.stopping.load();
     body_stream_.reset();
     serializer_.reset();
     streamed_response_.reset();
@@ -744,14 +815,15 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   const net::any_io_executor executor_;  // The connection's strand; stream_ is moved out on upgrade.
   beast::flat_buffer buffer_;
   HttpServer::Impl& server_;
+  net::steady_timer idle_timer_;  // Bounds the wait for a request's first byte (ReadHeader).
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::string_body>> response_;
   // A streamed reply in progress (ReplyStreamed).
   std::optional<http::response<http::empty_body>> streamed_response_;
   std::optional<http::response_serializer<http::empty_body>> serializer_;
   std::shared_ptr<BodyStream> body_stream_;
-  std::string chunk_;         // The chunk being written.
-  bool more_chunks_ = true;   // BodyStream::Next has not yet said the body ends.
+  std::string chunk_;        // The chunk being written.
+  bool more_chunks_ = true;  // BodyStream::Next has not yet said the body ends.
   size_t streamed_bytes_ = 0;
   RouteMatch route_;
   std::string origin_;  // The request's Origin header (browsers), for CORS.
@@ -819,7 +891,9 @@ void HttpServer::SetPrivacy(const PrivacyHandler* privacy, const Auditor* audito
 absl::Status HttpServer::Bind() {
   beast::error_code ec;
   const auto address = net::ip::make_address(impl_->options.address, ec);
-  if (ec) return absl::InvalidArgumentError(absl::StrCat("listen.address \"", impl_->options.address, "\": ", ec.message()));
+  if (ec)
+    return absl::InvalidArgumentError(
+        absl::StrCat("listen.address \"", impl_->options.address, "\": ", ec.message()));
   const tcp::endpoint endpoint(address, impl_->options.port);
   tcp::acceptor& acceptor = impl_->acceptor;
   acceptor.open(endpoint.protocol(), ec);
@@ -827,8 +901,8 @@ absl::Status HttpServer::Bind() {
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", impl_->options.address, ":", impl_->options.port, ": ", ec.message()));
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", impl_->options.address, ":",
+                                               impl_->options.port, ": ", ec.message()));
   }
   impl_->bound_port = acceptor.local_endpoint().port();
   return absl::OkStatus();

@@ -9,15 +9,6 @@
 // buffers growing in the server.
 
 #include <algorithm>
-#include <chrono>
-#include <cstring>
-#include <deque>
-#include <functional>
-#include <mutex>
-#include <memory>
-#include <string>
-#include <utility>
-
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -26,6 +17,14 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
 
 #include "api/internal/server_state.h"
 #include "api/reply_json.h"
@@ -43,6 +42,9 @@ namespace websocket = boost::beast::websocket;
 // A frame above the limit is read and thrown away so that the connection stays usable, up to this
 // size; beyond it the stream closes with 1009 (message too big).
 constexpr size_t kMaxDiscardBytes = 64 << 20;
+// The deflater of acks on streams that negotiated permessage-deflate (see StreamSession::Start).
+constexpr int kAckDeflateWindowBits = 10;
+constexpr int kAckDeflateMemLevel = 3;
 // Read size while throwing a frame away.
 constexpr size_t kDiscardChunkBytes = 64 << 10;
 // How much of a too-large frame is kept to find its frameId.
@@ -114,8 +116,14 @@ class StreamSession : public Connection, public std::enable_shared_from_this<Str
     if (server_.options.stream_permessage_deflate) {
       // Compressed frames (RFC 7692) when the client offers them; limits apply to the inflated
       // payload, which is what async_read_some counts.
+      // Memory per compressed stream, by zlib's formulas: the inflater's window is the client's
+      // (at most 32 KiB); our deflater's is 2^(window_bits+2) + 2^(mem_level+9) bytes, 136 KiB at
+      // zlib's defaults and 12 KiB with a 1 KiB window. Acks are small and alike, so the small
+      // window costs little compression, and 10,000 streams stay under half a GiB.
       websocket::permessage_deflate deflate;
       deflate.server_enable = true;
+      deflate.server_max_window_bits = kAckDeflateWindowBits;
+      deflate.memLevel = kAckDeflateMemLevel;
       ws_.set_option(deflate);
     }
     ws_.read_message_max(kMaxDiscardBytes);
@@ -182,15 +190,16 @@ class StreamSession : public Connection, public std::enable_shared_from_this<Str
     }
     if (ws_.got_binary()) {
       read_buffer_.clear();
-      return BeginClosing(websocket::close_code::unknown_data, "binary frames are not accepted; send JSON text frames");
+      return BeginClosing(websocket::close_code::unknown_data,
+                          "binary frames are not accepted; send JSON text frames");
     }
     if (discarding_) {
       read_buffer_.clear();
     } else if (read_buffer_.size() > frame_limit_) {
       discarding_ = true;
       const auto data = read_buffer_.data();
-      discarded_frame_id_ = StreamHandler::FrameIdPrefix(
-          std::string_view(static_cast<const char*>(data.data()), std::min(data.size(), kFrameIdPrefixBytes)));
+      discarded_frame_id_ = StreamHandler::FrameIdPrefix(std::string_view(
+          static_cast<const char*>(data.data()), std::min(data.size(), kFrameIdPrefixBytes)));
       read_buffer_.clear();
     }
     if (ws_.is_message_done()) OnFrame();
@@ -217,13 +226,13 @@ class StreamSession : public Connection, public std::enable_shared_from_this<Str
   }
 
   void Handle(const std::shared_ptr<Frame>& frame) {
-    server_.stream.HandleFrame(source_, strict_, frame->text,
-                               [self = this->shared_from_this(), frame](FrameOutcome outcome) {
-                                 // Completion may come from the log writer's thread.
-                                 net::post(self->executor_, [self, frame, outcome = std::move(outcome)]() mutable {
-                                   self->OnHandled(frame, std::move(outcome));
-                                 });
-                               });
+    server_.stream.HandleFrame(
+        source_, strict_, frame->text, [self = this->shared_from_this(), frame](FrameOutcome outcome) {
+          // Completion may come from the log writer's thread.
+          net::post(self->executor_, [self, frame, outcome = std::move(outcome)]() mutable {
+            self->OnHandled(frame, std::move(outcome));
+          });
+        });
   }
 
   void OnHandled(const std::shared_ptr<Frame>& frame, FrameOutcome outcome) {
@@ -309,22 +318,22 @@ class StreamSession : public Connection, public std::enable_shared_from_this<Str
   const size_t frame_limit_;
 
   http::request<http::string_body> upgrade_request_;  // Until the upgrade is answered.
-  beast::flat_buffer read_buffer_;                     // The frame being read.
-  std::deque<std::shared_ptr<Frame>> frames_;          // Read and not yet acknowledged, in order.
+  beast::flat_buffer read_buffer_;                    // The frame being read.
+  std::deque<std::shared_ptr<Frame>> frames_;         // Read and not yet acknowledged, in order.
   size_t inflight_bytes_ = 0;
   size_t waiting_retries_ = 0;
   std::chrono::milliseconds retry_delay_ = kFirstRetryDelay;
   std::string discarded_frame_id_;
   websocket::close_reason close_reason_;
-  bool accepted_ = false;     // The upgrade was answered.
-  bool reading_ = false;      // A read is pending.
-  bool writing_ = false;      // An ack write is pending.
-  bool paused_ = false;       // Not reading, for flow control.
-  bool discarding_ = false;   // The current frame is over the limit and being thrown away.
+  bool accepted_ = false;    // The upgrade was answered.
+  bool reading_ = false;     // A read is pending.
+  bool writing_ = false;     // An ack write is pending.
+  bool paused_ = false;      // Not reading, for flow control.
+  bool discarding_ = false;  // The current frame is over the limit and being thrown away.
   bool retry_armed_ = false;
-  bool closing_ = false;      // No more frames are read; close after the last ack.
+  bool closing_ = false;  // No more frames are read; close after the last ack.
   bool close_started_ = false;
-  bool broken_ = false;       // The WebSocket is closed or failed: no more I/O.
+  bool broken_ = false;  // The WebSocket is closed or failed: no more I/O.
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -48,6 +48,15 @@ bool Matches(std::string_view entry, std::string_view origin) {
   return !labels.empty() && labels.front() != '.' && std::all_of(labels.begin(), labels.end(), IsHostChar);
 }
 
+// Browsers leave a scheme's default port out of Origin, so an entry with it would never match.
+std::string WithoutDefaultPort(std::string origin) {
+  for (const auto& [scheme, port] : {std::pair<std::string_view, std::string_view>{"https://", ":443"},
+                                     std::pair<std::string_view, std::string_view>{"http://", ":80"}}) {
+    if (origin.starts_with(scheme) && origin.ends_with(port)) origin.resize(origin.size() - port.size());
+  }
+  return origin;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> NormalizeAllowedOrigin(std::string_view entry) {
@@ -96,22 +105,34 @@ absl::StatusOr<std::string> NormalizeAllowedOrigin(std::string_view entry) {
       return absl::InvalidArgumentError(
           absl::StrCat("\"", ToAbsl(entry), "\": \"", ToAbsl(host), "\" is not an IPv6 address"));
     }
-    return Lower(entry);
+    return WithoutDefaultPort(Lower(entry));
   }
   std::string_view labels = host;
-  if (labels.starts_with("*.")) labels.remove_prefix(2);
+  if (labels.starts_with("*.")) {
+    labels.remove_prefix(2);
+    // "*.com" would be every site of a top-level domain: never what an operator means.
+    if (labels.find('.') == std::string_view::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("\"", ToAbsl(entry),
+                       "\": a wildcard must stand for subdomains of a domain with at least "
+                       "two labels, e.g. \"https://*.example.com\""));
+    }
+  }
   if (labels.empty() || labels.front() == '.' || labels.back() == '.' ||
       !std::all_of(labels.begin(), labels.end(), IsHostChar)) {
     return absl::InvalidArgumentError(absl::StrCat("\"", ToAbsl(entry), "\": \"", ToAbsl(host),
                                                    "\" is not a host name (letters, digits, '-' and '.'; a "
                                                    "wildcard only as the first label, \"*.example.com\")"));
   }
-  return Lower(entry);
+  return WithoutDefaultPort(Lower(entry));
 }
 
 bool OriginAllowed(std::span<const std::string> entries, std::string_view origin) {
   if (origin.empty() || origin.size() > kMaxOriginBytes) return false;
   if (origin == "null") return std::find(entries.begin(), entries.end(), "*") != entries.end();
+  // Only a real origin is ever allowed, so that "*" never echoes arbitrary text into a header.
+  const absl::StatusOr<std::string> wellformed = NormalizeAllowedOrigin(origin);
+  if (!wellformed.ok() || wellformed->find('*') != std::string::npos) return false;
   return std::any_of(entries.begin(), entries.end(),
                      [origin](const std::string& entry) { return Matches(entry, origin); });
 }

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "connectors/csv_tokenizer.h"
 #include "connectors/internal/text.h"
 #include "ingest/timestamp.h"
 #include "profile_store/json_writer.h"
@@ -248,8 +249,6 @@ constexpr size_t kNotMapped = static_cast<size_t>(-1);
 }  // namespace
 
 struct CsvImporter::Impl {
-  enum class State { kFieldStart, kUnquoted, kQuoted, kQuoteInQuoted };
-
   CsvMapping mapping;
   ingest::Timestamp received_at;
   std::string column_name[kRoleCount];  // Mapped header name per role; empty when not mapped.
@@ -267,76 +266,40 @@ struct CsvImporter::Impl {
   // Tokenizer.
   bool bom_done = false;
   std::string bom_pending;
-  State state = State::kFieldStart;
+  CsvTokenizer tokenizer;
   std::vector<std::string> fields;
   std::string field;
   std::string row_error;
   size_t row_bytes = 0;
   bool row_started = false;
-  size_t line = 1;
   size_t row_line = 1;
-  bool last_was_cr = false;
   size_t bytes_read = 0;
 
   void Process(std::string_view chunk, ingest::ParsedRequest& out) {
     for (const char c : chunk) {
-      if (c == '\r' || c == '\n') {
-        const bool lf_after_cr = c == '\n' && last_was_cr;
-        last_was_cr = c == '\r';
-        if (state == State::kQuoted) {
-          Append(c);
-        } else if (!lf_after_cr) {
-          EndRow(out);
-        }
-        if (!lf_after_cr) ++line;
-        continue;
-      }
-      last_was_cr = false;
-      if (!row_started) {
+      if (!row_started && !CsvTokenizer::IsLineBreak(c)) {
         row_started = true;
-        row_line = line;
+        row_line = tokenizer.line();
       }
-      switch (state) {
-        case State::kFieldStart:
-          if (c == '"') {
-            state = State::kQuoted;
-          } else if (c == ',') {
-            EndSeparatedField();
-          } else {
-            Append(c);
-            state = State::kUnquoted;
-          }
+      const CsvTokenizer::Result result = tokenizer.Next(c);
+      switch (result.step) {
+        case CsvTokenizer::Step::kNothing:
           break;
-        case State::kUnquoted:
-          if (c == ',') {
-            EndSeparatedField();
-            state = State::kFieldStart;
-          } else {
-            Append(c);  // A quote inside an unquoted field is taken literally, as most exporters mean it.
-          }
+        case CsvTokenizer::Step::kAppend:
+          Append(result.byte);
           break;
-        case State::kQuoted:
-          if (c == '"') {
-            state = State::kQuoteInQuoted;
-          } else {
-            Append(c);
-          }
+        case CsvTokenizer::Step::kEndField:
+          EndSeparatedField();
           break;
-        case State::kQuoteInQuoted:
-          if (c == '"') {
-            Append('"');
-            state = State::kQuoted;
-          } else if (c == ',') {
-            EndSeparatedField();
-            state = State::kFieldStart;
-          } else {
-            if (row_error.empty()) {
-              row_error = "column " + std::to_string(fields.size() + 1) +
-                          ": a closing quote is followed by '" + std::string(1, c) + "' instead of a comma";
-            }
-            Append(c);
-            state = State::kUnquoted;
+        case CsvTokenizer::Step::kEndRow:
+          EndRow(out);
+          break;
+        case CsvTokenizer::Step::kStrayByte:
+          if (row_error.empty()) {
+            row_error = "column " + std::to_string(fields.size() + 1) + ": a closing quote is followed by '" +
+                        std::string(1, c) + "' instead of a comma";
           }
+          Append(result.byte);
           break;
       }
     }
@@ -384,7 +347,6 @@ struct CsvImporter::Impl {
     row_error.clear();
     row_bytes = 0;
     row_started = false;
-    state = State::kFieldStart;
   }
 
   void ReadHeader(ingest::ParsedRequest& out) {
@@ -407,8 +369,8 @@ struct CsvImporter::Impl {
           failed = true;
           out.request_error =
               MakeError(ingest::error_code::kInvalidValue, column_name[role],
-                        "the header has the column " + internal::QuoteForError(column_name[role]) + " (mapped as " +
-                            std::string(kRoleNames[role]) + ") twice; expected it once");
+                        "the header has the column " + internal::QuoteForError(column_name[role]) +
+                            " (mapped as " + std::string(kRoleNames[role]) + ") twice; expected it once");
           return;
         }
         column[role] = i;
@@ -423,8 +385,8 @@ struct CsvImporter::Impl {
         failed = true;
         out.request_error =
             MakeError(ingest::error_code::kMissingField, column_name[role],
-                      "the header has no column " + internal::QuoteForError(column_name[role]) + " (mapped as " +
-                          std::string(kRoleNames[role]) + "); its columns are " + columns);
+                      "the header has no column " + internal::QuoteForError(column_name[role]) +
+                          " (mapped as " + std::string(kRoleNames[role]) + "); its columns are " + columns);
         return;
       }
     }
@@ -478,7 +440,8 @@ struct CsvImporter::Impl {
       return Reject(out, std::move(message_id),
                     MakeError(ingest::error_code::kInvalidTimestamp, column_name[kTime],
                               "expected a date-time in the format " +
-                                  internal::QuoteForError(iso8601 ? std::string_view("iso8601") : mapping.timestamp_format) +
+                                  internal::QuoteForError(iso8601 ? std::string_view("iso8601")
+                                                                  : mapping.timestamp_format) +
                                   ", got " + internal::QuoteForError(time_text)));
     }
 
@@ -487,10 +450,11 @@ struct CsvImporter::Impl {
     if (!amount_text.empty()) {
       amount = internal::ParseDecimal(amount_text, mapping.decimal_separator);
       if (!amount) {
-        return Reject(out, std::move(message_id),
-                      MakeError(ingest::error_code::kInvalidValue, column_name[kAmount],
-                                std::string("expected a decimal amount such as \"12") +
-                                    mapping.decimal_separator + "50\", got " + internal::QuoteForError(amount_text)));
+        return Reject(
+            out, std::move(message_id),
+            MakeError(ingest::error_code::kInvalidValue, column_name[kAmount],
+                      std::string("expected a decimal amount such as \"12") + mapping.decimal_separator +
+                          "50\", got " + internal::QuoteForError(amount_text)));
       }
     }
 
@@ -603,9 +567,10 @@ absl::StatusOr<CsvImporter> CsvImporter::Create(CsvMapping mapping, ingest::Time
   }
   std::optional<TimeZone> zone = TimeZone::Parse(mapping.timezone);
   if (!zone) {
-    return absl::InvalidArgumentError("mapping.timezone: " + internal::QuoteForError(mapping.timezone) +
-                                      " is neither an offset (\"Z\", \"UTC\", \"+HH:MM\", \"-HHMM\") nor a known "
-                                      "IANA time zone such as \"Europe/Berlin\"");
+    return absl::InvalidArgumentError(
+        "mapping.timezone: " + internal::QuoteForError(mapping.timezone) +
+        " is neither an offset (\"Z\", \"UTC\", \"+HH:MM\", \"-HHMM\") nor a known "
+        "IANA time zone such as \"Europe/Berlin\"");
   }
   impl->default_zone = *std::move(zone);
   impl->received_at = received_at;
@@ -638,21 +603,21 @@ void CsvImporter::Finish(ingest::ParsedRequest& out) {
     impl.bom_done = true;
     if (impl.bom_pending != kBom) impl.Process(impl.bom_pending, out);
   }
-  if (impl.state == Impl::State::kQuoted && impl.row_error.empty()) {
+  if (impl.tokenizer.in_quoted_field() && impl.row_error.empty()) {
     impl.row_error = "column " + std::to_string(impl.fields.size() + 1) + ": a quoted field is never closed";
   }
   impl.EndRow(out);
   if (!impl.header_done && !impl.failed) {
     impl.failed = true;
-    out.request_error =
-        MakeError(pos_csv_error::kInvalidCsv, "",
-                  "the file has no header row; expected one naming the columns, e.g. " +
-                      internal::QuoteForError(impl.column_name[kReceipt] + "," + impl.column_name[kTime] + ",..."));
+    out.request_error = MakeError(
+        pos_csv_error::kInvalidCsv, "",
+        "the file has no header row; expected one naming the columns, e.g. " +
+            internal::QuoteForError(impl.column_name[kReceipt] + "," + impl.column_name[kTime] + ",..."));
   }
 }
 
 size_t CsvImporter::bytes_read() const { return impl_->bytes_read; }
-size_t CsvImporter::line() const { return impl_->line; }
+size_t CsvImporter::line() const { return impl_->tokenizer.line(); }
 
 absl::StatusOr<ingest::ParsedRequest> TranslatePosCsv(std::string_view csv, const CsvMapping& mapping,
                                                       ingest::Timestamp received_at) {

@@ -6,18 +6,34 @@ namespace tessera::tools {
 
 void CsvChunker::Feed(std::string_view bytes, std::vector<CsvPiece>& out) {
   for (const char c : bytes) {
-    if (row_.empty()) row_first_line_ = line_;
+    if (cr_ended_row_) {
+      // A row ended at a CR: the LF of a CRLF still belongs to it.
+      cr_ended_row_ = false;
+      if (c == '\n') {
+        row_.push_back(c);
+        tokenizer_.Next(c);
+        EndRow(out);
+        continue;
+      }
+      EndRow(out);
+    }
+    if (row_.empty()) row_first_line_ = tokenizer_.line();
+    // Blank lines are no rows (the importer skips them) but stay in the text, before the next
+    // row, so that the piece's lines are the file's.
+    if (!row_started_ && !connectors::CsvTokenizer::IsLineBreak(c)) row_started_ = true;
     row_.push_back(c);
-    // A doubled quote inside a quoted field toggles twice, leaving the state as it was.
-    if (c == '"') in_quotes_ = !in_quotes_;
-    if (c != '\n') continue;
-    ++line_;
-    if (!in_quotes_) EndRow(out);
+    if (tokenizer_.Next(c).step != connectors::CsvTokenizer::Step::kEndRow || !row_started_) continue;
+    if (c == '\r') {
+      cr_ended_row_ = true;
+    } else {
+      EndRow(out);
+    }
   }
 }
 
 void CsvChunker::Finish(std::vector<CsvPiece>& out) {
-  if (!row_.empty()) EndRow(out);
+  if (row_started_) EndRow(out);  // Blank lines at the end of the file are dropped.
+  cr_ended_row_ = false;
   EmitPiece(out);
 }
 
@@ -25,9 +41,10 @@ void CsvChunker::EndRow(std::vector<CsvPiece>& out) {
   if (!have_header_) {
     have_header_ = true;
     header_ = std::move(row_);
-    header_lines_ = line_ - row_first_line_;
+    header_lines_ = tokenizer_.line() - row_first_line_;
     if (header_lines_ == 0) header_lines_ = 1;  // A header without a line break at the end of the file.
     row_.clear();
+    row_started_ = false;
     return;
   }
   if (!piece_.text.empty() && header_.size() + piece_.text.size() + row_.size() > max_bytes_) EmitPiece(out);
@@ -35,6 +52,7 @@ void CsvChunker::EndRow(std::vector<CsvPiece>& out) {
   piece_.text += row_;
   ++piece_.rows;
   row_.clear();
+  row_started_ = false;
 }
 
 void CsvChunker::EmitPiece(std::vector<CsvPiece>& out) {
@@ -43,7 +61,8 @@ void CsvChunker::EmitPiece(std::vector<CsvPiece>& out) {
   piece.text.reserve(header_.size() + piece_.text.size());
   piece.text = header_;
   // A header that ended the file without a line break still needs one before the rows.
-  if (!piece.text.empty() && piece.text.back() != '\n') piece.text.push_back('\n');
+  if (!piece.text.empty() && piece.text.back() != '\n' && piece.text.back() != '\r')
+    piece.text.push_back('\n');
   piece.text += piece_.text;
   piece.first_row_line = piece_.first_row_line;
   piece.header_lines = header_lines_;

@@ -24,8 +24,8 @@
 #include <memory>
 #include <optional>
 #include <span>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -34,8 +34,8 @@
 #include "config/key_digest.h"
 #include "connectors/pos_csv.h"
 #include "ingest/ingest_pipeline.h"
-#include "profile_store/store.h"
 #include "profile_store/backup.h"
+#include "profile_store/store.h"
 #include "simdjson.h"
 #include "tools/commands.h"
 #include "tools/csv_chunker.h"
@@ -46,8 +46,8 @@
 namespace tessera::tools {
 namespace {
 
-constexpr size_t kChunkBytes = 1 << 20;       // Read from the file at a time.
-constexpr size_t kBatchEvents = 1000;         // Events per pipeline.Accept.
+constexpr size_t kChunkBytes = 1 << 20;  // Read from the file at a time.
+constexpr size_t kBatchEvents = 1000;    // Events per pipeline.Accept.
 constexpr auto kProgressInterval = std::chrono::seconds(1);
 // Through a server: the largest piece sent in one request (or half the body limit, if smaller),
 // how long one request may take, and how often a piece is tried before the import gives up.
@@ -71,7 +71,8 @@ ImportArguments SplitArguments(std::span<const std::string_view> args) {
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i].starts_with("--")) {
       split.flag_args.push_back(args[i]);
-      if (args[i].find('=') == std::string_view::npos && i + 1 < args.size()) split.flag_args.push_back(args[++i]);
+      if (args[i].find('=') == std::string_view::npos && i + 1 < args.size())
+        split.flag_args.push_back(args[++i]);
     } else {
       split.files.push_back(args[i]);
     }
@@ -102,8 +103,8 @@ std::string Mebibytes(uint64_t bytes) {
 
 // Hands the events in `rows` to the pipeline, kBatchEvents at a time, waiting for each batch to be
 // durable. Rejected rows were already reported by the caller. Returns the pipeline's error, if any.
-absl::Status Submit(ingest::IngestPipeline& pipeline, const ingest::SourceRef& source, ingest::ParsedRequest& rows,
-                    Counts& counts) {
+absl::Status Submit(ingest::IngestPipeline& pipeline, const ingest::SourceRef& source,
+                    ingest::ParsedRequest& rows, Counts& counts) {
   for (size_t start = 0; start < rows.events.size(); start += kBatchEvents) {
     const size_t end = std::min(rows.events.size(), start + kBatchEvents);
     ingest::ParsedRequest batch;
@@ -131,35 +132,60 @@ absl::Status Submit(ingest::IngestPipeline& pipeline, const ingest::SourceRef& s
 void PrintProgress(uint64_t bytes_read, std::optional<uint64_t> total_bytes, const Counts& counts) {
   std::string bytes = Mebibytes(bytes_read);
   if (total_bytes) absl::StrAppend(&bytes, " / ", Mebibytes(*total_bytes));
-  std::fprintf(stderr, "progress: %s, %llu rows: %llu accepted, %llu duplicates, %llu rejected\n", bytes.c_str(),
-               static_cast<unsigned long long>(counts.rows), static_cast<unsigned long long>(counts.accepted),
-               static_cast<unsigned long long>(counts.duplicates), static_cast<unsigned long long>(counts.rejected));
+  std::fprintf(
+      stderr, "progress: %s, %llu rows: %llu accepted, %llu duplicates, %llu rejected\n", bytes.c_str(),
+      static_cast<unsigned long long>(counts.rows), static_cast<unsigned long long>(counts.accepted),
+      static_cast<unsigned long long>(counts.duplicates), static_cast<unsigned long long>(counts.rejected));
 }
 
-void PrintSummary(const std::string& path, const std::string& source_name, const Counts& counts, double seconds,
-                  std::string_view how) {
-  std::printf("imported %s as source \"%s\"%s: %llu rows, %llu accepted, %llu duplicates, %llu rejected, in %.2f s\n",
-              path.c_str(), source_name.c_str(), std::string(how).c_str(),
-              static_cast<unsigned long long>(counts.rows), static_cast<unsigned long long>(counts.accepted),
-              static_cast<unsigned long long>(counts.duplicates), static_cast<unsigned long long>(counts.rejected),
-              seconds);
+void PrintSummary(const std::string& path, const std::string& source_name, const Counts& counts,
+                  double seconds, std::string_view how) {
+  std::printf(
+      "imported %s as source \"%s\"%s: %llu rows, %llu accepted, %llu duplicates, %llu rejected, in %.2f s\n",
+      path.c_str(), source_name.c_str(), std::string(how).c_str(),
+      static_cast<unsigned long long>(counts.rows), static_cast<unsigned long long>(counts.accepted),
+      static_cast<unsigned long long>(counts.duplicates), static_cast<unsigned long long>(counts.rejected),
+      seconds);
 }
 
-// Sends one piece to the connector until it is acknowledged; counts and prints its outcome.
-// Unavailable (the server gone for good), or the server's refusal with its status in the message.
+// Counts and prints the rows of a connector answer's "rejected" list, with the file's line numbers.
+void ReportRejected(simdjson::dom::element reply, const CsvPiece& piece, Counts& counts) {
+  simdjson::dom::array rejected;
+  if (reply["rejected"].get(rejected) != simdjson::SUCCESS) return;
+  for (simdjson::dom::element row : rejected) {
+    uint64_t line = 0;
+    std::string_view code;
+    std::string_view message;
+    std::string_view field;
+    if (row["index"].get(line) || row["code"].get(code) || row["message"].get(message)) continue;
+    if (row["field"].get(field) != simdjson::SUCCESS) field = {};
+    ++counts.rejected;
+    std::string text =
+        absl::StrCat("line ", piece.FileLine(line), ": ", std::string(code), ": ", std::string(message));
+    if (!field.empty()) absl::StrAppend(&text, " (", std::string(field), ")");
+    std::fprintf(stderr, "%s\n", text.c_str());
+  }
+}
+
+// Sends one piece to the connector until it is acknowledged; counts and prints its outcome. Bad
+// rows are reported and skipped, as by the pipeline in-process: a piece whose rows are all bad
+// (400 with "rejected") and a single row too large for the server (413) go on to the next piece.
+// Errors: Unauthenticated, PermissionDenied or InvalidArgument for what the caller must fix (the
+// key, the source's mapping, the file's header); Unavailable or another code otherwise.
 absl::Status SendPiece(const HttpEndpoint& endpoint, const std::string& authorization, const CsvPiece& piece,
-                       Counts& counts, int& refusal_status) {
+                       Counts& counts) {
+  const std::string lines =
+      absl::StrCat("lines ", piece.first_row_line, " to ", piece.FileLine(piece.header_lines + piece.rows));
   std::chrono::seconds backoff(1);
   absl::StatusOr<HttpAnswer> answer;
   for (int attempt = 1; attempt <= kAttempts; ++attempt) {
-    answer = Post(endpoint, "/v1/connectors/pos/csv", "text/csv", piece.text, {{"Authorization", authorization}},
-                  kRequestTimeout);
+    answer = Post(endpoint, "/v1/connectors/pos/csv", "text/csv", piece.text,
+                  {{"Authorization", authorization}}, kRequestTimeout);
     // Overloaded, shutting down for a restart, or the connection lost: the piece may or may not be
     // stored, and sending it again adds nothing twice.
     const bool retry = !answer.ok() ? !absl::IsInvalidArgument(answer.status()) : answer->status == 503;
     if (!retry || attempt == kAttempts) break;
-    std::fprintf(stderr, "lines %zu to %zu: %s; sending them again in %lld s\n", piece.first_row_line,
-                 piece.FileLine(piece.header_lines + piece.rows),
+    std::fprintf(stderr, "%s: %s; sending them again in %lld s\n", lines.c_str(),
                  answer.ok() ? absl::StrCat("the server answered ", answer->status).c_str()
                              : std::string(answer.status().message()).c_str(),
                  static_cast<long long>(backoff.count()));
@@ -167,46 +193,51 @@ absl::Status SendPiece(const HttpEndpoint& endpoint, const std::string& authoriz
     backoff = std::min(backoff * 2, std::chrono::seconds(16));
   }
   if (!answer.ok()) return answer.status();
-  if (answer->status != 200) {
-    refusal_status = answer->status;
-    return absl::FailedPreconditionError(
-        absl::StrCat("the server at ", endpoint.Url(), " refused lines ", piece.first_row_line, " to ",
-                     piece.FileLine(piece.header_lines + piece.rows), " with ", answer->status, ": ",
-                     ServerErrorMessage(answer->body)));
-  }
   simdjson::dom::parser parser;
   simdjson::dom::element reply;
+  const bool json = parser.parse(answer->body).get(reply) == simdjson::SUCCESS;
+  if (answer->status == 400 && json && reply["rejected"].is_array()) {
+    counts.rows += piece.rows;
+    ReportRejected(reply, piece, counts);
+    return absl::OkStatus();
+  }
+  if (answer->status == 413 && piece.rows == 1) {
+    counts.rows += 1;
+    ++counts.rejected;
+    std::fprintf(stderr, "line %zu: payload_too_large: %s\n", piece.first_row_line,
+                 ServerErrorMessage(answer->body).c_str());
+    return absl::OkStatus();
+  }
+  if (answer->status != 200) {
+    const std::string message = absl::StrCat("the server at ", endpoint.Url(), " refused ", lines, " with ",
+                                             answer->status, ": ", ServerErrorMessage(answer->body));
+    if (answer->status == 401) return absl::UnauthenticatedError(message);
+    if (answer->status == 403) return absl::PermissionDeniedError(message);
+    // A header the importer cannot use is the file's fault, as in-process (exit 1); any other 400
+    // (a source without a CSV mapping) is the configuration's.
+    if (answer->status == 400 && json && reply["error"]["code"].is_string() &&
+        std::string_view(reply["error"]["code"].get_string().value_unsafe()) == "invalid_csv") {
+      return absl::FailedPreconditionError(message);
+    }
+    if (answer->status == 400) return absl::InvalidArgumentError(message);
+    return absl::UnavailableError(message);
+  }
   uint64_t accepted = 0;
   uint64_t duplicates = 0;
-  if (parser.parse(answer->body).get(reply) || reply["accepted"].get(accepted) ||
-      reply["duplicates"].get(duplicates)) {
+  if (!json || reply["accepted"].get(accepted) || reply["duplicates"].get(duplicates)) {
     return absl::DataLossError(absl::StrCat("unexpected answer from the server: ", answer->body));
   }
   counts.accepted += accepted;
   counts.duplicates += duplicates;
   counts.rows += piece.rows;
-  simdjson::dom::array rejected;
-  if (reply["rejected"].get(rejected) == simdjson::SUCCESS) {
-    for (simdjson::dom::element row : rejected) {
-      uint64_t line = 0;
-      std::string_view code;
-      std::string_view message;
-      std::string_view field;
-      if (row["index"].get(line) || row["code"].get(code) || row["message"].get(message)) continue;
-      if (row["field"].get(field) != simdjson::SUCCESS) field = {};
-      ++counts.rejected;
-      std::string text = absl::StrCat("line ", piece.FileLine(line), ": ", std::string(code), ": ", std::string(message));
-      if (!field.empty()) absl::StrAppend(&text, " (", std::string(field), ")");
-      std::fprintf(stderr, "%s\n", text.c_str());
-    }
-  }
+  ReportRejected(reply, piece, counts);
   return absl::OkStatus();
 }
 
 // The import while a server holds the store: the file goes to its POS CSV connector, piece by piece.
-int ImportThroughServer(const HttpEndpoint& endpoint, const std::string& write_key, const config::Config& config,
-                        const std::string& source_name, std::FILE* file, const std::string& path,
-                        std::optional<uint64_t> total_bytes) {
+int ImportThroughServer(const HttpEndpoint& endpoint, const std::string& write_key,
+                        const config::Config& config, const std::string& source_name, std::FILE* file,
+                        const std::string& path, std::optional<uint64_t> total_bytes) {
   const std::string authorization = absl::StrCat("Basic ", absl::Base64Escape(absl::StrCat(write_key, ":")));
   CsvChunker chunker(std::min(kMaxPieceBytes, config.limits.max_webhook_bytes / 2));
   const auto start = std::chrono::steady_clock::now();
@@ -215,14 +246,16 @@ int ImportThroughServer(const HttpEndpoint& endpoint, const std::string& write_k
   uint64_t bytes_read = 0;
   std::string chunk(kChunkBytes, '\0');
   std::vector<CsvPiece> pieces;
+  bool sent_any = false;
   auto send = [&]() -> int {  // Sends what the chunker cut; 0, or the exit code of a failure.
     for (const CsvPiece& piece : pieces) {
-      int refusal_status = 0;
-      if (absl::Status sent = SendPiece(endpoint, authorization, piece, counts, refusal_status); !sent.ok()) {
-        std::fprintf(stderr, "tessera import: %s\n", std::string(sent.message()).c_str());
-        // A wrong key or a source without a CSV mapping is the caller's to fix.
-        return refusal_status == 401 || refusal_status == 403 || refusal_status == 400 ? 2 : 1;
+      if (absl::Status sent = SendPiece(endpoint, authorization, piece, counts); !sent.ok()) {
+        // A wrong key, a source without a CSV mapping or a bad header is the caller's to fix.
+        const bool usage =
+            absl::IsUnauthenticated(sent) || absl::IsPermissionDenied(sent) || absl::IsInvalidArgument(sent);
+        return Fail(usage ? 2 : 1, sent.message());
       }
+      sent_any = true;
     }
     pieces.clear();
     return 0;
@@ -243,6 +276,9 @@ int ImportThroughServer(const HttpEndpoint& endpoint, const std::string& write_k
   }
   chunker.Finish(pieces);
   if (const int failed = send(); failed != 0) return failed;
+  // As the in-process import says of it: a file without a header row is an error.
+  if (!sent_any && !chunker.saw_header())
+    return Fail(1, absl::StrCat(path, ": invalid_csv: the file has no header row"));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   PrintSummary(path, source_name, counts, seconds, absl::StrCat(" through the server at ", endpoint.Url()));
   return 0;
@@ -262,7 +298,8 @@ int ImportCommand(std::span<const std::string_view> args) {
   if (!flags->contains("config")) {
     return Fail(2, "--config is required: the column mapping is the source's connectors.csv");
   }
-  if (!flags->contains("source")) return Fail(2, "--source is required (the write key of the source to import as)");
+  if (!flags->contains("source"))
+    return Fail(2, "--source is required (the write key of the source to import as)");
   if (auto format = flags->find("format"); format == flags->end() || format->second != "csv") {
     return Fail(2, "--format csv is required (the only format tessera import reads)");
   }
@@ -317,23 +354,28 @@ int ImportCommand(std::span<const std::string_view> args) {
   if (through_server) {
     absl::StatusOr<HttpEndpoint> endpoint = RunningServerEndpoint(server, *config);
     if (!endpoint.ok()) return Fail(2, endpoint.status().message());
-    if (!server) std::fprintf(stderr, "a server holds the store: importing through %s\n", endpoint->Url().c_str());
-    return ImportThroughServer(*endpoint, flags->at("source"), *config, source->name, file.get(), path, total_bytes);
+    if (!server)
+      std::fprintf(stderr, "a server holds the store: importing through %s\n", endpoint->Url().c_str());
+    return ImportThroughServer(*endpoint, flags->at("source"), *config, source->name, file.get(), path,
+                               total_bytes);
   }
 
-  absl::StatusOr<std::unique_ptr<profile_store::Store>> store = profile_store::Store::Open(StoreOptionsFrom(*config));
+  absl::StatusOr<std::unique_ptr<profile_store::Store>> store =
+      profile_store::Store::Open(StoreOptionsFrom(*config));
   if (!store.ok()) {
     const std::string message(store.status().message());
     if (message.find("lock") != std::string::npos || message.find("LOCK") != std::string::npos) {
-      return Fail(1, absl::StrCat(message, "\nthe store is in use by another process: is the server running? "
-                                           "Stop it before importing."));
+      return Fail(1, absl::StrCat(message,
+                                  "\nthe store is in use by another process: is the server running? "
+                                  "Stop it before importing."));
     }
     return Fail(1, message);
   }
   ingest::IngestMetrics metrics;
   ingest::IngestPipeline pipeline(**store, PipelineOptionsFrom(*config), metrics);
   if (absl::Status status = pipeline.Start(); !status.ok()) return Fail(1, status.message());
-  const ingest::SourceRef source_ref{.name = source->name, .space = source->space, .channel = source->channel};
+  const ingest::SourceRef source_ref{
+      .name = source->name, .space = source->space, .channel = source->channel};
 
   const auto start = std::chrono::steady_clock::now();
   auto last_progress = start;
@@ -345,9 +387,9 @@ int ImportCommand(std::span<const std::string_view> args) {
     counts.rows = rows.event_count;
     if (rows.request_error) {
       const ingest::FieldError& error = *rows.request_error;
-      failure = absl::InvalidArgumentError(
-          absl::StrCat(path, ": ", error.code, ": ", error.message, error.field.empty() ? "" : " (",
-                       error.field, error.field.empty() ? "" : ")"));
+      failure = absl::InvalidArgumentError(absl::StrCat(path, ": ", error.code, ": ", error.message,
+                                                        error.field.empty() ? "" : " (", error.field,
+                                                        error.field.empty() ? "" : ")"));
       return false;
     }
     counts.rejected += rows.rejected.size();

@@ -9,6 +9,11 @@ namespace tessera::tools {
 absl::StatusOr<HttpEndpoint> RunningServerEndpoint(const std::optional<HttpEndpoint>& server,
                                                    const config::Config& config) {
   if (server) return *server;
+  if (config.tls) {
+    return absl::InvalidArgumentError(
+        "a server holds the store, but it speaks HTTPS (tls in the configuration), which this command "
+        "cannot; stop the server, or pass --server http://HOST:PORT of a plain-HTTP listener in front of it");
+  }
   if (config.listen.port == 0) {
     return absl::InvalidArgumentError(
         "a server holds the store, but its port is chosen at start (listen.port 0); pass --server "

@@ -14,7 +14,8 @@ namespace tessera::tools {
 
 // `server` (from --server) when given, else the configured listen address (a wildcard address is
 // reached on loopback). InvalidArgument when the configured port is 0 (chosen at start, so unknown
-// here): the caller must be told to pass --server.
+// here), or when the listener speaks TLS (the tools' client is plain HTTP): the caller must be told
+// to pass --server.
 absl::StatusOr<HttpEndpoint> RunningServerEndpoint(const std::optional<HttpEndpoint>& server,
                                                    const config::Config& config);
 

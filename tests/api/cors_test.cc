@@ -118,9 +118,23 @@ TEST_F(CorsTest, ResponsesCarryTheAllowHeadersOnlyForAllowedOrigins) {
   cors_->AddResponseHeaders(RouteId::kProfiles, "https://shop.example.com", profile);
   EXPECT_EQ(HeaderOf(profile, "Access-Control-Allow-Origin"), "<absent>");
 
+  HttpReply crm{.status = 200};
+  cors_->AddResponseHeaders(RouteId::kProfiles, "https://crm.example.com", crm);
+  EXPECT_EQ(HeaderOf(crm, "Access-Control-Allow-Origin"), "https://crm.example.com");
+  EXPECT_EQ(HeaderOf(crm, "Access-Control-Allow-Credentials"), "<absent>")
+      << "the API takes keys, never a visitor's cookies";
+
   HttpReply server{.status = 200};
   cors_->AddResponseHeaders(RouteId::kTrack, "", server);
   EXPECT_TRUE(server.headers.empty()) << "no Origin, no CORS headers";
+}
+
+TEST_F(CorsTest, SameOriginIsSchemeAndHostAsTheBrowserAddressedUs) {
+  EXPECT_TRUE(CorsPolicy::IsSameOrigin("http://127.0.0.1:8080", "127.0.0.1:8080", false));
+  EXPECT_TRUE(CorsPolicy::IsSameOrigin("https://CDP.example.com", "cdp.example.com", true));
+  EXPECT_FALSE(CorsPolicy::IsSameOrigin("http://cdp.example.com", "cdp.example.com", true));
+  EXPECT_FALSE(CorsPolicy::IsSameOrigin("http://cdp.example.com.evil", "cdp.example.com", false));
+  EXPECT_FALSE(CorsPolicy::IsSameOrigin("http://x", "", false));
 }
 
 TEST_F(CorsTest, IngestIsAllowedPerSource) {

@@ -20,6 +20,10 @@ TEST(AllowedOriginTest, EntriesAreCanonicalLowerCase) {
   EXPECT_EQ(Normalized("http://localhost:5173"), "http://localhost:5173");
   EXPECT_EQ(Normalized("https://*.example.com"), "https://*.example.com");
   EXPECT_EQ(Normalized("http://[::1]:8080"), "http://[::1]:8080");
+  EXPECT_EQ(Normalized("https://shop.example.com:443"), "https://shop.example.com")
+      << "browsers leave the default port out of Origin";
+  EXPECT_EQ(Normalized("http://shop.example.com:80"), "http://shop.example.com");
+  EXPECT_EQ(Normalized("http://shop.example.com:443"), "http://shop.example.com:443");
 }
 
 TEST(AllowedOriginTest, MalformedEntriesSayWhatIsWrong) {
@@ -33,6 +37,7 @@ TEST(AllowedOriginTest, MalformedEntriesSayWhatIsWrong) {
       {"https://sho p.com", "is not a host name"},
       {"ht tp://a.com", "scheme"},
       {"http://[::1", "no closing"},
+      {"https://*.com", "at least two labels"},
   };
   for (const auto& [entry, reason] : cases) {
     absl::StatusOr<std::string> normalized = NormalizeAllowedOrigin(entry);
@@ -65,6 +70,9 @@ TEST(AllowedOriginTest, StarAllowsEveryOriginIncludingOpaqueOnes) {
   EXPECT_TRUE(OriginAllowed(any, "https://anything.example"));
   EXPECT_TRUE(OriginAllowed(any, "null"));
   EXPECT_FALSE(OriginAllowed(any, "")) << "no Origin header is not a browser page";
+  EXPECT_FALSE(OriginAllowed(any, "https://a.com Set-Cookie: x=1")) << "only real origins are ever echoed";
+  EXPECT_FALSE(OriginAllowed(any, "https://a.com/path"));
+  EXPECT_FALSE(OriginAllowed(any, "https://*.a.com"));
   EXPECT_FALSE(OriginAllowed({}, "https://a.com")) << "an empty list allows nothing";
 }
 

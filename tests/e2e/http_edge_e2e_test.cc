@@ -242,6 +242,38 @@ TEST_F(HttpEdgeE2eTest, ShortPathsTakeTextPlainFromAllowedPagesAndRefuseOthers) 
       << EventCount("anonymous_id:anon-browser-1");
 }
 
+TEST_F(HttpEdgeE2eTest, TheUnsignedCsvConnectorAndTheLiveTailRefusePagesOfOtherOrigins) {
+  Start(
+      {},
+      R"(,"allowed_origins":["http://shop.example"],"connectors":{"csv":{"columns":{"receipt_id":"Receipt",)"
+      R"("email":"Email","timestamp":"Date"}}})");
+  const std::string csv = "Receipt,Email,Date\n7001,csv@example.com,2026-12-01T10:00:00Z\n";
+  // text/csv needs no preflight: the connector itself must refuse a page of another site.
+  auto copycat = client_->Request("POST", "/v1/connectors/pos/csv?writeKey=" + std::string(kWriteKey), csv,
+                                  {{"Content-Type", "text/csv"}, {"Origin", std::string(kCopycat)}});
+  ASSERT_TRUE(copycat.ok()) << copycat.status();
+  EXPECT_EQ(copycat->status, 403) << copycat->body;
+  EXPECT_THAT(copycat->body, HasSubstr("origin_not_allowed"));
+  auto till = client_->Request("POST", "/v1/connectors/pos/csv?writeKey=" + std::string(kWriteKey), csv,
+                               {{"Content-Type", "text/csv"}});
+  ASSERT_TRUE(till.ok());
+  EXPECT_EQ(till->status, 200) << "a server posting (no Origin) is not affected: " << till->body;
+  EXPECT_THAT(till->body, HasSubstr(R"("accepted":1)"));
+  EXPECT_TRUE(WaitForEvents("email:csv@example.com", 1)) << "only the till's row is stored";
+
+  // The live tail is read access: the console's own origin may open it, another site may not.
+  const std::string bearer = "Bearer " + std::string(kReadKey);
+  auto foreign = WebSocketClient::Connect(server_->port(), "/v1/tail", bearer, 10s, std::nullopt,
+                                          {.origin = std::string(kShop)});
+  ASSERT_FALSE(foreign.ok());
+  const std::optional<RefusedUpgrade> refused = AsRefusedUpgrade(foreign.status());
+  ASSERT_TRUE(refused.has_value()) << foreign.status();
+  EXPECT_EQ(refused->status, 403) << "a tracking origin is no reading origin";
+  auto console = WebSocketClient::Connect(server_->port(), "/v1/tail", bearer, 10s, std::nullopt,
+                                          {.origin = "http://127.0.0.1:" + std::to_string(server_->port())});
+  EXPECT_TRUE(console.ok()) << console.status();
+}
+
 TEST_F(HttpEdgeE2eTest, SettingsDocumentPointsTheSdkHereAndUnknownKeysAreNotFound) {
   Start();
   auto settings = client_->Request("GET", "/v1/projects/" + std::string(kWriteKey) + "/settings");
@@ -251,6 +283,11 @@ TEST_F(HttpEdgeE2eTest, SettingsDocumentPointsTheSdkHereAndUnknownKeysAreNotFoun
               HasSubstr(R"("apiHost":"127.0.0.1:)" + std::to_string(server_->port()) + R"(/v1")"));
   EXPECT_THAT(settings->body, HasSubstr(R"("protocol":"http")"));
   EXPECT_THAT(settings->body, Not(HasSubstr(std::string(kPosWriteKey)))) << "no other source's key";
+  // Behind a proxy that terminates TLS, the page reached the proxy: the SDK must send there.
+  auto proxied = client_->Request("GET", "/v1/projects/" + std::string(kWriteKey) + "/settings", {},
+                                  {{"X-Forwarded-Proto", "https"}, {"X-Forwarded-Host", "cdp.example.com"}});
+  ASSERT_TRUE(proxied.ok());
+  EXPECT_THAT(proxied->body, HasSubstr(R"("apiHost":"cdp.example.com/v1","protocol":"https")"));
   auto unknown = client_->Request("GET", "/v1/projects/nobody/settings");
   ASSERT_TRUE(unknown.ok());
   EXPECT_EQ(unknown->status, 404);
@@ -304,6 +341,9 @@ TEST_F(HttpEdgeE2eTest, GzipAndDeflateBodiesAreDecodedOnEveryIngestPath) {
   ASSERT_TRUE(truncated.ok());
   EXPECT_EQ(truncated->status, 400) << truncated->body;
   EXPECT_THAT(truncated->body, HasSubstr("invalid_encoding"));
+  auto labelled_empty = client_->Request("GET", "/healthz", {}, {{"Content-Encoding", "gzip"}});
+  ASSERT_TRUE(labelled_empty.ok());
+  EXPECT_EQ(labelled_empty->status, 200) << "an empty body has nothing to decode: " << labelled_empty->body;
   auto brotli = client_->Request("POST", "/v1/batch", batch,
                                  {{"Content-Encoding", "br"}, {"Authorization", Basic(kWriteKey)}});
   ASSERT_TRUE(brotli.ok());

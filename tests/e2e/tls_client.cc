@@ -1,10 +1,15 @@
 #include "tests/e2e/tls_client.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -82,6 +87,103 @@ absl::Status WriteSelfSignedCertificate(const std::string& cert_file, const std:
     return absl::InternalError("cannot write the certificate files");
   }
   return absl::OkStatus();
+}
+
+namespace {
+
+struct SslCtxFree {
+  void operator()(SSL_CTX* context) const { SSL_CTX_free(context); }
+};
+struct SslFree {
+  void operator()(SSL* ssl) const { SSL_free(ssl); }
+};
+
+// Moves what OpenSSL wrote into `out` (a memory BIO) onto the socket.
+absl::Status Flush(BIO* out, int fd) {
+  char chunk[4096];
+  int n = 0;
+  while ((n = BIO_read(out, chunk, sizeof(chunk))) > 0) {
+    for (int sent = 0; sent < n;) {
+      const ssize_t written = ::send(fd, chunk + sent, static_cast<size_t>(n - sent), MSG_NOSIGNAL);
+      if (written <= 0) return absl::UnavailableError("send failed during the handshake");
+      sent += static_cast<int>(written);
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::chrono::milliseconds> TrickleOneRecord(uint16_t port, const std::string& ca_file,
+                                                           std::string_view plaintext,
+                                                           std::chrono::milliseconds pause,
+                                                           std::chrono::milliseconds give_up) {
+  using Clock = std::chrono::steady_clock;
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::UnavailableError("socket failed");
+  std::unique_ptr<int, void (*)(int*)> closer(new int(fd), [](int* p) {
+    ::close(*p);
+    delete p;
+  });
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    return absl::UnavailableError("connect failed");
+  }
+  // OpenSSL over memory BIOs: the test decides when each encrypted byte reaches the socket.
+  std::unique_ptr<SSL_CTX, SslCtxFree> context(SSL_CTX_new(TLS_client_method()));
+  if (context == nullptr || SSL_CTX_load_verify_locations(context.get(), ca_file.c_str(), nullptr) != 1) {
+    return absl::InternalError("cannot load the certificate to trust");
+  }
+  SSL_CTX_set_verify(context.get(), SSL_VERIFY_PEER, nullptr);
+  std::unique_ptr<SSL, SslFree> ssl(SSL_new(context.get()));
+  BIO* in = BIO_new(BIO_s_mem());
+  BIO* out = BIO_new(BIO_s_mem());
+  SSL_set_bio(ssl.get(), in, out);  // ssl owns both now.
+  SSL_set_connect_state(ssl.get());
+  const auto handshake_deadline = Clock::now() + std::chrono::seconds(10);
+  while (true) {
+    const int result = SSL_do_handshake(ssl.get());
+    if (absl::Status flushed = Flush(out, fd); !flushed.ok()) return flushed;
+    if (result == 1) break;
+    if (SSL_get_error(ssl.get(), result) != SSL_ERROR_WANT_READ)
+      return absl::UnavailableError("handshake failed");
+    if (Clock::now() > handshake_deadline) return absl::DeadlineExceededError("handshake timed out");
+    pollfd pfd{fd, POLLIN, 0};
+    if (::poll(&pfd, 1, 1000) <= 0) continue;
+    char chunk[4096];
+    const ssize_t n = ::recv(fd, chunk, sizeof(chunk), 0);
+    if (n <= 0) return absl::UnavailableError("the server closed during the handshake");
+    BIO_write(in, chunk, static_cast<int>(n));
+  }
+  if (SSL_write(ssl.get(), plaintext.data(), static_cast<int>(plaintext.size())) <= 0) {
+    return absl::InternalError("SSL_write failed");
+  }
+  std::string record;
+  char chunk[4096];
+  for (int n = 0; (n = BIO_read(out, chunk, sizeof(chunk))) > 0;)
+    record.append(chunk, static_cast<size_t>(n));
+
+  const auto began = Clock::now();
+  size_t sent = 0;
+  while (Clock::now() - began < give_up) {
+    if (sent < record.size()) {
+      if (::send(fd, record.data() + sent, 1, MSG_NOSIGNAL) != 1) {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - began);
+      }
+      ++sent;
+    }
+    // Anything the server sends (session tickets) is read and dropped; EOF or a reset is the close.
+    pollfd pfd{fd, POLLIN, 0};
+    if (::poll(&pfd, 1, static_cast<int>(pause.count())) > 0) {
+      const ssize_t n = ::recv(fd, chunk, sizeof(chunk), 0);
+      if (n <= 0) return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - began);
+    }
+  }
+  return absl::DeadlineExceededError(absl::StrCat("the server still had the connection open after ", sent,
+                                                  " of the record's ", record.size(), " bytes"));
 }
 
 struct TlsClient::Impl {

@@ -23,6 +23,16 @@ namespace tessera::e2e {
 // to `cert_file` and its private key to `key_file`, both PEM.
 absl::Status WriteSelfSignedCertificate(const std::string& cert_file, const std::string& key_file);
 
+// For tests of slow clients: connects to 127.0.0.1:`port`, completes a TLS handshake (trusting
+// `ca_file`), then sends `plaintext` (at most a few KiB) as ONE TLS record whose bytes go to the
+// socket one at a time, `pause` apart, until the server closes the connection. Returns how long
+// after the record's first byte the server closed; DeadlineExceeded if it had not closed `give_up`
+// after the first byte.
+absl::StatusOr<std::chrono::milliseconds> TrickleOneRecord(uint16_t port, const std::string& ca_file,
+                                                           std::string_view plaintext,
+                                                           std::chrono::milliseconds pause,
+                                                           std::chrono::milliseconds give_up);
+
 class TlsClient {
  public:
   // Connects to 127.0.0.1:`port` and completes a TLS handshake, trusting only the certificate in

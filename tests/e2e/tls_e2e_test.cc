@@ -154,6 +154,21 @@ TEST_F(TlsE2eTest, AHandshakeThatNeverCompletesIsClosedByTheReadTimeout) {
   EXPECT_EQ(health->status, 200);
 }
 
+TEST_F(TlsE2eTest, ARequestHeadTrickledInsideOneRecordIsCutAtTheReadTimeout) {
+  ASSERT_NO_FATAL_FAILURE(StartTlsServer());
+  // A head that never ends, in one TLS record sent a byte every 50 ms (about 20 s for all of it):
+  // TLS delivers nothing until the whole record is in, yet the read timeout (1 s) runs from the
+  // record's first byte, not from its last.
+  const std::string head =
+      "POST /v1/track HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + std::string(300, 'a');
+  absl::StatusOr<std::chrono::milliseconds> closed_after =
+      TrickleOneRecord(server_->port(), cert_file_, head, 50ms, 30s);
+  ASSERT_TRUE(closed_after.ok()) << closed_after.status();
+  EXPECT_GE(*closed_after, kReadTimeout - 100ms) << "closed before the read timeout";
+  EXPECT_LT(*closed_after, kReadTimeout + 5s)
+      << "not cut by the read timeout but after " << closed_after->count() << " ms";
+}
+
 TEST_F(TlsE2eTest, AMissingFileOrAForeignKeyStopsStartUpNamingTheKey) {
   auto missing =
       StartServer(R"({"cert_file":")" + temp_.path() + R"(/nope.pem","key_file":")" + key_file_ + R"("})");

@@ -42,6 +42,27 @@ TEST(CsvChunkerTest, LineBreaksInsideQuotesStayInTheirRowAndCountAsLines) {
   EXPECT_EQ(pieces[2].FileLine(2), 5u);
 }
 
+TEST(CsvChunkerTest, RowsEndWhereTheImporterEndsThem) {
+  // A quote inside an unquoted field is literal (an inch mark), not the start of a quoted field.
+  std::vector<CsvPiece> pieces = Cut("id,item\n1,5\" tv\n2,cable\n", 14, 1);
+  ASSERT_EQ(pieces.size(), 2u);
+  EXPECT_EQ(pieces[0].text, "id,item\n1,5\" tv\n");
+  EXPECT_EQ(pieces[1].text, "id,item\n2,cable\n");
+  // CR alone ends a row, as in old Mac exports.
+  pieces = Cut("id\r1\r2\r", 5, 1);
+  ASSERT_EQ(pieces.size(), 2u);
+  EXPECT_EQ(pieces[0].text, "id\r1\r");
+  EXPECT_EQ(pieces[1].first_row_line, 3u);
+  // Blank lines are no rows: they ride along before the next row, keeping the lines in step.
+  pieces = Cut("id\n1\n\n\n2\n\n", 7, 1);
+  ASSERT_EQ(pieces.size(), 2u);
+  EXPECT_EQ(pieces[0].rows, 1u);
+  EXPECT_EQ(pieces[1].text, "id\n\n\n2\n");
+  EXPECT_EQ(pieces[1].first_row_line, 3u) << "the piece's text starts with the blank lines";
+  EXPECT_EQ(pieces[1].FileLine(4), 5u) << "the server's line 4 of the piece is the row 2 of line 5";
+  EXPECT_TRUE(Cut("id\n\n\n", 100, 1).empty()) << "only blank lines: nothing to send";
+}
+
 TEST(CsvChunkerTest, ARowLongerThanThePieceLimitIsAPieceAlone) {
   const std::string file = "h\nshort\n" + std::string(100, 'x') + "\nshort2\n";
   const std::vector<CsvPiece> pieces = Cut(file, 16, 7);
@@ -81,7 +102,7 @@ TEST(CsvChunkerTest, PiecesPutTogetherAreTheFileWhateverTheFeeding) {
     rejoined += piece.text.substr(7);
     rows += piece.rows;
   }
-  EXPECT_EQ(rejoined, file);
+  EXPECT_TRUE(rejoined == file) << "the pieces without their headers are not the file";
   EXPECT_EQ(rows, 500u);
 }
 
