@@ -1,22 +1,21 @@
 #pragma once
 
 // Internal to api/: the state the HTTP server shares with its connections (HTTP sessions in
-// http_server.cc, WebSocket streams in stream_session.cc). It includes Asio and Beast, so only
-// those two translation units include it.
+// http_session.cc, WebSocket streams in stream_session.cc, the listener in http_server.cc). It
+// includes Asio and Beast, so only those translation units include it.
 
 #include <atomic>
-#include <condition_variable>
-#include <memory>
-#include <mutex>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
 
 #include "absl/container/flat_hash_map.h"
 #include "api/connector_handler.h"
@@ -40,7 +39,8 @@ class Connection {
 
 struct HttpServer::Impl {
   Impl(ServerOptions server_options, const KeyRegistry& key_registry, ingest::IngestPipeline& ingest_pipeline,
-       const ProfileHandler* profile_handler, const AudienceHandler* audience_handler, AdminHandler* admin_handler);
+       const ProfileHandler* profile_handler, const AudienceHandler* audience_handler,
+       AdminHandler* admin_handler);
 
   void Accept();
   void RequestStop();
@@ -83,10 +83,21 @@ struct HttpServer::Impl {
 // A connection of a TLS listener.
 using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
 
+// The TLS server configuration every connection shares (api/http_server.h, LoadTlsContext).
+class TlsContext {
+ public:
+  boost::asio::ssl::context context{boost::asio::ssl::context::tls_server};
+};
+
+// Serves one accepted connection as an HTTP session (http_session.cc): TLS when the server has
+// a TlsContext, else plain.
+void StartHttpSession(boost::asio::ip::tcp::socket socket, HttpServer::Impl& server);
+
 // Takes over `stream`, whose WebSocket upgrade `request` came from `source`, and serves it as an
 // event stream (stream_session.cc). The caller has already authenticated the request.
-void StartEventStream(boost::beast::tcp_stream stream, HttpServer::Impl& server, const ingest::SourceRef& source,
-                      bool strict, boost::beast::http::request<boost::beast::http::string_body> request);
+void StartEventStream(boost::beast::tcp_stream stream, HttpServer::Impl& server,
+                      const ingest::SourceRef& source, bool strict,
+                      boost::beast::http::request<boost::beast::http::string_body> request);
 // The same over TLS (wss); the TLS handshake is done.
 void StartEventStream(TlsStream stream, HttpServer::Impl& server, const ingest::SourceRef& source,
                       bool strict, boost::beast::http::request<boost::beast::http::string_body> request);
