@@ -31,6 +31,9 @@ targets=(
   mailgun_fuzzer:16384
   meta_fuzzer:16384
   pos_csv_fuzzer:4096
+  content_decoding_fuzzer:8192
+  allowed_origin_fuzzer:512
+  csv_chunker_fuzzer:4096
 )
 # FUZZ_TARGETS="shopify_fuzzer pos_csv_fuzzer" runs only those.
 if [ -n "${FUZZ_TARGETS:-}" ]; then

@@ -4,8 +4,27 @@
 
 namespace tessera::tools {
 
+namespace {
+constexpr std::string_view kBom = "\xEF\xBB\xBF";
+}  // namespace
+
 void CsvChunker::Feed(std::string_view bytes, std::vector<CsvPiece>& out) {
   for (const char c : bytes) {
+    if (!bom_done_) {
+      // The importer drops a UTF-8 BOM at the file's start before it reads anything: it starts
+      // no row. It stays in the text (each piece then starts with it, and the importer drops it
+      // there too). Bytes that turn out not to be a BOM are read like any others.
+      if (c == kBom[bom_matched_]) {
+        row_.push_back(c);
+        if (++bom_matched_ == kBom.size()) bom_done_ = true;
+        continue;
+      }
+      bom_done_ = true;
+      for (size_t i = 0; i < bom_matched_; ++i) {
+        row_started_ = true;
+        tokenizer_.Next(kBom[i]);
+      }
+    }
     if (cr_ended_row_) {
       // A row ended at a CR: the LF of a CRLF still belongs to it.
       cr_ended_row_ = false;
@@ -32,7 +51,8 @@ void CsvChunker::Feed(std::string_view bytes, std::vector<CsvPiece>& out) {
 }
 
 void CsvChunker::Finish(std::vector<CsvPiece>& out) {
-  if (row_started_) EndRow(out);  // Blank lines at the end of the file are dropped.
+  if (!bom_done_ && bom_matched_ > 0) row_started_ = true;  // A file that is the start of a BOM.
+  if (row_started_) EndRow(out);                            // Blank lines at the end of the file are dropped.
   cr_ended_row_ = false;
   EmitPiece(out);
 }
@@ -60,9 +80,10 @@ void CsvChunker::EmitPiece(std::vector<CsvPiece>& out) {
   CsvPiece piece;
   piece.text.reserve(header_.size() + piece_.text.size());
   piece.text = header_;
-  // A header that ended the file without a line break still needs one before the rows.
-  if (!piece.text.empty() && piece.text.back() != '\n' && piece.text.back() != '\r')
-    piece.text.push_back('\n');
+  // A header that ended the file without a line break still needs one before the rows; one that
+  // ended at a lone CR gets its LF, or a blank line starting the rows would become the LF of a
+  // CRLF and the piece's lines would no longer be the file's.
+  if (!piece.text.empty() && piece.text.back() != '\n') piece.text.push_back('\n');
   piece.text += piece_.text;
   piece.first_row_line = piece_.first_row_line;
   piece.header_lines = header_lines_;

@@ -53,6 +53,8 @@ class CsvChunker {
   connectors::CsvTokenizer tokenizer_;
   bool row_started_ = false;   // The current row has a byte other than a line break.
   bool cr_ended_row_ = false;  // The current row ended at a CR; an LF may follow (CRLF).
+  bool bom_done_ = false;      // Past the place of a BOM at the file's start.
+  size_t bom_matched_ = 0;     // Bytes of a BOM seen so far at the file's start.
   bool have_header_ = false;
   std::string header_;
   size_t header_lines_ = 0;

@@ -1,28 +1,16 @@
 #include "api/content_decoding.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <string>
+
+#include "tests/support/gzip.h"
 
 namespace tessera::api {
 namespace {
 
-// Compresses with zlib: window_bits 15+16 gzip, 15 zlib, -15 raw deflate.
-std::string Compress(std::string_view data, int window_bits) {
-  z_stream stream{};
-  EXPECT_EQ(deflateInit2(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, window_bits, 9, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&stream, data.size()), '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  stream.avail_in = static_cast<uInt>(data.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&stream, Z_FINISH), Z_STREAM_END);
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  return out;
-}
-std::string Gzip(std::string_view data) { return Compress(data, 15 + 16); }
+using tessera::testing::Compress;
+using tessera::testing::Gzip;
 
 constexpr std::string_view kBatch =
     R"({"batch":[{"type":"track","userId":"u-1","event":"Order Completed"}]})";

@@ -8,12 +8,12 @@
 //
 // node tests/console/console_test.mjs --tessera build/tools/tessera --modules build/console-web/node_modules \
 //      --out build/console-screenshots
-import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import assert from 'node:assert/strict';
+import { startTesseraProcess } from '../support/tessera_process.mjs';
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((pairs, arg, index, all) => (arg.startsWith('--') ? [...pairs, [arg.slice(2), all[index + 1]]] : pairs), []),
@@ -53,21 +53,9 @@ function startTessera() {
   };
   const configPath = join(work, 'tessera.json');
   writeFileSync(configPath, JSON.stringify(config, null, 2));
-  server = spawn(tesseraBinary, ['serve', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolvePort, reject) => {
-    const timer = setTimeout(() => reject(new Error(`tessera did not start in 30 s:\n${serverOutput}`)), 30_000);
-    const onData = (chunk) => {
-      serverOutput += chunk;
-      const match = serverOutput.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
-      if (match) {
-        clearTimeout(timer);
-        resolvePort(Number(match[1]));
-      }
-    };
-    server.stdout.on('data', onData);
-    server.stderr.on('data', onData);
-    server.on('error', (error) => reject(new Error(`cannot start ${tesseraBinary}: ${error.message}`)));
-    server.on('exit', (code) => reject(new Error(`tessera exited with ${code}:\n${serverOutput}`)));
+  return startTesseraProcess(tesseraBinary, configPath, (chunk) => { serverOutput += chunk; }).then((started) => {
+    server = started.child;
+    return started.port;
   });
 }
 

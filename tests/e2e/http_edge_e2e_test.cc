@@ -8,7 +8,6 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <chrono>
 #include <fstream>
@@ -22,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "tests/e2e/e2e_support.h"
 #include "tests/e2e/websocket_client.h"
+#include "tests/support/gzip.h"
 
 namespace tessera::e2e {
 namespace {
@@ -33,19 +33,8 @@ using Clock = std::chrono::steady_clock;
 constexpr std::string_view kShop = "http://shop.example";
 constexpr std::string_view kCopycat = "http://copycat.example";
 
-std::string Gzip(std::string_view data) {
-  z_stream stream{};
-  EXPECT_EQ(deflateInit2(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&stream, data.size()), '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  stream.avail_in = static_cast<uInt>(data.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&stream, Z_FINISH), Z_STREAM_END);
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  return out;
-}
+using tessera::testing::Compress;
+using tessera::testing::Gzip;
 
 std::string Basic(std::string_view key) { return "Basic " + Base64(std::string(key) + ":"); }
 
@@ -319,17 +308,8 @@ TEST_F(HttpEdgeE2eTest, GzipAndDeflateBodiesAreDecodedOnEveryIngestPath) {
   ASSERT_TRUE(gzipped.ok()) << gzipped.status();
   EXPECT_EQ(gzipped->status, 200) << gzipped->body;
 
-  z_stream stream{};
-  ASSERT_EQ(deflateInit(&stream, Z_DEFAULT_COMPRESSION), Z_OK);
   const std::string single = R"({"userId":"u-gzip","event":"Viewed","messageId":"g-3"})";
-  std::string deflated(deflateBound(&stream, single.size()), '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(single.data()));
-  stream.avail_in = static_cast<uInt>(single.size());
-  stream.next_out = reinterpret_cast<Bytef*>(deflated.data());
-  stream.avail_out = static_cast<uInt>(deflated.size());
-  ASSERT_EQ(deflate(&stream, Z_FINISH), Z_STREAM_END);
-  deflated.resize(stream.total_out);
-  deflateEnd(&stream);
+  const std::string deflated = Compress(single, 15);
   auto deflate_reply = client_->Request(
       "POST", "/v1/t", deflated, {{"Content-Encoding", "deflate"}, {"Authorization", Basic(kWriteKey)}});
   ASSERT_TRUE(deflate_reply.ok());

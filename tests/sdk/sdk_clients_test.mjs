@@ -18,10 +18,10 @@
 //
 // node tests/sdk/sdk_clients_test.mjs --tessera build/tools/tessera --modules build/sdk-clients/node_modules
 //      [--chromium /usr/bin/chromium] [--keep]   (--keep leaves the data directory for a look)
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { startTesseraProcess } from '../support/tessera_process.mjs';
 import {
   browseAndSignUp, bundlePages, launchBrowser, loadModules, recordNetwork, rudderNodePurchase, segmentNodePurchase, servePages, waitFor,
 } from './sdk_clients.mjs';
@@ -85,21 +85,9 @@ function startTessera(pagesOrigin) {
   };
   const configPath = join(work, 'tessera.json');
   writeFileSync(configPath, JSON.stringify(config, null, 2));
-  server = spawn(tesseraBinary, ['serve', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolvePort, reject) => {
-    const timer = setTimeout(() => reject(new Error(`tessera did not start in 30 s:\n${serverOutput}`)), 30_000);
-    const onData = (chunk) => {
-      serverOutput += chunk;
-      const match = serverOutput.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
-      if (match) {
-        clearTimeout(timer);
-        resolvePort(Number(match[1]));
-      }
-    };
-    server.stdout.on('data', onData);
-    server.stderr.on('data', onData);
-    server.on('error', (error) => reject(new Error(`cannot start ${tesseraBinary}: ${error.message}`)));
-    server.on('exit', (code) => reject(new Error(`tessera exited with ${code}:\n${serverOutput}`)));
+  return startTesseraProcess(tesseraBinary, configPath, (chunk) => { serverOutput += chunk; }).then((started) => {
+    server = started.child;
+    return started.port;
   });
 }
 

@@ -6,8 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "connectors/pos_csv.h"
+
 namespace tessera::tools {
 namespace {
+
+using connectors::CsvMapping;
 
 std::vector<CsvPiece> Cut(std::string_view file, size_t max_bytes, size_t feed_bytes) {
   CsvChunker chunker(max_bytes);
@@ -51,7 +55,7 @@ TEST(CsvChunkerTest, RowsEndWhereTheImporterEndsThem) {
   // CR alone ends a row, as in old Mac exports.
   pieces = Cut("id\r1\r2\r", 5, 1);
   ASSERT_EQ(pieces.size(), 2u);
-  EXPECT_EQ(pieces[0].text, "id\r1\r");
+  EXPECT_EQ(pieces[0].text, "id\r\n1\r") << "the header's lone CR gets its LF (see below)";
   EXPECT_EQ(pieces[1].first_row_line, 3u);
   // Blank lines are no rows: they ride along before the next row, keeping the lines in step.
   pieces = Cut("id\n1\n\n\n2\n\n", 7, 1);
@@ -61,6 +65,43 @@ TEST(CsvChunkerTest, RowsEndWhereTheImporterEndsThem) {
   EXPECT_EQ(pieces[1].first_row_line, 3u) << "the piece's text starts with the blank lines";
   EXPECT_EQ(pieces[1].FileLine(4), 5u) << "the server's line 4 of the piece is the row 2 of line 5";
   EXPECT_TRUE(Cut("id\n\n\n", 100, 1).empty()) << "only blank lines: nothing to send";
+}
+
+// Found by fuzz/csv_chunker_fuzzer: a header ended by a lone CR, and a piece whose rows begin with
+// a blank line. Joined, the two made a CRLF, so the server counted one line less than the file.
+TEST(CsvChunkerTest, TheServerSeesThePiecesRowsOnTheFilesLines) {
+  CsvMapping mapping;
+  mapping.receipt_id = "receipt";
+  mapping.email = "email";
+  mapping.timestamp = "at";
+  const std::string file =
+      "receipt,email,at\r1,a@x.com,2024-03-01T10:00:00Z\n\n2,,2024-03-01T10:00:00Z\n\n\n3,c@x.com,bad\n";
+  const ingest::Timestamp now(std::chrono::seconds(1'717'200'000));
+  absl::StatusOr<ingest::ParsedRequest> whole = connectors::TranslatePosCsv(file, mapping, now);
+  ASSERT_TRUE(whole.ok());
+  ASSERT_EQ(whole->rejected.size(), 2u);
+  std::vector<size_t> lines;
+  for (const CsvPiece& piece : Cut(file, 30, 4)) {
+    absl::StatusOr<ingest::ParsedRequest> part = connectors::TranslatePosCsv(piece.text, mapping, now);
+    ASSERT_TRUE(part.ok());
+    for (const auto& row : part->rejected) lines.push_back(piece.FileLine(row.index));
+  }
+  EXPECT_EQ(lines, (std::vector<size_t>{whole->rejected[0].index, whole->rejected[1].index}));
+  EXPECT_EQ(lines, (std::vector<size_t>{4, 7}));
+}
+
+// Found by fuzz/csv_chunker_fuzzer: a BOM starts no row for the importer, so a BOM followed by a
+// line break is a blank line before the header, not the header.
+TEST(CsvChunkerTest, AByteOrderMarkStartsNoRow) {
+  const std::vector<CsvPiece> pieces = Cut("\xEF\xBB\xBF\nid\n1\n", 100, 1);
+  ASSERT_EQ(pieces.size(), 1u);
+  EXPECT_EQ(pieces[0].rows, 1u);
+  EXPECT_EQ(pieces[0].header_lines, 2u);
+  EXPECT_EQ(pieces[0].first_row_line, 3u);
+  EXPECT_EQ(pieces[0].text, "\xEF\xBB\xBF\nid\n1\n");
+  const std::vector<CsvPiece> not_bom = Cut("\xEF\xBB\nid\n1\n", 100, 1);
+  ASSERT_EQ(not_bom.size(), 1u);
+  EXPECT_EQ(not_bom[0].rows, 2u) << "two bytes of a BOM are a header like any other";
 }
 
 TEST(CsvChunkerTest, ARowLongerThanThePieceLimitIsAPieceAlone) {
