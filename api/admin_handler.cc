@@ -5,8 +5,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "ingest/timestamp.h"
-#include "profile_store/json_writer.h"
+#include "base/json_writer.h"
+#include "base/time.h"
 #include "simdjson.h"
 
 namespace tessera::api {
@@ -39,15 +39,14 @@ absl::StatusOr<std::string> BackupTarget(std::string_view body) {
 
 HttpReply SummaryReply(const profile_store::BackupSummary& summary) {
   HttpReply reply;
-  profile_store::JsonWriter json(reply.body);
+  base::JsonWriter json(reply.body);
   json.BeginObject();
   json.Key("backupId").Uint(summary.backup_id);
   json.Key("directory").String(summary.directory);
   json.Key("sizeBytes").Uint(summary.size_bytes);
   json.Key("files").Uint(summary.files);
   json.Key("createdAt")
-      .String(
-          ingest::FormatIso8601(std::chrono::time_point_cast<std::chrono::microseconds>(summary.created)));
+      .String(base::FormatIso8601(std::chrono::time_point_cast<std::chrono::microseconds>(summary.created)));
   json.Key("seconds").Double(summary.elapsed.count());
   json.Key("backups").Uint(summary.backups_in_directory);
   json.Key("verified").Bool(true);

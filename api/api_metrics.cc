@@ -15,7 +15,7 @@ void ApiMetrics::CountRequest(RouteId route, int status) {
   requests_[static_cast<int>(route)][slot].fetch_add(1, std::memory_order_relaxed);
 }
 
-std::string ApiMetrics::RenderPrometheus(const ingest::IngestPipeline& pipeline) const {
+std::string ApiMetrics::RenderPrometheus(const pipeline::IngestPipeline& pipeline) const {
   std::string out;
   out.reserve(8192);
   absl::StrAppend(&out, "# HELP tessera_http_requests_total HTTP requests by route and status.\n",

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "api/router.h"
-#include "ingest/ingest_pipeline.h"
+#include "pipeline/ingest_pipeline.h"
 
 namespace tessera::api {
 
@@ -28,7 +28,7 @@ class ApiMetrics {
   void CountStreamPause() { stream_pauses_.fetch_add(1, std::memory_order_relaxed); }
 
   // The whole /metrics page in Prometheus text exposition format 0.0.4.
-  std::string RenderPrometheus(const ingest::IngestPipeline& pipeline) const;
+  std::string RenderPrometheus(const pipeline::IngestPipeline& pipeline) const;
 
  private:
   // Status codes we count individually; anything else lands in "other".

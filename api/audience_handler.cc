@@ -9,17 +9,17 @@
 #include "absl/strings/str_cat.h"
 #include "api/reply_json.h"
 #include "audiences/member_export.h"
-#include "ingest/timestamp.h"
-#include "profile_store/json_reading.h"
-#include "profile_store/json_writer.h"
+#include "base/json_reading.h"
+#include "base/json_writer.h"
+#include "base/time.h"
 
 namespace tessera::api {
 namespace {
 
 using audiences::AudienceStatus;
 using audiences::SpaceAudiences;
+using base::JsonWriter;
 using profile_store::DefinitionKind;
-using profile_store::JsonWriter;
 
 constexpr std::string_view kMembers = "members";
 
@@ -79,24 +79,24 @@ HttpReply ChangeErrorReply(const absl::Status& status, const SpaceAudiences& spa
 // The "condition" member of an audience definition as given (the stored definition is the whole
 // PUT body, minified).
 std::string ConditionJson(std::string_view definition) {
-  thread_local profile_store::ReusableJsonParser parser;
+  thread_local base::ReusableJsonParser parser;
   simdjson::ondemand::document doc;
   simdjson::ondemand::object object;
   simdjson::ondemand::value condition;
   std::string_view raw;
   if (parser.Iterate(definition).get(doc) || doc.get_object().get(object) ||
-      object.find_field_unordered("condition").get(condition) || profile_store::RawJsonOf(condition, raw)) {
+      object.find_field_unordered("condition").get(condition) || base::RawJsonOf(condition, raw)) {
     return "null";  // Not reachable for a definition that parsed; keeps the reply valid JSON.
   }
   return std::string(raw);
 }
 
-void WriteTimeOrNull(JsonWriter& json, std::string_view key, profile_store::Timestamp time) {
+void WriteTimeOrNull(JsonWriter& json, std::string_view key, base::Timestamp time) {
   json.Key(key);
-  if (time == profile_store::Timestamp{}) {
+  if (time == base::Timestamp{}) {
     json.Null();
   } else {
-    json.String(ingest::FormatIso8601(time));
+    json.String(base::FormatIso8601(time));
   }
 }
 

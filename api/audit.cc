@@ -4,8 +4,8 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
-#include "ingest/timestamp.h"
-#include "profile_store/json_writer.h"
+#include "base/json_writer.h"
+#include "base/time.h"
 
 namespace tessera::api {
 namespace {
@@ -48,7 +48,7 @@ std::string Auditor::Label(std::string_view authorization) const {
 
 void Auditor::Record(std::string_view authorization, Method method, RouteId route, std::string_view path,
                      std::string_view query, const HttpReply& reply) const {
-  profile_store::AuditEntry entry;
+  privacy::AuditEntry entry;
   entry.time = ingest::Timestamp(std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::system_clock::now().time_since_epoch()));
   entry.key = Label(authorization);
@@ -82,13 +82,13 @@ HttpReply Auditor::Handle(std::string_view authorization, std::string_view query
   const KeyScope scope = keys_.Identify(*token).scope;
   if (scope == KeyScope::kUnknown) return ErrorReply(401, "unauthorized", "unknown key");
   if (scope != KeyScope::kAdmin) return ErrorReply(403, "forbidden", "the audit log needs an admin key");
-  profile_store::AuditQuery audit_query;
+  privacy::AuditQuery audit_query;
   for (auto [name, target] :
        {std::pair{"since", &audit_query.since}, std::pair{"until", &audit_query.until}}) {
     std::optional<std::string> text = UrlDecode(QueryParam(query, name));
     if (!text) return ErrorReply(400, "invalid_value", "not validly percent-encoded", name);
     if (text->empty()) continue;
-    *target = ingest::ParseIso8601(*text);
+    *target = base::ParseIso8601(*text);
     if (!*target)
       return ErrorReply(400, "invalid_timestamp", absl::StrCat(name, ": expected an ISO-8601 date-time"),
                         name);
@@ -107,17 +107,17 @@ HttpReply Auditor::Handle(std::string_view authorization, std::string_view query
       return ErrorReply(400, "invalid_value", "limit must be an integer from 1 to 1000", "limit");
     }
   }
-  absl::StatusOr<profile_store::AuditPage> page = log_.Query(audit_query);
+  absl::StatusOr<privacy::AuditPage> page = log_.Query(audit_query);
   if (absl::IsInvalidArgument(page.status())) {
     return ErrorReply(400, "invalid_cursor", std::string(page.status().message()), "cursor");
   }
   if (!page.ok()) return ErrorReply(500, "internal", std::string(page.status().message()));
   std::string body;
-  profile_store::JsonWriter json(body);
+  base::JsonWriter json(body);
   json.BeginObject().Key("entries").BeginArray();
-  for (const profile_store::AuditEntry& entry : page->entries) {
+  for (const privacy::AuditEntry& entry : page->entries) {
     json.BeginObject();
-    json.Key("time").String(profile_store::FormatIsoTimestamp(entry.time));
+    json.Key("time").String(base::FormatIso8601(entry.time));
     json.Key("key").String(entry.key);
     json.Key("action").String(entry.action);
     json.Key("target").String(entry.target);

@@ -1,6 +1,6 @@
 #pragma once
 
-// Auditor writes the audit log (profile_store/audit_log.h) for the HTTP API and serves it:
+// Auditor writes the audit log (privacy/audit_log.h) for the HTTP API and serves it:
 //   - Record: called by the server for every request on an audited route (profile reads, audiences
 //     and computed traits, privacy, the audit log itself, backups, the live tail's upgrade), whatever the answer,
 //     so refused attempts are on record too. Changes (any method but GET/HEAD) are synced before
@@ -19,7 +19,7 @@
 #include "api/key_registry.h"
 #include "api/router.h"
 #include "api/tracking_handler.h"
-#include "profile_store/audit_log.h"
+#include "privacy/audit_log.h"
 
 namespace tessera::api {
 
@@ -28,7 +28,7 @@ bool IsAuditedRoute(RouteId route);
 
 class Auditor {
  public:
-  Auditor(const KeyRegistry& keys, profile_store::AuditLog& log) : keys_(keys), log_(log) {}
+  Auditor(const KeyRegistry& keys, privacy::AuditLog& log) : keys_(keys), log_(log) {}
 
   // Records one answered request. `path` is the route's rest (RouteMatch::rest), used as the
   // target when the handler set none (for profiles only the identifier type is kept).
@@ -43,7 +43,7 @@ class Auditor {
 
  private:
   const KeyRegistry& keys_;
-  profile_store::AuditLog& log_;
+  privacy::AuditLog& log_;
 };
 
 }  // namespace tessera::api

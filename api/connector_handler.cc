@@ -57,7 +57,7 @@ connectors::CsvMapping CsvMappingFrom(const config::CsvMappingConfig& csv) {
   return mapping;
 }
 
-ConnectorHandler::ConnectorHandler(const KeyRegistry& keys, ingest::IngestPipeline& pipeline,
+ConnectorHandler::ConnectorHandler(const KeyRegistry& keys, pipeline::IngestPipeline& pipeline,
                                    const CorsPolicy& cors)
     : keys_(keys), pipeline_(pipeline), cors_(cors) {}
 
@@ -159,7 +159,7 @@ void ConnectorHandler::Handle(const ConnectorRequest& request, std::function<voi
     return;
   }
   pipeline_.Accept(**source, *std::move(parsed), /*strict=*/false,
-                   [reply = std::move(reply)](ingest::IngestResult result) {
+                   [reply = std::move(reply)](pipeline::IngestResult result) {
                      reply(IngestResultReply(result, /*with_counts=*/true));
                    });
 }

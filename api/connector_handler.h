@@ -21,7 +21,7 @@
 #include "config/config.h"
 #include "connectors/connector.h"
 #include "connectors/pos_csv.h"
-#include "ingest/ingest_pipeline.h"
+#include "pipeline/ingest_pipeline.h"
 
 namespace tessera::api {
 
@@ -42,7 +42,7 @@ class ConnectorHandler {
  public:
   // `cors` decides which browser pages may post with a source's key (webhook senders send no
   // Origin, so they are never affected).
-  ConnectorHandler(const KeyRegistry& keys, ingest::IngestPipeline& pipeline, const CorsPolicy& cors);
+  ConnectorHandler(const KeyRegistry& keys, pipeline::IngestPipeline& pipeline, const CorsPolicy& cors);
 
   // `reply` is called exactly once, possibly on another thread, possibly before Handle returns.
   void Handle(const ConnectorRequest& request, std::function<void(HttpReply)> reply);
@@ -52,7 +52,7 @@ class ConnectorHandler {
 
  private:
   const KeyRegistry& keys_;
-  ingest::IngestPipeline& pipeline_;
+  pipeline::IngestPipeline& pipeline_;
   const CorsPolicy& cors_;
 };
 

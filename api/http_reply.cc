@@ -1,14 +1,14 @@
 #include "api/http_reply.h"
 
 #include "api/reply_json.h"
-#include "profile_store/json_writer.h"
+#include "base/json_writer.h"
 
 namespace tessera::api {
 
 HttpReply ErrorReply(int status, std::string_view code, std::string_view message, std::string_view field) {
   HttpReply reply;
   reply.status = status;
-  profile_store::JsonWriter json(reply.body);
+  base::JsonWriter json(reply.body);
   json.BeginObject();
   WriteErrorMember(json, code, message, field);
   json.EndObject();

@@ -69,7 +69,7 @@ absl::StatusOr<std::shared_ptr<TlsContext>> LoadTlsContext(const config::TlsOpti
 }
 
 HttpServer::Impl::Impl(ServerOptions server_options, const KeyRegistry& key_registry,
-                       ingest::IngestPipeline& ingest_pipeline, const ProfileHandler* profile_handler,
+                       pipeline::IngestPipeline& ingest_pipeline, const ProfileHandler* profile_handler,
                        const AudienceHandler* audience_handler, AdminHandler* admin_handler)
     : options(std::move(server_options)),
       keys(key_registry),
@@ -125,7 +125,7 @@ void HttpServer::Impl::RequestStop() {
   changed.notify_all();
 }
 
-HttpServer::HttpServer(ServerOptions options, const KeyRegistry& keys, ingest::IngestPipeline& pipeline,
+HttpServer::HttpServer(ServerOptions options, const KeyRegistry& keys, pipeline::IngestPipeline& pipeline,
                        const ProfileHandler* profiles, const AudienceHandler* audiences, AdminHandler* admin)
     : impl_(std::make_unique<Impl>(std::move(options), keys, pipeline, profiles, audiences, admin)) {}
 

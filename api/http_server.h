@@ -40,7 +40,7 @@
 #include "api/privacy_handler.h"
 #include "api/profile_handler.h"
 #include "config/config.h"
-#include "ingest/ingest_pipeline.h"
+#include "pipeline/ingest_pipeline.h"
 
 namespace tessera::api {
 
@@ -85,7 +85,7 @@ class HttpServer {
  public:
   // `profiles` serves /v1/profiles/..., `audiences` /v1/audiences/... and /v1/computed-traits/...,
   // `admin` /v1/admin/...; without them those paths answer 404.
-  HttpServer(ServerOptions options, const KeyRegistry& keys, ingest::IngestPipeline& pipeline,
+  HttpServer(ServerOptions options, const KeyRegistry& keys, pipeline::IngestPipeline& pipeline,
              const ProfileHandler* profiles = nullptr, const AudienceHandler* audiences = nullptr,
              AdminHandler* admin = nullptr);
   ~HttpServer();

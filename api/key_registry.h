@@ -18,7 +18,7 @@
 #include "absl/status/statusor.h"
 #include "config/config.h"
 #include "config/key_digest.h"
-#include "ingest/ingest_pipeline.h"
+#include "pipeline/ingest_pipeline.h"
 
 namespace tessera::api {
 

@@ -4,24 +4,24 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "profile_store/json_reading.h"
-#include "profile_store/json_writer.h"
+#include "base/json_reading.h"
+#include "base/json_writer.h"
 
 namespace tessera::api {
 namespace {
 
 namespace od = simdjson::ondemand;
-using profile_store::JsonWriter;
+using base::JsonWriter;
 
-void WriteRequest(JsonWriter& json, const profile_store::ErasureRequest& request) {
-  const bool completed = request.state == profile_store::ErasureRequest::State::kCompleted;
+void WriteRequest(JsonWriter& json, const privacy::ErasureRequest& request) {
+  const bool completed = request.state == privacy::ErasureRequest::State::kCompleted;
   json.Key("id").String(request.id);
   json.Key("state").String(completed ? "completed" : "pending");
   json.Key("identifierType").String(request.identifier_type);
-  json.Key("requestedAt").String(profile_store::FormatIsoTimestamp(request.requested_at));
+  json.Key("requestedAt").String(base::FormatIso8601(request.requested_at));
   json.Key("requestedBy").String(request.requested_by);
   if (!completed) return;
-  json.Key("completedAt").String(profile_store::FormatIsoTimestamp(request.completed_at));
+  json.Key("completedAt").String(base::FormatIso8601(request.completed_at));
   json.Key("profiles").Uint(request.profiles);
   json.Key("events").Uint(request.events);
   json.Key("identifiers").Uint(request.identifiers);
@@ -30,7 +30,7 @@ void WriteRequest(JsonWriter& json, const profile_store::ErasureRequest& request
 
 }  // namespace
 
-PrivacyHandler::PrivacyHandler(const KeyRegistry& keys, ingest::IngestPipeline& pipeline,
+PrivacyHandler::PrivacyHandler(const KeyRegistry& keys, pipeline::IngestPipeline& pipeline,
                                std::vector<std::string> known_types)
     : keys_(keys), pipeline_(pipeline), known_types_(std::move(known_types)) {
   std::sort(known_types_.begin(), known_types_.end());
@@ -63,7 +63,7 @@ HttpReply PrivacyHandler::Handle(const PrivacyRequest& request) const {
       return reply;
     }
     const std::string_view id = request.path.substr(6);
-    absl::StatusOr<profile_store::ErasureRequest> found = pipeline_.ErasureStatus(*space, id);
+    absl::StatusOr<privacy::ErasureRequest> found = pipeline_.ErasureStatus(*space, id);
     if (absl::IsNotFound(found.status())) {
       return ErrorReply(404, "not_found",
                         absl::StrCat("no erasure request \"", std::string(id), "\" in space ", *space));
@@ -83,7 +83,7 @@ HttpReply PrivacyHandler::Handle(const PrivacyRequest& request) const {
 
 HttpReply PrivacyHandler::Erase(const PrivacyRequest& request, const std::string& space,
                                 std::string_view requested_by) const {
-  thread_local profile_store::ReusableJsonParser parser;
+  thread_local base::ReusableJsonParser parser;
   od::document doc;
   od::object object;
   if (parser.Iterate(request.body).get(doc) || doc.get_object().get(object)) {
@@ -118,7 +118,7 @@ HttpReply PrivacyHandler::Erase(const PrivacyRequest& request, const std::string
                                    "\"; known types: ", absl::StrJoin(known_types_, ", ")),
                       "type");
   }
-  absl::StatusOr<profile_store::ErasureRequest> created =
+  absl::StatusOr<privacy::ErasureRequest> created =
       pipeline_.RequestErasure(space, type, value, requested_by, region);
   if (absl::IsInvalidArgument(created.status())) {
     const std::string message(created.status().message());

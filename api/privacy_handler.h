@@ -22,7 +22,7 @@
 #include "api/key_registry.h"
 #include "api/router.h"
 #include "api/tracking_handler.h"
-#include "ingest/ingest_pipeline.h"
+#include "pipeline/ingest_pipeline.h"
 
 namespace tessera::api {
 
@@ -40,7 +40,7 @@ class PrivacyHandler {
   static constexpr size_t kMaxBodyBytes = 16 * 1024;
 
   // `known_types`: identifier types a request may name (sorted), as for profile lookups.
-  PrivacyHandler(const KeyRegistry& keys, ingest::IngestPipeline& pipeline,
+  PrivacyHandler(const KeyRegistry& keys, pipeline::IngestPipeline& pipeline,
                  std::vector<std::string> known_types);
 
   HttpReply Handle(const PrivacyRequest& request) const;
@@ -50,7 +50,7 @@ class PrivacyHandler {
                   std::string_view requested_by) const;
 
   const KeyRegistry& keys_;
-  ingest::IngestPipeline& pipeline_;
+  pipeline::IngestPipeline& pipeline_;
   std::vector<std::string> known_types_;
 };
 

@@ -11,17 +11,17 @@
 #include "absl/strings/str_cat.h"
 #include "api/reply_json.h"
 #include "audiences/evaluation.h"
+#include "base/json_writer.h"
+#include "base/time.h"
 #include "identity/identifier.h"
-#include "ingest/identity_links.h"
-#include "ingest/timestamp.h"
-#include "profile_store/json_writer.h"
+#include "resolve/identity_links.h"
 #include "xxhash.h"
 
 namespace tessera::api {
 namespace {
 
+using base::JsonWriter;
 using profile_store::FormatProfileId;
-using profile_store::JsonWriter;
 using profile_store::Profile;
 using profile_store::ProfileId;
 
@@ -46,8 +46,8 @@ std::vector<std::string_view> SplitCommas(std::string_view text) {
   return parts;
 }
 
-void WriteTime(JsonWriter& json, std::string_view key, profile_store::Timestamp time) {
-  json.Key(key).String(ingest::FormatIso8601(time));
+void WriteTime(JsonWriter& json, std::string_view key, base::Timestamp time) {
+  json.Key(key).String(base::FormatIso8601(time));
 }
 
 // Phones carry "valid": whether libphonenumber's metadata knows the number's range. It is worked
@@ -103,7 +103,7 @@ void WriteComputedTraits(JsonWriter& json, const Profile& profile, const audienc
     const std::shared_ptr<const audiences::DefinitionSet> definitions = space->definitions();
     if (!definitions->computed.empty()) {
       const audiences::RfmTable rfm = space->rfm();
-      const profile_store::Timestamp now = ReceivedNow();
+      const base::Timestamp now = ReceivedNow();
       for (const auto& trait : definitions->computed) {
         std::optional<std::string> value = audiences::ComputedValue(*trait, profile, now, rfm);
         if (value) json.Key(trait->name).Raw(*value);
@@ -353,7 +353,7 @@ HttpReply ProfileHandler::Respond(const ProfileRequest& request, const std::stri
     std::optional<std::string> decoded = UrlDecode(QueryParam(request.query, name));
     if (!decoded) return ErrorReply(400, "invalid_value", "not validly percent-encoded", name);
     if (decoded->empty()) continue;
-    *target = ingest::ParseIso8601(*decoded);
+    *target = base::ParseIso8601(*decoded);
     if (!*target) {
       return ErrorReply(400, "invalid_timestamp", absl::StrCat(name, ": expected an ISO-8601 date-time"), name);
     }
@@ -391,7 +391,7 @@ constexpr size_t kMaxGraphEvents = 5000;
 
 }  // namespace
 
-// The graph: the profile's identities as nodes, the links ingest::FindIdentityLinks finds in its
+// The graph: the profile's identities as nodes, the links resolve::FindIdentityLinks finds in its
 // timeline as edges, and its merge records.
 HttpReply ProfileHandler::Graph(const ProfileRequest& request, const std::string& space,
                                 const Profile& profile) const {
@@ -406,8 +406,8 @@ HttpReply ProfileHandler::Graph(const ProfileRequest& request, const std::string
                         absl::StrCat("limit must be an integer from 1 to ", kMaxGraphEvents), "limit");
     }
   }
-  absl::StatusOr<ingest::IdentityLinks> links =
-      ingest::FindIdentityLinks(reader_, space, profile, *extractor_, normalizer_, limit);
+  absl::StatusOr<resolve::IdentityLinks> links =
+      resolve::FindIdentityLinks(reader_, space, profile, *extractor_, normalizer_, limit);
   if (!links.ok()) return ErrorReply(500, "internal", std::string(links.status().message()));
   auto records = reader_.MergeRecords(space, profile);
   if (!records.ok()) return ErrorReply(500, "internal", std::string(records.status().message()));
@@ -417,7 +417,7 @@ HttpReply ProfileHandler::Graph(const ProfileRequest& request, const std::string
   json.BeginObject().Key("profileId").String(FormatProfileId(profile.id));
   json.Key("nodes").BeginArray();
   for (const profile_store::IdentityRecord& identity : profile.identities) {
-    json.BeginObject().Key("id").String(ingest::IdentifierKey(identity.type, identity.value));
+    json.BeginObject().Key("id").String(resolve::IdentifierKey(identity.type, identity.value));
     json.Key("type").String(identity.type).Key("value").String(identity.value);
     WritePhoneValidity(json, identity);
     WriteTime(json, "firstSeen", identity.first_seen);
@@ -432,7 +432,7 @@ HttpReply ProfileHandler::Graph(const ProfileRequest& request, const std::string
     for (const std::string& value : values) json.String(value);
     json.EndArray();
   };
-  for (const ingest::IdentityLink& link : links->links) {
+  for (const resolve::IdentityLink& link : links->links) {
     json.BeginObject().Key("from").String(link.from).Key("to").String(link.to);
     json.Key("events").Uint(link.events);
     strings("eventNames", link.event_names);

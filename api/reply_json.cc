@@ -4,7 +4,7 @@
 
 namespace tessera::api {
 
-void WriteErrorMember(profile_store::JsonWriter& json, std::string_view code, std::string_view message,
+void WriteErrorMember(base::JsonWriter& json, std::string_view code, std::string_view message,
                       std::string_view field) {
   json.Key("error").BeginObject();
   json.Key("code").String(code);
@@ -13,7 +13,7 @@ void WriteErrorMember(profile_store::JsonWriter& json, std::string_view code, st
   json.EndObject();
 }
 
-void WriteRejectedMember(profile_store::JsonWriter& json, const std::vector<ingest::RejectedEvent>& rejected) {
+void WriteRejectedMember(base::JsonWriter& json, const std::vector<ingest::RejectedEvent>& rejected) {
   json.Key("rejected").BeginArray();
   for (const ingest::RejectedEvent& event : rejected) {
     json.BeginObject();

@@ -5,12 +5,12 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "profile_store/json_writer.h"
+#include "base/json_writer.h"
 
 namespace tessera::api {
 namespace {
 
-using profile_store::JsonWriter;
+using base::JsonWriter;
 
 // A Host header is echoed into the settings only if it is a plain host[:port] (or [IPv6]:port):
 // the document tells the SDK where to send, and must not be steered by odd bytes.

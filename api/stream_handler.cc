@@ -7,12 +7,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/reply_json.h"
-#include "profile_store/json_writer.h"
+#include "base/json_writer.h"
 
 namespace tessera::api {
 namespace {
 
-using profile_store::JsonWriter;
+using base::JsonWriter;
 
 void WriteFrameId(JsonWriter& json, std::string_view frame_id) {
   json.Key("frameId");
@@ -44,7 +44,7 @@ FrameOutcome ErrorAck(std::string_view frame_id, std::string_view code, std::str
   return outcome;
 }
 
-FrameOutcome ResultAck(std::string_view frame_id, const ingest::IngestResult& result) {
+FrameOutcome ResultAck(std::string_view frame_id, const pipeline::IngestResult& result) {
   const absl::Status& status = result.status;
   if (status.ok() || absl::IsInvalidArgument(status)) {
     // InvalidArgument: every event was rejected; the rejected list says why, as for any frame.
@@ -74,7 +74,7 @@ FrameOutcome ResultAck(std::string_view frame_id, const ingest::IngestResult& re
 
 }  // namespace
 
-StreamHandler::StreamHandler(const KeyRegistry& keys, ingest::IngestPipeline& pipeline,
+StreamHandler::StreamHandler(const KeyRegistry& keys, pipeline::IngestPipeline& pipeline,
                              ingest::SegmentParserOptions options)
     : keys_(keys), pipeline_(pipeline), options_(options) {}
 
@@ -98,7 +98,7 @@ void StreamHandler::HandleFrame(const ingest::SourceRef& source, bool strict, co
   }
   std::string frame_id = std::move(parsed.frame_id);
   pipeline_.Accept(source, std::move(parsed), strict,
-                   [frame_id = std::move(frame_id), done = std::move(done)](ingest::IngestResult result) {
+                   [frame_id = std::move(frame_id), done = std::move(done)](pipeline::IngestResult result) {
                      done(ResultAck(frame_id, result));
                    });
 }

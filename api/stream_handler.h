@@ -10,8 +10,8 @@
 
 #include "absl/status/statusor.h"
 #include "api/key_registry.h"
-#include "ingest/ingest_pipeline.h"
 #include "ingest/segment_parser.h"
+#include "pipeline/ingest_pipeline.h"
 
 namespace tessera::api {
 
@@ -34,7 +34,8 @@ inline constexpr std::string_view kInternal = "internal";
 
 class StreamHandler {
  public:
-  StreamHandler(const KeyRegistry& keys, ingest::IngestPipeline& pipeline, ingest::SegmentParserOptions options);
+  StreamHandler(const KeyRegistry& keys, pipeline::IngestPipeline& pipeline,
+                ingest::SegmentParserOptions options);
 
   // The source of an upgrade request: the Basic `authorization` header when present (it decides
   // alone), else the URL-decoded `writeKey` query parameter. Unauthenticated with a message for
@@ -58,7 +59,7 @@ class StreamHandler {
 
  private:
   const KeyRegistry& keys_;
-  ingest::IngestPipeline& pipeline_;
+  pipeline::IngestPipeline& pipeline_;
   ingest::SegmentParserOptions options_;
 };
 

@@ -5,13 +5,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/router.h"
-#include "ingest/timestamp.h"
-#include "profile_store/json_writer.h"
+#include "base/json_writer.h"
+#include "base/time.h"
 
 namespace tessera::api {
 namespace {
 
-using profile_store::JsonWriter;
+using base::JsonWriter;
 
 std::string_view Trim(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
@@ -95,8 +95,8 @@ std::string TailEventsMessage(const TailQueue::Batch& batch) {
   json.BeginObject().Key("type").String("events").Key("events").BeginArray();
   for (const ingest::EventSummary& event : batch.events) {
     json.BeginObject();
-    json.Key("time").String(ingest::FormatIso8601(event.time));
-    json.Key("receivedAt").String(ingest::FormatIso8601(event.received_at));
+    json.Key("time").String(base::FormatIso8601(event.time));
+    json.Key("receivedAt").String(base::FormatIso8601(event.received_at));
     json.Key("type").String(event.type);
     json.Key("event").String(event.event);
     json.Key("channel").String(event.channel);
@@ -118,7 +118,7 @@ std::string TailRateMessage(double events_per_second, uint64_t accepted_total, s
   const double rounded = std::round(events_per_second * 10.0) / 10.0;
   json.BeginObject().Key("type").String("rate").Key("eventsPerSecond").Double(rounded);
   json.Key("accepted").Uint(accepted_total).Key("subscribers").Uint(subscribers);
-  json.Key("at").String(ingest::FormatIso8601(at)).EndObject();
+  json.Key("at").String(base::FormatIso8601(at)).EndObject();
   return out;
 }
 

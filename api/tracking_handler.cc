@@ -8,12 +8,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/reply_json.h"
-#include "profile_store/json_writer.h"
+#include "base/json_writer.h"
 
 namespace tessera::api {
 namespace {
 
-using profile_store::JsonWriter;
+using base::JsonWriter;
 
 bool AllTooLarge(const std::vector<ingest::RejectedEvent>& rejected) {
   if (rejected.empty()) return false;
@@ -24,7 +24,7 @@ bool AllTooLarge(const std::vector<ingest::RejectedEvent>& rejected) {
 }
 
 // A failed request that had per-event rejections: the first one is the headline error.
-HttpReply RejectionReply(const ingest::IngestResult& result, std::string_view summary) {
+HttpReply RejectionReply(const pipeline::IngestResult& result, std::string_view summary) {
   HttpReply reply;
   reply.status = AllTooLarge(result.rejected) ? 413 : 400;
   JsonWriter json(reply.body);
@@ -40,10 +40,9 @@ HttpReply RejectionReply(const ingest::IngestResult& result, std::string_view su
   return reply;
 }
 
-
 }  // namespace
 
-HttpReply IngestResultReply(const ingest::IngestResult& result, bool with_counts) {
+HttpReply IngestResultReply(const pipeline::IngestResult& result, bool with_counts) {
   const absl::Status& status = result.status;
   if (status.ok()) {
     HttpReply reply;
@@ -79,7 +78,7 @@ HttpReply IngestResultReply(const ingest::IngestResult& result, bool with_counts
   }
 }
 
-TrackingHandler::TrackingHandler(const KeyRegistry& keys, ingest::IngestPipeline& pipeline,
+TrackingHandler::TrackingHandler(const KeyRegistry& keys, pipeline::IngestPipeline& pipeline,
                                  ingest::SegmentParserOptions options, const CorsPolicy* cors)
     : keys_(keys), pipeline_(pipeline), options_(options), cors_(cors) {}
 
@@ -144,8 +143,9 @@ void TrackingHandler::Handle(const TrackingRequest& request, std::function<void(
   }
 
   const std::string_view strict = QueryParam(request.query, "strict");
-  pipeline_.Accept(*source, std::move(parsed), strict == "true" || strict == "1",
-                   [reply = std::move(reply)](ingest::IngestResult result) { reply(IngestResultReply(result)); });
+  pipeline_.Accept(
+      *source, std::move(parsed), strict == "true" || strict == "1",
+      [reply = std::move(reply)](pipeline::IngestResult result) { reply(IngestResultReply(result)); });
 }
 
 }  // namespace tessera::api

@@ -16,8 +16,8 @@
 #include "api/http_reply.h"
 #include "api/key_registry.h"
 #include "api/router.h"
-#include "ingest/ingest_pipeline.h"
 #include "ingest/segment_parser.h"
+#include "pipeline/ingest_pipeline.h"
 
 namespace tessera::api {
 
@@ -26,7 +26,7 @@ namespace tessera::api {
 // down, 500 for a store failure. Shared by every endpoint that feeds the pipeline.
 // `with_counts` adds accepted and duplicates to every success (connectors: their senders and
 // `tessera import` want the figures); the tracking API keeps Segment's bare {"success":true}.
-HttpReply IngestResultReply(const ingest::IngestResult& result, bool with_counts = false);
+HttpReply IngestResultReply(const pipeline::IngestResult& result, bool with_counts = false);
 
 // One tracking request as the server read it.
 struct TrackingRequest {
@@ -40,7 +40,7 @@ struct TrackingRequest {
 class TrackingHandler {
  public:
   // Without `cors`, every origin may send (tests of the tracking logic alone).
-  TrackingHandler(const KeyRegistry& keys, ingest::IngestPipeline& pipeline,
+  TrackingHandler(const KeyRegistry& keys, pipeline::IngestPipeline& pipeline,
                   ingest::SegmentParserOptions options, const CorsPolicy* cors = nullptr);
 
   // Handles one tracking request. The write key is the Authorization header's when there is one
@@ -52,7 +52,7 @@ class TrackingHandler {
 
  private:
   const KeyRegistry& keys_;
-  ingest::IngestPipeline& pipeline_;
+  pipeline::IngestPipeline& pipeline_;
   ingest::SegmentParserOptions options_;
   const CorsPolicy* cors_;
 };

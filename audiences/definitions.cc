@@ -12,8 +12,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "profile_store/consent_purpose.h"
-#include "profile_store/json_writer.h"
+#include "base/json_writer.h"
+#include "privacy/consent_purpose.h"
 #include "simdjson.h"
 #include "xxhash.h"
 
@@ -68,7 +68,7 @@ std::string JoinNames(const std::array<std::string_view, N>& names) {
 // line), shortened so that a pasted blob does not drown the message.
 std::string Quote(std::string_view text) {
   std::string quoted;
-  profile_store::AppendJsonString(quoted, text.substr(0, kMaxShownChars));
+  base::AppendJsonString(quoted, text.substr(0, kMaxShownChars));
   if (text.size() > kMaxShownChars) quoted += "...";
   return quoted;
 }
@@ -260,7 +260,7 @@ absl::StatusOr<Window> ParseWindow(element value, std::string_view path) {
     if (!name.ok()) return name.status();
     zone_name = *std::move(name);
   }
-  window.calendar_zone = profile_store::TimeZone::Parse(zone_name);
+  window.calendar_zone = base::TimeZone::Parse(zone_name);
   if (!window.calendar_zone) {
     return Invalid(ChildPath(path, "timeZone"), absl::StrCat(Quote(zone_name), " is not a known time zone"));
   }
@@ -619,10 +619,10 @@ absl::StatusOr<ConditionPtr> ConditionParser::Parse(element value, const std::st
     if (!members.ok()) return members.status();
     auto name = ReadString(*members->Get("consent"), kind_path);
     if (!name.ok()) return name.status();
-    std::optional<std::string> purpose = profile_store::NormalizeConsentPurpose(*name);
+    std::optional<std::string> purpose = privacy::NormalizeConsentPurpose(*name);
     if (!purpose) {
       return Invalid(kind_path, absl::StrCat(Quote(*name), " is not a consent purpose; ",
-                                             ToAbsl(profile_store::kConsentPurposeForm)));
+                                             ToAbsl(privacy::kConsentPurposeForm)));
     }
     node->name = *std::move(purpose);
     return node;
@@ -678,7 +678,7 @@ std::string AggregateSpec::Key() const {
   return key;
 }
 
-profile_store::Timestamp Window::Start(profile_store::Timestamp now) const {
+base::Timestamp Window::Start(base::Timestamp now) const {
   if (calendar_zone) return calendar_zone->StartOfLocalDay(now, calendar_days - 1);
   return now - length;
 }
@@ -764,7 +764,7 @@ absl::StatusOr<ComputedTrait> ParseComputedTrait(std::string_view json, std::str
   if (const auto zone = members->Get("timeZone")) {
     auto text = ReadString(*zone, "timeZone");
     if (!text.ok()) return text.status();
-    trait.time_zone = profile_store::TimeZone::Parse(*text);
+    trait.time_zone = base::TimeZone::Parse(*text);
     if (!trait.time_zone) return Invalid("timeZone", absl::StrCat(Quote(*text), " is not a known time zone"));
   }
   if (const auto prior = members->Get("priorIntervalDays")) {

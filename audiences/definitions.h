@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "profile_store/time_zone.h"
+#include "base/time_zone.h"
 
 namespace tessera::audiences {
 
@@ -57,10 +57,10 @@ struct AggregateSpec {
 // instead: at or after local midnight of the day `days - 1` days before today in that zone.
 struct Window {
   std::chrono::microseconds length{0};   // 0 = no window (lifetime).
-  std::optional<profile_store::TimeZone> calendar_zone;  // Set for {"days":N,"timeZone":"..."}.
+  std::optional<base::TimeZone> calendar_zone;  // Set for {"days":N,"timeZone":"..."}.
   int64_t calendar_days = 0;
   // The earliest included instant at `now`.
-  profile_store::Timestamp Start(profile_store::Timestamp now) const;
+  base::Timestamp Start(base::Timestamp now) const;
   bool lifetime() const { return length.count() == 0 && !calendar_zone; }
 };
 
@@ -84,7 +84,7 @@ struct ComputedTrait {
   ComputedKind kind = ComputedKind::kCount;
   AggregateSpec spec;      // Unused for kLastChannel.
   Window window;           // For count/sum/average/min/max/first/last and rfm frequency/monetary.
-  std::optional<profile_store::TimeZone> time_zone;  // kDaysSince calendar days; UTC when unset.
+  std::optional<base::TimeZone> time_zone;  // kDaysSince calendar days; UTC when unset.
   double prior_interval_days = 30;  // kChurnRisk: expected days between events with fewer than 2.
   std::string source_json;  // The definition as given (minified), echoed by the API.
 };

@@ -5,18 +5,18 @@
 #include <cmath>
 #include <utility>
 
-#include "profile_store/json_reading.h"
-#include "profile_store/json_writer.h"
+#include "base/json_reading.h"
+#include "base/json_writer.h"
 #include "simdjson.h"
 
 namespace tessera::audiences {
 namespace {
 
 namespace od = simdjson::ondemand;
+using base::JsonWriter;
 using profile_store::AggregateFigures;
 using profile_store::AggregateValue;
 using profile_store::EventAggregate;
-using profile_store::JsonWriter;
 
 constexpr double kMicrosecondsPerDay = 86'400'000'000.0;
 
@@ -112,7 +112,7 @@ AggregateValue ToAggregateValue(od::value value) {
     case od::json_type::object:
     case od::json_type::array: {
       std::string_view raw;
-      if (profile_store::RawJsonOf(value, raw) == simdjson::SUCCESS) result.json = std::string(raw);
+      if (base::RawJsonOf(value, raw) == simdjson::SUCCESS) result.json = std::string(raw);
       return result;
     }
   }
@@ -283,7 +283,7 @@ double DaysBetween(Timestamp from, Timestamp to) {
 }
 
 // The local calendar day (days since 1970-01-01 local) containing `instant`.
-int64_t LocalDay(Timestamp instant, const std::optional<profile_store::TimeZone>& zone) {
+int64_t LocalDay(Timestamp instant, const std::optional<base::TimeZone>& zone) {
   const Timestamp local = zone ? zone->ToLocal(instant) : instant;
   return std::chrono::floor<std::chrono::days>(local).time_since_epoch().count();
 }

@@ -20,8 +20,8 @@
 
 namespace tessera::audiences {
 
+using base::Timestamp;
 using profile_store::Profile;
-using profile_store::Timestamp;
 
 // What an aggregate needs to know of one event. The JSON members are raw minified objects (empty
 // when absent), as ingest's CanonicalEvent holds them.

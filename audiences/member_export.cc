@@ -4,17 +4,17 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "profile_store/consent_purpose.h"
-#include "profile_store/json_reading.h"
-#include "profile_store/json_writer.h"
-#include "profile_store/profile_time.h"
+#include "base/json_reading.h"
+#include "base/json_writer.h"
+#include "base/time.h"
+#include "privacy/consent_purpose.h"
 #include "simdjson.h"
 
 namespace tessera::audiences {
 namespace {
 
 namespace od = simdjson::ondemand;
-using profile_store::JsonWriter;
+using base::JsonWriter;
 
 constexpr size_t kMaxFields = 100;
 constexpr size_t kMaxIdentifierTypeLength = 64;
@@ -74,11 +74,11 @@ absl::StatusOr<ExportField> ParseField(std::string_view label, const DefinitionS
   }
   if (label.starts_with(kConsentPrefix)) {
     const std::string_view name = label.substr(kConsentPrefix.size());
-    std::optional<std::string> purpose = profile_store::NormalizeConsentPurpose(name);
+    std::optional<std::string> purpose = privacy::NormalizeConsentPurpose(name);
     if (!purpose) {
       return absl::InvalidArgumentError(absl::StrCat(Quote(label), ": ", Quote(name),
                                                      " is not a consent purpose; ",
-                                                     std::string(profile_store::kConsentPurposeForm)));
+                                                     std::string(privacy::kConsentPurposeForm)));
     }
     field.kind = ExportField::Kind::kConsent;
     field.name = *std::move(purpose);
@@ -147,7 +147,7 @@ class JsonPathReader {
   }
 
  private:
-  profile_store::ReusableJsonParser parser_;
+  base::ReusableJsonParser parser_;
   od::document document_;  // Values found point into it: it lives until the next Find.
   std::string wrapped_;
 };
@@ -165,7 +165,7 @@ void AppendJsonValue(std::string_view json, std::string_view path, ExportFormat 
   const bool found = ThreadReader().Find(json, path, value);
   std::string_view raw;
   if (format == ExportFormat::kNdjson) {
-    if (!found || profile_store::RawJsonOf(value, raw)) {
+    if (!found || base::RawJsonOf(value, raw)) {
       writer.Null();
     } else {
       writer.Raw(raw);
@@ -179,7 +179,7 @@ void AppendJsonValue(std::string_view json, std::string_view path, ExportFormat 
     if (!value.get_string().get(text)) AppendCsvField(out, text);
     return;
   }
-  if (!profile_store::RawJsonOf(value, raw)) AppendCsvField(out, raw);
+  if (!base::RawJsonOf(value, raw)) AppendCsvField(out, raw);
 }
 
 // The trait record named by the longest dotted prefix of `path` that is a trait name, and the
@@ -232,10 +232,10 @@ absl::StatusOr<std::vector<std::string>> ParseConsentPurposes(std::string_view l
   if (!names.ok()) return names.status();
   std::vector<std::string> purposes;
   for (std::string_view name : *names) {
-    std::optional<std::string> purpose = profile_store::NormalizeConsentPurpose(name);
+    std::optional<std::string> purpose = privacy::NormalizeConsentPurpose(name);
     if (!purpose) {
       return absl::InvalidArgumentError(absl::StrCat(Quote(name), " is not a consent purpose; ",
-                                                     std::string(profile_store::kConsentPurposeForm)));
+                                                     std::string(privacy::kConsentPurposeForm)));
     }
     if (std::find(purposes.begin(), purposes.end(), *purpose) == purposes.end()) {
       purposes.push_back(*std::move(purpose));
@@ -247,7 +247,7 @@ absl::StatusOr<std::vector<std::string>> ParseConsentPurposes(std::string_view l
 MemberExport::MemberExport(const profile_store::Store& store, std::string space, std::string audience,
                            std::vector<ExportField> fields, ExportFormat format,
                            std::shared_ptr<const DefinitionSet> definitions, RfmTable rfm,
-                           profile_store::Timestamp now, std::vector<std::string> required_consent)
+                           base::Timestamp now, std::vector<std::string> required_consent)
     : scan_(store, std::move(space), std::move(audience)),
       fields_(std::move(fields)),
       format_(format),
@@ -311,7 +311,7 @@ void MemberExport::AppendRow(const profile_store::Member& member, std::string& o
         break;
       }
       case ExportField::Kind::kEnteredAt: {
-        const std::string entered = profile_store::FormatIsoTimestamp(member.entered);
+        const std::string entered = base::FormatIso8601(member.entered);
         if (csv) {
           out.append(entered);
         } else {

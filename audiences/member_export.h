@@ -54,14 +54,14 @@ struct ExportField {
 absl::StatusOr<std::vector<ExportField>> ParseExportFields(std::string_view list, const DefinitionSet& definitions);
 
 // Parses a consent restriction: purposes separated by commas, each normalized
-// (profile_store/consent_purpose.h); duplicates count once. InvalidArgument naming the bad purpose.
+// (privacy/consent_purpose.h); duplicates count once. InvalidArgument naming the bad purpose.
 absl::StatusOr<std::vector<std::string>> ParseConsentPurposes(std::string_view list);
 
 class MemberExport {
  public:
   MemberExport(const profile_store::Store& store, std::string space, std::string audience,
                std::vector<ExportField> fields, ExportFormat format,
-               std::shared_ptr<const DefinitionSet> definitions, RfmTable rfm, profile_store::Timestamp now,
+               std::shared_ptr<const DefinitionSet> definitions, RfmTable rfm, base::Timestamp now,
                std::vector<std::string> required_consent = {});
 
   // Appends whole rows (the CSV header first) to `out` until it holds at least `max_bytes` or the
@@ -81,7 +81,7 @@ class MemberExport {
   const ExportFormat format_;
   const std::shared_ptr<const DefinitionSet> definitions_;
   const RfmTable rfm_;
-  const profile_store::Timestamp now_;
+  const base::Timestamp now_;
   const std::vector<std::string> required_consent_;
   bool header_written_ = false;
   bool done_ = false;

@@ -4,8 +4,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "profile_store/json_reading.h"
-#include "profile_store/json_writer.h"
+#include "base/json_reading.h"
+#include "base/json_writer.h"
 #include "simdjson.h"
 
 namespace tessera::audiences {
@@ -40,7 +40,7 @@ void CollectComputed(const Condition& condition, std::vector<std::string>& names
 
 std::string EncodeRfm(const RfmTable& table) {
   std::string json;
-  profile_store::JsonWriter writer(json);
+  base::JsonWriter writer(json);
   writer.BeginObject();
   for (const auto& [name, cuts] : table) {
     writer.Key(name).BeginObject();
@@ -59,7 +59,7 @@ std::string EncodeRfm(const RfmTable& table) {
 }
 
 std::optional<RfmTable> DecodeRfm(std::string_view json) {
-  thread_local profile_store::ReusableJsonParser parser;
+  thread_local base::ReusableJsonParser parser;
   od::document doc;
   od::object object;
   if (parser.Iterate(json).get(doc) || doc.get_object().get(object)) return std::nullopt;
@@ -374,7 +374,7 @@ profile_store::AudienceCounters SpaceAudiences::Counters(const std::string& audi
   return it == counters_.end() ? profile_store::AudienceCounters{} : it->second;
 }
 
-void SpaceAudiences::MarkEvaluated(uint64_t generation, profile_store::Timestamp finished) {
+void SpaceAudiences::MarkEvaluated(uint64_t generation, base::Timestamp finished) {
   std::lock_guard lock(mutex_);
   evaluated_generation_ = std::max(evaluated_generation_, generation);
   for (const auto& audience : definitions_->audiences) counters_[audience->name].last_evaluated = finished;

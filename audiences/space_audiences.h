@@ -75,7 +75,7 @@ class SpaceAudiences {
   void SetCounters(const std::string& audience, const profile_store::AudienceCounters& counters);
   profile_store::AudienceCounters Counters(const std::string& audience) const;
   // The resolver finished evaluating every profile against the definitions of `generation`.
-  void MarkEvaluated(uint64_t generation, profile_store::Timestamp finished);
+  void MarkEvaluated(uint64_t generation, base::Timestamp finished);
 
   RfmTable rfm() const;
   void SetRfm(RfmTable rfm);

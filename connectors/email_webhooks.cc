@@ -12,15 +12,15 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "base/json_writer.h"
 #include "connectors/internal/text.h"
 #include "connectors/signatures.h"
-#include "profile_store/json_writer.h"
 #include "simdjson.h"
 
 namespace tessera::connectors {
 namespace {
 
-using profile_store::JsonWriter;
+using base::JsonWriter;
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 using simdjson::dom::object;

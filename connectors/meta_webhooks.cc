@@ -8,16 +8,16 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "base/json_writer.h"
 #include "connectors/signatures.h"
-#include "profile_store/json_writer.h"
 #include "simdjson.h"
 
 namespace tessera::connectors {
 namespace {
 
 namespace dom = simdjson::dom;
+using base::JsonWriter;
 using ingest::FieldError;
-using profile_store::JsonWriter;
 
 constexpr std::string_view kSignatureHeader = "X-Hub-Signature-256";
 constexpr std::string_view kSignaturePrefix = "sha256=";

@@ -11,18 +11,18 @@
 #include <utility>
 #include <vector>
 
+#include "base/json_writer.h"
+#include "base/time.h"
+#include "base/time_zone.h"
 #include "connectors/csv_tokenizer.h"
 #include "connectors/internal/text.h"
-#include "ingest/timestamp.h"
-#include "profile_store/json_writer.h"
-#include "profile_store/time_zone.h"
 
 namespace tessera::connectors {
 namespace {
 
+using base::JsonWriter;
+using base::TimeZone;
 using ingest::FieldError;
-using profile_store::JsonWriter;
-using profile_store::TimeZone;
 
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
 
@@ -201,7 +201,7 @@ std::optional<ingest::Timestamp> ParseWithPattern(std::string_view text, const T
         break;
       }
       case 'z':
-        offset = profile_store::ReadFixedOffset(text, pos);
+        offset = base::ReadFixedOffset(text, pos);
         if (offset) value = 0;
         break;
       default:
@@ -227,7 +227,7 @@ std::optional<ingest::Timestamp> ParseWithPattern(std::string_view text, const T
 
 // ISO-8601 in a column: with an offset as written, without one in the configured offset.
 std::optional<ingest::Timestamp> ParseIsoWithDefault(std::string_view text, const TimeZone& default_zone) {
-  std::optional<ingest::Timestamp> parsed = ingest::ParseIso8601(text);
+  std::optional<ingest::Timestamp> parsed = base::ParseIso8601(text);
   if (!parsed) return std::nullopt;
   // The date part ("2024-03-01") holds the only '-' before the time; an offset comes after it.
   const bool has_offset = text.size() > 10 && (AsciiLower(text.back()) == 'z' ||

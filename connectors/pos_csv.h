@@ -69,7 +69,7 @@ struct CsvMapping {
   std::string default_currency;  // ISO 4217 code used when there is no currency column or cell; may be empty.
   std::string store;             // -> properties.store_id.
   std::string timestamp = "timestamp";  // Required: when the sale happened.
-  // "iso8601" (ingest::ParseIso8601), or a strftime-like pattern of %Y %m %d %H %I %M %S %f
+  // "iso8601" (base::ParseIso8601), or a strftime-like pattern of %Y %m %d %H %I %M %S %f
   // (fraction) %p (AM/PM) %b (Jan..Dec) %z (offset or Z) %F (= %Y-%m-%d) %T (= %H:%M:%S) %% and
   // literal characters, e.g. "%Y-%m-%d %H:%M:%S" or "%m/%d/%Y %I:%M %p".
   std::string timestamp_format = "iso8601";

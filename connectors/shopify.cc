@@ -9,18 +9,18 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "base/json_writer.h"
+#include "base/time.h"
 #include "connectors/internal/text.h"
 #include "connectors/signatures.h"
-#include "ingest/timestamp.h"
-#include "profile_store/json_writer.h"
 #include "simdjson.h"
 
 namespace tessera::connectors {
 namespace {
 
 namespace dom = simdjson::dom;
+using base::JsonWriter;
 using ingest::FieldError;
-using profile_store::JsonWriter;
 
 FieldError MakeError(std::string_view code, std::string field, std::string message) {
   return FieldError{std::string(code), std::move(message), std::move(field)};
@@ -165,7 +165,7 @@ class ObjectReader {
       error = MakeError(ingest::error_code::kInvalidTimestamp, PathOf(name), std::move(message));
       return false;
     }
-    out = ingest::ParseIso8601(text);
+    out = base::ParseIso8601(text);
     if (!out) {
       error = MakeError(
           ingest::error_code::kInvalidTimestamp, PathOf(name),

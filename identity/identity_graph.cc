@@ -5,15 +5,15 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "profile_store/json_writer.h"
+#include "base/json_writer.h"
 #include "xxhash.h"
 
 namespace tessera::identity {
 namespace {
 
+using base::JsonWriter;
 using profile_store::ColumnFamily;
 using profile_store::FormatProfileId;
-using profile_store::JsonWriter;
 
 // Longest redirect chain followed before the store is declared damaged (merges re-point
 // identifiers, so real chains are a few links long).

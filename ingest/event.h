@@ -5,16 +5,16 @@
 // integrations) are kept as validated, minified JSON text so they can be stored and served
 // without another round of parsing.
 
-#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "base/time.h"
+
 namespace tessera::ingest {
 
-// Microseconds since the Unix epoch, UTC.
-using Timestamp = std::chrono::sys_time<std::chrono::microseconds>;
+using Timestamp = base::Timestamp;
 
 enum class EventType : uint8_t { kTrack, kIdentify, kPage, kScreen, kGroup, kAlias };
 
@@ -22,6 +22,14 @@ enum class EventType : uint8_t { kTrack, kIdentify, kPage, kScreen, kGroup, kAli
 std::string_view EventTypeName(EventType type);
 // The inverse of EventTypeName; nullopt for anything else (including different case).
 std::optional<EventType> ParseEventType(std::string_view name);
+
+// The authenticated origin of a request, from its write key: every event of the request is stamped
+// with its space, name and channel.
+struct SourceRef {
+  std::string name;
+  std::string space;
+  std::string channel;
+};
 
 struct CanonicalEvent {
   std::string message_id;

@@ -3,16 +3,16 @@
 #include <optional>
 
 #include "absl/status/status.h"
-#include "ingest/timestamp.h"
-#include "profile_store/json_reading.h"
-#include "profile_store/json_writer.h"
+#include "base/json_reading.h"
+#include "base/json_writer.h"
+#include "base/time.h"
 #include "simdjson.h"
 
 namespace tessera::ingest {
 namespace {
 
 namespace od = simdjson::ondemand;
-using profile_store::JsonWriter;
+using base::JsonWriter;
 
 absl::Status Damaged(std::string_view field, std::string_view detail) {
   std::string message = "event record: ";
@@ -44,7 +44,7 @@ absl::Status ReadRawObject(od::value& value, std::string_view field, std::string
 absl::Status ReadTimestamp(od::value& value, std::string_view field, std::optional<Timestamp>& out) {
   std::string_view text;
   if (auto e = value.get_string().get(text)) return Damaged(field, simdjson::error_message(e));
-  out = ParseIso8601(text);
+  out = base::ParseIso8601(text);
   if (!out) return Damaged(field, std::string("not an ISO-8601 time: ").append(text));
   return absl::OkStatus();
 }
@@ -80,7 +80,7 @@ void EncodeEvent(const CanonicalEvent& event, std::string& out) {
   std::string time;  // Reused for the four timestamps: one allocation per record.
   const auto time_member = [&writer, &time](std::string_view key, Timestamp value) {
     time.assign("\"");
-    AppendIso8601(time, value);
+    base::AppendIso8601(time, value);
     time.push_back('"');
     writer.Key(key).Raw(time);
   };
@@ -93,7 +93,7 @@ void EncodeEvent(const CanonicalEvent& event, std::string& out) {
 
 absl::StatusOr<CanonicalEvent> DecodeEvent(std::string_view record) {
   // Records are decoded on hot paths (replay, query): reuse one parser and one padded buffer per thread.
-  thread_local profile_store::ReusableJsonParser parser;
+  thread_local base::ReusableJsonParser parser;
   od::document doc;
   if (auto e = parser.Iterate(record).get(doc)) {
     return Damaged("record", simdjson::error_message(e));

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "profile_store/json_reading.h"
+#include "base/json_reading.h"
 #include "simdjson.h"
 
 namespace tessera::ingest {
@@ -366,7 +366,7 @@ simdjson::error_code WalkObject(od::object& object, const PathNode& node, Scratc
 void WalkDocument(std::string_view json, const DocumentPlan& plan, Scratch& scratch,
                   std::vector<std::string>& warnings) {
   // The event's strings carry no padding: copy into a per-thread buffer that has it.
-  thread_local profile_store::ReusableJsonParser parser;
+  thread_local base::ReusableJsonParser parser;
   od::document doc;
   simdjson::error_code error = parser.Iterate(json).get(doc);
   od::object object;

@@ -4,8 +4,8 @@
 #include <cstring>
 #include <utility>
 
-#include "ingest/timestamp.h"
-#include "profile_store/json_writer.h"
+#include "base/json_writer.h"
+#include "base/time.h"
 #include "simdjson.h"
 #include "xxhash.h"
 
@@ -13,7 +13,7 @@ namespace tessera::ingest {
 namespace {
 
 namespace od = simdjson::ondemand;
-using profile_store::JsonWriter;
+using base::JsonWriter;
 
 // Deepest nesting accepted inside traits / properties / context / integrations (the object itself
 // is level 1). Deeper documents are almost always abuse, and recursion must stay bounded.
@@ -158,10 +158,10 @@ std::string InvalidJsonDetail(simdjson::error_code error) {
 std::string QuoteForMessage(std::string_view value) {
   std::string quoted;
   if (value.size() > kMaxQuotedValue) {
-    profile_store::AppendJsonString(quoted, value.substr(0, kMaxQuotedValue));
+    base::AppendJsonString(quoted, value.substr(0, kMaxQuotedValue));
     quoted.append("...");
   } else {
-    profile_store::AppendJsonString(quoted, value);
+    base::AppendJsonString(quoted, value);
   }
   return quoted;
 }
@@ -215,7 +215,7 @@ void MergeDefaults(std::string& json, const std::vector<MemberSpan>& own_members
     }
     if (overridden) continue;
     if (!empty) json.push_back(',');
-    profile_store::AppendJsonString(json, member.key);
+    base::AppendJsonString(json, member.key);
     json.push_back(':');
     json.append(defaults, member.value_begin, member.value_end - member.value_begin);
     empty = false;
@@ -530,7 +530,7 @@ bool ReadTimestamp(od::value value, std::string_view prefix, std::string_view na
     error = MakeError(error_code::kInvalidJson, JoinPath(prefix, name), InvalidJsonDetail(e));
     return false;
   }
-  out = ParseIso8601(text);
+  out = base::ParseIso8601(text);
   if (!out) {
     std::string detail = "expected an ISO-8601 date-time such as \"2015-02-23T22:28:55.111Z\", got ";
     detail.append(QuoteForMessage(text));

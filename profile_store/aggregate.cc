@@ -6,8 +6,8 @@
 #include <tuple>
 #include <utility>
 
-#include "profile_store/json_reading.h"
-#include "profile_store/json_writer.h"
+#include "base/json_reading.h"
+#include "base/json_writer.h"
 #include "simdjson.h"
 
 namespace tessera::profile_store {
@@ -63,7 +63,7 @@ AggregatePoint CombinePoints(const AggregatePoint& a, const AggregatePoint& b) {
 
 // Doubles as the shortest text that reads back exactly; the non-finite ones (a sum that overflowed)
 // as strings, since JSON has no token for them.
-void WriteDouble(JsonWriter& writer, double value) {
+void WriteDouble(base::JsonWriter& writer, double value) {
   if (std::isfinite(value)) {
     writer.Double(value);
   } else if (std::isnan(value)) {
@@ -106,7 +106,7 @@ bool ReadString(od::value value, std::string& out) {
 }
 
 // [first_us, last_us, first_seq, last_seq, count, numeric_count, sum, min, max, first_json?, last_json?]
-void WritePoint(JsonWriter& writer, const AggregatePoint& point) {
+void WritePoint(base::JsonWriter& writer, const AggregatePoint& point) {
   writer.BeginArray();
   writer.Int(Micros(point.first_time)).Int(Micros(point.last_time));
   writer.Uint(point.first_sequence).Uint(point.last_sequence);
@@ -329,7 +329,7 @@ void EventAggregate::Coalesce() {
 }
 
 void EventAggregate::Encode(std::string& out) const {
-  JsonWriter writer(out);
+  base::JsonWriter writer(out);
   writer.BeginObject();
   if (retention_.count() != 0) writer.Key("r").Int(retention_.count());
   const AggregateFigures& figures = lifetime_;
@@ -372,7 +372,7 @@ void EventAggregate::Encode(std::string& out) const {
 }
 
 bool EventAggregate::Decode(std::string_view json, EventAggregate& out) {
-  thread_local ReusableJsonParser parser;
+  thread_local base::ReusableJsonParser parser;
   od::document doc;
   od::object object;
   if (parser.Iterate(json).get(doc) || doc.get_object().get(object)) return false;

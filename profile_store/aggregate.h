@@ -24,9 +24,11 @@
 #include <string_view>
 #include <vector>
 
-#include "profile_store/profile_time.h"
+#include "base/time.h"
 
 namespace tessera::profile_store {
+
+using Timestamp = base::Timestamp;
 
 // An event's value at the aggregate's property: a number (sums, min, max) and/or the raw JSON
 // (first/last). An event without the property still counts; its value is absent.

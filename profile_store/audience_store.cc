@@ -3,8 +3,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "profile_store/json_reading.h"
-#include "profile_store/json_writer.h"
+#include "base/json_reading.h"
+#include "base/json_writer.h"
 #include "simdjson.h"
 
 namespace tessera::profile_store {
@@ -67,7 +67,7 @@ std::string AudienceCountersKey(std::string_view space, std::string_view audienc
 void PutDefinition(const Store& store, rocksdb::WriteBatch& batch, std::string_view space, DefinitionKind kind,
                    const StoredDefinition& definition) {
   std::string json;
-  JsonWriter writer(json);
+  base::JsonWriter writer(json);
   writer.BeginObject();
   writer.Key("json").Raw(definition.json);
   writer.Key("fromConfig").Bool(definition.from_config);
@@ -84,14 +84,14 @@ absl::StatusOr<std::vector<StoredDefinition>> ReadDefinitions(const Store& store
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     StoredDefinition definition;
     definition.name = it->key().ToString().substr(prefix.size());
-    thread_local ReusableJsonParser parser;
+    thread_local base::ReusableJsonParser parser;
     od::document doc;
     od::object object;
     od::value json;
     std::string_view raw;
     bool from_config = false;
     if (parser.Iterate(std::string_view(it->value().data(), it->value().size())).get(doc) ||
-        doc.get_object().get(object) || object["json"].get(json) || RawJsonOf(json, raw) ||
+        doc.get_object().get(object) || object["json"].get(json) || base::RawJsonOf(json, raw) ||
         object["fromConfig"].get_bool().get(from_config)) {
       return absl::DataLossError("damaged definition record of " + definition.name);
     }
@@ -105,7 +105,7 @@ absl::StatusOr<std::vector<StoredDefinition>> ReadDefinitions(const Store& store
 
 std::string EncodeAudienceCounters(const AudienceCounters& counters) {
   std::string json;
-  JsonWriter writer(json);
+  base::JsonWriter writer(json);
   writer.BeginObject();
   writer.Key("size").Int(counters.size);
   writer.Key("entered").Uint(counters.entered);
@@ -117,7 +117,7 @@ std::string EncodeAudienceCounters(const AudienceCounters& counters) {
 }
 
 std::optional<AudienceCounters> DecodeAudienceCounters(std::string_view json) {
-  thread_local ReusableJsonParser parser;
+  thread_local base::ReusableJsonParser parser;
   od::document doc;
   od::object object;
   AudienceCounters counters;
@@ -135,7 +135,7 @@ std::optional<AudienceCounters> DecodeAudienceCounters(std::string_view json) {
 
 std::string EncodeAudienceChange(ProfileId profile, bool entered, Timestamp time, std::string_view reason) {
   std::string json;
-  JsonWriter writer(json);
+  base::JsonWriter writer(json);
   writer.BeginObject();
   writer.Key("profile").String(FormatProfileId(profile));
   writer.Key("change").String(entered ? "enter" : "leave");

@@ -5,8 +5,8 @@
 #include <cstring>
 #include <tuple>
 
-#include "profile_store/json_reading.h"
-#include "profile_store/json_writer.h"
+#include "base/json_reading.h"
+#include "base/json_writer.h"
 #include "profile_store/store.h"
 #include "simdjson.h"
 
@@ -195,7 +195,7 @@ void Profile::Absorb(const Profile& other) {
 }
 
 void EncodeProfile(const Profile& profile, std::string& out) {
-  JsonWriter json(out);
+  base::JsonWriter json(out);
   json.BeginObject();
   json.Key("id").String(FormatProfileId(profile.id));
   if (profile.merged_into) {
@@ -275,7 +275,7 @@ void EncodeProfile(const Profile& profile, std::string& out) {
 }
 
 absl::StatusOr<Profile> DecodeProfile(std::string_view record) {
-  thread_local ReusableJsonParser parser;
+  thread_local base::ReusableJsonParser parser;
   od::document doc;
   if (parser.Iterate(record).get(doc)) return Damaged("not JSON");
   od::object root;
@@ -349,7 +349,7 @@ absl::StatusOr<Profile> DecodeProfile(std::string_view record) {
       auto read_trait = [&](TraitRecord& trait, std::string_view name, od::value member) {
         if (name == "v") {
           std::string_view raw;
-          if (RawJsonOf(member, raw)) return false;
+          if (base::RawJsonOf(member, raw)) return false;
           trait.json.assign(raw);
         }
         if (name == "t") return read_time(member, trait.time);
@@ -401,7 +401,7 @@ absl::StatusOr<Profile> DecodeProfile(std::string_view record) {
         od::value aggregate_value;
         std::string_view raw;
         EventAggregate aggregate;
-        if (aggregate_field.value().get(aggregate_value) || RawJsonOf(aggregate_value, raw) ||
+        if (aggregate_field.value().get(aggregate_value) || base::RawJsonOf(aggregate_value, raw) ||
             !EventAggregate::Decode(raw, aggregate)) {
           return Damaged("aggregates." + aggregate_key);
         }

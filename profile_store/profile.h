@@ -16,10 +16,12 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "base/time.h"
 #include "profile_store/aggregate.h"
-#include "profile_store/profile_time.h"
 
 namespace tessera::profile_store {
+
+using Timestamp = base::Timestamp;
 
 // Profile ids are allocated per space in log order: 1, 2, 3, ...
 struct ProfileId {
@@ -51,7 +53,7 @@ struct TraitRecord {
   bool set_once = false;  // Kept from the first write ($set_once), never overwritten by later ones.
 };
 
-// A person's consent to one purpose (profile_store/consent_purpose.h), as the newest event that
+// A person's consent to one purpose (privacy/consent_purpose.h), as the newest event that
 // reported it said.
 struct ConsentRecord {
   bool granted = false;
@@ -80,7 +82,7 @@ struct Profile {
   std::vector<ProfileId> merged_from;          // Every profile merged into this one, sorted.
   std::map<std::string, ConsentRecord> consent;  // By purpose; the newest report per purpose.
   // Computed-trait and audience-condition state, by aggregate key (audiences/definitions.h). Kept
-  // for exactly the aggregates the space's definitions need; see ingest/resolver.h.
+  // for exactly the aggregates the space's definitions need; see resolve/resolver.h.
   std::map<std::string, EventAggregate> aggregates;
   // Audiences the profile is a member of, with the time it entered (wall-clock, not event time).
   // Not merged by Absorb: the resolver re-evaluates the winner and records the loser leaving.

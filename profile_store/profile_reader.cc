@@ -10,7 +10,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "profile_store/json_reading.h"
+#include "base/json_reading.h"
 #include "simdjson.h"
 
 namespace tessera::profile_store {
@@ -90,7 +90,7 @@ bool Contains(const std::vector<std::string>& values, std::string_view value) {
 // Whether a timeline summary passes the type/event/channel lists of `filter`.
 absl::StatusOr<bool> MatchesSummary(std::string_view summary, const TimelineFilter& filter) {
   if (filter.types.empty() && filter.events.empty() && filter.channels.empty()) return true;
-  thread_local ReusableJsonParser parser;
+  thread_local base::ReusableJsonParser parser;
   auto damaged = [&](std::string_view what) {
     return absl::DataLossError(
         absl::StrCat("damaged timeline summary (", std::string(what), "): ", std::string(summary)));

@@ -18,16 +18,16 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/json_writer.h"
+#include "base/time.h"
 #include "config/dev_keys.h"
-#include "ingest/timestamp.h"
 #include "profile_store/backup.h"
-#include "profile_store/json_writer.h"
 #include "profile_store/store.h"
 #include "simdjson.h"
 #include "tools/commands.h"
 #include "tools/http_client.h"
-#include "tools/running_server.h"
 #include "tools/options_parsing.h"
+#include "tools/running_server.h"
 
 namespace tessera::tools {
 namespace {
@@ -54,7 +54,7 @@ std::string FormatBytes(uint64_t bytes) {
 }
 
 std::string FormatTime(std::chrono::system_clock::time_point time) {
-  return ingest::FormatIso8601(std::chrono::time_point_cast<std::chrono::microseconds>(time));
+  return base::FormatIso8601(std::chrono::time_point_cast<std::chrono::microseconds>(time));
 }
 
 void PrintBackupSummary(const profile_store::BackupSummary& summary, const std::string& store_path,
@@ -106,7 +106,7 @@ absl::StatusOr<profile_store::BackupSummary> SummaryFromJson(const std::string& 
   summary.files = static_cast<uint32_t>(files);
   summary.backups_in_directory = static_cast<uint32_t>(backups);
   summary.directory = std::string(directory);
-  if (std::optional<ingest::Timestamp> time = ingest::ParseIso8601(created)) summary.created = *time;
+  if (std::optional<ingest::Timestamp> time = base::ParseIso8601(created)) summary.created = *time;
   summary.elapsed = std::chrono::duration<double>(seconds);
   return summary;
 }
@@ -153,7 +153,7 @@ int BackupThroughServer(const std::map<std::string, std::string>& flags, const S
                      "or set TESSERA_ADMIN_KEY"));
   }
   std::string body;
-  profile_store::JsonWriter json(body);
+  base::JsonWriter json(body);
   json.BeginObject().Key("to").String(target).EndObject();
   absl::StatusOr<HttpAnswer> answer =
       PostJson(endpoint, "/v1/admin/backup", body, {{"Authorization", absl::StrCat("Bearer ", admin_key)}},

@@ -36,8 +36,8 @@
 #include "ingest/event.h"
 #include "ingest/event_codec.h"
 #include "ingest/identifier_extractor.h"
-#include "ingest/resolver.h"
 #include "profile_store/store.h"
+#include "resolve/resolver.h"
 #include "tools/commands.h"
 #include "tools/options_parsing.h"
 
@@ -52,7 +52,7 @@ constexpr std::string_view kUsage =
     "  --dir DIR    keep the two stores in DIR (must not exist) instead of a temporary directory\n";
 
 using Clock = std::chrono::steady_clock;
-using profile_store::Timestamp;
+using base::Timestamp;
 
 // 10 computed traits and 20 audiences: windows, sums, RFM, churn, identifiers, channels, nesting.
 const std::vector<audiences::ConfiguredDefinition>& ComputedTraits() {
@@ -218,7 +218,7 @@ absl::Status Run(const std::string& root, uint64_t people, uint64_t seed, Figure
   auto normalizer = identity::Normalizer::Create({});
   if (!normalizer.ok()) return normalizer.status();
   const ingest::IdentifierExtractor extractor(std::vector<ingest::IdentifierMapping>{});
-  ingest::ResolverOptions options;
+  resolve::ResolverOptions options;
   options.audiences.clock = [now] { return now; };
 
   auto plain = OpenStore(root + "/plain");
@@ -234,8 +234,8 @@ absl::Status Run(const std::string& root, uint64_t people, uint64_t seed, Figure
   // 1. Resolution without and with definitions.
   audiences::SpaceAudiences plain_audiences(**plain, std::string(kSpace));
   if (absl::Status loaded = plain_audiences.Load({}, {}); !loaded.ok()) return loaded;
-  ingest::Resolver plain_resolver(**plain, std::string(kSpace), **normalizer, extractor, identity::IdentityRules(),
-                                  options, &plain_audiences);
+  resolve::Resolver plain_resolver(**plain, std::string(kSpace), **normalizer, extractor,
+                                   identity::IdentityRules(), options, &plain_audiences);
   if (absl::Status recovered = plain_resolver.Recover(); !recovered.ok()) return recovered;
   std::fprintf(stderr, "resolving without definitions...\n");
   Clock::time_point start = Clock::now();
@@ -245,8 +245,8 @@ absl::Status Run(const std::string& root, uint64_t people, uint64_t seed, Figure
 
   audiences::SpaceAudiences space_audiences(**defined, std::string(kSpace));
   if (absl::Status loaded = space_audiences.Load(ComputedTraits(), Audiences()); !loaded.ok()) return loaded;
-  ingest::Resolver resolver(**defined, std::string(kSpace), **normalizer, extractor, identity::IdentityRules(), options,
-                            &space_audiences);
+  resolve::Resolver resolver(**defined, std::string(kSpace), **normalizer, extractor,
+                             identity::IdentityRules(), options, &space_audiences);
   if (absl::Status recovered = resolver.Recover(); !recovered.ok()) return recovered;
   std::fprintf(stderr, "resolving with 10 computed traits and 20 audiences...\n");
   start = Clock::now();

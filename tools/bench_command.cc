@@ -43,8 +43,8 @@
 #include "ingest/event.h"
 #include "ingest/event_codec.h"
 #include "ingest/identifier_extractor.h"
-#include "ingest/resolver.h"
 #include "profile_store/store.h"
+#include "resolve/resolver.h"
 #include "tools/commands.h"
 #include "tools/load/event_generator.h"
 #include "tools/options_parsing.h"
@@ -495,20 +495,20 @@ absl::StatusOr<ResolveStats> ResolveLog(const std::string& path, size_t identifi
   auto normalizer = identity::Normalizer::Create({});
   if (!normalizer.ok()) return normalizer.status();
   const ingest::IdentifierExtractor extractor(std::vector<ingest::IdentifierMapping>{});
-  ingest::ResolverOptions options;
+  resolve::ResolverOptions options;
   options.graph.identifier_cache_entries = identifier_cache;
   options.graph.profile_cache_entries = profile_cache;
   ResolveStats stats;
   {
-    ingest::Resolver resolver(**store, std::string(kSpace), **normalizer, extractor,
-                              identity::IdentityRules(), options);
+    resolve::Resolver resolver(**store, std::string(kSpace), **normalizer, extractor,
+                               identity::IdentityRules(), options);
     if (absl::Status recovered = resolver.Recover(); !recovered.ok()) return recovered;
     const auto start = std::chrono::steady_clock::now();
     absl::StatusOr<uint64_t> applied = resolver.CatchUp();
     stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!applied.ok()) return applied.status();
     stats.applied = *applied;
-    const ingest::ResolverMetrics& metrics = resolver.metrics();
+    const resolve::ResolverMetrics& metrics = resolver.metrics();
     stats.profiles_created = metrics.profiles_created.load();
     stats.merges = metrics.merges.load();
     stats.refused_merges = metrics.refused_merges.load();

@@ -44,8 +44,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "ingest/ingest_pipeline.h"
 #include "ingest/segment_parser.h"
+#include "pipeline/ingest_pipeline.h"
 #include "profile_store/profile.h"
 #include "profile_store/store.h"
 #include "rocksdb/db.h"
@@ -333,7 +333,7 @@ int Pipeline(const std::map<std::string, std::string>& flags) {
   absl::StatusOr<std::unique_ptr<profile_store::Store>> store = profile_store::Store::Open(StoreOptionsFrom(*config));
   if (!store.ok()) return Fail(1, store.status().message());
   ingest::IngestMetrics metrics;
-  auto pipeline = std::make_unique<ingest::IngestPipeline>(**store, PipelineOptionsFrom(*config), metrics);
+  auto pipeline = std::make_unique<pipeline::IngestPipeline>(**store, PipelineOptionsFrom(*config), metrics);
   if (absl::Status status = pipeline->Start(); !status.ok()) return Fail(1, status.message());
 
   CorpusReader reader(flags.at("corpus"));
@@ -372,7 +372,7 @@ int Pipeline(const std::map<std::string, std::string>& flags) {
         submitted += count;
         slots.acquire();
         pipeline->Accept(source->second, std::move(request), /*strict=*/false,
-                         [&, count](ingest::IngestResult result) {
+                         [&, count](pipeline::IngestResult result) {
                            if (!result.status.ok()) {
                              fail(absl::StrCat("a request failed: ", result.status.ToString()));
                            }

@@ -179,7 +179,7 @@ int ExportCommand(std::span<const std::string_view> args) {
 
   absl::StatusOr<Output> output = Output::Open(out_path);
   if (!output.ok()) return Fail(1, output.status().message());
-  const profile_store::Timestamp now =
+  const base::Timestamp now =
       std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
   audiences::MemberExport member_export(**store, space, audience, *std::move(fields), *format, definitions,
                                         space_audiences.rfm(), now, std::move(consent));

@@ -33,7 +33,7 @@
 #include "api/connector_handler.h"
 #include "config/key_digest.h"
 #include "connectors/pos_csv.h"
-#include "ingest/ingest_pipeline.h"
+#include "pipeline/ingest_pipeline.h"
 #include "profile_store/backup.h"
 #include "profile_store/store.h"
 #include "simdjson.h"
@@ -103,7 +103,7 @@ std::string Mebibytes(uint64_t bytes) {
 
 // Hands the events in `rows` to the pipeline, kBatchEvents at a time, waiting for each batch to be
 // durable. Rejected rows were already reported by the caller. Returns the pipeline's error, if any.
-absl::Status Submit(ingest::IngestPipeline& pipeline, const ingest::SourceRef& source,
+absl::Status Submit(pipeline::IngestPipeline& pipeline, const ingest::SourceRef& source,
                     ingest::ParsedRequest& rows, Counts& counts) {
   for (size_t start = 0; start < rows.events.size(); start += kBatchEvents) {
     const size_t end = std::min(rows.events.size(), start + kBatchEvents);
@@ -113,11 +113,11 @@ absl::Status Submit(ingest::IngestPipeline& pipeline, const ingest::SourceRef& s
     batch.index_of.assign(rows.index_of.begin() + static_cast<ptrdiff_t>(start),
                           rows.index_of.begin() + static_cast<ptrdiff_t>(end));
     batch.event_count = end - start;
-    std::promise<ingest::IngestResult> promise;
-    std::future<ingest::IngestResult> done = promise.get_future();
+    std::promise<pipeline::IngestResult> promise;
+    std::future<pipeline::IngestResult> done = promise.get_future();
     pipeline.Accept(source, std::move(batch), /*strict=*/false,
-                    [&promise](ingest::IngestResult result) { promise.set_value(std::move(result)); });
-    ingest::IngestResult result = done.get();
+                    [&promise](pipeline::IngestResult result) { promise.set_value(std::move(result)); });
+    pipeline::IngestResult result = done.get();
     if (!result.status.ok()) return result.status;
     counts.accepted += result.accepted.size();
     counts.duplicates += result.duplicates.size();
@@ -372,7 +372,7 @@ int ImportCommand(std::span<const std::string_view> args) {
     return Fail(1, message);
   }
   ingest::IngestMetrics metrics;
-  ingest::IngestPipeline pipeline(**store, PipelineOptionsFrom(*config), metrics);
+  pipeline::IngestPipeline pipeline(**store, PipelineOptionsFrom(*config), metrics);
   if (absl::Status status = pipeline.Start(); !status.ok()) return Fail(1, status.message());
   const ingest::SourceRef source_ref{
       .name = source->name, .space = source->space, .channel = source->channel};

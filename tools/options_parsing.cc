@@ -128,8 +128,8 @@ profile_store::StoreOptions StoreOptionsFrom(const config::Config& config) {
   return options;
 }
 
-ingest::PipelineOptions PipelineOptionsFrom(const config::Config& config) {
-  ingest::PipelineOptions options;
+pipeline::PipelineOptions PipelineOptionsFrom(const config::Config& config) {
+  pipeline::PipelineOptions options;
   for (const config::Source& source : config.sources) options.spaces.push_back(source.space);
   options.normalizer.default_phone_region = config.identity.default_phone_region;
   for (const config::Source& source : config.sources) {
@@ -178,6 +178,5 @@ ingest::PipelineOptions PipelineOptionsFrom(const config::Config& config) {
   options.group_commit.dedup_window = config.dedup_window;
   return options;
 }
-
 
 }  // namespace tessera::tools

@@ -10,7 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "config/config.h"
-#include "ingest/ingest_pipeline.h"
+#include "pipeline/ingest_pipeline.h"
 #include "profile_store/store.h"
 
 namespace tessera::tools {
@@ -37,7 +37,7 @@ std::string StorePath(const config::Config& config);
 
 // Each component's options, from the configuration.
 profile_store::StoreOptions StoreOptionsFrom(const config::Config& config);
-ingest::PipelineOptions PipelineOptionsFrom(const config::Config& config);
+pipeline::PipelineOptions PipelineOptionsFrom(const config::Config& config);
 
 // Identifier types a profile lookup may name: the built-in ones and those the configuration adds.
 std::vector<std::string> KnownIdentifierTypes(const config::Config& config);

@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <memory>
 
-#include "ingest/rebuild.h"
 #include "profile_store/store.h"
+#include "resolve/rebuild.h"
 #include "tools/commands.h"
 #include "tools/options_parsing.h"
 
@@ -31,7 +31,7 @@ int RebuildCommand(std::span<const std::string_view> args) {
     return 1;
   }
   const auto start = std::chrono::steady_clock::now();
-  auto report = ingest::Rebuild(**store, PipelineOptionsFrom(*config));
+  auto report = resolve::Rebuild(**store, PipelineOptionsFrom(*config));
   if (!report.ok()) {
     std::fprintf(stderr, "tessera rebuild: %s\n", std::string(report.status().message()).c_str());
     return 1;

@@ -5,8 +5,8 @@
 #include <csignal>
 #include <cstdio>
 #include <memory>
-#include <utility>
 #include <optional>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "api/admin_handler.h"
@@ -16,10 +16,10 @@
 #include "api/key_registry.h"
 #include "api/privacy_handler.h"
 #include "api/profile_handler.h"
-#include "profile_store/profile_reader.h"
 #include "config/dev_keys.h"
-#include "ingest/ingest_pipeline.h"
-#include "profile_store/audit_log.h"
+#include "pipeline/ingest_pipeline.h"
+#include "privacy/audit_log.h"
+#include "profile_store/profile_reader.h"
 #include "profile_store/store.h"
 #include "tools/commands.h"
 #include "tools/options_parsing.h"
@@ -92,7 +92,7 @@ int ServeCommand(std::span<const std::string_view> args) {
   if (!store.ok()) return Fail(1, store.status().message());
 
   ingest::IngestMetrics metrics;
-  ingest::IngestPipeline pipeline(**store, PipelineOptionsFrom(config), metrics);
+  pipeline::IngestPipeline pipeline(**store, PipelineOptionsFrom(config), metrics);
   if (absl::Status status = pipeline.Start(); !status.ok()) return Fail(1, status.message());
 
   api::KeyRegistry keys(config);
@@ -107,7 +107,7 @@ int ServeCommand(std::span<const std::string_view> args) {
     profiles->SetIdentifierExtractor(pipeline.extractor());
   }
   const api::AudienceHandler audiences(keys, **store, space_audiences);
-  auto audit_log = std::make_unique<profile_store::AuditLog>(**store);
+  auto audit_log = std::make_unique<privacy::AuditLog>(**store);
   const api::Auditor auditor(keys, *audit_log);
   const api::PrivacyHandler privacy(keys, pipeline, KnownIdentifierTypes(config));
   api::AdminHandler admin(keys, **store);

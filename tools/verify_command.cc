@@ -1,5 +1,5 @@
 // `tessera verify`: check that the store's derived state (identity graph, profiles, merges,
-// timelines) is what a replay of its accepted-event log gives (ingest/verify.h), e.g. after a
+// timelines) is what a replay of its accepted-event log gives (resolve/verify.h), e.g. after a
 // crash, a restore, or an upgrade. Run with the server stopped. The store's contents are not
 // changed (opening it after a crash replays its write-ahead log, as any open does).
 
@@ -11,9 +11,9 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "ingest/verify.h"
 #include "profile_store/backup.h"
 #include "profile_store/store.h"
+#include "resolve/verify.h"
 #include "tools/commands.h"
 #include "tools/options_parsing.h"
 
@@ -53,7 +53,7 @@ int VerifyCommand(std::span<const std::string_view> args) {
   bool uses_dev_keys = false;
   absl::StatusOr<config::Config> config = ConfigFromFlags(*flags, uses_dev_keys);
   if (!config.ok()) return Fail(2, absl::StrCat("invalid configuration: ", config.status().message()));
-  ingest::VerifyOptions options;
+  resolve::VerifyOptions options;
   if (auto it = flags->find("work-dir"); it != flags->end()) options.work_dir = it->second;
   if (auto it = flags->find("max-differences"); it != flags->end()) {
     if (!absl::SimpleAtoi(it->second, &options.max_differences)) {
@@ -74,12 +74,12 @@ int VerifyCommand(std::span<const std::string_view> args) {
   if (!store.ok()) return Fail(1, std::string(store.status().message()));
 
   const auto start = std::chrono::steady_clock::now();
-  absl::StatusOr<ingest::VerifyReport> report =
-      ingest::VerifyDerivedState(**store, PipelineOptionsFrom(*config), options);
+  absl::StatusOr<resolve::VerifyReport> report =
+      resolve::VerifyDerivedState(**store, PipelineOptionsFrom(*config), options);
   if (!report.ok()) return Fail(1, std::string(report.status().message()));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  for (const ingest::DerivedDifference& difference : report->differences) {
+  for (const resolve::DerivedDifference& difference : report->differences) {
     const size_t at = FirstDifference(difference.live, difference.rebuilt);
     std::printf("differs: %s [%s]%s\n  live:    %s\n  rebuilt: %s\n", difference.family.c_str(),
                 difference.key.c_str(), at > 0 ? absl::StrCat(" from byte ", at).c_str() : "",

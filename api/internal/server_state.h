@@ -38,9 +38,9 @@ class Connection {
 };
 
 struct HttpServer::Impl {
-  Impl(ServerOptions server_options, const KeyRegistry& key_registry, ingest::IngestPipeline& ingest_pipeline,
-       const ProfileHandler* profile_handler, const AudienceHandler* audience_handler,
-       AdminHandler* admin_handler);
+  Impl(ServerOptions server_options, const KeyRegistry& key_registry,
+       pipeline::IngestPipeline& ingest_pipeline, const ProfileHandler* profile_handler,
+       const AudienceHandler* audience_handler, AdminHandler* admin_handler);
 
   void Accept();
   void RequestStop();
@@ -50,7 +50,7 @@ struct HttpServer::Impl {
 
   const ServerOptions options;
   const KeyRegistry& keys;
-  ingest::IngestPipeline& pipeline;
+  pipeline::IngestPipeline& pipeline;
   const ProfileHandler* profiles;
   const AudienceHandler* audiences;
   AdminHandler* admin;

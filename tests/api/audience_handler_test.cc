@@ -44,7 +44,7 @@ class AudienceHandlerTest : public testing::PipelineFixture {
   void SetUp() override {
     config_.read_keys = {"rk"};
     config_.admin_keys = {"ak"};
-    ingest::PipelineOptions options;
+    pipeline::PipelineOptions options;
     options.spaces = {"default"};
     options.definitions["default"].computed_traits = {
         {"config_orders", R"({"kind":"count","event":"Order Completed"})"}};

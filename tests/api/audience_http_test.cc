@@ -174,7 +174,7 @@ class AudienceHttpTest : public testing::PipelineFixture {
   void SetUp() override {
     config_.read_keys = {"rk"};
     config_.admin_keys = {"ak"};
-    ingest::PipelineOptions options;
+    pipeline::PipelineOptions options;
     options.spaces = {"default"};
     StartPipeline({{.name = "website", .write_key = "wk", .space = "default", .channel = "web"}},
                   std::move(options));

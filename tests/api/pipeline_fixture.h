@@ -15,7 +15,7 @@
 #include "api/key_registry.h"
 #include "config/config.h"
 #include "ingest/accepted_log.h"
-#include "ingest/ingest_pipeline.h"
+#include "pipeline/ingest_pipeline.h"
 #include "profile_store/store.h"
 #include "tests/support/temp_dir.h"
 
@@ -24,13 +24,13 @@ namespace tessera::api::testing {
 class PipelineFixture : public ::testing::Test {
  protected:
   // `sources` are the configured write keys; config_'s read and admin keys may be set before.
-  void StartPipeline(std::vector<config::Source> sources, ingest::PipelineOptions options = {}) {
+  void StartPipeline(std::vector<config::Source> sources, pipeline::PipelineOptions options = {}) {
     auto store = profile_store::Store::Open({.path = dir_.path(), .sync_writes = false});
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
     config_.sources = std::move(sources);
     keys_ = std::make_unique<KeyRegistry>(config_);
-    pipeline_ = std::make_unique<ingest::IngestPipeline>(*store_, std::move(options), metrics_);
+    pipeline_ = std::make_unique<pipeline::IngestPipeline>(*store_, std::move(options), metrics_);
     ASSERT_TRUE(pipeline_->Start().ok());
   }
   void TearDown() override {
@@ -54,7 +54,7 @@ class PipelineFixture : public ::testing::Test {
   config::Config config_;
   std::unique_ptr<KeyRegistry> keys_;
   ingest::IngestMetrics metrics_;
-  std::unique_ptr<ingest::IngestPipeline> pipeline_;
+  std::unique_ptr<pipeline::IngestPipeline> pipeline_;
 };
 
 }  // namespace tessera::api::testing

@@ -13,9 +13,9 @@
 #include "config/config.h"
 #include "ingest/accepted_log.h"
 #include "ingest/event_codec.h"
-#include "ingest/resolver.h"
 #include "profile_store/profile_reader.h"
 #include "profile_store/store.h"
+#include "resolve/resolver.h"
 #include "tests/ingest/test_events.h"
 #include "tests/support/temp_dir.h"
 
@@ -55,7 +55,7 @@ class ProfileHandlerPhoneTest : public ::testing::Test {
     }
     log.FinishBatch(batch);
     ASSERT_TRUE(store_->WriteUnsynced(batch).ok());
-    ingest::Resolver resolver(*store_, "default", *normalizer_, extractor_, identity::IdentityRules(), {});
+    resolve::Resolver resolver(*store_, "default", *normalizer_, extractor_, identity::IdentityRules(), {});
     ASSERT_TRUE(resolver.Recover().ok());
     absl::StatusOr<uint64_t> applied = resolver.CatchUp();
     ASSERT_TRUE(applied.ok()) << applied.status();

@@ -248,7 +248,7 @@ TEST(AggregateSpecTest, KeyIsSixteenHexDigitsAndDistinguishesEveryField) {
 }
 
 TEST(WindowTest, StartOfDurationAndCalendarWindows) {
-  const profile_store::Timestamp now = std::chrono::sys_days{std::chrono::year{2024} / 3 / 10} + 10h;
+  const base::Timestamp now = std::chrono::sys_days{std::chrono::year{2024} / 3 / 10} + 10h;
   Window lifetime;
   EXPECT_TRUE(lifetime.lifetime());
   Window thirty;
@@ -256,20 +256,19 @@ TEST(WindowTest, StartOfDurationAndCalendarWindows) {
   EXPECT_EQ(thirty.Start(now), now - hours(24 * 30));
 
   Window today_utc;
-  today_utc.calendar_zone = profile_store::TimeZone::Parse("UTC");
+  today_utc.calendar_zone = base::TimeZone::Parse("UTC");
   today_utc.calendar_days = 1;
   today_utc.length = hours(24);
   ASSERT_TRUE(today_utc.calendar_zone.has_value());
-  EXPECT_EQ(today_utc.Start(now),
-            profile_store::Timestamp(std::chrono::sys_days{std::chrono::year{2024} / 3 / 10}));
+  EXPECT_EQ(today_utc.Start(now), base::Timestamp(std::chrono::sys_days{std::chrono::year{2024} / 3 / 10}));
   Window week_seoul = today_utc;
-  week_seoul.calendar_zone = profile_store::TimeZone::Parse("Asia/Seoul");
+  week_seoul.calendar_zone = base::TimeZone::Parse("Asia/Seoul");
   week_seoul.calendar_days = 7;
   ASSERT_TRUE(week_seoul.calendar_zone.has_value());
   // 10:00 UTC is 19:00 in Seoul on March 10th; six days earlier is March 4th, 00:00 KST = March 3rd 15:00
   // UTC.
   EXPECT_EQ(week_seoul.Start(now),
-            profile_store::Timestamp(std::chrono::sys_days{std::chrono::year{2024} / 3 / 3} + 15h));
+            base::Timestamp(std::chrono::sys_days{std::chrono::year{2024} / 3 / 3} + 15h));
 }
 
 // ----- Audiences -----

@@ -6,12 +6,12 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "ingest/timestamp.h"
+#include "base/time.h"
 
 namespace tessera::connectors {
 namespace {
 
-ingest::Timestamp Iso(std::string_view text) { return ingest::ParseIso8601(text).value(); }
+ingest::Timestamp Iso(std::string_view text) { return base::ParseIso8601(text).value(); }
 
 CsvMapping TestMapping() {
   CsvMapping mapping;

@@ -6,12 +6,12 @@
 #include <sstream>
 #include <string>
 
-#include "tests/connectors/sample_payloads.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "base/time.h"
 #include "connectors/signatures.h"
-#include "ingest/timestamp.h"
 #include "simdjson.h"
+#include "tests/connectors/sample_payloads.h"
 
 namespace tessera::connectors {
 namespace {
@@ -42,7 +42,7 @@ absl::StatusOr<ingest::ParsedRequest> TranslateSigned(const std::string& body) {
   return TranslateShopifyOrder(Delivery(body, Sign(body)), ShopifyOptions{std::string(kSecret)});
 }
 
-ingest::Timestamp Iso(std::string_view text) { return ingest::ParseIso8601(text).value(); }
+ingest::Timestamp Iso(std::string_view text) { return base::ParseIso8601(text).value(); }
 
 // The only event of a translation that must have succeeded.
 ingest::CanonicalEvent OnlyEvent(const absl::StatusOr<ingest::ParsedRequest>& result) {

@@ -4,14 +4,14 @@
 
 #include <string>
 
+#include "base/time.h"
 #include "ingest/segment_parser.h"
-#include "ingest/timestamp.h"
 
 namespace tessera::ingest {
 namespace {
 
 Timestamp At(std::string_view iso) {
-  const std::optional<Timestamp> time = ParseIso8601(iso);
+  const std::optional<Timestamp> time = base::ParseIso8601(iso);
   if (!time) ADD_FAILURE() << "bad time in test: " << iso;
   return time.value_or(Timestamp{});
 }

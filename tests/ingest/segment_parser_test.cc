@@ -7,7 +7,7 @@
 #include <sstream>
 #include <string>
 
-#include "ingest/timestamp.h"
+#include "base/time.h"
 
 #ifndef TESSERA_SHARED_DIR
 #define TESSERA_SHARED_DIR "../shared"
@@ -19,7 +19,7 @@ namespace {
 using std::chrono::milliseconds;
 
 Timestamp At(std::string_view iso) {
-  const std::optional<Timestamp> time = ParseIso8601(iso);
+  const std::optional<Timestamp> time = base::ParseIso8601(iso);
   if (!time) ADD_FAILURE() << "bad time in test: " << iso;
   return time.value_or(Timestamp{});
 }

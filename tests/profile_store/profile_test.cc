@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string>
 
-#include "profile_store/consent_purpose.h"
+#include "privacy/consent_purpose.h"
 
 namespace tessera::profile_store {
 namespace {
@@ -102,15 +102,15 @@ TEST(ProfileConsentTest, AbsorbPicksTheLaterTimePerPurpose) {
 }
 
 TEST(ConsentPurposeTest, NormalizesCategoryNamesAndRefusesOthers) {
-  EXPECT_EQ(NormalizeConsentPurpose("marketing_email"), "marketing_email");
-  EXPECT_EQ(NormalizeConsentPurpose("Advertising"), "advertising");
-  EXPECT_EQ(NormalizeConsentPurpose("Functional Cookies"), "functional_cookies");
-  EXPECT_EQ(NormalizeConsentPurpose("E-Mail"), "e_mail");
-  EXPECT_EQ(NormalizeConsentPurpose(std::string(64, 'a')), std::string(64, 'a'));
-  EXPECT_EQ(NormalizeConsentPurpose(""), std::nullopt);
-  EXPECT_EQ(NormalizeConsentPurpose(std::string(65, 'a')), std::nullopt) << "at most 64 characters";
-  EXPECT_EQ(NormalizeConsentPurpose("sms!"), std::nullopt);
-  EXPECT_EQ(NormalizeConsentPurpose("caf\xc3\xa9"), std::nullopt) << "only ASCII letters";
+  EXPECT_EQ(privacy::NormalizeConsentPurpose("marketing_email"), "marketing_email");
+  EXPECT_EQ(privacy::NormalizeConsentPurpose("Advertising"), "advertising");
+  EXPECT_EQ(privacy::NormalizeConsentPurpose("Functional Cookies"), "functional_cookies");
+  EXPECT_EQ(privacy::NormalizeConsentPurpose("E-Mail"), "e_mail");
+  EXPECT_EQ(privacy::NormalizeConsentPurpose(std::string(64, 'a')), std::string(64, 'a'));
+  EXPECT_EQ(privacy::NormalizeConsentPurpose(""), std::nullopt);
+  EXPECT_EQ(privacy::NormalizeConsentPurpose(std::string(65, 'a')), std::nullopt) << "at most 64 characters";
+  EXPECT_EQ(privacy::NormalizeConsentPurpose("sms!"), std::nullopt);
+  EXPECT_EQ(privacy::NormalizeConsentPurpose("caf\xc3\xa9"), std::nullopt) << "only ASCII letters";
 }
 
 }  // namespace

@@ -1,0 +1,121 @@
+#pragma once
+
+// IngestPipeline is ingestion's front door for every transport (HTTP now, WebSocket and connectors
+// later): it takes a parsed request from an authenticated source, stamps the source's space and
+// channel on each event, counts rejections, and hands the valid events to the group-commit writer.
+// Its callback reports, per request, which message ids became durable, which were duplicates and
+// which were rejected, and why.
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "audiences/space_audiences.h"
+#include "identity/identity_rules.h"
+#include "identity/normalizer.h"
+#include "ingest/event_feed.h"
+#include "ingest/group_commit_writer.h"
+#include "ingest/identifier_extractor.h"
+#include "ingest/ingest_metrics.h"
+#include "ingest/segment_parser.h"
+#include "privacy/privacy_store.h"
+#include "privacy/suppression.h"
+#include "profile_store/store.h"
+#include "resolve/derived_state_options.h"
+#include "resolve/resolver.h"
+
+namespace tessera::pipeline {
+
+struct IngestResult {
+  // OK; ResourceExhausted (queue full: retry later); Unavailable (shutting down); FailedPrecondition
+  // (strict mode and some event was rejected: nothing stored); InvalidArgument (no valid event);
+  // or the store's error. Unless OK, no event of the request was stored.
+  absl::Status status;
+  std::vector<std::string> accepted;            // Message ids now durable.
+  std::vector<std::string> duplicates;          // Message ids already accepted within the dedup window.
+  std::vector<ingest::RejectedEvent> rejected;  // Invalid events, by index.
+  size_t event_count = 0;
+};
+
+using IngestCallback = std::function<void(IngestResult result)>;
+
+// The derived-state options (resolver, normalizer, rules, mappings, definitions) and how the
+// pipeline runs.
+struct PipelineOptions : resolve::DerivedStateOptions {
+  ingest::GroupCommitOptions group_commit;
+  // Resolution of the log into the identity graph and profiles, one resolver per space.
+  bool resolve = true;
+  std::vector<std::string> spaces;  // Spaces to resolve (those of the configured sources).
+};
+
+class IngestPipeline {
+ public:
+  IngestPipeline(profile_store::Store& store, PipelineOptions options, ingest::IngestMetrics& metrics);
+  ~IngestPipeline();
+
+  // Starts the resolvers (each first catches up with the log) and the writer.
+  absl::Status Start();
+  // Makes everything already accepted durable and reports it (later requests get Unavailable),
+  // then lets the resolvers apply it.
+  void Stop();
+
+  // The normalizer the resolvers use (null before Start or without resolvers), so that lookups
+  // normalize identifiers exactly as ingestion did.
+  const identity::Normalizer* normalizer() const { return normalizer_.get(); }
+  // The identifier extractor the resolvers use (null before Start or without resolvers).
+  const ingest::IdentifierExtractor* extractor() const { return extractor_.get(); }
+  // The resolver of `space`, or nullptr when it has none.
+  resolve::Resolver* resolver(std::string_view space);
+  // The audiences of `space` (null for a space without a resolver).
+  audiences::SpaceAudiences* audiences(std::string_view space);
+  // Ingestion and resolver metrics in Prometheus text format.
+  void AppendPrometheus(std::string& out) const;
+
+  // Accepts `request` (already parsed; request_error must be empty) from `source`. `done` is
+  // called exactly once, possibly on the writer thread, possibly before Accept returns.
+  // In strict mode a request with any rejected event stores nothing.
+  void Accept(const ingest::SourceRef& source, ingest::ParsedRequest request, bool strict,
+              IngestCallback done);
+
+  // Privacy erasure (docs/privacy.md): normalizes the identifier like ingestion, records a pending
+  // request and suppresses the identifier (synced, so from now on events carrying it are rejected),
+  // and wakes the space's resolver, which deletes the person and suppresses all their identifiers.
+  // A phone without a country code is read in `phone_region` (an ISO 3166-1 alpha-2 code; empty
+  // for none) if it is possible there, else in identity.default_phone_region.
+  // InvalidArgument for an unknown type, an unsupported region or a value that does not normalize;
+  // NotFound for a space without a resolver.
+  absl::StatusOr<privacy::ErasureRequest> RequestErasure(std::string_view space, std::string_view type,
+                                                         std::string_view value,
+                                                         std::string_view requested_by,
+                                                         std::string_view phone_region = {});
+  // A request of `space` by id; NotFound when there is none.
+  absl::StatusOr<privacy::ErasureRequest> ErasureStatus(std::string_view space, std::string_view id) const;
+
+  ingest::IngestMetrics& metrics() { return metrics_; }
+  // Accepted events, for live observers (GET /v1/tail).
+  ingest::EventFeed& feed() { return feed_; }
+  ingest::GroupCommitWriter& writer() { return writer_; }
+
+ private:
+  // Moves events carrying a suppressed identifier from `request.events` to `result.rejected`.
+  void DropSuppressed(const ingest::SourceRef& source, ingest::ParsedRequest& request, IngestResult& result);
+
+  profile_store::Store& store_;
+  ingest::IngestMetrics& metrics_;
+  PipelineOptions options_;
+  ingest::GroupCommitWriter writer_;
+  ingest::EventFeed feed_;
+  std::unique_ptr<identity::Normalizer> normalizer_;
+  std::unique_ptr<ingest::IdentifierExtractor> extractor_;
+  std::vector<std::unique_ptr<audiences::SpaceAudiences>> audiences_;  // Outlive the resolvers.
+  std::vector<std::unique_ptr<resolve::Resolver>> resolvers_;
+  std::unique_ptr<privacy::PrivacyStore> privacy_;
+  std::unique_ptr<privacy::SuppressionList> suppression_;
+  std::atomic<int64_t> last_suppression_log_{0};  // Seconds; suppressed events are logged once a second.
+};
+
+}  // namespace tessera::pipeline

@@ -1,0 +1,160 @@
+#pragma once
+
+// Resolver applies the accepted-event log of one space, in log order, to the identity graph and
+// the profiles: extract and normalize identifiers, resolve them (create / attach / merge under the
+// rules), update the profile (channel summary, traits, consent per purpose as
+// privacy/consent_extractor.h reads it, last seen), add a timeline entry, and record its log
+// position, all in one RocksDB WriteBatch per group of events. On restart it continues from the
+// recorded position, so no event is applied twice or skipped. An event it cannot apply
+// (undecodable, or without any usable identifier) goes to the dead-letter family with the reason.
+//
+// Derived state is written without fsync: the log is durable, and after a crash the resolver
+// replays whatever suffix of its own writes was lost.
+//
+// Thread-safety: CatchUp is for one thread at a time. Start runs it on an internal thread, woken by
+// NotifyCommitted; Stop drains and joins.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "audiences/space_audiences.h"
+#include "identity/identity_graph.h"
+#include "identity/identity_rules.h"
+#include "identity/normalizer.h"
+#include "ingest/identifier_extractor.h"
+#include "privacy/suppression.h"
+#include "profile_store/store.h"
+#include "resolve/audience_maintenance.h"
+
+namespace tessera::resolve {
+
+struct ResolverOptions {
+  size_t batch_events = 10000;  // Events applied per WriteBatch.
+  // Events older than this leave the log (by receive time) and the timelines (by event time);
+  // profiles keep what they learned from them. Zero keeps everything.
+  std::chrono::seconds retention{0};
+  std::chrono::seconds retention_interval{3600};  // How often the background thread applies it.
+  identity::GraphOptions graph;
+  AudienceOptions audiences;
+};
+
+// Counters of one space's resolver (read by /metrics while it runs).
+struct ResolverMetrics {
+  std::atomic<uint64_t> events_applied{0};
+  std::atomic<uint64_t> events_dead_lettered{0};
+  std::atomic<uint64_t> profiles_created{0};
+  std::atomic<uint64_t> merges{0};
+  std::atomic<uint64_t> refused_merges{0};
+  std::atomic<uint64_t> position{0};           // Last applied log sequence.
+  std::atomic<uint64_t> log_last_seen{0};      // Newest sequence the resolver has been told about.
+  std::atomic<uint64_t> caught_up_to{0};       // Log sequence up to which nothing remains for this space.
+  std::atomic<uint64_t> errors{0};             // Store errors (the batch is retried).
+  std::atomic<uint64_t> events_suppressed{0};  // Logged events dropped: they carry an erased identifier.
+  std::atomic<uint64_t> erasures{0};           // Erasure requests completed.
+  std::atomic<uint64_t> retention_removed{0};  // Timeline entries removed by retention.
+
+  uint64_t lag() const {
+    const uint64_t done = std::max(position.load(), caught_up_to.load());
+    const uint64_t last = log_last_seen.load();
+    return last > done ? last - done : 0;
+  }
+};
+
+// Key of a space's resolver position in kMeta.
+std::string ResolverPositionKey(std::string_view space);
+// Dead-letter key: space, 0x00, sequence (big-endian).
+std::string DeadLetterKey(std::string_view space, uint64_t sequence);
+
+struct RetentionReport {
+  uint64_t log_records = 0;          // Log records removed (with their dead letters).
+  uint64_t first_kept_sequence = 0;  // Every record of the space below this sequence is gone.
+  uint64_t timeline_entries = 0;     // Timeline entries removed.
+};
+
+class Resolver {
+ public:
+  // `audiences` (may be null: no computed traits or audiences) must outlive the resolver.
+  Resolver(profile_store::Store& store, std::string space, const identity::Normalizer& normalizer,
+           const ingest::IdentifierExtractor& extractor, identity::IdentityRules rules,
+           ResolverOptions options, audiences::SpaceAudiences* audiences = nullptr);
+  ~Resolver();
+
+  // Reads the position and the graph's counters. Call once first.
+  absl::Status Recover();
+
+  // Applies everything in the log after the position; returns how many events it applied
+  // (including dead-lettered ones).
+  absl::StatusOr<uint64_t> CatchUp();
+
+  // Privacy: with a suppression list, logged events carrying a suppressed identifier are deleted
+  // from the log instead of applied, and pending erasure requests of this space are carried out
+  // (privacy/erasure.h) between batches. Call before Start; the list must outlive the resolver.
+  void SetSuppressionList(privacy::SuppressionList* suppression) { suppression_ = suppression; }
+  // Wakes the background thread to carry out pending erasure requests.
+  void NotifyErasureRequested();
+  // Carries out every pending erasure request of this space now (the background thread does this
+  // by itself; tests and tools call it directly). Returns how many it completed.
+  absl::StatusOr<uint64_t> ApplyErasures();
+
+  // Retention: removes log records of this space received before `cutoff` (only ones already
+  // applied, with their dead letters) and timeline entries of events timed before it. Profiles,
+  // their aggregates and audience memberships are kept. The background thread runs it every
+  // retention_interval with cutoff = now - retention.
+  absl::StatusOr<RetentionReport> ApplyRetention(base::Timestamp cutoff);
+
+  // Evaluates every profile against the audiences now (a complete sweep), on the calling thread.
+  // Not while the background thread runs.
+  absl::Status EvaluateAudiences();
+
+  // Background mode. Between batches the thread also runs audience sweeps, chunk by chunk.
+  void Start();
+  void NotifyCommitted(uint64_t last_sequence);
+  // Applies what is already in the log, then stops the thread.
+  void Stop();
+
+  uint64_t position() const { return position_; }
+  const std::string& space() const { return space_; }
+  ResolverMetrics& metrics() { return metrics_; }
+  identity::IdentityGraph& graph() { return graph_; }
+  // Null without audiences.
+  AudienceMaintenance* audience_maintenance() { return maintenance_.get(); }
+
+ private:
+  // Applies one log record into `batch` (and the graph's unit). Errors are the store's; events
+  // that cannot be applied are dead-lettered into `batch` and count as applied.
+  absl::Status ApplyRecord(uint64_t sequence, std::string_view record, rocksdb::WriteBatch& batch);
+  void DeadLetter(uint64_t sequence, std::string_view record, std::string_view reason,
+                  const std::vector<std::string>& warnings, rocksdb::WriteBatch& batch);
+  void Run();
+
+  profile_store::Store& store_;
+  const std::string space_;
+  const identity::Normalizer& normalizer_;
+  const ingest::IdentifierExtractor& extractor_;
+  const ResolverOptions options_;
+  identity::IdentityGraph graph_;
+  audiences::SpaceAudiences* const audiences_;
+  std::unique_ptr<AudienceMaintenance> maintenance_;
+  uint64_t position_ = 0;
+  ResolverMetrics metrics_;
+  privacy::SuppressionList* suppression_ = nullptr;
+
+  std::mutex mutex_;
+  bool erasures_requested_ = true;                          // Pending requests may have survived a restart.
+  std::chrono::steady_clock::time_point next_retention_{};  // Resolver thread only; due at start.
+  std::condition_variable wake_;
+  uint64_t notified_ = 0;
+  bool definitions_changed_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace tessera::resolve
