@@ -9,8 +9,6 @@
 #include <cstdint>
 #include <string>
 
-#include "privacy/consent_purpose.h"
-
 namespace tessera::profile_store {
 namespace {
 
@@ -99,18 +97,6 @@ TEST(ProfileConsentTest, AbsorbPicksTheLaterTimePerPurpose) {
   EXPECT_FALSE(winner.consent.at("analytics").granted) << "the loser's newer analytics withdrawal wins";
   EXPECT_EQ(winner.consent.at("analytics").source, "store");
   EXPECT_TRUE(winner.consent.at("marketing_email").granted) << "purposes only the loser had are taken over";
-}
-
-TEST(ConsentPurposeTest, NormalizesCategoryNamesAndRefusesOthers) {
-  EXPECT_EQ(privacy::NormalizeConsentPurpose("marketing_email"), "marketing_email");
-  EXPECT_EQ(privacy::NormalizeConsentPurpose("Advertising"), "advertising");
-  EXPECT_EQ(privacy::NormalizeConsentPurpose("Functional Cookies"), "functional_cookies");
-  EXPECT_EQ(privacy::NormalizeConsentPurpose("E-Mail"), "e_mail");
-  EXPECT_EQ(privacy::NormalizeConsentPurpose(std::string(64, 'a')), std::string(64, 'a'));
-  EXPECT_EQ(privacy::NormalizeConsentPurpose(""), std::nullopt);
-  EXPECT_EQ(privacy::NormalizeConsentPurpose(std::string(65, 'a')), std::nullopt) << "at most 64 characters";
-  EXPECT_EQ(privacy::NormalizeConsentPurpose("sms!"), std::nullopt);
-  EXPECT_EQ(privacy::NormalizeConsentPurpose("caf\xc3\xa9"), std::nullopt) << "only ASCII letters";
 }
 
 }  // namespace
