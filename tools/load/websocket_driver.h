@@ -7,7 +7,7 @@
 // frame's bytes are held at a time, so a server that stops reading blocks the sender instead of
 // the client buffering.
 //
-// Beast stays inside websocket_driver.cc; this header is all tessera-load's main needs.
+// Beast stays inside websocket_driver.cc; this header is all the rest of tessera-load needs.
 
 #include <atomic>
 #include <chrono>
