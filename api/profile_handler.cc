@@ -369,7 +369,9 @@ HttpReply ProfileHandler::Respond(const ProfileRequest& request, const std::stri
     if (!record.ok()) return ErrorReply(500, "internal", std::string(record.status().message()));
     json.BeginObject();
     json.Key("sequence").Uint(entry.sequence);
-    json.Key("summary").Raw(entry.summary);
+    std::string summary;
+    profile_store::AppendTimelineSummaryJson(entry.summary, summary);
+    json.Key("summary").Raw(summary);
     if (record->has_value()) json.Key("event").Raw(**record);
     json.EndObject();
   }

@@ -6,17 +6,30 @@
 #include <tuple>
 #include <utility>
 
-#include "base/json_reading.h"
-#include "base/json_writer.h"
-#include "simdjson.h"
+#include "base/coding.h"
 
 namespace tessera::profile_store {
 namespace {
 
-namespace od = simdjson::ondemand;
-
 int64_t Micros(Timestamp time) { return time.time_since_epoch().count(); }
 Timestamp FromMicros(int64_t micros) { return Timestamp(std::chrono::microseconds(micros)); }
+
+// Which optional parts of an aggregate's encoding are present (one bit each).
+enum AggregateParts : uint8_t {
+  kHasMin = 1 << 0,
+  kHasMax = 1 << 1,
+  kHasFirstTime = 1 << 2,
+  kHasLastTime = 1 << 3,
+  kHasFirstJson = 1 << 4,
+  kHasLastJson = 1 << 5,
+};
+
+bool ReadTime(base::ByteReader& reader, Timestamp& out) {
+  int64_t micros = 0;
+  if (!reader.ReadVarintSigned64(micros)) return false;
+  out = FromMicros(micros);
+  return true;
+}
 
 // Events are ordered by event time, then by log sequence.
 bool Before(Timestamp time, uint64_t sequence, Timestamp other_time, uint64_t other_sequence) {
@@ -59,115 +72,6 @@ AggregatePoint CombinePoints(const AggregatePoint& a, const AggregatePoint& b) {
   point.first_json = !older.first_json.empty() ? older.first_json : (a_starts ? b : a).first_json;
   point.last_json = !newer.last_json.empty() ? newer.last_json : (a_ends ? b : a).last_json;
   return point;
-}
-
-// Doubles as the shortest text that reads back exactly; the non-finite ones (a sum that overflowed)
-// as strings, since JSON has no token for them.
-void WriteDouble(base::JsonWriter& writer, double value) {
-  if (std::isfinite(value)) {
-    writer.Double(value);
-  } else if (std::isnan(value)) {
-    writer.String("NaN");
-  } else {
-    writer.String(value > 0 ? "Infinity" : "-Infinity");
-  }
-}
-
-bool ReadDouble(od::value value, double& out) {
-  od::json_type type;
-  if (value.type().get(type)) return false;
-  if (type == od::json_type::number) return !value.get_double().get(out);
-  std::string_view text;
-  if (type != od::json_type::string || value.get_string().get(text)) return false;
-  if (text == "NaN") {
-    out = std::numeric_limits<double>::quiet_NaN();
-  } else if (text == "Infinity") {
-    out = std::numeric_limits<double>::infinity();
-  } else if (text == "-Infinity") {
-    out = -std::numeric_limits<double>::infinity();
-  } else {
-    return false;
-  }
-  return true;
-}
-
-bool ReadTime(od::value value, Timestamp& out) {
-  int64_t micros = 0;
-  if (value.get_int64().get(micros)) return false;
-  out = FromMicros(micros);
-  return true;
-}
-
-bool ReadString(od::value value, std::string& out) {
-  std::string_view text;
-  if (value.get_string().get(text)) return false;
-  out.assign(text);
-  return true;
-}
-
-// [first_us, last_us, first_seq, last_seq, count, numeric_count, sum, min, max, first_json?, last_json?]
-void WritePoint(base::JsonWriter& writer, const AggregatePoint& point) {
-  writer.BeginArray();
-  writer.Int(Micros(point.first_time)).Int(Micros(point.last_time));
-  writer.Uint(point.first_sequence).Uint(point.last_sequence);
-  writer.Uint(point.count).Uint(point.numeric_count);
-  WriteDouble(writer, point.sum);
-  WriteDouble(writer, point.min);
-  WriteDouble(writer, point.max);
-  if (!point.first_json.empty() || !point.last_json.empty()) writer.String(point.first_json);
-  if (!point.last_json.empty()) writer.String(point.last_json);
-  writer.EndArray();
-}
-
-bool ReadPoint(od::value value, AggregatePoint& point) {
-  od::array array;
-  if (value.get_array().get(array)) return false;
-  size_t index = 0;
-  for (auto element : array) {
-    od::value item;
-    if (element.get(item)) return false;
-    bool ok = false;
-    switch (index++) {
-      case 0:
-        ok = ReadTime(item, point.first_time);
-        break;
-      case 1:
-        ok = ReadTime(item, point.last_time);
-        break;
-      case 2:
-        ok = !item.get_uint64().get(point.first_sequence);
-        break;
-      case 3:
-        ok = !item.get_uint64().get(point.last_sequence);
-        break;
-      case 4:
-        ok = !item.get_uint64().get(point.count);
-        break;
-      case 5:
-        ok = !item.get_uint64().get(point.numeric_count);
-        break;
-      case 6:
-        ok = ReadDouble(item, point.sum);
-        break;
-      case 7:
-        ok = ReadDouble(item, point.min);
-        break;
-      case 8:
-        ok = ReadDouble(item, point.max);
-        break;
-      case 9:
-        ok = ReadString(item, point.first_json);
-        break;
-      case 10:
-        ok = ReadString(item, point.last_json);
-        break;
-      default:
-        break;
-    }
-    if (!ok) return false;
-  }
-  return index >= 9 && point.count > 0 && point.numeric_count <= point.count &&
-         !Before(point.last_time, point.last_sequence, point.first_time, point.first_sequence);
 }
 
 }  // namespace
@@ -328,120 +232,125 @@ void EventAggregate::Coalesce() {
   }
 }
 
+// Layout (all integers varints, times zig-zag varint microseconds, doubles fixed 8 bytes):
+//   retention, count, numeric_count, sum, parts (AggregateParts), [min], [max], [first_time],
+//   [last_time], first_sequence, last_sequence, [first_json, its time, its sequence],
+//   [last_json, its time, its sequence], point count, then per point: first_time, last_time,
+//   first_sequence, last_sequence, count, numeric_count, sum, min, max, first_json, last_json.
 void EventAggregate::Encode(std::string& out) const {
-  base::JsonWriter writer(out);
-  writer.BeginObject();
-  if (retention_.count() != 0) writer.Key("r").Int(retention_.count());
   const AggregateFigures& figures = lifetime_;
-  if (figures.count != 0) writer.Key("n").Uint(figures.count);
-  if (figures.numeric_count != 0) writer.Key("nn").Uint(figures.numeric_count);
-  // Also a negative zero, so that it reads back as one.
-  if (figures.sum != 0 || std::signbit(figures.sum)) {
-    writer.Key("s");
-    WriteDouble(writer, figures.sum);
-  }
-  if (figures.min) {
-    writer.Key("lo");
-    WriteDouble(writer, *figures.min);
-  }
-  if (figures.max) {
-    writer.Key("hi");
-    WriteDouble(writer, *figures.max);
-  }
-  if (figures.first_time) writer.Key("ft").Int(Micros(*figures.first_time));
-  if (figures.last_time) writer.Key("lt").Int(Micros(*figures.last_time));
-  if (first_sequence_ != 0) writer.Key("fs").Uint(first_sequence_);
-  if (last_sequence_ != 0) writer.Key("ls").Uint(last_sequence_);
-  // Values are kept as JSON strings of their text, so that they read back byte for byte.
+  base::PutVarintSigned64(out, retention_.count());
+  base::PutVarint64(out, figures.count);
+  base::PutVarint64(out, figures.numeric_count);
+  base::PutDouble(out, figures.sum);
+  const uint8_t parts = (figures.min ? kHasMin : 0) | (figures.max ? kHasMax : 0) |
+                        (figures.first_time ? kHasFirstTime : 0) | (figures.last_time ? kHasLastTime : 0) |
+                        (figures.first_json.empty() ? 0 : kHasFirstJson) |
+                        (figures.last_json.empty() ? 0 : kHasLastJson);
+  out.push_back(static_cast<char>(parts));
+  if (figures.min) base::PutDouble(out, *figures.min);
+  if (figures.max) base::PutDouble(out, *figures.max);
+  if (figures.first_time) base::PutVarintSigned64(out, Micros(*figures.first_time));
+  if (figures.last_time) base::PutVarintSigned64(out, Micros(*figures.last_time));
+  base::PutVarint64(out, first_sequence_);
+  base::PutVarint64(out, last_sequence_);
   if (!figures.first_json.empty()) {
-    writer.Key("fj").String(figures.first_json);
-    writer.Key("fjt").Int(Micros(first_json_time_));
-    writer.Key("fjs").Uint(first_json_sequence_);
+    base::PutLengthPrefixed(out, figures.first_json);
+    base::PutVarintSigned64(out, Micros(first_json_time_));
+    base::PutVarint64(out, first_json_sequence_);
   }
   if (!figures.last_json.empty()) {
-    writer.Key("lj").String(figures.last_json);
-    writer.Key("ljt").Int(Micros(last_json_time_));
-    writer.Key("ljs").Uint(last_json_sequence_);
+    base::PutLengthPrefixed(out, figures.last_json);
+    base::PutVarintSigned64(out, Micros(last_json_time_));
+    base::PutVarint64(out, last_json_sequence_);
   }
-  if (!points_.empty()) {
-    writer.Key("p").BeginArray();
-    for (const AggregatePoint& point : points_) WritePoint(writer, point);
-    writer.EndArray();
+  base::PutVarint64(out, points_.size());
+  for (const AggregatePoint& point : points_) {
+    base::PutVarintSigned64(out, Micros(point.first_time));
+    base::PutVarintSigned64(out, Micros(point.last_time));
+    base::PutVarint64(out, point.first_sequence);
+    base::PutVarint64(out, point.last_sequence);
+    base::PutVarint64(out, point.count);
+    base::PutVarint64(out, point.numeric_count);
+    base::PutDouble(out, point.sum);
+    base::PutDouble(out, point.min);
+    base::PutDouble(out, point.max);
+    base::PutLengthPrefixed(out, point.first_json);
+    base::PutLengthPrefixed(out, point.last_json);
   }
-  writer.EndObject();
 }
 
-bool EventAggregate::Decode(std::string_view json, EventAggregate& out) {
-  thread_local base::ReusableJsonParser parser;
-  od::document doc;
-  od::object object;
-  if (parser.Iterate(json).get(doc) || doc.get_object().get(object)) return false;
+bool EventAggregate::Decode(std::string_view bytes, EventAggregate& out) {
+  base::ByteReader reader(bytes);
   EventAggregate aggregate;
   AggregateFigures& figures = aggregate.lifetime_;
-  for (auto field : object) {
-    std::string_view key;
-    od::value value;
-    if (field.unescaped_key().get(key) || field.value().get(value)) return false;
-    bool ok = true;
-    if (key == "r") {
-      int64_t micros = 0;
-      ok = !value.get_int64().get(micros) && micros >= 0;
-      aggregate.retention_ = std::chrono::microseconds(micros);
-    } else if (key == "n") {
-      ok = !value.get_uint64().get(figures.count);
-    } else if (key == "nn") {
-      ok = !value.get_uint64().get(figures.numeric_count);
-    } else if (key == "s") {
-      ok = ReadDouble(value, figures.sum);
-    } else if (key == "lo" || key == "hi") {
-      double number = 0;
-      ok = ReadDouble(value, number);
-      (key == "lo" ? figures.min : figures.max) = number;
-    } else if (key == "ft" || key == "lt") {
-      Timestamp time;
-      ok = ReadTime(value, time);
-      (key == "ft" ? figures.first_time : figures.last_time) = time;
-    } else if (key == "fs") {
-      ok = !value.get_uint64().get(aggregate.first_sequence_);
-    } else if (key == "ls") {
-      ok = !value.get_uint64().get(aggregate.last_sequence_);
-    } else if (key == "fj") {
-      ok = ReadString(value, figures.first_json);
-    } else if (key == "lj") {
-      ok = ReadString(value, figures.last_json);
-    } else if (key == "fjt") {
-      ok = ReadTime(value, aggregate.first_json_time_);
-    } else if (key == "ljt") {
-      ok = ReadTime(value, aggregate.last_json_time_);
-    } else if (key == "fjs") {
-      ok = !value.get_uint64().get(aggregate.first_json_sequence_);
-    } else if (key == "ljs") {
-      ok = !value.get_uint64().get(aggregate.last_json_sequence_);
-    } else if (key == "p") {
-      od::array array;
-      if (value.get_array().get(array)) return false;
-      for (auto element : array) {
-        od::value point_value;
-        AggregatePoint point;
-        if (element.get(point_value) || !ReadPoint(point_value, point)) return false;
-        if (!aggregate.points_.empty() && PointOrder(point, aggregate.points_.back())) return false;
-        aggregate.points_.push_back(std::move(point));
-      }
-    }
-    if (!ok) return false;
+  int64_t retention = 0;
+  uint8_t parts = 0;
+  if (!reader.ReadVarintSigned64(retention) || retention < 0 || !reader.ReadVarint64(figures.count) ||
+      !reader.ReadVarint64(figures.numeric_count) || !reader.ReadDouble(figures.sum) ||
+      !reader.ReadByte(parts) || (parts & ~0x3f) != 0) {
+    return false;
   }
-  const char* trailing = nullptr;
-  if (!doc.current_location().get(trailing)) return false;  // Text after the object.
-  // The figures must hang together: reading them must not meet a missing first time, say.
-  const bool consistent = figures.numeric_count <= figures.count && figures.min.has_value() == figures.max.has_value() &&
-                          figures.min.has_value() == (figures.numeric_count > 0) &&
-                          figures.first_time.has_value() == (figures.count > 0) &&
-                          figures.last_time.has_value() == (figures.count > 0) &&
-                          (aggregate.retention_.count() > 0 || aggregate.points_.empty()) &&
-                          aggregate.points_.size() <= kMaxPoints;
-  if (!consistent) return false;
+  aggregate.retention_ = std::chrono::microseconds(retention);
+  double number = 0;
+  Timestamp time;
+  if (parts & kHasMin) {
+    if (!reader.ReadDouble(number)) return false;
+    figures.min = number;
+  }
+  if (parts & kHasMax) {
+    if (!reader.ReadDouble(number)) return false;
+    figures.max = number;
+  }
+  if (parts & kHasFirstTime) {
+    if (!ReadTime(reader, time)) return false;
+    figures.first_time = time;
+  }
+  if (parts & kHasLastTime) {
+    if (!ReadTime(reader, time)) return false;
+    figures.last_time = time;
+  }
+  if (!reader.ReadVarint64(aggregate.first_sequence_) || !reader.ReadVarint64(aggregate.last_sequence_))
+    return false;
+  if ((parts & kHasFirstJson) &&
+      (!reader.ReadLengthPrefixed(figures.first_json) || figures.first_json.empty() ||
+       !ReadTime(reader, aggregate.first_json_time_) ||
+       !reader.ReadVarint64(aggregate.first_json_sequence_))) {
+    return false;
+  }
+  if ((parts & kHasLastJson) &&
+      (!reader.ReadLengthPrefixed(figures.last_json) || figures.last_json.empty() ||
+       !ReadTime(reader, aggregate.last_json_time_) || !reader.ReadVarint64(aggregate.last_json_sequence_))) {
+    return false;
+  }
+  uint64_t point_count = 0;
+  if (!reader.ReadVarint64(point_count) || point_count > kMaxPoints) return false;
+  for (uint64_t i = 0; i < point_count; ++i) {
+    AggregatePoint point;
+    if (!ReadTime(reader, point.first_time) || !ReadTime(reader, point.last_time) ||
+        !reader.ReadVarint64(point.first_sequence) || !reader.ReadVarint64(point.last_sequence) ||
+        !reader.ReadVarint64(point.count) || !reader.ReadVarint64(point.numeric_count) ||
+        !reader.ReadDouble(point.sum) || !reader.ReadDouble(point.min) || !reader.ReadDouble(point.max) ||
+        !reader.ReadLengthPrefixed(point.first_json) || !reader.ReadLengthPrefixed(point.last_json)) {
+      return false;
+    }
+    if (point.last_time < point.first_time) return false;
+    if (!aggregate.points_.empty() && PointOrder(point, aggregate.points_.back())) return false;
+    aggregate.points_.push_back(std::move(point));
+  }
+  if (!reader.empty() || !aggregate.Consistent()) return false;
   out = std::move(aggregate);
   return true;
+}
+
+bool EventAggregate::Consistent() const {
+  // The figures must hang together: reading them must not meet a missing first time, say.
+  const AggregateFigures& figures = lifetime_;
+  return figures.numeric_count <= figures.count && figures.min.has_value() == figures.max.has_value() &&
+         figures.min.has_value() == (figures.numeric_count > 0) &&
+         figures.first_time.has_value() == (figures.count > 0) &&
+         figures.last_time.has_value() == (figures.count > 0) &&
+         (retention_.count() > 0 || points_.empty()) && points_.size() <= kMaxPoints;
 }
 
 }  // namespace tessera::profile_store

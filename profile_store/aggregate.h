@@ -94,9 +94,12 @@ class EventAggregate {
   std::chrono::microseconds retention() const { return retention_; }
   const std::vector<AggregatePoint>& points() const { return points_; }
 
-  // Storage (inside the profile record): a JSON object. Decode returns false on damage.
+  // Storage, inside the profile record (profile_store/KEYS.md): Encode appends the binary form,
+  // Decode reads exactly one, DecodeJson the JSON object version 0 profile records held. Both
+  // decoders return false on damage, including figures that do not hang together.
   void Encode(std::string& out) const;
-  static bool Decode(std::string_view json, EventAggregate& out);
+  static bool Decode(std::string_view bytes, EventAggregate& out);
+  static bool DecodeJson(std::string_view json, EventAggregate& out);
 
   friend bool operator==(const EventAggregate&, const EventAggregate&) = default;
 
@@ -104,6 +107,7 @@ class EventAggregate {
   void AddPoint(AggregatePoint point);
   void Prune();
   void Coalesce();
+  bool Consistent() const;
 
   std::chrono::microseconds retention_{0};
   AggregateFigures lifetime_;

@@ -1,7 +1,8 @@
 #pragma once
 
 // Profile: the unified record of one person in one space, as the resolver keeps it. It is stored
-// as one JSON document per profile (kProfiles), rewritten when an event changes it. A profile that
+// as one binary record per profile (kProfiles; profile_codec.cc has the layout), rewritten once per
+// resolver batch that changes it. A profile that
 // was merged into another keeps only a redirect (`merged_into`), so its old id still resolves.
 //
 // Merge semantics (Profile::Absorb and the update functions) are deterministic functions of the
@@ -107,6 +108,8 @@ struct Profile {
   void Absorb(const Profile& other);
 };
 
+// The stored record (profile_codec.cc): EncodeProfile appends version 1; DecodeProfile reads
+// version 1 and the JSON documents of version 0, and answers DataLoss naming the damaged part.
 void EncodeProfile(const Profile& profile, std::string& out);
 absl::StatusOr<Profile> DecodeProfile(std::string_view record);
 

@@ -10,13 +10,9 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "base/json_reading.h"
-#include "simdjson.h"
 
 namespace tessera::profile_store {
 namespace {
-
-namespace od = simdjson::ondemand;
 
 constexpr uint8_t kCursorVersion = 1;
 constexpr size_t kCursorBytes = 1 + 8 + 8;
@@ -88,34 +84,12 @@ bool Contains(const std::vector<std::string>& values, std::string_view value) {
 }
 
 // Whether a timeline summary passes the type/event/channel lists of `filter`.
-absl::StatusOr<bool> MatchesSummary(std::string_view summary, const TimelineFilter& filter) {
-  if (filter.types.empty() && filter.events.empty() && filter.channels.empty()) return true;
-  thread_local base::ReusableJsonParser parser;
-  auto damaged = [&](std::string_view what) {
-    return absl::DataLossError(
-        absl::StrCat("damaged timeline summary (", std::string(what), "): ", std::string(summary)));
-  };
-  od::document doc;
-  if (parser.Iterate(summary).get(doc)) return damaged("not JSON");
-  od::object root;
-  if (doc.get_object().get(root)) return damaged("not an object");
-  // The views point into the parser's string buffer, which holds every string of this document.
-  std::optional<std::string_view> type, event, channel;
-  for (auto field : root) {
-    std::string_view key;
-    if (field.unescaped_key().get(key)) return damaged("bad key");
-    std::optional<std::string_view>* target = key == "type"      ? &type
-                                              : key == "event"   ? &event
-                                              : key == "channel" ? &channel
-                                                                 : nullptr;
-    if (target == nullptr) continue;
-    std::string_view text;
-    if (field.value().get_string().get(text)) return damaged(key);
-    *target = text;
-  }
-  if (!filter.types.empty() && (!type || !Contains(filter.types, *type))) return false;
-  if (!filter.events.empty() && (!event || !Contains(filter.events, *event))) return false;
-  if (!filter.channels.empty() && (!channel || !Contains(filter.channels, *channel))) return false;
+bool MatchesSummary(const TimelineSummary& summary, const TimelineFilter& filter) {
+  if (!filter.types.empty() && !Contains(filter.types, summary.type)) return false;
+  // An entry without an event name never matches a list of names.
+  if (!filter.events.empty() && (summary.event.empty() || !Contains(filter.events, summary.event)))
+    return false;
+  if (!filter.channels.empty() && !Contains(filter.channels, summary.channel)) return false;
   return true;
 }
 
@@ -279,20 +253,20 @@ absl::StatusOr<TimelinePage> ProfileReader::Timeline(std::string_view space, con
                         (!after || std::tie(time, sequence) < std::tie(after->time, after->sequence));
     if (wanted) {
       const rocksdb::Slice value = source.it->value();
-      const std::string_view summary(value.data(), value.size());
-      auto matches = MatchesSummary(summary, filter);
-      if (!matches.ok()) {
+      absl::StatusOr<TimelineSummary> summary =
+          DecodeTimelineSummary(std::string_view(value.data(), value.size()));
+      if (!summary.ok()) {
         return absl::DataLossError(absl::StrCat("timeline of ", FormatProfileId(source.id), " at sequence ",
-                                                sequence, ": ", std::string(matches.status().message())));
+                                                sequence, ": ", std::string(summary.status().message())));
       }
-      if (*matches) {
+      if (MatchesSummary(*summary, filter)) {
         if (page.entries.size() == limit) {
           // Another entry follows the page: continue after its last one.
           const TimelineEntry& last = page.entries.back();
           page.next = TimelineCursor{last.time, last.sequence};
           break;
         }
-        page.entries.push_back(TimelineEntry{source.id, time, sequence, std::string(summary)});
+        page.entries.push_back(TimelineEntry{source.id, time, sequence, *std::move(summary)});
       }
     }
     if (absl::Status status = advance(source, /*next=*/true); !status.ok()) return status;

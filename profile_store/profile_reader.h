@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "profile_store/profile.h"
 #include "profile_store/store.h"
+#include "profile_store/timeline_summary.h"
 
 namespace tessera::profile_store {
 
@@ -52,7 +53,7 @@ struct TimelineEntry {
   ProfileId profile;      // The profile whose timeline holds it (the profile or one merged into it).
   Timestamp time{};       // Event time (times before the epoch are stored as the epoch).
   uint64_t sequence = 0;  // Log sequence of the event (read it with LogRecord).
-  std::string summary;    // The stored JSON: {"sequence","type","event","channel","warnings"}.
+  TimelineSummary summary;  // Type, event name, channel and warnings (timeline_summary.h).
 };
 
 struct TimelinePage {
@@ -91,7 +92,7 @@ class ProfileReader {
   // profiles (a refused merge is recorded on each profile involved) is returned once.
   absl::StatusOr<std::vector<std::string>> MergeRecords(std::string_view space, const Profile& profile) const;
 
-  // The accepted-log record (ingest/event_codec.h JSON) of `sequence`; nullopt when absent.
+  // The accepted-log record (ingest/event_codec.h) of `sequence`; nullopt when absent.
   absl::StatusOr<std::optional<std::string>> LogRecord(std::string_view space, uint64_t sequence) const;
 
  private:

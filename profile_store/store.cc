@@ -239,6 +239,17 @@ absl::Status Store::Close() {
   // Unsynced writes (sync_writes off) reach the disk here rather than only the page cache.
   absl::Status result =
       options_.read_only ? absl::OkStatus() : ToAbslStatus(db_->FlushWAL(/*sync=*/true), "syncing the write-ahead log");
+  if (!options_.read_only && result.ok()) {
+    // Memtables into table files, so that the write-ahead log files become obsolete and are deleted:
+    // the next open replays nothing, and the directory holds each byte of data once.
+    std::vector<rocksdb::ColumnFamilyHandle*> families;
+    for (auto* handle : handles_) {
+      if (handle != nullptr) families.push_back(handle);
+    }
+    rocksdb::FlushOptions flush;
+    flush.allow_write_stall = true;
+    result = ToAbslStatus(db_->Flush(flush, families), "flushing memtables at close");
+  }
   for (auto*& handle : handles_) {
     if (handle == nullptr) continue;
     rocksdb::Status status = db_->DestroyColumnFamilyHandle(handle);

@@ -5,16 +5,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "base/json_reading.h"
 #include "ingest/event_codec.h"
 #include "profile_store/audience_store.h"
 #include "profile_store/profile_reader.h"
-#include "simdjson.h"
 
 namespace tessera::resolve {
 namespace {
 
-namespace od = simdjson::ondemand;
 using profile_store::ColumnFamily;
 using profile_store::PrefixEnd;
 using profile_store::Profile;
@@ -25,30 +22,6 @@ std::string BigEndianMicros(base::Timestamp time) {
   profile_store::AppendBigEndian64(
       value, static_cast<uint64_t>(std::max<int64_t>(0, time.time_since_epoch().count())));
   return value;
-}
-
-// The type, event and channel of a stored timeline summary.
-struct SummaryFields {
-  std::string type;
-  std::string event;
-  std::string channel;
-};
-
-bool ReadSummary(std::string_view summary, SummaryFields& out) {
-  thread_local base::ReusableJsonParser parser;
-  od::document doc;
-  od::object object;
-  if (parser.Iterate(summary).get(doc) || doc.get_object().get(object)) return false;
-  for (auto field : object) {
-    std::string_view key;
-    if (field.unescaped_key().get(key)) return false;
-    std::string_view value;
-    if (key == "type" || key == "event" || key == "channel") {
-      if (field.value().get_string().get(value)) return false;
-      (key == "type" ? out.type : key == "event" ? out.event : out.channel).assign(value);
-    }
-  }
-  return true;
 }
 
 }  // namespace
@@ -133,11 +106,7 @@ absl::Status AudienceMaintenance::Backfill(Profile& profile,
         reader.Timeline(space_, profile, profile_store::TimelineFilter{}, 1000, after);
     if (!page.ok()) return page.status();
     for (const profile_store::TimelineEntry& entry : page->entries) {
-      SummaryFields fields;
-      if (!ReadSummary(entry.summary, fields)) {
-        return absl::DataLossError(
-            absl::StrCat("damaged timeline entry of ", FormatProfileId(entry.profile)));
-      }
+      const profile_store::TimelineSummary& fields = entry.summary;
       std::optional<ingest::CanonicalEvent> decoded;
       for (size_t i = 0; i < missing.size(); ++i) {
         const audiences::AggregateSpec& spec = *missing[i];

@@ -15,6 +15,7 @@
 #include "ingest/event_codec.h"
 #include "privacy/consent_extractor.h"
 #include "privacy/erasure.h"
+#include "profile_store/timeline_summary.h"
 #include "simdjson.h"
 
 namespace tessera::resolve {
@@ -250,21 +251,16 @@ absl::Status Resolver::ApplyRecord(uint64_t sequence, std::string_view record, r
   if (maintenance_) maintenance_->OnEvent(event, sequence, *resolution, **profile, batch);
 
   // The timeline entry keeps what the events query filters on, so a page needs no log reads.
-  std::string summary;
-  JsonWriter writer(summary);
-  writer.BeginObject();
-  writer.Key("sequence").Uint(sequence);
-  writer.Key("type").String(ingest::EventTypeName(event.type));
-  if (!event.event.empty()) writer.Key("event").String(event.event);
-  writer.Key("channel").String(event.channel);
-  if (!warnings.empty()) {
-    writer.Key("warnings").BeginArray();
-    for (const std::string& warning : warnings) writer.String(warning);
-    writer.EndArray();
-  }
-  writer.EndObject();
+  profile_store::TimelineSummary summary{.sequence = sequence,
+                                         .type = std::string(ingest::EventTypeName(event.type)),
+                                         .event = event.event,
+                                         .channel = event.channel,
+                                         .warnings = std::move(warnings)};
+  std::string encoded_summary;
+  profile_store::EncodeTimelineSummary(summary, encoded_summary);
   batch.Put(store_.handle(ColumnFamily::kTimeline),
-            profile_store::TimelineKey(space_, resolution->profile, event.timestamp, sequence), summary);
+            profile_store::TimelineKey(space_, resolution->profile, event.timestamp, sequence),
+            encoded_summary);
   return absl::OkStatus();
 }
 

@@ -324,32 +324,78 @@ TEST(EventAggregateTest, EncodeDecodeRoundTrip) {
   EXPECT_EQ(RoundTrip(lifetime_only), lifetime_only) << Encoded(lifetime_only);
 }
 
-TEST(EventAggregateTest, DecodeRejectsDamage) {
+TEST(EventAggregateTest, BinaryDecodeRejectsEveryTruncationAndTrailingBytes) {
   EventAggregate aggregate(hours(1));
   aggregate.Add(At(0), 1, Number(2), true);
+  aggregate.Add(At(5), 2, Json("\"x\""), true);
   const std::string good = Encoded(aggregate);
   EventAggregate out;
   ASSERT_TRUE(EventAggregate::Decode(good, out));
+  for (size_t size = 0; size < good.size(); ++size) {
+    EXPECT_FALSE(EventAggregate::Decode(good.substr(0, size), out)) << "truncated to " << size << " bytes";
+  }
+  EXPECT_FALSE(EventAggregate::Decode(good + std::string(1, '\0'), out)) << "a trailing byte";
+}
+
+TEST(EventAggregateTest, BinaryDecodeRejectsFiguresThatDoNotHangTogether) {
+  EventAggregate out;
+  // retention 0, count 1, numeric 0, sum 0.0, no parts: one event without a first or last time.
+  std::string no_times("\x00\x01\x00", 3);
+  no_times.append(8, '\0');
+  no_times.append("\x00\x00\x00\x00", 4);  // parts, first and last sequence, no points
+  EXPECT_FALSE(EventAggregate::Decode(no_times, out));
+  std::string unknown_part("\x00\x00\x00", 3);
+  unknown_part.append(8, '\0');
+  unknown_part.append("\x40\x00\x00\x00", 4);
+  EXPECT_FALSE(EventAggregate::Decode(unknown_part, out)) << "a part bit no version has";
+  std::string empty("\x00\x00\x00", 3);
+  empty.append(8, '\0');
+  empty.append("\x00\x00\x00\x00", 4);
+  EXPECT_TRUE(EventAggregate::Decode(empty, out)) << "the empty aggregate, for contrast";
+}
+
+// Version 0 profile records held aggregates as JSON objects; they still read.
+TEST(EventAggregateTest, JsonOfVersion0Reads) {
+  EventAggregate expected(hours(1));
+  expected.Add(At(0), 1, Number(2), true);
+  // As version 0 wrote it (retention, count, numeric count, sum, min, max, first and last time and
+  // sequence, the first and last value with theirs, and the points).
+  const std::string json =
+      "{\"r\":3600000000,\"n\":1,\"nn\":1,\"s\":2,\"lo\":2,\"hi\":2,\"ft\":" +
+      std::to_string(At(0).time_since_epoch().count()) +
+      ",\"lt\":" + std::to_string(At(0).time_since_epoch().count()) +
+      ",\"fs\":1,\"ls\":1,\"fj\":\"2\",\"fjt\":" + std::to_string(At(0).time_since_epoch().count()) +
+      ",\"fjs\":1,\"lj\":\"2\",\"ljt\":" + std::to_string(At(0).time_since_epoch().count()) +
+      ",\"ljs\":1,\"p\":[[" + std::to_string(At(0).time_since_epoch().count()) + "," +
+      std::to_string(At(0).time_since_epoch().count()) + ",1,1,1,1,2,2,2,\"2\",\"2\"]]}";
+  EventAggregate decoded;
+  ASSERT_TRUE(EventAggregate::DecodeJson(json, decoded)) << json;
+  EXPECT_EQ(decoded, expected);
+}
+
+TEST(EventAggregateTest, JsonOfVersion0RejectsDamage) {
+  EventAggregate out;
   for (const std::string& bad : {
            std::string(""),
            std::string("[]"),
            std::string("{\"n\":\"one\"}"),
            std::string("{\"n\":-1}"),
            std::string("{\"r\":-5}"),
-           std::string("{\"n\":1}"),                             // No first/last time.
-           std::string("{\"nn\":2,\"n\":1}"),                    // More numeric than counted.
-           std::string("{\"r\":1,\"p\":[[1,2,3]]}"),             // A short point.
+           std::string("{\"n\":1}"),                                          // No first/last time.
+           std::string("{\"nn\":2,\"n\":1}"),                                 // More numeric than counted.
+           std::string("{\"r\":1,\"p\":[[1,2,3]]}"),                          // A short point.
            std::string("{\"r\":1,\"p\":[[1,2,3,4,1,0,0,0,0,\"\",\"\",7]]}"),  // A long one.
-           std::string("{\"r\":1,\"p\":[[5,2,3,4,1,0,0,0,0]]}"),  // Ends before it starts.
+           std::string("{\"r\":1,\"p\":[[5,2,3,4,1,0,0,0,0]]}"),              // Ends before it starts.
            std::string("{\"r\":1,\"p\":[[1,9,1,1,1,0,0,0,0],[1,2,1,1,1,0,0,0,0]]}"),  // Out of order.
-           std::string("{\"p\":[[1,2,1,1,1,0,0,0,0]]}"),        // Points without retention.
+           std::string("{\"p\":[[1,2,1,1,1,0,0,0,0]]}"),  // Points without retention.
            std::string("{\"s\":\"lots\"}"),
            std::string("{\"fj\":5}"),
-           good.substr(0, good.size() - 1),
-           good + "}",
+           std::string("{\"n\":0"),
+           std::string("{\"n\":0}}"),
        }) {
-    EXPECT_FALSE(EventAggregate::Decode(bad, out)) << bad;
+    EXPECT_FALSE(EventAggregate::DecodeJson(bad, out)) << bad;
   }
+  EXPECT_TRUE(EventAggregate::DecodeJson("{}", out)) << "the empty aggregate, for contrast";
 }
 
 // Profiles keep their aggregates and audience memberships.
@@ -386,27 +432,43 @@ TEST(ProfileAggregatesTest, EncodeDecodeRoundTrip) {
   EXPECT_EQ(again, record);
 }
 
-TEST(ProfileAggregatesTest, EmptyMapsAreNotWritten) {
+TEST(ProfileAggregatesTest, EmptyMapsDecodeEmpty) {
   std::string record;
   EncodeProfile(SampleProfile(3), record);
-  EXPECT_EQ(record.find("aggregates"), std::string::npos) << record;
-  EXPECT_EQ(record.find("audiences"), std::string::npos) << record;
   absl::StatusOr<Profile> decoded = DecodeProfile(record);
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   EXPECT_TRUE(decoded->aggregates.empty());
   EXPECT_TRUE(decoded->audiences.empty());
 }
 
-TEST(ProfileAggregatesTest, DamagedAggregatesAreDataLoss) {
-  std::string record;
-  EncodeProfile(SampleProfile(3), record);
-  record.pop_back();  // The closing brace.
-  for (const char* tail : {",\"aggregates\":{\"k\":{\"n\":\"x\"}}}", ",\"aggregates\":[]}",
-                                 ",\"aggregates\":{\"k\":5}}", ",\"audiences\":{\"a\":\"soon\"}}",
-                                 ",\"audiences\":[1]}"}) {
+TEST(ProfileAggregatesTest, DamagedAggregatesOfVersion0AreDataLoss) {
+  const std::string record = R"({"id":"p0000000000000003","firstSeen":1,"lastSeen":1,"eventCount":1,)"
+                             R"("identities":[],"traits":{},"channels":{},"mergedFrom":[])";
+  ASSERT_TRUE(DecodeProfile(record + "}").ok()) << "the record without the damage, for contrast";
+  for (const char* tail :
+       {",\"aggregates\":{\"k\":{\"n\":\"x\"}}}", ",\"aggregates\":[]}", ",\"aggregates\":{\"k\":5}}",
+        ",\"audiences\":{\"a\":\"soon\"}}", ",\"audiences\":[1]}"}) {
     absl::StatusOr<Profile> decoded = DecodeProfile(record + std::string(tail));
     EXPECT_TRUE(absl::IsDataLoss(decoded.status())) << tail << ": " << decoded.status();
   }
+}
+
+TEST(ProfileAggregatesTest, DamagedAggregateInsideVersion1IsDataLossNamingIt) {
+  Profile profile = SampleProfile(3);
+  EventAggregate orders(hours(1));
+  orders.Add(At(10), 1, Number(5), true);
+  profile.aggregates.emplace("orders", orders);
+  std::string record;
+  EncodeProfile(profile, record);
+  // The aggregate's first field is its retention, a zig-zag varint: an odd first byte makes it
+  // negative, which no aggregate has.
+  std::string damaged = record;
+  const size_t at = damaged.find(Encoded(orders));
+  ASSERT_NE(at, std::string::npos);
+  damaged[at] |= 1;
+  absl::StatusOr<Profile> decoded = DecodeProfile(damaged);
+  ASSERT_TRUE(absl::IsDataLoss(decoded.status())) << decoded.status();
+  EXPECT_NE(decoded.status().message().find("aggregates.orders"), std::string::npos) << decoded.status();
 }
 
 TEST(ProfileAggregatesTest, AbsorbMergesAggregatesButNotAudiences) {

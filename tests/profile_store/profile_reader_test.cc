@@ -29,11 +29,16 @@ struct Event {
   std::string channel = "web";
 };
 
-std::string Summary(const Event& e) {
-  std::string json = "{\"sequence\":" + std::to_string(e.sequence) + ",\"type\":\"" + e.type + "\"";
-  if (!e.event.empty()) json += ",\"event\":\"" + e.event + "\"";
-  json += ",\"channel\":\"" + e.channel + "\"}";
-  return json;
+TimelineSummary Summary(const Event& e) {
+  return TimelineSummary{
+      .sequence = e.sequence, .type = e.type, .event = e.event, .channel = e.channel, .warnings = {}};
+}
+
+// The stored form, as the resolver writes it.
+std::string EncodedSummary(const Event& e) {
+  std::string bytes;
+  EncodeTimelineSummary(Summary(e), bytes);
+  return bytes;
 }
 
 class ProfileReaderTest : public ::testing::Test {
@@ -71,7 +76,7 @@ class ProfileReaderTest : public ::testing::Test {
     rocksdb::WriteBatch batch;
     for (const Event& e : events) {
       batch.Put(store_->handle(ColumnFamily::kTimeline),
-                TimelineKey(kSpace, e.profile, At(e.time), e.sequence), Summary(e));
+                TimelineKey(kSpace, e.profile, At(e.time), e.sequence), EncodedSummary(e));
     }
     Write(batch);
   }
@@ -281,7 +286,7 @@ TEST_F(ProfileReaderTest, TimelineFilters) {
   EXPECT_FALSE(page->next.has_value());
 }
 
-TEST_F(ProfileReaderTest, DamagedSummaryIsDataLossWhenFiltering) {
+TEST_F(ProfileReaderTest, DamagedSummaryIsDataLoss) {
   const Profile winner = MergedPair();
   rocksdb::WriteBatch batch;
   batch.Put(store_->handle(ColumnFamily::kTimeline), TimelineKey(kSpace, ProfileId{1}, At(5), 1),

@@ -52,16 +52,7 @@ TEST(ProfileConsentTest, EncodeDecodeRoundTripKeepsEveryPurposeExactly) {
       << "re-encoding a decoded profile must give the same bytes (rebuilds compare them)";
 }
 
-TEST(ProfileConsentTest, ProfileWithoutConsentHasNoConsentMember) {
-  Profile profile;
-  profile.id = ProfileId{1};
-  std::string record;
-  EncodeProfile(profile, record);
-  EXPECT_EQ(record.find("consent"), std::string::npos)
-      << "a profile without consent keeps the record it had before consent existed: " << record;
-}
-
-TEST(ProfileConsentTest, DamagedConsentIsDataLossNamingIt) {
+TEST(ProfileConsentTest, DamagedConsentOfVersion0IsDataLossNamingIt) {
   absl::StatusOr<Profile> decoded =
       DecodeProfile(R"({"id":"p0000000000000001","consent":{"sms":{"g":"yes","t":0,"s":1}}})");
   ASSERT_FALSE(decoded.ok());

@@ -28,6 +28,7 @@
 #include "pipeline/ingest_pipeline.h"
 #include "profile_store/profile.h"
 #include "profile_store/store.h"
+#include "profile_store/timeline_summary.h"
 #include "resolve/rebuild.h"
 #include "resolve/resolver.h"
 #include "rocksdb/db.h"
@@ -199,9 +200,17 @@ class ResolverTest : public ::testing::Test {
     return profile.ok() ? std::optional<Profile>(*std::move(profile)) : std::nullopt;
   }
 
-  // Timeline entries (JSON summaries) of one profile, newest first.
+  // Timeline entries of one profile, newest first, as the events API shows their summaries.
   std::vector<std::string> Timeline(ProfileId id) {
-    return Values(Rows(*store_, ColumnFamily::kTimeline, profile_store::TimelinePrefix(kSpace, id)));
+    std::vector<std::string> entries;
+    for (const std::string& stored :
+         Values(Rows(*store_, ColumnFamily::kTimeline, profile_store::TimelinePrefix(kSpace, id)))) {
+      absl::StatusOr<profile_store::TimelineSummary> summary = profile_store::DecodeTimelineSummary(stored);
+      EXPECT_TRUE(summary.ok()) << summary.status();
+      entries.emplace_back();
+      if (summary.ok()) profile_store::AppendTimelineSummaryJson(*summary, entries.back());
+    }
+    return entries;
   }
   // Merge and refused-merge records filed under one profile.
   std::vector<std::string> Records(ProfileId id) {
