@@ -346,17 +346,26 @@ absl::StatusOr<Resolution> IdentityGraph::Apply(const GraphEvent& event) {
 }
 
 void IdentityGraph::Flush(rocksdb::WriteBatch& batch) {
+  // In key order within each family: the memtable's skip list then inserts each row next to the
+  // previous one (it keeps the last insert's position) instead of searching from the top.
+  std::vector<ProfileId> dirty(unit_->dirty.begin(), unit_->dirty.end());
+  std::sort(dirty.begin(), dirty.end());
   std::string record;
-  for (ProfileId id : unit_->dirty) {
+  for (ProfileId id : dirty) {
     auto it = unit_->profiles.find(id);
     if (it == unit_->profiles.end()) continue;
     record.clear();
     profile_store::EncodeProfile(*it->second, record);
     batch.Put(store_.handle(ColumnFamily::kProfiles), profile_store::ProfileKey(space_, id), record);
   }
-  for (const auto& [key, id] : unit_->identifiers) {
-    batch.Put(store_.handle(ColumnFamily::kIdentifiers), key, EncodeId(id));
+  std::vector<const std::pair<const std::string, ProfileId>*> identifiers;
+  identifiers.reserve(unit_->identifiers.size());
+  for (const auto& entry : unit_->identifiers) identifiers.push_back(&entry);
+  std::sort(identifiers.begin(), identifiers.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  for (const auto* entry : identifiers) {
+    batch.Put(store_.handle(ColumnFamily::kIdentifiers), entry->first, EncodeId(entry->second));
   }
+  std::sort(unit_->records.begin(), unit_->records.end());
   for (const auto& [key, json] : unit_->records) batch.Put(store_.handle(ColumnFamily::kMerges), key, json);
   if (next_profile_id_ != committed_next_profile_id_) {
     batch.Put(store_.handle(ColumnFamily::kMeta), NextProfileIdKey(space_), EncodeId(ProfileId{next_profile_id_}));

@@ -264,6 +264,12 @@ absl::Status Resolver::ApplyRecord(uint64_t sequence, std::string_view record, r
   return absl::OkStatus();
 }
 
+void Resolver::FlushTimeline(rocksdb::WriteBatch& batch) {
+  std::sort(timeline_entries_.begin(), timeline_entries_.end());
+  for (const auto& [key, summary] : timeline_entries_) batch.Put(store_.handle(ColumnFamily::kTimeline), key, summary);
+  timeline_entries_.clear();
+}
+
 absl::StatusOr<uint64_t> Resolver::CatchUp() {
   ingest::AcceptedLog log(store_);
   uint64_t applied_total = 0;
@@ -282,6 +288,7 @@ absl::StatusOr<uint64_t> Resolver::CatchUp() {
     });
     if (scan.ok()) scan = apply_status;
     if (scan.ok() && count > 0 && maintenance_) scan = maintenance_->EndUnit(batch);
+    FlushTimeline(batch);
     if (!scan.ok()) {
       if (maintenance_) maintenance_->Aborted();
       graph_.Abort();

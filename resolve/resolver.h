@@ -134,6 +134,8 @@ class Resolver {
   void DeadLetter(uint64_t sequence, std::string_view record, std::string_view reason,
                   const std::vector<std::string>& warnings, rocksdb::WriteBatch& batch);
   void Run();
+  // Adds the unit's timeline entries to `batch` in key order (see timeline_entries_).
+  void FlushTimeline(rocksdb::WriteBatch& batch);
 
   profile_store::Store& store_;
   const std::string space_;
@@ -146,6 +148,10 @@ class Resolver {
   uint64_t position_ = 0;
   ResolverMetrics metrics_;
   privacy::SuppressionList* suppression_ = nullptr;
+  // The unit's timeline entries (key, summary), put into the batch sorted when the unit ends: the
+  // memtable's skip list then inserts each next to the previous one instead of searching from the
+  // top for every random profile key.
+  std::vector<std::pair<std::string, std::string>> timeline_entries_;
 
   std::mutex mutex_;
   bool erasures_requested_ = true;                          // Pending requests may have survived a restart.
