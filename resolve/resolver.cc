@@ -21,62 +21,8 @@
 namespace tessera::resolve {
 namespace {
 
-namespace od = simdjson::ondemand;
 using base::JsonWriter;
-using base::RawJsonOf;
 using profile_store::ColumnFamily;
-
-// Calls `visit(name, raw_json)` for each member of the JSON object `json` (minified, as stored).
-template <typename Visit>
-bool ForEachMember(std::string_view json, Visit&& visit) {
-  if (json.empty()) return true;
-  thread_local base::ReusableJsonParser parser;
-  od::document doc;
-  if (parser.Iterate(json).get(doc)) return false;
-  od::object object;
-  if (doc.get_object().get(object)) return false;
-  for (auto field : object) {
-    std::string_view name;
-    od::value value;
-    std::string_view raw;
-    if (field.unescaped_key().get(name) || field.value().get(value) ||
-        RawJsonOf(value, raw) != simdjson::SUCCESS)
-      return false;
-    visit(name, raw);
-  }
-  return true;
-}
-
-constexpr std::string_view kSetOnce = "$set_once";
-
-// Applies a traits object: plain members last-write-wins; a "$set_once" member's members keep
-// their first value.
-bool ApplyTraits(profile_store::Profile& profile, std::string_view traits, base::Timestamp time,
-                 uint64_t sequence, bool allow_set_once) {
-  std::vector<std::pair<std::string, std::string>> set_once_objects;
-  bool ok = ForEachMember(traits, [&](std::string_view name, std::string_view raw) {
-    if (name == kSetOnce) {
-      if (allow_set_once) set_once_objects.emplace_back(name, raw);
-      return;
-    }
-    profile.SetTrait(name, raw, time, sequence, /*set_once=*/false);
-  });
-  for (const auto& [unused, raw] : set_once_objects) {
-    ok &= ForEachMember(raw, [&](std::string_view name, std::string_view value) {
-      profile.SetTrait(name, value, time, sequence, /*set_once=*/true);
-    });
-  }
-  return ok;
-}
-
-// The value of member `name` of a JSON object, as raw JSON; empty when absent.
-std::string MemberOf(std::string_view json, std::string_view name) {
-  std::string found;
-  ForEachMember(json, [&](std::string_view member, std::string_view raw) {
-    if (member == name && found.empty()) found.assign(raw);
-  });
-  return found;
-}
 
 }  // namespace
 
@@ -97,7 +43,11 @@ Resolver::Resolver(profile_store::Store& store, std::string space, const identit
       extractor_(extractor),
       options_(options),
       graph_(store, space_, std::move(rules), options.graph),
-      audiences_(audiences) {
+      audiences_(audiences),
+      preparer_(normalizer, extractor) {
+  if (options_.prefetch) {
+    prefetcher_ = std::make_unique<LogPrefetcher>(store_, space_, preparer_, options_.prefetch_options);
+  }
   if (audiences != nullptr) {
     maintenance_ =
         std::make_unique<AudienceMaintenance>(store_, space_, graph_, *audiences, options_.audiences);
@@ -135,6 +85,7 @@ absl::Status Resolver::Recover() {
     position_ = profile_store::ReadBigEndian64(*value);
   }
   metrics_.position = position_;
+  restart_prefetch_ = true;
   return absl::OkStatus();
 }
 
@@ -155,41 +106,42 @@ void Resolver::DeadLetter(uint64_t sequence, std::string_view record, std::strin
   metrics_.events_dead_lettered.fetch_add(1, std::memory_order_relaxed);
 }
 
-absl::Status Resolver::ApplyRecord(uint64_t sequence, std::string_view record, rocksdb::WriteBatch& batch) {
-  absl::StatusOr<ingest::CanonicalEvent> decoded = ingest::DecodeEvent(record);
-  if (!decoded.ok()) {
+absl::Status Resolver::ApplyPrepared(PreparedEvent& prepared, rocksdb::WriteBatch& batch) {
+  const uint64_t sequence = prepared.sequence;
+  const std::string_view record = prepared.record;
+  if (!prepared.decode_status.ok()) {
     DeadLetter(sequence, record,
-               absl::StrCat("undecodable log record: ", std::string(decoded.status().message())), {}, batch);
+               absl::StrCat("undecodable log record: ", std::string(prepared.decode_status.message())), {}, batch);
     return absl::OkStatus();
   }
-  const ingest::CanonicalEvent& event = *decoded;
+  const ingest::CanonicalEvent& event = prepared.event;
 
-  ingest::ExtractedIdentifiers extracted = extractor_.Extract(event);
-  const identity::PhoneContext phone_context = ingest::PhoneContextOf(event, extracted);
-  std::vector<std::string> warnings = std::move(extracted.warnings);
+  std::vector<std::string> warnings = std::move(prepared.warnings);
   identity::GraphEvent graph_event;
   graph_event.message_id = event.message_id;
   graph_event.sequence = sequence;
   graph_event.event_time = event.timestamp;
   graph_event.received_at = event.received_at;
   graph_event.source = event.source;
-  for (identity::RawIdentifier& raw : extracted.identifiers) {
-    std::string type = std::move(raw.type);
+  for (PreparedIdentifier& prepared_identifier : prepared.identifiers) {
+    std::string type = std::move(prepared_identifier.type);
+    identity::NormalizedValue normalized = std::move(prepared_identifier.normalized);
     if (type == ingest::kPreviousIdType) {
       // alias previousId: a former user id if the graph knows it as one, else an anonymous id.
-      identity::NormalizedValue as_user =
-          normalizer_.Normalize(identity::identifier_type::kUserId, raw.value);
-      type = std::string(identity::identifier_type::kAnonymousId);
+      const identity::NormalizedValue& as_user = prepared_identifier.as_user_id;
+      bool known_user = false;
       if (as_user.outcome == identity::NormalizedValue::Outcome::kOk) {
         auto known = graph_.Lookup(
             identity::Identifier{std::string(identity::identifier_type::kUserId), as_user.value});
         if (!known.ok()) return known.status();
-        if (known->has_value()) type = std::string(identity::identifier_type::kUserId);
+        known_user = known->has_value();
       }
+      type = std::string(known_user ? identity::identifier_type::kUserId : identity::identifier_type::kAnonymousId);
+      normalized = known_user ? std::move(prepared_identifier.as_user_id)
+                              : std::move(prepared_identifier.as_anonymous_id);
     }
-    identity::NormalizedValue normalized = normalizer_.Normalize(type, raw.value, phone_context);
     if (normalized.outcome != identity::NormalizedValue::Outcome::kOk) {
-      warnings.push_back(absl::StrCat(raw.field, ": ", normalized.reason));
+      warnings.push_back(absl::StrCat(prepared_identifier.field, ": ", normalized.reason));
       continue;
     }
     identity::Identifier identifier{std::move(type), std::move(normalized.value)};
@@ -224,30 +176,18 @@ absl::Status Resolver::ApplyRecord(uint64_t sequence, std::string_view record, r
   absl::StatusOr<profile_store::Profile*> profile = graph_.MutableProfile(resolution->profile);
   if (!profile.ok()) return profile.status();
   (*profile)->TouchChannel(event.channel, event.timestamp);
-  bool traits_ok = true;
-  if (event.type == ingest::EventType::kIdentify) {
-    traits_ok &= ApplyTraits(**profile, event.traits, event.timestamp, sequence, /*allow_set_once=*/true);
-    const std::string set_once = MemberOf(event.context, kSetOnce);
-    if (!set_once.empty()) {
-      traits_ok &= ForEachMember(set_once, [&](std::string_view name, std::string_view raw) {
-        (*profile)->SetTrait(name, raw, event.timestamp, sequence, /*set_once=*/true);
-      });
-    }
+  for (const TraitWrite& trait : prepared.traits) {
+    (*profile)->SetTrait(trait.name, trait.json, event.timestamp, sequence, trait.set_once);
   }
-  const std::string context_traits = MemberOf(event.context, "traits");
-  if (!context_traits.empty()) {
-    traits_ok &= ApplyTraits(**profile, context_traits, event.timestamp, sequence, /*allow_set_once=*/false);
-  }
-  if (!traits_ok) warnings.push_back("traits: not a JSON object; ignored");
-  privacy::ExtractedConsent consent = privacy::ExtractConsent(event);
-  for (const privacy::ConsentReport& report : consent.reports) {
+  if (!prepared.traits_ok) warnings.push_back("traits: not a JSON object; ignored");
+  for (const privacy::ConsentReport& report : prepared.consent.reports) {
     (*profile)->SetConsent(report.purpose, profile_store::ConsentRecord{.granted = report.granted,
                                                                         .time = event.timestamp,
                                                                         .sequence = sequence,
                                                                         .source = event.source,
                                                                         .channel = event.channel});
   }
-  for (std::string& warning : consent.warnings) warnings.push_back(std::move(warning));
+  for (std::string& warning : prepared.consent.warnings) warnings.push_back(std::move(warning));
   if (maintenance_) maintenance_->OnEvent(event, sequence, *resolution, **profile, batch);
 
   // The timeline entry keeps what the events query filters on, so a page needs no log reads.
@@ -270,23 +210,47 @@ void Resolver::FlushTimeline(rocksdb::WriteBatch& batch) {
   timeline_entries_.clear();
 }
 
+absl::Status Resolver::ApplyBatch(rocksdb::WriteBatch& batch, size_t& count, uint64_t& last) {
+  if (prefetcher_) {
+    while (count < options_.batch_events) {
+      absl::StatusOr<PreparedEvent*> prepared = prefetcher_->Next();
+      if (!prepared.ok()) return prepared.status();
+      if (*prepared == nullptr) return absl::OkStatus();
+      if (absl::Status applied = ApplyPrepared(**prepared, batch); !applied.ok()) return applied;
+      last = (*prepared)->sequence;
+      ++count;
+    }
+    return absl::OkStatus();
+  }
+  absl::Status apply_status = absl::OkStatus();
+  absl::Status scan = ingest::AcceptedLog(store_).Scan(
+      space_, position_ + 1, [&](uint64_t sequence, std::string_view record) {
+        PreparedEvent prepared = preparer_.Prepare(sequence, record);
+        apply_status = ApplyPrepared(prepared, batch);
+        if (!apply_status.ok()) return false;
+        last = sequence;
+        return ++count < options_.batch_events;
+      });
+  return scan.ok() ? apply_status : scan;
+}
+
 absl::StatusOr<uint64_t> Resolver::CatchUp() {
-  ingest::AcceptedLog log(store_);
   uint64_t applied_total = 0;
   for (;;) {
+    // Read before the log is: everything logged up to `told` is then seen by this round.
     const uint64_t told = metrics_.log_last_seen.load();
+    if (prefetcher_ && restart_prefetch_) {
+      prefetcher_->Restart(position_ + 1);
+      restart_prefetch_ = false;
+    } else if (prefetcher_) {
+      prefetcher_->ReadOn();
+    }
     rocksdb::WriteBatch batch;
     if (maintenance_) maintenance_->BeginUnit(batch);
     uint64_t last = position_;
     size_t count = 0;
-    absl::Status apply_status = absl::OkStatus();
-    absl::Status scan = log.Scan(space_, position_ + 1, [&](uint64_t sequence, std::string_view record) {
-      apply_status = ApplyRecord(sequence, record, batch);
-      if (!apply_status.ok()) return false;
-      last = sequence;
-      return ++count < options_.batch_events;
-    });
-    if (scan.ok()) scan = apply_status;
+    absl::Status scan = ApplyBatch(batch, count, last);
+    if (!scan.ok()) restart_prefetch_ = true;  // Read again from the position that holds.
     if (scan.ok() && count > 0 && maintenance_) scan = maintenance_->EndUnit(batch);
     FlushTimeline(batch);
     if (!scan.ok()) {
@@ -336,6 +300,7 @@ void Resolver::NotifyErasureRequested() {
 }
 
 absl::StatusOr<uint64_t> Resolver::ApplyErasures() {
+  restart_prefetch_ = true;  // Records read ahead may be erased.
   if (suppression_ == nullptr) return 0;
   const privacy::PrivacyStore& privacy = suppression_->privacy();
   absl::StatusOr<std::vector<privacy::ErasureRequest>> pending = privacy.PendingRequests(space_);
@@ -424,6 +389,7 @@ absl::StatusOr<uint64_t> Resolver::ApplyErasures() {
 }
 
 absl::StatusOr<RetentionReport> Resolver::ApplyRetention(base::Timestamp cutoff) {
+  restart_prefetch_ = true;  // Records read ahead may be deleted.
   RetentionReport report;
   // The log: sequences follow receive order (up to requests committed in the same group), so the
   // first record received at or after the cutoff is found by bisection over the applied part.

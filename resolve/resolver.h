@@ -33,6 +33,8 @@
 #include "privacy/suppression.h"
 #include "profile_store/store.h"
 #include "resolve/audience_maintenance.h"
+#include "resolve/event_preparer.h"
+#include "resolve/log_prefetcher.h"
 
 namespace tessera::resolve {
 
@@ -44,6 +46,12 @@ struct ResolverOptions {
   std::chrono::seconds retention_interval{3600};  // How often the background thread applies it.
   identity::GraphOptions graph;
   AudienceOptions audiences;
+  // Decode, normalize and read traits of the next records on a second thread while this one
+  // applies (resolve/log_prefetcher.h). Off: the same work inline, with the same results. Off by
+  // default: on 2 cores, where the HTTP, log-writer and resolver threads already share both, the
+  // extra thread made `tessera bench pipeline` 12% slower (docs/benchmarks.md, issue 20).
+  bool prefetch = false;
+  PrefetchOptions prefetch_options;
 };
 
 // Counters of one space's resolver (read by /metrics while it runs).
@@ -128,9 +136,12 @@ class Resolver {
   AudienceMaintenance* audience_maintenance() { return maintenance_.get(); }
 
  private:
-  // Applies one log record into `batch` (and the graph's unit). Errors are the store's; events
-  // that cannot be applied are dead-lettered into `batch` and count as applied.
-  absl::Status ApplyRecord(uint64_t sequence, std::string_view record, rocksdb::WriteBatch& batch);
+  // Applies up to options_.batch_events log records after `last` into `batch`, counting them in
+  // `count` and moving `last`; fewer when the log has no more.
+  absl::Status ApplyBatch(rocksdb::WriteBatch& batch, size_t& count, uint64_t& last);
+  // Applies one prepared log record into `batch` (and the graph's unit). Errors are the store's;
+  // events that cannot be applied are dead-lettered into `batch` and count as applied.
+  absl::Status ApplyPrepared(PreparedEvent& prepared, rocksdb::WriteBatch& batch);
   void DeadLetter(uint64_t sequence, std::string_view record, std::string_view reason,
                   const std::vector<std::string>& warnings, rocksdb::WriteBatch& batch);
   void Run();
@@ -148,6 +159,11 @@ class Resolver {
   uint64_t position_ = 0;
   ResolverMetrics metrics_;
   privacy::SuppressionList* suppression_ = nullptr;
+  EventPreparer preparer_;
+  std::unique_ptr<LogPrefetcher> prefetcher_;  // Null when options_.prefetch is off.
+  // The prefetcher must read from position_ + 1 anew: at the start, after an error, and after
+  // erasure or retention changed the log.
+  bool restart_prefetch_ = true;
   // The unit's timeline entries (key, summary), put into the batch sorted when the unit ends: the
   // memtable's skip list then inserts each next to the previous one instead of searching from the
   // top for every random profile key.

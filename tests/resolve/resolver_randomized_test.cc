@@ -334,6 +334,7 @@ TEST_F(ResolverRandomizedTest, LiveIngestionAndRebuildGiveIdenticalGraphs) {
   live_options.spaces = {std::string(kSpace)};
   live_options.resolver.batch_events = 97;
   live_options.resolver.graph = {.identifier_cache_entries = 500, .profile_cache_entries = 100};
+  live_options.resolver.prefetch = true;  // Records prepared ahead on a second thread.
   uint64_t applied = 0;
   uint64_t live_profiles = 0;
   uint64_t live_merges = 0;
@@ -386,8 +387,10 @@ TEST_F(ResolverRandomizedTest, LiveIngestionAndRebuildGiveIdenticalGraphs) {
   RecordProperty("merges", static_cast<int>(live_merges));
   const std::map<std::string, std::string> live = DerivedState();
 
-  // Rebuild: fresh derived state from the same log, under the same rules but other tuning.
+  // Rebuild: fresh derived state from the same log, under the same rules but other tuning, and
+  // with every record prepared inline instead of ahead on a second thread.
   pipeline::PipelineOptions rebuild_options;
+  ASSERT_FALSE(rebuild_options.resolver.prefetch);
   absl::StatusOr<RebuildReport> report = Rebuild(*store_, rebuild_options);
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_THAT(report->spaces, ElementsAre(std::string(kSpace)));
