@@ -14,6 +14,7 @@
 #include "base/json_writer.h"
 #include "base/time.h"
 #include "identity/identifier.h"
+#include "ingest/event_codec.h"
 #include "resolve/identity_links.h"
 #include "xxhash.h"
 
@@ -372,7 +373,11 @@ HttpReply ProfileHandler::Respond(const ProfileRequest& request, const std::stri
     std::string summary;
     profile_store::AppendTimelineSummaryJson(entry.summary, summary);
     json.Key("summary").Raw(summary);
-    if (record->has_value()) json.Key("event").Raw(**record);
+    if (record->has_value()) {
+      absl::StatusOr<std::string> event = ingest::RecordAsJson(**record);
+      if (!event.ok()) return ErrorReply(500, "internal", std::string(event.status().message()));
+      json.Key("event").Raw(*event);
+    }
     json.EndObject();
   }
   json.EndArray();

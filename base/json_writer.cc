@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "base/utf8.h"
+
 namespace tessera::base {
 namespace {
 
@@ -30,53 +32,6 @@ constexpr bool WordNeedsAttention(uint64_t word) {
   const uint64_t quote = HasZeroByte(word ^ (kEveryByte * '"'));
   const uint64_t backslash = HasZeroByte(word ^ (kEveryByte * '\\'));
   return (control | quote | backslash | (word & kHighBits)) != 0;
-}
-
-// Length (2..4) of the well-formed UTF-8 sequence starting at `s` (whose first byte is >= 0x80), per
-// Unicode table 3-7 (no overlongs, no surrogates, nothing above U+10FFFF). Returns 0 when it is
-// ill-formed and sets `*bad_length` to the length of its maximal ill-formed prefix (at least 1), which
-// is what one U+FFFD replaces, as the Unicode standard recommends.
-size_t WellFormedSequenceLength(const unsigned char* s, size_t available, size_t* bad_length) {
-  const unsigned lead = s[0];
-  size_t continuation_bytes;
-  unsigned second_min = 0x80;
-  unsigned second_max = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    continuation_bytes = 1;
-  } else if (lead == 0xE0) {
-    continuation_bytes = 2;
-    second_min = 0xA0;  // Below is an overlong encoding.
-  } else if ((lead >= 0xE1 && lead <= 0xEC) || lead == 0xEE || lead == 0xEF) {
-    continuation_bytes = 2;
-  } else if (lead == 0xED) {
-    continuation_bytes = 2;
-    second_max = 0x9F;  // Above are the UTF-16 surrogates.
-  } else if (lead == 0xF0) {
-    continuation_bytes = 3;
-    second_min = 0x90;  // Below is an overlong encoding.
-  } else if (lead >= 0xF1 && lead <= 0xF3) {
-    continuation_bytes = 3;
-  } else if (lead == 0xF4) {
-    continuation_bytes = 3;
-    second_max = 0x8F;  // Above is beyond U+10FFFF.
-  } else {
-    *bad_length = 1;  // A stray continuation byte, C0/C1 (always overlong) or F5..FF.
-    return 0;
-  }
-  for (size_t k = 1; k <= continuation_bytes; ++k) {
-    if (k >= available) {
-      *bad_length = k;
-      return 0;
-    }
-    const unsigned byte = s[k];
-    const unsigned min = k == 1 ? second_min : 0x80;
-    const unsigned max = k == 1 ? second_max : 0xBF;
-    if (byte < min || byte > max) {
-      *bad_length = k;
-      return 0;
-    }
-  }
-  return continuation_bytes + 1;
 }
 
 void AppendEscapedAscii(std::string& out, unsigned char c) {
@@ -137,7 +92,7 @@ void AppendJsonString(std::string& out, std::string_view value) {
     }
     const auto* bytes = reinterpret_cast<const unsigned char*>(data + i);
     size_t bad_length = 0;
-    const size_t length = WellFormedSequenceLength(bytes, size - i, &bad_length);
+    const size_t length = WellFormedUtf8SequenceLength(bytes, size - i, &bad_length);
     if (length == 0) {
       out.append(kReplacementCharacter);
       i += bad_length;

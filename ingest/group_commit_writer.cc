@@ -13,7 +13,6 @@ LogEntry MakeLogEntry(const CanonicalEvent& event) {
   LogEntry entry;
   entry.space = event.space;
   entry.dedup_key = DedupWindow::Key(event.space, event.message_id);
-  entry.record.reserve(event.traits.size() + event.properties.size() + event.context.size() + 512);
   EncodeEvent(event, entry.record);
   entry.received_at = event.received_at;
   return entry;

@@ -92,7 +92,8 @@ class ProfileReader {
   // profiles (a refused merge is recorded on each profile involved) is returned once.
   absl::StatusOr<std::vector<std::string>> MergeRecords(std::string_view space, const Profile& profile) const;
 
-  // The accepted-log record (ingest/event_codec.h) of `sequence`; nullopt when absent.
+  // The accepted-log record of `sequence` as stored (ingest/event_codec.h: ingest::RecordAsJson
+  // renders it as JSON); nullopt when absent.
   absl::StatusOr<std::optional<std::string>> LogRecord(std::string_view space, uint64_t sequence) const;
 
  private:

@@ -89,7 +89,7 @@ absl::Status Resolver::Recover() {
   return absl::OkStatus();
 }
 
-void Resolver::DeadLetter(uint64_t sequence, std::string_view record, std::string_view reason,
+void Resolver::DeadLetter(uint64_t sequence, std::string_view record_text, std::string_view reason,
                           const std::vector<std::string>& warnings, rocksdb::WriteBatch& batch) {
   std::string json;
   JsonWriter writer(json);
@@ -100,7 +100,7 @@ void Resolver::DeadLetter(uint64_t sequence, std::string_view record, std::strin
   for (const std::string& warning : warnings) writer.String(warning);
   writer.EndArray();
   // The record is stored as text: it may be the very thing that failed to parse.
-  writer.Key("record").String(record);
+  writer.Key("record").String(record_text);
   writer.EndObject();
   batch.Put(store_.handle(ColumnFamily::kDeadLetter), DeadLetterKey(space_, sequence), json);
   metrics_.events_dead_lettered.fetch_add(1, std::memory_order_relaxed);
@@ -165,7 +165,10 @@ absl::Status Resolver::ApplyPrepared(PreparedEvent& prepared, rocksdb::WriteBatc
 
   absl::StatusOr<identity::Resolution> resolution = graph_.Apply(graph_event);
   if (absl::IsFailedPrecondition(resolution.status())) {
-    DeadLetter(sequence, record, std::string(resolution.status().message()), warnings, batch);
+    // The event as users see it (erasure finds the identifiers of dead letters in this text).
+    std::string json;
+    ingest::EncodeEventJson(event, json);
+    DeadLetter(sequence, json, std::string(resolution.status().message()), warnings, batch);
     return absl::OkStatus();
   }
   if (!resolution.ok()) return resolution.status();

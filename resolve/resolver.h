@@ -142,7 +142,8 @@ class Resolver {
   // Applies one prepared log record into `batch` (and the graph's unit). Errors are the store's;
   // events that cannot be applied are dead-lettered into `batch` and count as applied.
   absl::Status ApplyPrepared(PreparedEvent& prepared, rocksdb::WriteBatch& batch);
-  void DeadLetter(uint64_t sequence, std::string_view record, std::string_view reason,
+  // `record_text`: the event as JSON (ingest::RecordAsJson), or an undecodable record's bytes.
+  void DeadLetter(uint64_t sequence, std::string_view record_text, std::string_view reason,
                   const std::vector<std::string>& warnings, rocksdb::WriteBatch& batch);
   void Run();
   // Adds the unit's timeline entries to `batch` in key order (see timeline_entries_).

@@ -70,7 +70,7 @@ constexpr std::string_view kUsage =
     "  (tools/bench_suite.cc; docs/benchmarks.md, \"Tessera against its limits and a peer\")\n";
 
 constexpr std::string_view kSpace = "default";
-constexpr size_t kTargetEventBytes = 600;    // Encoded size of an event, about.
+constexpr size_t kTargetEventBytes = 600;    // Size of an event as JSON, about.
 constexpr size_t kLogChunkEvents = 10'000;   // Events per log WriteBatch.
 constexpr double kZipfExponent = 0.8;        // Popularity of person of rank k is proportional to k^-0.8.
 constexpr uint64_t kMaxPeople = 10'000'000;  // Phone numbers are unique per person up to this.
@@ -371,10 +371,11 @@ class StreamGenerator {
                    std::to_string(cents / 100) + "." + std::to_string(cents % 100 / 10) +
                    std::to_string(cents % 10) + R"(,"currency":"EUR")";
     }
-    // Pad the properties up to the target size of the encoded event.
+    // Pad the properties up to the target size of the event as JSON (the log's format before v1, so
+    // that the synthetic events stay the same whatever the record format).
     event.properties = properties + "}";
     scratch_.clear();
-    ingest::EncodeEvent(event, scratch_);
+    ingest::EncodeEventJson(event, scratch_);
     constexpr size_t kPadOverhead = std::string_view(R"(,"description":"")").size();
     if (scratch_.size() + kPadOverhead < kTargetEventBytes) {
       const size_t wanted = kTargetEventBytes - scratch_.size() - kPadOverhead;

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ingest/accepted_log.h"
+#include "ingest/event_codec.h"
 #include "profile_store/store.h"
 #include "tools/commands.h"
 #include "tools/options_parsing.h"
@@ -52,19 +53,33 @@ int LogCommand(std::span<const std::string_view> args) {
   }
   ingest::AcceptedLog log(**store);
   uint64_t printed = 0;
+  uint64_t damaged = 0;
   std::string line;
   absl::Status status = log.Scan(space, *from, [&](uint64_t sequence, std::string_view record) {
     if (printed >= *limit) return false;
+    ++printed;
+    // Records are binary since v1; each is printed as the JSON object the API serves for it.
+    absl::StatusOr<std::string> event = ingest::RecordAsJson(record);
+    if (!event.ok()) {
+      std::fprintf(stderr, "tessera log: record %llu: %s\n", static_cast<unsigned long long>(sequence),
+                   std::string(event.status().message()).c_str());
+      ++damaged;
+      return true;
+    }
     line.clear();
     absl::StrAppend(&line, "{\"sequence\":", sequence, ",\"event\":");
-    line.append(record);
+    line.append(*event);
     line.append("}\n");
     std::fwrite(line.data(), 1, line.size(), stdout);
-    ++printed;
     return true;
   });
   if (!status.ok()) {
     std::fprintf(stderr, "tessera log: %s\n", std::string(status.message()).c_str());
+    return 1;
+  }
+  if (damaged > 0) {
+    std::fprintf(stderr, "tessera log: %llu damaged records were left out\n",
+                 static_cast<unsigned long long>(damaged));
     return 1;
   }
   return 0;

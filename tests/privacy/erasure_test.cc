@@ -8,6 +8,7 @@
 #include <iterator>
 
 #include "base/json_writer.h"
+#include "ingest/event_codec.h"
 #include "privacy/privacy_store.h"
 #include "privacy/suppression.h"
 #include "tests/resolve/resolver_fixture.h"
@@ -283,7 +284,9 @@ TEST_F(ErasureTest, DeadLettersCarryingTheErasedIdentifiersAreDeleted) {
   std::string record;
   {
     ingest::LogEntry entry = ingest::MakeLogEntry(failed);
-    record = entry.record;
+    absl::StatusOr<std::string> json = ingest::RecordAsJson(entry.record);
+    ASSERT_TRUE(json.ok()) << json.status();
+    record = *json;
   }
   std::string dead_letter;
   base::JsonWriter json(dead_letter);
