@@ -5,18 +5,19 @@
 #   2. the store limit (raw RocksDB synced WriteBatch appends of the same bytes),
 #   3. the pipeline in process (parse, validate, dedup, log, resolve, profiles) and its ratios,
 #   4. HTTP (100-event batches, keep-alive) and WebSocket ingestion by tessera-load,
-#   5. profile lookups with 1M+ profiles while ingesting,
+#   5. profile lookups with 1M+ profiles while ingesting at a set rate, then at full speed,
 #   6. peak RSS of every step and store bytes per event,
 #   7. the peer: PostgreSQL (Debian's server, started here on a temporary directory and port) loading
 #      the same corpus and stitching identities by iterative SQL label propagation,
 # and then checks that the identity graphs of the pipeline, the HTTP run, the WebSocket run and the
-# peer are equal. It writes the table into docs/benchmarks.md only when every step succeeded and
+# peer are equal, and marks each goal of the engine issue (docs/benchmarks.md) met or not. It writes the table into docs/benchmarks.md only when every step succeeded and
 # every check held; otherwise it names the failed steps and exits 1 without touching the file.
 #
 # Usage: tools/bench/run.sh [--events N] [--connections N] [--read-seconds S] [--ingest-rate R]
 #                           [--read-events N] [--read-people N] [--min-profiles N] [--keep] [--no-write]
-# A measurement, not a test: run it on purpose on an otherwise idle machine (it takes ~10 minutes
-# with the defaults). Needs root or sudo once, to install PostgreSQL and wrk (scripts/install-deps.sh),
+# A measurement, not a test: run it on purpose on an otherwise idle machine (it takes ~12 minutes
+# with the defaults; --events 10000000 --read-events 18000000 --read-people 40000000
+# --min-profiles 10000000 is the 10M run, for hours and ~60 GB of disk). Needs root or sudo once, to install PostgreSQL and wrk (scripts/install-deps.sh),
 # and runs PostgreSQL as the `postgres` user when run as root.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -104,13 +105,12 @@ start_server() {  # $1: config file, $2: log
   tail -5 "$2" >&2
   return 1
 }
-# Prints the server's peak RSS (KiB) and stops it.
+# Stops the server and waits for its clean close (memtables flushed); its peak RSS (KiB) is then in
+# STOPPED_RSS. Not to be called in a subshell: only this shell can wait for its child.
 stop_server() {
-  local rss
-  rss="$(peak_rss_kib "$SERVER_PID")"
+  STOPPED_RSS="$(peak_rss_kib "$SERVER_PID")"
   kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true
   SERVER_PID=""
-  echo "$rss"
 }
 # Waits until the resolver has applied every accepted event; prints the time it happened.
 wait_resolved() {
@@ -157,7 +157,7 @@ fi
 rm -rf "$WORK/pipeline"
 
 # --- 4. HTTP and WebSocket -----------------------------------------------------------------------
-declare -A T_STITCHED RSS_SERVER BYTES_PER_EVENT
+declare -A T_STITCHED T_AFTER_ACK RSS_SERVER BYTES_PER_EVENT
 for mode in http websocket; do
   write_config "$WORK/$mode.json" "$WORK/$mode" "$PORT"
   if ! start_server "$WORK/$mode.json" "$WORK/$mode-server.log"; then fail "$mode: the server did not start"; continue; fi
@@ -166,17 +166,20 @@ for mode in http websocket; do
   t0="$(now)"
   if step "$mode" "$WORK/$mode.log" "$BIN/tessera-load" --port "$PORT" --corpus "$CORPUS" --keys "$KEYS" \
       --connections "$CONNECTIONS" "${extra[@]}"; then
+    t_last_ack="$(now)"  # tessera-load exits on the last acknowledgement.
     accepted="$(sed -n 's/^events: *\([0-9]*\) accepted.*/\1/p' "$WORK/$mode.log")"
     if [ "$accepted" != "$(value events "$WORK/corpus.log")" ]; then
       fail "$mode: $accepted events accepted, the corpus has $(value events "$WORK/corpus.log")"
     fi
     if t1="$(wait_resolved)"; then
       T_STITCHED[$mode]="$(echo "$t1 - $t0" | bc)"
+      T_AFTER_ACK[$mode]="$(echo "$t1 - $t_last_ack" | bc)"
     else
       fail "$mode: the resolver did not catch up"
     fi
   fi
-  RSS_SERVER[$mode]="$(stop_server)"
+  stop_server
+  RSS_SERVER[$mode]="$STOPPED_RSS"
   BYTES_PER_EVENT[$mode]="$(( $(du -sb "$WORK/$mode/store" 2>/dev/null | cut -f1 || echo 0) / EVENTS ))"
   step "$mode-graph" "$WORK/$mode-graph.log" "$BIN/tessera" bench graph --config "$WORK/$mode.json" \
     --out "$WORK/graph-$mode.tsv" || true
@@ -217,7 +220,18 @@ LUA
     if ! wait "$LOAD_PID"; then fail "reads: the ingestion during the reads failed"; fi
     grep -E '^events:' "$WORK/reads-ingest.log" || true
     if grep -q 'Non-2xx' "$WORK/reads.log"; then fail "reads: some lookups did not answer 200"; fi
-    RSS_SERVER[reads]="$(stop_server)"
+    # The same lookups while ingestion runs as fast as the server takes it (no --rate).
+    "$BIN/tessera-load" --port "$PORT" --write-key wk-web --connections 4 \
+      --duration "$((READ_SECONDS + 4))s" > "$WORK/reads-full-ingest.log" 2>&1 &
+    LOAD_PID=$!
+    sleep 2
+    step reads-full "$WORK/reads-full.log" wrk -t2 -c16 -d"${READ_SECONDS}s" --latency -s "$READS/lookup.lua" \
+      "http://127.0.0.1:$PORT" || true
+    if ! wait "$LOAD_PID"; then fail "reads: the full-speed ingestion during the reads failed"; fi
+    grep -E '^events:' "$WORK/reads-full-ingest.log" || true
+    if grep -q 'Non-2xx' "$WORK/reads-full.log"; then fail "reads at full speed: some lookups did not answer 200"; fi
+    stop_server
+    RSS_SERVER[reads]="$STOPPED_RSS"
   else
     fail "reads: the server did not start"
   fi
@@ -273,10 +287,15 @@ parse_eps="$(value simdjson_events_per_s "$P")"
 store_eps="$(value events_per_s "$S1")"
 lat() { sed -n "s/^ack latency: p50 \([0-9.]*\) ms  p90 [0-9.]* ms  p99 \([0-9.]*\) ms.*/\\$2/p" "$WORK/$1.log"; }
 eps_of() { sed -n 's/^events: *[0-9]* accepted (\([0-9]*\)\/s).*/\1/p' "$WORK/$1.log"; }
-wrk_rps="$(sed -n 's/^Requests\/sec: *\([0-9.]*\)/\1/p' "$WORK/reads.log")"
-wrk_p50="$(awk '$1 == "50%" {print $2}' "$WORK/reads.log" | ms)"
-wrk_p99="$(awk '$1 == "99%" {print $2}' "$WORK/reads.log" | ms)"
+wrk_rps_of() { sed -n 's/^Requests\/sec: *\([0-9.]*\)/\1/p' "$WORK/$1.log"; }
+wrk_pct_of() { awk -v p="$2" '$1 == p {print $2}' "$WORK/$1.log" | ms; }
+# wrk's latency in ms, as a number ("1.23ms" -> 1.23, "2.1s" -> 2100, "850us" -> 0.85).
+wrk_ms_of() { awk -v p="$2" '$1 == p {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v); print v} else {sub(/s$/,"",v); print v*1000}}' "$WORK/$1.log"; }
+wrk_rps="$(wrk_rps_of reads)"
+wrk_p50="$(wrk_pct_of reads 50%)"
+wrk_p99="$(wrk_pct_of reads 99%)"
 ingest_eps="$(sed -n 's/^events: *[0-9]* accepted (\([0-9]*\)\/s).*/\1/p' "$WORK/reads-ingest.log")"
+full_ingest_eps="$(sed -n 's/^events: *[0-9]* accepted (\([0-9]*\)\/s).*/\1/p' "$WORK/reads-full-ingest.log")"
 peer_total="$(value total_seconds "$PE")"
 pipe_total="$(value seconds "$PL")"
 
@@ -301,12 +320,38 @@ TABLE="$WORK/table.md"
   echo "| 4 | HTTP: POST /v1/batch of 100 events, $CONNECTIONS keep-alive connections (tessera-load) | $(fmt "$(eps_of http)") acknowledged | ack p50 $(lat http 1) ms, p99 $(lat http 2) ms; graph complete $(printf %.1f "${T_STITCHED[http]}") s after the first request | $(pct "$(eps_of http)" "$store_eps") of the store limit, $(pct "$(eps_of http)" "$pipe_accept_eps") of the pipeline's acceptance | $(mib "${RSS_SERVER[http]}") (server) | $(fmt "${BYTES_PER_EVENT[http]}") |"
   echo "| 4b | WebSocket: 100-event frames, $CONNECTIONS connections, 8 unacknowledged frames each | $(fmt "$(eps_of websocket)") acknowledged | ack p50 $(lat websocket 1) ms, p99 $(lat websocket 2) ms; graph complete $(printf %.1f "${T_STITCHED[websocket]}") s after the first frame | $(pct "$(eps_of websocket)" "$store_eps") of the store limit, $(pct "$(eps_of websocket)" "$pipe_accept_eps") of the pipeline's acceptance | $(mib "${RSS_SERVER[websocket]}") (server) | $(fmt "${BYTES_PER_EVENT[websocket]}") |"
   echo "| 5 | Reads: GET /v1/profiles/user_id:… (random, wrk 2 threads × 16 connections, ${READ_SECONDS} s) with $(fmt "$PROFILES") profiles, while ingesting $(fmt "$ingest_eps") events/s | $(fmt "$wrk_rps") lookups/s | p50 $wrk_p50, p99 $wrk_p99 | | $(mib "${RSS_SERVER[reads]}") (server) | |"
+  echo "| 5b | Reads as in 5, while ingesting at full speed (tessera-load, 4 connections, no rate limit) | $(fmt "$(wrk_rps_of reads-full)") lookups/s | p50 $(wrk_pct_of reads-full 50%), p99 $(wrk_pct_of reads-full 99%); ingest $(fmt "$full_ingest_eps") events/s | | (same server) | |"
   echo "| 7 | Peer: PostgreSQL $PG_VERSION, COPY + one row per event deduplicated on messageId (jsonb), durable | $(fmt "$(echo "$(value events "$PE") / $(value load_seconds "$PE")" | bc -l)") loaded | load $(value load_seconds "$PE") s | $(pct "$(echo "$(value events "$PE") / $(value load_seconds "$PE")" | bc -l)" "$pipe_eps") of Tessera's pipeline (which also resolves) | $(mib "$(value peak_rss_kib "$PE")") (backend) | $(fmt "$(echo "$(value events_table_bytes "$PE") / $(value events "$PE")" | bc -l)") (events table) |"
   echo "| 7b | Peer: identity stitching by SQL label propagation ($(value rounds "$PE") rounds) | | stitch $(value stitch_seconds "$PE") s; stitched graph $peer_total s after the load began, Tessera's pipeline ${pipe_total} s (PostgreSQL takes $(ratio "$peer_total" "$pipe_total")× as long) | | | $(fmt "$(echo "$(value database_bytes "$PE") / $(value events "$PE")" | bc -l)") (whole database) |"
   echo
   echo "Identity graphs: $(fmt "$(value identifiers "$PE")") identifiers in $(fmt "$(value components "$PE")") people (connected sets);" \
        "the graphs of the pipeline, the HTTP run, the WebSocket run and PostgreSQL are equal line for line" \
        "(\`tessera bench graph\` against the peer's export: \"type:value, smallest identifier of its set\")."
+  echo
+  # The engine issue's goals, each computed from this run's figures.
+  met() { if [ "$(echo "$1" | bc -l)" = 1 ]; then echo "**met**"; else echo "not met"; fi; }
+  http_eps="$(eps_of http)"; ws_eps="$(eps_of websocket)"
+  http_p99="$(lat http 2)"; ws_p99="$(lat websocket 2)"
+  reads_p99_ms="$(wrk_ms_of reads 99%)"; reads_full_p99_ms="$(wrk_ms_of reads-full 99%)"
+  peer_ratio="$(ratio "$peer_total" "$pipe_total")"
+  pipe_bpe="$(value store_bytes_per_event "$PL")"
+  echo "| Goal (engine issue) | This run | |"
+  echo "|---|---|---|"
+  echo "| pipeline applied ≥ 50% of the store limit | $(pct "$pipe_eps" "$store_eps") | $(met "$pipe_eps >= 0.5 * $store_eps") |"
+  echo "| HTTP ≥ 100k events/s acknowledged | $(fmt "$http_eps")/s | $(met "$http_eps >= 100000") |"
+  echo "| HTTP ack p99 ≤ 50 ms | $http_p99 ms | $(met "$http_p99 <= 50") |"
+  echo "| HTTP graph complete ≤ 2 s after the last ack | $(printf %.1f "${T_AFTER_ACK[http]}") s | $(met "${T_AFTER_ACK[http]} <= 2") |"
+  echo "| WebSocket ≥ 150k events/s and ≥ HTTP | $(fmt "$ws_eps")/s (ack p99 $ws_p99 ms) | $(met "$ws_eps >= 150000 && $ws_eps >= $http_eps") |"
+  echo "| reads ≥ 20k lookups/s while ingesting $(fmt "$ingest_eps")/s | $(fmt "$wrk_rps")/s | $(met "$wrk_rps >= 20000") |"
+  echo "| reads p99 ≤ 5 ms while ingesting $(fmt "$ingest_eps")/s | $wrk_p99 | $(met "$reads_p99_ms <= 5") |"
+  echo "| reads p99 while ingesting at full speed (reported) | $(wrk_pct_of reads-full 99%) at $(fmt "$full_ingest_eps") events/s | reported |"
+  echo "| PostgreSQL takes ≥ 10× as long to a stitched graph, graphs equal | ${peer_ratio}×, equal | $(met "$peer_ratio >= 10") |"
+  echo "| store bytes per event ≤ 400 (pipeline; HTTP; WebSocket) | $(fmt "$pipe_bpe"); $(fmt "${BYTES_PER_EVENT[http]}"); $(fmt "${BYTES_PER_EVENT[websocket]}") | $(met "$pipe_bpe <= 400 && ${BYTES_PER_EVENT[http]} <= 400 && ${BYTES_PER_EVENT[websocket]} <= 400") |"
+  if [ "$EVENTS" -ge 10000000 ]; then
+    echo "| 10M events: per-event cost within 20% of the 1M run | $(printf '%.2f' "$(echo "1000000 / $pipe_eps" | bc -l)") µs per applied event; compare with the 1M table | compare |"
+  else
+    echo "| 10M events: per-event cost within 20% of the 1M run | not part of this run (--events $EVENTS) | not measured |"
+  fi
 } > "$TABLE"
 cat "$TABLE"
 
