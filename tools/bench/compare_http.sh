@@ -32,7 +32,14 @@ JSON
     for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/readyz" > /dev/null 2>&1 && break; sleep 0.1; done
     "$bin/tessera-load" --port "$PORT" --corpus "$WORK/corpus.ndjson" \
       --keys web=wk-web,app=wk-app,pos=wk-pos,email=wk-email --connections 16 > "$dir/load.log" 2>&1
-    echo "$which round $round: $(grep -E '^events:|^ack latency' "$dir/load.log" | tr -s ' ' | tr '\n' ' ')"
+    acked="$(date +%s.%N)"
+    # The graph is complete when the resolver's lag is 0.
+    for _ in $(seq 1 6000); do
+      curl -s "http://127.0.0.1:$PORT/metrics" | grep -q '^tessera_resolver_lag_events{space="default"} 0$' && break
+      sleep 0.05
+    done
+    complete="$(echo "$(date +%s.%N) - $acked" | bc)"
+    echo "$which round $round: $(grep -E '^events:|^ack latency' "$dir/load.log" | tr -s ' ' | tr '\n' ' ') graph complete $(printf %.2f "$complete") s after the last ack"
     kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true
     SERVER_PID=""
   done
