@@ -22,16 +22,43 @@ std::string DedupWindow::Key(std::string_view space, std::string_view message_id
   return key;
 }
 
+namespace {
+
+// Whether a stored entry `value` still counts at `now`.
+absl::StatusOr<bool> WithinWindow(std::string_view value, Timestamp now, std::chrono::seconds window) {
+  if (value.size() < 8) return absl::DataLossError("dedup entry shorter than 8 bytes");
+  const Timestamp first_received{
+      std::chrono::microseconds(static_cast<int64_t>(profile_store::ReadBigEndian64(value.substr(0, 8))))};
+  // Outside the window the id may be used again (the entry is then overwritten).
+  return now - first_received < window;
+}
+
+}  // namespace
+
 absl::StatusOr<bool> DedupWindow::Seen(const std::string& key, Timestamp now) {
   if (pending_.contains(key)) return true;
   auto value = store_.Get(ColumnFamily::kDedup, key);
   if (absl::IsNotFound(value.status())) return false;
   if (!value.ok()) return value.status();
-  if (value->size() < 8) return absl::DataLossError("dedup entry shorter than 8 bytes");
-  const Timestamp first_received{std::chrono::microseconds(
-      static_cast<int64_t>(profile_store::ReadBigEndian64(std::string_view(*value).substr(0, 8))))};
-  // Outside the window the id may be used again (the entry is then overwritten).
-  return now - first_received < window_;
+  return WithinWindow(*value, now, window_);
+}
+
+absl::StatusOr<std::vector<bool>> DedupWindow::SeenInStore(std::span<const std::string_view> keys,
+                                                           std::span<const Timestamp> times) const {
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  store_.db()->MultiGet(rocksdb::ReadOptions(), store_.handle(ColumnFamily::kDedup), slices.size(),
+                        slices.data(), values.data(), statuses.data());
+  std::vector<bool> seen(keys.size(), false);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) return profile_store::ToAbslStatus(statuses[i], "reading the dedup window");
+    absl::StatusOr<bool> within = WithinWindow(values[i].ToStringView(), times[i], window_);
+    if (!within.ok()) return within.status();
+    seen[i] = *within;
+  }
+  return seen;
 }
 
 void DedupWindow::AddToBatch(const std::string& key, Timestamp received_at, uint64_t sequence,

@@ -12,8 +12,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
@@ -30,6 +32,15 @@ class DedupWindow {
 
   // True when `key` was accepted within the window before `now`, or earlier in the current batch.
   absl::StatusOr<bool> Seen(const std::string& key, Timestamp now);
+
+  // What Seen answers for each of a batch's keys, before any of them is added: keys[i] against
+  // times[i]. One RocksDB MultiGet for the batch, whose sorted probes share the filter and index
+  // blocks they read, instead of one Get per event. Keys repeated within the batch are the
+  // caller's to catch (IsPending) as it adds them.
+  absl::StatusOr<std::vector<bool>> SeenInStore(std::span<const std::string_view> keys,
+                                                std::span<const Timestamp> times) const;
+  // True when `key` was added to the current batch.
+  bool IsPending(const std::string& key) const { return pending_.contains(key); }
 
   // Records `key` as accepted in `batch` (and in the current batch's memory).
   void AddToBatch(const std::string& key, Timestamp received_at, uint64_t sequence, rocksdb::WriteBatch& batch);

@@ -118,16 +118,24 @@ void GroupCommitWriter::WriteBatchOf(std::vector<Request>& requests) {
   absl::Status status = absl::OkStatus();
   size_t accepted = 0;
 
+  // The store's answers for the whole batch at once; a key repeated within it is caught as pending.
+  std::vector<std::string_view> keys;
+  std::vector<Timestamp> times;
+  for (const Request& request : requests) {
+    for (const LogEntry& entry : request.entries) {
+      keys.push_back(entry.dedup_key);
+      times.push_back(entry.received_at);
+    }
+  }
+  absl::StatusOr<std::vector<bool>> stored = dedup_.SeenInStore(keys, times);
+  if (!stored.ok()) status = stored.status();
+  size_t index = 0;
   for (size_t r = 0; r < requests.size() && status.ok(); ++r) {
     std::vector<LogEntry>& entries = requests[r].entries;
     outcomes[r].reserve(entries.size());
     for (const LogEntry& entry : entries) {
-      absl::StatusOr<bool> seen = dedup_.Seen(entry.dedup_key, entry.received_at);
-      if (!seen.ok()) {
-        status = seen.status();
-        break;
-      }
-      if (*seen) {
+      const bool seen = (*stored)[index++] || dedup_.IsPending(entry.dedup_key);
+      if (seen) {
         outcomes[r].push_back(EventOutcome::kDuplicate);
         continue;
       }
