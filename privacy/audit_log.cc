@@ -29,7 +29,8 @@ std::string TimeKey(Timestamp time) {
 
 }  // namespace
 
-AuditLog::AuditLog(profile_store::Store& store) : store_(store), flusher_([this] { RunFlusher(); }) {}
+AuditLog::AuditLog(profile_store::Store& store, std::function<void()> before_write)
+    : store_(store), before_write_(std::move(before_write)), flusher_([this] { RunFlusher(); }) {}
 
 AuditLog::~AuditLog() {
   {
@@ -38,24 +39,36 @@ AuditLog::~AuditLog() {
   }
   wake_.notify_one();
   flusher_.join();
-  std::lock_guard lock(mutex_);
-  if (absl::Status status = WritePendingLocked(/*sync=*/false); !status.ok()) {
+  if (absl::Status status = WritePending(/*sync=*/false); !status.ok()) {
     std::fprintf(stderr, "tessera: audit log: %s\n", std::string(status.message()).c_str());
   }
 }
 
-absl::Status AuditLog::WritePendingLocked(bool sync) {
-  if (pending_.Count() == 0 && !sync) return absl::OkStatus();
-  absl::Status status = sync ? store_.Write(pending_) : store_.WriteUnsynced(pending_);
-  pending_.Clear();
-  return status;
+absl::Status AuditLog::WritePending(bool sync) {
+  std::lock_guard write_lock(write_mutex_);
+  rocksdb::WriteBatch taken;
+  {
+    std::lock_guard lock(mutex_);
+    std::swap(taken, pending_);
+  }
+  if (before_write_) before_write_();
+  if (taken.Count() == 0) {
+    if (!sync) return absl::OkStatus();
+    // A durable entry taken by an earlier, unsynced write (complete: write_mutex_): sync that.
+    return profile_store::ToAbslStatus(store_.db()->SyncWAL(), "syncing the audit log");
+  }
+  // A synced write also syncs the WAL that earlier unsynced writes of taken entries went to.
+  return sync ? store_.Write(taken) : store_.WriteUnsynced(taken);
 }
 
 void AuditLog::RunFlusher() {
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    wake_.wait_for(lock, kFlushInterval, [this] { return stopping_ || pending_.Count() >= kBatchEntries; });
-    if (absl::Status status = WritePendingLocked(/*sync=*/false); !status.ok()) {
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, kFlushInterval, [this] { return stopping_ || pending_.Count() >= kBatchEntries; });
+      if (stopping_) return;  // The destructor writes the rest.
+    }
+    if (absl::Status status = WritePending(/*sync=*/false); !status.ok()) {
       std::fprintf(stderr, "tessera: audit log: %s\n", std::string(status.message()).c_str());
     }
   }
@@ -111,18 +124,21 @@ absl::StatusOr<AuditEntry> AuditLog::Decode(std::string_view json) {
 absl::Status AuditLog::Append(const AuditEntry& entry, bool durable) {
   const std::string key = AuditKey(entry.time, ordinal_.fetch_add(1, std::memory_order_relaxed));
   const std::string value = Encode(entry);
-  std::lock_guard lock(mutex_);
-  pending_.Put(store_.handle(profile_store::ColumnFamily::kAudit), key, value);
-  if (durable) return WritePendingLocked(/*sync=*/true);
-  if (pending_.Count() >= kBatchEntries) wake_.notify_one();
+  bool full = false;
+  {
+    std::lock_guard lock(mutex_);
+    pending_.Put(store_.handle(profile_store::ColumnFamily::kAudit), key, value);
+    full = pending_.Count() >= kBatchEntries;
+  }
+  // Durable: the entry is either still waiting, and goes with this synced write, or was taken by a
+  // write that completes first (write_mutex_) and is then synced by this one.
+  if (durable) return WritePending(/*sync=*/true);
+  if (full) wake_.notify_one();
   return absl::OkStatus();
 }
 
 absl::StatusOr<AuditPage> AuditLog::Query(const AuditQuery& query) {
-  {
-    std::lock_guard lock(mutex_);
-    if (absl::Status status = WritePendingLocked(/*sync=*/false); !status.ok()) return status;
-  }
+  if (absl::Status status = WritePending(/*sync=*/false); !status.ok()) return status;
   std::string start = query.since ? TimeKey(*query.since) : std::string();
   if (!query.cursor.empty()) {
     std::string decoded;

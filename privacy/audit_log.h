@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -61,7 +62,9 @@ class AuditLog {
   static constexpr size_t kBatchEntries = 256;
   static constexpr std::chrono::milliseconds kFlushInterval{50};
 
-  explicit AuditLog(profile_store::Store& store);
+  // `before_write`, for tests: called by every write of waiting entries, after they were taken and
+  // before the store write, with no lock that Append takes held.
+  explicit AuditLog(profile_store::Store& store, std::function<void()> before_write = nullptr);
   ~AuditLog();
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
@@ -75,14 +78,21 @@ class AuditLog {
   static absl::StatusOr<AuditEntry> Decode(std::string_view json);
 
  private:
-  // Writes the waiting entries (with `sync`); mutex_ must be held.
-  absl::Status WritePendingLocked(bool sync);
+  // Takes the waiting entries and writes them (with `sync`, even when there are none). Holds
+  // write_mutex_ for the write and mutex_ only to take the entries: a store write waits behind
+  // whatever else is writing (a resolver batch takes ~20 ms), and Append, which every profile
+  // read calls, must never wait for that.
+  absl::Status WritePending(bool sync);
   void RunFlusher();
 
   profile_store::Store& store_;
+  const std::function<void()> before_write_;
   // Distinguishes entries appended within the same microsecond.
   std::atomic<uint32_t> ordinal_{0};
 
+  // Serializes writes of taken entries, so that a Query that writes what waits has also seen
+  // every write that took entries before it complete. Taken before mutex_, never after.
+  std::mutex write_mutex_;
   std::mutex mutex_;
   std::condition_variable wake_;
   rocksdb::WriteBatch pending_;  // Guarded by mutex_.
