@@ -67,10 +67,10 @@ bool ReadTraits(std::string_view traits, bool allow_set_once, std::vector<TraitW
 PreparedEvent EventPreparer::Prepare(uint64_t sequence, std::string_view record) const {
   PreparedEvent prepared;
   prepared.sequence = sequence;
-  prepared.record.assign(record);
   absl::StatusOr<ingest::CanonicalEvent> decoded = ingest::DecodeEvent(record);
   if (!decoded.ok()) {
     prepared.decode_status = decoded.status();
+    prepared.undecodable.assign(record);  // Only then: a decoded event is dead-lettered as JSON.
     return prepared;
   }
   prepared.event = *std::move(decoded);

@@ -41,8 +41,8 @@ struct TraitWrite {
 
 struct PreparedEvent {
   uint64_t sequence = 0;
-  std::string record;          // The log record as stored (a dead letter keeps it).
   absl::Status decode_status;  // Not OK: the record could not be decoded and is dead-lettered.
+  std::string undecodable;     // When decode_status is not OK: the record's bytes, for the dead letter.
   ingest::CanonicalEvent event;
   std::vector<PreparedIdentifier> identifiers;  // In the extractor's order.
   std::vector<std::string> warnings;            // The extractor's warnings.

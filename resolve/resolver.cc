@@ -8,7 +8,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "base/json_reading.h"
 #include "base/json_writer.h"
 #include "ingest/accepted_log.h"
 #include "ingest/dedup_window.h"
@@ -16,7 +15,6 @@
 #include "privacy/consent_extractor.h"
 #include "privacy/erasure.h"
 #include "profile_store/timeline_summary.h"
-#include "simdjson.h"
 
 namespace tessera::resolve {
 namespace {
@@ -108,9 +106,8 @@ void Resolver::DeadLetter(uint64_t sequence, std::string_view record_text, std::
 
 absl::Status Resolver::ApplyPrepared(PreparedEvent& prepared, rocksdb::WriteBatch& batch) {
   const uint64_t sequence = prepared.sequence;
-  const std::string_view record = prepared.record;
   if (!prepared.decode_status.ok()) {
-    DeadLetter(sequence, record,
+    DeadLetter(sequence, prepared.undecodable,
                absl::StrCat("undecodable log record: ", std::string(prepared.decode_status.message())), {}, batch);
     return absl::OkStatus();
   }

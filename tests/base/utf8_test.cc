@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/json_writer.h"
+#include "tests/base/random_bytes.h"
 
 namespace tessera::base {
 namespace {
@@ -55,17 +56,8 @@ TEST(Utf8Test, RepairAgreesWithTheJsonWriterOnRandomBytes) {
   std::mt19937 random(7);
   const unsigned char interesting[] = {'a',  ' ',  0x00, 0x7F, 0x80, 0xBF, 0xC0, 0xC2, 0xDF, 0xE0,
                                        0xE2, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF, 0xA0, 0x9F, 0x8F};
-  std::uniform_int_distribution<int> length(0, 40);
-  std::uniform_int_distribution<int> pick(0, sizeof(interesting) + 7);
-  std::uniform_int_distribution<int> any_byte(0, 255);
   for (int round = 0; round < 20000; ++round) {
-    std::string input;
-    const int n = length(random);
-    for (int k = 0; k < n; ++k) {
-      const int choice = pick(random);
-      input.push_back(static_cast<char>(choice < static_cast<int>(sizeof(interesting)) ? interesting[choice]
-                                                                                       : any_byte(random)));
-    }
+    const std::string input = testing::RandomBytes(random, interesting, /*any_byte_slots=*/8);
     const std::string repaired = Repaired(input);
     std::string json_of_input;
     std::string json_of_repaired;

@@ -83,7 +83,8 @@ TEST(EventCodecTest, EveryFieldSurvivesARoundTrip) {
   ExpectSameEvent(*decoded, event);
 }
 
-TEST(EventCodecTest, JsonLayoutIsStable) {
+// A track event with a generated message id, a user id, properties and two times.
+CanonicalEvent SmallEvent() {
   CanonicalEvent event;
   event.message_id = "m";
   event.message_id_generated = true;
@@ -93,8 +94,12 @@ TEST(EventCodecTest, JsonLayoutIsStable) {
   event.properties = R"({"a":1})";
   event.timestamp = At("2020-01-01T00:00:00Z");
   event.received_at = At("2020-01-01T00:00:01.000001Z");
+  return event;
+}
+
+TEST(EventCodecTest, JsonLayoutIsStable) {
   std::string record = "existing|";
-  EncodeEventJson(event, record);
+  EncodeEventJson(SmallEvent(), record);
   EXPECT_EQ(
       record,
       R"(existing|{"messageId":"m","type":"track","messageIdGenerated":true,"userId":"u","event":"E",)"
@@ -210,20 +215,6 @@ TEST(EventCodecTest, UnknownMembersAreSkippedForForwardCompatibility) {
 }
 
 // --- v1, the binary record ---
-
-// The small event of JsonLayoutIsStable, as v1 bytes.
-CanonicalEvent SmallEvent() {
-  CanonicalEvent event;
-  event.message_id = "m";
-  event.message_id_generated = true;
-  event.type = EventType::kTrack;
-  event.user_id = "u";
-  event.event = "E";
-  event.properties = R"({"a":1})";
-  event.timestamp = At("2020-01-01T00:00:00Z");
-  event.received_at = At("2020-01-01T00:00:01.000001Z");
-  return event;
-}
 
 TEST(EventCodecTest, BinaryLayoutIsStable) {
   // version, flags (track, messageIdGenerated), present (userId, event, properties: 0x888),
