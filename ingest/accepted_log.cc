@@ -5,10 +5,6 @@
 #include "absl/strings/str_cat.h"
 
 namespace tessera::ingest {
-namespace {
-constexpr std::string_view kNextSequenceKey = "log/next_sequence";
-}  // namespace
-
 using profile_store::ColumnFamily;
 
 std::string AcceptedLog::Key(std::string_view space, uint64_t sequence) {
@@ -21,7 +17,7 @@ std::string AcceptedLog::Key(std::string_view space, uint64_t sequence) {
 }
 
 absl::Status AcceptedLog::Recover() {
-  auto value = store_.Get(ColumnFamily::kMeta, kNextSequenceKey);
+  auto value = store_.Get(ColumnFamily::kIntakeMeta, profile_store::kLogNextSequenceKey);
   if (value.ok()) {
     if (value->size() != 8) return absl::DataLossError("meta log/next_sequence: expected 8 bytes");
     next_sequence_ = profile_store::ReadBigEndian64(*value);
@@ -44,7 +40,7 @@ uint64_t AcceptedLog::AddToBatch(std::string_view space, std::string_view record
 void AcceptedLog::FinishBatch(rocksdb::WriteBatch& batch) {
   std::string value;
   profile_store::AppendBigEndian64(value, next_sequence_);
-  batch.Put(store_.handle(ColumnFamily::kMeta), kNextSequenceKey, value);
+  batch.Put(store_.handle(ColumnFamily::kIntakeMeta), profile_store::kLogNextSequenceKey, value);
 }
 
 absl::Status AcceptedLog::Scan(std::string_view space, uint64_t from_sequence,
@@ -58,7 +54,8 @@ absl::Status AcceptedLog::Scan(std::string_view space, uint64_t from_sequence,
   upper.push_back('\1');
   rocksdb::Slice upper_slice(upper);
   read_options.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(read_options, store_.handle(ColumnFamily::kLog)));
+  std::unique_ptr<rocksdb::Iterator> it(
+      store_.db(ColumnFamily::kLog)->NewIterator(read_options, store_.handle(ColumnFamily::kLog)));
   for (it->Seek(start); it->Valid(); it->Next()) {
     const rocksdb::Slice key = it->key();
     if (key.size() != prefix.size() + 8 || !key.starts_with(prefix)) {

@@ -1,12 +1,12 @@
 #pragma once
 
 // The accepted-event log: every event Tessera has acknowledged, in acceptance order, in the kLog
-// column family. It is the source of truth; all derived state (identity graph, profiles) can be
-// rebuilt by replaying it.
+// column family of the store's intake database. It is the source of truth; all derived state
+// (identity graph, profiles) can be rebuilt by replaying it.
 //
 // Key: space, 0x00, sequence (big-endian uint64) -> EncodeEvent record. Sequences are global and
-// increase by one per event; the next one is kept in kMeta under "log/next_sequence" and written in
-// the same batch as the events, so a crash can never reuse a sequence.
+// increase by one per event; the next one is kept in kIntakeMeta under "log/next_sequence" and
+// written in the same batch as the events, so a crash can never reuse a sequence.
 //
 // Thread-safety: AddToBatch is for the single writer (GroupCommitWriter); reads are safe anywhere.
 

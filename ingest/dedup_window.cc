@@ -48,8 +48,9 @@ absl::StatusOr<std::vector<bool>> DedupWindow::SeenInStore(std::span<const std::
   std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
   std::vector<rocksdb::PinnableSlice> values(keys.size());
   std::vector<rocksdb::Status> statuses(keys.size());
-  store_.db()->MultiGet(rocksdb::ReadOptions(), store_.handle(ColumnFamily::kDedup), slices.size(),
-                        slices.data(), values.data(), statuses.data());
+  store_.db(ColumnFamily::kDedup)
+      ->MultiGet(rocksdb::ReadOptions(), store_.handle(ColumnFamily::kDedup), slices.size(), slices.data(),
+                 values.data(), statuses.data());
   std::vector<bool> seen(keys.size(), false);
   for (size_t i = 0; i < keys.size(); ++i) {
     if (statuses[i].IsNotFound()) continue;

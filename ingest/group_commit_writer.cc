@@ -148,7 +148,7 @@ void GroupCommitWriter::WriteBatchOf(std::vector<Request>& requests) {
   if (status.ok() && accepted > 0) {
     log_.FinishBatch(batch);
     const auto write_start = std::chrono::steady_clock::now();
-    status = store_.Write(batch);
+    status = store_.WriteIntake(batch);
     metrics_.log_write_latency.Record(std::chrono::steady_clock::now() - write_start);
     metrics_.log_batches.fetch_add(1, std::memory_order_relaxed);
   }

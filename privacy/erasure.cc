@@ -28,7 +28,7 @@ absl::StatusOr<ErasedPerson> CollectErasure(profile_store::Store& store, std::st
                                             const profile_store::Profile& profile,
                                             const ingest::IdentifierExtractor& extractor,
                                             const identity::Normalizer& normalizer,
-                                            rocksdb::WriteBatch& batch) {
+                                            rocksdb::WriteBatch& batch, rocksdb::WriteBatch& intake_batch) {
   ErasedPerson erased;
   std::vector<ProfileId> ids = profile.merged_from;
   ids.push_back(profile.id);
@@ -64,14 +64,16 @@ absl::StatusOr<ErasedPerson> CollectErasure(profile_store::Store& store, std::st
   sequences.erase(std::unique(sequences.begin(), sequences.end()), sequences.end());
   for (uint64_t sequence : sequences) {
     const std::string log_key = ingest::AcceptedLog::Key(space, sequence);
+    ++erased.events;  // The person's events, whether or not their records are still in the log.
     absl::StatusOr<std::string> record = store.Get(ColumnFamily::kLog, log_key);
-    if (absl::IsNotFound(record.status())) continue;  // Already removed (retention).
+    // Already removed: by retention, or by an earlier run of this erasure that wrote its intake
+    // part and not its state part.
+    if (absl::IsNotFound(record.status())) continue;
     if (!record.ok()) return record.status();
     if (absl::StatusOr<ingest::CanonicalEvent> event = ingest::DecodeEvent(*record); event.ok()) {
-      batch.Delete(store.handle(ColumnFamily::kDedup), ingest::DedupWindow::Key(space, event->message_id));
+      intake_batch.Delete(store.handle(ColumnFamily::kDedup), ingest::DedupWindow::Key(space, event->message_id));
     }
-    batch.Delete(store.handle(ColumnFamily::kLog), log_key);
-    ++erased.events;
+    intake_batch.Delete(store.handle(ColumnFamily::kLog), log_key);
   }
   if (!sequences.empty()) {
     erased.ranges.push_back({ColumnFamily::kLog, ingest::AcceptedLog::Key(space, sequences.front()),
@@ -166,18 +168,22 @@ absl::Status CompactErased(profile_store::Store& store, const std::vector<Compac
   if (ranges.empty()) return absl::OkStatus();
   rocksdb::FlushOptions flush;
   flush.wait = true;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  for (int i = 0; i < static_cast<int>(ColumnFamily::kCount); ++i)
-    handles.push_back(store.handle(static_cast<ColumnFamily>(i)));
-  if (rocksdb::Status status = store.db()->Flush(flush, handles); !status.ok()) {
-    return profile_store::ToAbslStatus(status, "flushing before erasure compaction");
+  for (rocksdb::DB* db : {store.db(), store.intake_db()}) {
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    for (int i = 0; i < static_cast<int>(ColumnFamily::kCount); ++i) {
+      const auto family = static_cast<ColumnFamily>(i);
+      if (store.db(family) == db) handles.push_back(store.handle(family));
+    }
+    if (rocksdb::Status status = db->Flush(flush, handles); !status.ok()) {
+      return profile_store::ToAbslStatus(status, "flushing before erasure compaction");
+    }
   }
   rocksdb::CompactRangeOptions options;
   options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
   for (const CompactionRange& range : ranges) {
     rocksdb::Slice begin(range.begin);
     rocksdb::Slice end(range.end);
-    rocksdb::Status status = store.db()->CompactRange(options, store.handle(range.family), &begin, &end);
+    rocksdb::Status status = store.db(range.family)->CompactRange(options, store.handle(range.family), &begin, &end);
     if (!status.ok()) return profile_store::ToAbslStatus(status, "compacting erased data");
   }
   return absl::OkStatus();

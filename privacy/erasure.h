@@ -4,8 +4,10 @@
 // profile and every profile merged into it (records and redirects), their timelines, merge records
 // and audience member rows, every log record on those timelines with its dedup entry, dead letters
 // that carry one of the person's identifiers, and the identifier index entries. Everything goes
-// into one WriteBatch (with the request's completion), so a crash either erases all of it or none
-// and the request stays pending. Afterwards CompactErased rewrites the affected key ranges, so the
+// into two WriteBatches: the log records and dedup entries into one for the store's intake, the
+// rest into one for the state (with the request's completion). The caller writes the intake's
+// first, synced: a crash between the two leaves the request pending, and carrying it out again
+// finds the log part already gone. Afterwards CompactErased rewrites the affected key ranges, so the
 // deleted values leave the SST files instead of lingering under tombstones (see KEYS.md).
 //
 // Other people's data is not deleted: only keys under the erased profile ids, the log records of
@@ -42,12 +44,12 @@ struct ErasedPerson {
 };
 
 // Adds the deletion of `profile` (a live profile of `space`, as stored) and all it stands for to
-// `batch`. Reads the store; writes nothing.
+// `batch` (state families) and `intake_batch` (log and dedup). Reads the store; writes nothing.
 absl::StatusOr<ErasedPerson> CollectErasure(profile_store::Store& store, std::string_view space,
                                             const profile_store::Profile& profile,
                                             const ingest::IdentifierExtractor& extractor,
                                             const identity::Normalizer& normalizer,
-                                            rocksdb::WriteBatch& batch);
+                                            rocksdb::WriteBatch& batch, rocksdb::WriteBatch& intake_batch);
 
 // Dead letters of `space` carrying one of `identifiers` (normalized): deleted into `batch`.
 absl::StatusOr<uint64_t> EraseDeadLetters(profile_store::Store& store, std::string_view space,

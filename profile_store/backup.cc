@@ -26,7 +26,15 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 // Stored with each backup, so that a directory of someone else's RocksDB backups is recognized.
-constexpr std::string_view kBackupMetadata = "tessera store";
+// A backup of the state database taken before the intake existed holds the log itself.
+constexpr std::string_view kLegacyBackupMetadata = "tessera store";
+// A backup of the state database whose log is in a paired backup of the intake database.
+constexpr std::string_view kBackupMetadata = "tessera store with intake";
+// The intake's backups live in `<backup_dir>/intake`; each one's metadata names the state backup
+// it pairs with.
+constexpr char kIntakeMetadataPrefix[] = "tessera intake of backup ";
+
+std::string IntakeBackupDir(const std::string& backup_dir) { return backup_dir + "/intake"; }
 
 // Does `inner` lie in `outer` (or is it `outer`)? Both are made absolute and normalized first;
 // neither has to exist.
@@ -131,6 +139,36 @@ absl::StatusOr<BackupSummary> VerifyWith(const rocksdb::BackupEngineReadOnlyBase
   return SummaryOf(info, backup_dir, CountBackups(engine));
 }
 
+// The intake backup paired with state backup `state_id`: 0 when the state backup is from before
+// the intake (its log is inside it); NotFound/DataLoss when the pair is missing or damaged.
+absl::StatusOr<rocksdb::BackupID> PairedIntakeBackup(const rocksdb::BackupEngineReadOnlyBase& state_engine,
+                                                     const std::string& backup_dir, rocksdb::BackupID state_id) {
+  std::vector<rocksdb::BackupInfo> states;
+  state_engine.GetBackupInfo(&states);
+  for (const rocksdb::BackupInfo& info : states) {
+    if (info.backup_id == state_id && info.app_metadata == kLegacyBackupMetadata) return 0;
+  }
+  const std::string intake_dir = IntakeBackupDir(backup_dir);
+  const std::string wanted = absl::StrCat(kIntakeMetadataPrefix, state_id);
+  if (HoldsBackups(intake_dir)) {
+    rocksdb::BackupEngineReadOnly* raw_engine = nullptr;
+    const rocksdb::IOStatus status = rocksdb::BackupEngineReadOnly::Open(
+        rocksdb::BackupEngineOptions(intake_dir), rocksdb::Env::Default(), &raw_engine);
+    if (!status.ok()) return ToAbslStatus(status, absl::StrCat("opening backup directory ", intake_dir));
+    std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw_engine);
+    std::vector<rocksdb::BackupInfo> intakes;
+    engine->GetBackupInfo(&intakes);
+    for (const rocksdb::BackupInfo& info : intakes) {
+      if (info.app_metadata != wanted) continue;
+      absl::StatusOr<BackupSummary> verified = VerifyWith(*engine, intake_dir, info.backup_id);
+      if (!verified.ok()) return verified.status();
+      return info.backup_id;
+    }
+  }
+  return absl::DataLossError(absl::StrCat("backup ", state_id, " in ", backup_dir,
+                                          " has no backup of its event log in ", intake_dir));
+}
+
 absl::Status SyncDirectory(const fs::path& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
@@ -207,29 +245,51 @@ absl::StatusOr<BackupSummary> CreateBackup(Store& store, const std::string& back
   if (absl::Status status = PrepareBackupDirectory(backup_dir, store.options().path); !status.ok())
     return status;
 
-  rocksdb::BackupEngineOptions engine_options(backup_dir);
-  engine_options.max_background_operations = 1;  // One copy thread: the server keeps the other cores.
-  rocksdb::BackupEngine* raw_engine = nullptr;
-  rocksdb::IOStatus status =
-      rocksdb::BackupEngine::Open(engine_options, rocksdb::Env::Default(), &raw_engine);
-  if (!status.ok()) return ToAbslStatus(status, absl::StrCat("opening backup directory ", backup_dir));
-  std::unique_ptr<rocksdb::BackupEngine> engine(raw_engine);
+  auto open_engine = [](const std::string& dir) -> absl::StatusOr<std::unique_ptr<rocksdb::BackupEngine>> {
+    rocksdb::BackupEngineOptions engine_options(dir);
+    engine_options.max_background_operations = 1;  // One copy thread: the server keeps the other cores.
+    rocksdb::BackupEngine* raw_engine = nullptr;
+    rocksdb::IOStatus status = rocksdb::BackupEngine::Open(engine_options, rocksdb::Env::Default(), &raw_engine);
+    if (!status.ok()) return ToAbslStatus(status, absl::StrCat("opening backup directory ", dir));
+    return std::unique_ptr<rocksdb::BackupEngine>(raw_engine);
+  };
+  const std::string intake_dir = IntakeBackupDir(backup_dir);
+  absl::StatusOr<std::unique_ptr<rocksdb::BackupEngine>> engine = open_engine(backup_dir);
+  if (!engine.ok()) return engine.status();
+  absl::StatusOr<std::unique_ptr<rocksdb::BackupEngine>> intake_engine = open_engine(intake_dir);
+  if (!intake_engine.ok()) return intake_engine.status();
 
   // Flushing first puts the memtables into table files, so the backup is mostly table files and
   // a restore replays little write-ahead log. The WAL files still live are copied as well, so
   // writes that reached the WAL during the flush are in the backup too.
   rocksdb::CreateBackupOptions create_options;
   create_options.flush_before_backup = true;
+  // The state first, then the intake: the log only grows (but for deletions the state already
+  // records), so the intake's copy holds every event the state's copy reflects, and its log
+  // counter is past the state's resolver positions.
   rocksdb::BackupID backup_id = 0;
-  status = engine->CreateNewBackupWithMetadata(create_options, store.db(), std::string(kBackupMetadata),
-                                               &backup_id);
+  rocksdb::IOStatus status = (*engine)->CreateNewBackupWithMetadata(create_options, store.db(),
+                                                                    std::string(kBackupMetadata), &backup_id);
   if (!status.ok()) {
     // Remove the partial copy now rather than at the next backup.
-    engine->GarbageCollect().PermitUncheckedError();
+    (*engine)->GarbageCollect().PermitUncheckedError();
     return ToAbslStatus(status, absl::StrCat("backing up the store to ", backup_dir));
   }
-  absl::StatusOr<BackupSummary> summary = VerifyWith(*engine, backup_dir, backup_id);
+  rocksdb::BackupID intake_id = 0;
+  status = (*intake_engine)
+               ->CreateNewBackupWithMetadata(create_options, store.intake_db(),
+                                             absl::StrCat(kIntakeMetadataPrefix, backup_id), &intake_id);
+  if (!status.ok()) {
+    (*intake_engine)->GarbageCollect().PermitUncheckedError();
+    (*engine)->DeleteBackup(backup_id).PermitUncheckedError();  // Half a pair is no backup.
+    return ToAbslStatus(status, absl::StrCat("backing up the event log to ", intake_dir));
+  }
+  absl::StatusOr<BackupSummary> intake = VerifyWith(**intake_engine, intake_dir, intake_id);
+  if (!intake.ok()) return intake.status();
+  absl::StatusOr<BackupSummary> summary = VerifyWith(**engine, backup_dir, backup_id);
   if (!summary.ok()) return summary.status();
+  summary->size_bytes += intake->size_bytes;
+  summary->files += intake->files;
   summary->elapsed = Clock::now() - start;
   return summary;
 }
@@ -243,7 +303,10 @@ absl::StatusOr<BackupSummary> VerifyBackup(const std::string& backup_dir, uint32
   if (!status.ok()) return ToAbslStatus(status, absl::StrCat("opening backup directory ", backup_dir));
   std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw_engine);
   absl::StatusOr<BackupSummary> summary = VerifyWith(*engine, backup_dir, backup_id);
-  if (summary.ok()) summary->elapsed = Clock::now() - start;
+  if (!summary.ok()) return summary;
+  absl::StatusOr<rocksdb::BackupID> intake = PairedIntakeBackup(*engine, backup_dir, summary->backup_id);
+  if (!intake.ok()) return intake.status();
+  summary->elapsed = Clock::now() - start;
   return summary;
 }
 
@@ -258,6 +321,8 @@ absl::StatusOr<BackupSummary> RestoreBackup(const std::string& backup_dir, const
   std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw_engine);
   absl::StatusOr<BackupSummary> summary = VerifyWith(*engine, backup_dir, options.backup_id);
   if (!summary.ok()) return summary.status();
+  absl::StatusOr<rocksdb::BackupID> intake_id = PairedIntakeBackup(*engine, backup_dir, summary->backup_id);
+  if (!intake_id.ok()) return intake_id.status();
 
   const fs::path target = fs::absolute(fs::path(store_path)).lexically_normal();
   std::error_code error;
@@ -298,6 +363,20 @@ absl::StatusOr<BackupSummary> RestoreBackup(const std::string& backup_dir, const
     return cleanup_on_error(
         ToAbslStatus(status, absl::StrCat("restoring backup ", summary->backup_id, " from ", backup_dir)));
   }
+  if (*intake_id != 0) {
+    const std::string intake_dir = IntakeBackupDir(backup_dir);
+    rocksdb::BackupEngineReadOnly* raw_intake = nullptr;
+    status = rocksdb::BackupEngineReadOnly::Open(rocksdb::BackupEngineOptions(intake_dir), rocksdb::Env::Default(),
+                                                 &raw_intake);
+    std::unique_ptr<rocksdb::BackupEngineReadOnly> intake_engine(raw_intake);
+    const std::string intake_path = (temp / "intake").string();
+    if (status.ok()) status = intake_engine->RestoreDBFromBackup(rocksdb::RestoreOptions(), *intake_id, intake_path,
+                                                                 intake_path);
+    if (!status.ok()) {
+      return cleanup_on_error(ToAbslStatus(
+          status, absl::StrCat("restoring the event log of backup ", summary->backup_id, " from ", intake_dir)));
+    }
+  }
   {
     // Open the copy once with every column family before it replaces anything: it must be a store
     // Tessera can serve. Opening also replays the backed-up write-ahead log into table files.
@@ -322,8 +401,14 @@ absl::Status CreateCheckpoint(Store& store, const std::string& dir) {
   rocksdb::Status status = rocksdb::Checkpoint::Create(store.db(), &raw_checkpoint);
   if (!status.ok()) return ToAbslStatus(status, "preparing a checkpoint");
   std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw_checkpoint);
+  // The state first, then the intake, for the reason CreateBackup gives.
   status = checkpoint->CreateCheckpoint(dir);
-  return ToAbslStatus(status, absl::StrCat("writing a checkpoint of the store to ", dir));
+  if (!status.ok()) return ToAbslStatus(status, absl::StrCat("writing a checkpoint of the store to ", dir));
+  status = rocksdb::Checkpoint::Create(store.intake_db(), &raw_checkpoint);
+  if (!status.ok()) return ToAbslStatus(status, "preparing a checkpoint of the event log");
+  checkpoint.reset(raw_checkpoint);
+  status = checkpoint->CreateCheckpoint(dir + "/intake");
+  return ToAbslStatus(status, absl::StrCat("writing a checkpoint of the event log to ", dir, "/intake"));
 }
 
 }  // namespace tessera::profile_store

@@ -1,5 +1,6 @@
 #include "profile_store/store.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <string_view>
 #include <utility>
@@ -20,8 +21,10 @@ namespace {
 
 constexpr const char* kFamilyNames[] = {"default",     "meta",     "log",    "dedup",
                                         "dead_letter", "identifiers", "profiles", "merges", "timeline",
-                                        "definitions", "members", "audience_changes", "privacy", "audit"};
+                                        "definitions", "members", "audience_changes", "privacy", "audit",
+                                        "meta"};
 static_assert(std::size(kFamilyNames) == static_cast<size_t>(ColumnFamily::kCount));
+
 
 // Drops dedup entries whose first-receive time is older than the retention, so the dedup column
 // family holds about one window of message ids instead of growing forever. The value starts with
@@ -88,8 +91,8 @@ rocksdb::ColumnFamilyOptions FamilyOptions(ColumnFamily family, const StoreOptio
   table.index_type = rocksdb::BlockBasedTableOptions::IndexType::kTwoLevelIndexSearch;
   table.partition_filters = true;
   table.metadata_block_size = 4096;
-  if (family == ColumnFamily::kDedup || family == ColumnFamily::kMeta || family == ColumnFamily::kIdentifiers ||
-      family == ColumnFamily::kProfiles) {
+  if (family == ColumnFamily::kDedup || family == ColumnFamily::kMeta || family == ColumnFamily::kIntakeMeta ||
+      family == ColumnFamily::kIdentifiers || family == ColumnFamily::kProfiles) {
     // Point lookups, mostly for keys that do not exist: bloom filters answer those without a
     // block read, and the memtable's own filter without a skip-list search.
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -174,14 +177,27 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   cache_options.capacity = options.block_cache_bytes;
   cache_options.high_pri_pool_ratio = 0.5;  // index and filter partitions
   auto cache = rocksdb::NewLRUCache(cache_options);
-  // Memtables of all column families together are charged to the block cache, so the store's
-  // memory is bounded by block_cache_bytes + memtable_budget_bytes however many families are busy.
+  // Memtables of all column families of both databases together are charged to the block cache,
+  // so the store's memory is bounded by block_cache_bytes + memtable_budget_bytes however many
+  // families are busy.
   db_options.write_buffer_manager =
       std::make_shared<rocksdb::WriteBufferManager>(options.memtable_budget_bytes, cache);
+  auto descriptor = [&](ColumnFamily family) {
+    return rocksdb::ColumnFamilyDescriptor(kFamilyNames[static_cast<int>(family)],
+                                           FamilyOptions(family, options, cache, store->dedup_filter_.get()));
+  };
+
+  // The state database; a store from before the split still has the log and dedup families here.
+  std::vector<std::string> existing;
+  rocksdb::DB::ListColumnFamilies(db_options, options.path, &existing).PermitUncheckedError();
+  const bool legacy = std::find(existing.begin(), existing.end(), "log") != existing.end();
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  std::vector<ColumnFamily> opened;
   for (int i = 0; i < static_cast<int>(ColumnFamily::kCount); ++i) {
-    families.emplace_back(kFamilyNames[i], FamilyOptions(static_cast<ColumnFamily>(i), options, cache,
-                                                         store->dedup_filter_.get()));
+    const auto family = static_cast<ColumnFamily>(i);
+    if (InIntake(family) && !(legacy && (family == ColumnFamily::kLog || family == ColumnFamily::kDedup))) continue;
+    families.push_back(descriptor(family));
+    opened.push_back(family);
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw_db = nullptr;
@@ -190,9 +206,118 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
           ? rocksdb::DB::OpenForReadOnly(db_options, options.path, families, &handles, &raw_db)
           : rocksdb::DB::Open(db_options, options.path, families, &handles, &raw_db);
   if (!status.ok()) return ToAbslStatus(status, absl::StrCat("opening store at ", options.path));
-  store->db_.reset(raw_db);
-  for (size_t i = 0; i < handles.size(); ++i) store->handles_[i] = handles[i];
+  store->state_db_.reset(raw_db);
+  for (size_t i = 0; i < handles.size(); ++i) {
+    const int family = static_cast<int>(opened[i]);
+    if (InIntake(opened[i])) {
+      store->legacy_handles_.push_back(handles[i]);
+    } else {
+      store->handles_[family] = handles[i];
+    }
+    store->dbs_[family] = raw_db;
+  }
+
+  const std::string intake_path = options.path + "/intake";
+  if (options.read_only && !std::filesystem::exists(intake_path + "/CURRENT", ec)) {
+    if (!legacy) return absl::DataLossError(absl::StrCat("the store at ", options.path, " has no intake database"));
+    // Read where a store from before the split keeps them: the counter was in the state's meta.
+    store->handles_[static_cast<int>(ColumnFamily::kLog)] = store->legacy_handles_[0];
+    store->handles_[static_cast<int>(ColumnFamily::kDedup)] = store->legacy_handles_[1];
+    store->handles_[static_cast<int>(ColumnFamily::kIntakeMeta)] = store->handles_[static_cast<int>(ColumnFamily::kMeta)];
+    store->dbs_[static_cast<int>(ColumnFamily::kIntakeMeta)] = raw_db;
+    return store;
+  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> intake_families = {
+      rocksdb::ColumnFamilyDescriptor(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()),
+      descriptor(ColumnFamily::kLog), descriptor(ColumnFamily::kDedup), descriptor(ColumnFamily::kIntakeMeta)};
+  if (absl::Status status = store->OpenIntake(db_options, intake_families); !status.ok()) return status;
+  if (legacy && !options.read_only) {
+    if (absl::Status moved = store->MoveLegacyLogToIntake(); !moved.ok()) return moved;
+  }
   return store;
+}
+
+absl::Status Store::OpenIntake(const rocksdb::DBOptions& db_options,
+                               const std::vector<rocksdb::ColumnFamilyDescriptor>& families) {
+  const std::string path = options_.path + "/intake";
+  std::error_code ec;
+  const bool fresh = !std::filesystem::exists(path + "/CURRENT", ec);
+  rocksdb::DB* raw_db = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  if (fresh) {
+    // Column family ids of the intake start above every id the state database has or will soon
+    // have: ids count up per database and are never reused, so burning a range here makes a batch
+    // sent to the wrong database name families that do not exist there, and RocksDB refuses it.
+    rocksdb::DBOptions create = db_options;
+    create.create_missing_column_families = false;
+    rocksdb::Status status = rocksdb::DB::Open(rocksdb::Options(create, rocksdb::ColumnFamilyOptions()), path, &raw_db);
+    if (!status.ok()) return ToAbslStatus(status, absl::StrCat("creating the intake database at ", path));
+    std::unique_ptr<rocksdb::DB> db(raw_db);
+    std::vector<std::string> unused;
+    for (int i = 0; i < kFirstIntakeFamilyId - 1; ++i) unused.push_back(absl::StrCat("unused-", i));
+    std::vector<rocksdb::ColumnFamilyHandle*> burned;
+    status = db->CreateColumnFamilies(rocksdb::ColumnFamilyOptions(), unused, &burned);
+    if (status.ok()) status = db->DropColumnFamilies(burned);
+    for (auto* handle : burned) db->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+    if (status.ok()) status = db->Close();
+    if (!status.ok()) return ToAbslStatus(status, absl::StrCat("creating the intake database at ", path));
+  }
+  rocksdb::Status status = options_.read_only
+                               ? rocksdb::DB::OpenForReadOnly(db_options, path, families, &handles, &raw_db)
+                               : rocksdb::DB::Open(db_options, path, families, &handles, &raw_db);
+  if (!status.ok()) return ToAbslStatus(status, absl::StrCat("opening the intake database at ", path));
+  intake_db_.reset(raw_db);
+  intake_default_ = handles[0];
+  const ColumnFamily order[] = {ColumnFamily::kLog, ColumnFamily::kDedup, ColumnFamily::kIntakeMeta};
+  for (size_t i = 0; i < std::size(order); ++i) {
+    handles_[static_cast<int>(order[i])] = handles[i + 1];
+    dbs_[static_cast<int>(order[i])] = raw_db;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Store::MoveLegacyLogToIntake() {
+  // Copies are idempotent, so a crash part way leaves the legacy families in place and the next
+  // open copies again; they are dropped only after the intake holds everything, synced.
+  constexpr size_t kBatchBytes = 4 << 20;
+  const ColumnFamily moved[] = {ColumnFamily::kLog, ColumnFamily::kDedup};
+  for (size_t i = 0; i < std::size(moved); ++i) {
+    std::unique_ptr<rocksdb::Iterator> it(state_db_->NewIterator(rocksdb::ReadOptions(), legacy_handles_[i]));
+    rocksdb::WriteBatch batch;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      batch.Put(handle(moved[i]), it->key(), it->value());
+      if (batch.GetDataSize() < kBatchBytes) continue;
+      if (absl::Status written = WriteIntakeUnsynced(batch); !written.ok()) return written;
+      batch.Clear();
+    }
+    if (!it->status().ok()) return ToAbslStatus(it->status(), "reading the log of a store from before the intake");
+    if (absl::Status written = WriteIntakeUnsynced(batch); !written.ok()) return written;
+  }
+  // The log's counter: the larger of the two, should a copy ever run twice.
+  uint64_t next_sequence = 0;
+  for (ColumnFamily family : {ColumnFamily::kMeta, ColumnFamily::kIntakeMeta}) {
+    absl::StatusOr<std::string> value = Get(family, kLogNextSequenceKey);
+    if (value.ok()) next_sequence = std::max(next_sequence, ReadBigEndian64(*value));
+    else if (!absl::IsNotFound(value.status())) return value.status();
+  }
+  rocksdb::WriteBatch counter;
+  if (next_sequence > 0) {
+    std::string value;
+    AppendBigEndian64(value, next_sequence);
+    counter.Put(handle(ColumnFamily::kIntakeMeta), kLogNextSequenceKey, value);
+  }
+  rocksdb::WriteOptions synced;
+  synced.sync = true;
+  rocksdb::Status status = intake_db_->Write(synced, &counter);
+  if (status.ok()) status = intake_db_->FlushWAL(/*sync=*/true);
+  if (!status.ok()) return ToAbslStatus(status, "moving the log into the intake database");
+  rocksdb::WriteBatch forget;
+  forget.Delete(handle(ColumnFamily::kMeta), kLogNextSequenceKey);
+  status = state_db_->Write(synced, &forget);
+  if (status.ok()) status = state_db_->DropColumnFamilies(legacy_handles_);
+  for (auto* legacy : legacy_handles_) state_db_->DestroyColumnFamilyHandle(legacy).PermitUncheckedError();
+  legacy_handles_.clear();
+  return ToAbslStatus(status, "dropping the log families of the state database");
 }
 
 Store::~Store() { Close().IgnoreError(); }
@@ -200,17 +325,27 @@ Store::~Store() { Close().IgnoreError(); }
 absl::Status Store::Write(rocksdb::WriteBatch& batch) {
   rocksdb::WriteOptions write_options;
   write_options.sync = options_.sync_writes;
-  return ToAbslStatus(db_->Write(write_options, &batch), "writing to store");
+  return ToAbslStatus(state_db_->Write(write_options, &batch), "writing to store");
 }
 
 absl::Status Store::WriteUnsynced(rocksdb::WriteBatch& batch) {
-  return ToAbslStatus(db_->Write(rocksdb::WriteOptions(), &batch), "writing to store");
+  return ToAbslStatus(state_db_->Write(rocksdb::WriteOptions(), &batch), "writing to store");
+}
+
+absl::Status Store::WriteIntake(rocksdb::WriteBatch& batch) {
+  rocksdb::WriteOptions write_options;
+  write_options.sync = options_.sync_writes;
+  return ToAbslStatus(intake_db()->Write(write_options, &batch), "writing to the intake");
+}
+
+absl::Status Store::WriteIntakeUnsynced(rocksdb::WriteBatch& batch) {
+  return ToAbslStatus(intake_db()->Write(rocksdb::WriteOptions(), &batch), "writing to the intake");
 }
 
 absl::StatusOr<std::string> Store::Get(ColumnFamily family, std::string_view key) const {
   std::string value;
   rocksdb::Status status =
-      db_->Get(rocksdb::ReadOptions(), handle(family), rocksdb::Slice(key.data(), key.size()), &value);
+      db(family)->Get(rocksdb::ReadOptions(), handle(family), rocksdb::Slice(key.data(), key.size()), &value);
   if (!status.ok()) return ToAbslStatus(status, "reading from store");
   return value;
 }
@@ -221,7 +356,7 @@ absl::Status Store::ScanPrefix(ColumnFamily family, std::string_view prefix,
   rocksdb::ReadOptions options;
   rocksdb::Slice upper(end);
   options.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, handle(family)));
+  std::unique_ptr<rocksdb::Iterator> it(db(family)->NewIterator(options, handle(family)));
   for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
     visit(std::string_view(it->key().data(), it->key().size()), std::string_view(it->value().data(), it->value().size()));
   }
@@ -234,32 +369,47 @@ std::string PrefixEnd(std::string prefix) {
   return prefix;
 }
 
-absl::Status Store::Close() {
-  if (!db_) return absl::OkStatus();
+absl::Status Store::CloseDatabase(std::unique_ptr<rocksdb::DB>& db, bool flush) {
+  if (!db) return absl::OkStatus();
+  std::vector<rocksdb::ColumnFamilyHandle*> families;
+  auto take = [&](rocksdb::ColumnFamilyHandle*& handle) {
+    if (handle == nullptr) return;
+    if (std::find(families.begin(), families.end(), handle) == families.end()) families.push_back(handle);
+    handle = nullptr;
+  };
+  for (size_t i = 0; i < kFamilies; ++i) {
+    if (dbs_[i] == db.get()) take(handles_[i]);
+  }
+  if (db == state_db_) {
+    for (auto*& legacy : legacy_handles_) take(legacy);
+  } else {
+    take(intake_default_);
+  }
   // Unsynced writes (sync_writes off) reach the disk here rather than only the page cache.
-  absl::Status result =
-      options_.read_only ? absl::OkStatus() : ToAbslStatus(db_->FlushWAL(/*sync=*/true), "syncing the write-ahead log");
-  if (!options_.read_only && result.ok()) {
+  absl::Status result = flush ? ToAbslStatus(db->FlushWAL(/*sync=*/true), "syncing the write-ahead log")
+                              : absl::OkStatus();
+  if (flush && result.ok()) {
     // Memtables into table files, so that the write-ahead log files become obsolete and are deleted:
     // the next open replays nothing, and the directory holds each byte of data once.
-    std::vector<rocksdb::ColumnFamilyHandle*> families;
-    for (auto* handle : handles_) {
-      if (handle != nullptr) families.push_back(handle);
-    }
-    rocksdb::FlushOptions flush;
-    flush.allow_write_stall = true;
-    result = ToAbslStatus(db_->Flush(flush, families), "flushing memtables at close");
+    rocksdb::FlushOptions options;
+    options.allow_write_stall = true;
+    result = ToAbslStatus(db->Flush(options, families), "flushing memtables at close");
   }
-  for (auto*& handle : handles_) {
-    if (handle == nullptr) continue;
-    rocksdb::Status status = db_->DestroyColumnFamilyHandle(handle);
+  for (auto* handle : families) {
+    rocksdb::Status status = db->DestroyColumnFamilyHandle(handle);
     if (!status.ok() && result.ok()) result = ToAbslStatus(status, "closing column family");
-    handle = nullptr;
   }
-  rocksdb::Status status = db_->Close();
+  rocksdb::Status status = db->Close();
   if (!status.ok() && result.ok()) result = ToAbslStatus(status, "closing store");
-  db_.reset();
+  db.reset();
   return result;
+}
+
+absl::Status Store::Close() {
+  absl::Status result = CloseDatabase(state_db_, !options_.read_only);
+  absl::Status intake = CloseDatabase(intake_db_, !options_.read_only);
+  dbs_.fill(nullptr);
+  return result.ok() ? intake : result;
 }
 
 }  // namespace tessera::profile_store

@@ -1,9 +1,27 @@
 #pragma once
 
-// Store owns Tessera's one RocksDB database and its column families. It is the only place that
+// Store owns Tessera's two RocksDB databases and their column families. It is the only place that
 // opens RocksDB; every component reaches its data through the column family handles given here.
 // Key layouts of each column family are documented in profile_store/KEYS.md. Every key starts
 // with the space, so that spaces can later be split across machines.
+//
+// The two databases:
+// - the intake (`<path>/intake`): the accepted-event log, the dedup window and the log's counter.
+//   Only the group-commit writer writes it on the way in, so a synced log write never queues behind
+//   a large derived-state write (RocksDB has one write queue per database; a resolver batch takes
+//   ~20 ms of memtable inserts, and every acknowledgement used to wait for it).
+// - the state (`<path>`): everything derived from the log, and privacy, definitions and audit.
+// A WriteBatch goes to the database of its families: Write/WriteUnsynced for state families,
+// WriteIntake/WriteIntakeUnsynced for intake families. The intake's column families have ids the
+// state database never uses, so a batch sent to the wrong one is refused (InvalidArgument) and
+// RocksDB stops that database's writes until it is reopened: a programming error stops loudly
+// instead of filling some other family.
+// Ordering across the two, where it matters, is the writer's job: what the log loses (erasure,
+// retention, a suppressed event) is deleted from the intake, synced, before the state records that
+// it happened; and derived state never reflects an event the intake does not hold.
+//
+// A store written before the split (log and dedup in the state database) is moved over at the
+// first writable open (see Open); a read-only open reads it where it is.
 //
 // Thread-safety: after Open, all methods are safe to call concurrently (RocksDB's DB is).
 // Durability: writes made with `sync_writes` are on disk when Write returns.
@@ -15,6 +33,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -25,8 +44,8 @@ namespace tessera::profile_store {
 enum class ColumnFamily : int {
   kDefault = 0,  // unused; RocksDB requires it
   kMeta,         // store-wide counters and positions (next log sequence, resolver positions)
-  kLog,          // the accepted-event log: space + sequence -> encoded event
-  kDedup,        // space + XXH3-128(space, messageId) -> first receive time and log sequence
+  kLog,          // (intake) the accepted-event log: space + sequence -> encoded event
+  kDedup,        // (intake) space + XXH3-128(space, messageId) -> first receive time and log sequence
   kDeadLetter,   // space + sequence -> event and the reason it could not be applied
   kIdentifiers,  // space + type + value -> profile id (identity graph index)
   kProfiles,     // space + profile id -> profile record (or a redirect to the profile it merged into)
@@ -37,8 +56,12 @@ enum class ColumnFamily : int {
   kAudienceChanges,  // space + audience + time + profile id -> an entry into or exit from it
   kPrivacy,      // space + erasure requests and the suppression list (privacy_store.h)
   kAudit,        // time + ordinal -> one audited action (audit_log.h); store-wide, no space prefix
+  kIntakeMeta,   // the intake's own counters (next log sequence)
   kCount,
 };
+
+// The key of the log's counter (next sequence) in kIntakeMeta; ingest/accepted_log writes it.
+inline constexpr std::string_view kLogNextSequenceKey = "log/next_sequence";
 
 struct StoreOptions {
   std::string path;                        // Directory of the database; created if missing.
@@ -62,16 +85,28 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  rocksdb::DB* db() const { return db_.get(); }
+  // The state database.
+  rocksdb::DB* db() const { return state_db_.get(); }
+  // The database that holds `family`.
+  rocksdb::DB* db(ColumnFamily family) const { return dbs_[static_cast<int>(family)]; }
+  rocksdb::DB* intake_db() const { return db(ColumnFamily::kLog); }
   rocksdb::ColumnFamilyHandle* handle(ColumnFamily family) const {
     return handles_[static_cast<int>(family)];
   }
+  // Whether `family` lives in the intake database.
+  static bool InIntake(ColumnFamily family) {
+    return family == ColumnFamily::kLog || family == ColumnFamily::kDedup || family == ColumnFamily::kIntakeMeta;
+  }
 
-  // Applies `batch` atomically; synced to disk when the store was opened with sync_writes.
+  // Applies `batch` (state families only) atomically; synced to disk when the store was opened
+  // with sync_writes.
   absl::Status Write(rocksdb::WriteBatch& batch);
-  // Applies `batch` atomically without waiting for the disk: for derived state, which the log can
-  // rebuild (a crash loses a suffix of it, never a part of one batch).
+  // Applies `batch` (state families only) atomically without waiting for the disk: for derived
+  // state, which the log can rebuild (a crash loses a suffix of it, never a part of one batch).
   absl::Status WriteUnsynced(rocksdb::WriteBatch& batch);
+  // The same for a batch of intake families (log, dedup, intake meta).
+  absl::Status WriteIntake(rocksdb::WriteBatch& batch);
+  absl::Status WriteIntakeUnsynced(rocksdb::WriteBatch& batch);
 
   // Reads one value; NotFound when absent.
   absl::StatusOr<std::string> Get(ColumnFamily family, std::string_view key) const;
@@ -80,7 +115,7 @@ class Store {
   absl::Status ScanPrefix(ColumnFamily family, std::string_view prefix,
                           const std::function<void(std::string_view key, std::string_view value)>& visit) const;
 
-  // Flushes memtables and closes the database. Called by the destructor if not before.
+  // Flushes memtables and closes both databases. Called by the destructor if not before.
   absl::Status Close();
 
   const StoreOptions& options() const { return options_; }
@@ -88,9 +123,24 @@ class Store {
  private:
   explicit Store(StoreOptions options) : options_(std::move(options)) {}
 
+  static constexpr size_t kFamilies = static_cast<size_t>(ColumnFamily::kCount);
+  // The intake's first column family id (see OpenIntake).
+  static constexpr int kFirstIntakeFamilyId = 64;
+
+  absl::Status OpenIntake(const rocksdb::DBOptions& db_options,
+                          const std::vector<rocksdb::ColumnFamilyDescriptor>& families);
+  absl::Status MoveLegacyLogToIntake();
+  absl::Status CloseDatabase(std::unique_ptr<rocksdb::DB>& db, bool flush);
+
   StoreOptions options_;
-  std::unique_ptr<rocksdb::DB> db_;
-  std::array<rocksdb::ColumnFamilyHandle*, static_cast<int>(ColumnFamily::kCount)> handles_{};
+  std::unique_ptr<rocksdb::DB> state_db_;
+  std::unique_ptr<rocksdb::DB> intake_db_;
+  std::array<rocksdb::DB*, kFamilies> dbs_{};
+  std::array<rocksdb::ColumnFamilyHandle*, kFamilies> handles_{};
+  // Log and dedup families of a store written before the split, while they are still in the state
+  // database (until moved, or for as long as a read-only open reads them there).
+  std::vector<rocksdb::ColumnFamilyHandle*> legacy_handles_;
+  rocksdb::ColumnFamilyHandle* intake_default_ = nullptr;
   std::shared_ptr<rocksdb::CompactionFilter> dedup_filter_;
 };
 

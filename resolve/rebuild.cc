@@ -13,7 +13,7 @@ using profile_store::ColumnFamily;
 absl::StatusOr<std::vector<std::string>> LoggedSpaces(profile_store::Store& store) {
   std::vector<std::string> spaces;
   std::unique_ptr<rocksdb::Iterator> it(
-      store.db()->NewIterator(rocksdb::ReadOptions(), store.handle(ColumnFamily::kLog)));
+      store.db(ColumnFamily::kLog)->NewIterator(rocksdb::ReadOptions(), store.handle(ColumnFamily::kLog)));
   // Skip from space to space: after reading one space's first key, seek past all of its keys.
   for (it->SeekToFirst(); it->Valid();) {
     const std::string_view key(it->key().data(), it->key().size());

@@ -153,8 +153,8 @@ absl::Status Resolver::ApplyPrepared(PreparedEvent& prepared, rocksdb::WriteBatc
       if (!suppression_->Contains(space_, identifier.type, identifier.value)) continue;
       // Accepted before its person was erased, applied after: it must not bring them back, and
       // its record must not outlive the erasure.
-      batch.Delete(store_.handle(ColumnFamily::kLog), ingest::AcceptedLog::Key(space_, sequence));
-      batch.Delete(store_.handle(ColumnFamily::kDedup), ingest::DedupWindow::Key(space_, event.message_id));
+      intake_deletes_.Delete(store_.handle(ColumnFamily::kLog), ingest::AcceptedLog::Key(space_, sequence));
+      intake_deletes_.Delete(store_.handle(ColumnFamily::kDedup), ingest::DedupWindow::Key(space_, event.message_id));
       metrics_.events_suppressed.fetch_add(1, std::memory_order_relaxed);
       return absl::OkStatus();
     }
@@ -253,6 +253,8 @@ absl::StatusOr<uint64_t> Resolver::CatchUp() {
     if (!scan.ok()) restart_prefetch_ = true;  // Read again from the position that holds.
     if (scan.ok() && count > 0 && maintenance_) scan = maintenance_->EndUnit(batch);
     FlushTimeline(batch);
+    if (scan.ok() && intake_deletes_.Count() > 0) scan = store_.WriteIntake(intake_deletes_);
+    intake_deletes_.Clear();
     if (!scan.ok()) {
       if (maintenance_) maintenance_->Aborted();
       graph_.Abort();
@@ -309,6 +311,7 @@ absl::StatusOr<uint64_t> Resolver::ApplyErasures() {
   std::vector<privacy::CompactionRange> to_compact;
   for (privacy::ErasureRequest& request : *pending) {
     rocksdb::WriteBatch batch;
+    rocksdb::WriteBatch intake_batch;
     if (maintenance_) maintenance_->BeginUnit(batch);
     absl::StatusOr<std::optional<profile_store::ProfileId>> found =
         graph_.Lookup(identity::Identifier{request.identifier_type, request.identifier_value});
@@ -322,7 +325,7 @@ absl::StatusOr<uint64_t> Resolver::ApplyErasures() {
       absl::StatusOr<profile_store::Profile> profile = profile_store::DecodeProfile(*record);
       if (!profile.ok()) return profile.status();
       absl::StatusOr<privacy::ErasedPerson> collected =
-          privacy::CollectErasure(store_, space_, *profile, extractor_, normalizer_, batch);
+          privacy::CollectErasure(store_, space_, *profile, extractor_, normalizer_, batch, intake_batch);
       if (!collected.ok()) return collected.status();
       erased = *std::move(collected);
       if (maintenance_) maintenance_->OnErased(*profile, batch);
@@ -363,8 +366,11 @@ absl::StatusOr<uint64_t> Resolver::ApplyErasures() {
         return status;
       }
     }
-    // Synced: the caller was told the request is pending until this is on disk.
-    if (absl::Status written = store_.Write(batch); !written.ok()) {
+    // Synced: the caller was told the request is pending until this is on disk. The log's part
+    // first: should the state's part not follow, the request stays pending and runs again.
+    absl::Status written = intake_batch.Count() > 0 ? store_.WriteIntake(intake_batch) : absl::OkStatus();
+    if (written.ok()) written = store_.Write(batch);
+    if (!written.ok()) {
       if (maintenance_) maintenance_->Aborted();
       return written;
     }
@@ -395,7 +401,7 @@ absl::StatusOr<RetentionReport> Resolver::ApplyRetention(base::Timestamp cutoff)
   // first record received at or after the cutoff is found by bisection over the applied part.
   const std::string space_prefix = ingest::AcceptedLog::Key(space_, 0).substr(0, space_.size() + 1);
   std::unique_ptr<rocksdb::Iterator> log(
-      store_.db()->NewIterator(rocksdb::ReadOptions(), store_.handle(ColumnFamily::kLog)));
+      store_.db(ColumnFamily::kLog)->NewIterator(rocksdb::ReadOptions(), store_.handle(ColumnFamily::kLog)));
   log->Seek(ingest::AcceptedLog::Key(space_, 0));
   if (!log->Valid() || !log->key().starts_with(space_prefix)) return report;
   uint64_t low = profile_store::ReadBigEndian64(std::string_view(log->key().data() + space_prefix.size(), 8));
@@ -425,10 +431,18 @@ absl::StatusOr<RetentionReport> Resolver::ApplyRetention(base::Timestamp cutoff)
   if (!log->status().ok()) return profile_store::ToAbslStatus(log->status(), "reading the log for retention");
   report.first_kept_sequence = low;
   rocksdb::WriteBatch batch;
+  rocksdb::WriteBatch intake_batch;
+  // Retention runs again at its next interval, so a crash part way loses nothing it must do.
   auto flush_batch = [&]() -> absl::Status {
-    if (batch.Count() < 10'000) return absl::OkStatus();
-    absl::Status written = store_.WriteUnsynced(batch);
-    batch.Clear();
+    absl::Status written = absl::OkStatus();
+    if (intake_batch.Count() >= 10'000) {
+      written = store_.WriteIntakeUnsynced(intake_batch);
+      intake_batch.Clear();
+    }
+    if (written.ok() && batch.Count() >= 10'000) {
+      written = store_.WriteUnsynced(batch);
+      batch.Clear();
+    }
     return written;
   };
   if (low > first_logged) {
@@ -437,7 +451,7 @@ absl::StatusOr<RetentionReport> Resolver::ApplyRetention(base::Timestamp cutoff)
     const std::string end = ingest::AcceptedLog::Key(space_, low);
     for (log->Seek(ingest::AcceptedLog::Key(space_, first_logged));
          log->Valid() && log->key().compare(end) < 0; log->Next()) {
-      batch.Delete(store_.handle(ColumnFamily::kLog), log->key());
+      intake_batch.Delete(store_.handle(ColumnFamily::kLog), log->key());
       ++report.log_records;
       if (absl::Status written = flush_batch(); !written.ok()) return written;
     }
@@ -471,6 +485,9 @@ absl::StatusOr<RetentionReport> Resolver::ApplyRetention(base::Timestamp cutoff)
     return profile_store::ToAbslStatus(profiles->status(), "reading profiles for retention");
   if (!timeline->status().ok())
     return profile_store::ToAbslStatus(timeline->status(), "reading timelines for retention");
+  if (intake_batch.Count() > 0) {
+    if (absl::Status written = store_.WriteIntakeUnsynced(intake_batch); !written.ok()) return written;
+  }
   if (batch.Count() > 0) {
     if (absl::Status written = store_.WriteUnsynced(batch); !written.ok()) return written;
   }

@@ -9,7 +9,8 @@
 // (undecodable, or without any usable identifier) goes to the dead-letter family with the reason.
 //
 // Derived state is written without fsync: the log is durable, and after a crash the resolver
-// replays whatever suffix of its own writes was lost.
+// replays whatever suffix of its own writes was lost. What it deletes from the log (suppressed
+// events, erasure, retention) goes to the store's intake database before the state records it.
 //
 // Thread-safety: CatchUp is for one thread at a time. Start runs it on an internal thread, woken by
 // NotifyCommitted; Stop drains and joins.
@@ -169,6 +170,10 @@ class Resolver {
   // memtable's skip list then inserts each next to the previous one instead of searching from the
   // top for every random profile key.
   std::vector<std::pair<std::string, std::string>> timeline_entries_;
+  // The unit's deletions from the intake (log records and dedup entries of suppressed events). They
+  // are written, synced, before the state batch that moves the position past those events: after a
+  // crash between the two the events are replayed, find nothing, and the deletions hold.
+  rocksdb::WriteBatch intake_deletes_;
 
   std::mutex mutex_;
   bool erasures_requested_ = true;                          // Pending requests may have survived a restart.

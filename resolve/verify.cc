@@ -60,8 +60,8 @@ absl::Status CompareFamily(Store& live, Store& rebuilt, ColumnFamily family, std
   rocksdb::ReadOptions read_options;
   rocksdb::Slice upper(end.data(), end.size());
   if (!end.empty()) read_options.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> a(live.db()->NewIterator(read_options, live.handle(family)));
-  std::unique_ptr<rocksdb::Iterator> b(rebuilt.db()->NewIterator(read_options, rebuilt.handle(family)));
+  std::unique_ptr<rocksdb::Iterator> a(live.db(family)->NewIterator(read_options, live.handle(family)));
+  std::unique_ptr<rocksdb::Iterator> b(rebuilt.db(family)->NewIterator(read_options, rebuilt.handle(family)));
   const rocksdb::Slice start(begin.data(), begin.size());
   a->Seek(start);
   b->Seek(start);

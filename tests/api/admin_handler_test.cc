@@ -35,7 +35,7 @@ class AdminHandlerTest : public ::testing::Test {
     store_ = std::move(*store);
     rocksdb::WriteBatch batch;
     batch.Put(store_->handle(profile_store::ColumnFamily::kLog), std::string("default\0\1", 9), "{}");
-    ASSERT_TRUE(store_->Write(batch).ok());
+    ASSERT_TRUE(store_->WriteIntake(batch).ok());
     handler_ = std::make_unique<AdminHandler>(*keys_, *store_);
   }
 

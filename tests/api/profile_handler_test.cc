@@ -54,7 +54,7 @@ class ProfileHandlerPhoneTest : public ::testing::Test {
       log.AddToBatch("default", record, batch);
     }
     log.FinishBatch(batch);
-    ASSERT_TRUE(store_->WriteUnsynced(batch).ok());
+    ASSERT_TRUE(store_->WriteIntake(batch).ok());
     resolve::Resolver resolver(*store_, "default", *normalizer_, extractor_, identity::IdentityRules(), {});
     ASSERT_TRUE(resolver.Recover().ok());
     absl::StatusOr<uint64_t> applied = resolver.CatchUp();

@@ -33,7 +33,7 @@ std::map<std::string, std::string> DumpDerived(profile_store::Store& store) {
   using profile_store::ColumnFamily;
   for (ColumnFamily family : {ColumnFamily::kIdentifiers, ColumnFamily::kProfiles, ColumnFamily::kMerges,
                               ColumnFamily::kTimeline, ColumnFamily::kDeadLetter}) {
-    std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(rocksdb::ReadOptions(), store.handle(family)));
+    std::unique_ptr<rocksdb::Iterator> it(store.db(family)->NewIterator(rocksdb::ReadOptions(), store.handle(family)));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       dump[std::to_string(static_cast<int>(family)) + ":" + it->key().ToString()] = it->value().ToString();
     }

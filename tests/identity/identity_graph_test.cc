@@ -56,7 +56,7 @@ std::vector<std::string> Shown(const std::vector<ProfileId>& ids) {
 // Every key/value of one column family, in key order.
 std::map<std::string, std::string> Dump(profile_store::Store& store, ColumnFamily family) {
   std::map<std::string, std::string> rows;
-  std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(rocksdb::ReadOptions(), store.handle(family)));
+  std::unique_ptr<rocksdb::Iterator> it(store.db(family)->NewIterator(rocksdb::ReadOptions(), store.handle(family)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) rows.emplace(it->key().ToString(), it->value().ToString());
   EXPECT_TRUE(it->status().ok()) << it->status().ToString();
   return rows;

@@ -37,7 +37,7 @@ TEST_F(AcceptedLogTest, SpacesDoNotSeeEachOthersEntries) {
   log.AddToBatch("ab", "two", batch);  // "a" is a prefix of "ab": the separator must keep them apart
   log.AddToBatch("a", "three", batch);
   log.FinishBatch(batch);
-  ASSERT_TRUE(store_->Write(batch).ok());
+  ASSERT_TRUE(store_->WriteIntake(batch).ok());
 
   using Entries = std::vector<std::pair<uint64_t, std::string>>;
   EXPECT_EQ(ScanAll(log, "a"), (Entries{{1, "one"}, {3, "three"}}));
@@ -52,7 +52,7 @@ TEST_F(AcceptedLogTest, SequencesOrderNumericallyPast255) {
   rocksdb::WriteBatch batch;
   for (int i = 0; i < 300; ++i) log.AddToBatch("s", std::to_string(i), batch);
   log.FinishBatch(batch);
-  ASSERT_TRUE(store_->Write(batch).ok());
+  ASSERT_TRUE(store_->WriteIntake(batch).ok());
   auto entries = ScanAll(log, "s");
   ASSERT_EQ(entries.size(), 300u);
   for (size_t i = 0; i < entries.size(); ++i) {
@@ -70,7 +70,7 @@ TEST_F(AcceptedLogTest, RecoverReadsTheNextSequenceWrittenWithTheBatch) {
     log.AddToBatch("s", "x", batch);
     log.AddToBatch("s", "y", batch);
     log.FinishBatch(batch);
-    ASSERT_TRUE(store_->Write(batch).ok());
+    ASSERT_TRUE(store_->WriteIntake(batch).ok());
   }
   AcceptedLog recovered(*store_);
   ASSERT_TRUE(recovered.Recover().ok());
@@ -83,7 +83,7 @@ TEST_F(AcceptedLogTest, ScanStopsWhenTheVisitorSaysSo) {
   rocksdb::WriteBatch batch;
   for (int i = 0; i < 10; ++i) log.AddToBatch("s", "r", batch);
   log.FinishBatch(batch);
-  ASSERT_TRUE(store_->Write(batch).ok());
+  ASSERT_TRUE(store_->WriteIntake(batch).ok());
   int visited = 0;
   ASSERT_TRUE(log.Scan("s", 1, [&](uint64_t, std::string_view) { return ++visited < 3; }).ok());
   EXPECT_EQ(visited, 3);

@@ -29,7 +29,7 @@ TEST(DedupWindowTest, ABatchedLookupAnswersWhatSingleLookupsAnswer) {
   rocksdb::WriteBatch batch;
   for (int i = 0; i < 10; ++i) window.AddToBatch(DedupWindow::Key("default", "m" + std::to_string(i)), t0, i + 1, batch);
   window.AddToBatch(DedupWindow::Key("other", "m0"), t0 + 50s, 11, batch);
-  ASSERT_TRUE((*store)->Write(batch).ok());
+  ASSERT_TRUE((*store)->WriteIntake(batch).ok());
   window.EndBatch();
 
   std::vector<std::string> keys;

@@ -87,6 +87,40 @@ class ErasureTest : public ResolverTest {
   std::unique_ptr<SuppressionList> suppression_;
 };
 
+TEST_F(ErasureTest, AnErasureStoppedAfterItsLogPartRunsAgainToTheEnd) {
+  SeedAdaAndBob();
+  auto resolver = PrivacyResolver();
+  EXPECT_EQ(CatchUp(*resolver), 6u);
+  const std::optional<ProfileId> ada = Lookup(*resolver, type::kEmail, "ada@example.com");
+  ASSERT_TRUE(ada);
+  const std::string id = Request("phone", "+14155552671");
+  {
+    // What a crash between the resolver's two writes leaves: the log records and dedup entries
+    // deleted (the intake's part, written first), the profile and the pending request still there.
+    rocksdb::WriteBatch state;
+    rocksdb::WriteBatch intake;
+    absl::StatusOr<ErasedPerson> collected =
+        CollectErasure(*store_, kSpace, *StoredProfile(*ada), extractor_, *normalizer_, state, intake);
+    ASSERT_TRUE(collected.ok()) << collected.status();
+    ASSERT_GT(intake.Count(), 0u);
+    ASSERT_TRUE(store_->WriteIntake(intake).ok());
+  }
+  EXPECT_EQ(Count(ColumnFamily::kLog), 2u);
+  EXPECT_EQ(Status(id).state, ErasureRequest::State::kPending);
+
+  absl::StatusOr<uint64_t> completed = resolver->ApplyErasures();
+  ASSERT_TRUE(completed.ok()) << completed.status();
+  EXPECT_EQ(*completed, 1u);
+  const ErasureRequest status = Status(id);
+  EXPECT_EQ(status.state, ErasureRequest::State::kCompleted);
+  EXPECT_EQ(status.profiles, 2u);
+  EXPECT_EQ(status.events, 4u) << "the person's events are counted though their records went first";
+  EXPECT_FALSE(StoredProfile(*ada).has_value());
+  EXPECT_EQ(Lookup(*resolver, type::kUserId, "u-ada"), std::nullopt);
+  EXPECT_EQ(Count(ColumnFamily::kLog), 2u) << "Bob's two events";
+  EXPECT_EQ(Count(ColumnFamily::kDedup), 2u);
+}
+
 // Every regular file below `dir` whose bytes contain `needle`.
 std::vector<std::string> FilesContaining(const std::string& dir, std::string_view needle) {
   std::vector<std::string> found;

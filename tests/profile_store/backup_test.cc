@@ -11,6 +11,8 @@
 
 #include "gtest/gtest.h"
 #include "profile_store/store.h"
+#include "rocksdb/utilities/backup_engine.h"
+#include "tests/profile_store/store_before_intake.h"
 #include "tests/support/temp_dir.h"
 
 namespace tessera::profile_store {
@@ -23,7 +25,8 @@ std::map<std::string, std::string> DumpAll(Store& store) {
   std::map<std::string, std::string> rows;
   for (int family = 0; family < static_cast<int>(ColumnFamily::kCount); ++family) {
     std::unique_ptr<rocksdb::Iterator> it(
-        store.db()->NewIterator(rocksdb::ReadOptions(), store.handle(static_cast<ColumnFamily>(family))));
+        store.db(static_cast<ColumnFamily>(family))
+            ->NewIterator(rocksdb::ReadOptions(), store.handle(static_cast<ColumnFamily>(family))));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       rows[std::to_string(family) + "|" + it->key().ToString()] = it->value().ToString();
     }
@@ -35,7 +38,7 @@ std::map<std::string, std::string> DumpAll(Store& store) {
 void Put(Store& store, ColumnFamily family, const std::string& key, const std::string& value) {
   rocksdb::WriteBatch batch;
   batch.Put(store.handle(family), key, value);
-  ASSERT_TRUE(store.Write(batch).ok());
+  ASSERT_TRUE((Store::InIntake(family) ? store.WriteIntake(batch) : store.Write(batch)).ok());
 }
 
 class BackupTest : public ::testing::Test {
@@ -54,20 +57,24 @@ class BackupTest : public ::testing::Test {
     std::unique_ptr<Store> store = OpenStore(path);
     if (store == nullptr) return nullptr;
     // A few synced batches rather than a sync per row: fsyncs are slow on a busy machine.
-    rocksdb::WriteBatch batch;
+    rocksdb::WriteBatch log;
+    rocksdb::WriteBatch state;
     for (int i = 0; i < rows; ++i) {
       const std::string key = "default" + std::string(1, '\0') + std::to_string(i);
-      batch.Put(store->handle(ColumnFamily::kLog), key, "{\"event\":" + std::to_string(i) + "}");
-      batch.Put(store->handle(ColumnFamily::kProfiles), key, "{\"id\":" + std::to_string(i) + "}");
+      log.Put(store->handle(ColumnFamily::kLog), key, "{\"event\":" + std::to_string(i) + "}");
+      state.Put(store->handle(ColumnFamily::kProfiles), key, "{\"id\":" + std::to_string(i) + "}");
       if (i % 100 == 99 || i + 1 == rows) {
-        EXPECT_TRUE(store->Write(batch).ok());
-        batch.Clear();
+        EXPECT_TRUE(store->WriteIntake(log).ok());
+        EXPECT_TRUE(store->Write(state).ok());
+        log.Clear();
+        state.Clear();
       }
       if (i == rows / 2) {
-        EXPECT_TRUE(store->db()->Flush(rocksdb::FlushOptions(), store->handle(ColumnFamily::kLog)).ok());
+        EXPECT_TRUE(store->intake_db()->Flush(rocksdb::FlushOptions(), store->handle(ColumnFamily::kLog)).ok());
+        EXPECT_TRUE(store->db()->Flush(rocksdb::FlushOptions(), store->handle(ColumnFamily::kProfiles)).ok());
       }
     }
-    Put(*store, ColumnFamily::kMeta, "log/next_sequence", std::string(8, '\x01'));
+    Put(*store, ColumnFamily::kIntakeMeta, "log/next_sequence", std::string(8, '\x01'));
     return store;
   }
 
@@ -151,7 +158,7 @@ TEST_F(BackupTest, RestoreRefusesAStoreThatHoldsDataUnlessForced) {
   std::unique_ptr<Store> replaced = OpenStore(Path("other"));
   ASSERT_NE(replaced, nullptr);
   EXPECT_TRUE(absl::IsNotFound(replaced->Get(ColumnFamily::kLog, "precious").status()));
-  EXPECT_TRUE(replaced->Get(ColumnFamily::kMeta, "log/next_sequence").ok());
+  EXPECT_TRUE(replaced->Get(ColumnFamily::kIntakeMeta, "log/next_sequence").ok());
   for (const auto& entry : fs::directory_iterator(dir_.path())) {
     EXPECT_EQ(entry.path().filename().string().find(".restore-"), std::string::npos)
         << "the replaced store must be deleted: " << entry.path();
@@ -198,6 +205,52 @@ TEST_F(BackupTest, ADamagedBackupIsReportedAndNotRestored) {
   absl::StatusOr<BackupSummary> restored = RestoreBackup(Path("backups"), Path("restored"));
   EXPECT_EQ(restored.status().code(), absl::StatusCode::kDataLoss) << restored.status();
   EXPECT_FALSE(fs::exists(Path("restored"))) << "nothing may be restored from a damaged backup";
+}
+
+TEST_F(BackupTest, ABackupWhoseEventLogIsMissingIsReportedAndNotRestored) {
+  {
+    std::unique_ptr<Store> store = StoreWithData(Path("store"), 10);
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(CreateBackup(*store, Path("backups")).ok());
+  }
+  ASSERT_TRUE(fs::is_directory(Path("backups/intake"))) << "the log's backups sit beside the state's";
+  fs::remove_all(Path("backups/intake"));
+  absl::StatusOr<BackupSummary> verified = VerifyBackup(Path("backups"));
+  EXPECT_EQ(verified.status().code(), absl::StatusCode::kDataLoss) << verified.status();
+  absl::StatusOr<BackupSummary> restored = RestoreBackup(Path("backups"), Path("restored"));
+  EXPECT_EQ(restored.status().code(), absl::StatusCode::kDataLoss) << restored.status();
+  EXPECT_FALSE(fs::exists(Path("restored"))) << "a store without its log must not be restored";
+}
+
+TEST_F(BackupTest, ABackupFromBeforeTheIntakeRestoresWithItsLogMovedOver) {
+  WriteStoreFromBeforeTheIntake(Path("old"));
+  {
+    // Backed up as Tessera did then: one database, metadata "tessera store".
+    rocksdb::BackupEngine* raw_engine = nullptr;
+    ASSERT_TRUE(rocksdb::BackupEngine::Open(rocksdb::BackupEngineOptions(Path("backups")), rocksdb::Env::Default(),
+                                            &raw_engine)
+                    .ok());
+    std::unique_ptr<rocksdb::BackupEngine> engine(raw_engine);
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw_db = nullptr;
+    ASSERT_TRUE(
+        rocksdb::DB::Open(rocksdb::DBOptions(), Path("old"), FamiliesBeforeTheIntake(), &handles, &raw_db).ok());
+    std::unique_ptr<rocksdb::DB> db(raw_db);
+    rocksdb::BackupID id = 0;
+    ASSERT_TRUE(engine->CreateNewBackupWithMetadata(rocksdb::CreateBackupOptions(), db.get(), "tessera store", &id).ok());
+    for (auto* handle : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
+  }
+  ASSERT_TRUE(VerifyBackup(Path("backups")).ok());
+  absl::StatusOr<BackupSummary> restored = RestoreBackup(Path("backups"), Path("restored"));
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  std::unique_ptr<Store> store = OpenStore(Path("restored"));
+  ASSERT_NE(store, nullptr);
+  std::string key("default");
+  key.push_back('\0');
+  AppendBigEndian64(key, 7);
+  EXPECT_EQ(*store->Get(ColumnFamily::kLog, key), "event 7");
+  EXPECT_EQ(ReadBigEndian64(*store->Get(ColumnFamily::kIntakeMeta, kLogNextSequenceKey)), 1001u);
+  EXPECT_TRUE(fs::exists(Path("restored/intake/CURRENT")));
 }
 
 TEST_F(BackupTest, UnusableBackupDirectoriesAreRefused) {

@@ -366,7 +366,7 @@ TEST_F(ProfileReaderTest, LogRecordReadsTheAcceptedLogKey) {
   AppendBigEndian64(key, 42);
   rocksdb::WriteBatch batch;
   batch.Put(store_->handle(ColumnFamily::kLog), key, R"({"type":"track"})");
-  Write(batch);
+  ASSERT_TRUE(store_->WriteIntake(batch).ok());
 
   auto record = reader_->LogRecord(kSpace, 42);
   ASSERT_TRUE(record.ok()) << record.status();

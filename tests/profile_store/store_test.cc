@@ -12,10 +12,12 @@ TEST(StoreTest, WritesSurviveCloseAndReopen) {
   {
     auto store = Store::Open({.path = dir.path() + "/db"});
     ASSERT_TRUE(store.ok()) << store.status();
-    rocksdb::WriteBatch batch;
-    batch.Put((*store)->handle(ColumnFamily::kLog), "default-key", "value");
-    batch.Put((*store)->handle(ColumnFamily::kMeta), "counter", "7");
-    ASSERT_TRUE((*store)->Write(batch).ok());
+    rocksdb::WriteBatch intake;
+    intake.Put((*store)->handle(ColumnFamily::kLog), "default-key", "value");
+    ASSERT_TRUE((*store)->WriteIntake(intake).ok());
+    rocksdb::WriteBatch state;
+    state.Put((*store)->handle(ColumnFamily::kMeta), "counter", "7");
+    ASSERT_TRUE((*store)->Write(state).ok());
     ASSERT_TRUE((*store)->Close().ok());
   }
   auto reopened = Store::Open({.path = dir.path() + "/db"});
@@ -32,7 +34,7 @@ TEST(StoreTest, ColumnFamiliesAreSeparateKeySpaces) {
   ASSERT_TRUE(store.ok()) << store.status();
   rocksdb::WriteBatch batch;
   batch.Put((*store)->handle(ColumnFamily::kDedup), "same-key", "dedup");
-  ASSERT_TRUE((*store)->Write(batch).ok());
+  ASSERT_TRUE((*store)->WriteIntake(batch).ok());
   EXPECT_TRUE(absl::IsNotFound((*store)->Get(ColumnFamily::kLog, "same-key").status()))
       << "a key written to dedup must not be visible in the log family";
   EXPECT_EQ(*(*store)->Get(ColumnFamily::kDedup, "same-key"), "dedup");

@@ -72,7 +72,7 @@ TEST_F(LogPrefetcherTest, PreparesIdentifiersTraitsAndUndecodableRecords) {
   Append({identify});
   rocksdb::WriteBatch batch;
   batch.Put(store_->handle(ColumnFamily::kLog), ingest::AcceptedLog::Key(kSpace, 2), "\x7f not a record");
-  ASSERT_TRUE(store_->Write(batch).ok());
+  ASSERT_TRUE(store_->WriteIntake(batch).ok());
 
   LogPrefetcher prefetcher(*store_, std::string(kSpace), *preparer_);
   prefetcher.Restart(1);

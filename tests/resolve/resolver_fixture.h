@@ -83,7 +83,7 @@ inline std::map<std::string, std::string> Rows(profile_store::Store& store, Colu
                                                std::string_view prefix = {}) {
   std::map<std::string, std::string> rows;
   std::unique_ptr<rocksdb::Iterator> it(
-      store.db()->NewIterator(rocksdb::ReadOptions(), store.handle(family)));
+      store.db(family)->NewIterator(rocksdb::ReadOptions(), store.handle(family)));
   for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size()));
        it->Valid() && it->key().starts_with(rocksdb::Slice(prefix.data(), prefix.size())); it->Next()) {
     rows.emplace(it->key().ToString(), it->value().ToString());

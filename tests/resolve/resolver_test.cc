@@ -294,7 +294,7 @@ TEST_F(ResolverTest, UndecodableLogRecordIsDeadLettered) {
   const uint64_t last = Append({fine});
   writer_->Stop();
   // A damaged record after the writer's last one.
-  rocksdb::Status put = store_->db()->Put(rocksdb::WriteOptions(), store_->handle(ColumnFamily::kLog),
+  rocksdb::Status put = store_->intake_db()->Put(rocksdb::WriteOptions(), store_->handle(ColumnFamily::kLog),
                                           ingest::AcceptedLog::Key(kSpace, last + 1), "{not an event");
   ASSERT_TRUE(put.ok()) << put.ToString();
 

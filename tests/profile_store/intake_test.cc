@@ -1,0 +1,98 @@
+// The store's two databases: the intake (log, dedup, the log's counter) and the state. A batch
+// must go to the database of its families, and a store written before the split moves its log
+// into the intake when first opened for writing.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "profile_store/store.h"
+#include "rocksdb/db.h"
+#include "tests/profile_store/store_before_intake.h"
+#include "tests/support/temp_dir.h"
+
+namespace tessera::profile_store {
+namespace {
+
+TEST(IntakeTest, ABatchSentToTheWrongDatabaseIsRefusedNotStoredElsewhere) {
+  testing::ScopedTempDir dir;
+  rocksdb::WriteBatch log_batch;
+  {
+    auto store = Store::Open({.path = dir.path()});
+    ASSERT_TRUE(store.ok()) << store.status();
+    log_batch.Put((*store)->handle(ColumnFamily::kLog), "key", "event");
+    absl::Status wrong = (*store)->Write(log_batch);
+    EXPECT_TRUE(absl::IsInvalidArgument(wrong)) << wrong;
+    rocksdb::WriteBatch meta_batch;
+    meta_batch.Put((*store)->handle(ColumnFamily::kMeta), "key", "counter");
+    wrong = (*store)->WriteIntakeUnsynced(meta_batch);
+    EXPECT_TRUE(absl::IsInvalidArgument(wrong)) << wrong;
+    for (int i = 0; i < static_cast<int>(ColumnFamily::kCount); ++i) {
+      EXPECT_TRUE(absl::IsNotFound((*store)->Get(static_cast<ColumnFamily>(i), "key").status()))
+          << "family " << i << " must hold nothing";
+    }
+    // RocksDB then stops writes to that database until it is reopened: it cannot know what else
+    // is wrong. A programming error stops loudly rather than filling another family.
+    EXPECT_FALSE((*store)->WriteIntake(log_batch).ok());
+  }
+  // The refused batches reached the write-ahead logs; reopening replays them into nothing.
+  auto store = Store::Open({.path = dir.path()});
+  ASSERT_TRUE(store.ok()) << store.status();
+  for (int i = 0; i < static_cast<int>(ColumnFamily::kCount); ++i) {
+    EXPECT_TRUE(absl::IsNotFound((*store)->Get(static_cast<ColumnFamily>(i), "key").status()))
+        << "family " << i << " must hold nothing after a reopen";
+  }
+  absl::Status right = (*store)->WriteIntake(log_batch);
+  ASSERT_TRUE(right.ok()) << right;
+  EXPECT_EQ(*(*store)->Get(ColumnFamily::kLog, "key"), "event");
+}
+
+std::string LogKey(uint64_t sequence) {
+  std::string key("default");
+  key.push_back('\0');
+  AppendBigEndian64(key, sequence);
+  return key;
+}
+
+TEST(IntakeTest, AStoreFromBeforeTheIntakeIsReadInPlaceAndMovedAtTheFirstWritableOpen) {
+  testing::ScopedTempDir dir;
+  const std::string path = dir.path() + "/store";
+  WriteStoreFromBeforeTheIntake(path);
+
+  {
+    // Read-only (an export next to an old server): reads the log where it is and moves nothing.
+    auto reader = Store::Open({.path = path, .read_only = true});
+    ASSERT_TRUE(reader.ok()) << reader.status();
+    EXPECT_EQ(*(*reader)->Get(ColumnFamily::kLog, LogKey(7)), "event 7");
+    EXPECT_EQ(ReadBigEndian64(*(*reader)->Get(ColumnFamily::kIntakeMeta, kLogNextSequenceKey)), 1001u);
+  }
+  EXPECT_FALSE(std::filesystem::exists(path + "/intake"));
+
+  {
+    auto store = Store::Open({.path = path});
+    ASSERT_TRUE(store.ok()) << store.status();
+    EXPECT_EQ(*(*store)->Get(ColumnFamily::kLog, LogKey(1)), "event 1");
+    EXPECT_EQ(*(*store)->Get(ColumnFamily::kLog, LogKey(1000)), "event 1000");
+    EXPECT_EQ(*(*store)->Get(ColumnFamily::kDedup, "dedup 500"), "seen");
+    EXPECT_EQ(ReadBigEndian64(*(*store)->Get(ColumnFamily::kIntakeMeta, kLogNextSequenceKey)), 1001u);
+    EXPECT_TRUE(absl::IsNotFound((*store)->Get(ColumnFamily::kMeta, kLogNextSequenceKey).status()))
+        << "the state keeps no second copy of the counter";
+    EXPECT_EQ(*(*store)->Get(ColumnFamily::kMeta, "resolver/position/default"), "position");
+    EXPECT_EQ(*(*store)->Get(ColumnFamily::kProfiles, "default-profile"), "profile");
+    ASSERT_TRUE((*store)->Close().ok());
+  }
+  std::vector<std::string> families;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &families).ok());
+  EXPECT_EQ(std::count(families.begin(), families.end(), "log"), 0) << "the old log family is dropped";
+  EXPECT_EQ(std::count(families.begin(), families.end(), "dedup"), 0);
+
+  auto reopened = Store::Open({.path = path});
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ(*(*reopened)->Get(ColumnFamily::kLog, LogKey(999)), "event 999");
+}
+
+}  // namespace
+}  // namespace tessera::profile_store
