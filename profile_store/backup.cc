@@ -8,13 +8,17 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <set>
 #include <string_view>
 #include <system_error>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "profile_store/internal/sync_directory.h"
 #include "rocksdb/env.h"
 #include "rocksdb/utilities/backup_engine.h"
 #include "rocksdb/utilities/checkpoint.h"
@@ -139,46 +143,102 @@ absl::StatusOr<BackupSummary> VerifyWith(const rocksdb::BackupEngineReadOnlyBase
   return SummaryOf(info, backup_dir, CountBackups(engine));
 }
 
-// The intake backup paired with state backup `state_id`: 0 when the state backup is from before
-// the intake (its log is inside it); NotFound/DataLoss when the pair is missing or damaged.
+// The intake backups of `backup_dir` by the state backup each pairs with (the newest, should a
+// state backup id ever have been paired twice). Empty when there are none.
+absl::StatusOr<std::map<rocksdb::BackupID, rocksdb::BackupID>> IntakePairs(const std::string& backup_dir) {
+  std::map<rocksdb::BackupID, rocksdb::BackupID> pairs;
+  const std::string intake_dir = IntakeBackupDir(backup_dir);
+  if (!HoldsBackups(intake_dir)) return pairs;
+  rocksdb::BackupEngineReadOnly* raw_engine = nullptr;
+  const rocksdb::IOStatus status = rocksdb::BackupEngineReadOnly::Open(rocksdb::BackupEngineOptions(intake_dir),
+                                                                       rocksdb::Env::Default(), &raw_engine);
+  if (!status.ok()) return ToAbslStatus(status, absl::StrCat("opening backup directory ", intake_dir));
+  std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw_engine);
+  std::vector<rocksdb::BackupInfo> intakes;
+  engine->GetBackupInfo(&intakes);
+  const std::string prefix(kIntakeMetadataPrefix);
+  for (const rocksdb::BackupInfo& info : intakes) {
+    rocksdb::BackupID state_id = 0;
+    if (info.app_metadata.rfind(prefix, 0) != 0 ||
+        !absl::SimpleAtoi(info.app_metadata.substr(prefix.size()), &state_id)) {
+      continue;
+    }
+    rocksdb::BackupID& paired = pairs[state_id];
+    paired = std::max(paired, info.backup_id);
+  }
+  return pairs;
+}
+
+bool IsLegacy(const rocksdb::BackupInfo& info) { return info.app_metadata == kLegacyBackupMetadata; }
+
+// The newest state backup that is whole: from before the intake, or paired with an intake backup.
+// 0 when there is none (the caller's lookup of "the latest" then reports why).
+absl::StatusOr<rocksdb::BackupID> LatestWholeBackup(const rocksdb::BackupEngineReadOnlyBase& state_engine,
+                                                    const std::string& backup_dir) {
+  absl::StatusOr<std::map<rocksdb::BackupID, rocksdb::BackupID>> pairs = IntakePairs(backup_dir);
+  if (!pairs.ok()) return pairs.status();
+  std::vector<rocksdb::BackupInfo> states;
+  state_engine.GetBackupInfo(&states);
+  rocksdb::BackupID latest = 0;
+  for (const rocksdb::BackupInfo& info : states) {
+    if (IsLegacy(info) || pairs->contains(info.backup_id)) latest = std::max(latest, info.backup_id);
+  }
+  return latest;
+}
+
+// The intake backup paired with state backup `state_id`, verified: 0 when the state backup is from
+// before the intake (its log is inside it); DataLoss when the pair is missing or damaged.
 absl::StatusOr<rocksdb::BackupID> PairedIntakeBackup(const rocksdb::BackupEngineReadOnlyBase& state_engine,
                                                      const std::string& backup_dir, rocksdb::BackupID state_id) {
   std::vector<rocksdb::BackupInfo> states;
   state_engine.GetBackupInfo(&states);
   for (const rocksdb::BackupInfo& info : states) {
-    if (info.backup_id == state_id && info.app_metadata == kLegacyBackupMetadata) return 0;
+    if (info.backup_id == state_id && IsLegacy(info)) return 0;
   }
   const std::string intake_dir = IntakeBackupDir(backup_dir);
-  const std::string wanted = absl::StrCat(kIntakeMetadataPrefix, state_id);
-  if (HoldsBackups(intake_dir)) {
-    rocksdb::BackupEngineReadOnly* raw_engine = nullptr;
-    const rocksdb::IOStatus status = rocksdb::BackupEngineReadOnly::Open(
-        rocksdb::BackupEngineOptions(intake_dir), rocksdb::Env::Default(), &raw_engine);
-    if (!status.ok()) return ToAbslStatus(status, absl::StrCat("opening backup directory ", intake_dir));
-    std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw_engine);
-    std::vector<rocksdb::BackupInfo> intakes;
-    engine->GetBackupInfo(&intakes);
-    for (const rocksdb::BackupInfo& info : intakes) {
-      if (info.app_metadata != wanted) continue;
-      absl::StatusOr<BackupSummary> verified = VerifyWith(*engine, intake_dir, info.backup_id);
-      if (!verified.ok()) return verified.status();
-      return info.backup_id;
-    }
+  absl::StatusOr<std::map<rocksdb::BackupID, rocksdb::BackupID>> pairs = IntakePairs(backup_dir);
+  if (!pairs.ok()) return pairs.status();
+  const auto paired = pairs->find(state_id);
+  if (paired == pairs->end()) {
+    return absl::DataLossError(absl::StrCat("backup ", state_id, " in ", backup_dir,
+                                            " has no backup of its event log in ", intake_dir));
   }
-  return absl::DataLossError(absl::StrCat("backup ", state_id, " in ", backup_dir,
-                                          " has no backup of its event log in ", intake_dir));
+  rocksdb::BackupEngineReadOnly* raw_engine = nullptr;
+  const rocksdb::IOStatus status = rocksdb::BackupEngineReadOnly::Open(rocksdb::BackupEngineOptions(intake_dir),
+                                                                       rocksdb::Env::Default(), &raw_engine);
+  if (!status.ok()) return ToAbslStatus(status, absl::StrCat("opening backup directory ", intake_dir));
+  std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw_engine);
+  absl::StatusOr<BackupSummary> verified = VerifyWith(*engine, intake_dir, paired->second);
+  if (!verified.ok()) return verified.status();
+  return paired->second;
 }
 
-absl::Status SyncDirectory(const fs::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return absl::InternalError(absl::StrCat("cannot open ", dir.string(), ": ", std::strerror(errno)));
-  const int result = ::fsync(fd);
-  const int saved = errno;
-  ::close(fd);
-  if (result != 0)
-    return absl::InternalError(absl::StrCat("cannot sync ", dir.string(), ": ", std::strerror(saved)));
-  return absl::OkStatus();
+// Deletes what an interrupted backup left: state backups whose intake copy never finished, and
+// intake backups whose state backup is gone.
+void DeleteUnpairedBackups(rocksdb::BackupEngine& state_engine, rocksdb::BackupEngine& intake_engine,
+                           const std::string& backup_dir) {
+  absl::StatusOr<std::map<rocksdb::BackupID, rocksdb::BackupID>> pairs = IntakePairs(backup_dir);
+  if (!pairs.ok()) return;
+  std::vector<rocksdb::BackupInfo> states;
+  state_engine.GetBackupInfo(&states);
+  std::set<rocksdb::BackupID> state_ids;
+  for (const rocksdb::BackupInfo& info : states) {
+    state_ids.insert(info.backup_id);
+    if (!IsLegacy(info) && !pairs->contains(info.backup_id)) {
+      state_engine.DeleteBackup(info.backup_id).PermitUncheckedError();
+    }
+  }
+  std::vector<rocksdb::BackupInfo> intakes;
+  intake_engine.GetBackupInfo(&intakes);
+  for (const auto& [state_id, intake_id] : *pairs) {
+    if (!state_ids.contains(state_id)) intake_engine.DeleteBackup(intake_id).PermitUncheckedError();
+  }
+  for (const rocksdb::BackupInfo& info : intakes) {
+    // An older intake copy of a state backup that was paired again later.
+    const bool newest = std::any_of(pairs->begin(), pairs->end(),
+                                    [&](const auto& pair) { return pair.second == info.backup_id; });
+    if (!newest) intake_engine.DeleteBackup(info.backup_id).PermitUncheckedError();
+  }
 }
 
 // Puts the directory `fresh` in the place of `target`. When `target` exists it is swapped out in
@@ -192,7 +252,7 @@ absl::Status SwapIn(const fs::path& fresh, const fs::path& target) {
     if (error)
       return absl::InternalError(
           absl::StrCat("cannot move the restored store into place: ", error.message()));
-    return SyncDirectory(target.parent_path());
+    return internal::SyncDirectory(target.parent_path().string());
   }
   if (::renameat2(AT_FDCWD, fresh.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) != 0) {
     if (errno != EINVAL && errno != ENOSYS) {
@@ -207,11 +267,11 @@ absl::Status SwapIn(const fs::path& fresh, const fs::path& target) {
     if (error)
       return absl::InternalError(
           absl::StrCat("cannot move the restored store into place: ", error.message()));
-    if (absl::Status synced = SyncDirectory(target.parent_path()); !synced.ok()) return synced;
+    if (absl::Status synced = internal::SyncDirectory(target.parent_path().string()); !synced.ok()) return synced;
     fs::remove_all(old, error);
     return absl::OkStatus();
   }
-  if (absl::Status synced = SyncDirectory(target.parent_path()); !synced.ok()) return synced;
+  if (absl::Status synced = internal::SyncDirectory(target.parent_path().string()); !synced.ok()) return synced;
   fs::remove_all(fresh, error);  // The replaced store; failing to delete it loses nothing.
   return absl::OkStatus();
 }
@@ -258,6 +318,7 @@ absl::StatusOr<BackupSummary> CreateBackup(Store& store, const std::string& back
   if (!engine.ok()) return engine.status();
   absl::StatusOr<std::unique_ptr<rocksdb::BackupEngine>> intake_engine = open_engine(intake_dir);
   if (!intake_engine.ok()) return intake_engine.status();
+  DeleteUnpairedBackups(**engine, **intake_engine, backup_dir);
 
   // Flushing first puts the memtables into table files, so the backup is mostly table files and
   // a restore replays little write-ahead log. The WAL files still live are copied as well, so
@@ -302,6 +363,11 @@ absl::StatusOr<BackupSummary> VerifyBackup(const std::string& backup_dir, uint32
       rocksdb::BackupEngineOptions(backup_dir), rocksdb::Env::Default(), &raw_engine);
   if (!status.ok()) return ToAbslStatus(status, absl::StrCat("opening backup directory ", backup_dir));
   std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw_engine);
+  if (backup_id == 0) {
+    absl::StatusOr<rocksdb::BackupID> latest = LatestWholeBackup(*engine, backup_dir);
+    if (!latest.ok()) return latest.status();
+    backup_id = *latest;
+  }
   absl::StatusOr<BackupSummary> summary = VerifyWith(*engine, backup_dir, backup_id);
   if (!summary.ok()) return summary;
   absl::StatusOr<rocksdb::BackupID> intake = PairedIntakeBackup(*engine, backup_dir, summary->backup_id);
@@ -319,7 +385,13 @@ absl::StatusOr<BackupSummary> RestoreBackup(const std::string& backup_dir, const
                                                                  rocksdb::Env::Default(), &raw_engine);
   if (!status.ok()) return ToAbslStatus(status, absl::StrCat("opening backup directory ", backup_dir));
   std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw_engine);
-  absl::StatusOr<BackupSummary> summary = VerifyWith(*engine, backup_dir, options.backup_id);
+  rocksdb::BackupID backup_id = options.backup_id;
+  if (backup_id == 0) {
+    absl::StatusOr<rocksdb::BackupID> latest = LatestWholeBackup(*engine, backup_dir);
+    if (!latest.ok()) return latest.status();
+    backup_id = *latest;
+  }
+  absl::StatusOr<BackupSummary> summary = VerifyWith(*engine, backup_dir, backup_id);
   if (!summary.ok()) return summary.status();
   absl::StatusOr<rocksdb::BackupID> intake_id = PairedIntakeBackup(*engine, backup_dir, summary->backup_id);
   if (!intake_id.ok()) return intake_id.status();

@@ -7,11 +7,15 @@
 // store copies only what changed since the first.
 //
 // Guarantees:
-// - CreateBackup works on a store in use (the server takes new events meanwhile). The backup is
-//   the store as of one moment, consistent across all column families: every event it holds in
-//   the log comes with its dedup entry and the log counter, and derived state (identity graph,
-//   profiles) is a prefix of the log's together with the resolver position that says how far,
-//   so a server started on a restore catches up from there.
+// - CreateBackup works on a store in use (the server takes new events meanwhile). A backup is a
+//   pair: the state database's copy in `backup_dir`, then the intake's (log, dedup, log counter)
+//   in `backup_dir/intake`, each as of one moment and consistent across its column families. The
+//   state goes first, so the log's copy holds every event the derived state reflects (apart from
+//   what retention or an erasure removed in between, which the state either already shows or, for
+//   an erasure still pending in its copy, carries out again on the restored store), its counter
+//   is past every resolver position, and a server started on a restore catches up from there.
+// - A backup whose intake copy did not finish is not a backup: "the latest" is the newest whole
+//   pair, and the next CreateBackup deletes the unfinished one.
 // - A backup is verified (every file's size and checksum) before CreateBackup reports success,
 //   and again before RestoreBackup copies it.
 // - RestoreBackup never leaves a half-restored store: it restores into a sibling directory, checks

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "profile_store/internal/sync_directory.h"
 #include <cstring>
 
 #include "rocksdb/compaction_filter.h"
@@ -188,9 +189,24 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   };
 
   // The state database; a store from before the split still has the log and dedup families here.
+  const bool state_existed = std::filesystem::exists(options.path + "/CURRENT", ec);
+  const std::string intake_path = options.path + "/intake";
+  const bool intake_existed = std::filesystem::exists(intake_path + "/CURRENT", ec);
   std::vector<std::string> existing;
   rocksdb::DB::ListColumnFamilies(db_options, options.path, &existing).PermitUncheckedError();
   const bool legacy = std::find(existing.begin(), existing.end(), "log") != existing.end();
+  if (!options.read_only) {
+    if (state_existed && !legacy && !intake_existed) {
+      // Starting over with an empty log would hand out sequences the derived state already holds.
+      return absl::DataLossError(absl::StrCat("the store at ", options.path, " has lost its event log (no database at ",
+                                              intake_path, "); restore it from a backup"));
+    }
+    // A new store's intake exists before its state does, so that a crash part way through
+    // creating the store never leaves a state without its log.
+    if (!intake_existed) {
+      if (absl::Status created = CreateIntake(intake_path, db_options); !created.ok()) return created;
+    }
+  }
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   std::vector<ColumnFamily> opened;
   for (int i = 0; i < static_cast<int>(ColumnFamily::kCount); ++i) {
@@ -217,15 +233,18 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
     store->dbs_[family] = raw_db;
   }
 
-  const std::string intake_path = options.path + "/intake";
-  if (options.read_only && !std::filesystem::exists(intake_path + "/CURRENT", ec)) {
-    if (!legacy) return absl::DataLossError(absl::StrCat("the store at ", options.path, " has no intake database"));
-    // Read where a store from before the split keeps them: the counter was in the state's meta.
+  if (options.read_only && legacy) {
+    // Read where a store from before the split keeps them (the counter was in the state's meta),
+    // even if a move into an intake has begun: until it completes, the old families are whole.
     store->handles_[static_cast<int>(ColumnFamily::kLog)] = store->legacy_handles_[0];
     store->handles_[static_cast<int>(ColumnFamily::kDedup)] = store->legacy_handles_[1];
     store->handles_[static_cast<int>(ColumnFamily::kIntakeMeta)] = store->handles_[static_cast<int>(ColumnFamily::kMeta)];
     store->dbs_[static_cast<int>(ColumnFamily::kIntakeMeta)] = raw_db;
     return store;
+  }
+  if (options.read_only && !intake_existed) {
+    return absl::DataLossError(absl::StrCat("the store at ", options.path, " has no event log (no database at ",
+                                            intake_path, ")"));
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> intake_families = {
       rocksdb::ColumnFamilyDescriptor(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()),
@@ -237,31 +256,47 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   return store;
 }
 
+absl::Status Store::CreateIntake(const std::string& path, const rocksdb::DBOptions& db_options) {
+  // Built beside its place and renamed into it, so that an intake exists whole or not at all.
+  const std::string building = path + ".building";
+  std::error_code ec;
+  std::filesystem::remove_all(building, ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot remove ", building, ": ", ec.message()));
+  rocksdb::DB* raw_db = nullptr;
+  rocksdb::Status status =
+      rocksdb::DB::Open(rocksdb::Options(db_options, rocksdb::ColumnFamilyOptions()), building, &raw_db);
+  if (!status.ok()) return ToAbslStatus(status, absl::StrCat("creating the intake database at ", building));
+  std::unique_ptr<rocksdb::DB> db(raw_db);
+  // Column family ids of the intake start above every id the state database has or will soon
+  // have: ids count up per database and are never reused, so burning a range here makes a batch
+  // sent to the wrong database name families that do not exist there, and RocksDB refuses it.
+  std::vector<std::string> unused;
+  for (int i = 0; i < kFirstIntakeFamilyId - 1; ++i) unused.push_back(absl::StrCat("unused-", i));
+  std::vector<rocksdb::ColumnFamilyHandle*> created;
+  status = db->CreateColumnFamilies(rocksdb::ColumnFamilyOptions(), unused, &created);
+  if (status.ok()) status = db->DropColumnFamilies(created);
+  for (auto* handle : created) db->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+  created.clear();
+  if (status.ok()) {
+    status = db->CreateColumnFamilies(rocksdb::ColumnFamilyOptions(), {kFamilyNames[static_cast<int>(ColumnFamily::kLog)],
+                                      kFamilyNames[static_cast<int>(ColumnFamily::kDedup)],
+                                      kFamilyNames[static_cast<int>(ColumnFamily::kIntakeMeta)]},
+                                      &created);
+  }
+  for (auto* handle : created) db->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+  if (status.ok()) status = db->Close();
+  if (!status.ok()) return ToAbslStatus(status, absl::StrCat("creating the intake database at ", building));
+  db.reset();
+  std::filesystem::rename(building, path, ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot move the new intake database into ", path, ": ", ec.message()));
+  return internal::SyncDirectory(std::filesystem::path(path).parent_path().string());
+}
+
 absl::Status Store::OpenIntake(const rocksdb::DBOptions& db_options,
                                const std::vector<rocksdb::ColumnFamilyDescriptor>& families) {
   const std::string path = options_.path + "/intake";
-  std::error_code ec;
-  const bool fresh = !std::filesystem::exists(path + "/CURRENT", ec);
   rocksdb::DB* raw_db = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  if (fresh) {
-    // Column family ids of the intake start above every id the state database has or will soon
-    // have: ids count up per database and are never reused, so burning a range here makes a batch
-    // sent to the wrong database name families that do not exist there, and RocksDB refuses it.
-    rocksdb::DBOptions create = db_options;
-    create.create_missing_column_families = false;
-    rocksdb::Status status = rocksdb::DB::Open(rocksdb::Options(create, rocksdb::ColumnFamilyOptions()), path, &raw_db);
-    if (!status.ok()) return ToAbslStatus(status, absl::StrCat("creating the intake database at ", path));
-    std::unique_ptr<rocksdb::DB> db(raw_db);
-    std::vector<std::string> unused;
-    for (int i = 0; i < kFirstIntakeFamilyId - 1; ++i) unused.push_back(absl::StrCat("unused-", i));
-    std::vector<rocksdb::ColumnFamilyHandle*> burned;
-    status = db->CreateColumnFamilies(rocksdb::ColumnFamilyOptions(), unused, &burned);
-    if (status.ok()) status = db->DropColumnFamilies(burned);
-    for (auto* handle : burned) db->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
-    if (status.ok()) status = db->Close();
-    if (!status.ok()) return ToAbslStatus(status, absl::StrCat("creating the intake database at ", path));
-  }
   rocksdb::Status status = options_.read_only
                                ? rocksdb::DB::OpenForReadOnly(db_options, path, families, &handles, &raw_db)
                                : rocksdb::DB::Open(db_options, path, families, &handles, &raw_db);
@@ -272,6 +307,11 @@ absl::Status Store::OpenIntake(const rocksdb::DBOptions& db_options,
   for (size_t i = 0; i < std::size(order); ++i) {
     handles_[static_cast<int>(order[i])] = handles[i + 1];
     dbs_[static_cast<int>(order[i])] = raw_db;
+    if (handles[i + 1]->GetID() < static_cast<uint32_t>(kFirstIntakeFamilyId)) {
+      return absl::DataLossError(absl::StrCat("the intake database at ", path, " has family ",
+                                              handles[i + 1]->GetName(), " at id ", handles[i + 1]->GetID(),
+                                              ", where the state database could use it"));
+    }
   }
   return absl::OkStatus();
 }
@@ -330,6 +370,10 @@ absl::Status Store::Write(rocksdb::WriteBatch& batch) {
 
 absl::Status Store::WriteUnsynced(rocksdb::WriteBatch& batch) {
   return ToAbslStatus(state_db_->Write(rocksdb::WriteOptions(), &batch), "writing to store");
+}
+
+absl::Status Store::SyncState() {
+  return ToAbslStatus(state_db_->SyncWAL(), "syncing the state's write-ahead log");
 }
 
 absl::Status Store::WriteIntake(rocksdb::WriteBatch& batch) {
@@ -406,10 +450,11 @@ absl::Status Store::CloseDatabase(std::unique_ptr<rocksdb::DB>& db, bool flush) 
 }
 
 absl::Status Store::Close() {
-  absl::Status result = CloseDatabase(state_db_, !options_.read_only);
+  // The log first: at every moment the files on disk hold the log at least as far as derived state.
   absl::Status intake = CloseDatabase(intake_db_, !options_.read_only);
+  absl::Status result = CloseDatabase(state_db_, !options_.read_only);
   dbs_.fill(nullptr);
-  return result.ok() ? intake : result;
+  return intake.ok() ? result : intake;
 }
 
 }  // namespace tessera::profile_store

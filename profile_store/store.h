@@ -12,16 +12,19 @@
 //   ~20 ms of memtable inserts, and every acknowledgement used to wait for it).
 // - the state (`<path>`): everything derived from the log, and privacy, definitions and audit.
 // A WriteBatch goes to the database of its families: Write/WriteUnsynced for state families,
-// WriteIntake/WriteIntakeUnsynced for intake families. The intake's column families have ids the
-// state database never uses, so a batch sent to the wrong one is refused (InvalidArgument) and
-// RocksDB stops that database's writes until it is reopened: a programming error stops loudly
-// instead of filling some other family.
+// WriteIntake/WriteIntakeUnsynced for intake families; no batch mixes the two. The intake's column
+// families have ids the state database never uses, so a batch of one database's families sent to
+// the other is refused (InvalidArgument) and RocksDB stops that database's writes until it is
+// reopened: a programming error stops loudly instead of filling some other family. (RocksDB checks
+// families entry by entry, so a batch mixing both would be partly applied: none is ever built.)
 // Ordering across the two, where it matters, is the writer's job: what the log loses (erasure,
 // retention, a suppressed event) is deleted from the intake, synced, before the state records that
 // it happened; and derived state never reflects an event the intake does not hold.
 //
 // A store written before the split (log and dedup in the state database) is moved over at the
-// first writable open (see Open); a read-only open reads it where it is.
+// first writable open (see Open); a read-only open reads it where it is. A new store's intake is
+// created before its state; a state without its intake is refused (DataLoss), never given an
+// empty log.
 //
 // Thread-safety: after Open, all methods are safe to call concurrently (RocksDB's DB is).
 // Durability: writes made with `sync_writes` are on disk when Write returns.
@@ -104,6 +107,10 @@ class Store {
   // Applies `batch` (state families only) atomically without waiting for the disk: for derived
   // state, which the log can rebuild (a crash loses a suffix of it, never a part of one batch).
   absl::Status WriteUnsynced(rocksdb::WriteBatch& batch);
+  // Makes every earlier write to the state durable (syncs its write-ahead log). Deleting from the
+  // log records whose effects are in unsynced state must wait for this: the two databases sync
+  // separately, and a power loss must not take derived state back past events no longer logged.
+  absl::Status SyncState();
   // The same for a batch of intake families (log, dedup, intake meta).
   absl::Status WriteIntake(rocksdb::WriteBatch& batch);
   absl::Status WriteIntakeUnsynced(rocksdb::WriteBatch& batch);
@@ -127,6 +134,7 @@ class Store {
   // The intake's first column family id (see OpenIntake).
   static constexpr int kFirstIntakeFamilyId = 64;
 
+  static absl::Status CreateIntake(const std::string& path, const rocksdb::DBOptions& db_options);
   absl::Status OpenIntake(const rocksdb::DBOptions& db_options,
                           const std::vector<rocksdb::ColumnFamilyDescriptor>& families);
   absl::Status MoveLegacyLogToIntake();

@@ -430,6 +430,10 @@ absl::StatusOr<RetentionReport> Resolver::ApplyRetention(base::Timestamp cutoff)
   }
   if (!log->status().ok()) return profile_store::ToAbslStatus(log->status(), "reading the log for retention");
   report.first_kept_sequence = low;
+  if (low > first_logged) {
+    // The resolver's writes that applied these records become durable before the records go.
+    if (absl::Status synced = store_.SyncState(); !synced.ok()) return synced;
+  }
   rocksdb::WriteBatch batch;
   rocksdb::WriteBatch intake_batch;
   // Retention runs again at its next interval, so a crash part way loses nothing it must do.

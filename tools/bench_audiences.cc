@@ -121,7 +121,7 @@ absl::StatusOr<uint64_t> WriteLog(profile_store::Store& store, uint64_t people, 
     ++events;
     if (batch.Count() >= 20000) {
       log.FinishBatch(batch);
-      if (absl::Status written = store.WriteUnsynced(batch); !written.ok()) return written;
+      if (absl::Status written = store.WriteIntakeUnsynced(batch); !written.ok()) return written;
       batch.Clear();
     }
     return absl::OkStatus();
@@ -181,7 +181,7 @@ absl::StatusOr<uint64_t> WriteLog(profile_store::Store& store, uint64_t people, 
   }
   if (batch.Count() > 0) {
     log.FinishBatch(batch);
-    if (absl::Status written = store.WriteUnsynced(batch); !written.ok()) return written;
+    if (absl::Status written = store.WriteIntakeUnsynced(batch); !written.ok()) return written;
   }
   return events;
 }

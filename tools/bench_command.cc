@@ -476,7 +476,7 @@ absl::StatusOr<GenerationStats> WriteLog(const BenchOptions& options, const std:
       }
     }
     log.FinishBatch(batch);
-    if (absl::Status status = (*store)->WriteUnsynced(batch); !status.ok()) return status;
+    if (absl::Status status = (*store)->WriteIntakeUnsynced(batch); !status.ok()) return status;
     written += chunk;
   }
   if (absl::Status closed = (*store)->Close(); !closed.ok()) return closed;

@@ -441,5 +441,16 @@ TEST(OperationsE2eTest, BadCommandLinesExitWithCode2AndSayWhy) {
   }
 }
 
+// The benchmark commands that write their own synthetic logs run through on small inputs (they
+// are measurements, but a command that fails is a defect all the same).
+TEST(OperationsE2eTest, BenchCommandsThatWriteTheirOwnLogRunOnSmallInputs) {
+  TempDir temp;
+  auto [resolve_code, resolve_text] =
+      RunTesseraStdout("bench resolve --events 2000 --people 1000 --cache-ratio 0 --dir " + temp.path() + "/resolve");
+  EXPECT_EQ(resolve_code, 0) << resolve_text;
+  auto [audiences_code, audiences_text] = RunTesseraStdout("bench audiences --people 300 --dir " + temp.path() + "/audiences");
+  EXPECT_EQ(audiences_code, 0) << audiences_text;
+}
+
 }  // namespace
 }  // namespace tessera::e2e

@@ -222,6 +222,37 @@ TEST_F(BackupTest, ABackupWhoseEventLogIsMissingIsReportedAndNotRestored) {
   EXPECT_FALSE(fs::exists(Path("restored"))) << "a store without its log must not be restored";
 }
 
+TEST_F(BackupTest, ABackupWhoseLogCopyNeverFinishedIsSkippedThenDeleted) {
+  std::unique_ptr<Store> store = StoreWithData(Path("store"), 20);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(CreateBackup(*store, Path("backups")).ok());
+  {
+    // What a crash during the intake's copy leaves: a state backup with no partner.
+    rocksdb::BackupEngine* raw_engine = nullptr;
+    ASSERT_TRUE(rocksdb::BackupEngine::Open(rocksdb::BackupEngineOptions(Path("backups")), rocksdb::Env::Default(),
+                                            &raw_engine)
+                    .ok());
+    std::unique_ptr<rocksdb::BackupEngine> engine(raw_engine);
+    rocksdb::BackupID id = 0;
+    ASSERT_TRUE(
+        engine->CreateNewBackupWithMetadata(rocksdb::CreateBackupOptions(), store->db(), "tessera store with intake", &id)
+            .ok());
+    ASSERT_EQ(id, 2u);
+  }
+  absl::StatusOr<BackupSummary> latest = VerifyBackup(Path("backups"));
+  ASSERT_TRUE(latest.ok()) << latest.status();
+  EXPECT_EQ(latest->backup_id, 1u) << "the latest whole backup";
+  EXPECT_EQ(VerifyBackup(Path("backups"), 2).status().code(), absl::StatusCode::kDataLoss);
+  absl::StatusOr<BackupSummary> restored = RestoreBackup(Path("backups"), Path("restored"));
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_EQ(restored->backup_id, 1u);
+
+  absl::StatusOr<BackupSummary> next = CreateBackup(*store, Path("backups"));
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->backups_in_directory, 2u) << "the unfinished backup is gone";
+  EXPECT_TRUE(absl::IsNotFound(VerifyBackup(Path("backups"), 2).status()));
+}
+
 TEST_F(BackupTest, ABackupFromBeforeTheIntakeRestoresWithItsLogMovedOver) {
   WriteStoreFromBeforeTheIntake(Path("old"));
   {
