@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <random>
 #include <set>
 #include <string_view>
 #include <system_error>
@@ -33,7 +34,7 @@ using Clock = std::chrono::steady_clock;
 // A backup of the state database taken before the intake existed holds the log itself.
 constexpr std::string_view kLegacyBackupMetadata = "tessera store";
 // A backup of the state database whose log is in a paired backup of the intake database.
-constexpr std::string_view kBackupMetadata = "tessera store with intake";
+constexpr char kBackupMetadata[] = "tessera store with intake";
 // The intake's backups live in `<backup_dir>/intake`; each one's metadata names the state backup
 // it pairs with.
 constexpr char kIntakeMetadataPrefix[] = "tessera intake of backup ";
@@ -143,12 +144,34 @@ absl::StatusOr<BackupSummary> VerifyWith(const rocksdb::BackupEngineReadOnlyBase
   return SummaryOf(info, backup_dir, CountBackups(engine));
 }
 
-// The intake backups of `backup_dir` by the state backup each pairs with (the newest, should a
-// state backup id ever have been paired twice). Empty when there are none.
-absl::StatusOr<std::map<rocksdb::BackupID, rocksdb::BackupID>> IntakePairs(const std::string& backup_dir) {
-  std::map<rocksdb::BackupID, rocksdb::BackupID> pairs;
+// A state backup of the intake's time: "tessera store with intake <token>", the token random per
+// backup. Its intake backup's metadata is "tessera intake of backup <id> <token>": RocksDB gives a
+// deleted backup's id out again, so the id alone would not tell an old intake copy from the pair.
+bool HasIntake(const rocksdb::BackupInfo& info) {
+  return info.app_metadata.rfind(std::string(kBackupMetadata) + " ", 0) == 0;
+}
+bool IsLegacy(const rocksdb::BackupInfo& info) { return info.app_metadata == kLegacyBackupMetadata; }
+
+// The key an intake backup names its state backup by: "<id> <token>".
+std::string PairKey(const rocksdb::BackupInfo& state) {
+  return absl::StrCat(state.backup_id, " ", state.app_metadata.substr(std::string_view(kBackupMetadata).size() + 1));
+}
+
+std::string NewToken() {
+  std::random_device device;
+  const uint64_t token = (static_cast<uint64_t>(device()) << 32) ^ device();
+  return absl::StrCat(absl::Hex(token, absl::kZeroPad16));
+}
+
+struct IntakeBackups {
+  std::map<std::string, rocksdb::BackupID> newest;  // pair key -> the newest intake backup naming it
+  std::vector<rocksdb::BackupInfo> all;              // every intake backup of Tessera's
+};
+
+absl::StatusOr<IntakeBackups> ReadIntakeBackups(const std::string& backup_dir) {
+  IntakeBackups found;
   const std::string intake_dir = IntakeBackupDir(backup_dir);
-  if (!HoldsBackups(intake_dir)) return pairs;
+  if (!HoldsBackups(intake_dir)) return found;
   rocksdb::BackupEngineReadOnly* raw_engine = nullptr;
   const rocksdb::IOStatus status = rocksdb::BackupEngineReadOnly::Open(rocksdb::BackupEngineOptions(intake_dir),
                                                                        rocksdb::Env::Default(), &raw_engine);
@@ -158,30 +181,27 @@ absl::StatusOr<std::map<rocksdb::BackupID, rocksdb::BackupID>> IntakePairs(const
   engine->GetBackupInfo(&intakes);
   const std::string prefix(kIntakeMetadataPrefix);
   for (const rocksdb::BackupInfo& info : intakes) {
-    rocksdb::BackupID state_id = 0;
-    if (info.app_metadata.rfind(prefix, 0) != 0 ||
-        !absl::SimpleAtoi(info.app_metadata.substr(prefix.size()), &state_id)) {
-      continue;
-    }
-    rocksdb::BackupID& paired = pairs[state_id];
-    paired = std::max(paired, info.backup_id);
+    if (info.app_metadata.rfind(prefix, 0) != 0) continue;
+    rocksdb::BackupID& newest = found.newest[info.app_metadata.substr(prefix.size())];
+    newest = std::max(newest, info.backup_id);
+    found.all.push_back(info);
   }
-  return pairs;
+  return found;
 }
-
-bool IsLegacy(const rocksdb::BackupInfo& info) { return info.app_metadata == kLegacyBackupMetadata; }
 
 // The newest state backup that is whole: from before the intake, or paired with an intake backup.
 // 0 when there is none (the caller's lookup of "the latest" then reports why).
 absl::StatusOr<rocksdb::BackupID> LatestWholeBackup(const rocksdb::BackupEngineReadOnlyBase& state_engine,
                                                     const std::string& backup_dir) {
-  absl::StatusOr<std::map<rocksdb::BackupID, rocksdb::BackupID>> pairs = IntakePairs(backup_dir);
-  if (!pairs.ok()) return pairs.status();
+  absl::StatusOr<IntakeBackups> intakes = ReadIntakeBackups(backup_dir);
+  if (!intakes.ok()) return intakes.status();
   std::vector<rocksdb::BackupInfo> states;
   state_engine.GetBackupInfo(&states);
   rocksdb::BackupID latest = 0;
   for (const rocksdb::BackupInfo& info : states) {
-    if (IsLegacy(info) || pairs->contains(info.backup_id)) latest = std::max(latest, info.backup_id);
+    if (IsLegacy(info) || (HasIntake(info) && intakes->newest.contains(PairKey(info)))) {
+      latest = std::max(latest, info.backup_id);
+    }
   }
   return latest;
 }
@@ -192,14 +212,15 @@ absl::StatusOr<rocksdb::BackupID> PairedIntakeBackup(const rocksdb::BackupEngine
                                                      const std::string& backup_dir, rocksdb::BackupID state_id) {
   std::vector<rocksdb::BackupInfo> states;
   state_engine.GetBackupInfo(&states);
-  for (const rocksdb::BackupInfo& info : states) {
-    if (info.backup_id == state_id && IsLegacy(info)) return 0;
-  }
+  const auto state = std::find_if(states.begin(), states.end(),
+                                  [&](const rocksdb::BackupInfo& info) { return info.backup_id == state_id; });
+  if (state != states.end() && IsLegacy(*state)) return 0;
   const std::string intake_dir = IntakeBackupDir(backup_dir);
-  absl::StatusOr<std::map<rocksdb::BackupID, rocksdb::BackupID>> pairs = IntakePairs(backup_dir);
-  if (!pairs.ok()) return pairs.status();
-  const auto paired = pairs->find(state_id);
-  if (paired == pairs->end()) {
+  absl::StatusOr<IntakeBackups> intakes = ReadIntakeBackups(backup_dir);
+  if (!intakes.ok()) return intakes.status();
+  const auto paired = state != states.end() && HasIntake(*state) ? intakes->newest.find(PairKey(*state))
+                                                                  : intakes->newest.end();
+  if (paired == intakes->newest.end()) {
     return absl::DataLossError(absl::StrCat("backup ", state_id, " in ", backup_dir,
                                             " has no backup of its event log in ", intake_dir));
   }
@@ -213,32 +234,36 @@ absl::StatusOr<rocksdb::BackupID> PairedIntakeBackup(const rocksdb::BackupEngine
   return paired->second;
 }
 
-// Deletes what an interrupted backup left: state backups whose intake copy never finished, and
-// intake backups whose state backup is gone.
-void DeleteUnpairedBackups(rocksdb::BackupEngine& state_engine, rocksdb::BackupEngine& intake_engine,
-                           const std::string& backup_dir) {
-  absl::StatusOr<std::map<rocksdb::BackupID, rocksdb::BackupID>> pairs = IntakePairs(backup_dir);
-  if (!pairs.ok()) return;
+// Deletes what an interrupted backup left: Tessera's state backups whose intake copy never
+// finished, and intake backups that are no state backup's pair. Backups with other metadata
+// (not Tessera's) are left alone.
+absl::Status DeleteUnpairedBackups(rocksdb::BackupEngine& state_engine, rocksdb::BackupEngine& intake_engine,
+                                   const std::string& backup_dir) {
+  absl::StatusOr<IntakeBackups> intakes = ReadIntakeBackups(backup_dir);
+  if (!intakes.ok()) return intakes.status();
   std::vector<rocksdb::BackupInfo> states;
   state_engine.GetBackupInfo(&states);
-  std::set<rocksdb::BackupID> state_ids;
+  std::set<std::string> whole;
   for (const rocksdb::BackupInfo& info : states) {
-    state_ids.insert(info.backup_id);
-    if (!IsLegacy(info) && !pairs->contains(info.backup_id)) {
-      state_engine.DeleteBackup(info.backup_id).PermitUncheckedError();
+    if (!HasIntake(info)) continue;
+    const std::string key = PairKey(info);
+    if (intakes->newest.contains(key)) {
+      whole.insert(key);
+      continue;
+    }
+    if (rocksdb::IOStatus deleted = state_engine.DeleteBackup(info.backup_id); !deleted.ok()) {
+      return ToAbslStatus(deleted, absl::StrCat("deleting the unfinished backup ", info.backup_id));
     }
   }
-  std::vector<rocksdb::BackupInfo> intakes;
-  intake_engine.GetBackupInfo(&intakes);
-  for (const auto& [state_id, intake_id] : *pairs) {
-    if (!state_ids.contains(state_id)) intake_engine.DeleteBackup(intake_id).PermitUncheckedError();
+  const std::string prefix(kIntakeMetadataPrefix);
+  for (const rocksdb::BackupInfo& info : intakes->all) {
+    const std::string key = info.app_metadata.substr(prefix.size());
+    if (whole.contains(key) && intakes->newest.at(key) == info.backup_id) continue;
+    if (rocksdb::IOStatus deleted = intake_engine.DeleteBackup(info.backup_id); !deleted.ok()) {
+      return ToAbslStatus(deleted, absl::StrCat("deleting the unpaired log backup ", info.backup_id));
+    }
   }
-  for (const rocksdb::BackupInfo& info : intakes) {
-    // An older intake copy of a state backup that was paired again later.
-    const bool newest = std::any_of(pairs->begin(), pairs->end(),
-                                    [&](const auto& pair) { return pair.second == info.backup_id; });
-    if (!newest) intake_engine.DeleteBackup(info.backup_id).PermitUncheckedError();
-  }
+  return absl::OkStatus();
 }
 
 // Puts the directory `fresh` in the place of `target`. When `target` exists it is swapped out in
@@ -318,7 +343,9 @@ absl::StatusOr<BackupSummary> CreateBackup(Store& store, const std::string& back
   if (!engine.ok()) return engine.status();
   absl::StatusOr<std::unique_ptr<rocksdb::BackupEngine>> intake_engine = open_engine(intake_dir);
   if (!intake_engine.ok()) return intake_engine.status();
-  DeleteUnpairedBackups(**engine, **intake_engine, backup_dir);
+  if (absl::Status cleaned = DeleteUnpairedBackups(**engine, **intake_engine, backup_dir); !cleaned.ok()) {
+    return cleaned;
+  }
 
   // Flushing first puts the memtables into table files, so the backup is mostly table files and
   // a restore replays little write-ahead log. The WAL files still live are copied as well, so
@@ -329,8 +356,9 @@ absl::StatusOr<BackupSummary> CreateBackup(Store& store, const std::string& back
   // records), so the intake's copy holds every event the state's copy reflects, and its log
   // counter is past the state's resolver positions.
   rocksdb::BackupID backup_id = 0;
-  rocksdb::IOStatus status = (*engine)->CreateNewBackupWithMetadata(create_options, store.db(),
-                                                                    std::string(kBackupMetadata), &backup_id);
+  const std::string token = NewToken();
+  rocksdb::IOStatus status = (*engine)->CreateNewBackupWithMetadata(
+      create_options, store.db(), absl::StrCat(kBackupMetadata, " ", token), &backup_id);
   if (!status.ok()) {
     // Remove the partial copy now rather than at the next backup.
     (*engine)->GarbageCollect().PermitUncheckedError();
@@ -339,16 +367,21 @@ absl::StatusOr<BackupSummary> CreateBackup(Store& store, const std::string& back
   rocksdb::BackupID intake_id = 0;
   status = (*intake_engine)
                ->CreateNewBackupWithMetadata(create_options, store.intake_db(),
-                                             absl::StrCat(kIntakeMetadataPrefix, backup_id), &intake_id);
+                                             absl::StrCat(kIntakeMetadataPrefix, backup_id, " ", token), &intake_id);
   if (!status.ok()) {
     (*intake_engine)->GarbageCollect().PermitUncheckedError();
     (*engine)->DeleteBackup(backup_id).PermitUncheckedError();  // Half a pair is no backup.
     return ToAbslStatus(status, absl::StrCat("backing up the event log to ", intake_dir));
   }
   absl::StatusOr<BackupSummary> intake = VerifyWith(**intake_engine, intake_dir, intake_id);
-  if (!intake.ok()) return intake.status();
-  absl::StatusOr<BackupSummary> summary = VerifyWith(**engine, backup_dir, backup_id);
-  if (!summary.ok()) return summary.status();
+  absl::StatusOr<BackupSummary> summary =
+      intake.ok() ? VerifyWith(**engine, backup_dir, backup_id) : absl::StatusOr<BackupSummary>(intake.status());
+  if (!summary.ok()) {
+    // A pair that does not verify is no backup: "the latest" stays the one before it.
+    (*intake_engine)->DeleteBackup(intake_id).PermitUncheckedError();
+    (*engine)->DeleteBackup(backup_id).PermitUncheckedError();
+    return summary.status();
+  }
   summary->size_bytes += intake->size_bytes;
   summary->files += intake->files;
   summary->elapsed = Clock::now() - start;

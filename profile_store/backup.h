@@ -14,8 +14,11 @@
 //   what retention or an erasure removed in between, which the state either already shows or, for
 //   an erasure still pending in its copy, carries out again on the restored store), its counter
 //   is past every resolver position, and a server started on a restore catches up from there.
-// - A backup whose intake copy did not finish is not a backup: "the latest" is the newest whole
-//   pair, and the next CreateBackup deletes the unfinished one.
+// - A backup whose intake copy did not finish, or that did not verify, is not a backup: "the
+//   latest" is the newest whole pair, and CreateBackup deletes unfinished ones (Tessera's only:
+//   backups with other metadata in the directory are left alone). A pair is matched by a random
+//   token in both metadata strings as well as the id, because RocksDB gives a deleted backup's id
+//   out again.
 // - A backup is verified (every file's size and checksum) before CreateBackup reports success,
 //   and again before RestoreBackup copies it.
 // - RestoreBackup never leaves a half-restored store: it restores into a sibling directory, checks
@@ -23,7 +26,9 @@
 //   `force`) is deleted after the swap.
 //
 // Thread-safety: CreateBackup and CreateCheckpoint may run next to any other use of the store.
-// Two backups into the same directory at once are not supported; the caller serializes them.
+// Two backups into the same directory at once are not supported; the caller serializes them. Nor
+// is a verify or restore from a directory while a backup into it runs: the backup may delete an
+// unfinished backup there, and RocksDB does not define deletion next to a reader.
 
 #include <chrono>
 #include <cstdint>

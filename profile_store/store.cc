@@ -188,22 +188,48 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
                                            FamilyOptions(family, options, cache, store->dedup_filter_.get()));
   };
 
-  // The state database; a store from before the split still has the log and dedup families here.
+  // The state database. A store from before the split has the log and dedup families here: while
+  // "log" is there, log, dedup and counter are whole in the state (the move drops "log" first, and
+  // only after the intake holds all of it, synced); "dedup" alone means the move is past its copy.
   const bool state_existed = std::filesystem::exists(options.path + "/CURRENT", ec);
   const std::string intake_path = options.path + "/intake";
   const bool intake_existed = std::filesystem::exists(intake_path + "/CURRENT", ec);
   std::vector<std::string> existing;
-  rocksdb::DB::ListColumnFamilies(db_options, options.path, &existing).PermitUncheckedError();
-  const bool legacy = std::find(existing.begin(), existing.end(), "log") != existing.end();
+  if (state_existed) {
+    rocksdb::Status listed = rocksdb::DB::ListColumnFamilies(db_options, options.path, &existing);
+    if (!listed.ok()) return ToAbslStatus(listed, absl::StrCat("reading the families of the store at ", options.path));
+  }
+  auto has = [&](ColumnFamily family) {
+    return std::find(existing.begin(), existing.end(), kFamilyNames[static_cast<int>(family)]) != existing.end();
+  };
+  const bool legacy_log = has(ColumnFamily::kLog);
+  std::vector<rocksdb::ColumnFamilyDescriptor> intake_families = {
+      rocksdb::ColumnFamilyDescriptor(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()),
+      descriptor(ColumnFamily::kLog), descriptor(ColumnFamily::kDedup), descriptor(ColumnFamily::kIntakeMeta)};
   if (!options.read_only) {
-    if (state_existed && !legacy && !intake_existed) {
+    if (state_existed && !legacy_log && !intake_existed) {
       // Starting over with an empty log would hand out sequences the derived state already holds.
       return absl::DataLossError(absl::StrCat("the store at ", options.path, " has lost its event log (no database at ",
                                               intake_path, "); restore it from a backup"));
     }
+    if (!state_existed && intake_existed) {
+      // A new store's intake is made first, so an empty intake without a state is a creation that
+      // stopped; a log without its state would lose suppressions, erasures and definitions.
+      absl::StatusOr<bool> empty = IntakeIsEmpty(intake_path, db_options, intake_families);
+      if (!empty.ok()) return empty.status();
+      if (!*empty) {
+        return absl::DataLossError(absl::StrCat("the store at ", options.path, " holds an event log (", intake_path,
+                                                ") but not the state beside it; restore it from a backup"));
+      }
+    }
+    if (legacy_log && intake_existed) {
+      // A move that did not finish: the state still holds everything, so the copy starts over.
+      std::filesystem::remove_all(intake_path, ec);
+      if (ec) return absl::InternalError(absl::StrCat("cannot remove ", intake_path, ": ", ec.message()));
+    }
     // A new store's intake exists before its state does, so that a crash part way through
     // creating the store never leaves a state without its log.
-    if (!intake_existed) {
+    if (!intake_existed || legacy_log) {
       if (absl::Status created = CreateIntake(intake_path, db_options); !created.ok()) return created;
     }
   }
@@ -211,7 +237,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   std::vector<ColumnFamily> opened;
   for (int i = 0; i < static_cast<int>(ColumnFamily::kCount); ++i) {
     const auto family = static_cast<ColumnFamily>(i);
-    if (InIntake(family) && !(legacy && (family == ColumnFamily::kLog || family == ColumnFamily::kDedup))) continue;
+    if (InIntake(family) && (family == ColumnFamily::kIntakeMeta || !has(family))) continue;
     families.push_back(descriptor(family));
     opened.push_back(family);
   }
@@ -226,18 +252,20 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   for (size_t i = 0; i < handles.size(); ++i) {
     const int family = static_cast<int>(opened[i]);
     if (InIntake(opened[i])) {
-      store->legacy_handles_.push_back(handles[i]);
+      store->legacy_handles_.emplace_back(opened[i], handles[i]);
     } else {
       store->handles_[family] = handles[i];
+      store->dbs_[family] = raw_db;
     }
-    store->dbs_[family] = raw_db;
   }
 
-  if (options.read_only && legacy) {
-    // Read where a store from before the split keeps them (the counter was in the state's meta),
-    // even if a move into an intake has begun: until it completes, the old families are whole.
-    store->handles_[static_cast<int>(ColumnFamily::kLog)] = store->legacy_handles_[0];
-    store->handles_[static_cast<int>(ColumnFamily::kDedup)] = store->legacy_handles_[1];
+  if (options.read_only && legacy_log) {
+    // Read where a store from before the split keeps them (the counter in the state's meta), even
+    // if a move into an intake has begun: until "log" is dropped, the old families are whole.
+    for (const auto& [family, handle] : store->legacy_handles_) {
+      store->handles_[static_cast<int>(family)] = handle;
+      store->dbs_[static_cast<int>(family)] = raw_db;
+    }
     store->handles_[static_cast<int>(ColumnFamily::kIntakeMeta)] = store->handles_[static_cast<int>(ColumnFamily::kMeta)];
     store->dbs_[static_cast<int>(ColumnFamily::kIntakeMeta)] = raw_db;
     return store;
@@ -246,14 +274,31 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
     return absl::DataLossError(absl::StrCat("the store at ", options.path, " has no event log (no database at ",
                                             intake_path, ")"));
   }
-  std::vector<rocksdb::ColumnFamilyDescriptor> intake_families = {
-      rocksdb::ColumnFamilyDescriptor(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()),
-      descriptor(ColumnFamily::kLog), descriptor(ColumnFamily::kDedup), descriptor(ColumnFamily::kIntakeMeta)};
   if (absl::Status status = store->OpenIntake(db_options, intake_families); !status.ok()) return status;
-  if (legacy && !options.read_only) {
-    if (absl::Status moved = store->MoveLegacyLogToIntake(); !moved.ok()) return moved;
+  if (!options.read_only) {
+    if (legacy_log) {
+      if (absl::Status copied = store->CopyLegacyLogToIntake(); !copied.ok()) return copied;
+    }
+    if (absl::Status finished = store->FinishMoveToIntake(); !finished.ok()) return finished;
   }
   return store;
+}
+
+absl::StatusOr<bool> Store::IntakeIsEmpty(const std::string& path, const rocksdb::DBOptions& db_options,
+                                          const std::vector<rocksdb::ColumnFamilyDescriptor>& families) {
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw_db = nullptr;
+  rocksdb::Status status = rocksdb::DB::OpenForReadOnly(db_options, path, families, &handles, &raw_db);
+  if (!status.ok()) return ToAbslStatus(status, absl::StrCat("opening the intake database at ", path));
+  std::unique_ptr<rocksdb::DB> db(raw_db);
+  std::string counter;
+  const bool has_counter = db->Get(rocksdb::ReadOptions(), handles[3], kLogNextSequenceKey, &counter).ok();
+  std::unique_ptr<rocksdb::Iterator> log(db->NewIterator(rocksdb::ReadOptions(), handles[1]));
+  log->SeekToFirst();
+  const bool empty = !has_counter && !log->Valid();
+  log.reset();
+  for (auto* handle : handles) db->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+  return empty;
 }
 
 absl::Status Store::CreateIntake(const std::string& path, const rocksdb::DBOptions& db_options) {
@@ -297,9 +342,12 @@ absl::Status Store::OpenIntake(const rocksdb::DBOptions& db_options,
   const std::string path = options_.path + "/intake";
   rocksdb::DB* raw_db = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  // An intake is made whole by CreateIntake; one that lacks a family is not to be completed here.
+  rocksdb::DBOptions open_options = db_options;
+  open_options.create_missing_column_families = false;
   rocksdb::Status status = options_.read_only
-                               ? rocksdb::DB::OpenForReadOnly(db_options, path, families, &handles, &raw_db)
-                               : rocksdb::DB::Open(db_options, path, families, &handles, &raw_db);
+                               ? rocksdb::DB::OpenForReadOnly(open_options, path, families, &handles, &raw_db)
+                               : rocksdb::DB::Open(open_options, path, families, &handles, &raw_db);
   if (!status.ok()) return ToAbslStatus(status, absl::StrCat("opening the intake database at ", path));
   intake_db_.reset(raw_db);
   intake_default_ = handles[0];
@@ -307,25 +355,26 @@ absl::Status Store::OpenIntake(const rocksdb::DBOptions& db_options,
   for (size_t i = 0; i < std::size(order); ++i) {
     handles_[static_cast<int>(order[i])] = handles[i + 1];
     dbs_[static_cast<int>(order[i])] = raw_db;
-    if (handles[i + 1]->GetID() < static_cast<uint32_t>(kFirstIntakeFamilyId)) {
-      return absl::DataLossError(absl::StrCat("the intake database at ", path, " has family ",
-                                              handles[i + 1]->GetName(), " at id ", handles[i + 1]->GetID(),
-                                              ", where the state database could use it"));
+  }
+  for (ColumnFamily family : order) {
+    rocksdb::ColumnFamilyHandle* opened = handle(family);
+    if (opened->GetID() < static_cast<uint32_t>(kFirstIntakeFamilyId)) {
+      return absl::DataLossError(absl::StrCat("the intake database at ", path, " has family ", opened->GetName(),
+                                              " at id ", opened->GetID(), ", where the state database could use it"));
     }
   }
   return absl::OkStatus();
 }
 
-absl::Status Store::MoveLegacyLogToIntake() {
-  // Copies are idempotent, so a crash part way leaves the legacy families in place and the next
-  // open copies again; they are dropped only after the intake holds everything, synced.
+absl::Status Store::CopyLegacyLogToIntake() {
+  // Into a freshly made intake; should a crash stop it, the next open makes the intake again and
+  // copies anew, the legacy families being whole until FinishMoveToIntake drops them.
   constexpr size_t kBatchBytes = 4 << 20;
-  const ColumnFamily moved[] = {ColumnFamily::kLog, ColumnFamily::kDedup};
-  for (size_t i = 0; i < std::size(moved); ++i) {
-    std::unique_ptr<rocksdb::Iterator> it(state_db_->NewIterator(rocksdb::ReadOptions(), legacy_handles_[i]));
+  for (const auto& [family, legacy] : legacy_handles_) {
+    std::unique_ptr<rocksdb::Iterator> it(state_db_->NewIterator(rocksdb::ReadOptions(), legacy));
     rocksdb::WriteBatch batch;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      batch.Put(handle(moved[i]), it->key(), it->value());
+      batch.Put(handle(family), it->key(), it->value());
       if (batch.GetDataSize() < kBatchBytes) continue;
       if (absl::Status written = WriteIntakeUnsynced(batch); !written.ok()) return written;
       batch.Clear();
@@ -333,31 +382,36 @@ absl::Status Store::MoveLegacyLogToIntake() {
     if (!it->status().ok()) return ToAbslStatus(it->status(), "reading the log of a store from before the intake");
     if (absl::Status written = WriteIntakeUnsynced(batch); !written.ok()) return written;
   }
-  // The log's counter: the larger of the two, should a copy ever run twice.
-  uint64_t next_sequence = 0;
-  for (ColumnFamily family : {ColumnFamily::kMeta, ColumnFamily::kIntakeMeta}) {
-    absl::StatusOr<std::string> value = Get(family, kLogNextSequenceKey);
-    if (value.ok()) next_sequence = std::max(next_sequence, ReadBigEndian64(*value));
-    else if (!absl::IsNotFound(value.status())) return value.status();
-  }
   rocksdb::WriteBatch counter;
-  if (next_sequence > 0) {
-    std::string value;
-    AppendBigEndian64(value, next_sequence);
-    counter.Put(handle(ColumnFamily::kIntakeMeta), kLogNextSequenceKey, value);
+  if (absl::StatusOr<std::string> value = Get(ColumnFamily::kMeta, kLogNextSequenceKey); value.ok()) {
+    counter.Put(handle(ColumnFamily::kIntakeMeta), kLogNextSequenceKey, *value);
+  } else if (!absl::IsNotFound(value.status())) {
+    return value.status();
   }
   rocksdb::WriteOptions synced;
   synced.sync = true;
   rocksdb::Status status = intake_db_->Write(synced, &counter);
   if (status.ok()) status = intake_db_->FlushWAL(/*sync=*/true);
-  if (!status.ok()) return ToAbslStatus(status, "moving the log into the intake database");
+  return ToAbslStatus(status, "moving the log into the intake database");
+}
+
+absl::Status Store::FinishMoveToIntake() {
+  // "log" first: once it is gone, the intake is what holds the log. The state's copy of the
+  // counter goes last, so a read of the old families always finds it with them.
+  std::sort(legacy_handles_.begin(), legacy_handles_.end());
+  rocksdb::Status status;
+  for (auto& [family, legacy] : legacy_handles_) {
+    if (status.ok()) status = state_db_->DropColumnFamily(legacy);
+    state_db_->DestroyColumnFamilyHandle(legacy).PermitUncheckedError();
+  }
+  legacy_handles_.clear();
+  if (!status.ok()) return ToAbslStatus(status, "dropping the log families of the state database");
+  if (absl::IsNotFound(Get(ColumnFamily::kMeta, kLogNextSequenceKey).status())) return absl::OkStatus();
   rocksdb::WriteBatch forget;
   forget.Delete(handle(ColumnFamily::kMeta), kLogNextSequenceKey);
-  status = state_db_->Write(synced, &forget);
-  if (status.ok()) status = state_db_->DropColumnFamilies(legacy_handles_);
-  for (auto* legacy : legacy_handles_) state_db_->DestroyColumnFamilyHandle(legacy).PermitUncheckedError();
-  legacy_handles_.clear();
-  return ToAbslStatus(status, "dropping the log families of the state database");
+  rocksdb::WriteOptions synced;
+  synced.sync = true;
+  return ToAbslStatus(state_db_->Write(synced, &forget), "forgetting the state's copy of the log counter");
 }
 
 Store::~Store() { Close().IgnoreError(); }
@@ -425,7 +479,7 @@ absl::Status Store::CloseDatabase(std::unique_ptr<rocksdb::DB>& db, bool flush) 
     if (dbs_[i] == db.get()) take(handles_[i]);
   }
   if (db == state_db_) {
-    for (auto*& legacy : legacy_handles_) take(legacy);
+    for (auto& [family, legacy] : legacy_handles_) take(legacy);
   } else {
     take(intake_default_);
   }

@@ -36,6 +36,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -137,7 +138,10 @@ class Store {
   static absl::Status CreateIntake(const std::string& path, const rocksdb::DBOptions& db_options);
   absl::Status OpenIntake(const rocksdb::DBOptions& db_options,
                           const std::vector<rocksdb::ColumnFamilyDescriptor>& families);
-  absl::Status MoveLegacyLogToIntake();
+  static absl::StatusOr<bool> IntakeIsEmpty(const std::string& path, const rocksdb::DBOptions& db_options,
+                                            const std::vector<rocksdb::ColumnFamilyDescriptor>& families);
+  absl::Status CopyLegacyLogToIntake();
+  absl::Status FinishMoveToIntake();
   absl::Status CloseDatabase(std::unique_ptr<rocksdb::DB>& db, bool flush);
 
   StoreOptions options_;
@@ -147,7 +151,7 @@ class Store {
   std::array<rocksdb::ColumnFamilyHandle*, kFamilies> handles_{};
   // Log and dedup families of a store written before the split, while they are still in the state
   // database (until moved, or for as long as a read-only open reads them there).
-  std::vector<rocksdb::ColumnFamilyHandle*> legacy_handles_;
+  std::vector<std::pair<ColumnFamily, rocksdb::ColumnFamilyHandle*>> legacy_handles_;
   rocksdb::ColumnFamilyHandle* intake_default_ = nullptr;
   std::shared_ptr<rocksdb::CompactionFilter> dedup_filter_;
 };

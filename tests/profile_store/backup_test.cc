@@ -222,23 +222,27 @@ TEST_F(BackupTest, ABackupWhoseEventLogIsMissingIsReportedAndNotRestored) {
   EXPECT_FALSE(fs::exists(Path("restored"))) << "a store without its log must not be restored";
 }
 
+// Adds a backup of `db` to the BackupEngine directory `dir` with `metadata`, as Tessera's own
+// code would not: for leaving what an interrupted or foreign backup leaves. Returns its id.
+rocksdb::BackupID AddRawBackup(const std::string& dir, rocksdb::DB* db, const std::string& metadata) {
+  rocksdb::BackupEngine* raw_engine = nullptr;
+  EXPECT_TRUE(rocksdb::BackupEngine::Open(rocksdb::BackupEngineOptions(dir), rocksdb::Env::Default(), &raw_engine).ok());
+  std::unique_ptr<rocksdb::BackupEngine> engine(raw_engine);
+  rocksdb::BackupID id = 0;
+  EXPECT_TRUE(engine->CreateNewBackupWithMetadata(rocksdb::CreateBackupOptions(), db, metadata, &id).ok());
+  return id;
+}
+
 TEST_F(BackupTest, ABackupWhoseLogCopyNeverFinishedIsSkippedThenDeleted) {
   std::unique_ptr<Store> store = StoreWithData(Path("store"), 20);
   ASSERT_NE(store, nullptr);
   ASSERT_TRUE(CreateBackup(*store, Path("backups")).ok());
-  {
-    // What a crash during the intake's copy leaves: a state backup with no partner.
-    rocksdb::BackupEngine* raw_engine = nullptr;
-    ASSERT_TRUE(rocksdb::BackupEngine::Open(rocksdb::BackupEngineOptions(Path("backups")), rocksdb::Env::Default(),
-                                            &raw_engine)
-                    .ok());
-    std::unique_ptr<rocksdb::BackupEngine> engine(raw_engine);
-    rocksdb::BackupID id = 0;
-    ASSERT_TRUE(
-        engine->CreateNewBackupWithMetadata(rocksdb::CreateBackupOptions(), store->db(), "tessera store with intake", &id)
-            .ok());
-    ASSERT_EQ(id, 2u);
-  }
+  // What a crash during the intake's copy leaves: a state backup with no partner. Its id is 2, and
+  // an old log copy that names backup 2 with another token (RocksDB gives deleted ids out again)
+  // must not pass for its partner.
+  ASSERT_EQ(AddRawBackup(Path("backups"), store->db(), "tessera store with intake 00000000000000aa"), 2u);
+  AddRawBackup(Path("backups/intake"), store->intake_db(), "tessera intake of backup 2 00000000000000bb");
+
   absl::StatusOr<BackupSummary> latest = VerifyBackup(Path("backups"));
   ASSERT_TRUE(latest.ok()) << latest.status();
   EXPECT_EQ(latest->backup_id, 1u) << "the latest whole backup";
@@ -247,10 +251,30 @@ TEST_F(BackupTest, ABackupWhoseLogCopyNeverFinishedIsSkippedThenDeleted) {
   ASSERT_TRUE(restored.ok()) << restored.status();
   EXPECT_EQ(restored->backup_id, 1u);
 
+  Put(*store, ColumnFamily::kLog, "third", "3");
   absl::StatusOr<BackupSummary> next = CreateBackup(*store, Path("backups"));
   ASSERT_TRUE(next.ok()) << next.status();
   EXPECT_EQ(next->backups_in_directory, 2u) << "the unfinished backup is gone";
   EXPECT_TRUE(absl::IsNotFound(VerifyBackup(Path("backups"), 2).status()));
+  absl::StatusOr<BackupSummary> third = RestoreBackup(Path("backups"), Path("third"));
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_EQ(third->backup_id, next->backup_id);
+  std::unique_ptr<Store> copy = OpenStore(Path("third"));
+  ASSERT_NE(copy, nullptr);
+  EXPECT_EQ(*copy->Get(ColumnFamily::kLog, "third"), "3") << "the new backup is whole, with its log";
+  size_t log_backups = 0;
+  for (const auto& entry : fs::directory_iterator(Path("backups/intake/meta"))) log_backups += entry.is_regular_file();
+  EXPECT_EQ(log_backups, 2u) << "the unpaired log copy is deleted too";
+}
+
+TEST_F(BackupTest, BackupsThatAreNotTesserasAreLeftAlone) {
+  std::unique_ptr<Store> store = StoreWithData(Path("store"), 10);
+  ASSERT_NE(store, nullptr);
+  ASSERT_EQ(AddRawBackup(Path("backups"), store->db(), "someone else's"), 1u);
+  absl::StatusOr<BackupSummary> ours = CreateBackup(*store, Path("backups"));
+  ASSERT_TRUE(ours.ok()) << ours.status();
+  EXPECT_EQ(ours->backup_id, 2u);
+  EXPECT_EQ(ours->backups_in_directory, 2u) << "the foreign backup is still there";
 }
 
 TEST_F(BackupTest, ABackupFromBeforeTheIntakeRestoresWithItsLogMovedOver) {

@@ -113,24 +113,94 @@ TEST(IntakeTest, AStoreThatLostItsIntakeIsRefusedNotGivenAnEmptyLog) {
   EXPECT_TRUE(absl::IsDataLoss(reader.status())) << reader.status();
 }
 
+// A RocksDB database at `path` with the intake's family names at ids 1..3, where the state has
+// families of its own: what an intake made without the id gap would be.
+void WriteIntakeWithLowIds(const std::string& path) {
+  rocksdb::DBOptions options;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const char* name : {"default", "log", "dedup", "meta"}) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(options, path, families, &handles, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  ASSERT_EQ(handles[1]->GetID(), 1u);
+  for (auto* handle : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
+}
+
 TEST(IntakeTest, AnIntakeLeftHalfBuiltIsBuiltAgainWithItsOwnFamilyIds) {
   testing::ScopedTempDir dir;
   const std::string path = dir.path() + "/store";
-  // What a crash while creating the intake leaves: a database beside its place, ids not burned.
+  // What a crash while creating the intake leaves beside its place, here with the families made
+  // before the gap: used as it is, the log would have id 1.
   std::filesystem::create_directories(path);
-  {
-    rocksdb::Options options;
-    options.create_if_missing = true;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(options, path + "/intake.building", &raw).ok());
-    delete raw;
-  }
+  WriteIntakeWithLowIds(path + "/intake.building");
   auto store = Store::Open({.path = path});
   ASSERT_TRUE(store.ok()) << store.status();
   EXPECT_FALSE(std::filesystem::exists(path + "/intake.building"));
   for (ColumnFamily family : {ColumnFamily::kLog, ColumnFamily::kDedup, ColumnFamily::kIntakeMeta}) {
     EXPECT_GE((*store)->handle(family)->GetID(), 64u) << (*store)->handle(family)->GetName();
   }
+}
+
+TEST(IntakeTest, AnIntakeWithoutTheIdGapIsRefusedWithoutHarm) {
+  testing::ScopedTempDir dir;
+  const std::string path = dir.path() + "/store";
+  ASSERT_TRUE(Store::Open({.path = path}).ok());
+  std::filesystem::remove_all(path + "/intake");
+  WriteIntakeWithLowIds(path + "/intake");
+  auto store = Store::Open({.path = path});
+  EXPECT_TRUE(absl::IsDataLoss(store.status())) << store.status();
+  auto reader = Store::Open({.path = path, .read_only = true});
+  EXPECT_TRUE(absl::IsDataLoss(reader.status())) << reader.status();
+}
+
+TEST(IntakeTest, AnEventLogWithoutItsStateIsRefused) {
+  testing::ScopedTempDir dir;
+  const std::string path = dir.path() + "/store";
+  {
+    auto store = Store::Open({.path = path});
+    ASSERT_TRUE(store.ok()) << store.status();
+    rocksdb::WriteBatch batch;
+    batch.Put((*store)->handle(ColumnFamily::kLog), LogKey(1), "event 1");
+    ASSERT_TRUE((*store)->WriteIntake(batch).ok());
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(path)) {
+    if (entry.path().filename() != "intake") std::filesystem::remove_all(entry.path());
+  }
+  auto store = Store::Open({.path = path});
+  EXPECT_TRUE(absl::IsDataLoss(store.status())) << store.status();
+  EXPECT_FALSE(std::filesystem::exists(path + "/CURRENT")) << "no empty state may be made beside the log";
+}
+
+TEST(IntakeTest, AMoveStoppedBetweenDroppingTheOldFamiliesIsFinished) {
+  testing::ScopedTempDir dir;
+  const std::string path = dir.path() + "/store";
+  WriteStoreFromBeforeTheIntake(path);
+  ASSERT_TRUE(Store::Open({.path = path}).ok());
+  {
+    // "log" dropped, "dedup" not yet: what a crash between the two drops leaves.
+    rocksdb::DB* raw = nullptr;
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const std::string& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, families, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    rocksdb::ColumnFamilyHandle* dedup = nullptr;
+    ASSERT_TRUE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), "dedup", &dedup).ok());
+    handles.push_back(dedup);
+    for (auto* handle : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
+  }
+  auto store = Store::Open({.path = path});
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(*(*store)->Get(ColumnFamily::kLog, LogKey(1000)), "event 1000");
+  ASSERT_TRUE((*store)->Close().ok());
+  std::vector<std::string> families;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &families).ok());
+  EXPECT_EQ(std::count(families.begin(), families.end(), "dedup"), 0);
 }
 
 TEST(IntakeTest, AReadOnlyOpenOfAStoreWhoseMoveBeganReadsTheOldFamilies) {
