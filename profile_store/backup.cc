@@ -163,6 +163,14 @@ std::string NewToken() {
   return absl::StrCat(absl::Hex(token, absl::kZeroPad16));
 }
 
+absl::StatusOr<std::unique_ptr<rocksdb::BackupEngineReadOnly>> OpenReadOnly(const std::string& dir) {
+  rocksdb::BackupEngineReadOnly* raw_engine = nullptr;
+  const rocksdb::IOStatus status =
+      rocksdb::BackupEngineReadOnly::Open(rocksdb::BackupEngineOptions(dir), rocksdb::Env::Default(), &raw_engine);
+  if (!status.ok()) return ToAbslStatus(status, absl::StrCat("opening backup directory ", dir));
+  return std::unique_ptr<rocksdb::BackupEngineReadOnly>(raw_engine);
+}
+
 struct IntakeBackups {
   std::map<std::string, rocksdb::BackupID> newest;  // pair key -> the newest intake backup naming it
   std::vector<rocksdb::BackupInfo> all;              // every intake backup of Tessera's
@@ -172,13 +180,10 @@ absl::StatusOr<IntakeBackups> ReadIntakeBackups(const std::string& backup_dir) {
   IntakeBackups found;
   const std::string intake_dir = IntakeBackupDir(backup_dir);
   if (!HoldsBackups(intake_dir)) return found;
-  rocksdb::BackupEngineReadOnly* raw_engine = nullptr;
-  const rocksdb::IOStatus status = rocksdb::BackupEngineReadOnly::Open(rocksdb::BackupEngineOptions(intake_dir),
-                                                                       rocksdb::Env::Default(), &raw_engine);
-  if (!status.ok()) return ToAbslStatus(status, absl::StrCat("opening backup directory ", intake_dir));
-  std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw_engine);
+  absl::StatusOr<std::unique_ptr<rocksdb::BackupEngineReadOnly>> engine = OpenReadOnly(intake_dir);
+  if (!engine.ok()) return engine.status();
   std::vector<rocksdb::BackupInfo> intakes;
-  engine->GetBackupInfo(&intakes);
+  (*engine)->GetBackupInfo(&intakes);
   const std::string prefix(kIntakeMetadataPrefix);
   for (const rocksdb::BackupInfo& info : intakes) {
     if (info.app_metadata.rfind(prefix, 0) != 0) continue;
@@ -224,14 +229,45 @@ absl::StatusOr<rocksdb::BackupID> PairedIntakeBackup(const rocksdb::BackupEngine
     return absl::DataLossError(absl::StrCat("backup ", state_id, " in ", backup_dir,
                                             " has no backup of its event log in ", intake_dir));
   }
-  rocksdb::BackupEngineReadOnly* raw_engine = nullptr;
-  const rocksdb::IOStatus status = rocksdb::BackupEngineReadOnly::Open(rocksdb::BackupEngineOptions(intake_dir),
-                                                                       rocksdb::Env::Default(), &raw_engine);
-  if (!status.ok()) return ToAbslStatus(status, absl::StrCat("opening backup directory ", intake_dir));
-  std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw_engine);
-  absl::StatusOr<BackupSummary> verified = VerifyWith(*engine, intake_dir, paired->second);
+  absl::StatusOr<std::unique_ptr<rocksdb::BackupEngineReadOnly>> engine = OpenReadOnly(intake_dir);
+  if (!engine.ok()) return engine.status();
+  absl::StatusOr<BackupSummary> verified = VerifyWith(**engine, intake_dir, paired->second);
   if (!verified.ok()) return verified.status();
   return paired->second;
+}
+
+// A backup to verify or restore: the state's, with its engine, and the intake's paired with it.
+struct WholeBackup {
+  BackupSummary summary;
+  std::unique_ptr<rocksdb::BackupEngineReadOnly> engine;
+  rocksdb::BackupID intake_id = 0;  // 0: a backup from before the intake, its log inside it.
+  std::unique_ptr<rocksdb::BackupEngineReadOnly> intake_engine;
+};
+
+// Backup `backup_id` of `backup_dir` (0: the newest whole one), both parts verified.
+absl::StatusOr<WholeBackup> FindWholeBackup(const std::string& backup_dir, rocksdb::BackupID backup_id) {
+  if (!HoldsBackups(backup_dir)) return absl::NotFoundError(absl::StrCat("no backups in ", backup_dir));
+  absl::StatusOr<std::unique_ptr<rocksdb::BackupEngineReadOnly>> engine = OpenReadOnly(backup_dir);
+  if (!engine.ok()) return engine.status();
+  if (backup_id == 0) {
+    absl::StatusOr<rocksdb::BackupID> latest = LatestWholeBackup(**engine, backup_dir);
+    if (!latest.ok()) return latest.status();
+    backup_id = *latest;
+  }
+  absl::StatusOr<BackupSummary> summary = VerifyWith(**engine, backup_dir, backup_id);
+  if (!summary.ok()) return summary.status();
+  absl::StatusOr<rocksdb::BackupID> intake_id = PairedIntakeBackup(**engine, backup_dir, summary->backup_id);
+  if (!intake_id.ok()) return intake_id.status();
+  WholeBackup whole;
+  whole.summary = *std::move(summary);
+  whole.engine = *std::move(engine);
+  whole.intake_id = *intake_id;
+  if (whole.intake_id != 0) {
+    absl::StatusOr<std::unique_ptr<rocksdb::BackupEngineReadOnly>> intake = OpenReadOnly(IntakeBackupDir(backup_dir));
+    if (!intake.ok()) return intake.status();
+    whole.intake_engine = *std::move(intake);
+  }
+  return whole;
 }
 
 // Deletes what an interrupted backup left: Tessera's state backups whose intake copy never
@@ -385,49 +421,23 @@ absl::StatusOr<BackupSummary> CreateBackup(Store& store, const std::string& back
   summary->size_bytes += intake->size_bytes;
   summary->files += intake->files;
   summary->elapsed = Clock::now() - start;
-  return summary;
+  return *summary;
 }
 
 absl::StatusOr<BackupSummary> VerifyBackup(const std::string& backup_dir, uint32_t backup_id) {
   const auto start = Clock::now();
-  if (!HoldsBackups(backup_dir)) return absl::NotFoundError(absl::StrCat("no backups in ", backup_dir));
-  rocksdb::BackupEngineReadOnly* raw_engine = nullptr;
-  const rocksdb::IOStatus status = rocksdb::BackupEngineReadOnly::Open(
-      rocksdb::BackupEngineOptions(backup_dir), rocksdb::Env::Default(), &raw_engine);
-  if (!status.ok()) return ToAbslStatus(status, absl::StrCat("opening backup directory ", backup_dir));
-  std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw_engine);
-  if (backup_id == 0) {
-    absl::StatusOr<rocksdb::BackupID> latest = LatestWholeBackup(*engine, backup_dir);
-    if (!latest.ok()) return latest.status();
-    backup_id = *latest;
-  }
-  absl::StatusOr<BackupSummary> summary = VerifyWith(*engine, backup_dir, backup_id);
-  if (!summary.ok()) return summary;
-  absl::StatusOr<rocksdb::BackupID> intake = PairedIntakeBackup(*engine, backup_dir, summary->backup_id);
-  if (!intake.ok()) return intake.status();
-  summary->elapsed = Clock::now() - start;
-  return summary;
+  absl::StatusOr<WholeBackup> whole = FindWholeBackup(backup_dir, backup_id);
+  if (!whole.ok()) return whole.status();
+  whole->summary.elapsed = Clock::now() - start;
+  return whole->summary;
 }
 
 absl::StatusOr<BackupSummary> RestoreBackup(const std::string& backup_dir, const std::string& store_path,
                                             const RestoreOptions& options) {
   const auto start = Clock::now();
-  if (!HoldsBackups(backup_dir)) return absl::NotFoundError(absl::StrCat("no backups in ", backup_dir));
-  rocksdb::BackupEngineReadOnly* raw_engine = nullptr;
-  rocksdb::IOStatus status = rocksdb::BackupEngineReadOnly::Open(rocksdb::BackupEngineOptions(backup_dir),
-                                                                 rocksdb::Env::Default(), &raw_engine);
-  if (!status.ok()) return ToAbslStatus(status, absl::StrCat("opening backup directory ", backup_dir));
-  std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw_engine);
-  rocksdb::BackupID backup_id = options.backup_id;
-  if (backup_id == 0) {
-    absl::StatusOr<rocksdb::BackupID> latest = LatestWholeBackup(*engine, backup_dir);
-    if (!latest.ok()) return latest.status();
-    backup_id = *latest;
-  }
-  absl::StatusOr<BackupSummary> summary = VerifyWith(*engine, backup_dir, backup_id);
-  if (!summary.ok()) return summary.status();
-  absl::StatusOr<rocksdb::BackupID> intake_id = PairedIntakeBackup(*engine, backup_dir, summary->backup_id);
-  if (!intake_id.ok()) return intake_id.status();
+  absl::StatusOr<WholeBackup> whole = FindWholeBackup(backup_dir, options.backup_id);
+  if (!whole.ok()) return whole.status();
+  BackupSummary* const summary = &whole->summary;
 
   const fs::path target = fs::absolute(fs::path(store_path)).lexically_normal();
   std::error_code error;
@@ -462,21 +472,17 @@ absl::StatusOr<BackupSummary> RestoreBackup(const std::string& backup_dir, const
     fs::remove_all(temp, ignored);
     return failure;
   };
-  status = engine->RestoreDBFromBackup(rocksdb::RestoreOptions(), summary->backup_id, temp.string(),
-                                       temp.string());
+  rocksdb::IOStatus status = whole->engine->RestoreDBFromBackup(rocksdb::RestoreOptions(), summary->backup_id,
+                                                                temp.string(), temp.string());
   if (!status.ok()) {
     return cleanup_on_error(
         ToAbslStatus(status, absl::StrCat("restoring backup ", summary->backup_id, " from ", backup_dir)));
   }
-  if (*intake_id != 0) {
+  if (whole->intake_id != 0) {
     const std::string intake_dir = IntakeBackupDir(backup_dir);
-    rocksdb::BackupEngineReadOnly* raw_intake = nullptr;
-    status = rocksdb::BackupEngineReadOnly::Open(rocksdb::BackupEngineOptions(intake_dir), rocksdb::Env::Default(),
-                                                 &raw_intake);
-    std::unique_ptr<rocksdb::BackupEngineReadOnly> intake_engine(raw_intake);
     const std::string intake_path = (temp / "intake").string();
-    if (status.ok()) status = intake_engine->RestoreDBFromBackup(rocksdb::RestoreOptions(), *intake_id, intake_path,
-                                                                 intake_path);
+    status = whole->intake_engine->RestoreDBFromBackup(rocksdb::RestoreOptions(), whole->intake_id, intake_path,
+                                                       intake_path);
     if (!status.ok()) {
       return cleanup_on_error(ToAbslStatus(
           status, absl::StrCat("restoring the event log of backup ", summary->backup_id, " from ", intake_dir)));
@@ -498,7 +504,7 @@ absl::StatusOr<BackupSummary> RestoreBackup(const std::string& backup_dir, const
   }
   if (absl::Status swapped = SwapIn(temp, target); !swapped.ok()) return cleanup_on_error(swapped);
   summary->elapsed = Clock::now() - start;
-  return summary;
+  return *summary;
 }
 
 absl::Status CreateCheckpoint(Store& store, const std::string& dir) {

@@ -95,16 +95,20 @@ TEST(IntakeTest, AStoreFromBeforeTheIntakeIsReadInPlaceAndMovedAtTheFirstWritabl
   EXPECT_EQ(*(*reopened)->Get(ColumnFamily::kLog, LogKey(999)), "event 999");
 }
 
+// Creates a store at `path` holding one row in an intake family, and closes it.
+void NewStoreWithIntakeRow(const std::string& path, ColumnFamily family, const std::string& key,
+                           const std::string& value) {
+  auto store = Store::Open({.path = path});
+  ASSERT_TRUE(store.ok()) << store.status();
+  rocksdb::WriteBatch batch;
+  batch.Put((*store)->handle(family), key, value);
+  ASSERT_TRUE((*store)->WriteIntake(batch).ok());
+}
+
 TEST(IntakeTest, AStoreThatLostItsIntakeIsRefusedNotGivenAnEmptyLog) {
   testing::ScopedTempDir dir;
   const std::string path = dir.path() + "/store";
-  {
-    auto store = Store::Open({.path = path});
-    ASSERT_TRUE(store.ok()) << store.status();
-    rocksdb::WriteBatch batch;
-    batch.Put((*store)->handle(ColumnFamily::kIntakeMeta), kLogNextSequenceKey, std::string(8, '\x07'));
-    ASSERT_TRUE((*store)->WriteIntake(batch).ok());
-  }
+  NewStoreWithIntakeRow(path, ColumnFamily::kIntakeMeta, std::string(kLogNextSequenceKey), std::string(8, '\x07'));
   std::filesystem::remove_all(path + "/intake");
   auto writable = Store::Open({.path = path});
   EXPECT_TRUE(absl::IsDataLoss(writable.status())) << writable.status();
@@ -159,13 +163,7 @@ TEST(IntakeTest, AnIntakeWithoutTheIdGapIsRefusedWithoutHarm) {
 TEST(IntakeTest, AnEventLogWithoutItsStateIsRefused) {
   testing::ScopedTempDir dir;
   const std::string path = dir.path() + "/store";
-  {
-    auto store = Store::Open({.path = path});
-    ASSERT_TRUE(store.ok()) << store.status();
-    rocksdb::WriteBatch batch;
-    batch.Put((*store)->handle(ColumnFamily::kLog), LogKey(1), "event 1");
-    ASSERT_TRUE((*store)->WriteIntake(batch).ok());
-  }
+  NewStoreWithIntakeRow(path, ColumnFamily::kLog, LogKey(1), "event 1");
   for (const auto& entry : std::filesystem::directory_iterator(path)) {
     if (entry.path().filename() != "intake") std::filesystem::remove_all(entry.path());
   }
