@@ -240,11 +240,11 @@ HttpReply ProfileHandler::Handle(const ProfileRequest& request) const {
   std::optional<std::string> value = UrlDecode(path.substr(colon + 1));
   if (!value) return ErrorReply(400, "invalid_value", "the identifier value is not validly percent-encoded", "path");
 
-  absl::StatusOr<std::optional<ProfileId>> found;
+  absl::StatusOr<std::optional<Profile>> loaded;
   if (type == "id") {
     std::optional<ProfileId> id = profile_store::ParseProfileId(*value);
     if (!id) return ErrorReply(400, "invalid_value", "\"" + *value + "\" is not a profile id (p + 16 hex digits)", "path");
-    found = reader_.Canonical(space, *id);
+    loaded = reader_.Load(space, *id);
   } else {
     if (!std::binary_search(known_types_.begin(), known_types_.end(), type)) {
       return ErrorReply(400, "unknown_identifier_type",
@@ -270,11 +270,8 @@ HttpReply ProfileHandler::Handle(const ProfileRequest& request) const {
     if (normalized.outcome == identity::NormalizedValue::Outcome::kBlocked) {
       return ErrorReply(404, "not_found", absl::StrCat(type, ": ", normalized.reason, "; it never links a profile"));
     }
-    found = reader_.FindByIdentifier(space, type, normalized.value);
+    loaded = reader_.FindByIdentifier(space, type, normalized.value);
   }
-  if (!found.ok()) return ErrorReply(500, "internal", std::string(found.status().message()));
-  if (!found->has_value()) return ErrorReply(404, "not_found", "no profile for " + type + ":" + *value);
-  absl::StatusOr<std::optional<Profile>> loaded = reader_.Load(space, **found);
   if (!loaded.ok()) return ErrorReply(500, "internal", std::string(loaded.status().message()));
   if (!loaded->has_value()) return ErrorReply(404, "not_found", "no profile for " + type + ":" + *value);
   HttpReply reply = Respond(request, space, **loaded, subresource);

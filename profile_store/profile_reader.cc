@@ -153,10 +153,10 @@ std::optional<TimelineCursor> DecodeCursor(std::string_view text) {
 
 ProfileReader::ProfileReader(Store& store) : store_(store) {}
 
-absl::StatusOr<std::optional<ProfileId>> ProfileReader::FindByIdentifier(
+absl::StatusOr<std::optional<Profile>> ProfileReader::FindByIdentifier(
     std::string_view space, std::string_view type, std::string_view normalized_value) const {
   auto value = store_.Get(ColumnFamily::kIdentifiers, IdentifierKey(space, type, normalized_value));
-  if (absl::IsNotFound(value.status())) return std::optional<ProfileId>();
+  if (absl::IsNotFound(value.status())) return std::optional<Profile>();
   if (!value.ok()) return value.status();
   if (value->size() != 8) {
     return absl::DataLossError(absl::StrCat("identifier index entry ", std::string(type), ":",
@@ -164,7 +164,7 @@ absl::StatusOr<std::optional<ProfileId>> ProfileReader::FindByIdentifier(
                                             value->size()));
   }
   const ProfileId linked{ReadBigEndian64(*value)};
-  auto canonical = Canonical(space, linked);
+  auto canonical = LoadCanonical(store_, space, linked);
   if (!canonical.ok()) return canonical.status();
   // Profiles are never deleted (merged ones keep a redirect), so a dangling link is damage.
   if (!canonical->has_value()) {

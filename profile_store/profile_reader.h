@@ -69,9 +69,10 @@ class ProfileReader {
   explicit ProfileReader(Store& store);
 
   // The canonical profile an identifier belongs to; nullopt when the identifier is unknown.
-  // `normalized_value` must already be normalized as the identity graph stores it.
-  absl::StatusOr<std::optional<ProfileId>> FindByIdentifier(std::string_view space, std::string_view type,
-                                                            std::string_view normalized_value) const;
+  // `normalized_value` must already be normalized as the identity graph stores it. The profile is
+  // returned whole, read once: a lookup by identifier is the API's hottest read.
+  absl::StatusOr<std::optional<Profile>> FindByIdentifier(std::string_view space, std::string_view type,
+                                                          std::string_view normalized_value) const;
 
   // The profile `id` ends up in after following merge redirects; nullopt when `id` is unknown.
   // DataLoss when the chain is longer than kMaxRedirects (a loop).

@@ -136,7 +136,9 @@ TEST_F(ProfileReaderTest, IdentifierResolvesThroughRedirectChain) {
   auto found = reader_->FindByIdentifier(kSpace, "email", "ann@example.com");
   ASSERT_TRUE(found.ok()) << found.status();
   ASSERT_TRUE(found->has_value()) << "a known identifier must resolve";
-  EXPECT_EQ(**found, ProfileId{3}) << "the redirect chain 1 -> 2 -> 3 must be followed to the end";
+  EXPECT_EQ((*found)->id, ProfileId{3}) << "the redirect chain 1 -> 2 -> 3 must be followed to the end";
+  EXPECT_FALSE((*found)->merged_into.has_value()) << "the canonical profile, not a redirect record";
+  EXPECT_EQ((*found)->event_count, 7u);
 
   auto loaded = reader_->Load(kSpace, ProfileId{1});
   ASSERT_TRUE(loaded.ok()) << loaded.status();
