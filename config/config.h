@@ -121,6 +121,19 @@ struct ThreadOptions {
   int io_threads = 2;  // Threads serving connections (parsing happens on them).
 };
 
+// Cluster mode on NATS JetStream (docs/cluster.md). A configuration without a "cluster" section
+// is the embedded single process.
+struct ClusterOptions {
+  std::vector<std::string> nats_urls;     // nats://host:port of the NATS servers; at least one.
+  std::vector<std::string> roles;         // Of "gateway", "resolver", "replica"; at least one.
+  std::string name;                       // This process in leases and status; empty: host:port.
+  int stream_replicas = 3;                // Copies of each space's event stream (1, 3 or 5).
+  std::chrono::seconds duplicate_window{120};        // JetStream's Nats-Msg-Id window (dedup.window_seconds
+                                                     // covers longer spans).
+  std::chrono::milliseconds publish_timeout{5'000};  // A publish without PubAck by then is answered 503.
+  std::chrono::seconds lease_ttl{10};                // A resolver silent for this long loses its space.
+};
+
 struct StoreOptions {
   size_t block_cache_bytes = 256 << 20;   // Shared RocksDB block cache.
   size_t write_buffer_bytes = 64 << 20;   // Memtable size per column family.
@@ -197,6 +210,7 @@ struct Config {
   std::vector<DefinitionConfig> audiences;
   AudienceSweepOptions audience_sweep;
   RetentionOptions retention;
+  std::optional<ClusterOptions> cluster;  // Unset: the embedded single process.
   std::chrono::seconds shutdown_grace{10};  // How long SIGTERM waits for in-flight requests.
 };
 

@@ -15,6 +15,8 @@ packages=(
   libicu-dev            # Unicode case folding (identity)
   libssl-dev            # HMAC / ECDSA for connectors, TLS
   zlib1g-dev            # gzip and deflate request bodies
+  libnats-dev           # cluster mode: the NATS JetStream C client (nats.c)
+  nats-server           # cluster mode: the servers the cluster tests start on loopback ports
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 # The web console is built with node and npm (console/, `npm ci` + Vite). A machine that already

@@ -72,6 +72,15 @@ constexpr std::array kCommands = {
         differences. Exit 0 when equal, 1 when they differ or on errors, 2 on usage errors. The server
         must not be running on the same store.
 )"},
+    CommandHelp{"cluster", R"(  cluster init|status --config FILE [--timeout-ms N]
+        Cluster mode on NATS JetStream (docs/cluster.md), with the configuration's cluster section.
+        init: create (or bring to the configured duplicate window) the event stream of every space
+        of the configured sources, and the lease bucket; run once before the first gateway, and again
+        after adding a space. status: per space, the stream's events, last sequence, bytes and
+        replicas, and which process holds the space's resolver lease. Waits at most --timeout-ms
+        (default 5000) for a NATS server. Exit 0 on success, 1 when NATS cannot be reached or refuses,
+        2 on usage errors.
+)"},
     CommandHelp{
         "bench",
         R"(  bench resolve [--events N] [--people N] [--multi F] [--cache-ratio R] [--seed N] [--dir DIR]

@@ -67,6 +67,13 @@ int ServeCommand(std::span<const std::string_view> args) {
   absl::StatusOr<config::Config> loaded = ConfigFromFlags(*flags, uses_dev_keys);
   if (!loaded.ok()) return Fail(2, absl::StrCat("invalid configuration: ", loaded.status().message()));
   config::Config config = *std::move(loaded);
+  // The roles of cluster mode are built step by step (docs/cluster.md). Until `serve` runs them, a
+  // clustered configuration is refused rather than served as an embedded store the operator did
+  // not ask for.
+  if (config.cluster) {
+    return Fail(2, std::string("cluster mode: this build does not serve the gateway, resolver or replica roles yet; "
+                   "`tessera cluster init|status` work with the cluster section (docs/cluster.md)"));
+  }
 
   if (uses_dev_keys) {
     absl::StatusOr<config::DevKeys> keys = config::LoadOrCreateDevKeys(config.data_dir);

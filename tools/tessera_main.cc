@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   if (command == "backup") return tessera::tools::BackupCommand(rest);
   if (command == "restore") return tessera::tools::RestoreCommand(rest);
   if (command == "verify") return tessera::tools::VerifyCommand(rest);
+  if (command == "cluster") return tessera::tools::ClusterCommand(rest);
   if (command == "bench") return tessera::tools::BenchCommand(rest);
   return PrintHelp(command);  // Unknown: says so, with the overview, exit 2.
 }

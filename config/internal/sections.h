@@ -30,6 +30,10 @@ absl::Status ReadDedup(element value, const std::string& path, std::chrono::seco
 absl::Status ReadGroupCommit(element value, const std::string& path, GroupCommitOptions& group_commit);
 absl::Status ReadStore(element value, const std::string& path, StoreOptions& store);
 
+// ----- Cluster mode (cluster_section.cc) -----
+
+absl::Status ReadCluster(element value, const std::string& path, ClusterOptions& cluster);
+
 // ----- Sources and keys (sources_section.cc) -----
 
 absl::Status ReadSource(element value, const std::string& path, Source& source);

@@ -1,0 +1,129 @@
+#include "cluster/space_lease.h"
+
+#include "absl/strings/str_cat.h"
+#include "cluster/internal/nats_error.h"
+#include "cluster/internal/nats_handles.h"
+
+namespace tessera::cluster {
+namespace {
+
+using internal::kNanosPerSecond;
+
+// The key's current entry: nullopt when there is none (never written, or expired). A released
+// lease is an entry with an empty holder.
+struct Current {
+  std::string holder;
+  uint64_t revision = 0;
+};
+
+absl::StatusOr<std::optional<Current>> ReadCurrent(kvStore* bucket, const std::string& key) {
+  kvEntry* raw = nullptr;
+  natsStatus status = kvStore_Get(&raw, bucket, key.c_str());
+  internal::KvEntryPtr entry(raw);
+  if (status == NATS_NOT_FOUND) return std::optional<Current>();
+  if (status != NATS_OK) return internal::FromNats(status, "read lease " + key);
+  if (kvEntry_Operation(entry.get()) != kvOp_Put) return std::optional<Current>();
+  const char* value = static_cast<const char*>(kvEntry_Value(entry.get()));
+  return std::optional<Current>(
+      Current{std::string(value, kvEntry_ValueLen(entry.get())), kvEntry_Revision(entry.get())});
+}
+
+// A compare-and-set write of `holder` over revision `last` (0: the key must not exist).
+absl::StatusOr<uint64_t> WriteOver(kvStore* bucket, const std::string& key, std::string_view holder,
+                                   uint64_t last) {
+  uint64_t revision = 0;
+  natsStatus status = last == 0 ? kvStore_Create(&revision, bucket, key.c_str(), holder.data(),
+                                                 static_cast<int>(holder.size()))
+                                : kvStore_Update(&revision, bucket, key.c_str(), holder.data(),
+                                                 static_cast<int>(holder.size()), last);
+  if (status == NATS_OK) return revision;
+  // A failed compare-and-set comes back as a JetStream error on the publish; the key is then read
+  // again by the caller, which tells a lost race from a failure.
+  return internal::FromNats(status, "write lease " + key);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SpaceLeases>> SpaceLeases::Open(NatsConnection& nats, LeaseOptions options,
+                                                              bool create) {
+  if (!create) {
+    kvStore* existing = nullptr;
+    natsStatus status = js_KeyValue(&existing, nats.jetstream(), options.bucket.c_str());
+    if (absl::Status s = internal::FromNats(status, "lease bucket " + options.bucket); !s.ok()) return s;
+    return std::unique_ptr<SpaceLeases>(new SpaceLeases(std::move(options), existing));
+  }
+  kvConfig config;
+  kvConfig_Init(&config);
+  config.Bucket = options.bucket.c_str();
+  config.History = 1;
+  config.TTL = options.ttl.count() * kNanosPerSecond;  // nats.c takes nanoseconds here.
+  config.StorageType = js_FileStorage;
+  config.Replicas = options.replicas;
+  kvStore* bucket = nullptr;
+  natsStatus status = js_CreateKeyValue(&bucket, nats.jetstream(), &config);
+  if (status != NATS_OK) {
+    absl::Status created = internal::FromNats(status, "create lease bucket " + options.bucket);
+    // An existing bucket with the same settings is answered OK; one made with others is kept as it
+    // is and used (its TTL then rules), rather than failing every process that starts.
+    status = js_KeyValue(&bucket, nats.jetstream(), options.bucket.c_str());
+    if (status != NATS_OK) return created;
+  }
+  return std::unique_ptr<SpaceLeases>(new SpaceLeases(std::move(options), bucket));
+}
+
+SpaceLeases::SpaceLeases(LeaseOptions options, kvStore* bucket) : options_(std::move(options)), bucket_(bucket) {}
+
+SpaceLeases::~SpaceLeases() { kvStore_Destroy(bucket_); }
+
+absl::StatusOr<std::optional<Lease>> SpaceLeases::TryAcquire(std::string_view space, std::string_view holder) {
+  if (holder.empty()) return absl::InvalidArgumentError("lease holder: empty");
+  const std::string key(space);
+  auto current = ReadCurrent(bucket_, key);
+  if (!current.ok()) return current.status();
+  if (current->has_value() && !(*current)->holder.empty()) return std::optional<Lease>();
+  auto revision = WriteOver(bucket_, key, holder, current->has_value() ? (*current)->revision : 0);
+  if (!revision.ok()) {
+    // Lost a race with another process taking it at the same moment, or a real failure.
+    auto now = ReadCurrent(bucket_, key);
+    if (now.ok() && now->has_value() && !(*now)->holder.empty() && (*now)->holder != holder) {
+      return std::optional<Lease>();
+    }
+    return revision.status();
+  }
+  return std::optional<Lease>(
+      Lease{.space = key, .holder = std::string(holder), .token = *revision, .revision = *revision});
+}
+
+absl::Status SpaceLeases::Renew(Lease& lease) {
+  auto revision = WriteOver(bucket_, lease.space, lease.holder, lease.revision);
+  if (revision.ok()) {
+    lease.revision = *revision;
+    return absl::OkStatus();
+  }
+  auto now = ReadCurrent(bucket_, lease.space);
+  if (now.ok() && (!now->has_value() || (*now)->revision != lease.revision)) {
+    return absl::FailedPreconditionError(absl::StrCat("lease of space ", lease.space, " lost by ", lease.holder,
+                                                      " (token ", lease.token, ")"));
+  }
+  return revision.status();
+}
+
+absl::Status SpaceLeases::Release(const Lease& lease) {
+  auto revision = WriteOver(bucket_, lease.space, "", lease.revision);
+  if (revision.ok()) return absl::OkStatus();
+  auto now = ReadCurrent(bucket_, lease.space);
+  if (now.ok() && (!now->has_value() || (*now)->revision != lease.revision)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("lease of space ", lease.space, " was no longer held by ", lease.holder));
+  }
+  return revision.status();
+}
+
+absl::StatusOr<std::optional<std::string>> SpaceLeases::Holder(std::string_view space) {
+  auto current = ReadCurrent(bucket_, std::string(space));
+  if (!current.ok()) return current.status();
+  if (!current->has_value() || (*current)->holder.empty()) return std::optional<std::string>();
+  return std::optional<std::string>((*current)->holder);
+}
+
+}  // namespace tessera::cluster

@@ -1,0 +1,118 @@
+// `tessera cluster init|status`: the NATS JetStream side of cluster mode (docs/cluster.md), with
+// the configuration's cluster section: the event stream of every configured space and the lease
+// bucket of the resolvers.
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cluster/event_stream.h"
+#include "cluster/nats_connection.h"
+#include "cluster/space_lease.h"
+#include "tools/commands.h"
+#include "tools/options_parsing.h"
+
+namespace tessera::tools {
+namespace {
+
+int Fail(int code, const std::string& message) {
+  std::fprintf(stderr, "tessera cluster: %s\n", message.c_str());
+  return code;
+}
+
+std::set<std::string> SpacesOf(const config::Config& config) {
+  std::set<std::string> spaces;
+  for (const config::Source& source : config.sources) spaces.insert(source.space);
+  return spaces;
+}
+
+cluster::LeaseOptions LeaseOptionsOf(const config::ClusterOptions& options) {
+  return {.ttl = options.lease_ttl, .replicas = options.stream_replicas};
+}
+
+int Init(const config::Config& config, cluster::NatsConnection& nats) {
+  const config::ClusterOptions& options = *config.cluster;
+  cluster::EventStream streams(nats, {.replicas = options.stream_replicas, .duplicate_window = options.duplicate_window});
+  for (const std::string& space : SpacesOf(config)) {
+    if (absl::Status s = streams.Ensure(space); !s.ok()) return Fail(1, std::string(s.message()));
+    std::printf("stream %s for space %s: ready (%d replicas, duplicate window %llds)\n",
+                cluster::StreamName(space).c_str(), space.c_str(), options.stream_replicas,
+                static_cast<long long>(options.duplicate_window.count()));
+  }
+  auto leases = cluster::SpaceLeases::Open(nats, LeaseOptionsOf(options));
+  if (!leases.ok()) return Fail(1, std::string(leases.status().message()));
+  std::printf("lease bucket %s: ready (TTL %llds)\n", (*leases)->options().bucket.c_str(),
+              static_cast<long long>(options.lease_ttl.count()));
+  return 0;
+}
+
+int Status(const config::Config& config, cluster::NatsConnection& nats) {
+  const config::ClusterOptions& options = *config.cluster;
+  cluster::EventStream streams(nats, {.replicas = options.stream_replicas});
+  auto leases = cluster::SpaceLeases::Open(nats, LeaseOptionsOf(options), /*create=*/false);
+  if (!leases.ok() && !absl::IsNotFound(leases.status())) return Fail(1, std::string(leases.status().message()));
+  std::printf("%-20s %-36s %12s %12s %14s %8s  %s\n", "space", "stream", "events", "last_seq", "bytes", "replicas",
+              "resolver");
+  int missing = 0;
+  for (const std::string& space : SpacesOf(config)) {
+    std::string resolver = leases.ok() ? "(none)" : "(no lease bucket)";
+    if (leases.ok()) {
+      auto holder = (*leases)->Holder(space);
+      if (!holder.ok()) return Fail(1, std::string(holder.status().message()));
+      if (holder->has_value()) resolver = **holder;
+    }
+    auto state = streams.State(space);
+    if (absl::IsNotFound(state.status())) {
+      ++missing;
+      std::printf("%-20s %-36s %12s %12s %14s %8s  %s\n", space.c_str(), "(none: run tessera cluster init)", "-",
+                  "-", "-", "-", resolver.c_str());
+      continue;
+    }
+    if (!state.ok()) return Fail(1, std::string(state.status().message()));
+    std::printf("%-20s %-36s %12llu %12llu %14llu %8lld  %s\n", space.c_str(), cluster::StreamName(space).c_str(),
+                static_cast<unsigned long long>(state->messages), static_cast<unsigned long long>(state->last_sequence),
+                static_cast<unsigned long long>(state->bytes), static_cast<long long>(state->replicas),
+                resolver.c_str());
+  }
+  return missing > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+int ClusterCommand(std::span<const std::string_view> args) {
+  if (args.empty() || (args[0] != "init" && args[0] != "status")) {
+    return Fail(2, "expected `cluster init` or `cluster status` (tessera help cluster)");
+  }
+  const std::string_view action = args[0];
+  constexpr std::string_view kKnown[] = {"config", "timeout-ms"};
+  auto flags = ParseFlags(args.subspan(1), kKnown);
+  if (!flags.ok()) return Fail(2, std::string(flags.status().message()));
+  if (!flags->contains("config")) return Fail(2, "--config FILE is required (its cluster section names the servers)");
+  bool uses_dev_keys = false;
+  absl::StatusOr<config::Config> config = ConfigFromFlags(*flags, uses_dev_keys);
+  if (!config.ok()) return Fail(2, absl::StrCat("invalid configuration: ", config.status().message()));
+  if (!config->cluster) return Fail(2, "the configuration has no cluster section (docs/cluster.md)");
+  int timeout_ms = 5'000;
+  if (auto it = flags->find("timeout-ms"); it != flags->end()) {
+    if (!absl::SimpleAtoi(it->second, &timeout_ms) || timeout_ms < 1) {
+      return Fail(2, "--timeout-ms takes a positive number of milliseconds");
+    }
+  }
+
+  const auto timeout = std::chrono::milliseconds(timeout_ms);
+  auto nats = cluster::NatsConnection::Connect(
+      {.urls = config->cluster->nats_urls, .name = "tessera cluster " + std::string(action), .request_timeout = timeout});
+  if (!nats.ok()) return Fail(1, std::string(nats.status().message()));
+  if (!(*nats)->WaitConnected(timeout)) {
+    return Fail(1, absl::StrCat("no NATS server answered within ", timeout_ms, " ms at ",
+                                absl::StrJoin(config->cluster->nats_urls, ", ")));
+  }
+  return action == "init" ? Init(*config, **nats) : Status(*config, **nats);
+}
+
+}  // namespace tessera::tools
