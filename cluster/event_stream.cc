@@ -59,12 +59,18 @@ absl::Status EventStream::Ensure(std::string_view space) {
         absl::StrCat("stream ", name, " exists with other subjects, storage or replicas (", existing.Replicas,
                      " replicas, configured ", options_.replicas, "); change or delete it with the nats CLI"));
   }
-  if (existing.Duplicates == config.Duplicates && existing.MaxBytes == config.MaxBytes &&
-      existing.Discard == config.Discard) {
+  // Only what Tessera manages changes; the operator's other limits (MaxAge, MaxMsgs, and MaxBytes
+  // unless configured here) stay as they are.
+  jsStreamConfig wanted = existing;
+  wanted.Duplicates = config.Duplicates;
+  wanted.Discard = js_DiscardNew;
+  if (options_.max_bytes >= 0) wanted.MaxBytes = options_.max_bytes;
+  if (wanted.Duplicates == existing.Duplicates && wanted.Discard == existing.Discard &&
+      wanted.MaxBytes == existing.MaxBytes) {
     return absl::OkStatus();
   }
   raw_info = nullptr;
-  status = js_UpdateStream(&raw_info, nats_.jetstream(), &config, nullptr, &js_error);
+  status = js_UpdateStream(&raw_info, nats_.jetstream(), &wanted, nullptr, &js_error);
   StreamInfoPtr updated(raw_info);
   return internal::FromNats(status, "update stream " + name, js_error);
 }
@@ -98,11 +104,21 @@ absl::StatusOr<StreamState> EventStream::State(std::string_view space) {
   natsStatus status = js_GetStreamInfo(&raw_info, nats_.jetstream(), name.c_str(), nullptr, &js_error);
   StreamInfoPtr info(raw_info);
   if (status != NATS_OK) return internal::FromNats(status, "stream " + name, js_error);
-  return StreamState{.messages = info->State.Msgs,
-                     .bytes = info->State.Bytes,
-                     .first_sequence = info->State.FirstSeq,
-                     .last_sequence = info->State.LastSeq,
-                     .replicas = info->Config->Replicas};
+  StreamState state{.messages = info->State.Msgs,
+                    .bytes = info->State.Bytes,
+                    .first_sequence = info->State.FirstSeq,
+                    .last_sequence = info->State.LastSeq,
+                    .replicas = info->Config->Replicas};
+  if (info->Cluster == nullptr) {
+    state.current_replicas = 1;  // A server without clustering is its own leader.
+  } else if (info->Cluster->Leader != nullptr && *info->Cluster->Leader != '\0') {
+    state.current_replicas = 1;
+    for (int i = 0; i < info->Cluster->ReplicasLen; ++i) {
+      const jsPeerInfo* peer = info->Cluster->Replicas[i];
+      if (peer != nullptr && peer->Current && !peer->Offline) ++state.current_replicas;
+    }
+  }
+  return state;
 }
 
 }  // namespace tessera::cluster

@@ -22,7 +22,8 @@ namespace tessera::cluster {
 struct EventStreamOptions {
   int replicas = 3;                              // Copies of every event; 200 waits for a quorum of them.
   std::chrono::seconds duplicate_window{120};    // JetStream's Nats-Msg-Id memory.
-  int64_t max_bytes = -1;                        // The stream's size limit; -1: none. New publishes fail beyond it.
+  int64_t max_bytes = -1;  // The stream's size limit (new publishes fail beyond it); -1: none when creating,
+                           // and an existing stream's own limit is kept.
 };
 
 struct PublishAck {
@@ -36,6 +37,7 @@ struct StreamState {
   uint64_t first_sequence = 0;
   uint64_t last_sequence = 0;
   int64_t replicas = 0;
+  int64_t current_replicas = 0;  // The leader and the followers that have caught up with it (0: no leader).
 };
 
 // "TESSERA_EVENTS_<space>" and "tessera.events.<space>"; spaces are [a-z0-9_-]{1,64} (config/), which
@@ -47,9 +49,10 @@ class EventStream {
  public:
   EventStream(NatsConnection& nats, EventStreamOptions options);
 
-  // Creates the space's stream, or brings an existing one to these options (its subject, storage
-  // and replica count must match: FailedPrecondition otherwise, since changing them is an
-  // operator's decision). File storage, limits retention, no message discarded to make room.
+  // Creates the space's stream, or brings an existing one's duplicate window, discard policy and
+  // (when set) size limit to these options, keeping its other settings (its subject, storage and
+  // replica count must match: FailedPrecondition otherwise, since changing them is an operator's
+  // decision). File storage, limits retention, no message discarded to make room.
   absl::Status Ensure(std::string_view space);
 
   // Publishes one event and waits for JetStream's acknowledgement, at most `timeout`.

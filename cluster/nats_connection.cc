@@ -33,7 +33,11 @@ absl::StatusOr<std::unique_ptr<NatsConnection>> NatsConnection::Connect(const Na
   if (status == NATS_OK) status = natsOptions_SetReconnectWait(nats_options.get(), options.reconnect_wait.count());
   // No reconnect buffer: a publish made while disconnected must fail now, not be sent later without
   // anyone waiting for its acknowledgement.
+  // (nats.c then answers every publish and request made while disconnected with
+  // NATS_INSUFFICIENT_BUFFER, which FromNats reads as Unavailable.)
   if (status == NATS_OK) status = natsOptions_SetReconnectBufSize(nats_options.get(), 0);
+  // Requests waiting for an answer when the connection drops fail then, not at their timeout.
+  if (status == NATS_OK) status = natsOptions_SetFailRequestsOnDisconnect(nats_options.get(), true);
   // A dead server is noticed within a few seconds rather than the default two minutes.
   if (status == NATS_OK) status = natsOptions_SetPingInterval(nats_options.get(), 2'000);
   if (status == NATS_OK) status = natsOptions_SetMaxPingsOut(nats_options.get(), 2);

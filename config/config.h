@@ -126,7 +126,7 @@ struct ThreadOptions {
 struct ClusterOptions {
   std::vector<std::string> nats_urls;     // nats://host:port of the NATS servers; at least one.
   std::vector<std::string> roles;         // Of "gateway", "resolver", "replica"; at least one.
-  std::string name;                       // This process in leases and status; empty: host:port.
+  std::string name;                       // This process in leases and status (once serve runs roles).
   int stream_replicas = 3;                // Copies of each space's event stream (1, 3 or 5).
   std::chrono::seconds duplicate_window{120};        // JetStream's Nats-Msg-Id window (dedup.window_seconds
                                                      // covers longer spans).

@@ -23,27 +23,11 @@
 #include "ingest/accepted_log.h"
 #include "ingest/dedup_window.h"
 #include "ingest/event.h"
+#include "ingest/event_sink.h"
 #include "ingest/ingest_metrics.h"
 #include "profile_store/store.h"
 
 namespace tessera::ingest {
-
-enum class EventOutcome : uint8_t { kAccepted, kDuplicate };
-
-// One event ready for the log. It is encoded on the submitting thread, so that the single writer
-// thread only hashes, looks up and copies bytes.
-struct LogEntry {
-  std::string space;
-  std::string dedup_key;  // DedupWindow::Key(space, message_id)
-  std::string record;     // EncodeEvent(event)
-  Timestamp received_at{};
-};
-
-// Prepares `event` (its space must be set) for Submit.
-LogEntry MakeLogEntry(const CanonicalEvent& event);
-
-// Called once per Submit: OK with one outcome per entry, or the write error (nothing stored).
-using CommitCallback = std::function<void(absl::Status status, std::vector<EventOutcome> outcomes)>;
 
 struct GroupCommitOptions {
   size_t max_batch_events = 20'000;        // Most events in one synced write.
@@ -53,24 +37,24 @@ struct GroupCommitOptions {
   std::chrono::seconds dedup_window{24 * 3600};
 };
 
-class GroupCommitWriter {
+class GroupCommitWriter : public EventSink {
  public:
   GroupCommitWriter(profile_store::Store& store, GroupCommitOptions options, IngestMetrics& metrics);
-  ~GroupCommitWriter();  // Stops (draining the queue) if still running.
+  ~GroupCommitWriter() override;  // Stops (draining the queue) if still running.
 
   // Recovers the log position and starts the writer thread.
-  absl::Status Start();
+  absl::Status Start() override;
 
   // Queues `entries`. ResourceExhausted when the queue is full, Unavailable after Stop; in both
   // cases `done` is not called. A request larger than the whole queue is still taken when the
   // queue is empty, so that no valid request can be refused forever.
-  absl::Status Submit(std::vector<LogEntry> entries, CommitCallback done);
+  absl::Status Submit(std::vector<LogEntry> entries, CommitCallback done) override;
 
   // Events submitted and not yet reported.
-  size_t queued_events() const;
+  size_t queued_events() const override;
 
   // Writes everything already queued, reports it, and stops the thread. Later Submits fail.
-  void Stop();
+  void Stop() override;
 
   // Called on the writer thread after each durable batch with the sequences it covered
   // [first, last]; used to wake consumers of the log. Set before Start.

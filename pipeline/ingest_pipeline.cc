@@ -15,11 +15,23 @@ IngestPipeline::IngestPipeline(profile_store::Store& store, PipelineOptions opti
     : store_(store),
       metrics_(metrics),
       options_(std::move(options)),
-      writer_(store, options_.group_commit, metrics) {}
+      log_writer_(std::make_unique<ingest::GroupCommitWriter>(store, options_.group_commit, metrics)),
+      sink_(log_writer_.get()) {}
+
+IngestPipeline::IngestPipeline(profile_store::Store& store, PipelineOptions options, ingest::IngestMetrics& metrics,
+                               std::unique_ptr<ingest::EventSink> sink)
+    : store_(store),
+      metrics_(metrics),
+      options_(std::move(options)),
+      outside_sink_(std::move(sink)),
+      sink_(outside_sink_.get()) {}
 
 IngestPipeline::~IngestPipeline() { Stop(); }
 
 absl::Status IngestPipeline::Start() {
+  if (options_.resolve && log_writer_ == nullptr) {
+    return absl::InvalidArgumentError("resolvers follow the local event log; an outside sink has none");
+  }
   if (options_.resolve) {
     absl::StatusOr<std::unique_ptr<privacy::PrivacyStore>> privacy = privacy::PrivacyStore::Open(store_);
     if (!privacy.ok()) return privacy.status();
@@ -47,20 +59,20 @@ absl::Status IngestPipeline::Start() {
       resolver->SetSuppressionList(suppression_.get());
       resolvers_.push_back(std::move(resolver));
     }
-    writer_.SetCommitListener([this](uint64_t /*first*/, uint64_t last) {
+    log_writer_->SetCommitListener([this](uint64_t /*first*/, uint64_t last) {
       for (auto& resolver : resolvers_) resolver->NotifyCommitted(last);
     });
   }
-  if (absl::Status status = writer_.Start(); !status.ok()) return status;
+  if (absl::Status status = sink_->Start(); !status.ok()) return status;
   for (auto& resolver : resolvers_) {
-    resolver->NotifyCommitted(writer_.log().next_sequence() - 1);
+    resolver->NotifyCommitted(log_writer_->log().next_sequence() - 1);
     resolver->Start();
   }
   return absl::OkStatus();
 }
 
 void IngestPipeline::Stop() {
-  writer_.Stop();
+  sink_->Stop();
   for (auto& resolver : resolvers_) resolver->Stop();
 }
 
@@ -307,7 +319,7 @@ void IngestPipeline::Accept(const ingest::SourceRef& source, ingest::ParsedReque
   }
 
   const size_t count = entries.size();
-  absl::Status submitted = writer_.Submit(
+  absl::Status submitted = sink_->Submit(
       std::move(entries), [this, result, message_ids, summaries, done](
                               absl::Status status, std::vector<ingest::EventOutcome> outcomes) {
         result->status = std::move(status);

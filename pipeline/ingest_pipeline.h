@@ -54,7 +54,12 @@ struct PipelineOptions : resolve::DerivedStateOptions {
 
 class IngestPipeline {
  public:
+  // Accepted events go to the store's accepted-event log, which the resolvers follow.
   IngestPipeline(profile_store::Store& store, PipelineOptions options, ingest::IngestMetrics& metrics);
+  // Accepted events go to `sink` (a cluster gateway's JetStream stream) and nothing is resolved
+  // here: `options.resolve` must be false (InvalidArgument from Start otherwise).
+  IngestPipeline(profile_store::Store& store, PipelineOptions options, ingest::IngestMetrics& metrics,
+                 std::unique_ptr<ingest::EventSink> sink);
   ~IngestPipeline();
 
   // Starts the resolvers (each first catches up with the log) and the writer.
@@ -98,7 +103,6 @@ class IngestPipeline {
   ingest::IngestMetrics& metrics() { return metrics_; }
   // Accepted events, for live observers (GET /v1/tail).
   ingest::EventFeed& feed() { return feed_; }
-  ingest::GroupCommitWriter& writer() { return writer_; }
 
  private:
   // Moves events carrying a suppressed identifier from `request.events` to `result.rejected`.
@@ -107,7 +111,9 @@ class IngestPipeline {
   profile_store::Store& store_;
   ingest::IngestMetrics& metrics_;
   PipelineOptions options_;
-  ingest::GroupCommitWriter writer_;
+  std::unique_ptr<ingest::GroupCommitWriter> log_writer_;  // Null when events go to an outside sink.
+  std::unique_ptr<ingest::EventSink> outside_sink_;
+  ingest::EventSink* sink_;  // log_writer_ or outside_sink_.
   ingest::EventFeed feed_;
   std::unique_ptr<identity::Normalizer> normalizer_;
   std::unique_ptr<ingest::IdentifierExtractor> extractor_;

@@ -45,6 +45,7 @@ absl::Status FromNats(natsStatus status, std::string_view what, jsErrCode js_err
     case NATS_NOT_YET_CONNECTED:
     case NATS_SLOW_CONSUMER:
     case NATS_MAX_DELIVERED_MSGS:
+    case NATS_INSUFFICIENT_BUFFER:  // Disconnected, with no reconnect buffer (nats_connection.cc).
       return absl::UnavailableError(message);
     case NATS_INVALID_ARG:
     case NATS_INVALID_SUBJECT:

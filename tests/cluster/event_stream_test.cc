@@ -22,11 +22,20 @@ class EventStreamTest : public testing::NatsClusterTest {
   absl::StatusOr<PublishAck> PublishWithRetries(EventStream& stream, std::string_view space, std::string_view id,
                                                 std::string_view payload) {
     absl::StatusOr<PublishAck> ack = absl::UnavailableError("not tried");
-    for (int attempt = 0; attempt < 60 && !ack.ok(); ++attempt) {
+    for (int attempt = 0; attempt < 120 && !ack.ok(); ++attempt) {
       ack = stream.Publish(space, id, payload, milliseconds(1'000));
       if (!ack.ok()) std::this_thread::sleep_for(milliseconds(250));
     }
     return ack;
+  }
+
+  bool WaitForCurrentReplicas(EventStream& stream, std::string_view space, int64_t replicas) {
+    for (int attempt = 0; attempt < 120; ++attempt) {
+      auto state = stream.State(space);
+      if (state.ok() && state->current_replicas >= replicas) return true;
+      std::this_thread::sleep_for(milliseconds(250));
+    }
+    return false;
   }
 };
 
@@ -44,6 +53,7 @@ TEST_F(EventStreamTest, EventsAreAcknowledgedInOrderOnThreeReplicas) {
   EXPECT_EQ(state->messages, 3u);
   EXPECT_EQ(state->last_sequence, 3u);
   EXPECT_EQ(state->replicas, 3);
+  EXPECT_TRUE(WaitForCurrentReplicas(stream, "ordered", 3)) << "all three servers hold the stream";
   EXPECT_TRUE(stream.Ensure("ordered").ok()) << "ensuring an existing stream with the same options is a no-op";
 }
 
@@ -73,7 +83,9 @@ TEST_F(EventStreamTest, LosingOneServerOfThreeKeepsAcknowledgingAndStoresEachRet
     auto ack = PublishWithRetries(stream, "one-down", absl::StrCat("while-", killed, "-down"), "x");
     ASSERT_TRUE(ack.ok()) << "server " << killed << " down: " << ack.status();
     cluster_->Start(killed);
-    // Let the restarted server catch up before the next one goes.
+    // The restarted server must catch up before the next one goes, or two of three would be
+    // behind: a quorum of the stream's replicas must be current.
+    ASSERT_TRUE(WaitForCurrentReplicas(stream, "one-down", 3)) << "server " << killed << " did not catch up";
     auto again = PublishWithRetries(stream, "one-down", absl::StrCat("after-", killed), "x");
     ASSERT_TRUE(again.ok()) << again.status();
   }

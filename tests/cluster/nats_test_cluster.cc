@@ -18,21 +18,28 @@
 namespace tessera::testing {
 namespace {
 
-// A port the kernel had free a moment ago (bind to 0, read it, close).
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof(address);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-    port = ntohs(address.sin_port);
+// `count` distinct ports the kernel had free a moment ago: each is bound to port 0 and read, and
+// all are closed only once all are chosen, so no two are the same.
+std::vector<int> FreePorts(int count) {
+  std::vector<int> ports;
+  std::vector<int> sockets;
+  for (int i = 0; i < count; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0;
+    socklen_t length = sizeof(address);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+        getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+      ports.push_back(ntohs(address.sin_port));
+    } else {
+      ports.push_back(0);
+    }
+    sockets.push_back(fd);
   }
-  close(fd);
-  return port;
+  for (int fd : sockets) close(fd);
+  return ports;
 }
 
 std::string NatsServerBinary() {
@@ -50,15 +57,16 @@ NatsTestCluster::NatsTestCluster(int servers) {
     return;
   }
   nodes_.resize(servers);
-  for (Node& node : nodes_) {
-    node.client_port = FreePort();
-    node.route_port = FreePort();
+  const std::vector<int> ports = FreePorts(2 * servers);
+  for (int i = 0; i < servers; ++i) {
+    nodes_[i].client_port = ports[2 * i];
+    nodes_[i].route_port = ports[2 * i + 1];
   }
   for (int i = 0; i < servers; ++i) {
     WriteConfig(i);
     Start(i);
   }
-  if (!WaitForJetStream(std::chrono::seconds(30))) {
+  if (!WaitReady(std::chrono::seconds(30))) {
     error_ = absl::StrCat("JetStream of ", servers, " nats-server(s) not ready within 30 s (logs in ",
                           dir_.path(), ")");
   }
@@ -126,7 +134,7 @@ std::string NatsTestCluster::url(int server) const {
   return absl::StrCat("nats://127.0.0.1:", nodes_[server].client_port);
 }
 
-bool NatsTestCluster::WaitForJetStream(std::chrono::seconds timeout) {
+bool NatsTestCluster::WaitReady(std::chrono::seconds timeout) {
   auto connection = cluster::NatsConnection::Connect({.urls = urls(), .request_timeout = std::chrono::seconds(2)});
   if (!connection.ok()) return false;
   // A stream with as many replicas as servers can be made only once the servers have found each

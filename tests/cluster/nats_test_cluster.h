@@ -38,6 +38,9 @@ class NatsTestCluster {
 
   void Kill(int server);   // SIGKILL, and reaped.
   void Start(int server);  // Again, on its ports and store.
+  // Waits until JetStream takes a replicated stream again (a leader is elected and every running
+  // server has caught up enough to be a peer).
+  bool WaitReady(std::chrono::seconds timeout);
   bool running(int server) const { return nodes_[server].pid > 0; }
 
  private:
@@ -48,7 +51,6 @@ class NatsTestCluster {
     pid_t pid = -1;
   };
   void WriteConfig(int server);
-  bool WaitForJetStream(std::chrono::seconds timeout);
 
   ScopedTempDir dir_;
   std::vector<Node> nodes_;
@@ -66,7 +68,16 @@ class NatsClusterTest : public ::testing::Test {
   }
   void SetUp() override {
     ASSERT_TRUE(cluster_->ok()) << cluster_->error();
-    for (int i = 0; i < cluster_->size(); ++i) cluster_->Start(i);
+    bool restarted = false;
+    for (int i = 0; i < cluster_->size(); ++i) {
+      if (!cluster_->running(i)) {
+        cluster_->Start(i);
+        restarted = true;
+      }
+    }
+    if (restarted) {
+      ASSERT_TRUE(cluster_->WaitReady(std::chrono::seconds(30))) << "JetStream after restarts";
+    }
     auto connection = cluster::NatsConnection::Connect({.urls = cluster_->urls()});
     ASSERT_TRUE(connection.ok()) << connection.status();
     nats_ = *std::move(connection);

@@ -30,10 +30,13 @@ class SpaceLeaseTest : public testing::NatsClusterTest {
 };
 
 TEST_F(SpaceLeaseTest, OneHolderAtATime) {
+  const auto before = std::chrono::steady_clock::now();
   auto first = leases_->TryAcquire("default", "resolver-a");
   ASSERT_TRUE(first.ok()) << first.status();
   ASSERT_TRUE(first->has_value());
   EXPECT_GT((*first)->token, 0u);
+  EXPECT_TRUE((*first)->HeldAt(std::chrono::steady_clock::now()));
+  EXPECT_LE((*first)->valid_until, before + seconds(2)) << "the holder stops before the key can expire";
   auto second = leases_->TryAcquire("default", "resolver-b");
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_FALSE(second->has_value()) << "the space is held";
@@ -94,6 +97,21 @@ TEST_F(SpaceLeaseTest, ReleaseFreesTheLeaseAtOnceAndOnlyForItsHolder) {
   auto still = leases_->Holder("default");
   ASSERT_TRUE(still.ok());
   EXPECT_EQ(still->value_or(""), "resolver-b");
+}
+
+TEST_F(SpaceLeaseTest, AHolderCutOffFromNatsStopsAtItsDeadlineWithoutBeingTold) {
+  auto lease = leases_->TryAcquire("default", "resolver-a");
+  ASSERT_TRUE(lease.ok() && lease->has_value());
+  for (int i = 0; i < cluster_->size(); ++i) cluster_->Kill(i);
+  absl::Status early = leases_->Renew(**lease);
+  EXPECT_FALSE(early.ok());
+  if (std::chrono::steady_clock::now() < (*lease)->valid_until) {
+    EXPECT_FALSE(absl::IsFailedPrecondition(early)) << "still within its deadline: " << early;
+  }
+  std::this_thread::sleep_until((*lease)->valid_until);
+  EXPECT_FALSE((*lease)->HeldAt(std::chrono::steady_clock::now()));
+  absl::Status late = leases_->Renew(**lease);
+  EXPECT_TRUE(absl::IsFailedPrecondition(late)) << "past its deadline the lease may be another's: " << late;
 }
 
 }  // namespace

@@ -1,0 +1,177 @@
+#include "cluster/stream_writer.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "cluster/event_stream.h"
+#include "cluster/internal/nats_error.h"
+
+namespace tessera::cluster {
+
+struct StreamWriter::Request {
+  explicit Request(size_t events, ingest::CommitCallback callback)
+      : done(std::move(callback)), outcomes(events), remaining(events) {}
+  ingest::CommitCallback done;
+  std::mutex mutex;
+  std::vector<ingest::EventOutcome> outcomes;  // Guarded by mutex.
+  absl::Status status;                         // The first error; guarded by mutex.
+  size_t remaining;                            // Events not yet settled; guarded by mutex.
+};
+
+namespace {
+
+// The message id JetStream deduplicates on: the dedup key's hash part ("space\0" + 16 bytes), in
+// hex. The space is the stream's, so it is left out.
+std::string MessageIdOf(const ingest::LogEntry& entry) {
+  const size_t end_of_space = entry.dedup_key.find('\0');
+  const std::string_view hash = end_of_space == std::string::npos
+                                    ? std::string_view(entry.dedup_key)
+                                    : std::string_view(entry.dedup_key).substr(end_of_space + 1);
+  return absl::BytesToHexString(absl::string_view(hash.data(), hash.size()));
+}
+
+}  // namespace
+
+StreamWriter::StreamWriter(NatsConnection& nats, StreamWriterOptions options) : nats_(nats), options_(options) {}
+
+StreamWriter::~StreamWriter() {
+  Stop();
+  if (jetstream_ != nullptr) jsCtx_Destroy(jetstream_);
+}
+
+absl::Status StreamWriter::Start() {
+  jsOptions js_options;
+  jsOptions_Init(&js_options);
+  js_options.Wait = options_.publish_timeout.count();
+  // Submit bounds what is in flight itself (and refuses beyond it); nats.c's own bound must never
+  // stall a submitting thread first.
+  js_options.PublishAsync.MaxPending = static_cast<int64_t>(options_.max_pending_events) * 2 + 1'000;
+  js_options.PublishAsync.AckHandler = &StreamWriter::OnAck;
+  js_options.PublishAsync.AckHandlerClosure = this;
+  return internal::FromNats(natsConnection_JetStream(&jetstream_, nats_.raw(), &js_options),
+                            "JetStream context of the stream writer");
+}
+
+absl::Status StreamWriter::Submit(std::vector<ingest::LogEntry> entries, ingest::CommitCallback done) {
+  if (stopped_.load()) return absl::UnavailableError("the gateway is stopping");
+  if (jetstream_ == nullptr) return absl::FailedPreconditionError("stream writer not started");
+  if (!nats_.connected()) return absl::UnavailableError("no NATS server connected; the events were not stored");
+  const size_t count = entries.size();
+  if (count == 0) {
+    done(absl::OkStatus(), {});
+    return absl::OkStatus();
+  }
+  // A request larger than the whole bound is still taken when nothing else waits, so that no
+  // valid request is refused for ever.
+  const size_t before = pending_events_.fetch_add(count);
+  if (before > 0 && before + count > options_.max_pending_events) {
+    pending_events_.fetch_sub(count);
+    return absl::ResourceExhaustedError(
+        absl::StrCat(before, " events already wait for JetStream's acknowledgement"));
+  }
+
+  auto request = std::make_shared<Request>(count, std::move(done));
+  for (size_t i = 0; i < count; ++i) {
+    const ingest::LogEntry& entry = entries[i];
+    const std::string subject = StreamSubject(entry.space);
+    const std::string stream = StreamName(entry.space);
+    const std::string message_id = MessageIdOf(entry);
+    natsMsg* message = nullptr;
+    natsStatus status = natsMsg_Create(&message, subject.c_str(), nullptr, entry.record.data(),
+                                       static_cast<int>(entry.record.size()));
+    if (status == NATS_OK) {
+      std::lock_guard lock(mutex_);
+      in_flight_[message] = InFlight{request, i};
+    }
+    jsPubOptions publish;
+    jsPubOptions_Init(&publish);
+    publish.MsgId = message_id.c_str();
+    publish.ExpectStream = stream.c_str();
+    publish.MaxWait = options_.publish_timeout.count();
+    natsMsg* const sent = message;
+    if (status == NATS_OK) status = js_PublishMsgAsync(jetstream_, &message, &publish);
+    if (status == NATS_OK) continue;  // The library owns the message now; OnAck settles it.
+
+    // Not sent: this event and every later one fail here.
+    absl::Status error = internal::FromNats(status, "publish to " + subject);
+    if (sent != nullptr) {
+      std::lock_guard lock(mutex_);
+      in_flight_.erase(sent);
+    }
+    natsMsg_Destroy(message);
+    if (i == 0) {
+      // Nothing of the request left: refuse it, as the contract says (done is not called).
+      pending_events_.fetch_sub(count);
+      return error;
+    }
+    for (size_t rest = i; rest < count; ++rest) Settle(request, rest, nullptr, error);
+    break;
+  }
+  return absl::OkStatus();
+}
+
+void StreamWriter::OnAck(jsCtx* /*js*/, natsMsg* msg, jsPubAck* ack, jsPubAckErr* error, void* closure) {
+  auto* writer = static_cast<StreamWriter*>(closure);
+  InFlight in_flight;
+  {
+    std::lock_guard lock(writer->mutex_);
+    auto it = writer->in_flight_.find(msg);
+    if (it != writer->in_flight_.end()) {
+      in_flight = std::move(it->second);
+      writer->in_flight_.erase(it);
+    }
+  }
+  absl::Status status;
+  if (ack == nullptr) {
+    status = error != nullptr ? internal::FromNats(error->Err, "publish", error->ErrCode)
+                              : absl::UnavailableError("publish: no acknowledgement");
+    // A JetStream error that is not about availability (e.g. the stream is full) is still not an
+    // acknowledgement: the request fails and the client may retry.
+    if (!absl::IsUnavailable(status) && !absl::IsResourceExhausted(status)) {
+      status = absl::UnavailableError(status.message());
+    }
+  }
+  natsMsg_Destroy(msg);
+  if (in_flight.request != nullptr) writer->Settle(in_flight.request, in_flight.index, ack, status);
+}
+
+void StreamWriter::Settle(const std::shared_ptr<Request>& request, size_t index, const jsPubAck* ack,
+                          absl::Status error) {
+  bool last = false;
+  {
+    std::lock_guard lock(request->mutex);
+    if (ack != nullptr) {
+      request->outcomes[index] = ack->Duplicate ? ingest::EventOutcome::kDuplicate : ingest::EventOutcome::kAccepted;
+    } else if (request->status.ok()) {
+      request->status = std::move(error);
+    }
+    last = --request->remaining == 0;
+  }
+  if (!last) return;
+  pending_events_.fetch_sub(request->outcomes.size());
+  if (request->status.ok()) {
+    request->done(absl::OkStatus(), std::move(request->outcomes));
+  } else {
+    request->done(request->status, {});
+  }
+}
+
+void StreamWriter::Stop() {
+  if (stopped_.exchange(true) || jetstream_ == nullptr) return;
+  // Lets every event already published be acknowledged (or time out) and reported.
+  jsPubOptions wait;
+  jsPubOptions_Init(&wait);
+  wait.MaxWait = options_.publish_timeout.count() * 2;
+  js_PublishAsyncComplete(jetstream_, &wait);
+  // What is still in flight is reported failed: the process is leaving before JetStream answered.
+  absl::flat_hash_map<natsMsg*, InFlight> left;
+  {
+    std::lock_guard lock(mutex_);
+    left.swap(in_flight_);
+  }
+  for (auto& [message, in_flight] : left) {
+    Settle(in_flight.request, in_flight.index, nullptr,
+           absl::UnavailableError("the gateway stopped before JetStream acknowledged the event"));
+  }
+}
+
+}  // namespace tessera::cluster

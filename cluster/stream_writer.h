@@ -1,0 +1,66 @@
+#pragma once
+
+// StreamWriter: a cluster gateway's EventSink (ingest/event_sink.h). Each accepted event is
+// published to its space's JetStream stream (cluster/event_stream.h) with its dedup key as
+// Nats-Msg-Id; a request is reported once JetStream has acknowledged every one of its events
+// (stored on a quorum of replicas, or already there: kDuplicate). Publishes are asynchronous, so
+// one connection carries many requests' events at once.
+//
+// Bounded: at most `max_pending_events` events wait for acknowledgements; beyond it Submit refuses
+// with ResourceExhausted (503 and Retry-After at the edge). Without a NATS connection Submit
+// refuses with Unavailable at once. A publish that gets no acknowledgement within
+// `publish_timeout` fails its request (Unavailable): the event may or may not be stored, and the
+// client's retry of the same message id is stored once.
+//
+// Thread-safety: Submit may be called from any number of threads. Callbacks run on nats.c's
+// threads.
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "cluster/nats_connection.h"
+#include "ingest/event_sink.h"
+
+namespace tessera::cluster {
+
+struct StreamWriterOptions {
+  std::chrono::milliseconds publish_timeout{5'000};
+  size_t max_pending_events = 200'000;
+};
+
+class StreamWriter : public ingest::EventSink {
+ public:
+  StreamWriter(NatsConnection& nats, StreamWriterOptions options);
+  ~StreamWriter() override;
+
+  absl::Status Start() override;
+  absl::Status Submit(std::vector<ingest::LogEntry> entries, ingest::CommitCallback done) override;
+  size_t queued_events() const override { return pending_events_.load(std::memory_order_relaxed); }
+  void Stop() override;
+
+ private:
+  struct Request;
+  struct InFlight {
+    std::shared_ptr<Request> request;
+    size_t index = 0;
+  };
+
+  static void OnAck(jsCtx* js, natsMsg* msg, jsPubAck* ack, jsPubAckErr* error, void* closure);
+  // Records one event's outcome (or its error) and reports the request when it was the last.
+  void Settle(const std::shared_ptr<Request>& request, size_t index, const jsPubAck* ack, absl::Status error);
+
+  NatsConnection& nats_;
+  const StreamWriterOptions options_;
+  jsCtx* jetstream_ = nullptr;  // Our own context: its acknowledgement handler is this writer's.
+  std::atomic<size_t> pending_events_{0};
+  std::atomic<bool> stopped_{false};
+  std::mutex mutex_;
+  absl::flat_hash_map<natsMsg*, InFlight> in_flight_;  // Guarded by mutex_.
+};
+
+}  // namespace tessera::cluster

@@ -1,0 +1,56 @@
+#pragma once
+
+// EventSink: where accepted events go to become durable before their request is answered. The
+// embedded server's sink is the local accepted-event log (GroupCommitWriter); a cluster gateway's
+// is its space's JetStream stream (cluster/stream_writer.h).
+//
+// Every sink keeps one promise: a request's callback reports kAccepted for an event only once the
+// event is durable where the sink keeps it, and kDuplicate for one it already holds under the same
+// message id; on an error nothing of the request is reported stored.
+
+#include <cstddef>
+#include <functional>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "ingest/event.h"
+
+namespace tessera::ingest {
+
+enum class EventOutcome : uint8_t { kAccepted, kDuplicate };
+
+// One event ready for the sink. It is encoded on the submitting thread, so that a sink's own
+// threads only hash, look up and copy bytes.
+struct LogEntry {
+  std::string space;
+  std::string dedup_key;  // DedupWindow::Key(space, message_id)
+  std::string record;     // EncodeEvent(event)
+  Timestamp received_at{};
+};
+
+// Prepares `event` (its space must be set) for Submit.
+LogEntry MakeLogEntry(const CanonicalEvent& event);
+
+// Called once per Submit: OK with one outcome per entry, or the error (nothing reported stored).
+using CommitCallback = std::function<void(absl::Status status, std::vector<EventOutcome> outcomes)>;
+
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+
+  virtual absl::Status Start() = 0;
+
+  // Queues `entries`. ResourceExhausted when the sink's bound is reached, Unavailable when it cannot
+  // take events now (stopped, or its store unreachable); in both cases `done` is not called.
+  // Otherwise `done` is called exactly once, possibly on another thread, possibly before Submit
+  // returns. Callbacks must not block.
+  virtual absl::Status Submit(std::vector<LogEntry> entries, CommitCallback done) = 0;
+
+  // Events submitted and not yet reported.
+  virtual size_t queued_events() const = 0;
+
+  // Reports everything already submitted, then refuses further Submits.
+  virtual void Stop() = 0;
+};
+
+}  // namespace tessera::ingest
