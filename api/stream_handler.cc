@@ -64,7 +64,8 @@ FrameOutcome ResultAck(std::string_view frame_id, const pipeline::IngestResult& 
     case absl::StatusCode::kFailedPrecondition:
       return ErrorAck(frame_id, stream_error::kInvalidEvents, std::string(status.message()), "", result.rejected);
     case absl::StatusCode::kUnavailable:
-      return ErrorAck(frame_id, stream_error::kShuttingDown,
+      return ErrorAck(frame_id,
+                      ingest::IsStoreUnreachable(status) ? stream_error::kUnavailable : stream_error::kShuttingDown,
                       absl::StrCat(std::string(status.message()), "; nothing of the frame was stored, resend it"), "");
     default:
       return ErrorAck(frame_id, stream_error::kInternal,

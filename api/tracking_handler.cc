@@ -69,7 +69,8 @@ HttpReply IngestResultReply(const pipeline::IngestResult& result, bool with_coun
       return reply;
     }
     case absl::StatusCode::kUnavailable: {
-      HttpReply reply = ErrorReply(503, "shutting_down", std::string(status.message()));
+      HttpReply reply = ErrorReply(503, ingest::IsStoreUnreachable(status) ? "unavailable" : "shutting_down",
+                                   std::string(status.message()));
       reply.headers.emplace_back("Retry-After", "5");
       return reply;
     }

@@ -54,7 +54,7 @@ absl::Status StreamWriter::Start() {
 absl::Status StreamWriter::Submit(std::vector<ingest::LogEntry> entries, ingest::CommitCallback done) {
   if (stopped_.load()) return absl::UnavailableError("the gateway is stopping");
   if (jetstream_ == nullptr) return absl::FailedPreconditionError("stream writer not started");
-  if (!nats_.connected()) return absl::UnavailableError("no NATS server connected; the events were not stored");
+  if (!nats_.connected()) return ingest::StoreUnreachable("no NATS server connected; the events were not stored");
   const size_t count = entries.size();
   if (count == 0) {
     done(absl::OkStatus(), {});
@@ -93,6 +93,7 @@ absl::Status StreamWriter::Submit(std::vector<ingest::LogEntry> entries, ingest:
 
     // Not sent: this event and every later one fail here.
     absl::Status error = internal::FromNats(status, "publish to " + subject);
+    if (absl::IsUnavailable(error)) error = ingest::StoreUnreachable(error.message());
     if (sent != nullptr) {
       std::lock_guard lock(mutex_);
       in_flight_.erase(sent);
@@ -124,11 +125,9 @@ void StreamWriter::OnAck(jsCtx* /*js*/, natsMsg* msg, jsPubAck* ack, jsPubAckErr
   if (ack == nullptr) {
     status = error != nullptr ? internal::FromNats(error->Err, "publish", error->ErrCode)
                               : absl::UnavailableError("publish: no acknowledgement");
-    // A JetStream error that is not about availability (e.g. the stream is full) is still not an
-    // acknowledgement: the request fails and the client may retry.
-    if (!absl::IsUnavailable(status) && !absl::IsResourceExhausted(status)) {
-      status = absl::UnavailableError(status.message());
-    }
+    // Any error (no quorum, a timeout, a full stream) means no acknowledgement: the request fails
+    // and the client may retry.
+    status = ingest::StoreUnreachable(status.message());
   }
   natsMsg_Destroy(msg);
   if (in_flight.request != nullptr) writer->Settle(in_flight.request, in_flight.index, ack, status);

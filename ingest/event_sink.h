@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/cord.h"
 #include "ingest/event.h"
 
 namespace tessera::ingest {
@@ -33,6 +34,19 @@ LogEntry MakeLogEntry(const CanonicalEvent& event);
 
 // Called once per Submit: OK with one outcome per entry, or the error (nothing reported stored).
 using CommitCallback = std::function<void(absl::Status status, std::vector<EventOutcome> outcomes)>;
+
+// An Unavailable error of a sink whose store cannot be reached now (a cluster gateway without NATS
+// or without a quorum), told apart from a sink that is stopping, so that clients read "unavailable"
+// and retry soon rather than "shutting_down".
+inline constexpr absl::string_view kStoreUnreachablePayload = "tessera.ingest/store-unreachable";
+inline absl::Status StoreUnreachable(absl::string_view message) {
+  absl::Status status = absl::UnavailableError(message);
+  status.SetPayload(kStoreUnreachablePayload, absl::Cord("1"));
+  return status;
+}
+inline bool IsStoreUnreachable(const absl::Status& status) {
+  return absl::IsUnavailable(status) && status.GetPayload(kStoreUnreachablePayload).has_value();
+}
 
 class EventSink {
  public:

@@ -21,6 +21,7 @@
 #include "privacy/audit_log.h"
 #include "profile_store/profile_reader.h"
 #include "profile_store/store.h"
+#include "tools/cluster_gateway.h"
 #include "tools/commands.h"
 #include "tools/options_parsing.h"
 
@@ -67,14 +68,6 @@ int ServeCommand(std::span<const std::string_view> args) {
   absl::StatusOr<config::Config> loaded = ConfigFromFlags(*flags, uses_dev_keys);
   if (!loaded.ok()) return Fail(2, absl::StrCat("invalid configuration: ", loaded.status().message()));
   config::Config config = *std::move(loaded);
-  // The roles of cluster mode are built step by step (docs/cluster.md). Until `serve` runs them, a
-  // clustered configuration is refused rather than served as an embedded store the operator did
-  // not ask for.
-  if (config.cluster) {
-    return Fail(2, std::string("cluster mode: this build does not serve the gateway, resolver or replica roles yet; "
-                   "`tessera cluster init|status` work with the cluster section (docs/cluster.md)"));
-  }
-
   if (uses_dev_keys) {
     absl::StatusOr<config::DevKeys> keys = config::LoadOrCreateDevKeys(config.data_dir);
     if (!keys.ok()) return Fail(1, keys.status().message());
@@ -99,7 +92,24 @@ int ServeCommand(std::span<const std::string_view> args) {
   if (!store.ok()) return Fail(1, store.status().message());
 
   ingest::IngestMetrics metrics;
-  pipeline::IngestPipeline pipeline(**store, PipelineOptionsFrom(config), metrics);
+  // In cluster mode (the gateway role) accepted events go to JetStream, and nothing is resolved
+  // here; otherwise to the store's log, which this process's resolvers follow.
+  GatewaySink gateway;
+  std::unique_ptr<pipeline::IngestPipeline> pipeline_owner;
+  if (config.cluster) {
+    absl::StatusOr<GatewaySink> started = StartGatewaySink(config);
+    if (!started.ok()) {
+      return Fail(absl::IsInvalidArgument(started.status()) ? 2 : 1, started.status().message());
+    }
+    gateway = *std::move(started);
+    pipeline::PipelineOptions options = PipelineOptionsFrom(config);
+    options.resolve = false;
+    pipeline_owner = std::make_unique<pipeline::IngestPipeline>(**store, std::move(options), metrics,
+                                                                std::move(gateway.sink));
+  } else {
+    pipeline_owner = std::make_unique<pipeline::IngestPipeline>(**store, PipelineOptionsFrom(config), metrics);
+  }
+  pipeline::IngestPipeline& pipeline = *pipeline_owner;
   if (absl::Status status = pipeline.Start(); !status.ok()) return Fail(1, status.message());
 
   api::KeyRegistry keys(config);

@@ -1,5 +1,5 @@
-// `tessera cluster init|status` against a real three-server NATS cluster, and `tessera serve`'s
-// refusal of a clustered configuration it cannot yet serve.
+// Cluster mode end to end against a real three-server NATS cluster: `tessera cluster init|status`,
+// and `tessera serve` as a gateway.
 
 #include <gtest/gtest.h>
 
@@ -94,12 +94,102 @@ TEST(ClusterE2eTest, UnreachableNatsIsReportedWithinTheTimeout) {
       << status.output;
 }
 
-TEST(ClusterE2eTest, ServeRefusesAClusteredConfigurationInsteadOfRunningEmbedded) {
+// A batch of `count` track events, message ids "<prefix>-<i>".
+std::string Batch(const std::string& prefix, int count) {
+  std::string body = R"({"batch":[)";
+  for (int i = 0; i < count; ++i) {
+    if (i > 0) body += ",";
+    absl::StrAppend(&body, R"({"type":"track","event":"Viewed","userId":"u-)", i, R"(","messageId":")", prefix, "-",
+                    i, R"("})");
+  }
+  return body + "]}";
+}
+
+TEST(ClusterE2eTest, AGatewayAnswers200OnlyForEventsInTheStreamAnd503WhileNatsIsDown) {
+  testing::NatsTestCluster nats(3);
+  ASSERT_TRUE(nats.ok()) << nats.error();
+  TempDir dir;
+  auto server = ServerProcess::Start(
+      {.data_dir = dir.path() + "/data",
+       .extra_json = absl::StrCat(R"("cluster": {"nats_urls": [")", absl::StrJoin(nats.urls(), "\", \""),
+                                  R"("], "role": "gateway", "publish_timeout_ms": 2000})")});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto connection = cluster::NatsConnection::Connect({.urls = nats.urls()});
+  ASSERT_TRUE(connection.ok());
+  ASSERT_TRUE((*connection)->WaitConnected(std::chrono::seconds(10)));
+  cluster::EventStream stream(**connection, {.replicas = 3});
+  HttpClient client((*server)->port());
+
+  auto first = client.PostJson("/v1/batch", Batch("a", 20), kWriteKey);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->status, 200) << first->body;
+  auto state = stream.State("default");
+  ASSERT_TRUE(state.ok()) << "the gateway made its space's stream: " << state.status();
+  EXPECT_EQ(state->messages, 20u) << "every event acknowledged is in the stream";
+
+  // A client's retry through the gateway is stored once.
+  auto retry = client.PostJson("/v1/batch", Batch("a", 20), kWriteKey);
+  ASSERT_TRUE(retry.ok());
+  EXPECT_EQ(retry->status, 200);
+  state = stream.State("default");
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->messages, 20u);
+
+  // NATS gone: never a 200 for an event that is not in the stream.
+  for (int i = 0; i < nats.size(); ++i) nats.Kill(i);
+  int refused = 0;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto down = client.PostJson("/v1/batch", Batch(absl::StrCat("down-", attempt), 5), kWriteKey);
+    ASSERT_TRUE(down.ok()) << down.status();
+    EXPECT_NE(down->status, 200) << "attempt " << attempt << ": " << down->body;
+    if (down->status == 503) {
+      ++refused;
+      EXPECT_FALSE(down->headers["retry-after"].empty());
+      EXPECT_NE(down->body.find(R"("code":"unavailable")"), std::string::npos) << down->body;
+    }
+  }
+  EXPECT_EQ(refused, 5);
+
+  // NATS back: the same gateway process reconnects and accepts again.
+  for (int i = 0; i < nats.size(); ++i) nats.Start(i);
+  ASSERT_TRUE(nats.WaitReady(std::chrono::seconds(30)));
+  bool accepted = WaitFor(
+      [&] {
+        auto again = client.PostJson("/v1/batch", Batch("b", 10), kWriteKey);
+        return again.ok() && again->status == 200;
+      },
+      std::chrono::seconds(30));
+  EXPECT_TRUE(accepted) << (*server)->Output();
+  auto reconnected = cluster::NatsConnection::Connect({.urls = nats.urls()});
+  ASSERT_TRUE(reconnected.ok());
+  ASSERT_TRUE((*reconnected)->WaitConnected(std::chrono::seconds(10)));
+  cluster::EventStream after(**reconnected, {.replicas = 3});
+  state = after.State("default");
+  ASSERT_TRUE(state.ok()) << state.status();
+  // The ten new events, and none of the refused ones unless JetStream stored one before its
+  // acknowledgement was lost (then the client's retry would be deduplicated).
+  EXPECT_GE(state->messages, 30u);
+  EXPECT_LE(state->messages, 30u + 25u);
+  auto status = (*server)->Terminate();
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(*status, 0) << (*server)->Output();
+}
+
+TEST(ClusterE2eTest, ServeRefusesRolesItDoesNotRunYet) {
   TempDir dir;
   const std::string config = WriteClusterConfig(dir, {"nats://127.0.0.1:1"});
+  std::string text;
+  {
+    std::ifstream in(config);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const size_t at = text.find(R"("role": "gateway")");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 17, R"("role": ["gateway", "resolver"])");
+  std::ofstream(config) << text;
   CommandResult serve = RunCommand(dir.path(), std::string(TESSERA_BINARY) + " serve --config " + config, 30);
   EXPECT_EQ(serve.exit_code, 2) << serve.output;
-  EXPECT_NE(serve.output.find("cluster mode"), std::string::npos) << serve.output;
+  EXPECT_NE(serve.output.find("serves the gateway role only"), std::string::npos) << serve.output;
 }
 
 }  // namespace

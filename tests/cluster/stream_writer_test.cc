@@ -1,0 +1,163 @@
+#include "cluster/stream_writer.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <future>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "cluster/event_stream.h"
+#include "ingest/dedup_window.h"
+#include "tests/cluster/nats_test_cluster.h"
+
+namespace tessera::cluster {
+namespace {
+
+using ingest::EventOutcome;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+std::vector<ingest::LogEntry> Entries(std::string_view space, int first, int count) {
+  std::vector<ingest::LogEntry> entries;
+  for (int i = first; i < first + count; ++i) {
+    const std::string id = absl::StrCat("message-", i);
+    entries.push_back(ingest::LogEntry{.space = std::string(space),
+                                       .dedup_key = ingest::DedupWindow::Key(space, id),
+                                       .record = absl::StrCat("record ", i)});
+  }
+  return entries;
+}
+
+struct Reported {
+  absl::Status status;
+  std::vector<EventOutcome> outcomes;
+};
+
+// Submits and waits for the callback; the Submit error itself when it refuses.
+Reported SubmitAndWait(StreamWriter& writer, std::vector<ingest::LogEntry> entries) {
+  auto promise = std::make_shared<std::promise<Reported>>();
+  std::future<Reported> future = promise->get_future();
+  absl::Status submitted = writer.Submit(std::move(entries), [promise](absl::Status status,
+                                                                       std::vector<EventOutcome> outcomes) {
+    promise->set_value(Reported{std::move(status), std::move(outcomes)});
+  });
+  if (!submitted.ok()) return Reported{submitted, {}};
+  if (future.wait_for(seconds(30)) != std::future_status::ready) {
+    return Reported{absl::DeadlineExceededError("no callback in 30 s"), {}};
+  }
+  return future.get();
+}
+
+class StreamWriterTest : public testing::NatsClusterTest {};
+
+TEST_F(StreamWriterTest, ARequestIsReportedOnceJetStreamHoldsEachEventAndRetriesAreDuplicates) {
+  EventStream stream(*nats_, {.replicas = 3});
+  ASSERT_TRUE(stream.Ensure("gateway").ok());
+  StreamWriter writer(*nats_, {});
+  ASSERT_TRUE(writer.Start().ok());
+
+  Reported first = SubmitAndWait(writer, Entries("gateway", 0, 50));
+  ASSERT_TRUE(first.status.ok()) << first.status;
+  ASSERT_EQ(first.outcomes.size(), 50u);
+  for (EventOutcome outcome : first.outcomes) EXPECT_EQ(outcome, EventOutcome::kAccepted);
+  auto state = stream.State("gateway");
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->messages, 50u) << "stored before the callback said so";
+
+  // A client's retry of the whole request, with ten new events after it.
+  Reported retry = SubmitAndWait(writer, Entries("gateway", 0, 60));
+  ASSERT_TRUE(retry.status.ok()) << retry.status;
+  ASSERT_EQ(retry.outcomes.size(), 60u);
+  for (int i = 0; i < 60; ++i) {
+    EXPECT_EQ(retry.outcomes[i], i < 50 ? EventOutcome::kDuplicate : EventOutcome::kAccepted) << i;
+  }
+  state = stream.State("gateway");
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->messages, 60u);
+  EXPECT_EQ(writer.queued_events(), 0u);
+}
+
+TEST_F(StreamWriterTest, RequestsFromManyThreadsAreEachReportedWhole) {
+  EventStream stream(*nats_, {.replicas = 3});
+  ASSERT_TRUE(stream.Ensure("threads").ok());
+  StreamWriter writer(*nats_, {});
+  ASSERT_TRUE(writer.Start().ok());
+  std::atomic<int> accepted{0};
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int r = 0; r < 20; ++r) {
+        Reported reported = SubmitAndWait(writer, Entries("threads", (t * 20 + r) * 25, 25));
+        if (!reported.status.ok() || reported.outcomes.size() != 25) {
+          failed.fetch_add(1);
+          continue;
+        }
+        for (EventOutcome outcome : reported.outcomes) accepted.fetch_add(outcome == EventOutcome::kAccepted);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(accepted.load(), 2000);
+  auto state = stream.State("threads");
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->messages, 2000u);
+}
+
+TEST_F(StreamWriterTest, WithoutNatsARequestIsRefusedAtOnceAndNeverReported) {
+  auto nowhere = NatsConnection::Connect({.urls = {"nats://127.0.0.1:1"}, .connect_timeout = milliseconds(200)});
+  ASSERT_TRUE(nowhere.ok());
+  StreamWriter writer(**nowhere, {});
+  ASSERT_TRUE(writer.Start().ok());
+  bool called = false;
+  absl::Status submitted = writer.Submit(Entries("gateway", 0, 3), [&](absl::Status, std::vector<EventOutcome>) {
+    called = true;
+  });
+  EXPECT_TRUE(ingest::IsStoreUnreachable(submitted)) << "answered 503 unavailable, not shutting_down: " << submitted;
+  EXPECT_FALSE(called);
+  EXPECT_EQ(writer.queued_events(), 0u);
+}
+
+TEST_F(StreamWriterTest, ASpaceWithoutAStreamIsAnErrorNotAnAcknowledgement) {
+  StreamWriter writer(*nats_, {.publish_timeout = milliseconds(1'500)});
+  ASSERT_TRUE(writer.Start().ok());
+  Reported reported = SubmitAndWait(writer, Entries("no-stream-here", 0, 3));
+  EXPECT_FALSE(reported.status.ok());
+  EXPECT_TRUE(absl::IsUnavailable(reported.status)) << reported.status;
+  EXPECT_TRUE(reported.outcomes.empty());
+}
+
+TEST_F(StreamWriterTest, WithoutAQuorumRequestsFailAfterTheTimeoutAndTheBoundRefusesMore) {
+  EventStream stream(*nats_, {.replicas = 3});
+  ASSERT_TRUE(stream.Ensure("bounded").ok());
+  StreamWriter writer(*nats_, {.publish_timeout = milliseconds(1'500), .max_pending_events = 10});
+  ASSERT_TRUE(writer.Start().ok());
+  cluster_->Kill(1);
+  cluster_->Kill(2);
+  ASSERT_TRUE(nats_->WaitConnected(seconds(10)));
+
+  auto promise = std::make_shared<std::promise<Reported>>();
+  std::future<Reported> future = promise->get_future();
+  absl::Status submitted = writer.Submit(Entries("bounded", 0, 8), [promise](absl::Status status,
+                                                                             std::vector<EventOutcome> outcomes) {
+    promise->set_value(Reported{std::move(status), std::move(outcomes)});
+  });
+  if (!submitted.ok()) {
+    // The connection's server went down with the others and the client had not moved yet.
+    EXPECT_TRUE(absl::IsUnavailable(submitted)) << submitted;
+    return;
+  }
+  absl::Status over = writer.Submit(Entries("bounded", 100, 5), [](absl::Status, std::vector<EventOutcome>) {
+    ADD_FAILURE() << "a refused request is never reported";
+  });
+  EXPECT_TRUE(absl::IsResourceExhausted(over)) << "8 waiting + 5 > 10: " << over;
+  ASSERT_EQ(future.wait_for(seconds(30)), std::future_status::ready);
+  Reported reported = future.get();
+  EXPECT_TRUE(absl::IsUnavailable(reported.status)) << "no quorum, no acknowledgement: " << reported.status;
+  EXPECT_EQ(writer.queued_events(), 0u);
+}
+
+}  // namespace
+}  // namespace tessera::cluster
