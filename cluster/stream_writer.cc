@@ -1,5 +1,7 @@
 #include "cluster/stream_writer.h"
 
+#include <thread>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "cluster/event_stream.h"
@@ -29,6 +31,23 @@ std::string MessageIdOf(const ingest::LogEntry& entry) {
   return absl::BytesToHexString(absl::string_view(hash.data(), hash.size()));
 }
 
+// What a failed publish means for the client. No connection, no quorum or no answer in time: the
+// stream cannot be reached now, retry soon. A full stream: overloaded, retry later. Anything else
+// (the subject owned by another stream, an event over the stream's message size): a fault that a
+// retry will not cure.
+absl::Status PublishError(natsStatus status, jsErrCode js_error, const char* server_text) {
+  const std::string text = server_text != nullptr && *server_text != '\0'
+                               ? absl::StrCat("publish: ", server_text)
+                               : absl::StrCat("publish: ", natsStatus_GetText(status));
+  if (js_error == JSStreamStoreFailedErr) {
+    return absl::ResourceExhaustedError(absl::StrCat(text, " (the space's stream is at its limits)"));
+  }
+  if (js_error != 0) return absl::InternalError(absl::StrCat(text, " [JetStream error ", js_error, "]"));
+  const absl::Status mapped = internal::FromNats(status, "publish");
+  if (absl::IsUnavailable(mapped)) return ingest::StoreUnreachable(text);
+  return absl::InternalError(text);
+}
+
 }  // namespace
 
 StreamWriter::StreamWriter(NatsConnection& nats, StreamWriterOptions options) : nats_(nats), options_(options) {}
@@ -44,7 +63,9 @@ absl::Status StreamWriter::Start() {
   js_options.Wait = options_.publish_timeout.count();
   // Submit bounds what is in flight itself (and refuses beyond it); nats.c's own bound must never
   // stall a submitting thread first.
-  js_options.PublishAsync.MaxPending = static_cast<int64_t>(options_.max_pending_events) * 2 + 1'000;
+  // A request larger than the bound is still taken when nothing else waits, so nats.c's cap is far
+  // above any request.
+  js_options.PublishAsync.MaxPending = int64_t{1} << 40;
   js_options.PublishAsync.AckHandler = &StreamWriter::OnAck;
   js_options.PublishAsync.AckHandlerClosure = this;
   return internal::FromNats(natsConnection_JetStream(&jetstream_, nats_.raw(), &js_options),
@@ -52,6 +73,13 @@ absl::Status StreamWriter::Start() {
 }
 
 absl::Status StreamWriter::Submit(std::vector<ingest::LogEntry> entries, ingest::CommitCallback done) {
+  // Counted before stopped_ is read, so that Stop, which sets stopped_ and then waits for this count
+  // to reach zero, never settles what a Submit is still publishing.
+  submitting_.fetch_add(1);
+  struct Leave {
+    std::atomic<int>& count;
+    ~Leave() { count.fetch_sub(1); }
+  } leave{submitting_};
   if (stopped_.load()) return absl::UnavailableError("the gateway is stopping");
   if (jetstream_ == nullptr) return absl::FailedPreconditionError("stream writer not started");
   if (!nats_.connected()) return ingest::StoreUnreachable("no NATS server connected; the events were not stored");
@@ -92,8 +120,7 @@ absl::Status StreamWriter::Submit(std::vector<ingest::LogEntry> entries, ingest:
     if (status == NATS_OK) continue;  // The library owns the message now; OnAck settles it.
 
     // Not sent: this event and every later one fail here.
-    absl::Status error = internal::FromNats(status, "publish to " + subject);
-    if (absl::IsUnavailable(error)) error = ingest::StoreUnreachable(error.message());
+    absl::Status error = PublishError(status, static_cast<jsErrCode>(0), nullptr);
     if (sent != nullptr) {
       std::lock_guard lock(mutex_);
       in_flight_.erase(sent);
@@ -112,6 +139,11 @@ absl::Status StreamWriter::Submit(std::vector<ingest::LogEntry> entries, ingest:
 
 void StreamWriter::OnAck(jsCtx* /*js*/, natsMsg* msg, jsPubAck* ack, jsPubAckErr* error, void* closure) {
   auto* writer = static_cast<StreamWriter*>(closure);
+  writer->acknowledging_.fetch_add(1);
+  struct Leave {
+    std::atomic<int>& count;
+    ~Leave() { count.fetch_sub(1); }
+  } leave{writer->acknowledging_};
   InFlight in_flight;
   {
     std::lock_guard lock(writer->mutex_);
@@ -123,11 +155,9 @@ void StreamWriter::OnAck(jsCtx* /*js*/, natsMsg* msg, jsPubAck* ack, jsPubAckErr
   }
   absl::Status status;
   if (ack == nullptr) {
-    status = error != nullptr ? internal::FromNats(error->Err, "publish", error->ErrCode)
-                              : absl::UnavailableError("publish: no acknowledgement");
-    // Any error (no quorum, a timeout, a full stream) means no acknowledgement: the request fails
-    // and the client may retry.
-    status = ingest::StoreUnreachable(status.message());
+    // No acknowledgement: the request fails, with what the failure means for a retry.
+    status = error != nullptr ? PublishError(error->Err, error->ErrCode, error->ErrText)
+                              : ingest::StoreUnreachable("publish: no acknowledgement");
   }
   natsMsg_Destroy(msg);
   if (in_flight.request != nullptr) writer->Settle(in_flight.request, in_flight.index, ack, status);
@@ -156,11 +186,18 @@ void StreamWriter::Settle(const std::shared_ptr<Request>& request, size_t index,
 
 void StreamWriter::Stop() {
   if (stopped_.exchange(true) || jetstream_ == nullptr) return;
+  while (submitting_.load() > 0) std::this_thread::yield();
   // Lets every event already published be acknowledged (or time out) and reported.
   jsPubOptions wait;
   jsPubOptions_Init(&wait);
   wait.MaxWait = options_.publish_timeout.count() * 2;
-  js_PublishAsyncComplete(jetstream_, &wait);
+  if (js_PublishAsyncComplete(jetstream_, &wait) != NATS_OK) {
+    // Still pending after the wait: take them back from nats.c, so that no late acknowledgement
+    // calls back into this writer.
+    natsMsgList pending{};
+    if (js_PublishAsyncGetPendingList(&pending, jetstream_) == NATS_OK) natsMsgList_Destroy(&pending);
+  }
+  while (acknowledging_.load() > 0) std::this_thread::yield();
   // What is still in flight is reported failed: the process is leaving before JetStream answered.
   absl::flat_hash_map<natsMsg*, InFlight> left;
   {

@@ -8,9 +8,12 @@
 //
 // Bounded: at most `max_pending_events` events wait for acknowledgements; beyond it Submit refuses
 // with ResourceExhausted (503 and Retry-After at the edge). Without a NATS connection Submit
-// refuses with Unavailable at once. A publish that gets no acknowledgement within
-// `publish_timeout` fails its request (Unavailable): the event may or may not be stored, and the
-// client's retry of the same message id is stored once.
+// refuses at once (ingest::StoreUnreachable). A publish that gets no acknowledgement within
+// `publish_timeout`, or none for lack of a quorum, fails its request the same way: the event may or
+// may not be stored, and the client's retry of the same message id is stored once. A full stream
+// fails it with ResourceExhausted; any other JetStream refusal with Internal. Stop waits for the
+// Submits in progress and the acknowledgements (at most twice the timeout), reports what is left
+// as failed, and no callback runs after it returns.
 //
 // Thread-safety: Submit may be called from any number of threads. Callbacks run on nats.c's
 // threads.
@@ -59,6 +62,8 @@ class StreamWriter : public ingest::EventSink {
   jsCtx* jetstream_ = nullptr;  // Our own context: its acknowledgement handler is this writer's.
   std::atomic<size_t> pending_events_{0};
   std::atomic<bool> stopped_{false};
+  std::atomic<int> submitting_{0};    // Submit calls in progress; Stop waits for them.
+  std::atomic<int> acknowledging_{0};  // OnAck calls in progress; Stop waits for them.
   std::mutex mutex_;
   absl::flat_hash_map<natsMsg*, InFlight> in_flight_;  // Guarded by mutex_.
 };

@@ -129,34 +129,69 @@ TEST_F(StreamWriterTest, ASpaceWithoutAStreamIsAnErrorNotAnAcknowledgement) {
   EXPECT_TRUE(reported.outcomes.empty());
 }
 
-TEST_F(StreamWriterTest, WithoutAQuorumRequestsFailAfterTheTimeoutAndTheBoundRefusesMore) {
-  EventStream stream(*nats_, {.replicas = 3});
-  ASSERT_TRUE(stream.Ensure("bounded").ok());
+TEST_F(StreamWriterTest, AFullStreamIsOverloadNotAnOutage) {
+  EventStream stream(*nats_, {.replicas = 3, .max_bytes = 4'096});
+  ASSERT_TRUE(stream.Ensure("full-writer").ok());
+  StreamWriter writer(*nats_, {});
+  ASSERT_TRUE(writer.Start().ok());
+  std::vector<ingest::LogEntry> entries = Entries("full-writer", 0, 10);
+  for (ingest::LogEntry& entry : entries) entry.record.assign(1'000, 'e');
+  Reported reported = SubmitAndWait(writer, std::move(entries));
+  EXPECT_TRUE(absl::IsResourceExhausted(reported.status)) << "503 overloaded, not unavailable: " << reported.status;
+  EXPECT_NE(std::string(reported.status.message()).find("limits"), std::string::npos) << reported.status;
+}
+
+TEST_F(StreamWriterTest, AnUnansweredPublishFailsAtItsTimeoutAndTheBoundRefusesMoreMeanwhile) {
+  // A plain subscriber on the space's subject, and no stream: publishes reach it and nobody ever
+  // acknowledges them.
+  const std::string subject = StreamSubject("silent");
+  natsSubscription* silent = nullptr;
+  ASSERT_EQ(natsConnection_SubscribeSync(&silent, nats_->raw(), subject.c_str()), NATS_OK);
+  ASSERT_EQ(natsConnection_FlushTimeout(nats_->raw(), 5'000), NATS_OK);
   StreamWriter writer(*nats_, {.publish_timeout = milliseconds(1'500), .max_pending_events = 10});
   ASSERT_TRUE(writer.Start().ok());
-  cluster_->Kill(1);
-  cluster_->Kill(2);
-  ASSERT_TRUE(nats_->WaitConnected(seconds(10)));
 
+  const auto start = std::chrono::steady_clock::now();
   auto promise = std::make_shared<std::promise<Reported>>();
   std::future<Reported> future = promise->get_future();
-  absl::Status submitted = writer.Submit(Entries("bounded", 0, 8), [promise](absl::Status status,
-                                                                             std::vector<EventOutcome> outcomes) {
+  absl::Status submitted = writer.Submit(Entries("silent", 0, 8), [promise](absl::Status status,
+                                                                            std::vector<EventOutcome> outcomes) {
     promise->set_value(Reported{std::move(status), std::move(outcomes)});
   });
-  if (!submitted.ok()) {
-    // The connection's server went down with the others and the client had not moved yet.
-    EXPECT_TRUE(absl::IsUnavailable(submitted)) << submitted;
-    return;
-  }
-  absl::Status over = writer.Submit(Entries("bounded", 100, 5), [](absl::Status, std::vector<EventOutcome>) {
+  ASSERT_TRUE(submitted.ok()) << submitted;
+  absl::Status over = writer.Submit(Entries("silent", 100, 5), [](absl::Status, std::vector<EventOutcome>) {
     ADD_FAILURE() << "a refused request is never reported";
   });
   EXPECT_TRUE(absl::IsResourceExhausted(over)) << "8 waiting + 5 > 10: " << over;
   ASSERT_EQ(future.wait_for(seconds(30)), std::future_status::ready);
   Reported reported = future.get();
-  EXPECT_TRUE(absl::IsUnavailable(reported.status)) << "no quorum, no acknowledgement: " << reported.status;
+  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(1'400)) << "failed at the timeout, not before";
+  EXPECT_TRUE(ingest::IsStoreUnreachable(reported.status)) << "no acknowledgement: " << reported.status;
+  EXPECT_TRUE(reported.outcomes.empty());
   EXPECT_EQ(writer.queued_events(), 0u);
+  natsSubscription_Destroy(silent);
+}
+
+TEST_F(StreamWriterTest, StopReportsWhatIsStillUnansweredAndRefusesLaterRequests) {
+  const std::string subject = StreamSubject("silent-stop");
+  natsSubscription* silent = nullptr;
+  ASSERT_EQ(natsConnection_SubscribeSync(&silent, nats_->raw(), subject.c_str()), NATS_OK);
+  ASSERT_EQ(natsConnection_FlushTimeout(nats_->raw(), 5'000), NATS_OK);
+  StreamWriter writer(*nats_, {.publish_timeout = milliseconds(500)});
+  ASSERT_TRUE(writer.Start().ok());
+  std::atomic<int> calls{0};
+  absl::Status reported;
+  ASSERT_TRUE(writer.Submit(Entries("silent-stop", 0, 3), [&](absl::Status status, std::vector<EventOutcome>) {
+                  reported = status;
+                  calls.fetch_add(1);
+                }).ok());
+  writer.Stop();
+  EXPECT_EQ(calls.load(), 1) << "every accepted request is reported exactly once by the time Stop returns";
+  EXPECT_FALSE(reported.ok());
+  EXPECT_TRUE(absl::IsUnavailable(writer.Submit(Entries("silent-stop", 10, 1), [](absl::Status, std::vector<EventOutcome>) {
+    ADD_FAILURE() << "refused after Stop";
+  })));
+  natsSubscription_Destroy(silent);
 }
 
 }  // namespace
