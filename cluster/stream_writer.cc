@@ -1,5 +1,6 @@
 #include "cluster/stream_writer.h"
 
+#include <algorithm>
 #include <thread>
 
 #include "absl/strings/escaping.h"
@@ -13,6 +14,7 @@ struct StreamWriter::Request {
   explicit Request(size_t events, ingest::CommitCallback callback)
       : done(std::move(callback)), outcomes(events), remaining(events) {}
   ingest::CommitCallback done;
+  std::chrono::steady_clock::time_point submitted = std::chrono::steady_clock::now();
   std::mutex mutex;
   std::vector<ingest::EventOutcome> outcomes;  // Guarded by mutex.
   absl::Status status;                         // The first error; guarded by mutex.
@@ -50,7 +52,8 @@ absl::Status PublishError(natsStatus status, jsErrCode js_error, const char* ser
 
 }  // namespace
 
-StreamWriter::StreamWriter(NatsConnection& nats, StreamWriterOptions options) : nats_(nats), options_(options) {}
+StreamWriter::StreamWriter(NatsConnection& nats, StreamWriterOptions options, ingest::IngestMetrics* metrics)
+    : nats_(nats), options_(options), metrics_(metrics) {}
 
 StreamWriter::~StreamWriter() {
   Stop();
@@ -82,8 +85,12 @@ absl::Status StreamWriter::Submit(std::vector<ingest::LogEntry> entries, ingest:
   } leave{submitting_};
   if (stopped_.load()) return absl::UnavailableError("the gateway is stopping");
   if (jetstream_ == nullptr) return absl::FailedPreconditionError("stream writer not started");
-  if (!nats_.connected()) return ingest::StoreUnreachable("no NATS server connected; the events were not stored");
   const size_t count = entries.size();
+  if (!nats_.connected()) {
+    absl::Status refused = ingest::StoreUnreachable("no NATS server connected; the events were not stored");
+    CountFailure(refused, count);
+    return refused;
+  }
   if (count == 0) {
     done(absl::OkStatus(), {});
     return absl::OkStatus();
@@ -97,6 +104,7 @@ absl::Status StreamWriter::Submit(std::vector<ingest::LogEntry> entries, ingest:
         absl::StrCat(before, " events already wait for JetStream's acknowledgement"));
   }
 
+  if (metrics_ != nullptr) metrics_->queue_depth_events.fetch_add(static_cast<int64_t>(count));
   auto request = std::make_shared<Request>(count, std::move(done));
   for (size_t i = 0; i < count; ++i) {
     const ingest::LogEntry& entry = entries[i];
@@ -129,6 +137,8 @@ absl::Status StreamWriter::Submit(std::vector<ingest::LogEntry> entries, ingest:
     if (i == 0) {
       // Nothing of the request left: refuse it, as the contract says (done is not called).
       pending_events_.fetch_sub(count);
+      if (metrics_ != nullptr) metrics_->queue_depth_events.fetch_sub(static_cast<int64_t>(count));
+      CountFailure(error, count);
       return error;
     }
     for (size_t rest = i; rest < count; ++rest) Settle(request, rest, nullptr, error);
@@ -176,7 +186,20 @@ void StreamWriter::Settle(const std::shared_ptr<Request>& request, size_t index,
     last = --request->remaining == 0;
   }
   if (!last) return;
-  pending_events_.fetch_sub(request->outcomes.size());
+  const size_t events = request->outcomes.size();
+  pending_events_.fetch_sub(events);
+  if (metrics_ != nullptr) metrics_->queue_depth_events.fetch_sub(static_cast<int64_t>(events));
+  if (request->status.ok()) {
+    if (metrics_ != nullptr) {
+      const size_t accepted = static_cast<size_t>(
+          std::count(request->outcomes.begin(), request->outcomes.end(), ingest::EventOutcome::kAccepted));
+      metrics_->events_accepted.fetch_add(accepted, std::memory_order_relaxed);
+      metrics_->events_duplicate.fetch_add(events - accepted, std::memory_order_relaxed);
+      metrics_->commit_wait_latency.Record(std::chrono::steady_clock::now() - request->submitted);
+    }
+  } else {
+    CountFailure(request->status, events);
+  }
   if (request->status.ok()) {
     request->done(absl::OkStatus(), std::move(request->outcomes));
   } else {
@@ -208,6 +231,35 @@ void StreamWriter::Stop() {
     Settle(in_flight.request, in_flight.index, nullptr,
            absl::UnavailableError("the gateway stopped before JetStream acknowledged the event"));
   }
+}
+
+void StreamWriter::CountFailure(const absl::Status& status, size_t events) {
+  if (ingest::IsStoreUnreachable(status)) {
+    failed_unreachable_.fetch_add(events, std::memory_order_relaxed);
+  } else if (absl::IsResourceExhausted(status)) {
+    failed_overloaded_.fetch_add(events, std::memory_order_relaxed);
+  } else {
+    failed_refused_.fetch_add(events, std::memory_order_relaxed);
+  }
+}
+
+void StreamWriter::AppendPrometheus(std::string& out) const {
+  auto load = [](const std::atomic<uint64_t>& value) { return value.load(std::memory_order_relaxed); };
+  absl::StrAppend(&out,
+                  "# HELP tessera_cluster_publish_failures_total Events of requests that JetStream did not "
+                  "acknowledge, by reason.\n",
+                  "# TYPE tessera_cluster_publish_failures_total counter\n");
+  absl::StrAppend(&out, "tessera_cluster_publish_failures_total{reason=\"unreachable\"} ", load(failed_unreachable_),
+                  "\n");
+  absl::StrAppend(&out, "tessera_cluster_publish_failures_total{reason=\"overloaded\"} ", load(failed_overloaded_),
+                  "\n");
+  absl::StrAppend(&out, "tessera_cluster_publish_failures_total{reason=\"refused\"} ", load(failed_refused_), "\n");
+  absl::StrAppend(&out, "# HELP tessera_cluster_pending_events Events published and not yet acknowledged.\n",
+                  "# TYPE tessera_cluster_pending_events gauge\n", "tessera_cluster_pending_events ",
+                  pending_events_.load(std::memory_order_relaxed), "\n");
+  absl::StrAppend(&out, "# HELP tessera_cluster_connected Whether a NATS server is connected (1) or not (0).\n",
+                  "# TYPE tessera_cluster_connected gauge\n", "tessera_cluster_connected ",
+                  nats_.connected() ? 1 : 0, "\n");
 }
 
 }  // namespace tessera::cluster

@@ -28,6 +28,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "cluster/nats_connection.h"
 #include "ingest/event_sink.h"
+#include "ingest/ingest_metrics.h"
 
 namespace tessera::cluster {
 
@@ -38,13 +39,19 @@ struct StreamWriterOptions {
 
 class StreamWriter : public ingest::EventSink {
  public:
-  StreamWriter(NatsConnection& nats, StreamWriterOptions options);
+  // `metrics` (may be null) gets the accepted and duplicate events, the queue depth and the commit
+  // wait, as the local log's writer counts them.
+  StreamWriter(NatsConnection& nats, StreamWriterOptions options, ingest::IngestMetrics* metrics = nullptr);
   ~StreamWriter() override;
 
   absl::Status Start() override;
   absl::Status Submit(std::vector<ingest::LogEntry> entries, ingest::CommitCallback done) override;
   size_t queued_events() const override { return pending_events_.load(std::memory_order_relaxed); }
   void Stop() override;
+  // tessera_cluster_publish_failures_total{reason} (events of requests refused or failed:
+  // unreachable, overloaded, refused; the bound's own refusals are counted by the pipeline as
+  // overloaded events), tessera_cluster_pending_events and tessera_cluster_connected.
+  void AppendPrometheus(std::string& out) const override;
 
  private:
   struct Request;
@@ -56,9 +63,14 @@ class StreamWriter : public ingest::EventSink {
   static void OnAck(jsCtx* js, natsMsg* msg, jsPubAck* ack, jsPubAckErr* error, void* closure);
   // Records one event's outcome (or its error) and reports the request when it was the last.
   void Settle(const std::shared_ptr<Request>& request, size_t index, const jsPubAck* ack, absl::Status error);
+  void CountFailure(const absl::Status& status, size_t events);
 
   NatsConnection& nats_;
   const StreamWriterOptions options_;
+  ingest::IngestMetrics* metrics_;
+  std::atomic<uint64_t> failed_unreachable_{0};
+  std::atomic<uint64_t> failed_overloaded_{0};
+  std::atomic<uint64_t> failed_refused_{0};
   jsCtx* jetstream_ = nullptr;  // Our own context: its acknowledgement handler is this writer's.
   std::atomic<size_t> pending_events_{0};
   std::atomic<bool> stopped_{false};

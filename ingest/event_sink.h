@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -65,6 +66,9 @@ class EventSink {
 
   // Reports everything already submitted, then refuses further Submits.
   virtual void Stop() = 0;
+
+  // The sink's own metrics in Prometheus text format (what IngestMetrics does not already hold).
+  virtual void AppendPrometheus(std::string& /*out*/) const {}
 };
 
 }  // namespace tessera::ingest

@@ -92,6 +92,7 @@ resolve::Resolver* IngestPipeline::resolver(std::string_view space) {
 
 void IngestPipeline::AppendPrometheus(std::string& out) const {
   metrics_.AppendPrometheus(out);
+  sink_->AppendPrometheus(out);
   if (resolvers_.empty()) return;
   struct Series {
     const char* name;

@@ -11,7 +11,7 @@
 
 namespace tessera::tools {
 
-absl::StatusOr<GatewaySink> StartGatewaySink(const config::Config& config) {
+absl::StatusOr<GatewaySink> StartGatewaySink(const config::Config& config, ingest::IngestMetrics& metrics) {
   const config::ClusterOptions& options = *config.cluster;
   for (const std::string& role : options.roles) {
     if (role != "gateway") {
@@ -42,7 +42,8 @@ absl::StatusOr<GatewaySink> StartGatewaySink(const config::Config& config) {
   }
   auto writer = std::make_unique<cluster::StreamWriter>(
       **nats, cluster::StreamWriterOptions{.publish_timeout = options.publish_timeout,
-                                           .max_pending_events = config.group_commit.queue_capacity_events});
+                                           .max_pending_events = config.group_commit.queue_capacity_events},
+      &metrics);
   return GatewaySink{.nats = *std::move(nats), .sink = std::move(writer)};
 }
 

@@ -9,6 +9,7 @@
 #include "cluster/nats_connection.h"
 #include "config/config.h"
 #include "ingest/event_sink.h"
+#include "ingest/ingest_metrics.h"
 
 namespace tessera::tools {
 
@@ -21,6 +22,7 @@ struct GatewaySink {
 // answered 503 until one does), makes sure each configured space's stream exists when NATS answers
 // within the publish timeout (a warning otherwise; `tessera cluster init` makes them too), and
 // builds the publishing sink. InvalidArgument for a role this build does not serve.
-absl::StatusOr<GatewaySink> StartGatewaySink(const config::Config& config);
+// The sink counts into `metrics` as the local log's writer would.
+absl::StatusOr<GatewaySink> StartGatewaySink(const config::Config& config, ingest::IngestMetrics& metrics);
 
 }  // namespace tessera::tools

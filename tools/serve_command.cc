@@ -97,7 +97,7 @@ int ServeCommand(std::span<const std::string_view> args) {
   GatewaySink gateway;
   std::unique_ptr<pipeline::IngestPipeline> pipeline_owner;
   if (config.cluster) {
-    absl::StatusOr<GatewaySink> started = StartGatewaySink(config);
+    absl::StatusOr<GatewaySink> started = StartGatewaySink(config, metrics);
     if (!started.ok()) {
       return Fail(absl::IsInvalidArgument(started.status()) ? 2 : 1, started.status().message());
     }

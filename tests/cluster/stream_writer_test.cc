@@ -54,7 +54,8 @@ class StreamWriterTest : public testing::NatsClusterTest {};
 TEST_F(StreamWriterTest, ARequestIsReportedOnceJetStreamHoldsEachEventAndRetriesAreDuplicates) {
   EventStream stream(*nats_, {.replicas = 3});
   ASSERT_TRUE(stream.Ensure("gateway").ok());
-  StreamWriter writer(*nats_, {});
+  ingest::IngestMetrics metrics;
+  StreamWriter writer(*nats_, {}, &metrics);
   ASSERT_TRUE(writer.Start().ok());
 
   Reported first = SubmitAndWait(writer, Entries("gateway", 0, 50));
@@ -76,6 +77,13 @@ TEST_F(StreamWriterTest, ARequestIsReportedOnceJetStreamHoldsEachEventAndRetries
   ASSERT_TRUE(state.ok());
   EXPECT_EQ(state->messages, 60u);
   EXPECT_EQ(writer.queued_events(), 0u);
+  EXPECT_EQ(metrics.events_accepted.load(), 60u) << "counted as the local log's writer counts";
+  EXPECT_EQ(metrics.events_duplicate.load(), 50u);
+  EXPECT_EQ(metrics.queue_depth_events.load(), 0);
+  std::string page;
+  writer.AppendPrometheus(page);
+  EXPECT_NE(page.find("tessera_cluster_connected 1\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("tessera_cluster_pending_events 0\n"), std::string::npos) << page;
 }
 
 TEST_F(StreamWriterTest, RequestsFromManyThreadsAreEachReportedWhole) {
@@ -169,6 +177,10 @@ TEST_F(StreamWriterTest, AnUnansweredPublishFailsAtItsTimeoutAndTheBoundRefusesM
   EXPECT_TRUE(ingest::IsStoreUnreachable(reported.status)) << "no acknowledgement: " << reported.status;
   EXPECT_TRUE(reported.outcomes.empty());
   EXPECT_EQ(writer.queued_events(), 0u);
+  std::string page;
+  writer.AppendPrometheus(page);
+  EXPECT_NE(page.find("tessera_cluster_publish_failures_total{reason=\"unreachable\"} 8\n"), std::string::npos)
+      << page;
   natsSubscription_Destroy(silent);
 }
 

@@ -149,6 +149,14 @@ TEST(ClusterE2eTest, AGatewayAnswers200OnlyForEventsInTheStreamAnd503WhileNatsIs
     }
   }
   EXPECT_EQ(refused, 5);
+  auto metrics = client.Request("GET", "/metrics");
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  EXPECT_NE(metrics->body.find("tessera_events_total{result=\"accepted\"} 20\n"), std::string::npos) << metrics->body;
+  EXPECT_NE(metrics->body.find("tessera_events_total{result=\"duplicate\"} 20\n"), std::string::npos);
+  EXPECT_NE(metrics->body.find("tessera_cluster_publish_failures_total{reason=\"unreachable\"} 25\n"),
+            std::string::npos)
+      << "5 refused requests of 5 events";
+  EXPECT_NE(metrics->body.find("tessera_cluster_connected 0\n"), std::string::npos);
 
   // NATS back: the same gateway process reconnects and accepts again.
   for (int i = 0; i < nats.size(); ++i) nats.Start(i);
