@@ -74,6 +74,8 @@ HttpReply IngestResultReply(const pipeline::IngestResult& result, bool with_coun
       reply.headers.emplace_back("Retry-After", "5");
       return reply;
     }
+    case absl::StatusCode::kUnimplemented:
+      return ErrorReply(404, "not_found", std::string(status.message()));
     default:
       return ErrorReply(500, "internal", absl::StrCat("the events could not be stored: ", std::string(status.message())));
   }

@@ -1,6 +1,7 @@
 #include "cluster/space_lease.h"
 
 #include "absl/strings/str_cat.h"
+#include "cluster/internal/kv_bucket.h"
 #include "cluster/internal/nats_error.h"
 #include "cluster/internal/nats_handles.h"
 
@@ -56,29 +57,11 @@ absl::StatusOr<uint64_t> WriteOver(kvStore* bucket, const std::string& key, std:
 
 absl::StatusOr<std::unique_ptr<SpaceLeases>> SpaceLeases::Open(NatsConnection& nats, LeaseOptions options,
                                                               bool create) {
-  if (!create) {
-    kvStore* existing = nullptr;
-    natsStatus status = js_KeyValue(&existing, nats.jetstream(), options.bucket.c_str());
-    if (absl::Status s = internal::FromNats(status, "lease bucket " + options.bucket); !s.ok()) return s;
-    return std::unique_ptr<SpaceLeases>(new SpaceLeases(nats, std::move(options), existing));
-  }
-  kvConfig config;
-  kvConfig_Init(&config);
-  config.Bucket = options.bucket.c_str();
-  config.History = 1;
-  config.TTL = options.ttl.count() * kNanosPerSecond;  // nats.c takes nanoseconds here.
-  config.StorageType = js_FileStorage;
-  config.Replicas = options.replicas;
-  kvStore* bucket = nullptr;
-  natsStatus status = js_CreateKeyValue(&bucket, nats.jetstream(), &config);
-  if (status != NATS_OK) {
-    absl::Status created = internal::FromNats(status, "create lease bucket " + options.bucket);
-    // An existing bucket with the same settings is answered OK; one made with others is kept as it
-    // is and used (its TTL then rules), rather than failing every process that starts.
-    status = js_KeyValue(&bucket, nats.jetstream(), options.bucket.c_str());
-    if (status != NATS_OK) return created;
-  }
-  return std::unique_ptr<SpaceLeases>(new SpaceLeases(nats, std::move(options), bucket));
+  // Its TTL rules when it existed with another (see the constructor).
+  absl::StatusOr<kvStore*> bucket = internal::OpenBucket(
+      nats, {.name = options.bucket, .ttl = options.ttl, .replicas = options.replicas, .what = "lease bucket"}, create);
+  if (!bucket.ok()) return bucket.status();
+  return std::unique_ptr<SpaceLeases>(new SpaceLeases(nats, std::move(options), *bucket));
 }
 
 SpaceLeases::SpaceLeases(NatsConnection& nats, LeaseOptions options, kvStore* bucket)

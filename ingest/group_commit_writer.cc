@@ -42,7 +42,15 @@ absl::Status GroupCommitWriter::Start() {
 }
 
 absl::Status GroupCommitWriter::Submit(std::vector<LogEntry> entries, CommitCallback done) {
-  const size_t count = entries.size();
+  return Enqueue(Request{std::move(entries), std::move(done), std::chrono::steady_clock::now(), std::nullopt});
+}
+
+absl::Status GroupCommitWriter::SubmitMarked(std::vector<LogEntry> entries, IntakeMark mark, CommitCallback done) {
+  return Enqueue(Request{std::move(entries), std::move(done), std::chrono::steady_clock::now(), std::move(mark)});
+}
+
+absl::Status GroupCommitWriter::Enqueue(Request request) {
+  const size_t count = request.entries.size();
   {
     std::lock_guard lock(mutex_);
     if (!running_ || stopping_) return absl::UnavailableError("the server is shutting down");
@@ -51,7 +59,7 @@ absl::Status GroupCommitWriter::Submit(std::vector<LogEntry> entries, CommitCall
           absl::StrCat("ingestion queue full (", queued_events_, " events waiting); retry later"));
     }
     queued_events_ += count;
-    queue_.push_back(Request{std::move(entries), std::move(done), std::chrono::steady_clock::now()});
+    queue_.push_back(std::move(request));
   }
   metrics_.queue_depth_events.fetch_add(static_cast<int64_t>(count), std::memory_order_relaxed);
   wake_.notify_one();
@@ -130,6 +138,7 @@ void GroupCommitWriter::WriteBatchOf(std::vector<Request>& requests) {
   absl::StatusOr<std::vector<bool>> stored = dedup_.SeenInStore(keys, times);
   if (!stored.ok()) status = stored.status();
   size_t index = 0;
+  std::vector<uint64_t> logged_through(requests.size(), 0);  // Last log sequence once request r is in.
   for (size_t r = 0; r < requests.size() && status.ok(); ++r) {
     std::vector<LogEntry>& entries = requests[r].entries;
     outcomes[r].reserve(entries.size());
@@ -144,9 +153,18 @@ void GroupCommitWriter::WriteBatchOf(std::vector<Request>& requests) {
       outcomes[r].push_back(EventOutcome::kAccepted);
       ++accepted;
     }
+    logged_through[r] = log_.next_sequence() - 1;
   }
-  if (status.ok() && accepted > 0) {
-    log_.FinishBatch(batch);
+  bool marked = false;
+  for (size_t r = 0; r < requests.size() && status.ok(); ++r) {
+    if (!requests[r].mark.has_value()) continue;
+    std::string value = requests[r].mark->value;
+    profile_store::AppendBigEndian64(value, logged_through[r]);
+    batch.Put(store_.handle(profile_store::ColumnFamily::kIntakeMeta), requests[r].mark->key, value);
+    marked = true;
+  }
+  if (status.ok() && (accepted > 0 || marked)) {
+    if (accepted > 0) log_.FinishBatch(batch);
     const auto write_start = std::chrono::steady_clock::now();
     status = store_.WriteIntake(batch);
     metrics_.log_write_latency.Record(std::chrono::steady_clock::now() - write_start);

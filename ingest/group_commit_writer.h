@@ -15,6 +15,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -50,11 +51,28 @@ class GroupCommitWriter : public EventSink {
   // queue is empty, so that no valid request can be refused forever.
   absl::Status Submit(std::vector<LogEntry> entries, CommitCallback done) override;
 
+  // A key and value of kIntakeMeta written in the same synced batch as a request's events, so that
+  // the two become durable together or not at all: a stream follower's position
+  // (cluster/stream_follower.h) can then never run ahead of, or fall behind, the events it copied.
+  struct IntakeMark {
+    std::string key;
+    std::string value;
+  };
+  // Submit, with `mark` written in the batch that holds the request's events, also when every one
+  // is a duplicate (or there is none). The value written is mark.value followed by the log's last
+  // sequence once the request's events are in (big-endian 64; 0 for an empty log), so the mark
+  // says which prefix of the log it covers. Marks of requests in one batch are written in order.
+  absl::Status SubmitMarked(std::vector<LogEntry> entries, IntakeMark mark, CommitCallback done);
+
   // Events submitted and not yet reported.
   size_t queued_events() const override;
 
   // Writes everything already queued, reports it, and stops the thread. Later Submits fail.
   void Stop() override;
+
+  // The log's next sequence. Only on the writer thread (in a CommitCallback, say): after a batch is
+  // written it is one past the last sequence of that batch.
+  uint64_t next_log_sequence() const { return log_.next_sequence(); }
 
   // Called on the writer thread after each durable batch with the sequences it covered
   // [first, last]; used to wake consumers of the log. Set before Start.
@@ -69,8 +87,10 @@ class GroupCommitWriter : public EventSink {
     std::vector<LogEntry> entries;
     CommitCallback done;
     std::chrono::steady_clock::time_point submitted;
+    std::optional<IntakeMark> mark;
   };
 
+  absl::Status Enqueue(Request request);
   void Run();
   void WriteBatchOf(std::vector<Request>& requests);
 

@@ -24,7 +24,11 @@ IngestPipeline::IngestPipeline(profile_store::Store& store, PipelineOptions opti
       metrics_(metrics),
       options_(std::move(options)),
       outside_sink_(std::move(sink)),
-      sink_(outside_sink_.get()) {}
+      sink_(outside_sink_.get()) {
+  if (options_.resolve) {
+    log_writer_ = std::make_unique<ingest::GroupCommitWriter>(store, options_.group_commit, copy_metrics_);
+  }
+}
 
 IngestPipeline::~IngestPipeline() { Stop(); }
 
@@ -63,7 +67,12 @@ absl::Status IngestPipeline::Start() {
       for (auto& resolver : resolvers_) resolver->NotifyCommitted(last);
     });
   }
-  if (absl::Status status = sink_->Start(); !status.ok()) return status;
+  if (log_writer_ != nullptr && sink_ != log_writer_.get()) {
+    if (absl::Status status = log_writer_->Start(); !status.ok()) return status;
+  }
+  if (sink_ != nullptr) {
+    if (absl::Status status = sink_->Start(); !status.ok()) return status;
+  }
   for (auto& resolver : resolvers_) {
     resolver->NotifyCommitted(log_writer_->log().next_sequence() - 1);
     resolver->Start();
@@ -72,7 +81,8 @@ absl::Status IngestPipeline::Start() {
 }
 
 void IngestPipeline::Stop() {
-  sink_->Stop();
+  if (sink_ != nullptr) sink_->Stop();
+  if (log_writer_ != nullptr) log_writer_->Stop();
   for (auto& resolver : resolvers_) resolver->Stop();
 }
 
@@ -92,7 +102,8 @@ resolve::Resolver* IngestPipeline::resolver(std::string_view space) {
 
 void IngestPipeline::AppendPrometheus(std::string& out) const {
   metrics_.AppendPrometheus(out);
-  sink_->AppendPrometheus(out);
+  if (sink_ != nullptr) sink_->AppendPrometheus(out);
+  for (const auto& source : prometheus_sources_) source(out);
   if (resolvers_.empty()) return;
   struct Series {
     const char* name;
@@ -275,6 +286,12 @@ void IngestPipeline::Accept(const ingest::SourceRef& source, ingest::ParsedReque
   // shutdown will be sent again, and its invalid events must not count twice.
   const size_t rejected_count = result->rejected.size();
 
+  if (sink_ == nullptr) {
+    result->status = absl::UnimplementedError(
+        "this process does not take events (its cluster role applies the stream only); send them to a gateway");
+    done(std::move(*result));
+    return;
+  }
   if (strict && !result->rejected.empty()) {
     metrics_.events_rejected.fetch_add(rejected_count, std::memory_order_relaxed);
     result->status = absl::FailedPreconditionError(

@@ -56,8 +56,10 @@ class IngestPipeline {
  public:
   // Accepted events go to the store's accepted-event log, which the resolvers follow.
   IngestPipeline(profile_store::Store& store, PipelineOptions options, ingest::IngestMetrics& metrics);
-  // Accepted events go to `sink` (a cluster gateway's JetStream stream) and nothing is resolved
-  // here: `options.resolve` must be false (InvalidArgument from Start otherwise).
+  // Cluster mode: accepted events go to `sink` (a gateway's JetStream stream), or are refused with
+  // Unimplemented when it is null (a process that only applies the stream). With `options.resolve`
+  // the pipeline has a local log too, which stream followers fill (log_writer()) and the resolvers
+  // follow.
   IngestPipeline(profile_store::Store& store, PipelineOptions options, ingest::IngestMetrics& metrics,
                  std::unique_ptr<ingest::EventSink> sink);
   ~IngestPipeline();
@@ -68,6 +70,10 @@ class IngestPipeline {
   // then lets the resolvers apply it.
   void Stop();
 
+  // The local log's writer (null without one): in cluster mode the stream followers copy each
+  // space's stream into it. Valid from Start until Stop; stop its users before Stop.
+  ingest::GroupCommitWriter* log_writer() { return log_writer_.get(); }
+
   // The normalizer the resolvers use (null before Start or without resolvers), so that lookups
   // normalize identifiers exactly as ingestion did.
   const identity::Normalizer* normalizer() const { return normalizer_.get(); }
@@ -77,8 +83,12 @@ class IngestPipeline {
   resolve::Resolver* resolver(std::string_view space);
   // The audiences of `space` (null for a space without a resolver).
   audiences::SpaceAudiences* audiences(std::string_view space);
-  // Ingestion and resolver metrics in Prometheus text format.
+  // Ingestion and resolver metrics in Prometheus text format, then each added source's.
   void AppendPrometheus(std::string& out) const;
+  // Adds metrics of a part outside the pipeline (cluster mode's followers). Before serving.
+  void AddPrometheusSource(std::function<void(std::string&)> source) {
+    prometheus_sources_.push_back(std::move(source));
+  }
 
   // Accepts `request` (already parsed; request_error must be empty) from `source`. `done` is
   // called exactly once, possibly on the writer thread, possibly before Accept returns.
@@ -111,9 +121,12 @@ class IngestPipeline {
   profile_store::Store& store_;
   ingest::IngestMetrics& metrics_;
   PipelineOptions options_;
-  std::unique_ptr<ingest::GroupCommitWriter> log_writer_;  // Null when events go to an outside sink.
+  // Counts of the local log's writer when events arrive through an outside sink (which counts into
+  // metrics_): the copies from the stream are not accepted events a second time.
+  ingest::IngestMetrics copy_metrics_;
+  std::unique_ptr<ingest::GroupCommitWriter> log_writer_;  // Null for a gateway that resolves nothing.
   std::unique_ptr<ingest::EventSink> outside_sink_;
-  ingest::EventSink* sink_;  // log_writer_ or outside_sink_.
+  ingest::EventSink* sink_;  // log_writer_ or outside_sink_; null when this process takes no events.
   ingest::EventFeed feed_;
   std::unique_ptr<identity::Normalizer> normalizer_;
   std::unique_ptr<ingest::IdentifierExtractor> extractor_;
@@ -121,6 +134,7 @@ class IngestPipeline {
   std::vector<std::unique_ptr<resolve::Resolver>> resolvers_;
   std::unique_ptr<privacy::PrivacyStore> privacy_;
   std::unique_ptr<privacy::SuppressionList> suppression_;
+  std::vector<std::function<void(std::string&)>> prometheus_sources_;
   std::atomic<int64_t> last_suppression_log_{0};  // Seconds; suppressed events are logged once a second.
 };
 

@@ -12,8 +12,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cluster/event_stream.h"
+#include "cluster/member_registry.h"
 #include "cluster/nats_connection.h"
 #include "cluster/space_lease.h"
+#include "simdjson.h"
 #include "tools/commands.h"
 #include "tools/options_parsing.h"
 
@@ -48,7 +50,80 @@ int Init(const config::Config& config, cluster::NatsConnection& nats) {
   if (!leases.ok()) return Fail(1, std::string(leases.status().message()));
   std::printf("lease bucket %s: ready (TTL %llds)\n", (*leases)->options().bucket.c_str(),
               static_cast<long long>(options.lease_ttl.count()));
+  auto members = cluster::MemberRegistry::Open(nats, {.replicas = options.stream_replicas});
+  if (!members.ok()) return Fail(1, std::string(members.status().message()));
+  std::printf("member bucket tessera_members: ready\n");
   return 0;
+}
+
+// Reads a field of a member's report when it is there with the expected type (a report from
+// another build may lack it).
+template <typename T>
+void ReadField(simdjson::simdjson_result<simdjson::dom::element> field, T& out) {
+  if (field.get(out) != simdjson::SUCCESS) return;
+}
+
+// Each member's report (tools/cluster_member.cc) as rows: one per space it applies, or one for a
+// gateway. Lag is the stream's last sequence as that member last saw it, less what it applied.
+void PrintMembers(cluster::NatsConnection& nats, const config::ClusterOptions& options) {
+  auto members = cluster::MemberRegistry::Open(nats, {.replicas = options.stream_replicas}, /*create=*/false);
+  if (!members.ok()) {
+    std::printf("\nmembers: none announced yet (%s)\n", std::string(members.status().message()).c_str());
+    return;
+  }
+  auto listed = (*members)->List();
+  if (!listed.ok()) {
+    std::printf("\nmembers: %s\n", std::string(listed.status().message()).c_str());
+    return;
+  }
+  std::printf("\n%-28s %-24s %-22s %-16s %12s %12s %10s  %s\n", "member", "roles", "http", "space", "copied",
+              "applied", "lag", "lease");
+  simdjson::dom::parser parser;
+  for (const auto& [key, report] : *listed) {
+    simdjson::dom::element root;
+    if (parser.parse(report).get(root) != simdjson::SUCCESS) {
+      std::printf("%-28s (unreadable report)\n", key.c_str());
+      continue;
+    }
+    std::string_view name = key, http;
+    std::string roles;
+    ReadField(root["name"], name);
+    ReadField(root["http"], http);
+    simdjson::dom::array role_list;
+    if (root["roles"].get(role_list) == simdjson::SUCCESS) {
+      for (simdjson::dom::element role : role_list) {
+        std::string_view text;
+        if (role.get(text) != simdjson::SUCCESS) continue;
+        if (!roles.empty()) roles += ",";
+        roles += text;
+      }
+    }
+    simdjson::dom::object spaces;
+    bool printed = false;
+    if (root["spaces"].get(spaces) == simdjson::SUCCESS) {
+      for (auto [space, fields] : spaces) {
+        uint64_t copied = 0, applied = 0, last = 0;
+        bool lease = false;
+        ReadField(fields["copied"], copied);
+        ReadField(fields["applied"], applied);
+        ReadField(fields["stream_last"], last);
+        ReadField(fields["lease"], lease);
+        std::string_view error;
+        const bool failed = fields["error"].get(error) == simdjson::SUCCESS;
+        std::printf("%-28.*s %-24s %-22.*s %-16.*s %12llu %12llu %10llu  %s%s%.*s\n", static_cast<int>(name.size()),
+                    name.data(), roles.c_str(), static_cast<int>(http.size()), http.data(),
+                    static_cast<int>(space.size()), space.data(), static_cast<unsigned long long>(copied),
+                    static_cast<unsigned long long>(applied),
+                    static_cast<unsigned long long>(last > applied ? last - applied : 0), lease ? "held" : "-",
+                    failed ? "  error: " : "", failed ? static_cast<int>(error.size()) : 0, failed ? error.data() : "");
+        printed = true;
+      }
+    }
+    if (!printed) {
+      std::printf("%-28.*s %-24s %-22.*s %-16s %12s %12s %10s  %s\n", static_cast<int>(name.size()), name.data(),
+                  roles.c_str(), static_cast<int>(http.size()), http.data(), "-", "-", "-", "-", "-");
+    }
+  }
 }
 
 int Status(const config::Config& config, cluster::NatsConnection& nats) {
@@ -79,6 +154,7 @@ int Status(const config::Config& config, cluster::NatsConnection& nats) {
                 static_cast<unsigned long long>(state->bytes), static_cast<long long>(state->replicas),
                 resolver.c_str());
   }
+  PrintMembers(nats, options);
   return missing > 0 ? 1 : 0;
 }
 

@@ -21,7 +21,7 @@
 #include "privacy/audit_log.h"
 #include "profile_store/profile_reader.h"
 #include "profile_store/store.h"
-#include "tools/cluster_gateway.h"
+#include "tools/cluster_member.h"
 #include "tools/commands.h"
 #include "tools/options_parsing.h"
 
@@ -92,20 +92,22 @@ int ServeCommand(std::span<const std::string_view> args) {
   if (!store.ok()) return Fail(1, store.status().message());
 
   ingest::IngestMetrics metrics;
-  // In cluster mode (the gateway role) accepted events go to JetStream, and nothing is resolved
-  // here; otherwise to the store's log, which this process's resolvers follow.
-  GatewaySink gateway;
+  // In cluster mode a gateway publishes accepted events to JetStream, and a resolver or replica
+  // copies the stream into the store's log, which its resolvers follow; otherwise events go to
+  // the store's log directly.
+  std::unique_ptr<ClusterMember> member;
   std::unique_ptr<pipeline::IngestPipeline> pipeline_owner;
   if (config.cluster) {
-    absl::StatusOr<GatewaySink> started = StartGatewaySink(config, metrics);
-    if (!started.ok()) {
-      return Fail(absl::IsInvalidArgument(started.status()) ? 2 : 1, started.status().message());
+    absl::StatusOr<std::unique_ptr<ClusterMember>> connected = ClusterMember::Connect(config, metrics);
+    if (!connected.ok()) {
+      return Fail(absl::IsInvalidArgument(connected.status()) ? 2 : 1, connected.status().message());
     }
-    gateway = *std::move(started);
+    member = *std::move(connected);
     pipeline::PipelineOptions options = PipelineOptionsFrom(config);
-    options.resolve = false;
+    options.resolve = member->applies();
     pipeline_owner = std::make_unique<pipeline::IngestPipeline>(**store, std::move(options), metrics,
-                                                                std::move(gateway.sink));
+                                                                member->TakeGatewaySink());
+    pipeline_owner->AddPrometheusSource([&member](std::string& out) { member->AppendPrometheus(out); });
   } else {
     pipeline_owner = std::make_unique<pipeline::IngestPipeline>(**store, PipelineOptionsFrom(config), metrics);
   }
@@ -136,6 +138,13 @@ int ServeCommand(std::span<const std::string_view> args) {
       pipeline.Stop();
       return Fail(1, status.message());
     }
+    if (member != nullptr) {
+      if (absl::Status status = member->Start(pipeline, **store, config.listen.address, server.port());
+          !status.ok()) {
+        pipeline.Stop();
+        return Fail(1, status.message());
+      }
+    }
     const char* scheme = config.tls ? "https" : "http";
     // A wildcard listen address is no address to open in a browser; this machine's loopback is.
     const std::string& address = config.listen.address;
@@ -147,6 +156,8 @@ int ServeCommand(std::span<const std::string_view> args) {
     server.Run();
     // A backup still copying files needs the store open; its reply, if any, goes nowhere now.
     admin.Wait();
+    // Followers stop (their last batch durable) and leases are released before the log closes.
+    if (member != nullptr) member->Stop();
     // Write whatever was accepted into the queue before the server went quiet. The server object
     // stays alive until here because the pipeline's last callbacks post into its I/O context.
     pipeline.Stop();

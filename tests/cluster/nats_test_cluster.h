@@ -10,8 +10,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cluster/nats_connection.h"
@@ -56,6 +58,16 @@ class NatsTestCluster {
   std::vector<Node> nodes_;
   std::string error_;
 };
+
+// Polls `condition` every 20 ms until it holds (true) or `timeout` passes (false).
+inline bool WaitUntil(const std::function<bool()>& condition, std::chrono::seconds timeout = std::chrono::seconds(30)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
 
 // A test suite on one three-server cluster, started once for the suite, with a connection per test
 // (nats_) to all of its servers. Every server is running again at the start of each test.

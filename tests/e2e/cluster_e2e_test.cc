@@ -1,5 +1,5 @@
 // Cluster mode end to end against a real three-server NATS cluster: `tessera cluster init|status`,
-// and `tessera serve` as a gateway.
+// and `tessera serve` in each role: gateways, a resolver with its standby, and a replica.
 
 #include <gtest/gtest.h>
 
@@ -183,21 +183,156 @@ TEST(ClusterE2eTest, AGatewayAnswers200OnlyForEventsInTheStreamAnd503WhileNatsIs
   EXPECT_EQ(*status, 0) << (*server)->Output();
 }
 
-TEST(ClusterE2eTest, ServeRefusesRolesItDoesNotRunYet) {
+TEST(ClusterE2eTest, BadUsageOfTheClusterCommandExitsWith2AndSaysWhy) {
   TempDir dir;
   const std::string config = WriteClusterConfig(dir, {"nats://127.0.0.1:1"});
-  std::string text;
-  {
-    std::ifstream in(config);
-    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  const std::string tessera = TESSERA_BINARY;
+  struct Case {
+    std::string args;
+    std::string message;
+  };
+  const Case cases[] = {
+      {"cluster", "expected `cluster init` or `cluster status`"},
+      {"cluster grow --config " + config, "expected `cluster init` or `cluster status`"},
+      {"cluster status", "--config FILE is required"},
+      {"cluster status --config " + config + " --timeout-ms 0", "--timeout-ms takes a positive number"},
+      {"cluster status --config " + config + " --timeout-ms soon", "--timeout-ms takes a positive number"},
+      {"cluster status --config " + config + " --colour", "colour"},
+      {"cluster status --config " + dir.path() + "/missing.json", "invalid configuration"},
+  };
+  for (const Case& c : cases) {
+    CommandResult result = RunCommand(dir.path(), tessera + " " + c.args, 30);
+    EXPECT_EQ(result.exit_code, 2) << c.args << ": " << result.output;
+    EXPECT_NE(result.output.find(c.message), std::string::npos) << c.args << ": " << result.output;
   }
-  const size_t at = text.find(R"("role": "gateway")");
-  ASSERT_NE(at, std::string::npos);
-  text.replace(at, 17, R"("role": ["gateway", "resolver"])");
-  std::ofstream(config) << text;
-  CommandResult serve = RunCommand(dir.path(), std::string(TESSERA_BINARY) + " serve --config " + config, 30);
-  EXPECT_EQ(serve.exit_code, 2) << serve.output;
-  EXPECT_NE(serve.output.find("serves the gateway role only"), std::string::npos) << serve.output;
+}
+
+// One process of the cluster below: its role and name in the generated configuration.
+absl::StatusOr<std::unique_ptr<ServerProcess>> StartMember(const TempDir& dir, const testing::NatsTestCluster& nats,
+                                                          const std::string& name, const std::string& role) {
+  return ServerProcess::Start(
+      {.data_dir = dir.path() + "/" + name,
+       .extra_json = absl::StrCat(R"("cluster": {"nats_urls": [")", absl::StrJoin(nats.urls(), "\", \""),
+                                  R"("], "role": ")", role, R"(", "name": ")", name,
+                                  R"(", "lease_ttl_seconds": 3, "publish_timeout_ms": 5000})")});
+}
+
+// The value of a gauge with labels `{space="default"}` in /metrics; -1 when absent.
+int64_t Gauge(HttpClient& client, const std::string& name) {
+  auto metrics = client.Request("GET", "/metrics");
+  if (!metrics.ok() || metrics->status != 200) return -1;
+  const std::string prefix = name + "{space=\"default\"} ";
+  const size_t at = metrics->body.find(prefix);
+  if (at == std::string::npos) return -1;
+  return std::stoll(metrics->body.substr(at + prefix.size()));
+}
+
+// Identify events tying user ids to emails, some of which link two users' emails into one person.
+std::string IdentifyBatch(int first, int count) {
+  std::string body = R"({"batch":[)";
+  for (int i = first; i < first + count; ++i) {
+    if (i > first) body += ",";
+    absl::StrAppend(&body, R"({"type":"identify","userId":"user-)", i, R"(","messageId":"id-)", i,
+                    R"(","traits":{"email":"person-)", i / 3, R"(@example.com","plan":"p)", i % 4, R"("}})");
+  }
+  return body + "]}";
+}
+
+// Two gateways, a resolver with a standby, and a replica, all real processes, on a three-server
+// NATS cluster: events through either gateway are applied by all three appliers alike; killing the
+// resolver hands its lease to the standby within the TTL, which goes on from its own store.
+TEST(ClusterE2eTest, GatewaysResolverStandbyAndReplicaApplyTheSameStateAndTheStandbyTakesOver) {
+  testing::NatsTestCluster nats(3);
+  ASSERT_TRUE(nats.ok()) << nats.error();
+  TempDir dir;
+  auto gateway_1 = StartMember(dir, nats, "gateway-1", "gateway");
+  ASSERT_TRUE(gateway_1.ok()) << gateway_1.status();
+  auto gateway_2 = StartMember(dir, nats, "gateway-2", "gateway");
+  ASSERT_TRUE(gateway_2.ok()) << gateway_2.status();
+  auto resolver_a = StartMember(dir, nats, "resolver-a", "resolver");
+  ASSERT_TRUE(resolver_a.ok()) << resolver_a.status();
+  auto resolver_b = StartMember(dir, nats, "resolver-b", "resolver");
+  ASSERT_TRUE(resolver_b.ok()) << resolver_b.status();
+  auto replica = StartMember(dir, nats, "replica-1", "replica");
+  ASSERT_TRUE(replica.ok()) << replica.status();
+  HttpClient to_gateway_1((*gateway_1)->port()), to_gateway_2((*gateway_2)->port());
+  HttpClient to_a((*resolver_a)->port()), to_b((*resolver_b)->port()), to_replica((*replica)->port());
+
+  for (int batch = 0; batch < 10; ++batch) {
+    HttpClient& gateway = batch % 2 == 0 ? to_gateway_1 : to_gateway_2;
+    auto sent = gateway.PostJson("/v1/batch", IdentifyBatch(batch * 20, 20), kWriteKey);
+    ASSERT_TRUE(sent.ok()) << sent.status();
+    ASSERT_EQ(sent->status, 200) << sent->body;
+  }
+  // An applier takes no events of its own.
+  auto refused = to_replica.PostJson("/v1/batch", IdentifyBatch(0, 1), kWriteKey);
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->status, 404) << refused->body;
+  EXPECT_NE(refused->body.find("send them to a gateway"), std::string::npos) << refused->body;
+
+  auto all_applied = [&](std::vector<HttpClient*> clients, int64_t last) {
+    return WaitFor(
+        [&] {
+          for (HttpClient* client : clients) {
+            if (Gauge(*client, "tessera_cluster_applied_position") != last) return false;
+          }
+          return true;
+        },
+        std::chrono::seconds(30));
+  };
+  ASSERT_TRUE(all_applied({&to_a, &to_b, &to_replica}, 200))
+      << Gauge(to_a, "tessera_cluster_applied_position") << " " << Gauge(to_b, "tessera_cluster_applied_position")
+      << " " << Gauge(to_replica, "tessera_cluster_applied_position") << "\n"
+      << (*resolver_a)->Output();
+  ASSERT_TRUE(WaitFor(
+      [&] { return Gauge(to_a, "tessera_cluster_lease_held") + Gauge(to_b, "tessera_cluster_lease_held") == 1; },
+      std::chrono::seconds(15)));
+
+  // The same people, with the same profile ids and traits, on all three.
+  auto profile = [](HttpClient& client, int user) {
+    const std::map<std::string, std::string> headers{{"Authorization", "Bearer " + std::string(kReadKey)}};
+    auto got = client.Request("GET", absl::StrCat("/v1/profiles/user_id:user-", user), {}, headers);
+    return got.ok() && got->status == 200 ? got->body : absl::StrCat("(", got.ok() ? got->status : 0, ")");
+  };
+  for (int user : {0, 1, 2, 3, 100, 199}) {
+    const std::string expected = profile(to_replica, user);
+    EXPECT_EQ(expected.front(), '{') << expected;
+    EXPECT_EQ(profile(to_a, user), expected) << user;
+    EXPECT_EQ(profile(to_b, user), expected) << user;
+  }
+
+  // The holder dies; the standby takes the lease within the TTL and goes on.
+  const bool a_held = Gauge(to_a, "tessera_cluster_lease_held") == 1;
+  std::unique_ptr<ServerProcess>& holder = a_held ? *resolver_a : *resolver_b;
+  HttpClient& to_standby = a_held ? to_b : to_a;
+  holder->Kill();
+  for (int batch = 10; batch < 15; ++batch) {
+    auto sent = to_gateway_1.PostJson("/v1/batch", IdentifyBatch(batch * 20, 20), kWriteKey);
+    ASSERT_TRUE(sent.ok()) << sent.status();
+    ASSERT_EQ(sent->status, 200) << sent->body;
+  }
+  EXPECT_TRUE(WaitFor([&] { return Gauge(to_standby, "tessera_cluster_lease_held") == 1; }, std::chrono::seconds(15)));
+  ASSERT_TRUE(all_applied({&to_standby, &to_replica}, 300));
+  for (int user : {0, 250, 299}) EXPECT_EQ(profile(to_standby, user), profile(to_replica, user)) << user;
+
+  CommandResult status = RunCommand(
+      dir.path(), absl::StrCat(TESSERA_BINARY, " cluster status --config ", dir.path(), "/replica-1/test-config.json"));
+  EXPECT_NE(status.output.find("replica-1"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("gateway-2"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find(a_held ? "resolver-b" : "resolver-a"), std::string::npos) << status.output;
+
+  // Every applier's derived state is what its log gives.
+  for (auto* member : {&*gateway_1, &*gateway_2, &*replica, a_held ? &*resolver_b : &*resolver_a}) {
+    auto stopped = (*member)->Terminate();
+    ASSERT_TRUE(stopped.ok());
+    EXPECT_EQ(*stopped, 0) << (*member)->Output();
+  }
+  for (const std::string name : {"replica-1", "resolver-a", "resolver-b"}) {
+    CommandResult verify = RunCommand(
+        dir.path(), absl::StrCat(TESSERA_BINARY, " verify --config ", dir.path(), "/", name, "/test-config.json"), 120);
+    EXPECT_EQ(verify.exit_code, 0) << name << ": " << verify.output;
+    EXPECT_NE(verify.output.find("derived state equals a rebuild from the log"), std::string::npos) << verify.output;
+  }
 }
 
 }  // namespace

@@ -228,5 +228,70 @@ TEST_F(GroupCommitWriterTest, CommitListenerSeesEachDurableRange) {
   EXPECT_EQ(ranges, (std::vector<std::pair<uint64_t, uint64_t>>{{1, 2}, {3, 3}}));
 }
 
+
+// A follower's mark (cluster/stream_follower.h) is written in the batch of its events, with the
+// log's last sequence once they are in; a request of duplicates only still moves the mark.
+TEST_F(GroupCommitWriterTest, AMarkIsWrittenWithItsEventsAndTheLogSequenceTheyReached) {
+  auto writer = StartWriter();
+  auto submit_marked = [&](std::vector<CanonicalEvent> events, std::string mark) {
+    std::vector<LogEntry> entries;
+    for (const CanonicalEvent& event : events) entries.push_back(MakeLogEntry(event));
+    std::promise<Outcome> promise;
+    absl::Status submitted = writer->SubmitMarked(
+        std::move(entries), GroupCommitWriter::IntakeMark{.key = "test/mark", .value = std::move(mark)},
+        [&](absl::Status status, std::vector<EventOutcome> o) {
+          promise.set_value(Outcome{std::move(status), std::move(o)});
+        });
+    if (!submitted.ok()) return Outcome{submitted, {}};
+    return promise.get_future().get();
+  };
+  auto mark = [&] {
+    auto value = store_->Get(profile_store::ColumnFamily::kIntakeMeta, "test/mark");
+    return value.ok() ? *value : std::string("(none)");
+  };
+  auto with_sequence = [](std::string value, uint64_t sequence) {
+    profile_store::AppendBigEndian64(value, sequence);
+    return value;
+  };
+
+  ASSERT_TRUE(SubmitAndWait(*writer, {TrackEvent("a")}).status.ok());
+  EXPECT_EQ(mark(), "(none)");
+  Outcome marked = submit_marked({TrackEvent("b"), TrackEvent("c")}, "first");
+  ASSERT_TRUE(marked.status.ok()) << marked.status;
+  EXPECT_EQ(mark(), with_sequence("first", 3));
+  // Duplicates only: no event is logged, the mark moves all the same.
+  marked = submit_marked({TrackEvent("b")}, "second");
+  ASSERT_TRUE(marked.status.ok()) << marked.status;
+  EXPECT_EQ(marked.outcomes, (std::vector{EventOutcome::kDuplicate}));
+  EXPECT_EQ(mark(), with_sequence("second", 3));
+  marked = submit_marked({}, "empty");
+  ASSERT_TRUE(marked.status.ok()) << marked.status;
+  EXPECT_EQ(mark(), with_sequence("empty", 3));
+  EXPECT_EQ(LoggedIds(), (std::vector<std::string>{"a", "b", "c"}));
+}
+
+// Marks of requests written in one batch each carry the log sequence after their own events.
+TEST_F(GroupCommitWriterTest, MarksInOneBatchEachCoverTheirOwnRequest) {
+  auto writer = std::make_unique<GroupCommitWriter>(*store_, GroupCommitOptions{.max_delay = std::chrono::milliseconds(200)},
+                                                    metrics_);
+  ASSERT_TRUE(writer->Start().ok());
+  std::promise<void> first_done, second_done;
+  std::vector<LogEntry> first{MakeLogEntry(TrackEvent("a")), MakeLogEntry(TrackEvent("b"))};
+  std::vector<LogEntry> second{MakeLogEntry(TrackEvent("c"))};
+  ASSERT_TRUE(writer->SubmitMarked(std::move(first), {.key = "mark/one", .value = "1"},
+                                   [&](absl::Status, std::vector<EventOutcome>) { first_done.set_value(); })
+                  .ok());
+  ASSERT_TRUE(writer->SubmitMarked(std::move(second), {.key = "mark/two", .value = "2"},
+                                   [&](absl::Status, std::vector<EventOutcome>) { second_done.set_value(); })
+                  .ok());
+  first_done.get_future().wait();
+  second_done.get_future().wait();
+  std::string one = "1", two = "2";
+  profile_store::AppendBigEndian64(one, 2);
+  profile_store::AppendBigEndian64(two, 3);
+  EXPECT_EQ(*store_->Get(profile_store::ColumnFamily::kIntakeMeta, "mark/one"), one);
+  EXPECT_EQ(*store_->Get(profile_store::ColumnFamily::kIntakeMeta, "mark/two"), two);
+}
+
 }  // namespace
 }  // namespace tessera::ingest

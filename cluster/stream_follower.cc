@@ -1,0 +1,322 @@
+#include "cluster/stream_follower.h"
+
+#include <pthread.h>
+
+#include <cstdio>
+#include <future>
+#include <memory>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "cluster/event_stream.h"
+#include "cluster/internal/nats_error.h"
+#include "cluster/internal/nats_handles.h"
+#include "ingest/dedup_window.h"
+#include "ingest/event_codec.h"
+
+namespace tessera::cluster {
+namespace {
+
+using internal::kNanosPerSecond;
+
+// Marks kept for StreamPositionAt while the resolver is behind; beyond, the oldest are dropped and
+// a position that old reads as unknown (0), never as too new.
+constexpr size_t kMaxMarks = 100'000;
+// After this long without a message while the stream holds newer ones, the consumer is made anew.
+constexpr auto kSilentConsumerLimit = std::chrono::seconds(5);
+
+struct MetaDataDeleter {
+  void operator()(jsMsgMetaData* meta) const { jsMsgMetaData_Destroy(meta); }
+};
+using MetaDataPtr = std::unique_ptr<jsMsgMetaData, MetaDataDeleter>;
+
+std::string EncodePosition(uint64_t stream_sequence) {
+  std::string value;
+  profile_store::AppendBigEndian64(value, stream_sequence);
+  return value;  // GroupCommitWriter appends the log sequence.
+}
+
+}  // namespace
+
+std::string CopiedPositionKey(std::string_view space) { return "stream/" + std::string(space) + "/position"; }
+
+absl::StatusOr<CopiedPosition> ReadCopiedPosition(const profile_store::Store& store, std::string_view space) {
+  absl::StatusOr<std::string> value = store.Get(profile_store::ColumnFamily::kIntakeMeta, CopiedPositionKey(space));
+  if (absl::IsNotFound(value.status())) return CopiedPosition{};
+  if (!value.ok()) return value.status();
+  if (value->size() != 16) {
+    return absl::DataLossError(absl::StrCat("copied stream position of space ", std::string(space), " is ", value->size(),
+                                            " bytes, not 16"));
+  }
+  return CopiedPosition{.stream_sequence = profile_store::ReadBigEndian64(std::string_view(*value).substr(0, 8)),
+                        .log_sequence = profile_store::ReadBigEndian64(std::string_view(*value).substr(8, 8))};
+}
+
+struct StreamFollower::Subscription {
+  natsSubscription* sub = nullptr;
+  bool ephemeral = true;
+  bool fresh = true;  // Nothing fetched yet: a gap now is checked against the stream's first message.
+  std::chrono::steady_clock::time_point last_message = std::chrono::steady_clock::now();
+
+  ~Subscription() {
+    if (sub == nullptr) return;
+    // An ephemeral consumer is deleted now rather than after its inactivity threshold; a durable
+    // one stays, with its acknowledgement floor.
+    if (ephemeral) natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+  }
+};
+
+StreamFollower::StreamFollower(NatsConnection& nats, ingest::GroupCommitWriter& log_writer,
+                               profile_store::Store& store, FollowerOptions options)
+    : nats_(nats), log_writer_(log_writer), store_(store), options_(std::move(options)) {}
+
+StreamFollower::~StreamFollower() { Stop(); }
+
+absl::Status StreamFollower::Start() {
+  absl::StatusOr<CopiedPosition> position = ReadCopiedPosition(store_, options_.space);
+  if (!position.ok()) return position.status();
+  copied_.store(position->stream_sequence, std::memory_order_release);
+  {
+    std::lock_guard lock(mutex_);
+    marks_.assign(1, *position);
+    error_ = absl::OkStatus();
+  }
+  stopping_.store(false);
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "stream-follow");
+    Run();
+  });
+  return absl::OkStatus();
+}
+
+void StreamFollower::Stop() {
+  stopping_.store(true);
+  if (thread_.joinable()) thread_.join();
+}
+
+uint64_t StreamFollower::StreamPositionAt(uint64_t applied_log_sequence) const {
+  std::lock_guard lock(mutex_);
+  // The newest mark the resolver has passed; older ones are no longer needed.
+  size_t passed = marks_.size();
+  for (size_t i = 0; i < marks_.size() && marks_[i].log_sequence <= applied_log_sequence; ++i) passed = i;
+  if (passed == marks_.size()) return 0;
+  auto& marks = const_cast<std::deque<CopiedPosition>&>(marks_);
+  marks.erase(marks.begin(), marks.begin() + static_cast<std::ptrdiff_t>(passed));
+  return marks.front().stream_sequence;
+}
+
+absl::Status StreamFollower::error() const {
+  std::lock_guard lock(mutex_);
+  return error_;
+}
+
+void StreamFollower::Fail(absl::Status status) {
+  std::fprintf(stderr, "tessera: following the stream of space %s stopped: %s\n", options_.space.c_str(),
+               std::string(status.message()).c_str());
+  std::lock_guard lock(mutex_);
+  error_ = std::move(status);
+}
+
+absl::StatusOr<bool> StreamFollower::StreamHasMessagesAfter(uint64_t from) {
+  EventStream streams(nats_, {});
+  absl::StatusOr<StreamState> state = streams.State(options_.space);
+  if (!state.ok()) return state.status();
+  stream_last_.store(state->last_sequence, std::memory_order_relaxed);
+  if (state->last_sequence < copied()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "stream ", StreamName(options_.space), " ends at sequence ", state->last_sequence,
+        " but this store copied up to ", copied(), ": the stream was made anew; restore this store from a "
+        "backup taken from the new stream, or start it empty"));
+  }
+  if (state->messages > 0 && from + 1 < state->first_sequence) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "stream ", StreamName(options_.space), " starts at sequence ", state->first_sequence,
+        " but this store copied only up to ", from, ": the messages between are gone; restore this store from "
+        "a newer backup of another member"));
+  }
+  return state->last_sequence > from;
+}
+
+void StreamFollower::Run() {
+  std::unique_ptr<Subscription> subscription;
+  const std::string stream = StreamName(options_.space);
+  const std::string subject = StreamSubject(options_.space);
+  auto pause = [this] {
+    const auto until = std::chrono::steady_clock::now() + options_.retry_wait;
+    while (!stopping_.load() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  };
+
+  while (!stopping_.load()) {
+    if (subscription != nullptr && subscription->ephemeral == durable_wanted_.load()) subscription.reset();
+    if (subscription == nullptr) {
+      const bool durable = durable_wanted_.load();
+      if (!nats_.connected()) {
+        pause();
+        continue;
+      }
+      // The gap check first: a store that can no longer follow must say so, not wait in silence.
+      absl::StatusOr<bool> newer = StreamHasMessagesAfter(copied());
+      if (absl::IsFailedPrecondition(newer.status())) {
+        Fail(newer.status());
+        return;
+      }
+      if (!newer.ok()) {
+        pause();
+        continue;
+      }
+      jsErrCode js_error = static_cast<jsErrCode>(0);
+      if (durable) {
+        // The previous holder's consumer starts where its store was; this one starts at ours.
+        js_DeleteConsumer(nats_.jetstream(), stream.c_str(), options_.durable.c_str(), nullptr, &js_error);
+      }
+      jsSubOptions sub_options;
+      jsSubOptions_Init(&sub_options);
+      sub_options.Stream = stream.c_str();
+      sub_options.Config.DeliverPolicy = js_DeliverByStartSequence;
+      sub_options.Config.OptStartSeq = copied() + 1;
+      sub_options.Config.AckPolicy = js_AckAll;
+      sub_options.Config.AckWait = 60 * kNanosPerSecond;
+      sub_options.Config.MaxAckPending = 4 * options_.fetch_batch;
+      if (!durable) sub_options.Config.InactiveThreshold = 60 * kNanosPerSecond;
+      auto made = std::make_unique<Subscription>();
+      made->ephemeral = !durable;
+      js_error = static_cast<jsErrCode>(0);
+      natsStatus status =
+          js_PullSubscribe(&made->sub, nats_.jetstream(), subject.c_str(),
+                           made->ephemeral ? nullptr : options_.durable.c_str(), nullptr, &sub_options, &js_error);
+      if (status != NATS_OK) {
+        made->sub = nullptr;
+        std::fprintf(stderr, "tessera: space %s: consumer of %s: %s\n", options_.space.c_str(), stream.c_str(),
+                     std::string(internal::FromNats(status, "pull subscribe", js_error).message()).c_str());
+        pause();
+        continue;
+      }
+      subscription = std::move(made);
+    }
+
+    natsMsgList list{};
+    jsErrCode js_error = static_cast<jsErrCode>(0);
+    natsStatus status = natsSubscription_Fetch(&list, subscription->sub, options_.fetch_batch,
+                                               options_.fetch_wait.count(), &js_error);
+    if (status == NATS_TIMEOUT || (status == NATS_OK && list.Count == 0)) {
+      natsMsgList_Destroy(&list);
+      if (std::chrono::steady_clock::now() - subscription->last_message < kSilentConsumerLimit) continue;
+      // Silent for long: fine if the stream has nothing new; otherwise the consumer was lost.
+      absl::StatusOr<bool> newer = StreamHasMessagesAfter(copied());
+      if (absl::IsFailedPrecondition(newer.status())) {
+        Fail(newer.status());
+        return;
+      }
+      if (newer.ok() && !*newer) {
+        subscription->last_message = std::chrono::steady_clock::now();
+      } else {
+        subscription.reset();
+      }
+      continue;
+    }
+    if (status != NATS_OK) {
+      natsMsgList_Destroy(&list);
+      subscription.reset();
+      pause();
+      continue;
+    }
+    const bool keep_going = CopyBatch(list, *subscription);
+    natsMsgList_Destroy(&list);
+    if (!keep_going) subscription.reset();
+  }
+}
+
+bool StreamFollower::CopyBatch(natsMsgList& list, Subscription& subscription) {
+  std::vector<ingest::LogEntry> entries;
+  entries.reserve(static_cast<size_t>(list.Count));
+  uint64_t expected = copied() + 1;
+  uint64_t last = 0;
+  natsMsg* last_message = nullptr;
+  bool stopped_at_gap = false;
+  for (int i = 0; i < list.Count; ++i) {
+    natsMsg* message = list.Msgs[i];
+    jsMsgMetaData* raw_meta = nullptr;
+    if (natsMsg_GetMetaData(&raw_meta, message) != NATS_OK) continue;  // Not a stream message.
+    MetaDataPtr meta(raw_meta);
+    const uint64_t sequence = meta->Sequence.Stream;
+    stream_last_.store(std::max(stream_last_.load(std::memory_order_relaxed), sequence + meta->NumPending),
+                       std::memory_order_relaxed);
+    if (sequence < expected) continue;  // Already copied (a redelivery).
+    if (sequence > expected && !subscription.fresh) {
+      // Messages in between were not delivered (yet): read them again in order from the position.
+      stopped_at_gap = true;
+      break;
+    }
+    // A fresh consumer starts at the first message after the position that still exists: what lies
+    // between was deleted, or (checked when the consumer was made) is before the stream's start.
+    subscription.fresh = false;
+    const std::string_view record(natsMsg_GetData(message), static_cast<size_t>(natsMsg_GetDataLength(message)));
+    ingest::LogEntry entry;
+    entry.space = options_.space;
+    entry.record = std::string(record);
+    absl::StatusOr<ingest::CanonicalEvent> event = ingest::DecodeEvent(record);
+    if (event.ok()) {
+      entry.dedup_key = ingest::DedupWindow::Key(options_.space, event->message_id);
+      entry.received_at = event->received_at;
+    } else {
+      // Copied all the same, under a key of its own: the resolver dead-letters it with the reason.
+      entry.dedup_key = ingest::DedupWindow::Key(options_.space, absl::StrCat("\x01stream sequence ", sequence));
+      entry.received_at = ingest::Timestamp(std::chrono::microseconds(meta->Timestamp / 1000));
+    }
+    entries.push_back(std::move(entry));
+    expected = sequence + 1;
+    last = sequence;
+    last_message = message;
+  }
+  subscription.last_message = std::chrono::steady_clock::now();
+  if (last == 0) return !stopped_at_gap;
+
+  for (;;) {
+    absl::Status status = Submit(entries, last);
+    if (status.ok()) break;
+    if (absl::IsResourceExhausted(status) && !stopping_.load()) {
+      std::this_thread::sleep_for(options_.retry_wait);
+      continue;
+    }
+    // Stopping, or the local store failed: nothing of this batch is recorded; start again from
+    // the position once the store answers.
+    if (!stopping_.load()) {
+      std::fprintf(stderr, "tessera: space %s: copying from the stream: %s\n", options_.space.c_str(),
+                   std::string(status.message()).c_str());
+      std::this_thread::sleep_for(options_.retry_wait);
+    }
+    return false;
+  }
+  // AckAll: everything up to it (a lost acknowledgement means a redelivery, which is skipped). An
+  // ephemeral consumer is acknowledged too, or it would stop at its pending limit.
+  if (subscription.ephemeral || !options_.may_acknowledge || options_.may_acknowledge()) {
+    natsMsg_Ack(last_message, nullptr);
+  }
+  return !stopped_at_gap;
+}
+
+absl::Status StreamFollower::Submit(const std::vector<ingest::LogEntry>& entries, uint64_t last_sequence) {
+  auto done = std::make_shared<std::promise<absl::Status>>();
+  std::future<absl::Status> written = done->get_future();
+  // A copy: a refused batch is offered again.
+  absl::Status queued = log_writer_.SubmitMarked(
+      entries,
+      ingest::GroupCommitWriter::IntakeMark{.key = CopiedPositionKey(options_.space),
+                                            .value = EncodePosition(last_sequence)},
+      [done](absl::Status status, std::vector<ingest::EventOutcome>) { done->set_value(std::move(status)); });
+  if (!queued.ok()) return queued;
+  absl::Status status = written.get();
+  if (!status.ok()) return status;
+  absl::StatusOr<CopiedPosition> position = ReadCopiedPosition(store_, options_.space);
+  if (!position.ok()) return position.status();
+  copied_.store(position->stream_sequence, std::memory_order_release);
+  std::lock_guard lock(mutex_);
+  marks_.push_back(*position);
+  if (marks_.size() > kMaxMarks) marks_.pop_front();
+  return absl::OkStatus();
+}
+
+}  // namespace tessera::cluster

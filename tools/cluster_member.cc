@@ -1,0 +1,231 @@
+#include "tools/cluster_member.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "base/json_writer.h"
+#include "cluster/event_stream.h"
+#include "cluster/stream_writer.h"
+
+namespace tessera::tools {
+namespace {
+
+constexpr auto kAnnounceInterval = std::chrono::seconds(2);
+
+std::set<std::string> SpacesOf(const config::Config& config) {
+  std::set<std::string> spaces;
+  for (const config::Source& source : config.sources) spaces.insert(source.space);
+  if (spaces.empty()) spaces.insert("default");
+  return spaces;
+}
+
+bool HasRole(const config::ClusterOptions& options, std::string_view role) {
+  return std::find(options.roles.begin(), options.roles.end(), role) != options.roles.end();
+}
+
+std::string HostName() {
+  char buffer[256] = {};
+  if (gethostname(buffer, sizeof buffer - 1) != 0) return "localhost";
+  return buffer;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ClusterMember>> ClusterMember::Connect(const config::Config& config,
+                                                                      ingest::IngestMetrics& metrics) {
+  const config::ClusterOptions& options = *config.cluster;
+  std::unique_ptr<ClusterMember> member(new ClusterMember(config));
+  member->applies_ = HasRole(options, "resolver") || HasRole(options, "replica");
+  auto nats = cluster::NatsConnection::Connect({.urls = options.nats_urls,
+                                                .name = options.name.empty() ? "tessera" : options.name,
+                                                .request_timeout = options.publish_timeout});
+  if (!nats.ok()) return nats.status();
+  member->nats_ = *std::move(nats);
+
+  if (member->nats_->WaitConnected(options.publish_timeout)) {
+    cluster::EventStream streams(*member->nats_, {.replicas = options.stream_replicas,
+                                                  .duplicate_window = options.duplicate_window});
+    for (const std::string& space : SpacesOf(config)) {
+      if (absl::Status status = streams.Ensure(space); !status.ok()) {
+        std::fprintf(stderr, "tessera serve: warning: stream of space %s: %s\n", space.c_str(),
+                     std::string(status.message()).c_str());
+      }
+    }
+  } else {
+    std::fprintf(stderr, "tessera serve: warning: no NATS server answered yet; %s until one does\n",
+                 HasRole(options, "gateway") ? "events are refused with 503" : "nothing is applied");
+  }
+  if (HasRole(options, "gateway")) {
+    member->gateway_sink_ = std::make_unique<cluster::StreamWriter>(
+        *member->nats_,
+        cluster::StreamWriterOptions{.publish_timeout = options.publish_timeout,
+                                     .max_pending_events = config.group_commit.queue_capacity_events},
+        &metrics);
+  }
+  return member;
+}
+
+ClusterMember::~ClusterMember() { Stop(); }
+
+absl::Status ClusterMember::Start(pipeline::IngestPipeline& pipeline, profile_store::Store& store,
+                                  const std::string& host, unsigned port) {
+  if (applies_ && pipeline.log_writer() == nullptr) {
+    return absl::InternalError("a resolver or replica needs a pipeline with a local log");
+  }
+  pipeline_ = &pipeline;
+  store_ = &store;
+  const config::ClusterOptions& options = *config_.cluster;
+  name_ = options.name.empty() ? absl::StrCat(HostName(), "-", port) : options.name;
+  http_address_ = absl::StrCat(host, ":", port);
+  announcer_ = std::thread([this] { Run(); });
+  return absl::OkStatus();
+}
+
+void ClusterMember::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (announcer_.joinable()) announcer_.join();
+  std::vector<std::unique_ptr<cluster::SpaceApplier>> appliers;
+  {
+    std::lock_guard lock(mutex_);
+    appliers.swap(appliers_);
+  }
+  for (auto& applier : appliers) applier->Stop();  // Each releases its lease.
+}
+
+absl::Status ClusterMember::SetUp() {
+  const config::ClusterOptions& options = *config_.cluster;
+  if (members_ == nullptr) {
+    auto members = cluster::MemberRegistry::Open(*nats_, {.replicas = options.stream_replicas});
+    if (!members.ok()) return members.status();
+    members_ = *std::move(members);
+  }
+  if (!applies_) return absl::OkStatus();
+  const bool contends = HasRole(options, "resolver");
+  if (contends && leases_ == nullptr) {
+    auto leases = cluster::SpaceLeases::Open(*nats_, {.ttl = options.lease_ttl, .replicas = options.stream_replicas});
+    if (!leases.ok()) return leases.status();
+    leases_ = *std::move(leases);
+  }
+  std::vector<std::unique_ptr<cluster::SpaceApplier>> appliers;
+  for (const std::string& space : SpacesOf(config_)) {
+    auto applier = std::make_unique<cluster::SpaceApplier>(
+        *nats_, *pipeline_->log_writer(), *store_, contends ? leases_.get() : nullptr,
+        cluster::SpaceApplierOptions{.space = space, .member = name_, .follower = {}});
+    if (absl::Status status = applier->Start(); !status.ok()) {
+      for (auto& started : appliers) started->Stop();
+      return status;
+    }
+    appliers.push_back(std::move(applier));
+  }
+  std::lock_guard lock(mutex_);
+  appliers_ = std::move(appliers);
+  return absl::OkStatus();
+}
+
+void ClusterMember::Run() {
+  bool set_up = false;
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    if (nats_->connected()) {
+      if (!set_up) {
+        absl::Status status = SetUp();
+        set_up = status.ok();
+        if (!set_up) {
+          std::fprintf(stderr, "tessera serve: cluster set-up (retried): %s\n", std::string(status.message()).c_str());
+        }
+      }
+      if (members_ != nullptr) {
+        if (absl::Status status = members_->Announce(name_, Report()); !status.ok()) {
+          std::fprintf(stderr, "tessera serve: announcing this member: %s\n", std::string(status.message()).c_str());
+        }
+      }
+    }
+    lock.lock();
+    wake_.wait_for(lock, set_up ? kAnnounceInterval : std::chrono::seconds(1), [this] { return stopping_; });
+  }
+}
+
+uint64_t ClusterMember::AppliedPosition(std::string_view space) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& applier : appliers_) {
+    if (applier->space() != space) continue;
+    resolve::Resolver* resolver = pipeline_->resolver(space);
+    if (resolver == nullptr) return 0;
+    return applier->follower().StreamPositionAt(resolver->metrics().position.load());
+  }
+  return 0;
+}
+
+std::string ClusterMember::Report() const {
+  std::string out;
+  base::JsonWriter json(out);
+  json.BeginObject();
+  json.Key("name").String(name_);
+  json.Key("http").String(http_address_);
+  json.Key("roles").BeginArray();
+  for (const std::string& role : config_.cluster->roles) json.String(role);
+  json.EndArray();
+  json.Key("spaces").BeginObject();
+  std::lock_guard lock(mutex_);
+  for (const auto& applier : appliers_) {
+    const cluster::StreamFollower& follower = applier->follower();
+    resolve::Resolver* resolver = pipeline_->resolver(applier->space());
+    json.Key(applier->space()).BeginObject();
+    json.Key("copied").Uint(follower.copied());
+    json.Key("applied").Uint(resolver == nullptr ? 0 : follower.StreamPositionAt(resolver->metrics().position.load()));
+    json.Key("stream_last").Uint(follower.stream_last());
+    json.Key("lease").Bool(applier->lease_held());
+    json.Key("token").Uint(applier->fencing_token());
+    if (absl::Status error = follower.error(); !error.ok()) json.Key("error").String(std::string(error.message()));
+    json.EndObject();
+  }
+  json.EndObject();
+  json.EndObject();
+  return out;
+}
+
+void ClusterMember::AppendPrometheus(std::string& out) const {
+  struct Row {
+    std::string space;
+    uint64_t copied, applied, stream_last;
+    bool lease;
+  };
+  std::vector<Row> rows;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& applier : appliers_) {
+      const cluster::StreamFollower& follower = applier->follower();
+      resolve::Resolver* resolver = pipeline_->resolver(applier->space());
+      rows.push_back({applier->space(), follower.copied(),
+                      resolver == nullptr ? 0 : follower.StreamPositionAt(resolver->metrics().position.load()),
+                      follower.stream_last(), applier->lease_held()});
+    }
+  }
+  if (rows.empty()) return;
+  auto series = [&](const char* name, const char* help, auto value) {
+    absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " gauge\n");
+    for (const Row& row : rows) absl::StrAppend(&out, name, "{space=\"", row.space, "\"} ", value(row), "\n");
+  };
+  series("tessera_cluster_copied_position", "Last stream sequence copied into the local log.",
+         [](const Row& row) { return row.copied; });
+  series("tessera_cluster_applied_position", "Last stream sequence the applied state reflects.",
+         [](const Row& row) { return row.applied; });
+  series("tessera_cluster_stream_last_sequence", "The stream's last sequence as last seen.",
+         [](const Row& row) { return row.stream_last; });
+  series("tessera_cluster_apply_lag_messages", "Stream messages not yet applied here.",
+         [](const Row& row) { return row.stream_last > row.applied ? row.stream_last - row.applied : 0; });
+  series("tessera_cluster_lease_held", "1 while this process holds the space's resolver lease.",
+         [](const Row& row) { return row.lease ? 1 : 0; });
+}
+
+}  // namespace tessera::tools
