@@ -136,6 +136,8 @@ void HttpServer::SetPrivacy(const PrivacyHandler* privacy, const Auditor* audito
   impl_->auditor = auditor;
 }
 
+void HttpServer::SetPositionGate(const PositionGate* gate) { impl_->position_gate = gate; }
+
 absl::Status HttpServer::Bind() {
   beast::error_code ec;
   const auto address = net::ip::make_address(impl_->options.address, ec);

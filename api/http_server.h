@@ -47,6 +47,7 @@ namespace tessera::api {
 // A loaded TLS server configuration (an OpenSSL context holding the certificate and key), shared
 // by every connection. Defined in http_server.cc, so that this header stays free of Asio.
 class TlsContext;
+class PositionGate;
 
 // Loads `options` (config `tls`): both files must be readable PEM, the key must belong to the
 // certificate. InvalidArgument naming the key (`tls.cert_file: ...`) otherwise, so that the caller
@@ -94,6 +95,9 @@ class HttpServer {
   // request on an audited route (api/audit.h). Without them those paths answer 404 and nothing is
   // audited. Call before Bind; both must outlive the server.
   void SetPrivacy(const PrivacyHandler* privacy, const Auditor* auditor);
+  // Cluster members that apply the stream: profile reads honour min_position and carry the
+  // position they reflect (api/position_gate.h). Before Run; the gate must outlive the server.
+  void SetPositionGate(const PositionGate* gate);
 
   // Binds the listening socket. After this, port() is the bound port.
   absl::Status Bind();

@@ -362,11 +362,14 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
         if (server_.ready.load()) return Reply(HttpReply{.status = 200, .body = R"({"status":"ready"})"});
         return Reply(ErrorReply(503, "not_ready", "the server is starting or shutting down"));
       case RouteId::kProfiles: {
-        ProfileRequest profile_request{.path = route_.rest,
-                                       .query = route_.query,
-                                       .authorization = ToStringView(request[http::field::authorization]),
-                                       .if_none_match = ToStringView(request[http::field::if_none_match])};
-        return ReplyAudited(request, server_.profiles->Handle(profile_request));
+        // Owned: a read waiting for min_position outlives the request buffer.
+        auto answer = [profiles = server_.profiles, path = std::string(route_.rest), query = std::string(route_.query),
+                       authorization = std::string(ToStringView(request[http::field::authorization])),
+                       tag = std::string(ToStringView(request[http::field::if_none_match]))] {
+          return profiles->Handle({.path = path, .query = query, .authorization = authorization, .if_none_match = tag});
+        };
+        if (server_.position_gate == nullptr) return ReplyAudited(request, answer());
+        return server_.position_gate->Run(executor_, route_.query, answer, AuditedReplyOnStrand(request));
       }
       case RouteId::kPrivacy: {
         if (server_.privacy == nullptr)

@@ -46,8 +46,11 @@ HttpReply IngestResultReply(const pipeline::IngestResult& result, bool with_coun
   const absl::Status& status = result.status;
   if (status.ok()) {
     HttpReply reply;
+    // A cluster gateway's position: pass it as min_position to read these writes on a member.
+    if (result.position > 0) reply.headers.emplace_back("Tessera-Position", std::to_string(result.position));
     if (result.rejected.empty() && !with_counts) {
-      reply.body = R"({"success":true})";
+      reply.body = result.position > 0 ? absl::StrCat(R"({"success":true,"position":)", result.position, "}")
+                                       : R"({"success":true})";
       return reply;
     }
     JsonWriter json(reply.body);
@@ -56,6 +59,7 @@ HttpReply IngestResultReply(const pipeline::IngestResult& result, bool with_coun
     json.Key("accepted").Uint(result.accepted.size());
     json.Key("duplicates").Uint(result.duplicates.size());
     WriteRejectedMember(json, result.rejected);
+    if (result.position > 0) json.Key("position").Uint(result.position);
     json.EndObject();
     return reply;
   }

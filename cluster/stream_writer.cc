@@ -173,6 +173,12 @@ void StreamWriter::OnAck(jsCtx* /*js*/, natsMsg* msg, jsPubAck* ack, jsPubAckErr
   if (in_flight.request != nullptr) writer->Settle(in_flight.request, in_flight.index, ack, status);
 }
 
+uint64_t StreamWriter::acknowledged_position(std::string_view space) const {
+  std::lock_guard lock(positions_mutex_);
+  auto it = acknowledged_.find(StreamName(space));
+  return it == acknowledged_.end() ? 0 : it->second;
+}
+
 void StreamWriter::Settle(const std::shared_ptr<Request>& request, size_t index, const jsPubAck* ack,
                           absl::Status error) {
   bool last = false;
@@ -180,6 +186,12 @@ void StreamWriter::Settle(const std::shared_ptr<Request>& request, size_t index,
     std::lock_guard lock(request->mutex);
     if (ack != nullptr) {
       request->outcomes[index] = ack->Duplicate ? ingest::EventOutcome::kDuplicate : ingest::EventOutcome::kAccepted;
+      if (ack->Stream != nullptr) {
+        // Before the request is reported, so that its callback reads a position covering it.
+        std::lock_guard positions(positions_mutex_);
+        uint64_t& highest = acknowledged_[ack->Stream];
+        highest = std::max(highest, ack->Sequence);
+      }
     } else if (request->status.ok()) {
       request->status = std::move(error);
     }

@@ -47,6 +47,7 @@ class StreamWriter : public ingest::EventSink {
   absl::Status Start() override;
   absl::Status Submit(std::vector<ingest::LogEntry> entries, ingest::CommitCallback done) override;
   size_t queued_events() const override { return pending_events_.load(std::memory_order_relaxed); }
+  uint64_t acknowledged_position(std::string_view space) const override;
   void Stop() override;
   // tessera_cluster_publish_failures_total{reason} (events of requests refused or failed:
   // unreachable, overloaded, refused; the bound's own refusals are counted by the pipeline as
@@ -78,6 +79,8 @@ class StreamWriter : public ingest::EventSink {
   std::atomic<int> acknowledging_{0};  // OnAck calls in progress; Stop waits for them.
   std::mutex mutex_;
   absl::flat_hash_map<natsMsg*, InFlight> in_flight_;  // Guarded by mutex_.
+  mutable std::mutex positions_mutex_;
+  absl::flat_hash_map<std::string, uint64_t> acknowledged_;  // Highest sequence per space; positions_mutex_.
 };
 
 }  // namespace tessera::cluster

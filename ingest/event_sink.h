@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -66,6 +67,11 @@ class EventSink {
 
   // Reports everything already submitted, then refuses further Submits.
   virtual void Stop() = 0;
+
+  // The highest position in `space`'s stream acknowledged so far (0: the sink has no positions).
+  // Read in a request's callback, it is at or past every event of that request: what a client
+  // passes as min_position to read its own writes on a cluster member.
+  virtual uint64_t acknowledged_position(std::string_view /*space*/) const { return 0; }
 
   // The sink's own metrics in Prometheus text format (what IngestMetrics does not already hold).
   virtual void AppendPrometheus(std::string& /*out*/) const {}

@@ -338,10 +338,11 @@ void IngestPipeline::Accept(const ingest::SourceRef& source, ingest::ParsedReque
 
   const size_t count = entries.size();
   absl::Status submitted = sink_->Submit(
-      std::move(entries), [this, result, message_ids, summaries, done](
+      std::move(entries), [this, result, message_ids, summaries, done, space = source.space](
                               absl::Status status, std::vector<ingest::EventOutcome> outcomes) {
         result->status = std::move(status);
         if (result->status.ok()) {
+          result->position = sink_->acknowledged_position(space);
           for (size_t i = 0; i < outcomes.size(); ++i) {
             auto& bucket =
                 outcomes[i] == ingest::EventOutcome::kAccepted ? result->accepted : result->duplicates;

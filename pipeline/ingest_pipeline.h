@@ -39,6 +39,8 @@ struct IngestResult {
   std::vector<std::string> duplicates;          // Message ids already accepted within the dedup window.
   std::vector<ingest::RejectedEvent> rejected;  // Invalid events, by index.
   size_t event_count = 0;
+  // Cluster mode: the stream position the request's events reached (for min_position); 0 else.
+  uint64_t position = 0;
 };
 
 using IngestCallback = std::function<void(IngestResult result)>;

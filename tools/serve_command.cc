@@ -13,6 +13,7 @@
 #include "api/audience_handler.h"
 #include "api/audit.h"
 #include "api/http_server.h"
+#include "api/position_gate.h"
 #include "api/key_registry.h"
 #include "api/privacy_handler.h"
 #include "api/profile_handler.h"
@@ -56,9 +57,10 @@ api::ServerOptions ServerOptionsFrom(const config::Config& config) {
   return options;
 }
 
+// How long a read with min_position waits for this member to apply that far before a 503.
+constexpr auto kMinPositionWait = std::chrono::seconds(5);
+
 }  // namespace
-
-
 
 int ServeCommand(std::span<const std::string_view> args) {
   constexpr std::string_view kKnown[] = {"config", "data-dir", "address", "port"};
@@ -130,10 +132,17 @@ int ServeCommand(std::span<const std::string_view> args) {
   const api::Auditor auditor(keys, *audit_log);
   const api::PrivacyHandler privacy(keys, pipeline, KnownIdentifierTypes(config));
   api::AdminHandler admin(keys, **store);
+  // A member that applies the stream answers reads with their position and honours min_position.
+  std::optional<api::PositionGate> position_gate;
+  if (member != nullptr && member->applies()) {
+    position_gate.emplace([&member](std::string_view space) { return member->AppliedPosition(space); },
+                          kMinPositionWait);
+  }
   {
     api::HttpServer server(std::move(server_options), keys, pipeline, profiles ? &*profiles : nullptr,
                            &audiences, &admin);
     server.SetPrivacy(&privacy, &auditor);
+    if (position_gate) server.SetPositionGate(&*position_gate);
     if (absl::Status status = server.Bind(); !status.ok()) {
       pipeline.Stop();
       return Fail(1, status.message());

@@ -21,6 +21,7 @@
 #include "api/connector_handler.h"
 #include "api/console_handler.h"
 #include "api/cors.h"
+#include "api/position_gate.h"
 #include "api/http_server.h"
 #include "api/sdk_settings_handler.h"
 #include "api/stream_handler.h"
@@ -56,6 +57,7 @@ struct HttpServer::Impl {
   AdminHandler* admin;
   const PrivacyHandler* privacy = nullptr;  // HttpServer::SetPrivacy
   const Auditor* auditor = nullptr;
+  const PositionGate* position_gate = nullptr;  // HttpServer::SetPositionGate
   CorsPolicy cors;
   SdkSettingsHandler sdk_settings;
   TrackingHandler tracking;

@@ -258,12 +258,30 @@ TEST(ClusterE2eTest, GatewaysResolverStandbyAndReplicaApplyTheSameStateAndTheSta
   HttpClient to_gateway_1((*gateway_1)->port()), to_gateway_2((*gateway_2)->port());
   HttpClient to_a((*resolver_a)->port()), to_b((*resolver_b)->port()), to_replica((*replica)->port());
 
+  const std::map<std::string, std::string> read_key{{"Authorization", "Bearer " + std::string(kReadKey)}};
   for (int batch = 0; batch < 10; ++batch) {
     HttpClient& gateway = batch % 2 == 0 ? to_gateway_1 : to_gateway_2;
     auto sent = gateway.PostJson("/v1/batch", IdentifyBatch(batch * 20, 20), kWriteKey);
     ASSERT_TRUE(sent.ok()) << sent.status();
     ASSERT_EQ(sent->status, 200) << sent->body;
+    // Read-your-writes: the answer's position, passed as min_position, holds the batch's events.
+    const std::string position = sent->headers["tessera-position"];
+    EXPECT_EQ(position, std::to_string((batch + 1) * 20)) << sent->body;
+    EXPECT_NE(sent->body.find("\"position\":" + position), std::string::npos) << sent->body;
+    auto read = to_replica.Request(
+        "GET", absl::StrCat("/v1/profiles/user_id:user-", batch * 20 + 19, "?min_position=", position), {}, read_key);
+    ASSERT_TRUE(read.ok()) << read.status();
+    EXPECT_EQ(read->status, 200) << read->body;
+    EXPECT_GE(std::stoll(read->headers["tessera-position"]), std::stoll(position));
   }
+  auto too_far = to_replica.Request("GET", "/v1/profiles/user_id:user-1?min_position=1000000", {}, read_key);
+  ASSERT_TRUE(too_far.ok()) << too_far.status();
+  EXPECT_EQ(too_far->status, 503) << too_far->body;
+  EXPECT_EQ(too_far->headers["retry-after"], "1");
+  EXPECT_NE(too_far->body.find("not yet min_position 1000000"), std::string::npos) << too_far->body;
+  auto bad = to_replica.Request("GET", "/v1/profiles/user_id:user-1?min_position=soon", {}, read_key);
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(bad->status, 400) << bad->body;
   // An applier takes no events of its own.
   auto refused = to_replica.PostJson("/v1/batch", IdentifyBatch(0, 1), kWriteKey);
   ASSERT_TRUE(refused.ok());
@@ -289,9 +307,8 @@ TEST(ClusterE2eTest, GatewaysResolverStandbyAndReplicaApplyTheSameStateAndTheSta
       std::chrono::seconds(15)));
 
   // The same people, with the same profile ids and traits, on all three.
-  auto profile = [](HttpClient& client, int user) {
-    const std::map<std::string, std::string> headers{{"Authorization", "Bearer " + std::string(kReadKey)}};
-    auto got = client.Request("GET", absl::StrCat("/v1/profiles/user_id:user-", user), {}, headers);
+  auto profile = [&read_key](HttpClient& client, int user) {
+    auto got = client.Request("GET", absl::StrCat("/v1/profiles/user_id:user-", user), {}, read_key);
     return got.ok() && got->status == 200 ? got->body : absl::StrCat("(", got.ok() ? got->status : 0, ")");
   };
   for (int user : {0, 1, 2, 3, 100, 199}) {
