@@ -67,6 +67,8 @@ FrameOutcome ResultAck(std::string_view frame_id, const pipeline::IngestResult& 
       return ErrorAck(frame_id,
                       ingest::IsStoreUnreachable(status) ? stream_error::kUnavailable : stream_error::kShuttingDown,
                       absl::StrCat(std::string(status.message()), "; nothing of the frame was stored, resend it"), "");
+    case absl::StatusCode::kUnimplemented:
+      return ErrorAck(frame_id, stream_error::kNotFound, std::string(status.message()), "");
     default:
       return ErrorAck(frame_id, stream_error::kInternal,
                       absl::StrCat("the events could not be stored: ", std::string(status.message())), "");

@@ -108,7 +108,8 @@ absl::StatusOr<StreamState> EventStream::State(std::string_view space) {
                     .bytes = info->State.Bytes,
                     .first_sequence = info->State.FirstSeq,
                     .last_sequence = info->State.LastSeq,
-                    .replicas = info->Config->Replicas};
+                    .replicas = info->Config->Replicas,
+                    .created_ns = info->Created};
   if (info->Cluster == nullptr) {
     state.current_replicas = 1;  // A server without clustering is its own leader.
   } else if (info->Cluster->Leader != nullptr && *info->Cluster->Leader != '\0') {

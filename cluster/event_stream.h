@@ -38,6 +38,7 @@ struct StreamState {
   uint64_t last_sequence = 0;
   int64_t replicas = 0;
   int64_t current_replicas = 0;  // The leader and the followers that have caught up with it (0: no leader).
+  int64_t created_ns = 0;        // When the stream was made (ns since the epoch): tells a stream made anew.
 };
 
 // "TESSERA_EVENTS_<space>" and "tessera.events.<space>"; spaces are [a-z0-9_-]{1,64} (config/), which

@@ -80,7 +80,16 @@ void SpaceApplier::Contend() {
     std::optional<Lease> held = lease_;
     lock.unlock();
     bool holding = false;
-    if (held) {
+    if (!follower_.error().ok()) {
+      // This store cannot follow the stream: a healthy standby must be the resolver.
+      if (held) {
+        if (absl::Status released = leases_->Release(*held); !released.ok()) {
+          std::fprintf(stderr, "tessera: space %s: releasing the lease: %s\n", options_.space.c_str(),
+                       std::string(released.message()).c_str());
+        }
+        held.reset();
+      }
+    } else if (held) {
       // Renew a copy: the lease stays readable (lease_held) while the call waits on NATS.
       absl::Status renewed = leases_->Renew(*held);
       if (renewed.ok()) {

@@ -6,10 +6,12 @@
 //
 // A resolver also contends for the space's lease (SpaceLeases). The holder follows with the
 // space's durable consumer, whose acknowledgement floor then shows what the cluster's resolver has
-// applied, and it is the one process that may act outward for the space; the others wait as hot
+// copied into its log, and it is the one process that may act outward for the space; the others wait as hot
 // standbys, following with ephemeral consumers, and one of them takes the lease within a TTL of
 // the holder's death. The holder renews at a quarter of the TTL and stops acting at the lease's
-// local deadline when renewals fail; on Stop it releases the lease so a standby need not wait.
+// local deadline when renewals fail; on Stop it releases the lease so a standby need not wait. A
+// resolver whose store cannot follow the stream (StreamFollower::error) gives the lease up and
+// does not contend again.
 //
 // Thread-safety: public methods may be called from any thread.
 

@@ -30,9 +30,10 @@ struct MetaDataDeleter {
 };
 using MetaDataPtr = std::unique_ptr<jsMsgMetaData, MetaDataDeleter>;
 
-std::string EncodePosition(uint64_t stream_sequence) {
+std::string EncodePosition(uint64_t stream_sequence, int64_t stream_created_ns) {
   std::string value;
   profile_store::AppendBigEndian64(value, stream_sequence);
+  profile_store::AppendBigEndian64(value, static_cast<uint64_t>(stream_created_ns));
   return value;  // GroupCommitWriter appends the log sequence.
 }
 
@@ -44,12 +45,19 @@ absl::StatusOr<CopiedPosition> ReadCopiedPosition(const profile_store::Store& st
   absl::StatusOr<std::string> value = store.Get(profile_store::ColumnFamily::kIntakeMeta, CopiedPositionKey(space));
   if (absl::IsNotFound(value.status())) return CopiedPosition{};
   if (!value.ok()) return value.status();
-  if (value->size() != 16) {
-    return absl::DataLossError(absl::StrCat("copied stream position of space ", std::string(space), " is ", value->size(),
-                                            " bytes, not 16"));
+  const std::string_view bytes = *value;
+  if (bytes.size() == 16) {  // Written before the stream's creation time was kept.
+    return CopiedPosition{.stream_sequence = profile_store::ReadBigEndian64(bytes.substr(0, 8)),
+                          .log_sequence = profile_store::ReadBigEndian64(bytes.substr(8, 8))};
   }
-  return CopiedPosition{.stream_sequence = profile_store::ReadBigEndian64(std::string_view(*value).substr(0, 8)),
-                        .log_sequence = profile_store::ReadBigEndian64(std::string_view(*value).substr(8, 8))};
+  if (bytes.size() != 24) {
+    return absl::DataLossError(absl::StrCat("copied stream position of space ", std::string(space), " is ",
+                                            bytes.size(), " bytes, not 24"));
+  }
+  return CopiedPosition{
+      .stream_sequence = profile_store::ReadBigEndian64(bytes.substr(0, 8)),
+      .stream_created_ns = static_cast<int64_t>(profile_store::ReadBigEndian64(bytes.substr(8, 8))),
+      .log_sequence = profile_store::ReadBigEndian64(bytes.substr(16, 8))};
 }
 
 struct StreamFollower::Subscription {
@@ -77,9 +85,11 @@ absl::Status StreamFollower::Start() {
   absl::StatusOr<CopiedPosition> position = ReadCopiedPosition(store_, options_.space);
   if (!position.ok()) return position.status();
   copied_.store(position->stream_sequence, std::memory_order_release);
+  stream_created_ns_.store(position->stream_created_ns);
   {
     std::lock_guard lock(mutex_);
     marks_.assign(1, *position);
+    last_answer_ = 0;
     error_ = absl::OkStatus();
   }
   stopping_.store(false);
@@ -100,10 +110,12 @@ uint64_t StreamFollower::StreamPositionAt(uint64_t applied_log_sequence) const {
   // The newest mark the resolver has passed; older ones are no longer needed.
   size_t passed = marks_.size();
   for (size_t i = 0; i < marks_.size() && marks_[i].log_sequence <= applied_log_sequence; ++i) passed = i;
-  if (passed == marks_.size()) return 0;
-  auto& marks = const_cast<std::deque<CopiedPosition>&>(marks_);
-  marks.erase(marks.begin(), marks.begin() + static_cast<std::ptrdiff_t>(passed));
-  return marks.front().stream_sequence;
+  // A caller that read an older applied position than another gets the newer answer: the state
+  // only moves forward.
+  if (passed == marks_.size()) return last_answer_;
+  marks_.erase(marks_.begin(), marks_.begin() + static_cast<std::ptrdiff_t>(passed));
+  last_answer_ = std::max(last_answer_, marks_.front().stream_sequence);
+  return last_answer_;
 }
 
 absl::Status StreamFollower::error() const {
@@ -118,83 +130,121 @@ void StreamFollower::Fail(absl::Status status) {
   error_ = std::move(status);
 }
 
-absl::StatusOr<bool> StreamFollower::StreamHasMessagesAfter(uint64_t from) {
+absl::Status StreamFollower::CheckFollowable() {
   EventStream streams(nats_, {});
   absl::StatusOr<StreamState> state = streams.State(options_.space);
   if (!state.ok()) return state.status();
   stream_last_.store(state->last_sequence, std::memory_order_relaxed);
-  if (state->last_sequence < copied()) {
+  const uint64_t from = copied();
+  const int64_t created = stream_created_ns_.load();
+  if (from > 0 && ((created != 0 && created != state->created_ns) || state->last_sequence < from)) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "stream ", StreamName(options_.space), " ends at sequence ", state->last_sequence,
-        " but this store copied up to ", copied(), ": the stream was made anew; restore this store from a "
-        "backup taken from the new stream, or start it empty"));
+        "stream ", StreamName(options_.space), " was made anew (it ends at sequence ", state->last_sequence,
+        "; this store copied up to ", from, " from an earlier one): restore this store from a backup taken "
+        "from the new stream, or start it empty"));
   }
-  if (state->messages > 0 && from + 1 < state->first_sequence) {
+  // An emptied stream reports its first sequence as one past its last.
+  if (from + 1 < state->first_sequence) {
     return absl::FailedPreconditionError(absl::StrCat(
         "stream ", StreamName(options_.space), " starts at sequence ", state->first_sequence,
         " but this store copied only up to ", from, ": the messages between are gone; restore this store from "
         "a newer backup of another member"));
   }
-  return state->last_sequence > from;
+  stream_created_ns_.store(state->created_ns);
+  return absl::OkStatus();
+}
+
+void StreamFollower::Pause() {
+  const auto until = std::chrono::steady_clock::now() + options_.retry_wait;
+  while (!stopping_.load() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+std::unique_ptr<StreamFollower::Subscription> StreamFollower::Subscribe(bool durable) {
+  const std::string stream = StreamName(options_.space);
+  const std::string subject = StreamSubject(options_.space);
+  jsErrCode js_error = static_cast<jsErrCode>(0);
+  if (durable) {
+    // The previous holder's consumer starts where its store was; this one starts at ours. Only a
+    // consumer known gone may be made again: binding to a live one would skip what it delivered.
+    natsStatus status =
+        js_DeleteConsumer(nats_.jetstream(), stream.c_str(), options_.durable.c_str(), nullptr, &js_error);
+    if (status != NATS_OK && js_error != JSConsumerNotFoundErr) {
+      std::fprintf(stderr, "tessera: space %s: deleting consumer %s: %s\n", options_.space.c_str(),
+                   options_.durable.c_str(), std::string(internal::FromNats(status, "delete", js_error).message()).c_str());
+      return nullptr;
+    }
+  }
+  const uint64_t start = copied() + 1;
+  jsSubOptions sub_options;
+  jsSubOptions_Init(&sub_options);
+  sub_options.Stream = stream.c_str();
+  sub_options.Config.DeliverPolicy = js_DeliverByStartSequence;
+  sub_options.Config.OptStartSeq = start;
+  sub_options.Config.AckPolicy = js_AckAll;
+  sub_options.Config.AckWait = 60 * kNanosPerSecond;
+  sub_options.Config.MaxAckPending = 4 * options_.fetch_batch;
+  if (!durable) sub_options.Config.InactiveThreshold = 60 * kNanosPerSecond;
+  auto made = std::make_unique<Subscription>();
+  made->ephemeral = !durable;
+  js_error = static_cast<jsErrCode>(0);
+  natsStatus status = js_PullSubscribe(&made->sub, nats_.jetstream(), subject.c_str(),
+                                       durable ? options_.durable.c_str() : nullptr, nullptr, &sub_options, &js_error);
+  if (status != NATS_OK) {
+    made->sub = nullptr;
+    std::fprintf(stderr, "tessera: space %s: consumer of %s: %s\n", options_.space.c_str(), stream.c_str(),
+                 std::string(internal::FromNats(status, "pull subscribe", js_error).message()).c_str());
+    return nullptr;
+  }
+  // Made by this call from our position, with nothing delivered yet: only then may its first
+  // message be trusted as the first one the stream still holds after the position.
+  jsConsumerInfo* info = nullptr;
+  status = natsSubscription_GetConsumerInfo(&info, made->sub, nullptr, &js_error);
+  const bool fresh = status == NATS_OK && info->Config != nullptr && info->Config->OptStartSeq == start &&
+                     info->Delivered.Consumer == 0;
+  if (info != nullptr) jsConsumerInfo_Destroy(info);
+  if (!fresh) {
+    std::fprintf(stderr, "tessera: space %s: consumer of %s is not the one just made from sequence %llu; again\n",
+                 options_.space.c_str(), stream.c_str(), static_cast<unsigned long long>(start));
+    return nullptr;
+  }
+  return made;
+}
+
+absl::StatusOr<bool> StreamFollower::StreamHolds(uint64_t sequence) {
+  natsMsg* message = nullptr;
+  jsErrCode js_error = static_cast<jsErrCode>(0);
+  natsStatus status =
+      js_GetMsg(&message, nats_.jetstream(), StreamName(options_.space).c_str(), sequence, nullptr, &js_error);
+  internal::NatsMsgPtr owned(message);
+  if (status == NATS_OK) return true;
+  if (status == NATS_NOT_FOUND || js_error == JSNoMessageFoundErr) return false;
+  return internal::FromNats(status, "read message", js_error);
 }
 
 void StreamFollower::Run() {
   std::unique_ptr<Subscription> subscription;
-  const std::string stream = StreamName(options_.space);
-  const std::string subject = StreamSubject(options_.space);
-  auto pause = [this] {
-    const auto until = std::chrono::steady_clock::now() + options_.retry_wait;
-    while (!stopping_.load() && std::chrono::steady_clock::now() < until) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  };
-
   while (!stopping_.load()) {
-    if (subscription != nullptr && subscription->ephemeral == durable_wanted_.load()) subscription.reset();
+    // A holder whose lease ran out leaves the durable consumer to the next one.
+    const bool durable = durable_wanted_.load() && (!options_.may_acknowledge || options_.may_acknowledge());
+    if (subscription != nullptr && subscription->ephemeral == durable) subscription.reset();
     if (subscription == nullptr) {
-      const bool durable = durable_wanted_.load();
       if (!nats_.connected()) {
-        pause();
+        Pause();
         continue;
       }
-      // The gap check first: a store that can no longer follow must say so, not wait in silence.
-      absl::StatusOr<bool> newer = StreamHasMessagesAfter(copied());
-      if (absl::IsFailedPrecondition(newer.status())) {
-        Fail(newer.status());
+      // First: a store that can no longer follow must say so, not wait in silence.
+      absl::Status followable = CheckFollowable();
+      if (absl::IsFailedPrecondition(followable)) {
+        Fail(followable);
         return;
       }
-      if (!newer.ok()) {
-        pause();
+      if (followable.ok()) subscription = Subscribe(durable);
+      if (subscription == nullptr) {
+        Pause();
         continue;
       }
-      jsErrCode js_error = static_cast<jsErrCode>(0);
-      if (durable) {
-        // The previous holder's consumer starts where its store was; this one starts at ours.
-        js_DeleteConsumer(nats_.jetstream(), stream.c_str(), options_.durable.c_str(), nullptr, &js_error);
-      }
-      jsSubOptions sub_options;
-      jsSubOptions_Init(&sub_options);
-      sub_options.Stream = stream.c_str();
-      sub_options.Config.DeliverPolicy = js_DeliverByStartSequence;
-      sub_options.Config.OptStartSeq = copied() + 1;
-      sub_options.Config.AckPolicy = js_AckAll;
-      sub_options.Config.AckWait = 60 * kNanosPerSecond;
-      sub_options.Config.MaxAckPending = 4 * options_.fetch_batch;
-      if (!durable) sub_options.Config.InactiveThreshold = 60 * kNanosPerSecond;
-      auto made = std::make_unique<Subscription>();
-      made->ephemeral = !durable;
-      js_error = static_cast<jsErrCode>(0);
-      natsStatus status =
-          js_PullSubscribe(&made->sub, nats_.jetstream(), subject.c_str(),
-                           made->ephemeral ? nullptr : options_.durable.c_str(), nullptr, &sub_options, &js_error);
-      if (status != NATS_OK) {
-        made->sub = nullptr;
-        std::fprintf(stderr, "tessera: space %s: consumer of %s: %s\n", options_.space.c_str(), stream.c_str(),
-                     std::string(internal::FromNats(status, "pull subscribe", js_error).message()).c_str());
-        pause();
-        continue;
-      }
-      subscription = std::move(made);
     }
 
     natsMsgList list{};
@@ -204,13 +254,12 @@ void StreamFollower::Run() {
     if (status == NATS_TIMEOUT || (status == NATS_OK && list.Count == 0)) {
       natsMsgList_Destroy(&list);
       if (std::chrono::steady_clock::now() - subscription->last_message < kSilentConsumerLimit) continue;
-      // Silent for long: fine if the stream has nothing new; otherwise the consumer was lost.
-      absl::StatusOr<bool> newer = StreamHasMessagesAfter(copied());
-      if (absl::IsFailedPrecondition(newer.status())) {
-        Fail(newer.status());
-        return;
-      }
-      if (newer.ok() && !*newer) {
+      // Silent for long: fine while the consumer has nothing to deliver; made anew if it is gone.
+      jsConsumerInfo* info = nullptr;
+      status = natsSubscription_GetConsumerInfo(&info, subscription->sub, nullptr, &js_error);
+      const bool idle = status == NATS_OK && info->NumPending == 0 && info->NumAckPending == 0;
+      if (info != nullptr) jsConsumerInfo_Destroy(info);
+      if (idle) {
         subscription->last_message = std::chrono::steady_clock::now();
       } else {
         subscription.reset();
@@ -220,7 +269,7 @@ void StreamFollower::Run() {
     if (status != NATS_OK) {
       natsMsgList_Destroy(&list);
       subscription.reset();
-      pause();
+      Pause();
       continue;
     }
     const bool keep_going = CopyBatch(list, *subscription);
@@ -245,13 +294,20 @@ bool StreamFollower::CopyBatch(natsMsgList& list, Subscription& subscription) {
     stream_last_.store(std::max(stream_last_.load(std::memory_order_relaxed), sequence + meta->NumPending),
                        std::memory_order_relaxed);
     if (sequence < expected) continue;  // Already copied (a redelivery).
-    if (sequence > expected && !subscription.fresh) {
-      // Messages in between were not delivered (yet): read them again in order from the position.
-      stopped_at_gap = true;
-      break;
+    if (sequence > expected) {
+      // A consumer just made from the position delivers the first message the stream still holds
+      // after it; a gap is then deleted messages, confirmed here for the first and last of it
+      // (limits remove from the front, so a message missing at the front fails CheckFollowable
+      // when the consumer is made again). Otherwise messages were not delivered (yet): read them
+      // again in order from the position.
+      absl::StatusOr<bool> first_held = subscription.fresh ? StreamHolds(expected) : absl::StatusOr<bool>(true);
+      absl::StatusOr<bool> last_held =
+          first_held.ok() && !*first_held ? StreamHolds(sequence - 1) : absl::StatusOr<bool>(true);
+      if (!first_held.ok() || *first_held || !last_held.ok() || *last_held) {
+        stopped_at_gap = true;
+        break;
+      }
     }
-    // A fresh consumer starts at the first message after the position that still exists: what lies
-    // between was deleted, or (checked when the consumer was made) is before the stream's start.
     subscription.fresh = false;
     const std::string_view record(natsMsg_GetData(message), static_cast<size_t>(natsMsg_GetDataLength(message)));
     ingest::LogEntry entry;
@@ -305,7 +361,7 @@ absl::Status StreamFollower::Submit(const std::vector<ingest::LogEntry>& entries
   absl::Status queued = log_writer_.SubmitMarked(
       entries,
       ingest::GroupCommitWriter::IntakeMark{.key = CopiedPositionKey(options_.space),
-                                            .value = EncodePosition(last_sequence)},
+                                            .value = EncodePosition(last_sequence, stream_created_ns_.load())},
       [done](absl::Status status, std::vector<ingest::EventOutcome>) { done->set_value(std::move(status)); });
   if (!queued.ok()) return queued;
   absl::Status status = written.get();

@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -56,11 +57,13 @@ struct FollowerOptions {
 // The local store's record of what it copied from a space's stream.
 struct CopiedPosition {
   uint64_t stream_sequence = 0;  // Last stream sequence copied (0: none).
+  int64_t stream_created_ns = 0;  // When the stream copied from was made (0: unknown).
   uint64_t log_sequence = 0;     // Last local log sequence written with it (0: none).
 };
 
-// kIntakeMeta key of a space's copied position: "stream/<space>/position" -> stream sequence and
-// log sequence, both big-endian 64.
+// kIntakeMeta key of a space's copied position: "stream/<space>/position" -> stream sequence, the
+// stream's creation time and the log sequence, each big-endian 64 (16 bytes, without the creation
+// time, in the first build that followed streams).
 std::string CopiedPositionKey(std::string_view space);
 absl::StatusOr<CopiedPosition> ReadCopiedPosition(const profile_store::Store& store, std::string_view space);
 
@@ -86,8 +89,8 @@ class StreamFollower {
   // The stream's last sequence as last seen (0 before any message); copied() lags it by the rest.
   uint64_t stream_last() const { return stream_last_.load(std::memory_order_relaxed); }
   // The last stream sequence whose events are all at or before `applied_log_sequence` in the local
-  // log: what a resolver that has applied that far reflects. 0 when unknown (a restart until the
-  // resolver passes the log's end at start).
+  // log: what a resolver that has applied that far reflects. Never less than an earlier answer;
+  // 0 when unknown (after a restart, until the resolver passes the log's end at start).
   uint64_t StreamPositionAt(uint64_t applied_log_sequence) const;
   // OK while following; the reason when it stopped for good.
   absl::Status error() const;
@@ -99,8 +102,15 @@ class StreamFollower {
   bool CopyBatch(natsMsgList& list, Subscription& subscription);
   // Writes `entries` and the position `last_sequence` in one synced batch, and waits for it.
   absl::Status Submit(const std::vector<ingest::LogEntry>& entries, uint64_t last_sequence);
-  // Whether messages after `from` exist in the stream (a consumer that stays silent then is lost).
-  absl::StatusOr<bool> StreamHasMessagesAfter(uint64_t from);
+  // Checks that the store can follow the stream from its position: FailedPrecondition when the
+  // stream was made anew or no longer holds the messages after the position.
+  absl::Status CheckFollowable();
+  // A pull consumer from the position on: durable when `durable` (the previous holder's is deleted
+  // first), ephemeral otherwise. Null (after a pause) when NATS refused; checked to be new.
+  std::unique_ptr<Subscription> Subscribe(bool durable);
+  // Whether the stream holds `sequence` (false: deleted). Errors when it cannot tell.
+  absl::StatusOr<bool> StreamHolds(uint64_t sequence);
+  void Pause();
   void Fail(absl::Status status);
 
   NatsConnection& nats_;
@@ -109,11 +119,13 @@ class StreamFollower {
   const FollowerOptions options_;
 
   std::atomic<uint64_t> copied_{0};
+  std::atomic<int64_t> stream_created_ns_{0};  // Of the stream followed (from the store, then NATS).
   std::atomic<uint64_t> stream_last_{0};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> durable_wanted_{false};
   mutable std::mutex mutex_;
-  std::deque<CopiedPosition> marks_;  // Guarded by mutex_: copies not yet known applied, oldest first.
+  mutable std::deque<CopiedPosition> marks_;  // Guarded by mutex_: copies not known applied, oldest first.
+  mutable uint64_t last_answer_ = 0;           // Guarded by mutex_: StreamPositionAt never goes back.
   absl::Status error_;                // Guarded by mutex_.
   std::thread thread_;
 };

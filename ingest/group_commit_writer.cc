@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -138,7 +139,8 @@ void GroupCommitWriter::WriteBatchOf(std::vector<Request>& requests) {
   absl::StatusOr<std::vector<bool>> stored = dedup_.SeenInStore(keys, times);
   if (!stored.ok()) status = stored.status();
   size_t index = 0;
-  std::vector<uint64_t> logged_through(requests.size(), 0);  // Last log sequence once request r is in.
+  std::vector<uint64_t> logged_through(requests.size(), 0);
+  Timestamp newest_received{};  // Last log sequence once request r is in.
   for (size_t r = 0; r < requests.size() && status.ok(); ++r) {
     std::vector<LogEntry>& entries = requests[r].entries;
     outcomes[r].reserve(entries.size());
@@ -150,6 +152,7 @@ void GroupCommitWriter::WriteBatchOf(std::vector<Request>& requests) {
       }
       const uint64_t sequence = log_.AddToBatch(entry.space, entry.record, batch);
       dedup_.AddToBatch(entry.dedup_key, entry.received_at, sequence, batch);
+      newest_received = std::max(newest_received, entry.received_at);
       outcomes[r].push_back(EventOutcome::kAccepted);
       ++accepted;
     }
@@ -180,6 +183,7 @@ void GroupCommitWriter::WriteBatchOf(std::vector<Request>& requests) {
     metrics_.log_write_errors.fetch_add(1, std::memory_order_relaxed);
   } else {
     metrics_.events_accepted.fetch_add(accepted, std::memory_order_relaxed);
+    if (accepted > 0) store_.AdvanceDedupClock(newest_received.time_since_epoch().count());
     metrics_.events_duplicate.fetch_add(request_events - accepted, std::memory_order_relaxed);
     if (accepted > 0 && commit_listener_) commit_listener_(first_sequence, log_.next_sequence() - 1);
   }

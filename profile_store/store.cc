@@ -30,26 +30,32 @@ static_assert(std::size(kFamilyNames) == static_cast<size_t>(ColumnFamily::kCoun
 // Drops dedup entries whose first-receive time is older than the retention, so the dedup column
 // family holds about one window of message ids instead of growing forever. The value starts with
 // the receive time in big-endian microseconds (see ingest/dedup_window.h).
+//
+// "Older" is reckoned from the newest receive time written to the log (Store::AdvanceDedupClock),
+// not from the wall clock: a cluster member catching up on month-old events must keep their ids as
+// long as a member that wrote them in real time did, or a late retry would be dropped by one and
+// stored by the other. Until the first write after opening, nothing is dropped.
 class DedupCompactionFilter : public rocksdb::CompactionFilter {
  public:
-  explicit DedupCompactionFilter(std::chrono::seconds retention) : retention_(retention) {}
+  DedupCompactionFilter(std::chrono::seconds retention, const std::atomic<int64_t>& newest_received_us)
+      : retention_(retention), newest_received_us_(newest_received_us) {}
 
   bool Filter(int /*level*/, const rocksdb::Slice& /*key*/, const rocksdb::Slice& value, std::string* /*new_value*/,
               bool* /*value_changed*/) const override {
     if (value.size() < 8) return false;  // Not ours to judge; keep it.
+    const int64_t clock_us = newest_received_us_.load(std::memory_order_relaxed);
+    if (clock_us == 0) return false;
     const auto received_us = static_cast<int64_t>(ReadBigEndian64(std::string_view(value.data(), 8)));
-    const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
     // Keep one extra window of slack: lookups already ignore expired entries, so removing them late
     // is harmless, while removing one early would let a duplicate through.
     const int64_t keep_us = 2 * std::chrono::duration_cast<std::chrono::microseconds>(retention_).count();
-    return now_us - received_us > keep_us;
+    return clock_us - received_us > keep_us;
   }
   const char* Name() const override { return "tessera.DedupCompactionFilter"; }
 
  private:
   std::chrono::seconds retention_;
+  const std::atomic<int64_t>& newest_received_us_;
 };
 
 // The space part of a key ("space\0"). Log keys within a space only grow, so inserting each one
@@ -158,7 +164,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   if (ec) return absl::InternalError(absl::StrCat("cannot create store directory ", options.path, ": ", ec.message()));
 
   std::unique_ptr<Store> store(new Store(options));
-  store->dedup_filter_ = std::make_shared<DedupCompactionFilter>(options.dedup_retention);
+  store->dedup_filter_ = std::make_shared<DedupCompactionFilter>(options.dedup_retention, store->newest_received_us_);
 
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;

@@ -30,6 +30,7 @@
 // Durability: writes made with `sync_writes` are on disk when Write returns.
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -112,6 +113,14 @@ class Store {
   // log records whose effects are in unsynced state must wait for this: the two databases sync
   // separately, and a power loss must not take derived state back past events no longer logged.
   absl::Status SyncState();
+  // Moves the dedup compaction's clock to `received_us` (µs since the epoch) if that is newer: the
+  // log's writer calls it with the newest receive time of each batch it wrote.
+  void AdvanceDedupClock(int64_t received_us) {
+    int64_t seen = newest_received_us_.load(std::memory_order_relaxed);
+    while (received_us > seen && !newest_received_us_.compare_exchange_weak(seen, received_us)) {
+    }
+  }
+
   // The same for a batch of intake families (log, dedup, intake meta).
   absl::Status WriteIntake(rocksdb::WriteBatch& batch);
   absl::Status WriteIntakeUnsynced(rocksdb::WriteBatch& batch);
@@ -154,6 +163,7 @@ class Store {
   std::vector<std::pair<ColumnFamily, rocksdb::ColumnFamilyHandle*>> legacy_handles_;
   rocksdb::ColumnFamilyHandle* intake_default_ = nullptr;
   std::shared_ptr<rocksdb::CompactionFilter> dedup_filter_;
+  std::atomic<int64_t> newest_received_us_{0};  // The dedup filter's clock (AdvanceDedupClock).
 };
 
 // Converts a RocksDB status into an absl::Status with the same meaning and message.

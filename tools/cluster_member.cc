@@ -28,6 +28,13 @@ bool HasRole(const config::ClusterOptions& options, std::string_view role) {
   return std::find(options.roles.begin(), options.roles.end(), role) != options.roles.end();
 }
 
+// How far the resolver has got in the local log: its position, or further when the log's newer
+// events are all of other spaces (a mark after duplicates only may point there).
+uint64_t AppliedLogSequence(resolve::Resolver& resolver) {
+  const resolve::ResolverMetrics& metrics = resolver.metrics();
+  return std::max(metrics.position.load(), metrics.caught_up_to.load());
+}
+
 std::string HostName() {
   char buffer[256] = {};
   if (gethostname(buffer, sizeof buffer - 1) != 0) return "localhost";
@@ -161,7 +168,7 @@ uint64_t ClusterMember::AppliedPosition(std::string_view space) const {
     if (applier->space() != space) continue;
     resolve::Resolver* resolver = pipeline_->resolver(space);
     if (resolver == nullptr) return 0;
-    return applier->follower().StreamPositionAt(resolver->metrics().position.load());
+    return applier->follower().StreamPositionAt(AppliedLogSequence(*resolver));
   }
   return 0;
 }
@@ -182,7 +189,7 @@ std::string ClusterMember::Report() const {
     resolve::Resolver* resolver = pipeline_->resolver(applier->space());
     json.Key(applier->space()).BeginObject();
     json.Key("copied").Uint(follower.copied());
-    json.Key("applied").Uint(resolver == nullptr ? 0 : follower.StreamPositionAt(resolver->metrics().position.load()));
+    json.Key("applied").Uint(resolver == nullptr ? 0 : follower.StreamPositionAt(AppliedLogSequence(*resolver)));
     json.Key("stream_last").Uint(follower.stream_last());
     json.Key("lease").Bool(applier->lease_held());
     json.Key("token").Uint(applier->fencing_token());
@@ -207,7 +214,7 @@ void ClusterMember::AppendPrometheus(std::string& out) const {
       const cluster::StreamFollower& follower = applier->follower();
       resolve::Resolver* resolver = pipeline_->resolver(applier->space());
       rows.push_back({applier->space(), follower.copied(),
-                      resolver == nullptr ? 0 : follower.StreamPositionAt(resolver->metrics().position.load()),
+                      resolver == nullptr ? 0 : follower.StreamPositionAt(AppliedLogSequence(*resolver)),
                       follower.stream_last(), applier->lease_held()});
     }
   }

@@ -114,6 +114,13 @@ int ServeCommand(std::span<const std::string_view> args) {
     pipeline_owner = std::make_unique<pipeline::IngestPipeline>(**store, PipelineOptionsFrom(config), metrics);
   }
   pipeline::IngestPipeline& pipeline = *pipeline_owner;
+  // On every way out the followers stop before the pipeline's log writer they submit to.
+  struct StopMemberFirst {
+    ClusterMember* member;
+    ~StopMemberFirst() {
+      if (member != nullptr) member->Stop();
+    }
+  } stop_member_first{member.get()};
   if (absl::Status status = pipeline.Start(); !status.ok()) return Fail(1, status.message());
 
   api::KeyRegistry keys(config);

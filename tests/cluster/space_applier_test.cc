@@ -120,5 +120,26 @@ TEST_F(SpaceApplierTest, MembersAreListedWithTheirReportsUntilTheirAnnouncements
       seconds(30)));
 }
 
+
+// A resolver whose store cannot follow the stream leaves the lease to one that can.
+TEST_F(SpaceApplierTest, AResolverThatCannotFollowGivesTheLeaseUp) {
+  const std::string space = "applier_broken";
+  EventStream stream(*nats_, {.replicas = 3});
+  ASSERT_TRUE(stream.Ensure(space).ok());
+  ASSERT_TRUE(stream.Publish(space, "m1", "record 1", seconds(10)).ok());
+  ASSERT_EQ(js_PurgeStream(nats_->jetstream(), StreamName(space).c_str(), nullptr, nullptr), NATS_OK);
+  ASSERT_TRUE(stream.Publish(space, "m2", "record 2", seconds(10)).ok());
+  auto leases = SpaceLeases::Open(*nats_, {.ttl = seconds(2), .bucket = "applier_broken_leases"});
+  ASSERT_TRUE(leases.ok()) << leases.status();
+  tessera::testing::ScopedTempDir dir;
+  Resolver broken(*nats_, **leases, dir.path(), space, "broken");
+  ASSERT_TRUE(testing::WaitUntil([&] { return !broken.applier->follower().error().ok(); }));
+  std::this_thread::sleep_for(seconds(2));
+  EXPECT_FALSE(broken.applier->lease_held());
+  auto holder = (*leases)->Holder(space);
+  ASSERT_TRUE(holder.ok());
+  EXPECT_FALSE(holder->has_value()) << **holder;
+}
+
 }  // namespace
 }  // namespace tessera::cluster

@@ -154,8 +154,12 @@ TEST_F(StreamFollowerTest, StreamPositionAtAnswersWhatAnAppliedLogPrefixReflects
   const uint64_t last = local.Log("follow_map").back().first;
   // Fetches of 4: a resolver that has applied the whole log reflects the stream's 8, and one
   // that has applied nothing of it reflects nothing yet.
-  EXPECT_EQ(follower.StreamPositionAt(last), 8u);
   EXPECT_EQ(follower.StreamPositionAt(last - 8), 0u);
+  EXPECT_EQ(follower.StreamPositionAt(last - 4), 4u);
+  EXPECT_EQ(follower.StreamPositionAt(last), 8u);
+  // A caller that read an older applied position gets no older answer: state only moves on.
+  EXPECT_EQ(follower.StreamPositionAt(last - 4), 8u);
+  EXPECT_EQ(follower.StreamPositionAt(0), 8u);
 }
 
 TEST_F(StreamFollowerTest, TheDurableConsumerIsMadeFromTheStoresPositionAndAcknowledged) {
@@ -211,6 +215,40 @@ TEST_F(StreamFollowerTest, DeletedMessagesInsideTheStreamAreSkipped) {
   ASSERT_TRUE(testing::WaitUntil([&] { return follower.copied() == 6; })) << follower.copied() << " " << follower.error();
   follower.Stop();
   EXPECT_EQ(local.Log("follow_holes").size(), 5u);
+}
+
+
+TEST_F(StreamFollowerTest, AStoreBehindAnEmptiedStreamStopsWithTheReason) {
+  EventStream stream(*nats_, {.replicas = 3});
+  ASSERT_TRUE(stream.Ensure("follow_emptied").ok());
+  Publish("follow_emptied", 1, 3);
+  ASSERT_EQ(js_PurgeStream(nats_->jetstream(), StreamName("follow_emptied").c_str(), nullptr, nullptr), NATS_OK);
+  LocalStore local(dir_.path());
+  StreamFollower follower(*nats_, local.writer(), local.store(), Options("follow_emptied"));
+  ASSERT_TRUE(follower.Start().ok());
+  ASSERT_TRUE(testing::WaitUntil([&] { return !follower.error().ok(); }));
+  EXPECT_NE(follower.error().message().find("starts at sequence 4"), std::string::npos) << follower.error();
+}
+
+TEST_F(StreamFollowerTest, AStreamMadeAnewUnderTheSameNameIsNotFollowedFromTheOldPosition) {
+  EventStream stream(*nats_, {.replicas = 3});
+  ASSERT_TRUE(stream.Ensure("follow_anew").ok());
+  Publish("follow_anew", 1, 3);
+  {
+    LocalStore local(dir_.path());
+    StreamFollower follower(*nats_, local.writer(), local.store(), Options("follow_anew"));
+    ASSERT_TRUE(follower.Start().ok());
+    ASSERT_TRUE(testing::WaitUntil([&] { return follower.copied() == 3; }));
+  }
+  ASSERT_EQ(js_DeleteStream(nats_->jetstream(), StreamName("follow_anew").c_str(), nullptr, nullptr), NATS_OK);
+  ASSERT_TRUE(stream.Ensure("follow_anew").ok());
+  Publish("follow_anew", 101, 5);  // Past the old position: only the creation time tells.
+  LocalStore local(dir_.path());
+  StreamFollower follower(*nats_, local.writer(), local.store(), Options("follow_anew"));
+  ASSERT_TRUE(follower.Start().ok());
+  ASSERT_TRUE(testing::WaitUntil([&] { return !follower.error().ok(); }));
+  EXPECT_NE(follower.error().message().find("was made anew"), std::string::npos) << follower.error();
+  EXPECT_EQ(local.Log("follow_anew").size(), 3u);
 }
 
 }  // namespace

@@ -69,4 +69,42 @@ TEST(StoreTest, BigEndianRoundTripAndOrder) {
 }
 
 }  // namespace
+
+// The dedup family's compaction drops ids a retention older than the newest event written, not
+// than the wall clock: a store that writes old events (a cluster member catching up) keeps them.
+TEST(StoreTest, DedupCompactionReckonsAgeFromTheNewestEventWritten) {
+  testing::ScopedTempDir dir;
+  auto store = Store::Open({.path = dir.path(), .sync_writes = false, .dedup_retention = std::chrono::hours(1)});
+  ASSERT_TRUE(store.ok()) << store.status();
+  const int64_t hour_us = 3'600'000'000;
+  const int64_t long_ago_us = 1'000'000'000'000'000;  // 2001: years before the wall clock.
+  auto put = [&](const std::string& key, int64_t received_us) {
+    std::string value;
+    AppendBigEndian64(value, static_cast<uint64_t>(received_us));
+    AppendBigEndian64(value, 1);
+    rocksdb::WriteBatch batch;
+    batch.Put((*store)->handle(ColumnFamily::kDedup), key, value);
+    ASSERT_TRUE((*store)->WriteIntake(batch).ok());
+  };
+  auto compact = [&] {
+    rocksdb::CompactRangeOptions options;
+    options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    ASSERT_TRUE((*store)->db(ColumnFamily::kDedup)
+                    ->CompactRange(options, (*store)->handle(ColumnFamily::kDedup), nullptr, nullptr)
+                    .ok());
+  };
+  put("old", long_ago_us);
+  put("newer", long_ago_us + 2 * hour_us);
+  compact();
+  EXPECT_TRUE((*store)->Get(ColumnFamily::kDedup, "old").ok()) << "no event written yet: nothing is dropped";
+  (*store)->AdvanceDedupClock(long_ago_us + 2 * hour_us);
+  compact();
+  EXPECT_TRUE((*store)->Get(ColumnFamily::kDedup, "old").ok()) << "two retentions are kept";
+  (*store)->AdvanceDedupClock(long_ago_us + 3 * hour_us);
+  (*store)->AdvanceDedupClock(long_ago_us);  // The clock never goes back.
+  compact();
+  EXPECT_TRUE(absl::IsNotFound((*store)->Get(ColumnFamily::kDedup, "old").status()));
+  EXPECT_TRUE((*store)->Get(ColumnFamily::kDedup, "newer").ok());
+}
+
 }  // namespace tessera::profile_store
