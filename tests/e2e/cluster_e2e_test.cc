@@ -352,5 +352,72 @@ TEST(ClusterE2eTest, GatewaysResolverStandbyAndReplicaApplyTheSameStateAndTheSta
   }
 }
 
+
+// A new replica starts from a backup of another member's store plus the stream after it, not from
+// the stream's beginning: here the stream no longer holds what the backup covers, so a replica
+// started empty cannot follow it, while the restored one goes on.
+TEST(ClusterE2eTest, ANewReplicaBootstrapsFromAnotherMembersBackupAndTheStreamAfterIt) {
+  testing::NatsTestCluster nats(3);
+  ASSERT_TRUE(nats.ok()) << nats.error();
+  TempDir dir;
+  auto gateway = StartMember(dir, nats, "gateway-1", "gateway");
+  ASSERT_TRUE(gateway.ok()) << gateway.status();
+  auto first = StartMember(dir, nats, "replica-1", "replica");
+  ASSERT_TRUE(first.ok()) << first.status();
+  HttpClient to_gateway((*gateway)->port()), to_first((*first)->port());
+  for (int batch = 0; batch < 5; ++batch) {
+    auto sent = to_gateway.PostJson("/v1/batch", IdentifyBatch(batch * 20, 20), kWriteKey);
+    ASSERT_TRUE(sent.ok() && sent->status == 200);
+  }
+  ASSERT_TRUE(WaitFor([&] { return Gauge(to_first, "tessera_cluster_applied_position") == 100; },
+                      std::chrono::seconds(30)));
+  const std::string backups = dir.path() + "/backups";
+  const std::map<std::string, std::string> admin_key{{"Authorization", "Bearer " + std::string(kAdminKey)}};
+  auto backup = to_first.Request("POST", "/v1/admin/backup", R"({"to":")" + backups + R"("})", admin_key);
+  ASSERT_TRUE(backup.ok()) << backup.status();
+  ASSERT_EQ(backup->status, 200) << backup->body;
+
+  // The stream drops everything the backup holds; more events arrive.
+  auto connection = cluster::NatsConnection::Connect({.urls = nats.urls()});
+  ASSERT_TRUE(connection.ok());
+  ASSERT_TRUE((*connection)->WaitConnected(std::chrono::seconds(10)));
+  jsOptions purge;
+  jsOptions_Init(&purge);
+  purge.Stream.Purge.Sequence = 101;  // Keep from 101 on.
+  ASSERT_EQ(js_PurgeStream((*connection)->jetstream(), cluster::StreamName("default").c_str(), &purge, nullptr),
+            NATS_OK);
+  for (int batch = 5; batch < 7; ++batch) {
+    auto sent = to_gateway.PostJson("/v1/batch", IdentifyBatch(batch * 20, 20), kWriteKey);
+    ASSERT_TRUE(sent.ok() && sent->status == 200);
+  }
+
+  CommandResult restore = RunCommand(
+      dir.path(), absl::StrCat(TESSERA_BINARY, " restore --from ", backups, " --data-dir ", dir.path(), "/replica-2"));
+  ASSERT_EQ(restore.exit_code, 0) << restore.output;
+  auto second = StartMember(dir, nats, "replica-2", "replica");
+  ASSERT_TRUE(second.ok()) << second.status();
+  auto empty = StartMember(dir, nats, "replica-3", "replica");
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  HttpClient to_second((*second)->port());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return Gauge(to_first, "tessera_cluster_applied_position") == 140 &&
+               Gauge(to_second, "tessera_cluster_applied_position") == 140;
+      },
+      std::chrono::seconds(30)))
+      << (*second)->Output();
+  const std::map<std::string, std::string> read_key{{"Authorization", "Bearer " + std::string(kReadKey)}};
+  for (int user : {0, 99, 100, 139}) {
+    auto expected = to_first.Request("GET", absl::StrCat("/v1/profiles/user_id:user-", user), {}, read_key);
+    auto restored = to_second.Request("GET", absl::StrCat("/v1/profiles/user_id:user-", user), {}, read_key);
+    ASSERT_TRUE(expected.ok() && restored.ok());
+    EXPECT_EQ(expected->status, 200) << expected->body;
+    EXPECT_EQ(restored->body, expected->body) << user;
+  }
+  EXPECT_TRUE(WaitFor([&] { return (*empty)->Output().find("starts at sequence 101") != std::string::npos; },
+                      std::chrono::seconds(15)))
+      << (*empty)->Output();
+}
+
 }  // namespace
 }  // namespace tessera::e2e
