@@ -68,6 +68,11 @@ HttpReply IngestResultReply(const pipeline::IngestResult& result, bool with_coun
     case absl::StatusCode::kInvalidArgument:
       return RejectionReply(result, std::string(status.message()));
     case absl::StatusCode::kResourceExhausted: {
+      if (ingest::IsStoreNearlyFull(status)) {
+        HttpReply reply = ErrorReply(429, "stream_full", std::string(status.message()));
+        reply.headers.emplace_back("Retry-After", "30");
+        return reply;
+      }
       HttpReply reply = ErrorReply(503, "overloaded", std::string(status.message()));
       reply.headers.emplace_back("Retry-After", "1");
       return reply;

@@ -109,7 +109,9 @@ absl::StatusOr<StreamState> EventStream::State(std::string_view space) {
                     .first_sequence = info->State.FirstSeq,
                     .last_sequence = info->State.LastSeq,
                     .replicas = info->Config->Replicas,
-                    .created_ns = info->Created};
+                    .created_ns = info->Created,
+                    .max_bytes = info->Config->MaxBytes,
+                    .max_messages = info->Config->MaxMsgs};
   if (info->Cluster == nullptr) {
     state.current_replicas = 1;  // A server without clustering is its own leader.
   } else if (info->Cluster->Leader != nullptr && *info->Cluster->Leader != '\0') {

@@ -39,6 +39,8 @@ struct StreamState {
   int64_t replicas = 0;
   int64_t current_replicas = 0;  // The leader and the followers that have caught up with it (0: no leader).
   int64_t created_ns = 0;        // When the stream was made (ns since the epoch): tells a stream made anew.
+  int64_t max_bytes = -1;        // The stream's limits (-1: none).
+  int64_t max_messages = -1;
 };
 
 // "TESSERA_EVENTS_<space>" and "tessera.events.<space>"; spaces are [a-z0-9_-]{1,64} (config/), which

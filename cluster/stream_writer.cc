@@ -91,6 +91,12 @@ absl::Status StreamWriter::Submit(std::vector<ingest::LogEntry> entries, ingest:
     CountFailure(refused, count);
     return refused;
   }
+  if (count > 0 && options_.fill != nullptr && options_.fill->Shedding(entries.front().space)) {
+    absl::Status refused = ingest::StoreNearlyFull(
+        "the space's event stream is near its size limit; events are refused until it has room (retry later)");
+    CountFailure(refused, count);
+    return refused;
+  }
   if (count == 0) {
     done(absl::OkStatus(), {});
     return absl::OkStatus();
@@ -105,6 +111,11 @@ absl::Status StreamWriter::Submit(std::vector<ingest::LogEntry> entries, ingest:
   }
 
   if (metrics_ != nullptr) metrics_->queue_depth_events.fetch_add(static_cast<int64_t>(count));
+  if (options_.fill != nullptr) {
+    uint64_t bytes = 0;
+    for (const ingest::LogEntry& entry : entries) bytes += entry.record.size();
+    options_.fill->Published(entries.front().space, bytes, count);
+  }
   auto request = std::make_shared<Request>(count, std::move(done));
   for (size_t i = 0; i < count; ++i) {
     const ingest::LogEntry& entry = entries[i];
@@ -248,6 +259,8 @@ void StreamWriter::Stop() {
 void StreamWriter::CountFailure(const absl::Status& status, size_t events) {
   if (ingest::IsStoreUnreachable(status)) {
     failed_unreachable_.fetch_add(events, std::memory_order_relaxed);
+  } else if (ingest::IsStoreNearlyFull(status)) {
+    failed_shed_.fetch_add(events, std::memory_order_relaxed);
   } else if (absl::IsResourceExhausted(status)) {
     failed_overloaded_.fetch_add(events, std::memory_order_relaxed);
   } else {
@@ -266,6 +279,15 @@ void StreamWriter::AppendPrometheus(std::string& out) const {
   absl::StrAppend(&out, "tessera_cluster_publish_failures_total{reason=\"overloaded\"} ", load(failed_overloaded_),
                   "\n");
   absl::StrAppend(&out, "tessera_cluster_publish_failures_total{reason=\"refused\"} ", load(failed_refused_), "\n");
+  absl::StrAppend(&out, "tessera_cluster_publish_failures_total{reason=\"shed\"} ", load(failed_shed_), "\n");
+  if (options_.fill != nullptr) {
+    absl::StrAppend(&out, "# HELP tessera_cluster_stream_fill Share of its size or message limit a space's stream "
+                          "holds (requests are shed at cluster.shed_at_percent).\n",
+                    "# TYPE tessera_cluster_stream_fill gauge\n");
+    for (const auto& [space, fill] : options_.fill->Fills()) {
+      absl::StrAppend(&out, "tessera_cluster_stream_fill{space=\"", space, "\"} ", fill, "\n");
+    }
+  }
   absl::StrAppend(&out, "# HELP tessera_cluster_pending_events Events published and not yet acknowledged.\n",
                   "# TYPE tessera_cluster_pending_events gauge\n", "tessera_cluster_pending_events ",
                   pending_events_.load(std::memory_order_relaxed), "\n");

@@ -27,6 +27,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "cluster/nats_connection.h"
+#include "cluster/stream_fill.h"
 #include "ingest/event_sink.h"
 #include "ingest/ingest_metrics.h"
 
@@ -35,6 +36,9 @@ namespace tessera::cluster {
 struct StreamWriterOptions {
   std::chrono::milliseconds publish_timeout{5'000};
   size_t max_pending_events = 200'000;
+  // When set, requests for a space whose stream is near its limits are refused at once with
+  // ingest::StoreNearlyFull (429 at the edge) rather than published into JetStream's refusal.
+  StreamFill* fill = nullptr;
 };
 
 class StreamWriter : public ingest::EventSink {
@@ -50,8 +54,9 @@ class StreamWriter : public ingest::EventSink {
   uint64_t acknowledged_position(std::string_view space) const override;
   void Stop() override;
   // tessera_cluster_publish_failures_total{reason} (events of requests refused or failed:
-  // unreachable, overloaded, refused; the bound's own refusals are counted by the pipeline as
-  // overloaded events), tessera_cluster_pending_events and tessera_cluster_connected.
+  // unreachable, overloaded, refused, and shed near the stream's limits; the bound's own refusals
+  // are counted by the pipeline as overloaded events), tessera_cluster_pending_events,
+  // tessera_cluster_connected and tessera_cluster_stream_fill{space}.
   void AppendPrometheus(std::string& out) const override;
 
  private:
@@ -72,6 +77,7 @@ class StreamWriter : public ingest::EventSink {
   std::atomic<uint64_t> failed_unreachable_{0};
   std::atomic<uint64_t> failed_overloaded_{0};
   std::atomic<uint64_t> failed_refused_{0};
+  std::atomic<uint64_t> failed_shed_{0};
   jsCtx* jetstream_ = nullptr;  // Our own context: its acknowledgement handler is this writer's.
   std::atomic<size_t> pending_events_{0};
   std::atomic<bool> stopped_{false};

@@ -94,7 +94,8 @@ absl::Status ReadCluster(element value, const std::string& path, ClusterOptions&
        {"stream_replicas", [&](element v, const std::string& p) { return ReadReplicas(v, p, cluster.stream_replicas); }},
        {"duplicate_window_seconds", DurationReader(cluster.duplicate_window, 1, 7 * 24 * 3600)},
        {"publish_timeout_ms", DurationReader(cluster.publish_timeout, 100, 60'000)},
-       {"lease_ttl_seconds", DurationReader(cluster.lease_ttl, 1, 600)}});
+       {"lease_ttl_seconds", DurationReader(cluster.lease_ttl, 1, 600)},
+       {"shed_at_percent", SizeReader(cluster.shed_at_percent, 50, 100)}});
   if (!read.ok()) return read;
   if (!has_urls) return Invalid(ChildPath(path, "nats_urls"), "is required in cluster mode");
   if (!has_role) return Invalid(ChildPath(path, "role"), "is required in cluster mode (gateway, resolver, replica)");

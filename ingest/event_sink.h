@@ -50,6 +50,18 @@ inline bool IsStoreUnreachable(const absl::Status& status) {
   return absl::IsUnavailable(status) && status.GetPayload(kStoreUnreachablePayload).has_value();
 }
 
+// A ResourceExhausted error of a sink whose store is near its size limits (a cluster gateway's
+// stream), told apart from a full queue, so that clients read "stream_full" (429) and back off longer.
+inline constexpr absl::string_view kStoreNearlyFullPayload = "tessera.ingest/store-nearly-full";
+inline absl::Status StoreNearlyFull(absl::string_view message) {
+  absl::Status status = absl::ResourceExhaustedError(message);
+  status.SetPayload(kStoreNearlyFullPayload, absl::Cord("1"));
+  return status;
+}
+inline bool IsStoreNearlyFull(const absl::Status& status) {
+  return absl::IsResourceExhausted(status) && status.GetPayload(kStoreNearlyFullPayload).has_value();
+}
+
 class EventSink {
  public:
   virtual ~EventSink() = default;

@@ -68,10 +68,13 @@ absl::StatusOr<std::unique_ptr<ClusterMember>> ClusterMember::Connect(const conf
                  HasRole(options, "gateway") ? "events are refused with 503" : "nothing is applied");
   }
   if (HasRole(options, "gateway")) {
+    member->fill_ = std::make_unique<cluster::StreamFill>(*member->nats_,
+                                                          static_cast<double>(options.shed_at_percent) / 100.0);
     member->gateway_sink_ = std::make_unique<cluster::StreamWriter>(
         *member->nats_,
         cluster::StreamWriterOptions{.publish_timeout = options.publish_timeout,
-                                     .max_pending_events = config.group_commit.queue_capacity_events},
+                                     .max_pending_events = config.group_commit.queue_capacity_events,
+                                     .fill = member->fill_.get()},
         &metrics);
   }
   return member;

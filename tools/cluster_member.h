@@ -22,6 +22,7 @@
 #include "cluster/nats_connection.h"
 #include "cluster/space_applier.h"
 #include "cluster/space_lease.h"
+#include "cluster/stream_fill.h"
 #include "config/config.h"
 #include "ingest/event_sink.h"
 #include "ingest/ingest_metrics.h"
@@ -71,6 +72,7 @@ class ClusterMember {
   std::string name_;
   std::string http_address_;
   std::unique_ptr<cluster::NatsConnection> nats_;  // Outlives everything below.
+  std::unique_ptr<cluster::StreamFill> fill_;      // The gateway's; outlives its sink.
   std::unique_ptr<ingest::EventSink> gateway_sink_;
   std::unique_ptr<cluster::SpaceLeases> leases_;
   std::unique_ptr<cluster::MemberRegistry> members_;

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cluster/event_stream.h"
+#include "cluster/stream_fill.h"
 #include "ingest/dedup_window.h"
 #include "tests/cluster/nats_test_cluster.h"
 
@@ -204,6 +205,43 @@ TEST_F(StreamWriterTest, StopReportsWhatIsStillUnansweredAndRefusesLaterRequests
     ADD_FAILURE() << "refused after Stop";
   })));
   natsSubscription_Destroy(silent);
+}
+
+
+// Near the stream's limits a gateway sheds requests itself, before JetStream refuses them, and
+// says so in its metrics.
+TEST_F(StreamWriterTest, RequestsForAStreamNearItsLimitAreShedAsNearlyFull) {
+  EventStream stream(*nats_, {.replicas = 3, .max_bytes = 8 << 10});
+  ASSERT_TRUE(stream.Ensure("nearly_full").ok());
+  StreamFill fill(*nats_, 0.5, milliseconds(50));
+  StreamWriter writer(*nats_, {.fill = &fill});
+  ASSERT_TRUE(writer.Start().ok());
+  EXPECT_FALSE(fill.Shedding("nearly_full"));
+  // Half of 8 KiB in records of about 100 bytes (with their headers), then shedding.
+  absl::Status refused = absl::OkStatus();
+  int sent = 0;
+  for (; sent < 200 && refused.ok(); sent += 5) {
+    Reported reported = SubmitAndWait(writer, Entries("nearly_full", sent, 5));
+    if (!reported.status.ok()) {
+      refused = reported.status;
+      break;
+    }
+    std::this_thread::sleep_for(milliseconds(60));
+  }
+  ASSERT_FALSE(refused.ok()) << "never shed after " << sent << " events";
+  EXPECT_TRUE(ingest::IsStoreNearlyFull(refused)) << refused;
+  auto state = stream.State("nearly_full");
+  ASSERT_TRUE(state.ok());
+  EXPECT_LT(state->bytes, uint64_t{8} << 10) << "shed before JetStream's own limit";
+  std::string metrics;
+  writer.AppendPrometheus(metrics);
+  EXPECT_NE(metrics.find("tessera_cluster_publish_failures_total{reason=\"shed\"} 5\n"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("tessera_cluster_stream_fill{space=\"nearly_full\"} 0."), std::string::npos) << metrics;
+  // Another space is not affected.
+  ASSERT_TRUE(EventStream(*nats_, {.replicas = 3}).Ensure("roomy").ok());
+  EXPECT_TRUE(SubmitAndWait(writer, Entries("roomy", 0, 5)).status.ok());
+  writer.Stop();
 }
 
 }  // namespace

@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <optional>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -13,6 +15,7 @@
 #include "cluster/nats_connection.h"
 #include "cluster/space_lease.h"
 #include "tests/cluster/nats_test_cluster.h"
+#include "tests/e2e/cluster_e2e_support.h"
 #include "tests/e2e/e2e_support.h"
 
 namespace tessera::e2e {
@@ -207,37 +210,6 @@ TEST(ClusterE2eTest, BadUsageOfTheClusterCommandExitsWith2AndSaysWhy) {
   }
 }
 
-// One process of the cluster below: its role and name in the generated configuration.
-absl::StatusOr<std::unique_ptr<ServerProcess>> StartMember(const TempDir& dir, const testing::NatsTestCluster& nats,
-                                                          const std::string& name, const std::string& role) {
-  return ServerProcess::Start(
-      {.data_dir = dir.path() + "/" + name,
-       .extra_json = absl::StrCat(R"("cluster": {"nats_urls": [")", absl::StrJoin(nats.urls(), "\", \""),
-                                  R"("], "role": ")", role, R"(", "name": ")", name,
-                                  R"(", "lease_ttl_seconds": 3, "publish_timeout_ms": 5000})")});
-}
-
-// The value of a gauge with labels `{space="default"}` in /metrics; -1 when absent.
-int64_t Gauge(HttpClient& client, const std::string& name) {
-  auto metrics = client.Request("GET", "/metrics");
-  if (!metrics.ok() || metrics->status != 200) return -1;
-  const std::string prefix = name + "{space=\"default\"} ";
-  const size_t at = metrics->body.find(prefix);
-  if (at == std::string::npos) return -1;
-  return std::stoll(metrics->body.substr(at + prefix.size()));
-}
-
-// Identify events tying user ids to emails, some of which link two users' emails into one person.
-std::string IdentifyBatch(int first, int count) {
-  std::string body = R"({"batch":[)";
-  for (int i = first; i < first + count; ++i) {
-    if (i > first) body += ",";
-    absl::StrAppend(&body, R"({"type":"identify","userId":"user-)", i, R"(","messageId":"id-)", i,
-                    R"(","traits":{"email":"person-)", i / 3, R"(@example.com","plan":"p)", i % 4, R"("}})");
-  }
-  return body + "]}";
-}
-
 // Two gateways, a resolver with a standby, and a replica, all real processes, on a three-server
 // NATS cluster: events through either gateway are applied by all three appliers alike; killing the
 // resolver hands its lease to the standby within the TTL, which goes on from its own store.
@@ -417,6 +389,54 @@ TEST(ClusterE2eTest, ANewReplicaBootstrapsFromAnotherMembersBackupAndTheStreamAf
   EXPECT_TRUE(WaitFor([&] { return (*empty)->Output().find("starts at sequence 101") != std::string::npos; },
                       std::chrono::seconds(15)))
       << (*empty)->Output();
+}
+
+
+// A gateway sheds load with 429 before the stream reaches its limit, and says so in /metrics.
+TEST(ClusterE2eTest, AGatewayAnswers429BeforeTheStreamIsFull) {
+  testing::NatsTestCluster nats(3);
+  ASSERT_TRUE(nats.ok()) << nats.error();
+  auto connection = cluster::NatsConnection::Connect({.urls = nats.urls()});
+  ASSERT_TRUE(connection.ok());
+  ASSERT_TRUE((*connection)->WaitConnected(std::chrono::seconds(10)));
+  cluster::EventStream stream(**connection, {.replicas = 3, .max_bytes = 64 << 10});
+  ASSERT_TRUE(stream.Ensure("default").ok());
+  TempDir dir;
+  auto gateway = ServerProcess::Start(
+      {.data_dir = dir.path() + "/gateway",
+       .extra_json = absl::StrCat(R"("cluster": {"nats_urls": [")", absl::StrJoin(nats.urls(), "\", \""),
+                                  R"("], "role": "gateway", "shed_at_percent": 80})")});
+  ASSERT_TRUE(gateway.ok()) << gateway.status();
+  HttpClient client((*gateway)->port());
+  int accepted_batches = 0;
+  std::optional<HttpResponse> shed;
+  for (int batch = 0; batch < 400 && !shed; ++batch) {
+    auto sent = client.PostJson("/v1/batch", IdentifyBatch(batch * 20, 20), kWriteKey);
+    ASSERT_TRUE(sent.ok()) << sent.status();
+    if (sent->status == 200) {
+      ++accepted_batches;
+    } else {
+      shed = *sent;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // The fill is read once a second.
+  }
+  ASSERT_TRUE(shed.has_value()) << accepted_batches << " batches accepted, none shed";
+  EXPECT_EQ(shed->status, 429) << shed->body;
+  EXPECT_NE(shed->body.find(R"("code":"stream_full")"), std::string::npos) << shed->body;
+  EXPECT_EQ(shed->headers["retry-after"], "30");
+  auto state = stream.State("default");
+  ASSERT_TRUE(state.ok());
+  EXPECT_LT(state->bytes, uint64_t{64} << 10) << "shed before JetStream refused";
+  auto metrics = client.Request("GET", "/metrics");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_NE(metrics->body.find("tessera_cluster_publish_failures_total{reason=\"shed\"} 20\n"), std::string::npos)
+      << metrics->body;
+  const std::string fill_prefix = "tessera_cluster_stream_fill{space=\"default\"} ";
+  const size_t fill_at = metrics->body.find(fill_prefix);
+  ASSERT_NE(fill_at, std::string::npos) << metrics->body;
+  const double fill = std::stod(metrics->body.substr(fill_at + fill_prefix.size()));
+  EXPECT_GE(fill, 0.8);
+  EXPECT_LT(fill, 1.0);
 }
 
 }  // namespace
