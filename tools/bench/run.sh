@@ -7,6 +7,8 @@
 #   4. HTTP (100-event batches, keep-alive) and WebSocket ingestion by tessera-load,
 #   5. profile lookups with 1M+ profiles while ingesting at a set rate, then at full speed,
 #   6. peak RSS of every step and store bytes per event,
+#   6b. with --cluster, the cluster rows (tools/bench/cluster.sh): three nats-server processes and
+#      Tessera's gateways, resolver and replica over the same corpus,
 #   7. the peer: PostgreSQL (Debian's server, started here on a temporary directory and port) loading
 #      the same corpus and stitching identities by iterative SQL label propagation,
 # and then checks that the identity graphs of the pipeline, the HTTP run, the WebSocket run and the
@@ -14,7 +16,7 @@
 # every check held; otherwise it names the failed steps and exits 1 without touching the file.
 #
 # Usage: tools/bench/run.sh [--events N] [--connections N] [--read-seconds S] [--ingest-rate R]
-#                           [--read-events N] [--read-people N] [--min-profiles N] [--keep] [--no-write]
+#                           [--read-events N] [--read-people N] [--min-profiles N] [--cluster] [--keep] [--no-write]
 # A measurement, not a test: run it on purpose on an otherwise idle machine (it takes ~12 minutes
 # with the defaults; --events 10000000 --read-events 18000000 --read-people 40000000
 # --min-profiles 10000000 is the 10M run, for hours and ~60 GB of disk). Needs root or sudo once, to install PostgreSQL and wrk (scripts/install-deps.sh),
@@ -32,6 +34,7 @@ READ_SECONDS=20       # wrk run.
 INGEST_RATE=10000     # Events/s ingested during the read test.
 KEEP=0
 WRITE=1
+CLUSTER=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --events) EVENTS="$2"; shift 2 ;;
@@ -42,13 +45,16 @@ while [ $# -gt 0 ]; do
     --read-seconds) READ_SECONDS="$2"; shift 2 ;;
     --ingest-rate) INGEST_RATE="$2"; shift 2 ;;
     --keep) KEEP=1; shift ;;
+    --cluster) CLUSTER=1; shift ;;
     --no-write) WRITE=0; shift ;;
     *) echo "run.sh: unknown argument $1" >&2; sed -n '2,22p' "$0" >&2; exit 2 ;;
   esac
 done
 COMMAND="tools/bench/run.sh --events $EVENTS --connections $CONNECTIONS --read-events $READ_EVENTS --read-people $READ_PEOPLE --read-seconds $READ_SECONDS --ingest-rate $INGEST_RATE"
+if [ "$CLUSTER" = 1 ]; then COMMAND="$COMMAND --cluster"; fi
 
 scripts/install-deps.sh postgresql wrk curl bc
+if [ "$CLUSTER" = 1 ]; then scripts/install-deps.sh nats-server; fi
 cmake --preset release >/dev/null
 cmake --build --preset release --target tessera tessera-load
 BIN="$ROOT/build/tools"
@@ -238,6 +244,13 @@ LUA
 fi
 rm -rf "$READS"
 
+# --- 6b. The cluster -------------------------------------------------------------------------------
+if [ "$CLUSTER" = 1 ]; then
+  BIN="$BIN" WORK="$WORK" CORPUS="$CORPUS" KEYS="$KEYS" CONNECTIONS="$CONNECTIONS" EVENTS="$EVENTS" \
+    INGEST_RATE="$INGEST_RATE" READ_SECONDS="$READ_SECONDS" \
+    step cluster "$WORK/cluster.log" "$ROOT/tools/bench/cluster.sh" || true
+fi
+
 # --- 7. The peer: PostgreSQL ---------------------------------------------------------------------
 PG_DATA="$WORK/pg/data"
 mkdir -p "$WORK/pg"
@@ -321,6 +334,14 @@ TABLE="$WORK/table.md"
   echo "| 4b | WebSocket: 100-event frames, $CONNECTIONS connections, 8 unacknowledged frames each | $(fmt "$(eps_of websocket)") acknowledged | ack p50 $(lat websocket 1) ms, p99 $(lat websocket 2) ms; graph complete $(printf %.1f "${T_STITCHED[websocket]}") s after the first frame | $(pct "$(eps_of websocket)" "$store_eps") of the store limit, $(pct "$(eps_of websocket)" "$pipe_accept_eps") of the pipeline's acceptance | $(mib "${RSS_SERVER[websocket]}") (server) | $(fmt "${BYTES_PER_EVENT[websocket]}") |"
   echo "| 5 | Reads: GET /v1/profiles/user_id:… (random, wrk 2 threads × 16 connections, ${READ_SECONDS} s) with $(fmt "$PROFILES") profiles, while ingesting $(fmt "$ingest_eps") events/s | $(fmt "$wrk_rps") lookups/s | p50 $wrk_p50, p99 $wrk_p99 | | $(mib "${RSS_SERVER[reads]}") (server) | |"
   echo "| 5b | Reads as in 5, while ingesting at full speed (tessera-load, 4 connections, no rate limit) | $(fmt "$(wrk_rps_of reads-full)") lookups/s | p50 $(wrk_pct_of reads-full 50%), p99 $(wrk_pct_of reads-full 99%); ingest $(fmt "$full_ingest_eps") events/s | | (same server) | |"
+  if [ "$CLUSTER" = 1 ]; then
+    CL="$WORK/cluster.log"
+    c1_eps="$(value c1_events_per_s "$CL")"; c2_eps="$(value c2_events_per_s "$CL")"
+    echo "| C1 | Cluster: one gateway, HTTP as in 4, each event on a quorum of 3 JetStream servers (file storage) before 200 | $(fmt "$c1_eps") acknowledged | ack p99 $(value c1_ack_p99_ms "$CL") ms; $(value jetstream_bytes_per_event "$CL") bytes per event in JetStream (per copy) | $(pct "$c1_eps" "$(eps_of http)") of one embedded server over HTTP (row 4) | $(mib "$(value c1_rss_kib "$CL")") (gateway) | |"
+    echo "| C2 | Cluster: two gateways at once (half the corpus each), a replica following | $(fmt "$c2_eps") acknowledged | ack p99 $(printf %.2f "$(value c2_ack_p99_ms "$CL")") ms; replica lag p99 $(fmt "$(value c2_replica_lag_p99 "$CL")") events (sampled every 100 ms), caught up $(printf %.1f "$(value c2_replica_caught_up_s "$CL")") s after the last ack | $(ratio "$c2_eps" "$c1_eps")× one gateway | | |"
+    echo "| C3 | Cluster: a resolver started with an empty store on the full stream: copy into its log and apply | $(fmt "$(value c3_events_per_s "$CL")") applied | the replica in C2 applied $(fmt "$(value replica_apply_events_per_s "$CL")")/s while following | $(pct "$(value c3_events_per_s "$CL")" "$pipe_eps") of the pipeline in process (row 3) | $(mib "$(value c3_rss_kib "$CL")") (resolver) | $(fmt "$(value c3_store_bytes_per_event "$CL")") |"
+    echo "| C4 | Cluster: lookups on the replica as in 5 (its own profiles), while a gateway ingests $(fmt "$(value c4_ingest_events_per_s "$CL")") events/s | $(fmt "$(value c4_lookups_per_s "$CL")") lookups/s | p50 $(value c4_p50_ms "$CL") ms, p99 $(value c4_p99_ms "$CL") ms; replica lag p99 $(fmt "$(value c4_replica_lag_p99 "$CL")") events | | | |"
+  fi
   echo "| 7 | Peer: PostgreSQL $PG_VERSION, COPY + one row per event deduplicated on messageId (jsonb), durable | $(fmt "$(echo "$(value events "$PE") / $(value load_seconds "$PE")" | bc -l)") loaded | load $(value load_seconds "$PE") s | $(pct "$(echo "$(value events "$PE") / $(value load_seconds "$PE")" | bc -l)" "$pipe_eps") of Tessera's pipeline (which also resolves) | $(mib "$(value peak_rss_kib "$PE")") (backend) | $(fmt "$(echo "$(value events_table_bytes "$PE") / $(value events "$PE")" | bc -l)") (events table) |"
   echo "| 7b | Peer: identity stitching by SQL label propagation ($(value rounds "$PE") rounds) | | stitch $(value stitch_seconds "$PE") s; stitched graph $peer_total s after the load began, Tessera's pipeline ${pipe_total} s (PostgreSQL takes $(ratio "$peer_total" "$pipe_total")× as long) | | | $(fmt "$(echo "$(value database_bytes "$PE") / $(value events "$PE")" | bc -l)") (whole database) |"
   echo
