@@ -145,8 +145,9 @@ void CorsPolicy::AddResponseHeaders(RouteId route, std::string_view origin, Http
   // source's consent is enough here, so that such a refusal is readable by the page.
   if (!Allows(route, nullptr, origin)) return;
   AddAllowedOrigin(origin, AudienceOf(route) == Audience::kIngest, reply);
-  // analytics.js reads Retry-After to back off on 429 and 503.
-  reply.headers.emplace_back("Access-Control-Expose-Headers", "Retry-After");
+  // analytics.js reads Retry-After to back off on 429 and 503; a page reading its own writes on a
+  // cluster member needs the position (docs/cluster.md).
+  reply.headers.emplace_back("Access-Control-Expose-Headers", "Retry-After, Tessera-Position");
 }
 
 }  // namespace tessera::api

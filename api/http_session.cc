@@ -363,13 +363,15 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
         return Reply(ErrorReply(503, "not_ready", "the server is starting or shutting down"));
       case RouteId::kProfiles: {
         // Owned: a read waiting for min_position outlives the request buffer.
-        auto answer = [profiles = server_.profiles, path = std::string(route_.rest), query = std::string(route_.query),
-                       authorization = std::string(ToStringView(request[http::field::authorization])),
-                       tag = std::string(ToStringView(request[http::field::if_none_match]))] {
-          return profiles->Handle({.path = path, .query = query, .authorization = authorization, .if_none_match = tag});
-        };
+        auto read = std::make_shared<std::array<std::string, 4>>(std::array<std::string, 4>{
+            std::string(route_.rest), std::string(route_.query), std::string(ToStringView(request[http::field::authorization])),
+            std::string(ToStringView(request[http::field::if_none_match]))});
+        auto as_request = [read] { return ProfileRequest{(*read)[0], (*read)[1], (*read)[2], (*read)[3]}; };
+        auto answer = [profiles = server_.profiles, as_request] { return profiles->Handle(as_request()); };
         if (server_.position_gate == nullptr) return ReplyAudited(request, answer());
-        return server_.position_gate->Run(executor_, route_.query, answer, AuditedReplyOnStrand(request));
+        return server_.position_gate->Run(
+            executor_, route_.query, [profiles = server_.profiles, as_request] { return profiles->Refusal(as_request()); },
+            answer, AuditedReplyOnStrand(request));
       }
       case RouteId::kPrivacy: {
         if (server_.privacy == nullptr)

@@ -49,7 +49,9 @@ struct Wait : std::enable_shared_from_this<Wait> {
 }  // namespace
 
 void PositionGate::Run(const boost::asio::any_io_executor& executor, std::string_view query,
-                       std::function<HttpReply()> answer, std::function<void(HttpReply)> reply) const {
+                       const std::function<std::optional<HttpReply>()>& refusal, std::function<HttpReply()> answer,
+                       std::function<void(HttpReply)> reply) const {
+  if (std::optional<HttpReply> refused = refusal()) return reply(*std::move(refused));
   std::string space = "default";
   if (std::string_view requested = QueryParam(query, "space"); !requested.empty()) space = std::string(requested);
   uint64_t wanted = 0;

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string_view>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -26,10 +27,13 @@ class PositionGate {
   PositionGate(std::function<uint64_t(std::string_view space)> applied, std::chrono::milliseconds max_wait)
       : applied_(std::move(applied)), max_wait_(max_wait) {}
 
-  // Calls `answer` once the query's min_position (if any) is reached and passes its reply, with
-  // the position header, to `reply`; or replies 400 (a bad min_position) or 503 without calling
-  // `answer`. `reply` is called exactly once, on `executor` or the calling thread.
-  void Run(const boost::asio::any_io_executor& executor, std::string_view query, std::function<HttpReply()> answer,
+  // First passes `refusal`'s answer (a bad key, an unknown space) to `reply` if it has one, so that
+  // nobody learns positions or holds a connection without the right key. Otherwise calls `answer`
+  // once the query's min_position (if any) is reached and passes its reply, with the position
+  // header, to `reply`; or replies 400 (a bad min_position) or 503 without calling `answer`.
+  // `reply` is called exactly once, on `executor` or the calling thread.
+  void Run(const boost::asio::any_io_executor& executor, std::string_view query,
+           const std::function<std::optional<HttpReply>()>& refusal, std::function<HttpReply()> answer,
            std::function<void(HttpReply)> reply) const;
 
  private:

@@ -204,7 +204,7 @@ ProfileHandler::ProfileHandler(const KeyRegistry& keys, const profile_store::Pro
   known_types_.erase(std::unique(known_types_.begin(), known_types_.end()), known_types_.end());
 }
 
-HttpReply ProfileHandler::Handle(const ProfileRequest& request) const {
+std::optional<HttpReply> ProfileHandler::Refusal(const ProfileRequest& request) const {
   // Who may read: read and admin keys. A write key is known but not allowed.
   std::optional<std::string_view> token = BearerToken(request.authorization);
   if (!token || token->empty()) {
@@ -217,12 +217,18 @@ HttpReply ProfileHandler::Handle(const ProfileRequest& request) const {
   if (scope == KeyScope::kWrite) {
     return ErrorReply(403, "forbidden", "a write key cannot read profiles; use a read key");
   }
+  std::string_view space = QueryParam(request.query, "space");
+  if (space.empty()) space = "default";
+  if (std::find(spaces_.begin(), spaces_.end(), space) == spaces_.end()) {
+    return ErrorReply(404, "not_found", absl::StrCat("no space \"", std::string(space), "\""), "space");
+  }
+  return std::nullopt;
+}
 
+HttpReply ProfileHandler::Handle(const ProfileRequest& request) const {
+  if (std::optional<HttpReply> refused = Refusal(request)) return *std::move(refused);
   std::string space = "default";
   if (std::string_view requested = QueryParam(request.query, "space"); !requested.empty()) space = requested;
-  if (std::find(spaces_.begin(), spaces_.end(), space) == spaces_.end()) {
-    return ErrorReply(404, "not_found", absl::StrCat("no space \"", space, "\""), "space");
-  }
 
   // "{type}:{value}[/subresource]"; a '/' inside the value is percent-encoded.
   std::string_view path = request.path;

@@ -27,6 +27,7 @@
 // It reads the store directly on the calling (I/O) thread: point lookups and short scans.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,6 +60,9 @@ class ProfileHandler {
                  std::vector<std::string> spaces, SpaceLookup audiences = {});
 
   HttpReply Handle(const ProfileRequest& request) const;
+  // The answer to a request whose key may not read, or whose space is not served (what Handle
+  // answers first); nullopt when it may go on. Checked before a read waits for min_position.
+  std::optional<HttpReply> Refusal(const ProfileRequest& request) const;
 
   // The extractor ingestion uses (IngestPipeline::extractor), for the graph's edges; without it
   // /graph answers 404. Call before serving.

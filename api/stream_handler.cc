@@ -60,6 +60,12 @@ FrameOutcome ResultAck(std::string_view frame_id, const pipeline::IngestResult& 
   }
   switch (status.code()) {
     case absl::StatusCode::kResourceExhausted:
+      // Near the stream's limits the frame would wait for as long as the stream stays full: the
+      // client is told, as an HTTP client gets 429.
+      if (ingest::IsStoreNearlyFull(status)) {
+        return ErrorAck(frame_id, stream_error::kStreamFull,
+                        absl::StrCat(std::string(status.message()), "; nothing of the frame was stored"), "");
+      }
       return FrameOutcome{.retry = true, .error = false, .ack = {}};
     case absl::StatusCode::kFailedPrecondition:
       return ErrorAck(frame_id, stream_error::kInvalidEvents, std::string(status.message()), "", result.rejected);

@@ -30,7 +30,8 @@ inline constexpr std::string_view kFrameTooLarge = "frame_too_large";
 inline constexpr std::string_view kInvalidEvents = "invalid_events";  // Strict mode, some event invalid.
 inline constexpr std::string_view kShuttingDown = "shutting_down";
 inline constexpr std::string_view kUnavailable = "unavailable";  // A cluster gateway cannot reach its stream.
-inline constexpr std::string_view kNotFound = "not_found";  // A cluster member without the gateway role.
+inline constexpr std::string_view kNotFound = "not_found";
+inline constexpr std::string_view kStreamFull = "stream_full";  // A cluster gateway's stream near its limits.  // A cluster member without the gateway role.
 inline constexpr std::string_view kInternal = "internal";
 }  // namespace stream_error
 

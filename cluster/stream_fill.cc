@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <tuple>
 #include <vector>
 
 #include "cluster/event_stream.h"
@@ -53,8 +54,11 @@ void StreamFill::Published(std::string_view space, uint64_t bytes, uint64_t mess
   std::lock_guard lock(mutex_);
   auto it = usage_.find(std::string(space));
   if (it == usage_.end()) return;
-  it->second.bytes += static_cast<double>(bytes) + MessageOverheadBytes(space) * static_cast<double>(messages);
+  const double added = static_cast<double>(bytes) + MessageOverheadBytes(space) * static_cast<double>(messages);
+  it->second.bytes += added;
   it->second.messages += static_cast<double>(messages);
+  it->second.published_bytes += added;
+  it->second.published_messages += static_cast<double>(messages);
 }
 
 absl::flat_hash_map<std::string, double> StreamFill::Fills() const {
@@ -68,23 +72,30 @@ void StreamFill::Run() {
   EventStream streams(nats_, {});
   std::unique_lock lock(mutex_);
   while (!stopping_) {
-    std::vector<std::string> spaces;
-    for (const auto& [space, usage] : usage_) spaces.push_back(space);
+    std::vector<std::pair<std::string, std::pair<double, double>>> spaces;  // Published as each read begins.
+    for (const auto& [space, usage] : usage_) {
+      spaces.push_back({space, {usage.published_bytes, usage.published_messages}});
+    }
     lock.unlock();
-    std::vector<std::pair<std::string, Usage>> read;
+    std::vector<std::pair<std::string, StreamState>> read;
     if (nats_.connected()) {
-      for (const std::string& space : spaces) {
+      for (const auto& [space, published] : spaces) {
         absl::StatusOr<StreamState> state = streams.State(space);
-        if (!state.ok()) continue;  // Kept as it was.
-        read.emplace_back(space, Usage{.read = true,
-                                       .bytes = static_cast<double>(state->bytes),
-                                       .messages = static_cast<double>(state->messages),
-                                       .max_bytes = static_cast<double>(state->max_bytes),
-                                       .max_messages = static_cast<double>(state->max_messages)});
+        if (state.ok()) read.emplace_back(space, *state);  // Otherwise kept as it was.
       }
     }
     lock.lock();
-    for (auto& [space, usage] : read) usage_[space] = usage;
+    for (const auto& [space, state] : read) {
+      Usage& usage = usage_[space];
+      usage.read = true;
+      usage.bytes = static_cast<double>(state.bytes) + (usage.published_bytes - usage.previous_bytes);
+      usage.messages = static_cast<double>(state.messages) + (usage.published_messages - usage.previous_messages);
+      usage.max_bytes = static_cast<double>(state.max_bytes);
+      usage.max_messages = static_cast<double>(state.max_messages);
+      for (const auto& [name, published] : spaces) {
+        if (name == space) std::tie(usage.previous_bytes, usage.previous_messages) = published;
+      }
+    }
     const size_t known = usage_.size();
     wake_.wait_for(lock, interval_, [&] { return stopping_ || usage_.size() != known; });
   }

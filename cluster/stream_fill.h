@@ -2,8 +2,10 @@
 
 // StreamFill: how full each space's JetStream stream is, so that gateways shed load (429) before
 // JetStream refuses publishes at the stream's limits (docs/cluster.md). A thread reads the state
-// of every space asked about once a second, and what this gateway publishes in between is added
-// to it (Published), so a burst cannot run past the shedding point between two reads; the fill is
+// of every space asked about once a second, and what this gateway publishes is added to it
+// (Published; what it published since the previous read began is added back to each read, as the
+// read may not show it yet), so a burst through one gateway cannot run past the shedding point
+// between two reads (other gateways' show at the next read); the fill is
 // the larger of bytes / MaxBytes and messages / MaxMsgs (a stream without limits is never full).
 // Until a space's stream has been read, or while NATS does not answer, it counts as not full: an
 // unreachable stream is the publish's error to report, not this one's.
@@ -43,8 +45,13 @@ class StreamFill {
  private:
   struct Usage {
     bool read = false;  // Until the first read the stream's limits are unknown.
-    double bytes = 0, messages = 0;
+    double bytes = 0, messages = 0;  // As read, plus what was published since.
     double max_bytes = -1, max_messages = -1;
+    // Everything Published so far (never reset), and as it was when the previous read began: a
+    // read adds back what was published since then, which it may not see yet (in flight or after
+    // it began); what it did see is then counted twice, the safe side.
+    double published_bytes = 0, published_messages = 0;
+    double previous_bytes = 0, previous_messages = 0;
     double Fill() const;
   };
   void Run();

@@ -301,6 +301,12 @@ bool StreamFollower::CopyBatch(natsMsgList& list, Subscription& subscription) {
       // when the consumer is made again). Otherwise messages were not delivered (yet): read them
       // again in order from the position.
       absl::StatusOr<bool> first_held = subscription.fresh ? StreamHolds(expected) : absl::StatusOr<bool>(true);
+      if (first_held.ok() && !*first_held) {
+        // Gone from the front (a purge or age limit since the consumer was made) is not deleted:
+        // the consumer is made again, and CheckFollowable stops this store.
+        absl::StatusOr<StreamState> state = EventStream(nats_, {}).State(options_.space);
+        if (!state.ok() || state->first_sequence > expected) first_held = absl::StatusOr<bool>(true);
+      }
       absl::StatusOr<bool> last_held =
           first_held.ok() && !*first_held ? StreamHolds(sequence - 1) : absl::StatusOr<bool>(true);
       if (!first_held.ok() || *first_held || !last_held.ok() || *last_held) {

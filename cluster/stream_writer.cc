@@ -35,6 +35,7 @@ std::string MessageIdOf(const ingest::LogEntry& entry) {
 
 // What a failed publish means for the client. No connection, no quorum or no answer in time: the
 // stream cannot be reached now, retry soon. A full stream: overloaded, retry later. Anything else
+// (or the servers' JetStream storage) is overloaded too. Anything else
 // (the subject owned by another stream, an event over the stream's message size): a fault that a
 // retry will not cure.
 absl::Status PublishError(natsStatus status, jsErrCode js_error, const char* server_text) {
@@ -43,6 +44,10 @@ absl::Status PublishError(natsStatus status, jsErrCode js_error, const char* ser
                                : absl::StrCat("publish: ", natsStatus_GetText(status));
   if (js_error == JSStreamStoreFailedErr) {
     return absl::ResourceExhaustedError(absl::StrCat(text, " (the space's stream is at its limits)"));
+  }
+  if (js_error == JSInsufficientResourcesErr) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(text, " (the NATS servers' JetStream storage is full: raise max_file_store or add disk)"));
   }
   if (js_error != 0) return absl::InternalError(absl::StrCat(text, " [JetStream error ", js_error, "]"));
   const absl::Status mapped = internal::FromNats(status, "publish");

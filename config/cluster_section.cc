@@ -95,7 +95,14 @@ absl::Status ReadCluster(element value, const std::string& path, ClusterOptions&
        {"duplicate_window_seconds", DurationReader(cluster.duplicate_window, 1, 7 * 24 * 3600)},
        {"publish_timeout_ms", DurationReader(cluster.publish_timeout, 100, 60'000)},
        {"lease_ttl_seconds", DurationReader(cluster.lease_ttl, 1, 600)},
-       {"shed_at_percent", SizeReader(cluster.shed_at_percent, 50, 100)}});
+       {"shed_at_percent", SizeReader(cluster.shed_at_percent, 50, 100)},
+       {"stream_max_bytes",
+        [&](element v, const std::string& p) -> absl::Status {
+          size_t bytes = 0;
+          if (absl::Status s = SizeReader(bytes, 1 << 20, uint64_t{1} << 50)(v, p); !s.ok()) return s;
+          cluster.stream_max_bytes = static_cast<int64_t>(bytes);
+          return absl::OkStatus();
+        }}});
   if (!read.ok()) return read;
   if (!has_urls) return Invalid(ChildPath(path, "nats_urls"), "is required in cluster mode");
   if (!has_role) return Invalid(ChildPath(path, "role"), "is required in cluster mode (gateway, resolver, replica)");

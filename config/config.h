@@ -132,6 +132,7 @@ struct ClusterOptions {
                                                      // covers longer spans).
   std::chrono::milliseconds publish_timeout{5'000};  // A publish without PubAck by then is answered 503.
   std::chrono::seconds lease_ttl{10};                // A resolver silent for this long loses its space.
+  int64_t stream_max_bytes = -1;  // Each space's stream's size limit; -1: none set here (the operator's stays).
   size_t shed_at_percent = 95;  // A gateway answers 429 for a space whose stream is this full (of its limits).
 };
 

@@ -39,7 +39,8 @@ cluster::LeaseOptions LeaseOptionsOf(const config::ClusterOptions& options) {
 
 int Init(const config::Config& config, cluster::NatsConnection& nats) {
   const config::ClusterOptions& options = *config.cluster;
-  cluster::EventStream streams(nats, {.replicas = options.stream_replicas, .duplicate_window = options.duplicate_window});
+  cluster::EventStream streams(nats, {.replicas = options.stream_replicas, .duplicate_window = options.duplicate_window,
+                                          .max_bytes = options.stream_max_bytes});
   for (const std::string& space : SpacesOf(config)) {
     if (absl::Status s = streams.Ensure(space); !s.ok()) return Fail(1, std::string(s.message()));
     std::printf("stream %s for space %s: ready (%d replicas, duplicate window %llds)\n",

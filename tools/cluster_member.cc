@@ -56,7 +56,8 @@ absl::StatusOr<std::unique_ptr<ClusterMember>> ClusterMember::Connect(const conf
 
   if (member->nats_->WaitConnected(options.publish_timeout)) {
     cluster::EventStream streams(*member->nats_, {.replicas = options.stream_replicas,
-                                                  .duplicate_window = options.duplicate_window});
+                                                  .duplicate_window = options.duplicate_window,
+                                          .max_bytes = options.stream_max_bytes});
     for (const std::string& space : SpacesOf(config)) {
       if (absl::Status status = streams.Ensure(space); !status.ok()) {
         std::fprintf(stderr, "tessera serve: warning: stream of space %s: %s\n", space.c_str(),

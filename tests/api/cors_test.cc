@@ -107,7 +107,7 @@ TEST_F(CorsTest, ResponsesCarryTheAllowHeadersOnlyForAllowedOrigins) {
   HttpReply tracked{.status = 200};
   cors_->AddResponseHeaders(RouteId::kTrack, "https://shop.example.com", tracked);
   EXPECT_EQ(HeaderOf(tracked, "Access-Control-Allow-Origin"), "https://shop.example.com");
-  EXPECT_EQ(HeaderOf(tracked, "Access-Control-Expose-Headers"), "Retry-After");
+  EXPECT_EQ(HeaderOf(tracked, "Access-Control-Expose-Headers"), "Retry-After, Tessera-Position");
   EXPECT_EQ(HeaderOf(tracked, "Vary"), "Origin");
 
   HttpReply foreign{.status = 200};

@@ -24,7 +24,8 @@ class PositionGateTest : public ::testing::Test {
  protected:
   // Runs the gate for `query` on an I/O context until it replies; counts calls of the answer.
   HttpReply Read(std::string_view query, milliseconds max_wait = milliseconds(2000),
-                 std::function<void(boost::asio::io_context&)> meanwhile = {}) {
+                 std::function<void(boost::asio::io_context&)> meanwhile = {},
+                 std::optional<HttpReply> refusal = std::nullopt) {
     PositionGate gate(
         [this](std::string_view space) {
           spaces_asked_.push_back(std::string(space));
@@ -33,7 +34,7 @@ class PositionGateTest : public ::testing::Test {
         max_wait);
     boost::asio::io_context io;
     std::optional<HttpReply> replied;
-    gate.Run(io.get_executor(), query,
+    gate.Run(io.get_executor(), query, [&refusal] { return refusal; },
              [this] {
                ++answered_;
                return HttpReply{.status = 200, .body = "profile"};
@@ -97,6 +98,16 @@ TEST_F(PositionGateTest, AMinPositionThatIsNoNumberIs400) {
     EXPECT_NE(reply.body.find(R"("field":"min_position")"), std::string::npos) << reply.body;
   }
   EXPECT_EQ(answered_, 0);
+}
+
+// A read its key may not make is refused at once: it neither waits nor learns a position.
+TEST_F(PositionGateTest, ARefusedReadIsAnsweredAtOnceWithoutAPosition) {
+  applied_ = 5;
+  HttpReply reply = Read("min_position=1000000", milliseconds(5000), {}, ErrorReply(401, "unauthorized", "unknown key"));
+  EXPECT_EQ(reply.status, 401);
+  EXPECT_EQ(Header(reply, "Tessera-Position"), "(none)");
+  EXPECT_EQ(answered_, 0);
+  EXPECT_TRUE(spaces_asked_.empty());
 }
 
 }  // namespace

@@ -31,7 +31,7 @@ TEST(ClusterSectionTest, OneRoleOrAListAndEverySetting) {
 
   config = ParseConfig(R"({"cluster": {"nats_urls": ["nats://n1:4222"], "role": ["gateway", "resolver"],
       "name": "host-1:8080", "stream_replicas": 5, "duplicate_window_seconds": 600, "publish_timeout_ms": 2500,
-      "lease_ttl_seconds": 15, "shed_at_percent": 90}})");
+      "lease_ttl_seconds": 15, "shed_at_percent": 90, "stream_max_bytes": 1073741824}})");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->cluster->roles, (std::vector<std::string>{"gateway", "resolver"}));
   EXPECT_EQ(config->cluster->name, "host-1:8080");
@@ -40,6 +40,7 @@ TEST(ClusterSectionTest, OneRoleOrAListAndEverySetting) {
   EXPECT_EQ(config->cluster->publish_timeout, std::chrono::milliseconds(2500));
   EXPECT_EQ(config->cluster->lease_ttl, std::chrono::seconds(15));
   EXPECT_EQ(config->cluster->shed_at_percent, 90u);
+  EXPECT_EQ(config->cluster->stream_max_bytes, int64_t{1} << 30);
 }
 
 TEST(ClusterSectionTest, MistakesAreNamedByTheirKey) {

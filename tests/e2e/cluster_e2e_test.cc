@@ -251,6 +251,12 @@ TEST(ClusterE2eTest, GatewaysResolverStandbyAndReplicaApplyTheSameStateAndTheSta
   EXPECT_EQ(too_far->status, 503) << too_far->body;
   EXPECT_EQ(too_far->headers["retry-after"], "1");
   EXPECT_NE(too_far->body.find("not yet min_position 1000000"), std::string::npos) << too_far->body;
+  // Without the right key nothing waits and no position is told.
+  auto unknown_key = to_replica.Request("GET", "/v1/profiles/user_id:user-1?min_position=1000000", {},
+                                        {{"Authorization", "Bearer not-a-key"}});
+  ASSERT_TRUE(unknown_key.ok());
+  EXPECT_EQ(unknown_key->status, 401) << unknown_key->body;
+  EXPECT_EQ(unknown_key->headers.count("tessera-position"), 0u);
   auto bad = to_replica.Request("GET", "/v1/profiles/user_id:user-1?min_position=soon", {}, read_key);
   ASSERT_TRUE(bad.ok());
   EXPECT_EQ(bad->status, 400) << bad->body;

@@ -2,10 +2,12 @@
 # The cluster rows of tools/bench/run.sh (run.sh --cluster; docs/benchmarks.md): three nats-server
 # processes with JetStream on loopback ports, then Tessera processes in their roles, over run.sh's
 # corpus:
-#   C1  events/s acknowledged through one gateway (each event on a quorum of three JetStream disks),
-#       and JetStream's bytes per event;
+#   C1  events/s acknowledged through one gateway (each event stored by a quorum of three JetStream
+#       servers, which sync their files to disk periodically, not per message), and JetStream's
+#       bytes per event;
 #   C2  the same through two gateways at once (half the corpus each), with a replica following:
-#       its lag sampled every 100 ms (p99), and how long after the last acknowledgement it caught up;
+#       its lag sampled every 100 ms (p99), and how long after the last acknowledgement it caught up
+#       (its apply rate here is bounded by the ingest rate: C3 measures its capacity);
 #   C3  a resolver started on the full stream with an empty store: its copy-and-apply rate;
 #   C4  profile lookups on the replica (wrk) while a gateway ingests at --ingest-rate: lookups/s,
 #       p50 and p99, and the replica's lag p99 meanwhile.
@@ -22,10 +24,18 @@ NATS_PIDS=()
 declare -A MEMBER_PID MEMBER_PORT
 now() { date +%s.%N; }
 
+SAMPLER=""
+LOADS=()
+# On any way out (set -e included): the samplers and load generators, the members, then NATS,
+# each waited for by its own pid (a bare `wait` would wait for NATS and the endless sampler).
 cleanup_cluster() {
-  for name in "${!MEMBER_PID[@]}"; do kill -TERM "${MEMBER_PID[$name]}" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  for pid in "${NATS_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  local pids=()
+  if [ -n "$SAMPLER" ]; then pids+=("$SAMPLER"); fi
+  pids+=("${LOADS[@]}")
+  for name in "${!MEMBER_PID[@]}"; do pids+=("${MEMBER_PID[$name]}"); done
+  pids+=("${NATS_PIDS[@]}")
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
 trap cleanup_cluster EXIT
 
@@ -82,15 +92,23 @@ start_member() {  # NAME ROLE PORT
   return 1
 }
 stop_member() {
-  kill -TERM "${MEMBER_PID[$1]}"; wait "${MEMBER_PID[$1]}" || true
+  kill -TERM "${MEMBER_PID[$1]}" 2>/dev/null || true; wait "${MEMBER_PID[$1]}" || true
   unset "MEMBER_PID[$1]"
 }
 gauge() {  # NAME METRIC: the member's value of METRIC{space="default"}
   curl -s "http://127.0.0.1:${MEMBER_PORT[$1]}/metrics" | sed -n "s/^$2{space=\"default\"} \([0-9]*\)$/\1/p"
 }
 stream_last() { "$BIN/tessera" cluster status --config "$CW/init.json" | awk '$1 == "default" {print $4; exit}'; }
-# Samples the replica's lag every 100 ms into FILE until killed.
-sample_lag() { while true; do gauge "$1" tessera_cluster_apply_lag_messages >> "$2"; sleep 0.1; done; }
+# Samples the replica's lag every 100 ms into FILE until killed; a failed read is skipped, not a 0.
+sample_lag() {
+  set +e
+  while true; do
+    local lag
+    lag="$(gauge "$1" tessera_cluster_apply_lag_messages)"
+    if [ -n "$lag" ]; then echo "$lag" >> "$2"; fi
+    sleep 0.1
+  done
+}
 p99() { sort -n "$1" | awk '{v[NR]=$1} END {if (NR == 0) print 0; else {i=int(NR*0.99); if (i < 1) i=1; print v[i]}}'; }
 ack_p99() { sed -n 's/^ack latency: p50 [0-9.]* ms  p90 [0-9.]* ms  p99 \([0-9.]*\) ms.*/\1/p' "$1"; }
 accepted_of() { sed -n 's/^events: *\([0-9]*\) accepted.*/\1/p' "$1"; }
@@ -123,7 +141,12 @@ t0="$(now)"
 A=$!
 "$BIN/tessera-load" --port 18491 --corpus "$CW/half.01" --keys "$KEYS" --connections $((CONNECTIONS / 2)) > "$CW/c2b.log" 2>&1 &
 B=$!
-wait "$A"; wait "$B"
+LOADS=("$A" "$B")
+status_a=0; status_b=0
+wait "$A" || status_a=$?
+wait "$B" || status_b=$?
+LOADS=()
+[ "$status_a" = 0 ] && [ "$status_b" = 0 ] || { echo "C2: a load generator failed" >&2; exit 1; }
 t1="$(now)"
 grep -E '^events:|^ack latency' "$CW/c2a.log" "$CW/c2b.log"
 total=$(( $(accepted_of "$CW/c2a.log") + $(accepted_of "$CW/c2b.log") ))
@@ -134,7 +157,7 @@ for _ in $(seq 1 6000); do
   sleep 0.1
 done
 t2="$(now)"
-kill "$SAMPLER" 2>/dev/null || true; wait "$SAMPLER" 2>/dev/null || true
+kill "$SAMPLER" 2>/dev/null || true; wait "$SAMPLER" 2>/dev/null || true; SAMPLER=""
 [ "$(gauge replica-1 tessera_cluster_applied_position)" = "$last" ] || { echo "C2: the replica did not catch up" >&2; exit 1; }
 p99a="$(ack_p99 "$CW/c2a.log")"; p99b="$(ack_p99 "$CW/c2b.log")"
 echo "RESULT c2_events_per_s=$(echo "$EVENTS / ($t1 - $t0)" | bc -l) c2_ack_p99_ms=$(echo "if ($p99a > $p99b) $p99a else $p99b" | bc -l) c2_replica_lag_p99=$(p99 "$CW/lag-full.txt") c2_replica_caught_up_s=$(echo "$t2 - $t1" | bc -l) replica_apply_events_per_s=$(echo "$EVENTS / ($t2 - $t0)" | bc -l)"
@@ -168,12 +191,14 @@ LUA
 "$BIN/tessera-load" --port 18490 --write-key wk-web --connections 4 --rate "$INGEST_RATE" \
   --duration "$((READ_SECONDS + 4))s" > "$CW/c4-ingest.log" 2>&1 &
 LOAD=$!
+LOADS=("$LOAD")
 sleep 2
 sample_lag replica-1 "$CW/lag-reads.txt" &
 SAMPLER=$!
 wrk -t2 -c16 -d"${READ_SECONDS}s" --latency -s "$CW/lookup.lua" "http://127.0.0.1:18492" > "$CW/c4.log" 2>&1
-kill "$SAMPLER" 2>/dev/null || true; wait "$SAMPLER" 2>/dev/null || true
+kill "$SAMPLER" 2>/dev/null || true; wait "$SAMPLER" 2>/dev/null || true; SAMPLER=""
 wait "$LOAD"
+LOADS=()
 cat "$CW/c4.log" | grep -E 'Requests/sec|50%|99%|Non-2xx' || true
 if grep -q 'Non-2xx' "$CW/c4.log"; then echo "C4: some lookups did not answer 200" >&2; exit 1; fi
 wrk_ms() { awk -v p="$1" '$1 == p {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v); print v} else {sub(/s$/,"",v); print v*1000}}' "$CW/c4.log"; }
