@@ -291,6 +291,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     if (ec) return OnReadError(ec);
     http::request<http::string_body> request = parser_->release();
     parser_.reset();
+    // HEAD: whatever answers, its headers go out without the body (Reply), on every route.
+    head_only_ = request.method() == http::verb::head;
 
     const bool unserved =
         (route_.route == RouteId::kProfiles && server_.profiles == nullptr) ||
@@ -333,7 +335,6 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
         HttpReply reply{.status = 302, .body = "the web console is at /console/\n"};
         reply.headers.emplace_back("Location", "/console/");
         reply.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
-        if (request.method() == http::verb::head) head_only_ = true;
         return Reply(std::move(reply));
       }
       case RouteId::kSdkSettings:
@@ -353,7 +354,6 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
                                             : std::string_view(fallback_host),
             .origin = origin_,
             .tls = forwarded_proto.empty() ? kTls : beast::iequals(forwarded_proto, "https")};
-        if (request.method() == http::verb::head) head_only_ = true;
         return Reply(server_.sdk_settings.Handle(settings_request));
       }
       case RouteId::kHealthz:
@@ -416,7 +416,6 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       case RouteId::kConsole: {
         HttpReply reply = server_.console.Handle(ToMethod(request.method()), route_.rest, route_.query,
                                                  ToStringView(request[http::field::host]));
-        if (request.method() == http::verb::head) head_only_ = true;
         return Reply(std::move(reply));
       }
       case RouteId::kConnectors: {

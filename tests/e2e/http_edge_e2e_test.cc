@@ -464,5 +464,36 @@ TEST_F(HttpEdgeE2eTest, StreamsTakeCompressedFramesAndRefusePagesOfOtherOrigins)
   EXPECT_THAT(*too_large, HasSubstr("frame_too_large")) << "the frame limit counts inflated bytes";
 }
 
+
+// HEAD answers with the headers of the GET, its Content-Length included, and no body, on every
+// route that takes GET (a profile, the metrics), and the connection stays usable.
+TEST_F(HttpEdgeE2eTest, AHeadRequestGetsTheHeadersOfTheGetWithoutTheBody) {
+  Start();
+  auto sent = client_->PostJson("/v1/identify", R"({"userId":"head-1","traits":{"plan":"pro"}})", kWriteKey);
+  ASSERT_TRUE(sent.ok() && sent->status == 200);
+  ASSERT_TRUE(WaitForEvents("user_id:head-1", 1));
+  auto get = client_->Request("GET", "/v1/profiles/user_id:head-1", {},
+                              {{"Authorization", "Bearer " + std::string(kReadKey)}});
+  ASSERT_TRUE(get.ok() && get->status == 200);
+  for (const std::string target : {"/v1/profiles/user_id:head-1", "/healthz"}) {
+    const int fd = ConnectTo(server_->port());
+    ASSERT_GE(fd, 0);
+    const std::string request = "HEAD " + target + " HTTP/1.1\r\nHost: tessera\r\nAuthorization: Bearer " +
+                                std::string(kReadKey) + "\r\nConnection: close\r\n\r\n";
+    ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL), static_cast<ssize_t>(request.size()));
+    Received received = ReadUntilClosed(fd, 10s);
+    ::close(fd);
+    ASSERT_TRUE(received.closed) << received.bytes;
+    EXPECT_TRUE(received.bytes.starts_with("HTTP/1.1 200")) << received.bytes;
+    const size_t end = received.bytes.find("\r\n\r\n");
+    ASSERT_NE(end, std::string::npos) << received.bytes;
+    EXPECT_EQ(received.bytes.size(), end + 4) << target << ": a body followed the headers: " << received.bytes;
+    if (target.starts_with("/v1/profiles/")) {
+      EXPECT_NE(received.bytes.find("Content-Length: " + std::to_string(get->body.size())), std::string::npos)
+          << received.bytes;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tessera::e2e
