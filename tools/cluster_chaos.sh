@@ -11,7 +11,7 @@ kills="${1:-100}"
 rounds="${2:-3}"
 build="${3:-build}"
 cd "$(dirname "$0")/.."
-binary="$build/tests/e2e/e2e_test"
+binary="$build/tests/e2e/cluster_chaos_test"
 if [[ ! -x "$binary" ]]; then
   echo "cluster_chaos.sh: $binary not found; build the tests first (scripts/test.sh)" >&2
   exit 2

@@ -90,7 +90,10 @@ class NatsClusterTest : public ::testing::Test {
     if (restarted) {
       ASSERT_TRUE(cluster_->WaitReady(std::chrono::seconds(30))) << "JetStream after restarts";
     }
-    auto connection = cluster::NatsConnection::Connect({.urls = cluster_->urls()});
+    // JetStream API calls (making a replicated stream) wait up to 20 s: under a loaded machine a
+    // just-restarted cluster can take longer than the 5 s default to answer.
+    auto connection =
+        cluster::NatsConnection::Connect({.urls = cluster_->urls(), .request_timeout = std::chrono::seconds(20)});
     ASSERT_TRUE(connection.ok()) << connection.status();
     nats_ = *std::move(connection);
     ASSERT_TRUE(nats_->WaitConnected(std::chrono::seconds(10)));
