@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "base/json_reading.h"
 #include "base/json_writer.h"
+#include "ingest/event_sink.h"
 
 namespace tessera::api {
 namespace {
@@ -118,24 +119,40 @@ HttpReply PrivacyHandler::Erase(const PrivacyRequest& request, const std::string
                                    "\"; known types: ", absl::StrJoin(known_types_, ", ")),
                       "type");
   }
+  uint64_t position = 0;
   absl::StatusOr<privacy::ErasureRequest> created =
-      pipeline_.RequestErasure(space, type, value, requested_by, region);
+      pipeline_.RequestErasure(space, type, value, requested_by, region, &position);
   if (absl::IsInvalidArgument(created.status())) {
     const std::string message(created.status().message());
     return ErrorReply(400, "invalid_value", message, message.starts_with("region:") ? "region" : "value");
   }
   if (absl::IsNotFound(created.status()))
     return ErrorReply(404, "not_found", std::string(created.status().message()), "space");
+  if (absl::IsUnimplemented(created.status())) {
+    return ErrorReply(404, "not_found", std::string(created.status().message()));
+  }
+  if (absl::IsUnavailable(created.status()) || absl::IsResourceExhausted(created.status())) {
+    // A cluster gateway that cannot reach the stream now: nothing was requested; ask again.
+    const bool full = ingest::IsStoreNearlyFull(created.status());
+    HttpReply reply = full ? ErrorReply(429, "stream_full", std::string(created.status().message()))
+                           : ErrorReply(503, "unavailable", std::string(created.status().message()));
+    reply.headers.emplace_back("Retry-After", full ? "30" : "1");
+    return reply;
+  }
   if (!created.ok()) return ErrorReply(500, "internal", std::string(created.status().message()));
   std::string body;
   JsonWriter json(body);
   json.BeginObject();
   WriteRequest(json, *created);
+  // Cluster mode: where the request is in the stream; a member has carried it out once it has
+  // applied this position (min_position on reads).
+  if (position > 0) json.Key("position").Uint(position);
   json.Key("statusUrl")
       .String(absl::StrCat("/v1/privacy/erase/", created->id,
                            space == "default" ? "" : "?space=", space == "default" ? "" : space));
   json.EndObject();
   HttpReply reply{.status = 202, .body = std::move(body)};
+  if (position > 0) reply.headers.emplace_back("Tessera-Position", absl::StrCat(position));
   reply.audit_target = absl::StrCat("erasure ", created->id, " of a person by ", type);
   return reply;
 }

@@ -12,6 +12,11 @@
 //                                     "requestedAt","requestedBy","completedAt","profiles",
 //                                     "events","identifiers","deadLetters"}
 // `?space=NAME` picks the space (default "default"). The identifier's value is never echoed.
+// In cluster mode a gateway takes the request (the identifier is then suppressed at every
+// gateway) and publishes it to the space's stream; the 202 adds "position" (and the
+// Tessera-Position header), and each resolver and replica carries it out at that position, after
+// which its GET answers for the request (404 before). 503 unavailable / 429 stream_full with
+// Retry-After when the stream cannot take it now; 404 on a member that takes no events.
 // Errors: 400 invalid_json / missing_field / unknown_identifier_type / invalid_value; 401; 403
 // for read and write keys; 404 for an unknown space or request.
 

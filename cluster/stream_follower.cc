@@ -13,6 +13,7 @@
 #include "cluster/internal/nats_handles.h"
 #include "ingest/dedup_window.h"
 #include "ingest/event_codec.h"
+#include "ingest/log_command.h"
 
 namespace tessera::cluster {
 namespace {
@@ -320,7 +321,14 @@ bool StreamFollower::CopyBatch(natsMsgList& list, Subscription& subscription) {
     entry.space = options_.space;
     entry.record = std::string(record);
     absl::StatusOr<ingest::CanonicalEvent> event = ingest::DecodeEvent(record);
-    if (event.ok()) {
+    absl::StatusOr<ingest::ErasureCommand> command =
+        ingest::IsCommandRecord(record) ? ingest::DecodeErasureCommand(record)
+                                        : absl::StatusOr<ingest::ErasureCommand>(absl::NotFoundError("an event"));
+    if (command.ok()) {
+      // Carried out by the resolver at this position (ingest/log_command.h).
+      entry.dedup_key = ingest::CommandDedupKey(options_.space, command->request_id);
+      entry.received_at = command->requested_at;
+    } else if (event.ok()) {
       entry.dedup_key = ingest::DedupWindow::Key(options_.space, event->message_id);
       entry.received_at = event->received_at;
     } else {

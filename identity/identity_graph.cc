@@ -60,15 +60,34 @@ IdentityGraph::IdentityGraph(profile_store::Store& store, std::string space, Ide
 IdentityGraph::~IdentityGraph() = default;
 
 absl::Status IdentityGraph::Recover() {
+  retired_.clear();
+  const std::string retired_prefix = profile_store::RetiredProfilePrefix(space_);
+  absl::Status scanned = store_.ScanPrefix(ColumnFamily::kPrivacy, retired_prefix,
+                                           [&](std::string_view key, std::string_view) {
+                                             if (key.size() == retired_prefix.size() + 8) {
+                                               retired_.insert(profile_store::ReadBigEndian64(
+                                                   key.substr(retired_prefix.size())));
+                                             }
+                                           });
+  if (!scanned.ok()) return scanned;
   auto value = store_.Get(ColumnFamily::kMeta, NextProfileIdKey(space_));
   if (absl::IsNotFound(value.status())) {
-    next_profile_id_ = committed_next_profile_id_ = 1;
-    return absl::OkStatus();
+    committed_next_profile_id_ = 1;
+  } else if (!value.ok()) {
+    return value.status();
+  } else if (value->size() != 8) {
+    return absl::DataLossError("meta " + NextProfileIdKey(space_) + ": expected 8 bytes");
+  } else {
+    committed_next_profile_id_ = profile_store::ReadBigEndian64(*value);
   }
-  if (!value.ok()) return value.status();
-  if (value->size() != 8) return absl::DataLossError("meta " + NextProfileIdKey(space_) + ": expected 8 bytes");
-  next_profile_id_ = committed_next_profile_id_ = profile_store::ReadBigEndian64(*value);
+  // Past retired ids: written with the next unit when that moves it (a rebuild's first).
+  next_profile_id_ = PastRetired(committed_next_profile_id_);
   return absl::OkStatus();
+}
+
+uint64_t IdentityGraph::PastRetired(uint64_t id) const {
+  while (retired_.contains(id)) ++id;
+  return id;
 }
 
 absl::StatusOr<std::shared_ptr<Profile>> IdentityGraph::LoadProfile(ProfileId id) {
@@ -144,7 +163,11 @@ absl::StatusOr<Profile*> IdentityGraph::MutableProfile(ProfileId id) {
 }
 
 ProfileId IdentityGraph::CreateProfile() {
-  const ProfileId id{next_profile_id_++};
+  // Ids retired by erasure lie only below the next id of the graph that allocated them; a graph
+  // rebuilt from the log without the erased events passes over them, and so gives every other
+  // profile the id it had.
+  const ProfileId id{PastRetired(next_profile_id_)};
+  next_profile_id_ = PastRetired(id.value + 1);
   auto profile = std::make_shared<Profile>();
   profile->id = id;
   unit_->profiles.insert_or_assign(id, profile);

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "identity/identifier.h"
 #include "identity/internal/generational_cache.h"
@@ -150,6 +151,10 @@ class IdentityGraph {
   const std::string space_;
   const IdentityRules rules_;
   const GraphOptions options_;
+  // The first id at or after `id` that erasure has not retired.
+  uint64_t PastRetired(uint64_t id) const;
+
+  absl::flat_hash_set<uint64_t> retired_;  // Profile ids erasure retired (profile_store::RetiredProfileKey).
   uint64_t next_profile_id_ = 1;
   uint64_t committed_next_profile_id_ = 1;
 

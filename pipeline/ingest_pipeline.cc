@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <future>
 #include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "ingest/log_command.h"
 
 namespace tessera::pipeline {
 
@@ -36,15 +38,17 @@ absl::Status IngestPipeline::Start() {
   if (options_.resolve && log_writer_ == nullptr) {
     return absl::InvalidArgumentError("resolvers follow the local event log; an outside sink has none");
   }
+  if (options_.resolve || shared_ != nullptr) {  // A gateway checks the shared list as resolvers do.
+    auto normalizer = identity::Normalizer::Create(options_.normalizer);
+    if (!normalizer.ok()) return normalizer.status();
+    normalizer_ = *std::move(normalizer);
+    extractor_ = std::make_unique<ingest::IdentifierExtractor>(options_.mappings);
+  }
   if (options_.resolve) {
     absl::StatusOr<std::unique_ptr<privacy::PrivacyStore>> privacy = privacy::PrivacyStore::Open(store_);
     if (!privacy.ok()) return privacy.status();
     privacy_ = *std::move(privacy);
     suppression_ = std::make_unique<privacy::SuppressionList>(*privacy_);
-    auto normalizer = identity::Normalizer::Create(options_.normalizer);
-    if (!normalizer.ok()) return normalizer.status();
-    normalizer_ = *std::move(normalizer);
-    extractor_ = std::make_unique<ingest::IdentifierExtractor>(options_.mappings);
     std::vector<std::string> spaces = options_.spaces;
     std::sort(spaces.begin(), spaces.end());
     spaces.erase(std::unique(spaces.begin(), spaces.end()), spaces.end());
@@ -61,6 +65,7 @@ absl::Status IngestPipeline::Start() {
       if (absl::Status status = resolver->Recover(); !status.ok()) return status;
       if (absl::Status status = suppression_->Load(space); !status.ok()) return status;
       resolver->SetSuppressionList(suppression_.get());
+      resolver->SetSharedSuppression(shared_);
       resolvers_.push_back(std::move(resolver));
     }
     log_writer_->SetCommitListener([this](uint64_t /*first*/, uint64_t last) {
@@ -190,14 +195,18 @@ void IngestPipeline::AppendPrometheus(std::string& out) const {
   }
 }
 
-void IngestPipeline::DropSuppressed(const ingest::SourceRef& source, ingest::ParsedRequest& request,
-                                    IngestResult& result) {
+const privacy::SuppressionList* IngestPipeline::DoorSuppression() const {
+  return shared_ != nullptr && outside_sink_ != nullptr ? shared_->list() : suppression_.get();
+}
+
+void IngestPipeline::DropSuppressed(const privacy::SuppressionList& list, const ingest::SourceRef& source,
+                                    ingest::ParsedRequest& request, IngestResult& result) {
   size_t kept = 0;
   size_t dropped = 0;
   for (size_t i = 0; i < request.events.size(); ++i) {
     ingest::CanonicalEvent& event = request.events[i];
     std::optional<std::string> type =
-        suppression_->FirstSuppressed(source.space, source.name, extractor_->Extract(event), *normalizer_);
+        list.FirstSuppressed(source.space, source.name, extractor_->Extract(event), *normalizer_);
     if (!type) {
       if (kept != i) {
         request.events[kept] = std::move(event);
@@ -239,9 +248,19 @@ absl::StatusOr<privacy::ErasureRequest> IngestPipeline::RequestErasure(std::stri
                                                                        std::string_view type,
                                                                        std::string_view value,
                                                                        std::string_view requested_by,
-                                                                       std::string_view phone_region) {
+                                                                       std::string_view phone_region,
+                                                                       uint64_t* position) {
+  if (sink_ == nullptr) {
+    return absl::UnimplementedError(
+        "this member takes no events (its cluster role applies the stream only); send erasure requests to a "
+        "gateway");
+  }
+  const bool publishes = outside_sink_ != nullptr;  // A cluster gateway: through the stream.
   resolve::Resolver* space_resolver = resolver(space);
-  if (space_resolver == nullptr || privacy_ == nullptr) {
+  const bool served = publishes ? std::find(options_.spaces.begin(), options_.spaces.end(), space) !=
+                                      options_.spaces.end()
+                                : space_resolver != nullptr && privacy_ != nullptr;
+  if (!served || normalizer_ == nullptr) {
     return absl::NotFoundError(absl::StrCat("no space \"", std::string(space), "\" is served here"));
   }
   if (!phone_region.empty() && !identity::Normalizer::IsSupportedPhoneRegion(phone_region)) {
@@ -261,6 +280,7 @@ absl::StatusOr<privacy::ErasureRequest> IngestPipeline::RequestErasure(std::stri
   request.requested_at =
       std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
   request.requested_by = std::string(requested_by);
+  if (publishes) return PublishErasure(space, std::move(request), position);
   std::string hash = privacy_->SuppressionHash(type, normalized.value);
   rocksdb::WriteBatch batch;
   privacy_->PutRequest(space, request, batch);
@@ -268,6 +288,39 @@ absl::StatusOr<privacy::ErasureRequest> IngestPipeline::RequestErasure(std::stri
   if (absl::Status status = store_.Write(batch); !status.ok()) return status;
   suppression_->Add(space, std::move(hash));
   space_resolver->NotifyErasureRequested();
+  return request;
+}
+
+absl::StatusOr<privacy::ErasureRequest> IngestPipeline::PublishErasure(std::string_view space,
+                                                                       privacy::ErasureRequest request,
+                                                                       uint64_t* position) {
+  if (shared_ == nullptr) return absl::InternalError("a cluster gateway without the shared suppression list");
+  // Suppressed at every gateway first: from the answer on, none takes events carrying it. Should
+  // the publish fail, the identifier stays suppressed and the client, told so, asks again.
+  const identity::Identifier named{request.identifier_type, request.identifier_value};
+  if (absl::Status status = shared_->Suppress(space, {named}, request.id); !status.ok()) return status;
+  ingest::LogEntry entry{.space = std::string(space),
+                         .dedup_key = ingest::CommandDedupKey(space, request.id),
+                         .record = {},
+                         .received_at = request.requested_at};
+  ingest::EncodeErasureCommand(ingest::ErasureCommand{.request_id = request.id,
+                                                      .identifier_type = request.identifier_type,
+                                                      .identifier_value = request.identifier_value,
+                                                      .requested_by = request.requested_by,
+                                                      .requested_at = request.requested_at},
+                               entry.record);
+  auto published = std::make_shared<std::promise<absl::Status>>();
+  std::future<absl::Status> outcome = published->get_future();
+  std::vector<ingest::LogEntry> entries;
+  entries.push_back(std::move(entry));
+  absl::Status submitted =
+      sink_->Submit(std::move(entries), [published](absl::Status status, std::vector<ingest::EventOutcome>) {
+        published->set_value(std::move(status));
+      });
+  if (!submitted.ok()) return submitted;
+  // The sink answers within its publish timeout.
+  if (absl::Status status = outcome.get(); !status.ok()) return status;
+  if (position != nullptr) *position = sink_->acknowledged_position(space);
   return request;
 }
 
@@ -307,8 +360,15 @@ void IngestPipeline::Accept(const ingest::SourceRef& source, ingest::ParsedReque
     return;
   }
 
-  if (suppression_ != nullptr && !suppression_->Empty() && normalizer_ != nullptr) {
-    DropSuppressed(source, request, *result);
+  const privacy::SuppressionList* door = DoorSuppression();
+  if (door == nullptr && shared_ != nullptr && outside_sink_ != nullptr) {
+    result->status = ingest::StoreUnreachable(
+        "this gateway has not read the cluster's suppression list yet (is NATS reachable?); retry soon");
+    done(std::move(*result));
+    return;
+  }
+  if (door != nullptr && !door->Empty() && normalizer_ != nullptr) {
+    DropSuppressed(*door, source, request, *result);
     if (request.events.empty()) {
       metrics_.events_rejected.fetch_add(rejected_count, std::memory_order_relaxed);
       result->status = absl::InvalidArgumentError("the request holds no valid event");

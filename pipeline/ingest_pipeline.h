@@ -23,6 +23,7 @@
 #include "ingest/ingest_metrics.h"
 #include "ingest/segment_parser.h"
 #include "privacy/privacy_store.h"
+#include "privacy/shared_suppression.h"
 #include "privacy/suppression.h"
 #include "profile_store/store.h"
 #include "resolve/derived_state_options.h"
@@ -66,6 +67,12 @@ class IngestPipeline {
                  std::unique_ptr<ingest::EventSink> sink);
   ~IngestPipeline();
 
+  // Cluster mode: the suppression list the cluster's members share. A gateway then checks events
+  // against it (and takes none until it has been read), takes erasure requests by publishing them
+  // to the space's stream, and the resolvers add what they suppress to it. Before Start; it must
+  // outlive the pipeline.
+  void SetSharedSuppression(privacy::SharedSuppression* shared) { shared_ = shared; }
+
   // Starts the resolvers (each first catches up with the log) and the writer.
   absl::Status Start();
   // Makes everything already accepted durable and reports it (later requests get Unavailable),
@@ -76,8 +83,10 @@ class IngestPipeline {
   // space's stream into it. Valid from Start until Stop; stop its users before Stop.
   ingest::GroupCommitWriter* log_writer() { return log_writer_.get(); }
 
-  // The normalizer the resolvers use (null before Start or without resolvers), so that lookups
-  // normalize identifiers exactly as ingestion did.
+  // Whether this pipeline has resolvers (and so profiles to serve).
+  bool resolves() const { return options_.resolve; }
+  // The normalizer the resolvers use (null before Start, or without resolvers and a shared
+  // suppression list), so that lookups normalize identifiers exactly as ingestion did.
   const identity::Normalizer* normalizer() const { return normalizer_.get(); }
   // The identifier extractor the resolvers use (null before Start or without resolvers).
   const ingest::IdentifierExtractor* extractor() const { return extractor_.get(); }
@@ -105,10 +114,16 @@ class IngestPipeline {
   // for none) if it is possible there, else in identity.default_phone_region.
   // InvalidArgument for an unknown type, an unsupported region or a value that does not normalize;
   // NotFound for a space without a resolver.
+  // A cluster gateway instead adds the identifier to the shared suppression list and publishes the
+  // request to the space's stream as a command (ingest/log_command.h), which every member's
+  // resolver carries out at that position; `position` (if not null) is then set to the command's
+  // stream position. Unavailable or ResourceExhausted as for events when NATS cannot take it;
+  // Unimplemented on a member that takes no events.
   absl::StatusOr<privacy::ErasureRequest> RequestErasure(std::string_view space, std::string_view type,
                                                          std::string_view value,
                                                          std::string_view requested_by,
-                                                         std::string_view phone_region = {});
+                                                         std::string_view phone_region = {},
+                                                         uint64_t* position = nullptr);
   // A request of `space` by id; NotFound when there is none.
   absl::StatusOr<privacy::ErasureRequest> ErasureStatus(std::string_view space, std::string_view id) const;
 
@@ -117,8 +132,15 @@ class IngestPipeline {
   ingest::EventFeed& feed() { return feed_; }
 
  private:
-  // Moves events carrying a suppressed identifier from `request.events` to `result.rejected`.
-  void DropSuppressed(const ingest::SourceRef& source, ingest::ParsedRequest& request, IngestResult& result);
+  // Moves events carrying an identifier on `list` from `request.events` to `result.rejected`.
+  void DropSuppressed(const privacy::SuppressionList& list, const ingest::SourceRef& source,
+                      ingest::ParsedRequest& request, IngestResult& result);
+  // The list events are checked against at the door: the shared one at a cluster gateway (null
+  // until read), else the store's.
+  const privacy::SuppressionList* DoorSuppression() const;
+  // RequestErasure's cluster part, once the value is normalized.
+  absl::StatusOr<privacy::ErasureRequest> PublishErasure(std::string_view space, privacy::ErasureRequest request,
+                                                         uint64_t* position);
 
   profile_store::Store& store_;
   ingest::IngestMetrics& metrics_;
@@ -136,6 +158,7 @@ class IngestPipeline {
   std::vector<std::unique_ptr<resolve::Resolver>> resolvers_;
   std::unique_ptr<privacy::PrivacyStore> privacy_;
   std::unique_ptr<privacy::SuppressionList> suppression_;
+  privacy::SharedSuppression* shared_ = nullptr;
   std::vector<std::function<void(std::string&)>> prometheus_sources_;
   std::atomic<int64_t> last_suppression_log_{0};  // Seconds; suppressed events are logged once a second.
 };

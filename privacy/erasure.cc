@@ -37,6 +37,7 @@ absl::StatusOr<ErasedPerson> CollectErasure(profile_store::Store& store, std::st
     const std::string profile_key = profile_store::ProfileKey(space, id);
     batch.Delete(store.handle(ColumnFamily::kProfiles), profile_key);
     erased.ranges.push_back({ColumnFamily::kProfiles, profile_key, profile_key + '\0'});
+    batch.Put(store.handle(ColumnFamily::kPrivacy), profile_store::RetiredProfileKey(space, id), "");
     ++erased.profiles;
 
     // Timeline keys end in ~event time and ~sequence (8 bytes each, big-endian).

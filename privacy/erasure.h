@@ -37,7 +37,7 @@ struct CompactionRange {
 
 struct ErasedPerson {
   std::vector<identity::Identifier> identifiers;  // The person's identifiers, now unlinked.
-  uint64_t profiles = 0;
+  uint64_t profiles = 0;  // Profile records deleted; each id is retired (RetiredProfileKey).
   uint64_t events = 0;
   uint64_t dead_letters = 0;
   std::vector<CompactionRange> ranges;  // Where deletions went, for CompactErased.

@@ -38,17 +38,27 @@ absl::StatusOr<std::unique_ptr<PrivacyStore>> PrivacyStore::Open(profile_store::
   if (absl::IsNotFound(salt.status())) {
     if (store.options().read_only)
       return std::unique_ptr<PrivacyStore>(new PrivacyStore(store, std::string()));
-    std::string fresh(kSaltBytes, '\0');
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(fresh.data()), static_cast<int>(fresh.size())) != 1) {
-      return absl::InternalError("privacy: could not draw a random salt");
-    }
+    absl::StatusOr<std::string> fresh = NewSalt();
+    if (!fresh.ok()) return fresh.status();
     rocksdb::WriteBatch batch;
-    batch.Put(store.handle(profile_store::ColumnFamily::kMeta), kSaltKey, fresh);
+    batch.Put(store.handle(profile_store::ColumnFamily::kMeta), kSaltKey, *fresh);
     if (absl::Status status = store.Write(batch); !status.ok()) return status;
     salt = std::move(fresh);
   }
   if (!salt.ok()) return salt.status();
   return std::unique_ptr<PrivacyStore>(new PrivacyStore(store, *std::move(salt)));
+}
+
+std::unique_ptr<PrivacyStore> PrivacyStore::WithSalt(profile_store::Store& store, std::string salt) {
+  return std::unique_ptr<PrivacyStore>(new PrivacyStore(store, std::move(salt)));
+}
+
+absl::StatusOr<std::string> PrivacyStore::NewSalt() {
+  std::string fresh(kSaltBytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(fresh.data()), static_cast<int>(fresh.size())) != 1) {
+    return absl::InternalError("privacy: could not draw a random salt");
+  }
+  return fresh;
 }
 
 std::string PrivacyStore::SuppressionHash(std::string_view type, std::string_view normalized_value) const {

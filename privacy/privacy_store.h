@@ -46,6 +46,11 @@ class PrivacyStore {
  public:
   // Reads the store's salt, creating it (synced) on first use.
   static absl::StatusOr<std::unique_ptr<PrivacyStore>> Open(profile_store::Store& store);
+  // A privacy store whose suppression hashes use `salt` instead of the store's own: a cluster's
+  // gateways share one salt (cluster/cluster_suppression.h) so that they can check one list.
+  static std::unique_ptr<PrivacyStore> WithSalt(profile_store::Store& store, std::string salt);
+  // A fresh random salt; Internal when no random bytes can be drawn.
+  static absl::StatusOr<std::string> NewSalt();
 
   // The salted hash (32 bytes) that stands for an identifier on the suppression list.
   std::string SuppressionHash(std::string_view type, std::string_view normalized_value) const;

@@ -164,6 +164,21 @@ std::string ProfileKey(std::string_view space, ProfileId id) {
   return key;
 }
 
+std::string RetiredProfilePrefix(std::string_view space) {
+  std::string key;
+  key.reserve(space.size() + 3);
+  AppendSpacePrefix(key, space);
+  key.push_back('p');
+  key.push_back('\0');
+  return key;
+}
+
+std::string RetiredProfileKey(std::string_view space, ProfileId id) {
+  std::string key = RetiredProfilePrefix(space);
+  AppendBigEndian64(key, id.value);
+  return key;
+}
+
 std::string IdentifierKey(std::string_view space, std::string_view type, std::string_view value) {
   std::string key;
   key.reserve(space.size() + type.size() + value.size() + 2);

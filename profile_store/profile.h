@@ -120,5 +120,10 @@ std::string MergeKey(std::string_view space, ProfileId id, uint64_t sequence, ui
 std::string MergePrefix(std::string_view space, ProfileId id);
 std::string TimelineKey(std::string_view space, ProfileId id, Timestamp event_time, uint64_t sequence);
 std::string TimelinePrefix(std::string_view space, ProfileId id);
+// `privacy` family: a profile id erasure retired (kept, like every privacy row, through rebuilds),
+// so that a rebuild from the log without the erased person's events gives everyone else the ids
+// they had (identity/identity_graph.h).
+std::string RetiredProfileKey(std::string_view space, ProfileId id);
+std::string RetiredProfilePrefix(std::string_view space);
 
 }  // namespace tessera::profile_store

@@ -67,6 +67,16 @@ bool ReadTraits(std::string_view traits, bool allow_set_once, std::vector<TraitW
 PreparedEvent EventPreparer::Prepare(uint64_t sequence, std::string_view record) const {
   PreparedEvent prepared;
   prepared.sequence = sequence;
+  if (ingest::IsCommandRecord(record)) {
+    absl::StatusOr<ingest::ErasureCommand> command = ingest::DecodeErasureCommand(record);
+    if (command.ok()) {
+      prepared.command = *std::move(command);
+    } else {
+      prepared.decode_status = command.status();
+      prepared.undecodable.assign(record);
+    }
+    return prepared;
+  }
   absl::StatusOr<ingest::CanonicalEvent> decoded = ingest::DecodeEvent(record);
   if (!decoded.ok()) {
     prepared.decode_status = decoded.status();

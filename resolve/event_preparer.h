@@ -10,6 +10,7 @@
 // normalizer and extractor it holds are safe to share).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "identity/normalizer.h"
 #include "ingest/event.h"
 #include "ingest/identifier_extractor.h"
+#include "ingest/log_command.h"
 #include "privacy/consent_extractor.h"
 
 namespace tessera::resolve {
@@ -41,6 +43,9 @@ struct TraitWrite {
 
 struct PreparedEvent {
   uint64_t sequence = 0;
+  // Set for a command record (ingest/log_command.h), which is carried out rather than applied;
+  // nothing below is then set. A damaged command is undecodable like a damaged event.
+  std::optional<ingest::ErasureCommand> command;
   absl::Status decode_status;  // Not OK: the record could not be decoded and is dead-lettered.
   std::string undecodable;     // When decode_status is not OK: the record's bytes, for the dead letter.
   ingest::CanonicalEvent event;

@@ -1,9 +1,11 @@
 #include "resolve/rebuild.h"
 
+#include <map>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "identity/identity_graph.h"
+#include "ingest/accepted_log.h"
 #include "resolve/resolver.h"
 
 namespace tessera::resolve {
@@ -59,9 +61,35 @@ absl::Status ClearDerivedState(profile_store::Store& store) {
   return absl::OkStatus();
 }
 
+namespace {
+
+constexpr std::string_view kPositionPrefix = "resolver/position/";
+
+// Every space's resolver position, by space.
+absl::StatusOr<std::map<std::string, uint64_t>> ReadPositions(profile_store::Store& store) {
+  std::map<std::string, uint64_t> positions;
+  absl::Status scanned =
+      store.ScanPrefix(ColumnFamily::kMeta, kPositionPrefix, [&](std::string_view key, std::string_view value) {
+        if (value.size() == 8) {
+          positions[std::string(key.substr(kPositionPrefix.size()))] = profile_store::ReadBigEndian64(value);
+        }
+      });
+  if (!scanned.ok()) return scanned;
+  return positions;
+}
+
+}  // namespace
+
 absl::StatusOr<RebuildReport> Rebuild(profile_store::Store& store, const DerivedStateOptions& options) {
   auto spaces = LoggedSpaces(store);
   if (!spaces.ok()) return spaces.status();
+  // A position may lie past the space's last logged event, when erasure, suppression or an
+  // erasure command deleted the records at the log's end: the replay, which reads all that is
+  // left, gets as far, so it keeps that position (never past the log's own end).
+  auto positions = ReadPositions(store);
+  if (!positions.ok()) return positions.status();
+  ingest::AcceptedLog log(store);
+  if (absl::Status status = log.Recover(); !status.ok()) return status;
   if (absl::Status status = ClearDerivedState(store); !status.ok()) return status;
   auto normalizer = identity::Normalizer::Create(options.normalizer);
   if (!normalizer.ok()) return normalizer.status();
@@ -89,6 +117,19 @@ absl::StatusOr<RebuildReport> Rebuild(profile_store::Store& store, const Derived
     report.dead_letters += resolver.metrics().events_dead_lettered.load();
     report.profiles += resolver.metrics().profiles_created.load();
     report.merges += resolver.metrics().merges.load();
+  }
+  rocksdb::WriteBatch kept;
+  for (const auto& [space, position] : *positions) {
+    absl::StatusOr<std::string> replayed = store.Get(ColumnFamily::kMeta, ResolverPositionKey(space));
+    if (!replayed.ok() && !absl::IsNotFound(replayed.status())) return replayed.status();
+    const uint64_t reached = replayed.ok() && replayed->size() == 8 ? profile_store::ReadBigEndian64(*replayed) : 0;
+    if (position <= reached || position >= log.next_sequence()) continue;
+    std::string value;
+    profile_store::AppendBigEndian64(value, position);
+    kept.Put(store.handle(ColumnFamily::kMeta), ResolverPositionKey(space), value);
+  }
+  if (kept.Count() > 0) {
+    if (absl::Status status = store.Write(kept); !status.ok()) return status;
   }
   return report;
 }

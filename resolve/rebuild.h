@@ -6,7 +6,9 @@
 // rules. The graph, profiles and timelines equal what live ingestion of the same log under the
 // same rules produces, byte for byte, except for audience memberships: those are evaluated at the
 // end of the replay, as of the time of the rebuild (with their entry times). Definitions of
-// computed traits and audiences are kept.
+// computed traits and audiences are kept. A space's resolver position stays where it was when the
+// log's last records of the space were deleted (erasure), since the replay has seen everything
+// up to it.
 //
 // The store must not be in use by a running server.
 

@@ -216,6 +216,14 @@ absl::Status Resolver::ApplyBatch(rocksdb::WriteBatch& batch, size_t& count, uin
       absl::StatusOr<PreparedEvent*> prepared = prefetcher_->Next();
       if (!prepared.ok()) return prepared.status();
       if (*prepared == nullptr) return absl::OkStatus();
+      if ((*prepared)->command) {
+        restart_prefetch_ = true;  // Read again from after what this batch applies.
+        if (count == 0) {
+          command_ = std::move((*prepared)->command);
+          command_sequence_ = (*prepared)->sequence;
+        }
+        return absl::OkStatus();
+      }
       if (absl::Status applied = ApplyPrepared(**prepared, batch); !applied.ok()) return applied;
       last = (*prepared)->sequence;
       ++count;
@@ -226,6 +234,13 @@ absl::Status Resolver::ApplyBatch(rocksdb::WriteBatch& batch, size_t& count, uin
   absl::Status scan = ingest::AcceptedLog(store_).Scan(
       space_, position_ + 1, [&](uint64_t sequence, std::string_view record) {
         PreparedEvent prepared = preparer_.Prepare(sequence, record);
+        if (prepared.command) {
+          if (count == 0) {
+            command_ = std::move(prepared.command);
+            command_sequence_ = sequence;
+          }
+          return false;
+        }
         apply_status = ApplyPrepared(prepared, batch);
         if (!apply_status.ok()) return false;
         last = sequence;
@@ -236,6 +251,11 @@ absl::Status Resolver::ApplyBatch(rocksdb::WriteBatch& batch, size_t& count, uin
 
 absl::StatusOr<uint64_t> Resolver::CatchUp() {
   uint64_t applied_total = 0;
+  if (erase_first_) {
+    absl::StatusOr<uint64_t> erased = ApplyErasures();
+    if (!erased.ok()) return erased.status();
+    erase_first_ = false;
+  }
   for (;;) {
     // Read before the log is: everything logged up to `told` is then seen by this round.
     const uint64_t told = metrics_.log_last_seen.load();
@@ -271,6 +291,15 @@ absl::StatusOr<uint64_t> Resolver::CatchUp() {
         }
       }
       if (maintenance_) maintenance_->Committed();
+      if (command_) {
+        const ingest::ErasureCommand command = *std::move(command_);
+        command_.reset();
+        if (absl::Status done = CarryOut(command_sequence_, command); !done.ok()) {
+          metrics_.errors.fetch_add(1, std::memory_order_relaxed);
+          return done;
+        }
+        continue;
+      }
       metrics_.caught_up_to = std::max(metrics_.caught_up_to.load(), told);
       return applied_total;
     }
@@ -299,6 +328,44 @@ void Resolver::NotifyErasureRequested() {
     erasures_requested_ = true;
   }
   wake_.notify_one();
+}
+
+absl::Status Resolver::CarryOut(uint64_t sequence, const ingest::ErasureCommand& command) {
+  restart_prefetch_ = true;
+  rocksdb::WriteBatch batch;
+  if (suppression_ == nullptr) {
+    std::fprintf(stderr, "tessera: space %s: erasure %s at log sequence %llu not carried out: no privacy store\n",
+                 space_.c_str(), command.request_id.c_str(), static_cast<unsigned long long>(sequence));
+  } else {
+    const privacy::PrivacyStore& privacy = suppression_->privacy();
+    absl::StatusOr<privacy::ErasureRequest> known = privacy.GetRequest(space_, command.request_id);
+    if (!known.ok() && !absl::IsNotFound(known.status())) return known.status();
+    if (!known.ok()) {  // A request logged twice is carried out once.
+      privacy.PutRequest(space_,
+                         privacy::ErasureRequest{.id = command.request_id,
+                                                 .identifier_type = command.identifier_type,
+                                                 .identifier_value = command.identifier_value,
+                                                 .requested_at = command.requested_at,
+                                                 .requested_by = command.requested_by},
+                         batch);
+    }
+  }
+  std::string position;
+  profile_store::AppendBigEndian64(position, sequence);
+  batch.Put(store_.handle(ColumnFamily::kMeta), ResolverPositionKey(space_), position);
+  // Synced, the request with the position: after a crash it is pending, and erase_first_ carries
+  // it out before the events after it.
+  if (absl::Status written = store_.Write(batch); !written.ok()) return written;
+  position_ = sequence;
+  metrics_.position = sequence;
+  absl::StatusOr<uint64_t> erased = ApplyErasures();
+  if (!erased.ok()) {
+    erase_first_ = true;
+    return erased.status();
+  }
+  rocksdb::WriteBatch intake;
+  intake.Delete(store_.handle(ColumnFamily::kLog), ingest::AcceptedLog::Key(space_, sequence));
+  return store_.WriteIntake(intake);
 }
 
 absl::StatusOr<uint64_t> Resolver::ApplyErasures() {
@@ -376,6 +443,12 @@ absl::StatusOr<uint64_t> Resolver::ApplyErasures() {
     }
     if (maintenance_) maintenance_->Committed();
     for (std::string& hash : hashes) suppression_->Add(space_, std::move(hash));
+    if (shared_ != nullptr) {
+      if (absl::Status shared = shared_->Suppress(space_, suppressed, request.id); !shared.ok()) {
+        std::fprintf(stderr, "tessera: erasure %s: adding to the cluster's suppression list: %s\n",
+                     request.id.c_str(), std::string(shared.message()).c_str());
+      }
+    }
     graph_.ClearCaches();
     metrics_.erasures.fetch_add(1, std::memory_order_relaxed);
     to_compact.insert(to_compact.end(), erased.ranges.begin(), erased.ranges.end());

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -31,6 +32,8 @@
 #include "identity/identity_rules.h"
 #include "identity/normalizer.h"
 #include "ingest/identifier_extractor.h"
+#include "ingest/log_command.h"
+#include "privacy/shared_suppression.h"
 #include "privacy/suppression.h"
 #include "profile_store/store.h"
 #include "resolve/audience_maintenance.h"
@@ -107,6 +110,10 @@ class Resolver {
   // from the log instead of applied, and pending erasure requests of this space are carried out
   // (privacy/erasure.h) between batches. Call before Start; the list must outlive the resolver.
   void SetSuppressionList(privacy::SuppressionList* suppression) { suppression_ = suppression; }
+  // Cluster mode: every identifier an erasure suppresses is added to the list the cluster's
+  // gateways check too (a failure to reach it is reported, not retried: the resolvers drop such
+  // events all the same). Call before Start; it must outlive the resolver.
+  void SetSharedSuppression(privacy::SharedSuppression* shared) { shared_ = shared; }
   // Wakes the background thread to carry out pending erasure requests.
   void NotifyErasureRequested();
   // Carries out every pending erasure request of this space now (the background thread does this
@@ -138,7 +145,8 @@ class Resolver {
 
  private:
   // Applies up to options_.batch_events log records after `last` into `batch`, counting them in
-  // `count` and moving `last`; fewer when the log has no more.
+  // `count` and moving `last`; fewer when the log has no more, and none from a command record on
+  // (which, met first, is left in command_ for CatchUp to carry out).
   absl::Status ApplyBatch(rocksdb::WriteBatch& batch, size_t& count, uint64_t& last);
   // Applies one prepared log record into `batch` (and the graph's unit). Errors are the store's;
   // events that cannot be applied are dead-lettered into `batch` and count as applied.
@@ -146,6 +154,10 @@ class Resolver {
   // `record_text`: the event as JSON (ingest::RecordAsJson), or an undecodable record's bytes.
   void DeadLetter(uint64_t sequence, std::string_view record_text, std::string_view reason,
                   const std::vector<std::string>& warnings, rocksdb::WriteBatch& batch);
+  // Carries out the erasure command logged at `sequence`, exactly there: it records the request
+  // with the position (synced), carries it out (ApplyErasures), then deletes the command's record,
+  // which holds the identifier's value.
+  absl::Status CarryOut(uint64_t sequence, const ingest::ErasureCommand& command);
   void Run();
   // Adds the unit's timeline entries to `batch` in key order (see timeline_entries_).
   void FlushTimeline(rocksdb::WriteBatch& batch);
@@ -161,6 +173,13 @@ class Resolver {
   uint64_t position_ = 0;
   ResolverMetrics metrics_;
   privacy::SuppressionList* suppression_ = nullptr;
+  privacy::SharedSuppression* shared_ = nullptr;
+  // A command record met at the head of a batch, and its sequence.
+  std::optional<ingest::ErasureCommand> command_;
+  uint64_t command_sequence_ = 0;
+  // Pending erasure requests are carried out before anything else is applied: one recorded from
+  // a command whose carrying out a crash cut short must come before the events after it.
+  bool erase_first_ = true;
   EventPreparer preparer_;
   std::unique_ptr<LogPrefetcher> prefetcher_;  // Null when options_.prefetch is off.
   // The prefetcher must read from position_ + 1 anew: at the start, after an error, and after

@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "cluster/cluster_suppression.h"
 #include "cluster/event_stream.h"
 #include "cluster/member_registry.h"
 #include "cluster/nats_connection.h"
@@ -54,6 +55,12 @@ int Init(const config::Config& config, cluster::NatsConnection& nats) {
   auto members = cluster::MemberRegistry::Open(nats, {.replicas = options.stream_replicas});
   if (!members.ok()) return Fail(1, std::string(members.status().message()));
   std::printf("member bucket tessera_members: ready\n");
+  const cluster::ClusterSuppressionOptions suppression{.replicas = options.stream_replicas};
+  if (absl::Status s = cluster::ClusterSuppression::Ensure(nats, suppression, nats.options().request_timeout);
+      !s.ok()) {
+    return Fail(1, std::string(s.message()));
+  }
+  std::printf("suppression bucket %s: ready\n", suppression.bucket.c_str());
   return 0;
 }
 

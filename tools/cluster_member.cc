@@ -44,6 +44,7 @@ std::string HostName() {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ClusterMember>> ClusterMember::Connect(const config::Config& config,
+                                                                      profile_store::Store& store,
                                                                       ingest::IngestMetrics& metrics) {
   const config::ClusterOptions& options = *config.cluster;
   std::unique_ptr<ClusterMember> member(new ClusterMember(config));
@@ -54,6 +55,9 @@ absl::StatusOr<std::unique_ptr<ClusterMember>> ClusterMember::Connect(const conf
   if (!nats.ok()) return nats.status();
   member->nats_ = *std::move(nats);
 
+  member->suppression_ = std::make_unique<cluster::ClusterSuppression>(
+      *member->nats_, store, cluster::ClusterSuppressionOptions{.replicas = options.stream_replicas});
+  member->suppression_->Start();
   if (member->nats_->WaitConnected(options.publish_timeout)) {
     cluster::EventStream streams(*member->nats_, {.replicas = options.stream_replicas,
                                                   .duplicate_window = options.duplicate_window,
@@ -63,6 +67,12 @@ absl::StatusOr<std::unique_ptr<ClusterMember>> ClusterMember::Connect(const conf
         std::fprintf(stderr, "tessera serve: warning: stream of space %s: %s\n", space.c_str(),
                      std::string(status.message()).c_str());
       }
+    }
+    // A gateway takes no events before it has read the list: wait for it here rather than answer
+    // the first requests 503.
+    if (!member->suppression_->WaitLoaded(options.publish_timeout)) {
+      std::fprintf(stderr, "tessera serve: warning: the suppression list is not read yet; %s until it is\n",
+                   HasRole(options, "gateway") ? "events are refused with 503" : "erasures are not shared");
     }
   } else {
     std::fprintf(stderr, "tessera serve: warning: no NATS server answered yet; %s until one does\n",
@@ -110,6 +120,8 @@ void ClusterMember::Stop() {
     appliers.swap(appliers_);
   }
   for (auto& applier : appliers) applier->Stop();  // Each releases its lease.
+  // Its list stays readable, and erasures the resolvers still complete are still added to it.
+  if (suppression_ != nullptr) suppression_->Stop();
 }
 
 absl::Status ClusterMember::SetUp() {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "cluster/cluster_suppression.h"
 #include "cluster/member_registry.h"
 #include "cluster/nats_connection.h"
 #include "cluster/space_applier.h"
@@ -36,8 +37,10 @@ class ClusterMember {
   // Connects to the configured NATS servers (in the background if none answers yet), makes sure each
   // space's stream exists when NATS answers within the publish timeout (a warning otherwise;
   // `tessera cluster init` makes them too), and for the gateway role builds the publishing sink,
-  // which counts into `metrics` as the local log's writer would.
+  // which counts into `metrics` as the local log's writer would. Every member follows the
+  // cluster's suppression list (its hashing borrows `store`'s handle).
   static absl::StatusOr<std::unique_ptr<ClusterMember>> Connect(const config::Config& config,
+                                                                profile_store::Store& store,
                                                                 ingest::IngestMetrics& metrics);
   ~ClusterMember();  // Stops.
 
@@ -45,6 +48,8 @@ class ClusterMember {
   bool applies() const { return applies_; }
   // The gateway's sink for the pipeline (null without the gateway role). Once.
   std::unique_ptr<ingest::EventSink> TakeGatewaySink() { return std::move(gateway_sink_); }
+  // The cluster's shared suppression list, for the pipeline (IngestPipeline::SetSharedSuppression).
+  privacy::SharedSuppression* suppression() { return suppression_.get(); }
 
   // Starts following each space (resolver and replica roles) and announcing this member, once the
   // pipeline runs and the server is bound to `host`:`port` (where its API answers). Its name is
@@ -73,6 +78,7 @@ class ClusterMember {
   std::string http_address_;
   std::unique_ptr<cluster::NatsConnection> nats_;  // Outlives everything below.
   std::unique_ptr<cluster::StreamFill> fill_;      // The gateway's; outlives its sink.
+  std::unique_ptr<cluster::ClusterSuppression> suppression_;
   std::unique_ptr<ingest::EventSink> gateway_sink_;
   std::unique_ptr<cluster::SpaceLeases> leases_;
   std::unique_ptr<cluster::MemberRegistry> members_;

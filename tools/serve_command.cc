@@ -100,7 +100,7 @@ int ServeCommand(std::span<const std::string_view> args) {
   std::unique_ptr<ClusterMember> member;
   std::unique_ptr<pipeline::IngestPipeline> pipeline_owner;
   if (config.cluster) {
-    absl::StatusOr<std::unique_ptr<ClusterMember>> connected = ClusterMember::Connect(config, metrics);
+    absl::StatusOr<std::unique_ptr<ClusterMember>> connected = ClusterMember::Connect(config, **store, metrics);
     if (!connected.ok()) {
       return Fail(absl::IsInvalidArgument(connected.status()) ? 2 : 1, connected.status().message());
     }
@@ -110,6 +110,7 @@ int ServeCommand(std::span<const std::string_view> args) {
     pipeline_owner = std::make_unique<pipeline::IngestPipeline>(**store, std::move(options), metrics,
                                                                 member->TakeGatewaySink());
     pipeline_owner->AddPrometheusSource([&member](std::string& out) { member->AppendPrometheus(out); });
+    pipeline_owner->SetSharedSuppression(member->suppression());
   } else {
     pipeline_owner = std::make_unique<pipeline::IngestPipeline>(**store, PipelineOptionsFrom(config), metrics);
   }
@@ -130,7 +131,7 @@ int ServeCommand(std::span<const std::string_view> args) {
   if (spaces.empty()) spaces.push_back("default");
   auto space_audiences = [&pipeline](std::string_view space) { return pipeline.audiences(space); };
   std::optional<api::ProfileHandler> profiles;
-  if (pipeline.normalizer() != nullptr) {
+  if (pipeline.resolves()) {
     profiles.emplace(keys, reader, *pipeline.normalizer(), KnownIdentifierTypes(config), spaces, space_audiences);
     profiles->SetIdentifierExtractor(pipeline.extractor());
   }

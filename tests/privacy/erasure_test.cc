@@ -11,6 +11,7 @@
 #include "ingest/event_codec.h"
 #include "privacy/privacy_store.h"
 #include "privacy/suppression.h"
+#include "resolve/rebuild.h"
 #include "tests/resolve/resolver_fixture.h"
 
 namespace tessera::privacy {
@@ -246,6 +247,40 @@ TEST_F(ErasureTest, APendingRequestSurvivesARestartAndIsCarriedOutThen) {
   absl::StatusOr<uint64_t> again = restarted->ApplyErasures();
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, 0u) << "a completed request is not carried out twice";
+}
+
+TEST_F(ErasureTest, ARebuildAfterErasuresGivesEveryoneElseTheProfileIdsTheyHad) {
+  // Ada's two profiles come first (ids 1 and 2), then Bob (3), Carol (4) and Dave (5); Ada and
+  // then Dave, the last to get an id, are erased. Rebuilt from what the log still holds, Bob and
+  // Carol must keep their ids (CRM front ends hold them) and the next id must not go back.
+  SeedAdaAndBob();
+  auto resolver = PrivacyResolver();
+  CatchUp(*resolver);
+  const std::string ada = Request("email", "ada@example.com");
+  ASSERT_TRUE(resolver->ApplyErasures().ok());
+  ingest::CanonicalEvent carol = Event(ingest::EventType::kIdentify, "web", 60);
+  carol.user_id = "u-carol";
+  ingest::CanonicalEvent dave = Event(ingest::EventType::kIdentify, "web", 70);
+  dave.user_id = "u-dave";
+  Append({carol, dave});
+  CatchUp(*resolver);
+  const std::string dave_request = Request("user_id", "u-dave");
+  ASSERT_TRUE(resolver->ApplyErasures().ok());
+  ASSERT_EQ(Status(dave_request).profiles, 1u);
+  ASSERT_EQ(Lookup(*resolver, type::kUserId, "u-bob"), ProfileId{3});
+  ASSERT_EQ(Lookup(*resolver, type::kUserId, "u-carol"), ProfileId{4});
+  const auto live = DerivedState();
+  resolver.reset();
+
+  absl::StatusOr<resolve::RebuildReport> rebuild = resolve::Rebuild(*store_, resolve::DerivedStateOptions{});
+  ASSERT_TRUE(rebuild.ok()) << rebuild.status();
+  ExpectSameState(live, DerivedState());
+  auto rebuilt = PrivacyResolver();
+  ingest::CanonicalEvent erin = Event(ingest::EventType::kIdentify, "web", 80);
+  erin.user_id = "u-erin";
+  Append({erin});
+  CatchUp(*rebuilt);
+  EXPECT_EQ(Lookup(*rebuilt, type::kUserId, "u-erin"), ProfileId{6}) << "no id is given twice";
 }
 
 TEST_F(ErasureTest, AnUnknownIdentifierCompletesWithNothingErasedButStaysSuppressed) {

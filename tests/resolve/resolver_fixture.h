@@ -138,13 +138,19 @@ class ResolverTest : public ::testing::Test {
   // Appends `events` to the accepted-event log through the group-commit writer; returns the log
   // sequence of the last one.
   uint64_t Append(const std::vector<ingest::CanonicalEvent>& events) {
+    std::vector<ingest::LogEntry> entries;
+    for (const ingest::CanonicalEvent& event : events) entries.push_back(ingest::MakeLogEntry(event));
+    return AppendEntries(std::move(entries));
+  }
+
+  // Appends log records as they are (events, commands, damaged records); returns the last one's
+  // log sequence.
+  uint64_t AppendEntries(std::vector<ingest::LogEntry> entries) {
     if (!writer_) {
       writer_ = std::make_unique<ingest::GroupCommitWriter>(*store_, ingest::GroupCommitOptions{}, metrics_);
       absl::Status started = writer_->Start();
       EXPECT_TRUE(started.ok()) << started;
     }
-    std::vector<ingest::LogEntry> entries;
-    for (const ingest::CanonicalEvent& event : events) entries.push_back(ingest::MakeLogEntry(event));
     std::promise<absl::Status> done;
     absl::Status submitted = writer_->Submit(
         std::move(entries), [&](absl::Status status, std::vector<ingest::EventOutcome> outcomes) {
