@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cluster/internal/kv_bucket.h"
 #include "cluster/internal/nats_error.h"
@@ -195,6 +196,38 @@ void ClusterSuppression::Run() {
     }
     Wait(options_.retry_wait);
   }
+}
+
+absl::StatusOr<uint64_t> ClusterSuppression::ScrubbedThrough(std::string_view space) const {
+  const std::string stream = "KV_" + options_.bucket;
+  const std::string subject = absl::StrCat("$KV.", options_.bucket, ".w.",
+                                           absl::BytesToHexString(absl::string_view(space.data(), space.size())));
+  natsMsg* raw = nullptr;
+  jsErrCode js_error = static_cast<jsErrCode>(0);
+  natsStatus status = js_GetLastMsg(&raw, nats_.jetstream(), stream.c_str(), subject.c_str(), nullptr, &js_error);
+  internal::NatsMsgPtr message(raw);
+  if (status == NATS_NOT_FOUND || js_error == JSNoMessageFoundErr || js_error == JSStreamNotFoundErr) return 0;
+  if (status != NATS_OK) return internal::FromNats(status, "read the scrub mark", js_error);
+  uint64_t sequence = 0;
+  const std::string_view text(natsMsg_GetData(message.get()), static_cast<size_t>(natsMsg_GetDataLength(message.get())));
+  if (!absl::SimpleAtoi(absl::string_view(text.data(), text.size()), &sequence)) {
+    return absl::DataLossError(absl::StrCat("the scrub mark of space ", std::string(space), " is not a number"));
+  }
+  return sequence;
+}
+
+absl::Status ClusterSuppression::RaiseScrubbedThrough(std::string_view space, uint64_t sequence) {
+  if (list() == nullptr) {
+    return absl::UnavailableError("the cluster's suppression list is not read yet (is NATS reachable?)");
+  }
+  absl::StatusOr<uint64_t> current = ScrubbedThrough(space);
+  if (!current.ok()) return current.status();
+  if (*current >= sequence) return absl::OkStatus();
+  const std::string key = absl::StrCat("w.", absl::BytesToHexString(absl::string_view(space.data(), space.size())));
+  const std::string value = absl::StrCat(sequence);
+  uint64_t revision = 0;
+  natsStatus status = kvStore_Put(&revision, bucket_, key.c_str(), value.data(), static_cast<int>(value.size()));
+  return internal::FromNats(status, "raise the scrub mark");
 }
 
 absl::Status ClusterSuppression::Suppress(std::string_view space, const std::vector<identity::Identifier>& identifiers,

@@ -3,7 +3,8 @@
 // ClusterSuppression: the suppression list every member of a cluster shares (privacy/
 // shared_suppression.h), kept in the JetStream key-value bucket `tessera_suppression`. Its salt is
 // the bucket's key `salt`, drawn by the first member that needs it; each suppressed identifier is
-// a key `h.<hex of the space>.<hex of its salted hash>` whose value is the erasure request's id.
+// a key `h.<hex of the space>.<hex of its salted hash>` whose value is the erasure request's id;
+// `w.<hex of the space>` is the space's scrub mark (decimal).
 // Neither values nor unsalted hashes leave a member.
 //
 // A thread reads the whole list once NATS answers (list() is null until then) and then follows
@@ -57,6 +58,13 @@ class ClusterSuppression : public privacy::SharedSuppression {
   const privacy::SuppressionList* list() const override { return list_.load(std::memory_order_acquire); }
   absl::Status Suppress(std::string_view space, const std::vector<identity::Identifier>& identifiers,
                         std::string_view request_id) override;
+
+  // The space's scrub mark: the stream sequence through which erased people's messages and
+  // erasure commands may have been erased from the stream (cluster/stream_scrubber.h); 0 when
+  // never. A store that has copied less cannot follow the stream any more.
+  absl::StatusOr<uint64_t> ScrubbedThrough(std::string_view space) const;
+  // Raises the space's scrub mark to `sequence` (never lowers it). Before anything is erased.
+  absl::Status RaiseScrubbedThrough(std::string_view space, uint64_t sequence);
 
   // Waits up to `timeout` until the list has been read once; false if it has not.
   bool WaitLoaded(std::chrono::milliseconds timeout) const;

@@ -144,6 +144,18 @@ absl::Status StreamFollower::CheckFollowable() {
         "; this store copied up to ", from, " from an earlier one): restore this store from a backup taken "
         "from the new stream, or start it empty"));
   }
+  // Erasure scrubbed messages this store has not applied (the likelier reason for a later first
+  // sequence too, when one was erased at the front).
+  if (options_.scrubbed_through) {
+    absl::StatusOr<uint64_t> mark = options_.scrubbed_through();
+    if (!mark.ok()) return mark.status();
+    if (from < *mark) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "erased people's messages were scrubbed from stream ", StreamName(options_.space), " through sequence ",
+          *mark, ", past what this store copied (", from, "), which it must still apply: restore this store "
+          "from a newer backup of another member"));
+    }
+  }
   // An emptied stream reports its first sequence as one past its last.
   if (from + 1 < state->first_sequence) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -313,6 +325,16 @@ bool StreamFollower::CopyBatch(natsMsgList& list, Subscription& subscription) {
       if (!first_held.ok() || *first_held || !last_held.ok() || *last_held) {
         stopped_at_gap = true;
         break;
+      }
+      // Deleted: by the scrubber, which erases only what every member had applied when it began.
+      // A store that had not copied it (it was away) stops here: the consumer is made again and
+      // CheckFollowable finds the scrub mark past the position.
+      if (options_.scrubbed_through) {
+        absl::StatusOr<uint64_t> mark = options_.scrubbed_through();
+        if (!mark.ok() || *mark >= expected) {
+          stopped_at_gap = true;
+          break;
+        }
       }
     }
     subscription.fresh = false;

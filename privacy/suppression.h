@@ -42,6 +42,8 @@ class SuppressionList {
   void Add(std::string_view space, std::string hash);
 
   bool Empty() const { return size_.load(std::memory_order_acquire) == 0; }
+  // Hashes held, over every space (it only grows).
+  size_t size() const { return size_.load(std::memory_order_acquire); }
   bool Contains(std::string_view space, std::string_view type, std::string_view normalized_value) const;
 
   // The type of the first identifier of `extracted` (of an event from `source` of `space`) that is

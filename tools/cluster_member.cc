@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <limits>
 #include <cstdio>
 #include <set>
 #include <string>
@@ -10,12 +11,15 @@
 #include "absl/strings/str_cat.h"
 #include "base/json_writer.h"
 #include "cluster/event_stream.h"
+#include "cluster/stream_scrubber.h"
 #include "cluster/stream_writer.h"
+#include "simdjson.h"
 
 namespace tessera::tools {
 namespace {
 
 constexpr auto kAnnounceInterval = std::chrono::seconds(2);
+constexpr auto kScrubCheck = std::chrono::seconds(2);
 
 std::set<std::string> SpacesOf(const config::Config& config) {
   std::set<std::string> spaces;
@@ -104,6 +108,7 @@ absl::Status ClusterMember::Start(pipeline::IngestPipeline& pipeline, profile_st
   name_ = options.name.empty() ? absl::StrCat(HostName(), "-", port) : options.name;
   http_address_ = absl::StrCat(host, ":", port);
   announcer_ = std::thread([this] { Run(); });
+  if (applies_) scrubber_ = std::thread([this] { Scrub(); });
   return absl::OkStatus();
 }
 
@@ -114,6 +119,7 @@ void ClusterMember::Stop() {
   }
   wake_.notify_all();
   if (announcer_.joinable()) announcer_.join();
+  if (scrubber_.joinable()) scrubber_.join();
   std::vector<std::unique_ptr<cluster::SpaceApplier>> appliers;
   {
     std::lock_guard lock(mutex_);
@@ -142,7 +148,10 @@ absl::Status ClusterMember::SetUp() {
   for (const std::string& space : SpacesOf(config_)) {
     auto applier = std::make_unique<cluster::SpaceApplier>(
         *nats_, *pipeline_->log_writer(), *store_, contends ? leases_.get() : nullptr,
-        cluster::SpaceApplierOptions{.space = space, .member = name_, .follower = {}});
+        cluster::SpaceApplierOptions{
+            .space = space,
+            .member = name_,
+            .follower = {.scrubbed_through = [this, space] { return suppression_->ScrubbedThrough(space); }}});
     if (absl::Status status = applier->Start(); !status.ok()) {
       for (auto& started : appliers) started->Stop();
       return status;
@@ -175,6 +184,81 @@ void ClusterMember::Run() {
     }
     lock.lock();
     wake_.wait_for(lock, set_up ? kAnnounceInterval : std::chrono::seconds(1), [this] { return stopping_; });
+  }
+}
+
+uint64_t ClusterMember::Horizon(std::string_view space) {
+  if (members_ == nullptr) return 0;
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> listed = members_->List();
+  if (!listed.ok()) return 0;
+  uint64_t horizon = std::numeric_limits<uint64_t>::max();
+  bool any = false;
+  simdjson::dom::parser parser;
+  for (const auto& [key, report] : *listed) {
+    simdjson::dom::element root;
+    if (parser.parse(report).get(root) != simdjson::SUCCESS) return 0;  // A report we cannot read: wait.
+    simdjson::dom::object spaces;
+    if (root["spaces"].get(spaces) != simdjson::SUCCESS) continue;  // A gateway.
+    simdjson::dom::object fields;
+    if (spaces[space].get(fields) != simdjson::SUCCESS) continue;
+    uint64_t applied = 0;
+    if (fields["applied"].get(applied) != simdjson::SUCCESS) return 0;
+    horizon = std::min(horizon, applied);
+    any = true;
+  }
+  return any ? horizon : 0;
+}
+
+void ClusterMember::Scrub() {
+  std::unique_lock lock(mutex_);
+  while (!wake_.wait_for(lock, kScrubCheck, [this] { return stopping_; })) {
+    std::vector<cluster::SpaceApplier*> held;
+    for (const auto& applier : appliers_) {
+      if (applier->lease_held()) held.push_back(applier.get());
+    }
+    lock.unlock();
+    const privacy::SuppressionList* list = suppression_->list();
+    for (cluster::SpaceApplier* applier : held) {
+      resolve::Resolver* resolver = pipeline_->resolver(applier->space());
+      if (list == nullptr || resolver == nullptr) continue;
+      ScrubState& state = scrub_[applier->space()];
+      if (list->size() != state.seen_list_size) {
+        state.seen_list_size = list->size();
+        state.full_pass_due = true;
+      }
+      if (const uint64_t erasures = resolver->metrics().erasures.load(); erasures != state.seen_erasures) {
+        state.seen_erasures = erasures;
+        state.full_pass_due = true;
+        state.due_through = std::max(state.due_through, AppliedPosition(applier->space()));
+      }
+      if (!state.full_pass_due && state.scrubbed_through >= state.due_through) continue;
+      const uint64_t horizon = Horizon(applier->space());
+      const uint64_t from = state.full_pass_due ? 1 : state.scrubbed_through + 1;
+      if (horizon < from) continue;
+      // The mark first: a store that has not applied as far stops rather than skip what goes.
+      cluster::StreamScrubber scrubber(*nats_, applier->space(), *list, *pipeline_->extractor(),
+                                       *pipeline_->normalizer());
+      absl::Status marked = suppression_->RaiseScrubbedThrough(applier->space(), horizon);
+      absl::StatusOr<cluster::ScrubReport> report =
+          marked.ok() ? scrubber.Scrub(from, horizon) : absl::StatusOr<cluster::ScrubReport>(marked);
+      if (!report.ok()) {
+        std::fprintf(stderr, "tessera serve: scrubbing the stream of space %s (retried): %s\n",
+                     applier->space().c_str(), std::string(report.status().message()).c_str());
+        continue;
+      }
+      state.full_pass_due = false;
+      state.scrubbed_through = horizon;
+      state.erased += report->erased_events + report->erased_commands;
+      if (report->erased_events + report->erased_commands > 0) {
+        std::fprintf(stderr,
+                     "tessera serve: space %s: erased %llu event(s) of erased people and %llu erasure command(s) "
+                     "from the stream (sequences %llu-%llu)\n",
+                     applier->space().c_str(), static_cast<unsigned long long>(report->erased_events),
+                     static_cast<unsigned long long>(report->erased_commands), static_cast<unsigned long long>(from),
+                     static_cast<unsigned long long>(horizon));
+      }
+    }
+    lock.lock();
   }
 }
 

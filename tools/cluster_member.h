@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -72,6 +73,22 @@ class ClusterMember {
   void Run();
   absl::Status SetUp();
 
+  // The lease holder's scrubbing of each space's stream (cluster/stream_scrubber.h): a pass is due
+  // when the suppression list grew or this member carried out an erasure, and reaches as far as
+  // every member has applied; passes go on until they have covered every erasure carried out.
+  void Scrub();
+  // The stream sequence every member applying `space` has applied (0: none known).
+  uint64_t Horizon(std::string_view space);
+
+  struct ScrubState {
+    size_t seen_list_size = 0;
+    uint64_t seen_erasures = 0;
+    bool full_pass_due = false;   // The list grew: everything up to the horizon is read again.
+    uint64_t scrubbed_through = 0;
+    uint64_t due_through = 0;     // An erasure was carried out at or before this position.
+    uint64_t erased = 0;          // Messages erased by this process.
+  };
+
   const config::Config& config_;
   bool applies_ = false;
   std::string name_;
@@ -90,6 +107,8 @@ class ClusterMember {
   std::condition_variable wake_;
   bool stopping_ = false;  // Guarded by mutex_.
   std::thread announcer_;
+  std::map<std::string, ScrubState> scrub_;  // By space; the scrubber thread's own.
+  std::thread scrubber_;
 };
 
 }  // namespace tessera::tools

@@ -7,7 +7,9 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "base/json_writer.h"
 #include "ingest/accepted_log.h"
+#include "ingest/log_command.h"
 #include "ingest/event_codec.h"
 #include "profile_store/store.h"
 #include "tools/commands.h"
@@ -58,6 +60,22 @@ int LogCommand(std::span<const std::string_view> args) {
   absl::Status status = log.Scan(space, *from, [&](uint64_t sequence, std::string_view record) {
     if (printed >= *limit) return false;
     ++printed;
+    // A command not yet carried out (cluster mode): what it is, never the identifier's value.
+    if (absl::StatusOr<ingest::ErasureCommand> command = ingest::DecodeErasureCommand(record); command.ok()) {
+      line.clear();
+      base::JsonWriter json(line);
+      json.BeginObject();
+      json.Key("sequence").Uint(sequence);
+      json.Key("command").BeginObject();
+      json.Key("kind").String("erasure");
+      json.Key("requestId").String(command->request_id);
+      json.Key("identifierType").String(command->identifier_type);
+      json.EndObject();
+      json.EndObject();
+      line.push_back('\n');
+      std::fwrite(line.data(), 1, line.size(), stdout);
+      return true;
+    }
     // Records are binary since v1; each is printed as the JSON object the API serves for it.
     absl::StatusOr<std::string> event = ingest::RecordAsJson(record);
     if (!event.ok()) {

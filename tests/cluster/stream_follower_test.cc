@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <memory>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -249,6 +251,53 @@ TEST_F(StreamFollowerTest, AStreamMadeAnewUnderTheSameNameIsNotFollowedFromTheOl
   ASSERT_TRUE(testing::WaitUntil([&] { return !follower.error().ok(); }));
   EXPECT_NE(follower.error().message().find("was made anew"), std::string::npos) << follower.error();
   EXPECT_EQ(local.Log("follow_anew").size(), 3u);
+}
+
+}  // namespace
+}  // namespace tessera::cluster
+
+namespace tessera::cluster {
+namespace {
+
+// The scrub mark: messages up to it may be gone (erased people's), so a store that has copied
+// less must stop, whether it finds that out when it starts or at the gap itself.
+TEST_F(StreamFollowerTest, AStoreBehindTheScrubMarkStopsAtStartOrAtTheGap) {
+  EventStream stream(*nats_, {.replicas = 3});
+  ASSERT_TRUE(stream.Ensure("follow_scrubbed").ok());
+  Publish("follow_scrubbed", 1, 6);
+  ASSERT_EQ(js_DeleteMsg(nats_->jetstream(), StreamName("follow_scrubbed").c_str(), 3, nullptr, nullptr), NATS_OK);
+  {
+    LocalStore local(dir_.path() + "/at-start");
+    FollowerOptions options = Options("follow_scrubbed");
+    options.scrubbed_through = []() -> absl::StatusOr<uint64_t> { return 4; };
+    StreamFollower follower(*nats_, local.writer(), local.store(), options);
+    ASSERT_TRUE(follower.Start().ok());
+    ASSERT_TRUE(testing::WaitUntil([&] { return !follower.error().ok(); }));
+    EXPECT_NE(follower.error().message().find("scrubbed from stream"), std::string::npos) << follower.error();
+    EXPECT_EQ(follower.copied(), 0u);
+  }
+  {
+    // The mark raised after the store began (the scrubber started meanwhile): it stops at the gap
+    // rather than skip what it has not applied.
+    LocalStore local(dir_.path() + "/at-gap");
+    FollowerOptions options = Options("follow_scrubbed");
+    auto calls = std::make_shared<std::atomic<int>>(0);
+    options.scrubbed_through = [calls]() -> absl::StatusOr<uint64_t> { return calls->fetch_add(1) == 0 ? 0 : 4; };
+    StreamFollower follower(*nats_, local.writer(), local.store(), options);
+    ASSERT_TRUE(follower.Start().ok());
+    ASSERT_TRUE(testing::WaitUntil([&] { return !follower.error().ok(); }));
+    EXPECT_EQ(follower.copied(), 2u);
+    EXPECT_EQ(local.Log("follow_scrubbed").size(), 2u);
+  }
+  {
+    // Below no mark, a deleted message is skipped as before.
+    LocalStore local(dir_.path() + "/no-mark");
+    FollowerOptions options = Options("follow_scrubbed");
+    options.scrubbed_through = []() -> absl::StatusOr<uint64_t> { return 0; };
+    StreamFollower follower(*nats_, local.writer(), local.store(), options);
+    ASSERT_TRUE(follower.Start().ok());
+    ASSERT_TRUE(testing::WaitUntil([&] { return follower.copied() == 6; })) << follower.error();
+  }
 }
 
 }  // namespace

@@ -63,6 +63,11 @@ TEST(ClusterSectionTest, MistakesAreNamedByTheirKey) {
       {R"({"nats_urls": ["nats://a:4222"], "role": "replica", "name": "Host 1"})", "cluster.name: \"Host 1\" must be"},
       {R"({"nats_urls": ["nats://a:4222"], "role": "replica", "publish_timeout_ms": 10})", "cluster.publish_timeout_ms"},
       {R"({"nats_urls": ["nats://a:4222"], "role": "replica", "replicas": 3})", "cluster.replicas: unknown key"},
+      {R"({"nats_urls": ["nats://a:4222"], "role": "gateway", "shed_at_percent": 40})", "cluster.shed_at_percent"},
+      {R"({"nats_urls": ["nats://a:4222"], "role": "gateway", "shed_at_percent": 101})", "cluster.shed_at_percent"},
+      {R"({"nats_urls": ["nats://a:4222"], "role": "gateway", "shed_at_percent": "95"})", "cluster.shed_at_percent"},
+      {R"({"nats_urls": ["nats://a:4222"], "role": "gateway", "stream_max_bytes": 1000})", "cluster.stream_max_bytes"},
+      {R"({"nats_urls": ["nats://a:4222"], "role": "gateway", "stream_max_bytes": -1})", "cluster.stream_max_bytes"},
   };
   for (const Case& c : cases) {
     absl::Status status = ErrorOf(c.json);

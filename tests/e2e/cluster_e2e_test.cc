@@ -50,6 +50,7 @@ TEST(ClusterE2eTest, InitMakesEverySpacesStreamAndStatusShowsEventsAndTheResolve
             std::string::npos)
       << init.output;
   EXPECT_NE(init.output.find("stream TESSERA_EVENTS_shop for space shop: ready"), std::string::npos) << init.output;
+  EXPECT_NE(init.output.find("suppression bucket tessera_suppression: ready"), std::string::npos) << init.output;
   CommandResult again = RunCommand(dir.path(), tessera + " cluster init --config " + config);
   EXPECT_EQ(again.exit_code, 0) << "init is idempotent: " << again.output;
 

@@ -8,6 +8,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "cluster/event_stream.h"
+#include "cluster/nats_connection.h"
 #include "tests/cluster/nats_test_cluster.h"
 #include "tests/e2e/cluster_e2e_support.h"
 #include "tests/e2e/e2e_support.h"
@@ -31,6 +33,24 @@ bool Suppressed(HttpClient& gateway, const std::string& identity, int attempt) {
                    R"("},{"type":"track","event":"Viewed","messageId":"probe-)", attempt, R"(",)", identity, "}]}"),
       kWriteKey);
   return sent.ok() && sent->status == 200 && sent->body.find(R"("code":"suppressed")") != std::string::npos;
+}
+
+// The sequences of the messages of the default space's stream whose bytes contain `text`.
+std::string StreamMessagesMentioning(cluster::NatsConnection& nats, std::string_view text) {
+  absl::StatusOr<cluster::StreamState> state = cluster::EventStream(nats, {}).State("default");
+  if (!state.ok()) return std::string(state.status().message());
+  std::string found;
+  for (uint64_t sequence = state->first_sequence; sequence <= state->last_sequence; ++sequence) {
+    natsMsg* message = nullptr;
+    if (js_GetMsg(&message, nats.jetstream(), cluster::StreamName("default").c_str(), sequence, nullptr, nullptr) !=
+        NATS_OK) {
+      continue;  // Erased.
+    }
+    const std::string_view data(natsMsg_GetData(message), static_cast<size_t>(natsMsg_GetDataLength(message)));
+    if (data.find(text) != std::string_view::npos) absl::StrAppend(&found, sequence, " ");
+    natsMsg_Destroy(message);
+  }
+  return found;
 }
 
 TEST(ClusterPrivacyE2eTest, AnErasureReachesEveryApplierThroughTheStreamAndSuppressionHoldsAtEveryGateway) {
@@ -126,6 +146,23 @@ TEST(ClusterPrivacyE2eTest, AnErasureReachesEveryApplierThroughTheStreamAndSuppr
   EXPECT_EQ(bob_on_resolver->body, bob_on_replica->body);
   EXPECT_EQ(JsonStringMember(bob_on_replica->body, "profileId"), JsonStringMember(bob_before->body, "profileId"));
 
+  // The lease holder then erases her messages, and the command with her email, from the stream
+  // itself, once every member has applied them.
+  auto connection = cluster::NatsConnection::Connect({.urls = nats.urls(), .request_timeout = seconds(20)});
+  ASSERT_TRUE(connection.ok()) << connection.status();
+  ASSERT_TRUE((*connection)->WaitConnected(seconds(10)));
+  std::string held;
+  EXPECT_TRUE(WaitFor([&] { return (held = StreamMessagesMentioning(**connection, "ada")).empty(); }, seconds(30)))
+      << "still in the stream: " << held;
+  EXPECT_FALSE(StreamMessagesMentioning(**connection, "u-bob").empty()) << "Bob's messages stay";
+
+  // A replica started empty now cannot follow: it would miss what was erased, and says so.
+  auto late_replica = StartMember(dir, nats, "replica-late", "replica");
+  ASSERT_TRUE(late_replica.ok()) << late_replica.status();
+  EXPECT_TRUE(WaitFor([&] { return (*late_replica)->Output().find("scrubbed from stream") != std::string::npos; },
+                      seconds(30)))
+      << (*late_replica)->Output();
+
   // Members that take no events send erasure requests to a gateway; gateways keep no records.
   auto on_replica = to_replica.Request("POST", "/v1/privacy/erase", R"({"type":"email","value":"bob@example.com"})",
                                        AdminKey());
@@ -143,7 +180,7 @@ TEST(ClusterPrivacyE2eTest, AnErasureReachesEveryApplierThroughTheStreamAndSuppr
   EXPECT_TRUE(Suppressed(to_gateway_3, R"("userId":"u-ada")", 1000));
 
   // Both appliers' derived state is what their logs give (the command's record is gone from them).
-  for (auto* member : {&*gateway_1, &*gateway_2, &*gateway_3, &*resolver, &*replica}) {
+  for (auto* member : {&*gateway_1, &*gateway_2, &*gateway_3, &*resolver, &*replica, &*late_replica}) {
     auto stopped = (*member)->Terminate();
     ASSERT_TRUE(stopped.ok());
     EXPECT_EQ(*stopped, 0) << (*member)->Output();

@@ -1,0 +1,98 @@
+#include "cluster/stream_scrubber.h"
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "cluster/event_stream.h"
+#include "cluster/internal/nats_error.h"
+#include "cluster/internal/nats_handles.h"
+#include "ingest/event_codec.h"
+#include "ingest/log_command.h"
+
+namespace tessera::cluster {
+namespace {
+
+constexpr int kFetchBatch = 256;
+constexpr int64_t kFetchWaitMs = 2'000;
+
+struct SubscriptionDeleter {
+  void operator()(natsSubscription* sub) const {
+    natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+  }
+};
+using SubscriptionPtr = std::unique_ptr<natsSubscription, SubscriptionDeleter>;
+
+}  // namespace
+
+StreamScrubber::StreamScrubber(NatsConnection& nats, std::string space, const privacy::SuppressionList& list,
+                               const ingest::IdentifierExtractor& extractor, const identity::Normalizer& normalizer)
+    : nats_(nats), space_(std::move(space)), list_(list), extractor_(extractor), normalizer_(normalizer) {}
+
+bool StreamScrubber::Unlawful(std::string_view record, ScrubReport& report) const {
+  if (ingest::IsCommandRecord(record)) {
+    ++report.erased_commands;
+    return true;
+  }
+  absl::StatusOr<ingest::CanonicalEvent> event = ingest::DecodeEvent(record);
+  if (!event.ok() || list_.Empty()) return false;
+  if (!list_.FirstSuppressed(space_, event->source, extractor_.Extract(*event), normalizer_)) return false;
+  ++report.erased_events;
+  return true;
+}
+
+absl::StatusOr<ScrubReport> StreamScrubber::Scrub(uint64_t from, uint64_t through) {
+  ScrubReport report;
+  if (from == 0) from = 1;
+  if (through < from) return report;
+  const std::string stream = StreamName(space_);
+  const std::string subject = StreamSubject(space_);
+  jsSubOptions sub_options;
+  jsSubOptions_Init(&sub_options);
+  sub_options.Stream = stream.c_str();
+  sub_options.Config.DeliverPolicy = js_DeliverByStartSequence;
+  sub_options.Config.OptStartSeq = from;
+  sub_options.Config.AckPolicy = js_AckNone;
+  sub_options.Config.InactiveThreshold = 60 * internal::kNanosPerSecond;
+  natsSubscription* raw = nullptr;
+  jsErrCode js_error = static_cast<jsErrCode>(0);
+  natsStatus status =
+      js_PullSubscribe(&raw, nats_.jetstream(), subject.c_str(), nullptr, nullptr, &sub_options, &js_error);
+  if (status != NATS_OK) return internal::FromNats(status, "read " + stream + " to scrub it", js_error);
+  SubscriptionPtr subscription(raw);
+  for (;;) {
+    natsMsgList list{};
+    status = natsSubscription_Fetch(&list, subscription.get(), kFetchBatch, kFetchWaitMs, &js_error);
+    if (status == NATS_TIMEOUT) return report;  // Nothing more to read.
+    if (status != NATS_OK) {
+      natsMsgList_Destroy(&list);
+      return internal::FromNats(status, "read " + stream + " to scrub it", js_error);
+    }
+    bool done = false;
+    absl::Status failed = absl::OkStatus();
+    for (int i = 0; i < list.Count && !done && failed.ok(); ++i) {
+      jsMsgMetaData* meta = nullptr;
+      if (natsMsg_GetMetaData(&meta, list.Msgs[i]) != NATS_OK) continue;
+      const uint64_t sequence = meta->Sequence.Stream;
+      done = meta->NumPending == 0;
+      jsMsgMetaData_Destroy(meta);
+      if (sequence > through) {
+        done = true;
+        break;
+      }
+      ++report.scanned;
+      const std::string_view record(natsMsg_GetData(list.Msgs[i]),
+                                    static_cast<size_t>(natsMsg_GetDataLength(list.Msgs[i])));
+      if (!Unlawful(record, report)) continue;
+      status = js_EraseMsg(nats_.jetstream(), stream.c_str(), sequence, nullptr, &js_error);
+      if (status != NATS_OK && js_error != JSSequenceNotFoundErr && js_error != JSNoMessageFoundErr) {
+        failed = internal::FromNats(status, absl::StrCat("erase message ", sequence, " of ", stream), js_error);
+      }
+    }
+    natsMsgList_Destroy(&list);
+    if (!failed.ok()) return failed;
+    if (done) return report;
+  }
+}
+
+}  // namespace tessera::cluster
