@@ -198,36 +198,70 @@ void ClusterSuppression::Run() {
   }
 }
 
-absl::StatusOr<uint64_t> ClusterSuppression::ScrubbedThrough(std::string_view space) const {
-  const std::string stream = "KV_" + options_.bucket;
-  const std::string subject = absl::StrCat("$KV.", options_.bucket, ".w.",
-                                           absl::BytesToHexString(absl::string_view(space.data(), space.size())));
-  natsMsg* raw = nullptr;
-  jsErrCode js_error = static_cast<jsErrCode>(0);
-  natsStatus status = js_GetLastMsg(&raw, nats_.jetstream(), stream.c_str(), subject.c_str(), nullptr, &js_error);
-  internal::NatsMsgPtr message(raw);
-  if (status == NATS_NOT_FOUND || js_error == JSNoMessageFoundErr || js_error == JSStreamNotFoundErr) return 0;
-  if (status != NATS_OK) return internal::FromNats(status, "read the scrub mark", js_error);
-  uint64_t sequence = 0;
-  const std::string_view text(natsMsg_GetData(message.get()), static_cast<size_t>(natsMsg_GetDataLength(message.get())));
-  if (!absl::SimpleAtoi(absl::string_view(text.data(), text.size()), &sequence)) {
-    return absl::DataLossError(absl::StrCat("the scrub mark of space ", std::string(space), " is not a number"));
-  }
-  return sequence;
+namespace {
+
+std::string ScrubMarkKey(std::string_view space) {
+  return absl::StrCat("w.", absl::BytesToHexString(absl::string_view(space.data(), space.size())));
 }
 
-absl::Status ClusterSuppression::RaiseScrubbedThrough(std::string_view space, uint64_t sequence) {
+// The mark and its revision (0: no mark).
+struct StoredMark {
+  ClusterSuppression::ScrubMark mark;
+  uint64_t revision = 0;
+};
+
+absl::StatusOr<StoredMark> ReadMark(NatsConnection& nats, const std::string& bucket, std::string_view space) {
+  const std::string stream = "KV_" + bucket;
+  const std::string subject = absl::StrCat("$KV.", bucket, ".", ScrubMarkKey(space));
+  natsMsg* raw = nullptr;
+  jsErrCode js_error = static_cast<jsErrCode>(0);
+  natsStatus status = js_GetLastMsg(&raw, nats.jetstream(), stream.c_str(), subject.c_str(), nullptr, &js_error);
+  internal::NatsMsgPtr message(raw);
+  if (status == NATS_NOT_FOUND || js_error == JSNoMessageFoundErr || js_error == JSStreamNotFoundErr) {
+    return StoredMark{};
+  }
+  if (status != NATS_OK) return internal::FromNats(status, "read the scrub mark", js_error);
+  StoredMark stored;
+  stored.revision = natsMsg_GetSequence(message.get());
+  const std::string text(natsMsg_GetData(message.get()), static_cast<size_t>(natsMsg_GetDataLength(message.get())));
+  const size_t blank = text.find(' ');
+  if (blank == std::string::npos || !absl::SimpleAtoi(text.substr(0, blank), &stored.mark.sequence) ||
+      !absl::SimpleAtoi(text.substr(blank + 1), &stored.mark.stream_created_ns)) {
+    return absl::DataLossError(absl::StrCat("the scrub mark of space ", std::string(space), " is damaged"));
+  }
+  return stored;
+}
+
+}  // namespace
+
+absl::StatusOr<ClusterSuppression::ScrubMark> ClusterSuppression::ScrubbedThrough(std::string_view space) const {
+  absl::StatusOr<StoredMark> stored = ReadMark(nats_, options_.bucket, space);
+  if (!stored.ok()) return stored.status();
+  return stored->mark;
+}
+
+absl::Status ClusterSuppression::RaiseScrubbedThrough(std::string_view space, ScrubMark mark) {
   if (list() == nullptr) {
     return absl::UnavailableError("the cluster's suppression list is not read yet (is NATS reachable?)");
   }
-  absl::StatusOr<uint64_t> current = ScrubbedThrough(space);
-  if (!current.ok()) return current.status();
-  if (*current >= sequence) return absl::OkStatus();
-  const std::string key = absl::StrCat("w.", absl::BytesToHexString(absl::string_view(space.data(), space.size())));
-  const std::string value = absl::StrCat(sequence);
-  uint64_t revision = 0;
-  natsStatus status = kvStore_Put(&revision, bucket_, key.c_str(), value.data(), static_cast<int>(value.size()));
-  return internal::FromNats(status, "raise the scrub mark");
+  const std::string key = ScrubMarkKey(space);
+  const std::string value = absl::StrCat(mark.sequence, " ", mark.stream_created_ns);
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    absl::StatusOr<StoredMark> current = ReadMark(nats_, options_.bucket, space);
+    if (!current.ok()) return current.status();
+    if (current->mark.stream_created_ns == mark.stream_created_ns && current->mark.sequence >= mark.sequence) {
+      return absl::OkStatus();
+    }
+    uint64_t revision = 0;
+    natsStatus status =
+        current->revision == 0
+            ? kvStore_Create(&revision, bucket_, key.c_str(), value.data(), static_cast<int>(value.size()))
+            : kvStore_Update(&revision, bucket_, key.c_str(), value.data(), static_cast<int>(value.size()),
+                             current->revision);
+    if (status == NATS_OK) return absl::OkStatus();
+    // Another writer came between: read again.
+  }
+  return absl::AbortedError("the scrub mark kept changing under this writer");
 }
 
 absl::Status ClusterSuppression::Suppress(std::string_view space, const std::vector<identity::Identifier>& identifiers,

@@ -4,7 +4,7 @@
 // shared_suppression.h), kept in the JetStream key-value bucket `tessera_suppression`. Its salt is
 // the bucket's key `salt`, drawn by the first member that needs it; each suppressed identifier is
 // a key `h.<hex of the space>.<hex of its salted hash>` whose value is the erasure request's id;
-// `w.<hex of the space>` is the space's scrub mark (decimal).
+// `w.<hex of the space>` is the space's scrub mark ("<sequence> <stream creation ns>").
 // Neither values nor unsalted hashes leave a member.
 //
 // A thread reads the whole list once NATS answers (list() is null until then) and then follows
@@ -60,11 +60,18 @@ class ClusterSuppression : public privacy::SharedSuppression {
                         std::string_view request_id) override;
 
   // The space's scrub mark: the stream sequence through which erased people's messages and
-  // erasure commands may have been erased from the stream (cluster/stream_scrubber.h); 0 when
-  // never. A store that has copied less cannot follow the stream any more.
-  absl::StatusOr<uint64_t> ScrubbedThrough(std::string_view space) const;
-  // Raises the space's scrub mark to `sequence` (never lowers it). Before anything is erased.
-  absl::Status RaiseScrubbedThrough(std::string_view space, uint64_t sequence);
+  // erasure commands may have been erased from the stream (cluster/stream_scrubber.h), in the
+  // stream made at `stream_created_ns`; sequence 0 when never. A store that has copied less of
+  // that stream cannot follow it any more.
+  struct ScrubMark {
+    uint64_t sequence = 0;
+    int64_t stream_created_ns = 0;
+  };
+  absl::StatusOr<ScrubMark> ScrubbedThrough(std::string_view space) const;
+  // Raises the space's scrub mark to `mark` (compare-and-set: never lowered by a writer that read
+  // an older one; a mark of an earlier stream of the same name is replaced). Before anything is
+  // erased.
+  absl::Status RaiseScrubbedThrough(std::string_view space, ScrubMark mark);
 
   // Waits up to `timeout` until the list has been read once; false if it has not.
   bool WaitLoaded(std::chrono::milliseconds timeout) const;

@@ -147,7 +147,7 @@ absl::Status StreamFollower::CheckFollowable() {
   // Erasure scrubbed messages this store has not applied (the likelier reason for a later first
   // sequence too, when one was erased at the front).
   if (options_.scrubbed_through) {
-    absl::StatusOr<uint64_t> mark = options_.scrubbed_through();
+    absl::StatusOr<uint64_t> mark = options_.scrubbed_through(state->created_ns);
     if (!mark.ok()) return mark.status();
     if (from < *mark) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -330,7 +330,7 @@ bool StreamFollower::CopyBatch(natsMsgList& list, Subscription& subscription) {
       // A store that had not copied it (it was away) stops here: the consumer is made again and
       // CheckFollowable finds the scrub mark past the position.
       if (options_.scrubbed_through) {
-        absl::StatusOr<uint64_t> mark = options_.scrubbed_through();
+        absl::StatusOr<uint64_t> mark = options_.scrubbed_through(stream_created_ns_.load());
         if (!mark.ok() || *mark >= expected) {
           stopped_at_gap = true;
           break;

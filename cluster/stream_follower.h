@@ -52,9 +52,10 @@ struct FollowerOptions {
   // Checked before each acknowledgement of a durable consumer: a holder whose lease ran out must
   // not move the consumer on (the next holder makes its own from its store's position).
   std::function<bool()> may_acknowledge = {};
-  // The space's scrub mark (ClusterSuppression::ScrubbedThrough): messages up to it may have been
-  // erased from the stream, so a store that has copied less cannot follow. Unset: never checked.
-  std::function<absl::StatusOr<uint64_t>()> scrubbed_through = {};
+  // The space's scrub mark in the stream made at the given time (ClusterSuppression::
+  // ScrubbedThrough; 0 for a mark of another stream): messages up to it may have been erased from
+  // the stream, so a store that has copied less cannot follow. Unset: never checked.
+  std::function<absl::StatusOr<uint64_t>(int64_t stream_created_ns)> scrubbed_through = {};
 };
 
 // The local store's record of what it copied from a space's stream.

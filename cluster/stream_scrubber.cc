@@ -1,6 +1,7 @@
 #include "cluster/stream_scrubber.h"
 
 #include <memory>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "cluster/event_stream.h"
@@ -41,7 +42,9 @@ bool StreamScrubber::Unlawful(std::string_view record, ScrubReport& report) cons
   return true;
 }
 
-absl::StatusOr<ScrubReport> StreamScrubber::Scrub(uint64_t from, uint64_t through) {
+absl::StatusOr<ScrubReport> StreamScrubber::Scrub(uint64_t from, uint64_t through,
+                                                  const std::function<absl::Status(uint64_t highest)>& before_erasing,
+                                                  const std::function<bool()>& stopping) {
   ScrubReport report;
   if (from == 0) from = 1;
   if (through < from) return report;
@@ -60,17 +63,28 @@ absl::StatusOr<ScrubReport> StreamScrubber::Scrub(uint64_t from, uint64_t throug
       js_PullSubscribe(&raw, nats_.jetstream(), subject.c_str(), nullptr, nullptr, &sub_options, &js_error);
   if (status != NATS_OK) return internal::FromNats(status, "read " + stream + " to scrub it", js_error);
   SubscriptionPtr subscription(raw);
-  for (;;) {
+
+  // First read everything up to `through`: the mark is raised only as far as what will go.
+  std::vector<uint64_t> unlawful;
+  bool done = false;
+  while (!done) {
+    if (stopping()) return absl::CancelledError("stopping");
     natsMsgList list{};
     status = natsSubscription_Fetch(&list, subscription.get(), kFetchBatch, kFetchWaitMs, &js_error);
-    if (status == NATS_TIMEOUT) return report;  // Nothing more to read.
+    if (status == NATS_TIMEOUT) {
+      // Nothing more only if the consumer has nothing left to deliver; a slow server is no end.
+      jsConsumerInfo* info = nullptr;
+      status = natsSubscription_GetConsumerInfo(&info, subscription.get(), nullptr, &js_error);
+      const bool drained = status == NATS_OK && info->NumPending == 0;
+      if (info != nullptr) jsConsumerInfo_Destroy(info);
+      if (drained) break;
+      return absl::UnavailableError(absl::StrCat("reading ", stream, " to scrub it timed out"));
+    }
     if (status != NATS_OK) {
       natsMsgList_Destroy(&list);
       return internal::FromNats(status, "read " + stream + " to scrub it", js_error);
     }
-    bool done = false;
-    absl::Status failed = absl::OkStatus();
-    for (int i = 0; i < list.Count && !done && failed.ok(); ++i) {
+    for (int i = 0; i < list.Count && !done; ++i) {
       jsMsgMetaData* meta = nullptr;
       if (natsMsg_GetMetaData(&meta, list.Msgs[i]) != NATS_OK) continue;
       const uint64_t sequence = meta->Sequence.Stream;
@@ -83,16 +97,21 @@ absl::StatusOr<ScrubReport> StreamScrubber::Scrub(uint64_t from, uint64_t throug
       ++report.scanned;
       const std::string_view record(natsMsg_GetData(list.Msgs[i]),
                                     static_cast<size_t>(natsMsg_GetDataLength(list.Msgs[i])));
-      if (!Unlawful(record, report)) continue;
-      status = js_EraseMsg(nats_.jetstream(), stream.c_str(), sequence, nullptr, &js_error);
-      if (status != NATS_OK && js_error != JSSequenceNotFoundErr && js_error != JSNoMessageFoundErr) {
-        failed = internal::FromNats(status, absl::StrCat("erase message ", sequence, " of ", stream), js_error);
-      }
+      if (Unlawful(record, report)) unlawful.push_back(sequence);
     }
     natsMsgList_Destroy(&list);
-    if (!failed.ok()) return failed;
-    if (done) return report;
   }
+  subscription.reset();
+  if (unlawful.empty()) return report;
+  if (absl::Status marked = before_erasing(unlawful.back()); !marked.ok()) return marked;
+  for (uint64_t sequence : unlawful) {
+    if (stopping()) return absl::CancelledError("stopping");
+    status = js_EraseMsg(nats_.jetstream(), stream.c_str(), sequence, nullptr, &js_error);
+    if (status != NATS_OK && js_error != JSSequenceNotFoundErr && js_error != JSNoMessageFoundErr) {
+      return internal::FromNats(status, absl::StrCat("erase message ", sequence, " of ", stream), js_error);
+    }
+  }
+  return report;
 }
 
 }  // namespace tessera::cluster

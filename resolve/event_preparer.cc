@@ -72,8 +72,10 @@ PreparedEvent EventPreparer::Prepare(uint64_t sequence, std::string_view record)
     if (command.ok()) {
       prepared.command = *std::move(command);
     } else {
+      // Dead-lettered without its bytes: they may hold an identifier's value, which a dead letter
+      // (searched by erasure for decodable events only) would keep out of erasure's reach.
       prepared.decode_status = command.status();
-      prepared.undecodable.assign(record);
+      prepared.undecodable = "(an erasure command that could not be read; its bytes are not kept)";
     }
     return prepared;
   }

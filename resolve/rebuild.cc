@@ -1,5 +1,6 @@
 #include "resolve/rebuild.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 
@@ -61,21 +62,49 @@ absl::Status ClearDerivedState(profile_store::Store& store) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<ReplayPrivacy> OpenReplayPrivacy(profile_store::Store& store, const std::vector<std::string>& spaces) {
+  ReplayPrivacy replay;
+  absl::StatusOr<std::unique_ptr<privacy::PrivacyStore>> opened = privacy::PrivacyStore::Open(store);
+  if (!opened.ok()) return opened.status();
+  replay.store = *std::move(opened);
+  replay.list = std::make_unique<privacy::SuppressionList>(*replay.store);
+  for (const std::string& space : spaces) {
+    if (absl::Status status = replay.list->Load(space); !status.ok()) return status;
+  }
+  return replay;
+}
+
 namespace {
 
 constexpr std::string_view kPositionPrefix = "resolver/position/";
+constexpr std::string_view kNextIdPrefix = "profiles/next_id/";
 
-// Every space's resolver position, by space.
-absl::StatusOr<std::map<std::string, uint64_t>> ReadPositions(profile_store::Store& store) {
-  std::map<std::string, uint64_t> positions;
+// The big-endian counters under `prefix` in kMeta (resolver positions, next profile ids), by key.
+absl::StatusOr<std::map<std::string, uint64_t>> ReadCounters(profile_store::Store& store, std::string_view prefix) {
+  std::map<std::string, uint64_t> counters;
   absl::Status scanned =
-      store.ScanPrefix(ColumnFamily::kMeta, kPositionPrefix, [&](std::string_view key, std::string_view value) {
-        if (value.size() == 8) {
-          positions[std::string(key.substr(kPositionPrefix.size()))] = profile_store::ReadBigEndian64(value);
-        }
+      store.ScanPrefix(ColumnFamily::kMeta, prefix, [&](std::string_view key, std::string_view value) {
+        if (value.size() == 8) counters[std::string(key)] = profile_store::ReadBigEndian64(value);
       });
   if (!scanned.ok()) return scanned;
-  return positions;
+  return counters;
+}
+
+// Writes back each counter of `before` that the replay left lower (or unwritten), when `keep` says
+// it may be kept.
+absl::Status KeepHigher(profile_store::Store& store, const std::map<std::string, uint64_t>& before,
+                        const std::function<bool(uint64_t)>& keep) {
+  rocksdb::WriteBatch kept;
+  for (const auto& [key, value] : before) {
+    absl::StatusOr<std::string> replayed = store.Get(ColumnFamily::kMeta, key);
+    if (!replayed.ok() && !absl::IsNotFound(replayed.status())) return replayed.status();
+    const uint64_t reached = replayed.ok() && replayed->size() == 8 ? profile_store::ReadBigEndian64(*replayed) : 0;
+    if (value <= reached || !keep(value)) continue;
+    std::string encoded;
+    profile_store::AppendBigEndian64(encoded, value);
+    kept.Put(store.handle(ColumnFamily::kMeta), key, encoded);
+  }
+  return kept.Count() > 0 ? store.Write(kept) : absl::OkStatus();
 }
 
 }  // namespace
@@ -85,9 +114,14 @@ absl::StatusOr<RebuildReport> Rebuild(profile_store::Store& store, const Derived
   if (!spaces.ok()) return spaces.status();
   // A position may lie past the space's last logged event, when erasure, suppression or an
   // erasure command deleted the records at the log's end: the replay, which reads all that is
-  // left, gets as far, so it keeps that position (never past the log's own end).
-  auto positions = ReadPositions(store);
+  // left, gets as far, so it keeps that position (never past the log's own end). Likewise the next
+  // profile id of a space whose every profile was erased: ids are never given twice.
+  auto positions = ReadCounters(store, kPositionPrefix);
   if (!positions.ok()) return positions.status();
+  auto next_ids = ReadCounters(store, kNextIdPrefix);
+  if (!next_ids.ok()) return next_ids.status();
+  auto replay_privacy = OpenReplayPrivacy(store, *spaces);
+  if (!replay_privacy.ok()) return replay_privacy.status();
   ingest::AcceptedLog log(store);
   if (absl::Status status = log.Recover(); !status.ok()) return status;
   if (absl::Status status = ClearDerivedState(store); !status.ok()) return status;
@@ -108,6 +142,7 @@ absl::StatusOr<RebuildReport> Rebuild(profile_store::Store& store, const Derived
     }
     Resolver resolver(store, space, **normalizer, extractor, identity::IdentityRules(options.rules),
                       options.resolver, &audiences);
+    resolver.SetSuppressionList(replay_privacy->list.get());
     if (absl::Status status = resolver.Recover(); !status.ok()) return status;
     auto applied = resolver.CatchUp();
     if (!applied.ok()) return applied.status();
@@ -118,19 +153,12 @@ absl::StatusOr<RebuildReport> Rebuild(profile_store::Store& store, const Derived
     report.profiles += resolver.metrics().profiles_created.load();
     report.merges += resolver.metrics().merges.load();
   }
-  rocksdb::WriteBatch kept;
-  for (const auto& [space, position] : *positions) {
-    absl::StatusOr<std::string> replayed = store.Get(ColumnFamily::kMeta, ResolverPositionKey(space));
-    if (!replayed.ok() && !absl::IsNotFound(replayed.status())) return replayed.status();
-    const uint64_t reached = replayed.ok() && replayed->size() == 8 ? profile_store::ReadBigEndian64(*replayed) : 0;
-    if (position <= reached || position >= log.next_sequence()) continue;
-    std::string value;
-    profile_store::AppendBigEndian64(value, position);
-    kept.Put(store.handle(ColumnFamily::kMeta), ResolverPositionKey(space), value);
+  if (absl::Status status =
+          KeepHigher(store, *positions, [&](uint64_t position) { return position < log.next_sequence(); });
+      !status.ok()) {
+    return status;
   }
-  if (kept.Count() > 0) {
-    if (absl::Status status = store.Write(kept); !status.ok()) return status;
-  }
+  if (absl::Status status = KeepHigher(store, *next_ids, [](uint64_t) { return true; }); !status.ok()) return status;
   return report;
 }
 

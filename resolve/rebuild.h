@@ -13,10 +13,13 @@
 // The store must not be in use by a running server.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "privacy/privacy_store.h"
+#include "privacy/suppression.h"
 #include "profile_store/store.h"
 #include "resolve/derived_state_options.h"
 
@@ -29,6 +32,15 @@ struct RebuildReport {
   uint64_t profiles = 0;  // Profiles created (merged-away ones included).
   uint64_t merges = 0;
 };
+
+// What a replay's resolvers carry out erasures with, as live ones do: the store's privacy store and
+// its suppression list, loaded for `spaces` (erasure commands still in the log are carried out;
+// events of erased people are dropped).
+struct ReplayPrivacy {
+  std::unique_ptr<privacy::PrivacyStore> store;
+  std::unique_ptr<privacy::SuppressionList> list;
+};
+absl::StatusOr<ReplayPrivacy> OpenReplayPrivacy(profile_store::Store& store, const std::vector<std::string>& spaces);
 
 // Spaces that have at least one event in the log, in key order.
 absl::StatusOr<std::vector<std::string>> LoggedSpaces(profile_store::Store& store);

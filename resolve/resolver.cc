@@ -84,6 +84,15 @@ absl::Status Resolver::Recover() {
   }
   metrics_.position = position_;
   restart_prefetch_ = true;
+  // A command carried out up to its first write only: its record, which holds the value, is still
+  // at the position.
+  if (position_ > 0) {
+    absl::StatusOr<std::string> record = store_.Get(ColumnFamily::kLog, ingest::AcceptedLog::Key(space_, position_));
+    if (!record.ok() && !absl::IsNotFound(record.status())) return record.status();
+    if (record.ok() && ingest::IsCommandRecord(*record)) {
+      if (absl::Status deleted = DeleteCommandRecord(position_); !deleted.ok()) return deleted;
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -251,6 +260,7 @@ absl::Status Resolver::ApplyBatch(rocksdb::WriteBatch& batch, size_t& count, uin
 
 absl::StatusOr<uint64_t> Resolver::CatchUp() {
   uint64_t applied_total = 0;
+  if (!unshared_.empty()) ShareSuppressed();
   if (erase_first_) {
     absl::StatusOr<uint64_t> erased = ApplyErasures();
     if (!erased.ok()) return erased.status();
@@ -332,23 +342,24 @@ void Resolver::NotifyErasureRequested() {
 
 absl::Status Resolver::CarryOut(uint64_t sequence, const ingest::ErasureCommand& command) {
   restart_prefetch_ = true;
-  rocksdb::WriteBatch batch;
   if (suppression_ == nullptr) {
-    std::fprintf(stderr, "tessera: space %s: erasure %s at log sequence %llu not carried out: no privacy store\n",
-                 space_.c_str(), command.request_id.c_str(), static_cast<unsigned long long>(sequence));
-  } else {
-    const privacy::PrivacyStore& privacy = suppression_->privacy();
-    absl::StatusOr<privacy::ErasureRequest> known = privacy.GetRequest(space_, command.request_id);
-    if (!known.ok() && !absl::IsNotFound(known.status())) return known.status();
-    if (!known.ok()) {  // A request logged twice is carried out once.
-      privacy.PutRequest(space_,
-                         privacy::ErasureRequest{.id = command.request_id,
-                                                 .identifier_type = command.identifier_type,
-                                                 .identifier_value = command.identifier_value,
-                                                 .requested_at = command.requested_at,
-                                                 .requested_by = command.requested_by},
-                         batch);
-    }
+    // Never passed over: the erasure would be lost on this store alone.
+    return absl::FailedPreconditionError(
+        absl::StrCat("space ", space_, ": erasure ", command.request_id, " at log sequence ", sequence,
+                     " cannot be carried out by a resolver without a privacy store"));
+  }
+  rocksdb::WriteBatch batch;
+  const privacy::PrivacyStore& privacy = suppression_->privacy();
+  absl::StatusOr<privacy::ErasureRequest> known = privacy.GetRequest(space_, command.request_id);
+  if (!known.ok() && !absl::IsNotFound(known.status())) return known.status();
+  if (!known.ok()) {  // A request logged twice is carried out once.
+    privacy.PutRequest(space_,
+                       privacy::ErasureRequest{.id = command.request_id,
+                                               .identifier_type = command.identifier_type,
+                                               .identifier_value = command.identifier_value,
+                                               .requested_at = command.requested_at,
+                                               .requested_by = command.requested_by},
+                       batch);
   }
   std::string position;
   profile_store::AppendBigEndian64(position, sequence);
@@ -358,11 +369,33 @@ absl::Status Resolver::CarryOut(uint64_t sequence, const ingest::ErasureCommand&
   if (absl::Status written = store_.Write(batch); !written.ok()) return written;
   position_ = sequence;
   metrics_.position = sequence;
+  // The command's record holds the value and has served: it goes now (after a crash before this,
+  // Recover finds it at the position and deletes it then).
+  if (absl::Status deleted = DeleteCommandRecord(sequence); !deleted.ok()) {
+    erase_first_ = true;
+    return deleted;
+  }
   absl::StatusOr<uint64_t> erased = ApplyErasures();
   if (!erased.ok()) {
     erase_first_ = true;
     return erased.status();
   }
+  return absl::OkStatus();
+}
+
+void Resolver::ShareSuppressed() {
+  for (auto it = unshared_.begin(); it != unshared_.end();) {
+    absl::Status shared = shared_->Suppress(space_, it->second, it->first);
+    if (!shared.ok()) {
+      std::fprintf(stderr, "tessera: erasure %s: adding to the cluster's suppression list (retried): %s\n",
+                   it->first.c_str(), std::string(shared.message()).c_str());
+      return;  // The list is out of reach: the next round tries again.
+    }
+    it = unshared_.erase(it);
+  }
+}
+
+absl::Status Resolver::DeleteCommandRecord(uint64_t sequence) {
   rocksdb::WriteBatch intake;
   intake.Delete(store_.handle(ColumnFamily::kLog), ingest::AcceptedLog::Key(space_, sequence));
   return store_.WriteIntake(intake);
@@ -443,12 +476,7 @@ absl::StatusOr<uint64_t> Resolver::ApplyErasures() {
     }
     if (maintenance_) maintenance_->Committed();
     for (std::string& hash : hashes) suppression_->Add(space_, std::move(hash));
-    if (shared_ != nullptr) {
-      if (absl::Status shared = shared_->Suppress(space_, suppressed, request.id); !shared.ok()) {
-        std::fprintf(stderr, "tessera: erasure %s: adding to the cluster's suppression list: %s\n",
-                     request.id.c_str(), std::string(shared.message()).c_str());
-      }
-    }
+    if (shared_ != nullptr) unshared_.emplace_back(request.id, std::move(suppressed));
     graph_.ClearCaches();
     metrics_.erasures.fetch_add(1, std::memory_order_relaxed);
     to_compact.insert(to_compact.end(), erased.ranges.begin(), erased.ranges.end());
@@ -459,6 +487,7 @@ absl::StatusOr<uint64_t> Resolver::ApplyErasures() {
                  static_cast<unsigned long long>(request.identifiers));
     ++completed;
   }
+  ShareSuppressed();
   // One flush and one round of compactions for every request carried out in this call.
   if (absl::Status compacted = privacy::CompactErased(store_, to_compact); !compacted.ok()) {
     // The data is deleted; only its physical removal waits for RocksDB's own compactions.

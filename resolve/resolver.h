@@ -111,8 +111,8 @@ class Resolver {
   // (privacy/erasure.h) between batches. Call before Start; the list must outlive the resolver.
   void SetSuppressionList(privacy::SuppressionList* suppression) { suppression_ = suppression; }
   // Cluster mode: every identifier an erasure suppresses is added to the list the cluster's
-  // gateways check too (a failure to reach it is reported, not retried: the resolvers drop such
-  // events all the same). Call before Start; it must outlive the resolver.
+  // gateways check too (retried each round while it cannot be reached). Call before Start; it must
+  // outlive the resolver.
   void SetSharedSuppression(privacy::SharedSuppression* shared) { shared_ = shared; }
   // Wakes the background thread to carry out pending erasure requests.
   void NotifyErasureRequested();
@@ -155,9 +155,13 @@ class Resolver {
   void DeadLetter(uint64_t sequence, std::string_view record_text, std::string_view reason,
                   const std::vector<std::string>& warnings, rocksdb::WriteBatch& batch);
   // Carries out the erasure command logged at `sequence`, exactly there: it records the request
-  // with the position (synced), carries it out (ApplyErasures), then deletes the command's record,
-  // which holds the identifier's value.
+  // with the position (synced), deletes the command's record (which holds the identifier's
+  // value), then carries the request out (ApplyErasures). FailedPrecondition without a privacy
+  // store (SetSuppressionList), and nothing moves.
   absl::Status CarryOut(uint64_t sequence, const ingest::ErasureCommand& command);
+  absl::Status DeleteCommandRecord(uint64_t sequence);
+  // Adds what erasures suppressed to the shared list (unshared_), as far as it can be reached.
+  void ShareSuppressed();
   void Run();
   // Adds the unit's timeline entries to `batch` in key order (see timeline_entries_).
   void FlushTimeline(rocksdb::WriteBatch& batch);
@@ -174,6 +178,10 @@ class Resolver {
   ResolverMetrics metrics_;
   privacy::SuppressionList* suppression_ = nullptr;
   privacy::SharedSuppression* shared_ = nullptr;
+  // Erasures carried out whose identifiers the shared list does not hold yet (request id, them):
+  // tried again every round until it can be reached. Every applier of the space adds them, so one
+  // that dies with some here is covered by the others.
+  std::vector<std::pair<std::string, std::vector<identity::Identifier>>> unshared_;
   // A command record met at the head of a batch, and its sequence.
   std::optional<ingest::ErasureCommand> command_;
   uint64_t command_sequence_ = 0;

@@ -103,6 +103,8 @@ absl::StatusOr<uint64_t> CatchUp(Store& store, const std::vector<std::string>& s
   auto normalizer = identity::Normalizer::Create(options.normalizer);
   if (!normalizer.ok()) return normalizer.status();
   ingest::IdentifierExtractor extractor(options.mappings);
+  auto replay_privacy = OpenReplayPrivacy(store, spaces);
+  if (!replay_privacy.ok()) return replay_privacy.status();
   uint64_t applied_total = 0;
   for (const std::string& space : spaces) {
     audiences::SpaceAudiences audiences(store, space);
@@ -115,6 +117,7 @@ absl::StatusOr<uint64_t> CatchUp(Store& store, const std::vector<std::string>& s
     }
     Resolver resolver(store, space, **normalizer, extractor, identity::IdentityRules(options.rules),
                       options.resolver, &audiences);
+    resolver.SetSuppressionList(replay_privacy->list.get());
     if (absl::Status status = resolver.Recover(); !status.ok()) return status;
     auto applied = resolver.CatchUp();
     if (!applied.ok()) return applied.status();

@@ -151,7 +151,11 @@ absl::Status ClusterMember::SetUp() {
         cluster::SpaceApplierOptions{
             .space = space,
             .member = name_,
-            .follower = {.scrubbed_through = [this, space] { return suppression_->ScrubbedThrough(space); }}});
+            .follower = {.scrubbed_through = [this, space](int64_t created) -> absl::StatusOr<uint64_t> {
+              absl::StatusOr<cluster::ClusterSuppression::ScrubMark> mark = suppression_->ScrubbedThrough(space);
+              if (!mark.ok()) return mark.status();
+              return mark->stream_created_ns == created ? mark->sequence : 0;  // Another stream's.
+            }}});
     if (absl::Status status = applier->Start(); !status.ok()) {
       for (auto& started : appliers) started->Stop();
       return status;
@@ -201,6 +205,9 @@ uint64_t ClusterMember::Horizon(std::string_view space) {
     if (root["spaces"].get(spaces) != simdjson::SUCCESS) continue;  // A gateway.
     simdjson::dom::object fields;
     if (spaces[space].get(fields) != simdjson::SUCCESS) continue;
+    // A member whose store cannot follow the stream any more is restored from a backup; it must
+    // not hold the scrubbing back for as long as it runs.
+    if (fields["error"].error() == simdjson::SUCCESS) continue;
     uint64_t applied = 0;
     if (fields["applied"].get(applied) != simdjson::SUCCESS) return 0;
     horizon = std::min(horizon, applied);
@@ -236,11 +243,24 @@ void ClusterMember::Scrub() {
       const uint64_t from = state.full_pass_due ? 1 : state.scrubbed_through + 1;
       if (horizon < from) continue;
       // The mark first: a store that has not applied as far stops rather than skip what goes.
+      absl::StatusOr<cluster::StreamState> stream = cluster::EventStream(*nats_, {}).State(applier->space());
+      if (!stream.ok()) continue;
       cluster::StreamScrubber scrubber(*nats_, applier->space(), *list, *pipeline_->extractor(),
                                        *pipeline_->normalizer());
-      absl::Status marked = suppression_->RaiseScrubbedThrough(applier->space(), horizon);
-      absl::StatusOr<cluster::ScrubReport> report =
-          marked.ok() ? scrubber.Scrub(from, horizon) : absl::StatusOr<cluster::ScrubReport>(marked);
+      absl::StatusOr<cluster::ScrubReport> report = scrubber.Scrub(
+          from, horizon,
+          [&](uint64_t highest) -> absl::Status {
+            // The mark first, and only within the lease: a store that has not applied as far stops
+            // rather than skip what goes.
+            if (!applier->lease_held()) return absl::FailedPreconditionError("the lease went to another member");
+            return suppression_->RaiseScrubbedThrough(
+                applier->space(), {.sequence = highest, .stream_created_ns = stream->created_ns});
+          },
+          [this] {
+            std::lock_guard stop_lock(mutex_);
+            return stopping_;
+          });
+      if (absl::IsCancelled(report.status())) break;
       if (!report.ok()) {
         std::fprintf(stderr, "tessera serve: scrubbing the stream of space %s (retried): %s\n",
                      applier->space().c_str(), std::string(report.status().message()).c_str());

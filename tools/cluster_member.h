@@ -77,7 +77,8 @@ class ClusterMember {
   // when the suppression list grew or this member carried out an erasure, and reaches as far as
   // every member has applied; passes go on until they have covered every erasure carried out.
   void Scrub();
-  // The stream sequence every member applying `space` has applied (0: none known).
+  // The stream sequence every member applying `space` has applied (0: none known), members that
+  // report they cannot follow aside.
   uint64_t Horizon(std::string_view space);
 
   struct ScrubState {

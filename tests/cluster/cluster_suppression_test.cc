@@ -71,6 +71,23 @@ TEST_F(ClusterSuppressionTest, MembersShareOneSaltAndSeeEachOthersAdditions) {
   EXPECT_TRUE(testing::WaitUntil([&] { return a->list()->Contains("shop", "email", "ada@example.com"); }, seconds(10)));
 }
 
+TEST_F(ClusterSuppressionTest, TheScrubMarkOnlyRisesWithinOneStream) {
+  auto a = Member(*store_a_);
+  ASSERT_TRUE(a->WaitLoaded(std::chrono::seconds(30)));
+  auto mark = a->ScrubbedThrough("default");
+  ASSERT_TRUE(mark.ok()) << mark.status();
+  EXPECT_EQ(mark->sequence, 0u) << "never scrubbed";
+  ASSERT_TRUE(a->RaiseScrubbedThrough("default", {.sequence = 5, .stream_created_ns = 100}).ok());
+  ASSERT_TRUE(a->RaiseScrubbedThrough("default", {.sequence = 3, .stream_created_ns = 100}).ok());
+  EXPECT_EQ(a->ScrubbedThrough("default")->sequence, 5u) << "never lowered";
+  EXPECT_EQ(a->ScrubbedThrough("shop")->sequence, 0u) << "per space";
+  // The stream made anew: its mark starts again.
+  ASSERT_TRUE(a->RaiseScrubbedThrough("default", {.sequence = 2, .stream_created_ns = 200}).ok());
+  mark = a->ScrubbedThrough("default");
+  EXPECT_EQ(mark->sequence, 2u);
+  EXPECT_EQ(mark->stream_created_ns, 200);
+}
+
 TEST(ClusterSuppressionUnreachableTest, WithoutNatsThereIsNoListAndNothingCanBeSuppressed) {
   testing::ScopedTempDir dir;
   auto store = profile_store::Store::Open({.path = dir.path(), .sync_writes = false});

@@ -269,7 +269,7 @@ TEST_F(StreamFollowerTest, AStoreBehindTheScrubMarkStopsAtStartOrAtTheGap) {
   {
     LocalStore local(dir_.path() + "/at-start");
     FollowerOptions options = Options("follow_scrubbed");
-    options.scrubbed_through = []() -> absl::StatusOr<uint64_t> { return 4; };
+    options.scrubbed_through = [](int64_t) -> absl::StatusOr<uint64_t> { return 4; };
     StreamFollower follower(*nats_, local.writer(), local.store(), options);
     ASSERT_TRUE(follower.Start().ok());
     ASSERT_TRUE(testing::WaitUntil([&] { return !follower.error().ok(); }));
@@ -282,7 +282,9 @@ TEST_F(StreamFollowerTest, AStoreBehindTheScrubMarkStopsAtStartOrAtTheGap) {
     LocalStore local(dir_.path() + "/at-gap");
     FollowerOptions options = Options("follow_scrubbed");
     auto calls = std::make_shared<std::atomic<int>>(0);
-    options.scrubbed_through = [calls]() -> absl::StatusOr<uint64_t> { return calls->fetch_add(1) == 0 ? 0 : 4; };
+    options.scrubbed_through = [calls](int64_t) -> absl::StatusOr<uint64_t> {
+      return calls->fetch_add(1) == 0 ? 0 : 3;  // The gap itself: a mark at the gap stops the store.
+    };
     StreamFollower follower(*nats_, local.writer(), local.store(), options);
     ASSERT_TRUE(follower.Start().ok());
     ASSERT_TRUE(testing::WaitUntil([&] { return !follower.error().ok(); }));
@@ -293,7 +295,7 @@ TEST_F(StreamFollowerTest, AStoreBehindTheScrubMarkStopsAtStartOrAtTheGap) {
     // Below no mark, a deleted message is skipped as before.
     LocalStore local(dir_.path() + "/no-mark");
     FollowerOptions options = Options("follow_scrubbed");
-    options.scrubbed_through = []() -> absl::StatusOr<uint64_t> { return 0; };
+    options.scrubbed_through = [](int64_t) -> absl::StatusOr<uint64_t> { return 0; };
     StreamFollower follower(*nats_, local.writer(), local.store(), options);
     ASSERT_TRUE(follower.Start().ok());
     ASSERT_TRUE(testing::WaitUntil([&] { return follower.copied() == 6; })) << follower.error();

@@ -78,7 +78,12 @@ TEST_F(StreamScrubberTest, ErasesTheErasedPeoplesEventsAndTheCommandsUpToTheHori
   list_->Add("other", privacy_->SuppressionHash("user_id", "u-bob"));
 
   StreamScrubber scrubber(*nats_, kSpace, *list_, extractor_, *normalizer_);
-  absl::StatusOr<ScrubReport> report = scrubber.Scrub(1, 4);
+  uint64_t marked = 0;
+  auto mark = [&](uint64_t highest) {
+    marked = highest;
+    return absl::OkStatus();
+  };
+  absl::StatusOr<ScrubReport> report = scrubber.Scrub(1, 4, mark);
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->scanned, 4u);
   EXPECT_EQ(report->erased_events, 2u);
@@ -88,14 +93,28 @@ TEST_F(StreamScrubberTest, ErasesTheErasedPeoplesEventsAndTheCommandsUpToTheHori
   EXPECT_FALSE(Holds(3));
   EXPECT_FALSE(Holds(4));
   EXPECT_TRUE(Holds(5)) << "past the horizon: a member may not have applied it yet";
+  EXPECT_EQ(marked, 4u) << "the mark goes as far as the last message erased";
 
   // Again, and further: what is gone stays gone, and the rest is found.
-  report = scrubber.Scrub(1, 5);
+  report = scrubber.Scrub(1, 5, mark);
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->scanned, 2u);
   EXPECT_EQ(report->erased_events, 1u);
   EXPECT_FALSE(Holds(5));
   EXPECT_TRUE(Holds(2));
+  EXPECT_EQ(marked, 5u);
+
+  // Nothing to erase: the mark is not raised, so no store is cut off for nothing. A mark that
+  // cannot be raised erases nothing.
+  PublishEvent("m6", "u-bob", "");
+  marked = 0;
+  report = scrubber.Scrub(1, 6, mark);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(marked, 0u);
+  PublishEvent("m7", "u-ada", "");
+  report = scrubber.Scrub(7, 7, [](uint64_t) { return absl::UnavailableError("no NATS"); });
+  EXPECT_TRUE(absl::IsUnavailable(report.status())) << report.status();
+  EXPECT_TRUE(Holds(7));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "privacy/privacy_store.h"
 #include "privacy/shared_suppression.h"
 #include "privacy/suppression.h"
+#include "resolve/rebuild.h"
 #include "tests/resolve/resolver_fixture.h"
 
 namespace tessera::privacy {
@@ -22,6 +23,10 @@ class RecordingSharedSuppression : public SharedSuppression {
   const SuppressionList* list() const override { return nullptr; }
   absl::Status Suppress(std::string_view space, const std::vector<identity::Identifier>& identifiers,
                         std::string_view request_id) override {
+    if (failures_left > 0) {
+      --failures_left;
+      return absl::UnavailableError("NATS is away");
+    }
     for (const identity::Identifier& identifier : identifiers) {
       added.push_back(std::string(space) + "/" + std::string(request_id) + "/" + identifier.type + ":" +
                       identifier.value);
@@ -29,6 +34,7 @@ class RecordingSharedSuppression : public SharedSuppression {
     return absl::OkStatus();
   }
   std::vector<std::string> added;
+  int failures_left = 0;
 };
 
 class ErasureCommandTest : public ResolverTest, public ::testing::WithParamInterface<bool> {
@@ -144,6 +150,8 @@ TEST_P(ErasureCommandTest, ARequestRecordedBeforeACrashIsCarriedOutBeforeTheEven
     ASSERT_TRUE(store_->Write(batch).ok());
   }
   auto resolver = PrivacyResolver();
+  EXPECT_FALSE(store_->Get(ColumnFamily::kLog, ingest::AcceptedLog::Key(kSpace, command_sequence)).ok())
+      << "the command's record, which holds the value, goes when the resolver recovers";
   CatchUp(*resolver);
   EXPECT_EQ(privacy_->GetRequest(kSpace, "er_2")->state, ErasureRequest::State::kCompleted);
   EXPECT_EQ(Lookup(*resolver, type::kUserId, "u-ada"), std::nullopt);
@@ -176,6 +184,43 @@ TEST_P(ErasureCommandTest, ACommandLoggedTwiceIsCarriedOutOnceAndADamagedOneIsDe
   absl::StatusOr<std::string> letter = store_->Get(ColumnFamily::kDeadLetter, resolve::DeadLetterKey(kSpace, last));
   ASSERT_TRUE(letter.ok()) << letter.status();
   EXPECT_NE(letter->find("erasure command: damaged"), std::string::npos) << *letter;
+  EXPECT_EQ(letter->find("bob@example.com"), std::string::npos) << "a dead letter never keeps a command's value";
+}
+
+TEST_P(ErasureCommandTest, WithoutAPrivacyStoreACommandIsNeverPassedOverAndARebuildCarriesItOut) {
+  Append({Identify("u-ada", "ada@example.com", 10)});
+  const uint64_t command_sequence = AppendEntries({CommandEntry(EraseEmail("er_5", "ada@example.com"))});
+  Append({Identify("u-bob", "bob@example.com", 11)});
+  {
+    resolve::ResolverOptions options;
+    options.prefetch = GetParam();
+    auto bare = NewResolver(identity::IdentityRules(), options);  // As rebuild and verify once made them.
+    absl::StatusOr<uint64_t> applied = bare->CatchUp();
+    EXPECT_TRUE(absl::IsFailedPrecondition(applied.status())) << applied.status();
+    EXPECT_EQ(bare->position(), command_sequence - 1) << "stopped before the command";
+    EXPECT_TRUE(store_->Get(ColumnFamily::kLog, ingest::AcceptedLog::Key(kSpace, command_sequence)).ok());
+  }
+  absl::StatusOr<resolve::RebuildReport> rebuilt = resolve::Rebuild(*store_, resolve::DerivedStateOptions{});
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  EXPECT_EQ(privacy_->GetRequest(kSpace, "er_5")->state, ErasureRequest::State::kCompleted);
+  auto resolver = PrivacyResolver();
+  EXPECT_EQ(Lookup(*resolver, type::kUserId, "u-ada"), std::nullopt);
+  EXPECT_TRUE(Lookup(*resolver, type::kUserId, "u-bob").has_value());
+  EXPECT_FALSE(store_->Get(ColumnFamily::kLog, ingest::AcceptedLog::Key(kSpace, command_sequence)).ok());
+}
+
+TEST_P(ErasureCommandTest, WhatTheSharedListCouldNotTakeIsAddedOnTheNextRound) {
+  Append({Identify("u-ada", "ada@example.com", 10)});
+  AppendEntries({CommandEntry(EraseEmail("er_6", "ada@example.com"))});
+  shared_.failures_left = 1;
+  auto resolver = PrivacyResolver();
+  CatchUp(*resolver);
+  ASSERT_EQ(privacy_->GetRequest(kSpace, "er_6")->state, ErasureRequest::State::kCompleted);
+  EXPECT_TRUE(shared_.added.empty());
+  Append({Identify("u-bob", "bob@example.com", 11)});
+  CatchUp(*resolver);
+  EXPECT_EQ(shared_.added, (std::vector<std::string>{"default/er_6/email:ada@example.com",
+                                                     "default/er_6/user_id:u-ada"}));
 }
 
 INSTANTIATE_TEST_SUITE_P(PrefetchOffAndOn, ErasureCommandTest, ::testing::Bool());

@@ -283,6 +283,22 @@ TEST_F(ErasureTest, ARebuildAfterErasuresGivesEveryoneElseTheProfileIdsTheyHad) 
   EXPECT_EQ(Lookup(*rebuilt, type::kUserId, "u-erin"), ProfileId{6}) << "no id is given twice";
 }
 
+TEST_F(ErasureTest, ARebuildOfASpaceWhoseEveryPersonWasErasedKeepsItsCounters) {
+  ingest::CanonicalEvent ada = Event(ingest::EventType::kIdentify, "web", 10);
+  ada.user_id = "u-ada";
+  Append({ada});
+  auto resolver = PrivacyResolver();
+  CatchUp(*resolver);
+  Request("user_id", "u-ada");
+  ASSERT_TRUE(resolver->ApplyErasures().ok());
+  ASSERT_EQ(Count(ColumnFamily::kLog), 0u);
+  const auto live = DerivedState();
+  resolver.reset();
+  absl::StatusOr<resolve::RebuildReport> rebuild = resolve::Rebuild(*store_, resolve::DerivedStateOptions{});
+  ASSERT_TRUE(rebuild.ok()) << rebuild.status();
+  ExpectSameState(live, DerivedState());
+}
+
 TEST_F(ErasureTest, AnUnknownIdentifierCompletesWithNothingErasedButStaysSuppressed) {
   SeedAdaAndBob();
   auto resolver = PrivacyResolver();
