@@ -37,29 +37,34 @@ LogEntry MakeLogEntry(const CanonicalEvent& event);
 // Called once per Submit: OK with one outcome per entry, or the error (nothing reported stored).
 using CommitCallback = std::function<void(absl::Status status, std::vector<EventOutcome> outcomes)>;
 
+// An error of a sink told apart from others of its code by a payload (`mark`).
+inline absl::Status MarkedStatus(absl::Status status, absl::string_view mark) {
+  status.SetPayload(mark, absl::Cord("1"));
+  return status;
+}
+inline bool HasMark(const absl::Status& status, absl::string_view mark) {
+  return status.GetPayload(mark).has_value();
+}
+
 // An Unavailable error of a sink whose store cannot be reached now (a cluster gateway without NATS
 // or without a quorum), told apart from a sink that is stopping, so that clients read "unavailable"
 // and retry soon rather than "shutting_down".
 inline constexpr absl::string_view kStoreUnreachablePayload = "tessera.ingest/store-unreachable";
 inline absl::Status StoreUnreachable(absl::string_view message) {
-  absl::Status status = absl::UnavailableError(message);
-  status.SetPayload(kStoreUnreachablePayload, absl::Cord("1"));
-  return status;
+  return MarkedStatus(absl::UnavailableError(message), kStoreUnreachablePayload);
 }
 inline bool IsStoreUnreachable(const absl::Status& status) {
-  return absl::IsUnavailable(status) && status.GetPayload(kStoreUnreachablePayload).has_value();
+  return absl::IsUnavailable(status) && HasMark(status, kStoreUnreachablePayload);
 }
 
 // A ResourceExhausted error of a sink whose store is near its size limits (a cluster gateway's
 // stream), told apart from a full queue, so that clients read "stream_full" (429) and back off longer.
 inline constexpr absl::string_view kStoreNearlyFullPayload = "tessera.ingest/store-nearly-full";
 inline absl::Status StoreNearlyFull(absl::string_view message) {
-  absl::Status status = absl::ResourceExhaustedError(message);
-  status.SetPayload(kStoreNearlyFullPayload, absl::Cord("1"));
-  return status;
+  return MarkedStatus(absl::ResourceExhaustedError(message), kStoreNearlyFullPayload);
 }
 inline bool IsStoreNearlyFull(const absl::Status& status) {
-  return absl::IsResourceExhausted(status) && status.GetPayload(kStoreNearlyFullPayload).has_value();
+  return absl::IsResourceExhausted(status) && HasMark(status, kStoreNearlyFullPayload);
 }
 
 class EventSink {

@@ -60,6 +60,19 @@ TEST_F(ClusterSuppressionTest, MembersShareOneSaltAndSeeEachOthersAdditions) {
   EXPECT_FALSE(b->list()->Contains("shop", "email", "ada@example.com")) << "spaces are kept apart";
   EXPECT_FALSE(b->list()->Contains("default", "email", "bob@example.com"));
 
+  // Keys that are not h.<hex>.<hex> (written by something else) are passed over, and what follows
+  // them still arrives.
+  const std::string bucket =
+      std::string("suppression_") + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  for (const char* foreign : {"h.zz.11", "h.64656661756c74.xyz", "h.64656661756c74"}) {
+    const std::string subject = "$KV." + bucket + "." + foreign;
+    ASSERT_EQ(js_Publish(nullptr, nats_->jetstream(), subject.c_str(), "er_x", 4, nullptr, nullptr), NATS_OK) << foreign;
+  }
+  const size_t before = b->list()->size();
+  ASSERT_TRUE(a->Suppress("default", {{"email", "eve@example.com"}}, "er_3").ok());
+  EXPECT_TRUE(testing::WaitUntil([&] { return b->list()->Contains("default", "email", "eve@example.com"); }, seconds(10)));
+  EXPECT_EQ(b->list()->size(), before + 1) << "nothing of the foreign keys was taken";
+
   // One starting later reads everything there is before its list is given out.
   auto c = Member(*store_b_);
   ASSERT_TRUE(c->WaitLoaded(std::chrono::seconds(20)));

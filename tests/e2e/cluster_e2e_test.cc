@@ -153,6 +153,13 @@ TEST(ClusterE2eTest, AGatewayAnswers200OnlyForEventsInTheStreamAnd503WhileNatsIs
     }
   }
   EXPECT_EQ(refused, 5);
+  // An erasure request is refused the same way: nothing is requested that cannot reach the stream.
+  auto erase = client.Request("POST", "/v1/privacy/erase", R"({"type":"email","value":"ada@example.com"})",
+                              {{"Authorization", "Bearer " + std::string(kAdminKey)}});
+  ASSERT_TRUE(erase.ok()) << erase.status();
+  EXPECT_EQ(erase->status, 503) << erase->body;
+  EXPECT_EQ(erase->headers["retry-after"], "1");
+  EXPECT_NE(erase->body.find(R"("code":"unavailable")"), std::string::npos) << erase->body;
   auto metrics = client.Request("GET", "/metrics");
   ASSERT_TRUE(metrics.ok()) << metrics.status();
   EXPECT_NE(metrics->body.find("tessera_events_total{result=\"accepted\"} 20\n"), std::string::npos) << metrics->body;
