@@ -62,6 +62,8 @@ absl::Status ReadDocument(element root, Config& config) {
        {"audience_sweep",
         [&](element v, const std::string& p) { return ReadAudienceSweep(v, p, config.audience_sweep); }},
        {"cluster", [&](element v, const std::string& p) { return ReadCluster(v, p, config.cluster.emplace()); }},
+       {"encryption",
+        [&](element v, const std::string& p) { return ReadEncryption(v, p, config.encryption.emplace()); }},
        {"shutdown_grace_seconds", DurationReader(config.shutdown_grace, 0, kMaxSeconds)},
        {"tls", [&](element v, const std::string& p) { return ReadTls(v, p, config.tls.emplace()); }}});
 }

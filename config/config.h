@@ -193,6 +193,16 @@ struct RetentionOptions {
   std::chrono::seconds interval{3600};  // retention.interval_seconds: how often old events are removed.
 };
 
+// Encryption at rest (docs/encryption.md). Exactly one source of master keys; setting it turns
+// encryption on. Keys are 32 random bytes written as 64 hex characters, the current key first and
+// older ones (still needed until `tessera keys rewrap`) after it. The keys themselves are read by
+// config/master_keys.h when the store opens, never kept in Config.
+struct EncryptionOptions {
+  std::string key_file;     // A file of keys, one per line; mode 0600 (or 0400), owned by the service user.
+  std::string key_env;      // An environment variable holding the keys, separated by commas or spaces.
+  std::string key_command;  // A command, run by /bin/sh -c, printing the keys one per line (a KMS or vault agent).
+};
+
 struct Config {
   ListenOptions listen;
   std::optional<TlsOptions> tls;  // Unset: plain HTTP.
@@ -213,6 +223,7 @@ struct Config {
   AudienceSweepOptions audience_sweep;
   RetentionOptions retention;
   std::optional<ClusterOptions> cluster;  // Unset: the embedded single process.
+  std::optional<EncryptionOptions> encryption;  // Unset: the store's files are plain.
   std::chrono::seconds shutdown_grace{10};  // How long SIGTERM waits for in-flight requests.
 };
 

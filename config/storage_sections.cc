@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "config/internal/json_reader.h"
 #include "config/internal/sections.h"
 
@@ -33,6 +34,36 @@ absl::Status ReadStore(element value, const std::string& path, StoreOptions& sto
       {{"block_cache_mb", MegabytesReader(store.block_cache_bytes)},
        {"write_buffer_mb", MegabytesReader(store.write_buffer_bytes)},
        {"sync_writes", [&](element v, const std::string& p) { return ReadBool(v, p, store.sync_writes); }}});
+}
+
+absl::Status ReadEncryption(element value, const std::string& path, EncryptionOptions& encryption) {
+  auto text = [](std::string& out) {
+    return [&out](element v, const std::string& p) {
+      if (absl::Status s = ReadString(v, p, out); !s.ok()) return s;
+      if (out.empty()) return Invalid(p, "must not be empty");
+      return absl::OkStatus();
+    };
+  };
+  if (absl::Status s = ReadObject(value, path,
+                                  {{"key_file", text(encryption.key_file)},
+                                   {"key_env", text(encryption.key_env)},
+                                   {"key_command", text(encryption.key_command)}});
+      !s.ok()) {
+    return s;
+  }
+  const int sources = !encryption.key_file.empty() + !encryption.key_env.empty() + !encryption.key_command.empty();
+  if (sources != 1) {
+    return Invalid(path, "needs exactly one of key_file, key_env, key_command (several keys go in that one source)");
+  }
+  const std::string& name = encryption.key_env;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+    if (!letter && !(i > 0 && c >= '0' && c <= '9')) {
+      return Invalid(path + ".key_env", absl::StrCat(Quote(name), " is not an environment variable name"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace tessera::config::internal

@@ -1,7 +1,6 @@
 #include "profile_store/backup.h"
 
 #include <fcntl.h>
-#include <stdio.h>  // renameat2, RENAME_EXCHANGE (glibc, _GNU_SOURCE)
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,6 +18,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "profile_store/encrypted_file_system.h"
+#include "profile_store/internal/swap_directory.h"
+#include "profile_store/store_encryption.h"
 #include "profile_store/internal/sync_directory.h"
 #include "rocksdb/env.h"
 #include "rocksdb/utilities/backup_engine.h"
@@ -163,10 +165,38 @@ std::string NewToken() {
   return absl::StrCat(absl::Hex(token, absl::kZeroPad16));
 }
 
-absl::StatusOr<std::unique_ptr<rocksdb::BackupEngineReadOnly>> OpenReadOnly(const std::string& dir) {
+// Whether the backups in `dir` can be read (and added to) with `keys` (null: plain backups).
+absl::Status CheckBackupEncryption(const std::string& dir, const KeyRing* keys) {
+  std::error_code ignored;
+  if (!fs::exists(dir, ignored)) return absl::OkStatus();
+  absl::StatusOr<EncryptionCensus> census = TakeEncryptionCensus(dir);
+  if (!census.ok()) return census.status();
+  if (keys == nullptr && census->encrypted_files > 0) {
+    const auto& [key, file] = *census->a_file_by_key.begin();
+    return absl::FailedPreconditionError(absl::StrCat("the backups in ", dir, " are encrypted (", file,
+                                                      " needs master key ", key, ") and no key is configured"));
+  }
+  if (keys != nullptr && census->plain_files > 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the backups in ", dir, " are not encrypted (", census->a_plain_file,
+        ") but encryption is configured: restore them without it and convert the store with `tessera encrypt`, "
+        "or back up into a new directory"));
+  }
+  if (keys == nullptr) return absl::OkStatus();
+  for (const auto& [key, file] : census->a_file_by_key) {
+    const auto& loaded = keys->keys();
+    if (std::none_of(loaded.begin(), loaded.end(),
+                     [&](const KeyRing::MasterKey& master) { return KeyIdHex(master.id) == key; })) {
+      return absl::FailedPreconditionError(absl::StrCat("file ", file, ": needs master key ", key,
+                                                        ", which is not loaded (loaded: ", keys->Describe(), ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<rocksdb::BackupEngineReadOnly>> OpenReadOnly(const std::string& dir, rocksdb::Env* env) {
   rocksdb::BackupEngineReadOnly* raw_engine = nullptr;
-  const rocksdb::IOStatus status =
-      rocksdb::BackupEngineReadOnly::Open(rocksdb::BackupEngineOptions(dir), rocksdb::Env::Default(), &raw_engine);
+  const rocksdb::IOStatus status = rocksdb::BackupEngineReadOnly::Open(rocksdb::BackupEngineOptions(dir), env, &raw_engine);
   if (!status.ok()) return ToAbslStatus(status, absl::StrCat("opening backup directory ", dir));
   return std::unique_ptr<rocksdb::BackupEngineReadOnly>(raw_engine);
 }
@@ -176,11 +206,11 @@ struct IntakeBackups {
   std::vector<rocksdb::BackupInfo> all;              // every intake backup of Tessera's
 };
 
-absl::StatusOr<IntakeBackups> ReadIntakeBackups(const std::string& backup_dir) {
+absl::StatusOr<IntakeBackups> ReadIntakeBackups(const std::string& backup_dir, rocksdb::Env* env) {
   IntakeBackups found;
   const std::string intake_dir = IntakeBackupDir(backup_dir);
   if (!HoldsBackups(intake_dir)) return found;
-  absl::StatusOr<std::unique_ptr<rocksdb::BackupEngineReadOnly>> engine = OpenReadOnly(intake_dir);
+  absl::StatusOr<std::unique_ptr<rocksdb::BackupEngineReadOnly>> engine = OpenReadOnly(intake_dir, env);
   if (!engine.ok()) return engine.status();
   std::vector<rocksdb::BackupInfo> intakes;
   (*engine)->GetBackupInfo(&intakes);
@@ -197,8 +227,8 @@ absl::StatusOr<IntakeBackups> ReadIntakeBackups(const std::string& backup_dir) {
 // The newest state backup that is whole: from before the intake, or paired with an intake backup.
 // 0 when there is none (the caller's lookup of "the latest" then reports why).
 absl::StatusOr<rocksdb::BackupID> LatestWholeBackup(const rocksdb::BackupEngineReadOnlyBase& state_engine,
-                                                    const std::string& backup_dir) {
-  absl::StatusOr<IntakeBackups> intakes = ReadIntakeBackups(backup_dir);
+                                                    const std::string& backup_dir, rocksdb::Env* env) {
+  absl::StatusOr<IntakeBackups> intakes = ReadIntakeBackups(backup_dir, env);
   if (!intakes.ok()) return intakes.status();
   std::vector<rocksdb::BackupInfo> states;
   state_engine.GetBackupInfo(&states);
@@ -214,14 +244,15 @@ absl::StatusOr<rocksdb::BackupID> LatestWholeBackup(const rocksdb::BackupEngineR
 // The intake backup paired with state backup `state_id`, verified: 0 when the state backup is from
 // before the intake (its log is inside it); DataLoss when the pair is missing or damaged.
 absl::StatusOr<rocksdb::BackupID> PairedIntakeBackup(const rocksdb::BackupEngineReadOnlyBase& state_engine,
-                                                     const std::string& backup_dir, rocksdb::BackupID state_id) {
+                                                     const std::string& backup_dir, rocksdb::BackupID state_id,
+                                                     rocksdb::Env* env) {
   std::vector<rocksdb::BackupInfo> states;
   state_engine.GetBackupInfo(&states);
   const auto state = std::find_if(states.begin(), states.end(),
                                   [&](const rocksdb::BackupInfo& info) { return info.backup_id == state_id; });
   if (state != states.end() && IsLegacy(*state)) return 0;
   const std::string intake_dir = IntakeBackupDir(backup_dir);
-  absl::StatusOr<IntakeBackups> intakes = ReadIntakeBackups(backup_dir);
+  absl::StatusOr<IntakeBackups> intakes = ReadIntakeBackups(backup_dir, env);
   if (!intakes.ok()) return intakes.status();
   const auto paired = state != states.end() && HasIntake(*state) ? intakes->newest.find(PairKey(*state))
                                                                   : intakes->newest.end();
@@ -229,7 +260,7 @@ absl::StatusOr<rocksdb::BackupID> PairedIntakeBackup(const rocksdb::BackupEngine
     return absl::DataLossError(absl::StrCat("backup ", state_id, " in ", backup_dir,
                                             " has no backup of its event log in ", intake_dir));
   }
-  absl::StatusOr<std::unique_ptr<rocksdb::BackupEngineReadOnly>> engine = OpenReadOnly(intake_dir);
+  absl::StatusOr<std::unique_ptr<rocksdb::BackupEngineReadOnly>> engine = OpenReadOnly(intake_dir, env);
   if (!engine.ok()) return engine.status();
   absl::StatusOr<BackupSummary> verified = VerifyWith(**engine, intake_dir, paired->second);
   if (!verified.ok()) return verified.status();
@@ -238,6 +269,7 @@ absl::StatusOr<rocksdb::BackupID> PairedIntakeBackup(const rocksdb::BackupEngine
 
 // A backup to verify or restore: the state's, with its engine, and the intake's paired with it.
 struct WholeBackup {
+  std::unique_ptr<rocksdb::Env> env;  // The encrypting Env of an encrypted backup; outlives the engines.
   BackupSummary summary;
   std::unique_ptr<rocksdb::BackupEngineReadOnly> engine;
   rocksdb::BackupID intake_id = 0;  // 0: a backup from before the intake, its log inside it.
@@ -245,25 +277,29 @@ struct WholeBackup {
 };
 
 // Backup `backup_id` of `backup_dir` (0: the newest whole one), both parts verified.
-absl::StatusOr<WholeBackup> FindWholeBackup(const std::string& backup_dir, rocksdb::BackupID backup_id) {
+absl::StatusOr<WholeBackup> FindWholeBackup(const std::string& backup_dir, rocksdb::BackupID backup_id,
+                                            std::shared_ptr<const KeyRing> keys) {
   if (!HoldsBackups(backup_dir)) return absl::NotFoundError(absl::StrCat("no backups in ", backup_dir));
-  absl::StatusOr<std::unique_ptr<rocksdb::BackupEngineReadOnly>> engine = OpenReadOnly(backup_dir);
+  if (absl::Status status = CheckBackupEncryption(backup_dir, keys.get()); !status.ok()) return status;
+  WholeBackup whole;
+  if (keys != nullptr) whole.env = NewEncryptedEnv(std::move(keys));
+  rocksdb::Env* env = whole.env != nullptr ? whole.env.get() : rocksdb::Env::Default();
+  absl::StatusOr<std::unique_ptr<rocksdb::BackupEngineReadOnly>> engine = OpenReadOnly(backup_dir, env);
   if (!engine.ok()) return engine.status();
   if (backup_id == 0) {
-    absl::StatusOr<rocksdb::BackupID> latest = LatestWholeBackup(**engine, backup_dir);
+    absl::StatusOr<rocksdb::BackupID> latest = LatestWholeBackup(**engine, backup_dir, env);
     if (!latest.ok()) return latest.status();
     backup_id = *latest;
   }
   absl::StatusOr<BackupSummary> summary = VerifyWith(**engine, backup_dir, backup_id);
   if (!summary.ok()) return summary.status();
-  absl::StatusOr<rocksdb::BackupID> intake_id = PairedIntakeBackup(**engine, backup_dir, summary->backup_id);
+  absl::StatusOr<rocksdb::BackupID> intake_id = PairedIntakeBackup(**engine, backup_dir, summary->backup_id, env);
   if (!intake_id.ok()) return intake_id.status();
-  WholeBackup whole;
   whole.summary = *std::move(summary);
   whole.engine = *std::move(engine);
   whole.intake_id = *intake_id;
   if (whole.intake_id != 0) {
-    absl::StatusOr<std::unique_ptr<rocksdb::BackupEngineReadOnly>> intake = OpenReadOnly(IntakeBackupDir(backup_dir));
+    absl::StatusOr<std::unique_ptr<rocksdb::BackupEngineReadOnly>> intake = OpenReadOnly(IntakeBackupDir(backup_dir), env);
     if (!intake.ok()) return intake.status();
     whole.intake_engine = *std::move(intake);
   }
@@ -274,8 +310,8 @@ absl::StatusOr<WholeBackup> FindWholeBackup(const std::string& backup_dir, rocks
 // finished, and intake backups that are no state backup's pair. Backups with other metadata
 // (not Tessera's) are left alone.
 absl::Status DeleteUnpairedBackups(rocksdb::BackupEngine& state_engine, rocksdb::BackupEngine& intake_engine,
-                                   const std::string& backup_dir) {
-  absl::StatusOr<IntakeBackups> intakes = ReadIntakeBackups(backup_dir);
+                                   const std::string& backup_dir, rocksdb::Env* env) {
+  absl::StatusOr<IntakeBackups> intakes = ReadIntakeBackups(backup_dir, env);
   if (!intakes.ok()) return intakes.status();
   std::vector<rocksdb::BackupInfo> states;
   state_engine.GetBackupInfo(&states);
@@ -299,41 +335,6 @@ absl::Status DeleteUnpairedBackups(rocksdb::BackupEngine& state_engine, rocksdb:
       return ToAbslStatus(deleted, absl::StrCat("deleting the unpaired log backup ", info.backup_id));
     }
   }
-  return absl::OkStatus();
-}
-
-// Puts the directory `fresh` in the place of `target`. When `target` exists it is swapped out in
-// one step (renameat2 RENAME_EXCHANGE), so that at every moment `target` is one whole store;
-// `fresh` then holds the old store, which is deleted.
-absl::Status SwapIn(const fs::path& fresh, const fs::path& target) {
-  std::error_code error;
-  if (fs::exists(target, error) && fs::is_empty(target, error)) fs::remove(target, error);
-  if (!fs::exists(target, error)) {
-    fs::rename(fresh, target, error);
-    if (error)
-      return absl::InternalError(
-          absl::StrCat("cannot move the restored store into place: ", error.message()));
-    return internal::SyncDirectory(target.parent_path().string());
-  }
-  if (::renameat2(AT_FDCWD, fresh.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) != 0) {
-    if (errno != EINVAL && errno != ENOSYS) {
-      return absl::InternalError(
-          absl::StrCat("cannot swap the restored store into ", target.string(), ": ", std::strerror(errno)));
-    }
-    // A file system without atomic exchange: two renames. A crash between them leaves the old
-    // store next to the target (named *.replaced) and the restored one in `fresh`, both whole.
-    const fs::path old = fs::path(fresh.string() + ".replaced");
-    fs::rename(target, old, error);
-    if (!error) fs::rename(fresh, target, error);
-    if (error)
-      return absl::InternalError(
-          absl::StrCat("cannot move the restored store into place: ", error.message()));
-    if (absl::Status synced = internal::SyncDirectory(target.parent_path().string()); !synced.ok()) return synced;
-    fs::remove_all(old, error);
-    return absl::OkStatus();
-  }
-  if (absl::Status synced = internal::SyncDirectory(target.parent_path().string()); !synced.ok()) return synced;
-  fs::remove_all(fresh, error);  // The replaced store; failing to delete it loses nothing.
   return absl::OkStatus();
 }
 
@@ -365,12 +366,16 @@ absl::StatusOr<BackupSummary> CreateBackup(Store& store, const std::string& back
   const auto start = Clock::now();
   if (absl::Status status = PrepareBackupDirectory(backup_dir, store.options().path); !status.ok())
     return status;
+  if (absl::Status status = CheckBackupEncryption(backup_dir, store.options().encryption_keys.get()); !status.ok()) {
+    return status;
+  }
 
-  auto open_engine = [](const std::string& dir) -> absl::StatusOr<std::unique_ptr<rocksdb::BackupEngine>> {
+  // Through the store's Env: an encrypted store's backups are encrypted with the same keys.
+  auto open_engine = [&store](const std::string& dir) -> absl::StatusOr<std::unique_ptr<rocksdb::BackupEngine>> {
     rocksdb::BackupEngineOptions engine_options(dir);
     engine_options.max_background_operations = 1;  // One copy thread: the server keeps the other cores.
     rocksdb::BackupEngine* raw_engine = nullptr;
-    rocksdb::IOStatus status = rocksdb::BackupEngine::Open(engine_options, rocksdb::Env::Default(), &raw_engine);
+    rocksdb::IOStatus status = rocksdb::BackupEngine::Open(engine_options, store.env(), &raw_engine);
     if (!status.ok()) return ToAbslStatus(status, absl::StrCat("opening backup directory ", dir));
     return std::unique_ptr<rocksdb::BackupEngine>(raw_engine);
   };
@@ -379,7 +384,7 @@ absl::StatusOr<BackupSummary> CreateBackup(Store& store, const std::string& back
   if (!engine.ok()) return engine.status();
   absl::StatusOr<std::unique_ptr<rocksdb::BackupEngine>> intake_engine = open_engine(intake_dir);
   if (!intake_engine.ok()) return intake_engine.status();
-  if (absl::Status cleaned = DeleteUnpairedBackups(**engine, **intake_engine, backup_dir); !cleaned.ok()) {
+  if (absl::Status cleaned = DeleteUnpairedBackups(**engine, **intake_engine, backup_dir, store.env()); !cleaned.ok()) {
     return cleaned;
   }
 
@@ -424,9 +429,10 @@ absl::StatusOr<BackupSummary> CreateBackup(Store& store, const std::string& back
   return *summary;
 }
 
-absl::StatusOr<BackupSummary> VerifyBackup(const std::string& backup_dir, uint32_t backup_id) {
+absl::StatusOr<BackupSummary> VerifyBackup(const std::string& backup_dir, uint32_t backup_id,
+                                           std::shared_ptr<const KeyRing> keys) {
   const auto start = Clock::now();
-  absl::StatusOr<WholeBackup> whole = FindWholeBackup(backup_dir, backup_id);
+  absl::StatusOr<WholeBackup> whole = FindWholeBackup(backup_dir, backup_id, std::move(keys));
   if (!whole.ok()) return whole.status();
   whole->summary.elapsed = Clock::now() - start;
   return whole->summary;
@@ -435,7 +441,7 @@ absl::StatusOr<BackupSummary> VerifyBackup(const std::string& backup_dir, uint32
 absl::StatusOr<BackupSummary> RestoreBackup(const std::string& backup_dir, const std::string& store_path,
                                             const RestoreOptions& options) {
   const auto start = Clock::now();
-  absl::StatusOr<WholeBackup> whole = FindWholeBackup(backup_dir, options.backup_id);
+  absl::StatusOr<WholeBackup> whole = FindWholeBackup(backup_dir, options.backup_id, options.encryption_keys);
   if (!whole.ok()) return whole.status();
   BackupSummary* const summary = &whole->summary;
 
@@ -494,6 +500,7 @@ absl::StatusOr<BackupSummary> RestoreBackup(const std::string& backup_dir, const
     StoreOptions check;
     check.path = temp.string();
     check.block_cache_bytes = 8 << 20;
+    check.encryption_keys = options.encryption_keys;
     absl::StatusOr<std::unique_ptr<Store>> restored = Store::Open(check);
     if (!restored.ok()) {
       return cleanup_on_error(
@@ -502,7 +509,7 @@ absl::StatusOr<BackupSummary> RestoreBackup(const std::string& backup_dir, const
     }
     if (absl::Status closed = (*restored)->Close(); !closed.ok()) return cleanup_on_error(closed);
   }
-  if (absl::Status swapped = SwapIn(temp, target); !swapped.ok()) return cleanup_on_error(swapped);
+  if (absl::Status swapped = internal::SwapIn(temp, target); !swapped.ok()) return cleanup_on_error(swapped);
   summary->elapsed = Clock::now() - start;
   return *summary;
 }

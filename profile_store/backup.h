@@ -2,6 +2,10 @@
 
 // Backups, restores and checkpoints of the store, with RocksDB's BackupEngine and Checkpoint.
 //
+// An encrypted store's backups are encrypted with its keys (each backup file with its own data
+// key, through the store's Env); restoring them needs the keys. A directory holds backups of one
+// kind: plain backups are not mixed with encrypted ones.
+//
 // A backup directory holds any number of backups of one store, numbered from 1. Table files are
 // shared between the backups of a directory (named by their checksum), so a second backup of a
 // store copies only what changed since the first.
@@ -58,11 +62,15 @@ absl::StatusOr<BackupSummary> CreateBackup(Store& store, const std::string& back
 
 // Checks the files of backup `backup_id` (0: the latest) against their recorded sizes and
 // checksums. NotFound when there is no such backup, DataLoss when it is damaged.
-absl::StatusOr<BackupSummary> VerifyBackup(const std::string& backup_dir, uint32_t backup_id = 0);
+// Encrypted backups need `keys` (FailedPrecondition without them, naming a file and its key).
+absl::StatusOr<BackupSummary> VerifyBackup(const std::string& backup_dir, uint32_t backup_id = 0,
+                                           std::shared_ptr<const KeyRing> keys = nullptr);
 
 struct RestoreOptions {
   uint32_t backup_id = 0;  // Which backup; 0: the latest valid one.
   bool force = false;      // Replace an existing, non-empty store (otherwise FailedPrecondition).
+  // The keys of encrypted backups; the restored store is encrypted with them too. Null: plain.
+  std::shared_ptr<const KeyRing> encryption_keys = nullptr;
 };
 
 // Restores a backup from `backup_dir` as the store at `store_path` (see the guarantees above).

@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "profile_store/encrypted_file_system.h"
 #include "profile_store/internal/sync_directory.h"
+#include "profile_store/store_encryption.h"
 #include <cstring>
 
 #include "rocksdb/compaction_filter.h"
@@ -164,9 +166,26 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   if (ec) return absl::InternalError(absl::StrCat("cannot create store directory ", options.path, ": ", ec.message()));
 
   std::unique_ptr<Store> store(new Store(options));
+  if (!options.read_only) {
+    if (absl::Status status = RemoveInterruptedConversion(options.path); !status.ok()) return status;
+  }
+  if (std::filesystem::exists(options.path + "/CURRENT", ec) ||
+      std::filesystem::exists(options.path + "/intake/CURRENT", ec)) {
+    // Before RocksDB reads a byte: a missing or wrong key, a plain store opened with keys (or the
+    // reverse) and an altered header stop here, naming the file.
+    if (absl::Status status = CheckStoreEncryption(options.path, options.encryption_keys.get(),
+                                                   &store->encryption_summary_);
+        !status.ok()) {
+      return status;
+    }
+  }
+  if (options.encryption_keys != nullptr) {
+    store->env_ = NewEncryptedEnv(options.encryption_keys);
+  }
   store->dedup_filter_ = std::make_shared<DedupCompactionFilter>(options.dedup_retention, store->newest_received_us_);
 
   rocksdb::DBOptions db_options;
+  db_options.env = store->env();
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;

@@ -42,7 +42,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "profile_store/key_ring.h"
 #include "rocksdb/db.h"
+#include "rocksdb/env.h"
 
 namespace tessera::profile_store {
 
@@ -79,6 +81,11 @@ struct StoreOptions {
   bool read_only = false;
   // Dedup entries older than this are dropped by compaction (see DedupCompactionFilter).
   std::chrono::seconds dedup_retention{24 * 3600};
+  // Set: every file of both databases is encrypted at rest with these master keys
+  // (encrypted_file_system.h); an existing store must be encrypted with keys of the ring. Null: a
+  // plain store, and an encrypted one is refused. Open checks every file's header before RocksDB
+  // reads anything (store_encryption.h: CheckStoreEncryption).
+  std::shared_ptr<const KeyRing> encryption_keys = nullptr;
 };
 
 class Store {
@@ -136,6 +143,12 @@ class Store {
   absl::Status Close();
 
   const StoreOptions& options() const { return options_; }
+  // The Env both databases use (encrypting when the store is encrypted): backups and checkpoints
+  // of this store go through it.
+  rocksdb::Env* env() const { return env_ != nullptr ? env_.get() : rocksdb::Env::Default(); }
+  // Which master keys the store's files needed when it was opened, with file counts ("" when
+  // plain), for the start-up line: until `keys rewrap`, an older key can still be needed.
+  const std::string& encryption_summary() const { return encryption_summary_; }
 
  private:
   explicit Store(StoreOptions options) : options_(std::move(options)) {}
@@ -154,6 +167,8 @@ class Store {
   absl::Status CloseDatabase(std::unique_ptr<rocksdb::DB>& db, bool flush);
 
   StoreOptions options_;
+  std::unique_ptr<rocksdb::Env> env_;  // Null: Env::Default(). Outlives both databases.
+  std::string encryption_summary_;
   std::unique_ptr<rocksdb::DB> state_db_;
   std::unique_ptr<rocksdb::DB> intake_db_;
   std::array<rocksdb::DB*, kFamilies> dbs_{};

@@ -126,9 +126,10 @@ absl::StatusOr<uint64_t> CatchUp(Store& store, const std::vector<std::string>& s
   return applied_total;
 }
 
-absl::StatusOr<std::unique_ptr<Store>> OpenCopy(const std::string& path) {
+absl::StatusOr<std::unique_ptr<Store>> OpenCopy(const std::string& path, std::shared_ptr<const profile_store::KeyRing> keys) {
   profile_store::StoreOptions copy_options;
   copy_options.path = path;
+  copy_options.encryption_keys = std::move(keys);  // A copy of an encrypted store is encrypted too.
   // A throw-away copy: no fsync per batch, small caches.
   copy_options.sync_writes = false;
   copy_options.block_cache_bytes = 64 << 20;
@@ -141,7 +142,7 @@ absl::StatusOr<VerifyReport> VerifyIn(Store& store, const std::string& work_dir,
   const std::string live_path = work_dir + "/live";
   const std::string rebuilt_path = work_dir + "/rebuilt";
   if (absl::Status status = profile_store::CreateCheckpoint(store, live_path); !status.ok()) return status;
-  auto live = OpenCopy(live_path);
+  auto live = OpenCopy(live_path, store.options().encryption_keys);
   if (!live.ok()) return live.status();
   auto spaces = LoggedSpaces(**live);
   if (!spaces.ok()) return spaces.status();
@@ -152,7 +153,7 @@ absl::StatusOr<VerifyReport> VerifyIn(Store& store, const std::string& work_dir,
 
   if (absl::Status status = profile_store::CreateCheckpoint(**live, rebuilt_path); !status.ok())
     return status;
-  auto rebuilt = OpenCopy(rebuilt_path);
+  auto rebuilt = OpenCopy(rebuilt_path, store.options().encryption_keys);
   if (!rebuilt.ok()) return rebuilt.status();
   auto rebuild = Rebuild(**rebuilt, options);
   if (!rebuild.ok()) return rebuild.status();

@@ -207,8 +207,8 @@ int BackupCommand(std::span<const std::string_view> args) {
   if (!locked.ok()) return Fail(kCommand, 1, locked.status().message());
   if (*locked) return BackupThroughServer(*flags, *request, *config, uses_dev_keys, target, store_path);
 
-  auto store = profile_store::Store::Open(StoreOptionsFrom(*config));
-  if (!store.ok()) return Fail(kCommand, 1, store.status().message());
+  auto store = OpenStore(*config);
+  if (!store.ok()) return Fail(kCommand, StoreOpenExitCode(store.status()), store.status().message());
   absl::StatusOr<profile_store::BackupSummary> summary = profile_store::CreateBackup(**store, target);
   if (!summary.ok()) {
     const bool usage =
@@ -249,6 +249,9 @@ int RestoreCommand(std::span<const std::string_view> args) {
     return Fail(kCommand, 2, absl::StrCat("invalid configuration: ", config.status().message()));
 
   const std::string store_path = StorePath(*config);
+  absl::StatusOr<std::shared_ptr<const profile_store::KeyRing>> keys = EncryptionKeysFrom(*config);
+  if (!keys.ok()) return Fail(kCommand, 2, keys.status().message());
+  options.encryption_keys = *std::move(keys);
   absl::StatusOr<profile_store::BackupSummary> summary =
       profile_store::RestoreBackup(flags->at("from"), store_path, options);
   if (absl::IsAlreadyExists(summary.status())) {
@@ -257,7 +260,7 @@ int RestoreCommand(std::span<const std::string_view> args) {
                              " already holds a store; restore into an empty data directory, or pass "
                              "--force to replace it"));
   }
-  if (!summary.ok()) return Fail(kCommand, 1, summary.status().message());
+  if (!summary.ok()) return Fail(kCommand, StoreOpenExitCode(summary.status()), summary.status().message());
   std::printf("restored backup %u (taken %s, %s in %u files, verified) from %s into %s in %.2f s\n",
               summary->backup_id, FormatTime(summary->created).c_str(),
               FormatBytes(summary->size_bytes).c_str(), summary->files, summary->directory.c_str(),

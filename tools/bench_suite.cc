@@ -330,8 +330,8 @@ int Pipeline(const std::map<std::string, std::string>& flags) {
   }
   if (std::filesystem::exists(StorePath(*config))) return Fail(2, "pipeline: the store must not exist yet");
 
-  absl::StatusOr<std::unique_ptr<profile_store::Store>> store = profile_store::Store::Open(StoreOptionsFrom(*config));
-  if (!store.ok()) return Fail(1, store.status().message());
+  absl::StatusOr<std::unique_ptr<profile_store::Store>> store = OpenStore(*config);
+  if (!store.ok()) return Fail(StoreOpenExitCode(store.status()), store.status().message());
   ingest::IngestMetrics metrics;
   auto pipeline = std::make_unique<pipeline::IngestPipeline>(**store, PipelineOptionsFrom(*config), metrics);
   if (absl::Status status = pipeline->Start(); !status.ok()) return Fail(1, status.message());
@@ -421,10 +421,8 @@ int Graph(const std::map<std::string, std::string>& flags) {
   bool uses_dev_keys = false;
   absl::StatusOr<config::Config> config = ConfigFromFlags({{"config", flags.at("config")}}, uses_dev_keys);
   if (!config.ok()) return Fail(2, absl::StrCat("invalid configuration: ", config.status().message()));
-  profile_store::StoreOptions store_options = StoreOptionsFrom(*config);
-  store_options.read_only = true;
-  absl::StatusOr<std::unique_ptr<profile_store::Store>> store = profile_store::Store::Open(store_options);
-  if (!store.ok()) return Fail(1, store.status().message());
+  absl::StatusOr<std::unique_ptr<profile_store::Store>> store = OpenStore(*config, /*read_only=*/true);
+  if (!store.ok()) return Fail(StoreOpenExitCode(store.status()), store.status().message());
 
   const std::string prefix = space + '\0';
   std::vector<std::pair<std::string, uint64_t>> identifiers;  // "type:value", profile id.

@@ -81,6 +81,29 @@ constexpr std::array kCommands = {
         (default 5000) for a NATS server. Exit 0 on success, 1 when NATS cannot be reached or refuses,
         2 on usage errors.
 )"},
+    CommandHelp{"keys", R"(  keys generate FILE
+  keys rotate --config FILE | --key-file KEYFILE
+  keys rewrap --config FILE [--data-dir DIR] [--backup-dir DIR]
+  keys status --config FILE [--data-dir DIR]
+        Master keys of encryption at rest (docs/encryption.md); keys are shown by id only.
+        generate: write one new random key (64 hex characters) to FILE, which must not exist, mode 0600.
+        rotate: put a new key first in the key file (the current one from then on); the older keys stay
+        after it, because files wrapped with them need them. Restart the server to use it.
+        rewrap: with the server stopped, rewrap every file's data key of the store (and of the backups
+        in --backup-dir) with the current key, header only, crash-safe; then older keys can be removed.
+        status: the loaded keys and which the store's files need. Exit 0 on success, 1 on I/O errors,
+        2 on usage, configuration or key errors.
+)"},
+    CommandHelp{"encrypt", R"(  encrypt --config FILE [--data-dir DIR]
+        With the server stopped, convert a plain store to encrypted files with the configuration's
+        current master key: written beside the store, checked to open, swapped in with one rename, so
+        a crash leaves the old store or the new one. Exit 0 on success, 1 on I/O errors, 2 on usage,
+        key errors, or a store that is already encrypted or in use.
+)"},
+    CommandHelp{"decrypt", R"(  decrypt --config FILE [--data-dir DIR]
+        The reverse of encrypt: convert an encrypted store back to plain files (then remove the
+        configuration's encryption section). Same guarantees and exit codes.
+)"},
     CommandHelp{
         "bench",
         R"(  bench resolve [--events N] [--people N] [--multi F] [--cache-ratio R] [--seed N] [--dir DIR]

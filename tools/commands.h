@@ -17,6 +17,9 @@ int BackupCommand(std::span<const std::string_view> args);
 int RestoreCommand(std::span<const std::string_view> args);
 int VerifyCommand(std::span<const std::string_view> args);
 int ClusterCommand(std::span<const std::string_view> args);
+int KeysCommand(std::span<const std::string_view> args);
+int EncryptCommand(std::span<const std::string_view> args);
+int DecryptCommand(std::span<const std::string_view> args);
 int BenchCommand(std::span<const std::string_view> args);
 // `tessera bench audiences` (tools/bench_audiences.cc), dispatched by BenchCommand.
 int BenchAudiences(std::span<const std::string_view> args);

@@ -154,10 +154,8 @@ int ExportCommand(std::span<const std::string_view> args) {
   absl::StatusOr<config::Config> config = ConfigFromFlags(*flags, uses_dev_keys);
   if (!config.ok()) return Fail(2, absl::StrCat("invalid configuration: ", config.status().message()));
 
-  profile_store::StoreOptions options = StoreOptionsFrom(*config);
-  options.read_only = true;
-  absl::StatusOr<std::unique_ptr<profile_store::Store>> store = profile_store::Store::Open(options);
-  if (!store.ok()) return Fail(1, store.status().message());
+  absl::StatusOr<std::unique_ptr<profile_store::Store>> store = OpenStore(*config, /*read_only=*/true);
+  if (!store.ok()) return Fail(StoreOpenExitCode(store.status()), store.status().message());
   audiences::SpaceAudiences space_audiences(**store, space);
   if (absl::Status loaded = space_audiences.LoadStored(); !loaded.ok()) {
     return Fail(1, absl::StrCat("reading the definitions of space ", space, ": ", loaded.message()));

@@ -360,8 +360,7 @@ int ImportCommand(std::span<const std::string_view> args) {
                                total_bytes);
   }
 
-  absl::StatusOr<std::unique_ptr<profile_store::Store>> store =
-      profile_store::Store::Open(StoreOptionsFrom(*config));
+  absl::StatusOr<std::unique_ptr<profile_store::Store>> store = OpenStore(*config);
   if (!store.ok()) {
     const std::string message(store.status().message());
     if (message.find("lock") != std::string::npos || message.find("LOCK") != std::string::npos) {
@@ -369,7 +368,7 @@ int ImportCommand(std::span<const std::string_view> args) {
                                   "\nthe store is in use by another process: is the server running? "
                                   "Stop it before importing."));
     }
-    return Fail(1, message);
+    return Fail(StoreOpenExitCode(store.status()), message);
   }
   ingest::IngestMetrics metrics;
   pipeline::IngestPipeline pipeline(**store, PipelineOptionsFrom(*config), metrics);

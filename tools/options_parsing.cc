@@ -7,7 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "audiences/definitions.h"
 #include "api/connector_handler.h"
+#include "config/master_keys.h"
 #include "connectors/pos_csv.h"
+#include "openssl/crypto.h"
 
 namespace tessera::tools {
 
@@ -118,8 +120,32 @@ std::vector<std::string> KnownIdentifierTypes(const config::Config& config) {
   return known;
 }
 
-profile_store::StoreOptions StoreOptionsFrom(const config::Config& config) {
+absl::StatusOr<std::shared_ptr<const profile_store::KeyRing>> EncryptionKeysFrom(const config::Config& config) {
+  if (!config.encryption) return std::shared_ptr<const profile_store::KeyRing>();
+  absl::StatusOr<std::vector<std::string>> keys = config::LoadMasterKeys(*config.encryption);
+  if (!keys.ok()) return keys.status();
+  absl::StatusOr<std::shared_ptr<const profile_store::KeyRing>> ring = profile_store::KeyRing::FromKeys(*keys);
+  for (std::string& key : *keys) OPENSSL_cleanse(key.data(), key.size());
+  if (!ring.ok()) return absl::InvalidArgumentError(absl::StrCat("encryption: ", ring.status().message()));
+  return ring;
+}
+
+absl::StatusOr<std::unique_ptr<profile_store::Store>> OpenStore(const config::Config& config, bool read_only) {
+  absl::StatusOr<profile_store::StoreOptions> options = StoreOptionsFrom(config);
+  if (!options.ok()) return options.status();
+  options->read_only = read_only;
+  return profile_store::Store::Open(*options);
+}
+
+int StoreOpenExitCode(const absl::Status& status) {
+  return absl::IsInvalidArgument(status) || absl::IsFailedPrecondition(status) || absl::IsDataLoss(status) ? 2 : 1;
+}
+
+absl::StatusOr<profile_store::StoreOptions> StoreOptionsFrom(const config::Config& config) {
   profile_store::StoreOptions options;
+  absl::StatusOr<std::shared_ptr<const profile_store::KeyRing>> keys = EncryptionKeysFrom(config);
+  if (!keys.ok()) return keys.status();
+  options.encryption_keys = *std::move(keys);
   options.path = StorePath(config);
   options.block_cache_bytes = config.store.block_cache_bytes;
   options.write_buffer_bytes = config.store.write_buffer_bytes;

@@ -4,6 +4,7 @@
 // point at (a file, or the defaults with a data directory).
 
 #include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -35,8 +36,19 @@ absl::Status ValidateDefinitions(const config::Config& config);
 // Where the RocksDB database lives inside the data directory.
 std::string StorePath(const config::Config& config);
 
-// Each component's options, from the configuration.
-profile_store::StoreOptions StoreOptionsFrom(const config::Config& config);
+// The master keys the configuration's encryption section names (config/master_keys.h); null when
+// encryption is off. InvalidArgument naming the source (never a key) when they cannot be read.
+absl::StatusOr<std::shared_ptr<const profile_store::KeyRing>> EncryptionKeysFrom(const config::Config& config);
+
+// Each component's options, from the configuration. The store's carry its master keys, so this
+// fails as EncryptionKeysFrom does.
+absl::StatusOr<profile_store::StoreOptions> StoreOptionsFrom(const config::Config& config);
+// Opens the configuration's store (StoreOptionsFrom, then Store::Open).
+absl::StatusOr<std::unique_ptr<profile_store::Store>> OpenStore(const config::Config& config, bool read_only = false);
+// The exit code for a store that did not open: 2 for what the operator must put right in the
+// configuration, the keys or the files (a key that cannot be read, is missing or wrong, a plain
+// store with keys or the reverse, an altered or cut-short file), 1 for the rest.
+int StoreOpenExitCode(const absl::Status& status);
 pipeline::PipelineOptions PipelineOptionsFrom(const config::Config& config);
 
 // Identifier types a profile lookup may name: the built-in ones and those the configuration adds.

@@ -25,10 +25,10 @@ int RebuildCommand(std::span<const std::string_view> args) {
     std::fprintf(stderr, "tessera rebuild: invalid configuration: %s\n", std::string(config.status().message()).c_str());
     return 2;
   }
-  auto store = profile_store::Store::Open(StoreOptionsFrom(*config));
+  auto store = OpenStore(*config);
   if (!store.ok()) {
     std::fprintf(stderr, "tessera rebuild: %s\n", std::string(store.status().message()).c_str());
-    return 1;
+    return StoreOpenExitCode(store.status());
   }
   const auto start = std::chrono::steady_clock::now();
   auto report = resolve::Rebuild(**store, PipelineOptionsFrom(*config));

@@ -90,8 +90,16 @@ int ServeCommand(std::span<const std::string_view> args) {
   // client closing early cannot kill the process.
   std::signal(SIGPIPE, SIG_IGN);
 
-  absl::StatusOr<std::unique_ptr<profile_store::Store>> store = profile_store::Store::Open(StoreOptionsFrom(config));
-  if (!store.ok()) return Fail(1, store.status().message());
+  absl::StatusOr<std::unique_ptr<profile_store::Store>> store = OpenStore(config);
+  if (!store.ok()) return Fail(StoreOpenExitCode(store.status()), store.status().message());
+  if (config.encryption) {
+    // Key ids only: a key itself never reaches a log.
+    std::printf("encryption at rest: on; master keys loaded: %s; the store's files need: %s\n",
+                (*store)->options().encryption_keys->Describe().c_str(),
+                (*store)->encryption_summary().empty() ? "the current key (new store)"
+                                                       : (*store)->encryption_summary().c_str());
+    std::fflush(stdout);
+  }
 
   ingest::IngestMetrics metrics;
   // In cluster mode a gateway publishes accepted events to JetStream, and a resolver or replica

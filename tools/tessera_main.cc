@@ -56,6 +56,9 @@ int main(int argc, char** argv) {
   if (command == "restore") return tessera::tools::RestoreCommand(rest);
   if (command == "verify") return tessera::tools::VerifyCommand(rest);
   if (command == "cluster") return tessera::tools::ClusterCommand(rest);
+  if (command == "keys") return tessera::tools::KeysCommand(rest);
+  if (command == "encrypt") return tessera::tools::EncryptCommand(rest);
+  if (command == "decrypt") return tessera::tools::DecryptCommand(rest);
   if (command == "bench") return tessera::tools::BenchCommand(rest);
   return PrintHelp(command);  // Unknown: says so, with the overview, exit 2.
 }

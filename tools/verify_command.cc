@@ -70,8 +70,8 @@ int VerifyCommand(std::span<const std::string_view> args) {
   if (*locked)
     return Fail(
         1, absl::StrCat("a running process (a server?) holds the store at ", store_path, "; stop it first"));
-  auto store = profile_store::Store::Open(StoreOptionsFrom(*config));
-  if (!store.ok()) return Fail(1, std::string(store.status().message()));
+  auto store = OpenStore(*config);
+  if (!store.ok()) return Fail(StoreOpenExitCode(store.status()), std::string(store.status().message()));
 
   const auto start = std::chrono::steady_clock::now();
   absl::StatusOr<resolve::VerifyReport> report =

@@ -29,6 +29,8 @@ absl::Status ReadRetention(element value, const std::string& path, RetentionOpti
 absl::Status ReadDedup(element value, const std::string& path, std::chrono::seconds& dedup_window);
 absl::Status ReadGroupCommit(element value, const std::string& path, GroupCommitOptions& group_commit);
 absl::Status ReadStore(element value, const std::string& path, StoreOptions& store);
+// encryption: exactly one of key_file, key_env, key_command.
+absl::Status ReadEncryption(element value, const std::string& path, EncryptionOptions& encryption);
 
 // ----- Cluster mode (cluster_section.cc) -----
 
