@@ -7,6 +7,8 @@
 // a partial file under the final name. Progress goes to stderr about once a second, and a summary
 // at the end.
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -73,7 +75,11 @@ class Output {
     }
     output.path_ = *std::move(path);
     output.temp_path_ = output.path_ + ".tmp";
-    output.file_ = std::fopen(output.temp_path_.c_str(), "wb");
+    // Exports are plain by design (they go to data teams), so they are readable by their owner
+    // only, whatever the umask. O_TRUNC replaces a FILE.tmp a failed run left.
+    const int fd = ::open(output.temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd >= 0 && ::fchmod(fd, 0600) == 0) output.file_ = ::fdopen(fd, "wb");
+    if (output.file_ == nullptr && fd >= 0) ::close(fd);
     if (output.file_ == nullptr)
       return absl::InternalError(absl::StrCat(output.temp_path_, ": ", std::strerror(errno)));
     return output;

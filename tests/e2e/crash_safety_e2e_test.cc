@@ -30,6 +30,7 @@
 #include "gtest/gtest.h"
 #include "profile_store/store.h"
 #include "tests/e2e/e2e_support.h"
+#include "tests/e2e/encryption_support.h"
 #include "tests/e2e/log_reader.h"
 
 namespace tessera::e2e {
@@ -108,7 +109,10 @@ struct Ledger {
   uint64_t cut_off = 0;  // Requests the kill interrupted.
 };
 
-TEST(CrashSafetyE2eTest, AcknowledgedEventsAndDerivedStateSurviveRepeatedKillNine) {
+// Plain, and with encryption at rest (every file through the encrypted file system).
+class CrashSafetyE2eTest : public testing::TestWithParam<bool> {};
+
+TEST_P(CrashSafetyE2eTest, AcknowledgedEventsAndDerivedStateSurviveRepeatedKillNine) {
   uint64_t seed = 20261202;
   if (const char* from_env = std::getenv("TESSERA_CRASH_SEED"); from_env != nullptr)
     seed = std::stoull(from_env);
@@ -119,12 +123,14 @@ TEST(CrashSafetyE2eTest, AcknowledgedEventsAndDerivedStateSurviveRepeatedKillNin
 
   TempDir temp;
   const std::string data_dir = temp.path() + "/data";
+  const std::string extra_json =
+      std::string(R"("store":{"sync_writes":true})") + (GetParam() ? "," + EncryptionJson(temp.path()) : "");
+  const std::shared_ptr<const profile_store::KeyRing> keys = GetParam() ? TestKeyRing() : nullptr;
   Ledger ledger;
   const auto test_start = std::chrono::steady_clock::now();
 
   for (int round = 0; round < rounds; ++round) {
-    auto started =
-        ServerProcess::Start({.data_dir = data_dir, .extra_json = R"("store":{"sync_writes":true})"});
+    auto started = ServerProcess::Start({.data_dir = data_dir, .extra_json = extra_json});
     ASSERT_TRUE(started.ok()) << "round " << round
                               << ": the server does not start on the data dir of a killed server: "
                               << started.status();
@@ -205,7 +211,7 @@ TEST(CrashSafetyE2eTest, AcknowledgedEventsAndDerivedStateSurviveRepeatedKillNin
 
   // (a) The log holds every acknowledged event, each once, and nothing twice.
   std::map<std::string, int> counts;
-  for (const auto& event : ReadLog(data_dir)) ++counts[event.message_id];
+  for (const auto& event : ReadLog(data_dir, keys)) ++counts[event.message_id];
   std::lock_guard lock(ledger.mutex);
   size_t missing = 0;
   for (const std::string& id : ledger.acknowledged) {
@@ -216,7 +222,7 @@ TEST(CrashSafetyE2eTest, AcknowledgedEventsAndDerivedStateSurviveRepeatedKillNin
   for (const auto& [id, count] : counts) EXPECT_EQ(count, 1) << id << " is in the log " << count << " times";
 
   // The run must have exercised what it claims to: merges in the graph, and retried batches.
-  auto store = profile_store::Store::Open({.path = data_dir + "/store"});
+  auto store = profile_store::Store::Open({.path = data_dir + "/store", .encryption_keys = keys});
   ASSERT_TRUE(store.ok()) << store.status();
   std::unique_ptr<rocksdb::Iterator> merges((*store)->db()->NewIterator(
       rocksdb::ReadOptions(), (*store)->handle(profile_store::ColumnFamily::kMerges)));
@@ -236,6 +242,9 @@ TEST(CrashSafetyE2eTest, AcknowledgedEventsAndDerivedStateSurviveRepeatedKillNin
             << ledger.cut_off << " requests cut off, " << merge_records << " merges, " << refused_records
             << " refused merges\n[ info ] " << verify.out;
 }
+
+INSTANTIATE_TEST_SUITE_P(AtRest, CrashSafetyE2eTest, testing::Values(false, true),
+                         [](const testing::TestParamInfo<bool>& info) { return info.param ? "Encrypted" : "Plain"; });
 
 }  // namespace
 }  // namespace tessera::e2e

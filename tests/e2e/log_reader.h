@@ -2,6 +2,7 @@
 
 // Reading the accepted-event log of a test server after it has exited (the store is then free).
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,10 +15,12 @@
 
 namespace tessera::e2e {
 
-// Every event of the "default" space in the accepted-event log under `data_dir`.
-inline std::vector<ingest::CanonicalEvent> ReadLog(const std::string& data_dir) {
+// Every event of the "default" space in the accepted-event log under `data_dir` (encrypted with
+// `keys` when given).
+inline std::vector<ingest::CanonicalEvent> ReadLog(const std::string& data_dir,
+                                                   std::shared_ptr<const profile_store::KeyRing> keys = nullptr) {
   std::vector<ingest::CanonicalEvent> events;
-  auto store = profile_store::Store::Open({.path = data_dir + "/store"});
+  auto store = profile_store::Store::Open({.path = data_dir + "/store", .encryption_keys = std::move(keys)});
   EXPECT_TRUE(store.ok()) << "opening the store of " << data_dir << ": " << store.status();
   if (!store.ok()) return events;
   ingest::AcceptedLog log(**store);
