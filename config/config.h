@@ -198,9 +198,9 @@ struct RetentionOptions {
 // older ones (still needed until `tessera keys rewrap`) after it. The keys themselves are read by
 // config/master_keys.h when the store opens, never kept in Config.
 struct EncryptionOptions {
-  std::string key_file;     // A file of keys, one per line; mode 0600 (or 0400), owned by the service user.
-  std::string key_env;      // An environment variable holding the keys, separated by commas or spaces.
-  std::string key_command;  // A command, run by /bin/sh -c, printing the keys one per line (a KMS or vault agent).
+  std::string key_file = {};     // A file of keys, one per line; mode 0600 (or 0400), owned by the service user.
+  std::string key_env = {};      // An environment variable holding the keys, separated by commas or spaces.
+  std::string key_command = {};  // A command, run by /bin/sh -c, printing the keys one per line (a KMS or vault agent).
 };
 
 struct Config {
