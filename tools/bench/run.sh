@@ -9,6 +9,8 @@
 #   6. peak RSS of every step and store bytes per event,
 #   6b. with --cluster, the cluster rows (tools/bench/cluster.sh): three nats-server processes and
 #      Tessera's gateways, resolver and replica over the same corpus,
+#   6c. with --encrypted, steps 3 and 4 (pipeline, HTTP) again with encryption at rest on (a key
+#      file, every store file AES-256-GCM), each with its overhead against the plain row of this run,
 #   7. the peer: PostgreSQL (Debian's server, started here on a temporary directory and port) loading
 #      the same corpus and stitching identities by iterative SQL label propagation,
 # and then checks that the identity graphs of the pipeline, the HTTP run, the WebSocket run and the
@@ -16,7 +18,8 @@
 # every check held; otherwise it names the failed steps and exits 1 without touching the file.
 #
 # Usage: tools/bench/run.sh [--events N] [--connections N] [--read-seconds S] [--ingest-rate R]
-#                           [--read-events N] [--read-people N] [--min-profiles N] [--cluster] [--keep] [--no-write]
+#                           [--read-events N] [--read-people N] [--min-profiles N] [--cluster] [--encrypted]
+#                           [--keep] [--no-write]
 # A measurement, not a test: run it on purpose on an otherwise idle machine (it takes ~12 minutes
 # with the defaults; --events 10000000 --read-events 18000000 --read-people 40000000
 # --min-profiles 10000000 is the 10M run, for hours and ~60 GB of disk). Needs root or sudo once, to install PostgreSQL and wrk (scripts/install-deps.sh),
@@ -35,6 +38,7 @@ INGEST_RATE=10000     # Events/s ingested during the read test.
 KEEP=0
 WRITE=1
 CLUSTER=0
+ENCRYPTED=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --events) EVENTS="$2"; shift 2 ;;
@@ -46,12 +50,14 @@ while [ $# -gt 0 ]; do
     --ingest-rate) INGEST_RATE="$2"; shift 2 ;;
     --keep) KEEP=1; shift ;;
     --cluster) CLUSTER=1; shift ;;
+    --encrypted) ENCRYPTED=1; shift ;;
     --no-write) WRITE=0; shift ;;
     *) echo "run.sh: unknown argument $1" >&2; sed -n '2,22p' "$0" >&2; exit 2 ;;
   esac
 done
 COMMAND="tools/bench/run.sh --events $EVENTS --connections $CONNECTIONS --read-events $READ_EVENTS --read-people $READ_PEOPLE --read-seconds $READ_SECONDS --ingest-rate $INGEST_RATE"
 if [ "$CLUSTER" = 1 ]; then COMMAND="$COMMAND --cluster"; fi
+if [ "$ENCRYPTED" = 1 ]; then COMMAND="$COMMAND --encrypted"; fi
 
 scripts/install-deps.sh postgresql wrk curl bc
 if [ "$CLUSTER" = 1 ]; then scripts/install-deps.sh nats-server; fi
@@ -89,12 +95,14 @@ step() {
 now() { date +%s.%N; }
 peak_rss_kib() { awk '/^VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-write_config() {  # $1: config file, $2: data dir, $3: port
+write_config() {  # $1: config file, $2: data dir, $3: port, $4 (optional): a master key file (encryption on)
+  local encryption=""
+  if [ -n "${4:-}" ]; then encryption=",\"encryption\":{\"key_file\":\"$4\"}"; fi
   cat > "$1" <<JSON
 {"listen":{"address":"127.0.0.1","port":$3},"data_dir":"$2",
  "sources":[{"name":"web","write_key":"wk-web","channel":"web"},{"name":"app","write_key":"wk-app","channel":"app"},
             {"name":"pos","write_key":"wk-pos","channel":"pos"},{"name":"email","write_key":"wk-email","channel":"email"}],
- "read_keys":["rk-bench"],"admin_keys":["ak-bench"]}
+ "read_keys":["rk-bench"],"admin_keys":["ak-bench"]$encryption}
 JSON
 }
 KEYS="web=wk-web,app=wk-app,pos=wk-pos,email=wk-email"
@@ -192,6 +200,42 @@ for mode in http websocket; do
   rm -rf "$WORK/$mode"
 done
 
+# --- 6c. Pipeline and HTTP with encryption at rest ------------------------------------------------
+# Right after their plain runs, on the same corpus, so that the two differ in the encryption only.
+if [ "$ENCRYPTED" = 1 ]; then
+  "$BIN/tessera" keys generate "$WORK/master.key" > /dev/null
+  write_config "$WORK/pipeline-enc.json" "$WORK/pipeline-enc" "$PORT" "$WORK/master.key"
+  if step pipeline-enc "$WORK/pipeline-enc.log" "$BIN/tessera" bench pipeline --corpus "$CORPUS" \
+      --config "$WORK/pipeline-enc.json"; then
+    step pipeline-enc-graph "$WORK/pipeline-enc-graph.log" "$BIN/tessera" bench graph \
+      --config "$WORK/pipeline-enc.json" --out "$WORK/graph-pipeline-enc.tsv" || true
+  fi
+  rm -rf "$WORK/pipeline-enc"
+  write_config "$WORK/http-enc.json" "$WORK/http-enc" "$PORT" "$WORK/master.key"
+  if start_server "$WORK/http-enc.json" "$WORK/http-enc-server.log"; then
+    t0="$(now)"
+    if step http-enc "$WORK/http-enc.log" "$BIN/tessera-load" --port "$PORT" --corpus "$CORPUS" --keys "$KEYS" \
+        --connections "$CONNECTIONS"; then
+      t_last_ack="$(now)"
+      if t1="$(wait_resolved)"; then
+        T_STITCHED[http-enc]="$(echo "$t1 - $t0" | bc)"
+        T_AFTER_ACK[http-enc]="$(echo "$t1 - $t_last_ack" | bc)"
+      else
+        fail "http-enc: the resolver did not catch up"
+      fi
+    fi
+    stop_server
+    RSS_SERVER[http-enc]="$STOPPED_RSS"
+    BYTES_PER_EVENT[http-enc]="$(( $(du -sb "$WORK/http-enc/store" 2>/dev/null | cut -f1 || echo 0) / EVENTS ))"
+    if grep -rqa 'example' "$WORK/http-enc/store"; then fail "http-enc: plaintext in the encrypted store"; fi
+    step http-enc-graph "$WORK/http-enc-graph.log" "$BIN/tessera" bench graph --config "$WORK/http-enc.json" \
+      --out "$WORK/graph-http-enc.tsv" || true
+  else
+    fail "http-enc: the server did not start"
+  fi
+  rm -rf "$WORK/http-enc"
+fi
+
 # --- 5. Reads with 1M+ profiles while ingesting --------------------------------------------------
 READS="$WORK/reads"
 mkdir -p "$READS/data"
@@ -269,7 +313,9 @@ else
 fi
 
 # --- Graph equality ------------------------------------------------------------------------------
-for other in http websocket peer; do
+OTHERS=(http websocket peer)
+if [ "$ENCRYPTED" = 1 ]; then OTHERS+=(pipeline-enc http-enc); fi
+for other in "${OTHERS[@]}"; do
   if [ -s "$WORK/graph-pipeline.tsv" ] && cmp -s "$WORK/graph-pipeline.tsv" "$WORK/graph-$other.tsv"; then
     echo "== graph of the pipeline = graph of $other ($(wc -l < "$WORK/graph-$other.tsv") identifiers)"
   else
@@ -342,6 +388,12 @@ TABLE="$WORK/table.md"
     echo "| C3 | Cluster: a resolver started with an empty store on the full stream: copy into its log and apply | $(fmt "$(value c3_events_per_s "$CL")") applied | the replica in C2 applied $(fmt "$(value replica_apply_events_per_s "$CL")")/s while following (bounded by C2's ingestion) | $(pct "$(value c3_events_per_s "$CL")" "$pipe_eps") of the pipeline in process (row 3) | $(mib "$(value c3_rss_kib "$CL")") (resolver) | $(fmt "$(value c3_store_bytes_per_event "$CL")") |"
     echo "| C4 | Cluster: lookups on the replica as in 5 (its own profiles), while a gateway ingests $(fmt "$(value c4_ingest_events_per_s "$CL")") events/s | $(fmt "$(value c4_lookups_per_s "$CL")") lookups/s | p50 $(value c4_p50_ms "$CL") ms, p99 $(value c4_p99_ms "$CL") ms; replica lag p99 $(fmt "$(value c4_replica_lag_p99 "$CL")") events | | | |"
   fi
+  if [ "$ENCRYPTED" = 1 ]; then
+    PLE="$WORK/pipeline-enc.log"
+    enc_pipe_eps="$(value events_per_s "$PLE")"
+    echo "| E3 | Pipeline as in 3, encryption at rest on (AES-256-GCM per 4 KiB slot, every store file) | $(fmt "$enc_pipe_eps") applied | accepted at $(fmt "$(value accept_events_per_s "$PLE")")/s | $(pct "$enc_pipe_eps" "$pipe_eps") of row 3 | $(mib "$(value peak_rss_kib "$PLE")") | $(fmt "$(value store_bytes_per_event "$PLE")") |"
+    echo "| E4 | HTTP as in 4, encryption at rest on | $(fmt "$(eps_of http-enc)") acknowledged | ack p50 $(lat http-enc 1) ms, p99 $(lat http-enc 2) ms; graph complete $(printf %.1f "${T_STITCHED[http-enc]}") s after the first request | $(pct "$(eps_of http-enc)" "$(eps_of http)") of row 4 | $(mib "${RSS_SERVER[http-enc]}") (server) | $(fmt "${BYTES_PER_EVENT[http-enc]}") |"
+  fi
   echo "| 7 | Peer: PostgreSQL $PG_VERSION, COPY + one row per event deduplicated on messageId (jsonb), durable | $(fmt "$(echo "$(value events "$PE") / $(value load_seconds "$PE")" | bc -l)") loaded | load $(value load_seconds "$PE") s | $(pct "$(echo "$(value events "$PE") / $(value load_seconds "$PE")" | bc -l)" "$pipe_eps") of Tessera's pipeline (which also resolves) | $(mib "$(value peak_rss_kib "$PE")") (backend) | $(fmt "$(echo "$(value events_table_bytes "$PE") / $(value events "$PE")" | bc -l)") (events table) |"
   echo "| 7b | Peer: identity stitching by SQL label propagation ($(value rounds "$PE") rounds) | | stitch $(value stitch_seconds "$PE") s; stitched graph $peer_total s after the load began, Tessera's pipeline ${pipe_total} s (PostgreSQL takes $(ratio "$peer_total" "$pipe_total")× as long) | | | $(fmt "$(echo "$(value database_bytes "$PE") / $(value events "$PE")" | bc -l)") (whole database) |"
   echo
@@ -368,6 +420,11 @@ TABLE="$WORK/table.md"
   echo "| reads p99 while ingesting at full speed (reported) | $(wrk_pct_of reads-full 99%) at $(fmt "$full_ingest_eps") events/s | reported |"
   echo "| PostgreSQL takes ≥ 10× as long to a stitched graph, graphs equal | ${peer_ratio}×, equal | $(met "$peer_ratio >= 10") |"
   echo "| store bytes per event ≤ 400 (pipeline; HTTP; WebSocket) | $(fmt "$pipe_bpe"); $(fmt "${BYTES_PER_EVENT[http]}"); $(fmt "${BYTES_PER_EVENT[websocket]}") | $(met "$pipe_bpe <= 400 && ${BYTES_PER_EVENT[http]} <= 400 && ${BYTES_PER_EVENT[websocket]} <= 400") |"
+  if [ "$ENCRYPTED" = 1 ]; then
+    enc_http_eps="$(eps_of http-enc)"
+    echo "| encryption at rest costs ≤ 10% of pipeline throughput (E3 vs 3) | $(pct "$(echo "$pipe_eps - $enc_pipe_eps" | bc -l)" "$pipe_eps") | $(met "$enc_pipe_eps >= 0.9 * $pipe_eps") |"
+    echo "| encryption at rest costs ≤ 10% of HTTP throughput (E4 vs 4) | $(pct "$(echo "$http_eps - $enc_http_eps" | bc -l)" "$http_eps") | $(met "$enc_http_eps >= 0.9 * $http_eps") |"
+  fi
   if [ "$EVENTS" -ge 10000000 ]; then
     echo "| 10M events: per-event cost within 20% of the 1M run | $(printf '%.2f' "$(echo "1000000 / $pipe_eps" | bc -l)") µs per applied event; compare with the 1M table | compare |"
   else
