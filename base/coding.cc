@@ -105,4 +105,15 @@ bool ByteReader::ReadLengthPrefixed(std::string& out) {
   return true;
 }
 
+std::string LowerHex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * bytes.size());
+  for (unsigned char byte : bytes) {
+    out.push_back(kDigits[byte >> 4]);
+    out.push_back(kDigits[byte & 0xf]);
+  }
+  return out;
+}
+
 }  // namespace tessera::base

@@ -44,4 +44,7 @@ class ByteReader {
   std::string_view rest_;
 };
 
+// Bytes as lower-case hexadecimal, two characters per byte (ids, keys, digests in text).
+std::string LowerHex(std::string_view bytes);
+
 }  // namespace tessera::base

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "base/coding.h"
 #include "config/internal/read_file.h"
 #include "config/internal/secret_file.h"
 #include "openssl/crypto.h"
@@ -142,15 +143,7 @@ std::string NewRandomKey() {
 
 }  // namespace
 
-std::string KeyToHex(std::string_view key) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char byte : key) {
-    out.push_back(kHex[byte >> 4]);
-    out.push_back(kHex[byte & 0xf]);
-  }
-  return out;
-}
+std::string KeyToHex(std::string_view key) { return base::LowerHex(key); }
 
 absl::StatusOr<std::vector<std::string>> ParseMasterKeys(std::string_view text, std::string_view source) {
   std::vector<std::string> keys;

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "base/coding.h"
 #include "openssl/crypto.h"
 #include "openssl/evp.h"
 #include "openssl/hmac.h"
@@ -11,13 +12,7 @@
 namespace tessera::profile_store {
 
 std::string KeyIdHex(const KeyId& id) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (uint8_t byte : id) {
-    out.push_back(kHex[byte >> 4]);
-    out.push_back(kHex[byte & 0xf]);
-  }
-  return out;
+  return base::LowerHex(std::string_view(reinterpret_cast<const char*>(id.data()), id.size()));
 }
 
 KeyId MasterKeyId(std::string_view key) {

@@ -166,18 +166,18 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   if (ec) return absl::InternalError(absl::StrCat("cannot create store directory ", options.path, ": ", ec.message()));
 
   std::unique_ptr<Store> store(new Store(options));
-  if (!options.read_only) {
-    if (absl::Status status = RemoveInterruptedConversion(options.path); !status.ok()) return status;
-  }
   if (std::filesystem::exists(options.path + "/CURRENT", ec) ||
       std::filesystem::exists(options.path + "/intake/CURRENT", ec)) {
-    // Before RocksDB reads a byte: a missing or wrong key, a plain store opened with keys (or the
-    // reverse) and an altered header stop here, naming the file.
+    // Before RocksDB reads a byte, and before anything is changed: a missing or wrong key, a plain
+    // store opened with keys (or the reverse) and an altered header stop here, naming the file.
     if (absl::Status status = CheckStoreEncryption(options.path, options.encryption_keys.get(),
                                                    &store->encryption_summary_);
         !status.ok()) {
       return status;
     }
+  }
+  if (!options.read_only) {
+    if (absl::Status status = RemoveInterruptedConversion(options.path); !status.ok()) return status;
   }
   if (options.encryption_keys != nullptr) {
     store->env_ = NewEncryptedEnv(options.encryption_keys);

@@ -44,15 +44,22 @@ absl::StatusOr<std::vector<fs::path>> FilesUnder(const std::string& dir) {
   std::vector<fs::path> files;
   std::error_code error;
   for (fs::recursive_directory_iterator it(dir, error), end; !error && it != end; it.increment(error)) {
-    if (it->is_regular_file(error) && it->path().filename() != "LOCK") files.push_back(it->path());
+    std::error_code gone;  // A file deleted meanwhile is passed over, not an error.
+    if (it->is_regular_file(gone) && it->path().filename() != "LOCK") files.push_back(it->path());
   }
   if (error) return absl::InternalError(absl::StrCat("cannot list ", dir, ": ", error.message()));
   return files;
 }
 
-// The first kHeaderBytes of a file (fewer when it is shorter) and its size.
+// The first kHeaderBytes of a file (fewer when it is shorter) and its size. A file deleted since
+// it was listed (a running server's compaction, next to a read-only open) counts as empty.
 absl::Status ReadHead(const fs::path& path, std::string& head, uint64_t& size) {
   Descriptor file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (file.fd < 0 && errno == ENOENT) {
+    head.clear();
+    size = 0;
+    return absl::OkStatus();
+  }
   if (file.fd < 0) return ErrnoError("cannot open", path.string());
   struct stat info {};
   if (::fstat(file.fd, &info) != 0) return ErrnoError("cannot stat", path.string());

@@ -46,12 +46,10 @@ int LogCommand(std::span<const std::string_view> args) {
   }
   const std::string space = flags->contains("space") ? flags->at("space") : "default";
 
-  profile_store::StoreOptions options;
-  options.path = StorePath(*config);
-  auto store = profile_store::Store::Open(options);
+  auto store = OpenStore(*config);  // With the configuration's master keys when it is encrypted.
   if (!store.ok()) {
     std::fprintf(stderr, "tessera log: %s\n", std::string(store.status().message()).c_str());
-    return 1;
+    return StoreOpenExitCode(store.status());
   }
   ingest::AcceptedLog log(**store);
   uint64_t printed = 0;

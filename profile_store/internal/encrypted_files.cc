@@ -200,6 +200,18 @@ IOStatus EncryptedWritableFile::Close(const rocksdb::IOOptions& /*options*/, roc
   return status;
 }
 
+IOStatus EncryptedWritableFile::RangeSync(uint64_t offset, uint64_t nbytes, const rocksdb::IOOptions& /*options*/,
+                                          rocksdb::IODebugContext* /*dbg*/) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const uint64_t from = SlotOffset(offset / kSlotPlaintextBytes);
+  const uint64_t to = SlotOffset(std::min<uint64_t>((offset + nbytes) / kSlotPlaintextBytes, full_slots_));
+  if (fd_ < 0 || to <= from) return IOStatus::OK();
+  if (::sync_file_range(fd_, static_cast<off64_t>(from), static_cast<off64_t>(to - from), SYNC_FILE_RANGE_WRITE) != 0) {
+    return ErrnoStatus("cannot start writeback of", path_, errno);
+  }
+  return IOStatus::OK();
+}
+
 uint64_t EncryptedWritableFile::GetFileSize(const rocksdb::IOOptions& /*options*/, rocksdb::IODebugContext* /*dbg*/) {
   std::lock_guard<std::mutex> lock(mutex_);
   return full_slots_ * kSlotPlaintextBytes + tail_.size();

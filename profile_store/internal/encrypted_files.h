@@ -37,6 +37,10 @@ class EncryptedWritableFile : public rocksdb::FSWritableFile {
   rocksdb::IOStatus Truncate(uint64_t size, const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override;
   uint64_t GetFileSize(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override;
   bool IsSyncThreadSafe() const override { return true; }
+  // Starts writeback of the whole slots under [offset, offset + nbytes), as RocksDB's
+  // bytes_per_sync asks, so that a large file's final sync does not write it all at once.
+  rocksdb::IOStatus RangeSync(uint64_t offset, uint64_t nbytes, const rocksdb::IOOptions& options,
+                              rocksdb::IODebugContext* dbg) override;
 
  private:
   EncryptedWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}

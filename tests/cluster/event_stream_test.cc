@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <thread>
 
@@ -55,6 +57,35 @@ TEST_F(EventStreamTest, EventsAreAcknowledgedInOrderOnThreeReplicas) {
   EXPECT_EQ(state->replicas, 3);
   EXPECT_TRUE(WaitForCurrentReplicas(stream, "ordered", 3)) << "all three servers hold the stream";
   EXPECT_TRUE(stream.Ensure("ordered").ok()) << "ensuring an existing stream with the same options is a no-op";
+}
+
+TEST_F(EventStreamTest, JetStreamKeepsTheEventsEncryptedAtRestOnEveryServer) {
+  EventStream stream(*nats_, {.replicas = 3});
+  ASSERT_TRUE(stream.Ensure("at-rest").ok());
+  const std::string secret = "jetstream.quokka.secret@example.com";
+  for (int i = 0; i < 20; ++i) {
+    auto ack = stream.Publish("at-rest", absl::StrCat("m", i), absl::StrCat(R"({"email":")", secret, R"("})"), seconds(5));
+    ASSERT_TRUE(ack.ok()) << ack.status();
+  }
+  ASSERT_TRUE(WaitForCurrentReplicas(stream, "at-rest", 3));
+  // Each server's message blocks reach its disk on their own schedule: wait until all three wrote some.
+  auto block_bytes = [&](int server) {
+    uintmax_t bytes = 0;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(cluster_->store_dir(server))) {
+      if (entry.is_regular_file() && entry.path().extension() == ".blk") bytes += entry.file_size();
+    }
+    return bytes;
+  };
+  for (int server = 0; server < cluster_->size(); ++server) {
+    EXPECT_TRUE(testing::WaitUntil([&] { return block_bytes(server) > 20 * secret.size(); }, seconds(10)))
+        << "server " << server << " wrote no message blocks";
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(cluster_->store_dir(server))) {
+      if (!entry.is_regular_file()) continue;
+      std::ifstream in(entry.path(), std::ios::binary);
+      const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      EXPECT_EQ(bytes.find("quokka"), std::string::npos) << entry.path() << " holds an event in plain text";
+    }
+  }
 }
 
 TEST_F(EventStreamTest, ARetriedMessageIdIsStoredOnceAndAnsweredWithItsFirstSequence) {

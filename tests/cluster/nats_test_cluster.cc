@@ -82,6 +82,10 @@ NatsTestCluster::~NatsTestCluster() {
   }
 }
 
+std::string NatsTestCluster::store_dir(int server) const {
+  return absl::StrCat(dir_.path(), "/n", server + 1);
+}
+
 void NatsTestCluster::WriteConfig(int server) {
   Node& node = nodes_[server];
   const std::string name = absl::StrCat("n", server + 1);
@@ -91,7 +95,9 @@ void NatsTestCluster::WriteConfig(int server) {
   std::ofstream config(node.config_path);
   config << "server_name: " << name << "\n"
          << "listen: 127.0.0.1:" << node.client_port << "\n"
-         << "jetstream {\n  store_dir: \"" << store << "\"\n  max_memory_store: 64MB\n  max_file_store: 2GB\n}\n";
+         << "jetstream {\n  store_dir: \"" << store << "\"\n  max_memory_store: 64MB\n  max_file_store: 2GB\n"
+         // JetStream's own encryption at rest, as docs/encryption.md configures it (a test key).
+         << "  cipher: aes\n  key: \"tessera-test-jetstream-key-0123456789abcdef\"\n}\n";
   if (size() > 1) {
     std::vector<std::string> routes;
     for (int other = 0; other < size(); ++other) {

@@ -37,6 +37,8 @@ class NatsTestCluster {
   std::vector<std::string> urls() const;
   std::string url(int server) const;
   int size() const { return static_cast<int>(nodes_.size()); }
+  // Where server `server` keeps its JetStream files (encrypted: the config sets a cipher and key).
+  std::string store_dir(int server) const;
 
   void Kill(int server);   // SIGKILL, and reaped.
   void Start(int server);  // Again, on its ports and store.

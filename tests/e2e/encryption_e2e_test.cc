@@ -161,6 +161,16 @@ class EncryptionE2eTest : public testing::Test {
     }
   }
 
+  // An encrypted server on `data_dir` that took the people's events and resolved them, stopped.
+  void RunWithPeople(const std::string& data_dir) {
+    auto server = Start(data_dir, key_file_);
+    ASSERT_NE(server, nullptr);
+    SendPeople(*server);
+    ExpectProfiles(*server);
+    auto stopped = server->Terminate();
+    ASSERT_TRUE(stopped.ok()) << stopped.status();
+  }
+
   // Waits until every person's profile is found by email, with their name in it.
   void ExpectProfiles(ServerProcess& server) {
     HttpClient client(server.port(), 10s);
@@ -231,11 +241,16 @@ TEST_F(EncryptionE2eTest, NoCustomerStringIsReadableInTheDataDirectoryOrABackupA
   EXPECT_FALSE(FindNeedles(copy_dir + "/store", needles).empty())
       << "the plain copy must show the strings the encrypted store hides (else the scan proves nothing)";
 
-  // With the key the profiles are all there.
+  // With the key the profiles are all there, and every command reads the store with it.
   auto restarted = Start(data_dir, key_file_);
   ASSERT_NE(restarted, nullptr);
   ExpectProfiles(*restarted);
   ASSERT_TRUE(restarted->Terminate().ok());
+  const CommandResult log = RunCommand(temp_.path(), Tessera("log --config " + data_dir + "/test-config.json"));
+  ASSERT_EQ(log.exit_code, 0) << log.output;
+  EXPECT_NE(log.output.find(kPeople[0].user_id), std::string::npos) << log.output;
+  const CommandResult verify = RunCommand(temp_.path(), Tessera("verify --config " + data_dir + "/test-config.json"));
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
 
   // A backup restored on another machine (a fresh data directory) works with the key file...
   const std::string other_dir = temp_.path() + "/other";
@@ -265,11 +280,7 @@ TEST_F(EncryptionE2eTest, NoCustomerStringIsReadableInTheDataDirectoryOrABackupA
 
 TEST_F(EncryptionE2eTest, AMissingWrongOrExposedKeyOrAnAlteredFileStopsTheStartWithExitTwoNamingTheFile) {
   const std::string data_dir = temp_.path() + "/data";
-  auto server = Start(data_dir, key_file_);
-  ASSERT_NE(server, nullptr);
-  SendPeople(*server);
-  ExpectProfiles(*server);
-  ASSERT_TRUE(server->Terminate().ok());
+  ASSERT_NO_FATAL_FAILURE(RunWithPeople(data_dir));
   const auto before = Snapshot(data_dir + "/store");
 
   // A wrong key.
@@ -324,11 +335,7 @@ TEST_F(EncryptionE2eTest, AMissingWrongOrExposedKeyOrAnAlteredFileStopsTheStartW
 
 TEST_F(EncryptionE2eTest, AfterARotationAndARewrapEverythingReadsBackWithTheNewKeyAlone) {
   const std::string data_dir = temp_.path() + "/data";
-  auto server = Start(data_dir, key_file_);
-  ASSERT_NE(server, nullptr);
-  SendPeople(*server);
-  ExpectProfiles(*server);
-  ASSERT_TRUE(server->Terminate().ok());
+  ASSERT_NO_FATAL_FAILURE(RunWithPeople(data_dir));
   const std::string config = data_dir + "/test-config.json";
 
   const CommandResult rotated = RunCommand(temp_.path(), Tessera("keys rotate --config " + config));
