@@ -125,17 +125,12 @@ IOStatus EncryptedWritableFile::Append(const rocksdb::Slice& data, const rocksdb
 IOStatus EncryptedWritableFile::AppendLocked(std::string_view rest) {
   while (!rest.empty()) {
     if (tail_.empty() && rest.size() >= kSlotPlaintextBytes) {
-      // Whole slots straight from the caller's bytes, sealed together and written in one call.
+      // Whole slots straight from the caller's bytes.
       const size_t slots = rest.size() / kSlotPlaintextBytes;
-      sealed_.resize(slots * kSlotBytes);
       for (size_t i = 0; i < slots; ++i) {
-        cipher_->Seal(full_slots_ + i, rest.substr(i * kSlotPlaintextBytes, kSlotPlaintextBytes),
-                      sealed_.data() + i * kSlotBytes);
+        SealIntoPending(full_slots_, rest.substr(i * kSlotPlaintextBytes, kSlotPlaintextBytes));
+        ++full_slots_;
       }
-      if (IOStatus status = WriteAt(sealed_.data(), sealed_.size(), SlotOffset(full_slots_)); !status.ok()) {
-        return status;
-      }
-      full_slots_ += slots;
       rest.remove_prefix(slots * kSlotPlaintextBytes);
       continue;
     }
@@ -144,19 +139,28 @@ IOStatus EncryptedWritableFile::AppendLocked(std::string_view rest) {
     rest.remove_prefix(take);
     tail_dirty_ = true;
     if (tail_.size() == kSlotPlaintextBytes) {
-      if (IOStatus status = WriteTail(); !status.ok()) return status;
+      SealIntoPending(full_slots_, tail_);
       ++full_slots_;
       tail_.clear();
       tail_dirty_ = false;
     }
   }
-  return IOStatus::OK();
+  // Bounded: a long run of appends without a flush (a table file) is written as it goes.
+  return pending_.size() >= kMaxPendingBytes ? WritePending() : IOStatus::OK();
 }
 
-IOStatus EncryptedWritableFile::WriteTail() {
-  sealed_.resize(tail_.size() + kSlotOverhead);
-  cipher_->Seal(full_slots_, tail_, sealed_.data());
-  return WriteAt(sealed_.data(), sealed_.size(), SlotOffset(full_slots_));
+void EncryptedWritableFile::SealIntoPending(uint64_t index, std::string_view plaintext) {
+  if (pending_.empty()) pending_first_slot_ = index;
+  const size_t at = pending_.size();
+  pending_.resize(at + plaintext.size() + kSlotOverhead);
+  cipher_->Seal(index, plaintext, pending_.data() + at);
+}
+
+IOStatus EncryptedWritableFile::WritePending() {
+  if (pending_.empty()) return IOStatus::OK();
+  IOStatus status = WriteAt(pending_.data(), pending_.size(), SlotOffset(pending_first_slot_));
+  pending_.clear();
+  return status;
 }
 
 IOStatus EncryptedWritableFile::Flush(const rocksdb::IOOptions& /*options*/, rocksdb::IODebugContext* /*dbg*/) {
@@ -165,8 +169,10 @@ IOStatus EncryptedWritableFile::Flush(const rocksdb::IOOptions& /*options*/, roc
 }
 
 IOStatus EncryptedWritableFile::FlushLocked() {
-  if (!tail_dirty_ || tail_.empty()) return IOStatus::OK();
-  IOStatus status = WriteTail();
+  // The sealed whole slots and the partial tail after them go out in one write, as a plain file's
+  // appended bytes would: one system call per flush of a log, whatever the slots.
+  if (tail_dirty_ && !tail_.empty()) SealIntoPending(full_slots_, tail_);
+  IOStatus status = WritePending();
   if (status.ok()) tail_dirty_ = false;
   return status;
 }
@@ -195,6 +201,11 @@ IOStatus EncryptedWritableFile::Close(const rocksdb::IOOptions& /*options*/, roc
   std::lock_guard<std::mutex> lock(mutex_);
   if (fd_ < 0) return IOStatus::OK();
   IOStatus status = FlushLocked();
+  // Space Allocate reserved past the end is given back (the size stays what was written).
+  struct stat info {};
+  if (status.ok() && ::fstat(fd_, &info) == 0 && ::ftruncate(fd_, info.st_size) != 0) {
+    status = ErrnoStatus("cannot trim", path_, errno);
+  }
   if (::close(fd_) != 0 && status.ok()) status = ErrnoStatus("cannot close", path_, errno);
   fd_ = -1;
   return status;
@@ -208,6 +219,19 @@ IOStatus EncryptedWritableFile::RangeSync(uint64_t offset, uint64_t nbytes, cons
   if (fd_ < 0 || to <= from) return IOStatus::OK();
   if (::sync_file_range(fd_, static_cast<off64_t>(from), static_cast<off64_t>(to - from), SYNC_FILE_RANGE_WRITE) != 0) {
     return ErrnoStatus("cannot start writeback of", path_, errno);
+  }
+  return IOStatus::OK();
+}
+
+IOStatus EncryptedWritableFile::Allocate(uint64_t offset, uint64_t len, const rocksdb::IOOptions& /*options*/,
+                                         rocksdb::IODebugContext* /*dbg*/) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (fd_ < 0 || len == 0) return IOStatus::OK();
+  const uint64_t from = SlotOffset(offset / kSlotPlaintextBytes);
+  const uint64_t to = SlotOffset((offset + len - 1) / kSlotPlaintextBytes + 1);
+  if (::fallocate(fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(from), static_cast<off_t>(to - from)) != 0 &&
+      errno != EOPNOTSUPP && errno != ENOSYS) {
+    return ErrnoStatus("cannot allocate space for", path_, errno);
   }
   return IOStatus::OK();
 }

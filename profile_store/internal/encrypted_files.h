@@ -41,10 +41,17 @@ class EncryptedWritableFile : public rocksdb::FSWritableFile {
   // bytes_per_sync asks, so that a large file's final sync does not write it all at once.
   rocksdb::IOStatus RangeSync(uint64_t offset, uint64_t nbytes, const rocksdb::IOOptions& options,
                               rocksdb::IODebugContext* dbg) override;
+  // Reserves the slots under [offset, offset + len) ahead of the writes (RocksDB preallocates
+  // its logs and table files), without changing the file's size: a synced append then writes
+  // into blocks the file system has already allocated, as a plain file's does.
+  rocksdb::IOStatus Allocate(uint64_t offset, uint64_t len, const rocksdb::IOOptions& options,
+                             rocksdb::IODebugContext* dbg) override;
 
  private:
   EncryptedWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
-  rocksdb::IOStatus WriteTail();
+  // Seals slot `index` at the end of the pending bytes (which cover consecutive slots).
+  void SealIntoPending(uint64_t index, std::string_view plaintext);
+  rocksdb::IOStatus WritePending();
   rocksdb::IOStatus FlushLocked();
   rocksdb::IOStatus AppendLocked(std::string_view data);
   rocksdb::IOStatus WriteAt(const char* data, size_t n, uint64_t offset);
@@ -58,7 +65,11 @@ class EncryptedWritableFile : public rocksdb::FSWritableFile {
   uint64_t full_slots_ = 0;  // Slots written whole; the tail is slot full_slots_.
   std::string tail_;         // Plaintext of the partial last slot.
   bool tail_dirty_ = false;  // Whether the tail differs from what is on disk.
-  std::string sealed_;       // Reused buffer of sealed slots.
+  // Sealed slots not yet written, from slot pending_first_slot_ on; written by Flush, Sync, Close,
+  // and by Append past kMaxPendingBytes.
+  static constexpr size_t kMaxPendingBytes = 1 << 20;
+  std::string pending_;
+  uint64_t pending_first_slot_ = 0;
 };
 
 // Reads an encrypted file through a reader of the base file system. Thread-safe.

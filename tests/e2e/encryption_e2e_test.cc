@@ -4,21 +4,29 @@
 // and not without it or with a wrong one; a rotation and a rewrap keep everything readable; and a
 // converted store, restored backup or altered file behaves as the issue asks.
 
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "profile_store/store_encryption.h"
 #include "tests/e2e/e2e_support.h"
 #include "tests/e2e/encryption_support.h"
+#include "tests/e2e/log_reader.h"
 
 namespace tessera::e2e {
 namespace {
@@ -435,6 +443,76 @@ TEST_F(EncryptionE2eTest, APlainStoreIsConvertedInPlaceAndBackAndExportsAreOwner
   ASSERT_TRUE(plain_again.ok()) << plain_again.status();
   ExpectProfiles(**plain_again);
   ASSERT_TRUE((*plain_again)->Terminate().ok());
+}
+
+TEST_F(EncryptionE2eTest, AKillNineAnywhereInAConversionLeavesTheOldStoreOrTheNewOneWhole) {
+  const std::string data_dir = temp_.path() + "/data";
+  const std::string test_key = temp_.path() + "/test.key";
+  WriteKeyFile(test_key, std::string(kTestMasterKeyHex) + "\n");
+  {
+    auto plain = ServerProcess::Start({.data_dir = data_dir, .extra_json = R"("store":{"sync_writes":true})"});
+    ASSERT_TRUE(plain.ok()) << plain.status();
+    SendPeople(**plain);
+    ExpectProfiles(**plain);
+    ASSERT_TRUE((*plain)->Terminate().ok());
+  }
+  // The commands take the keys from a configuration with the encryption section.
+  auto configured =
+      ServerProcess::Start({.data_dir = temp_.path() + "/unused", .extra_json = EncryptionMember(test_key)});
+  ASSERT_TRUE(configured.ok()) << configured.status();
+  ASSERT_TRUE((*configured)->Terminate().ok());
+  std::string config = ReadAll(temp_.path() + "/unused/test-config.json");
+  config.replace(config.find(temp_.path() + "/unused"), (temp_.path() + "/unused").size(), data_dir);
+  const std::string config_path = temp_.path() + "/convert.json";
+  std::ofstream(config_path, std::ios::trunc) << config;
+
+  const size_t events = ReadLog(data_dir).size();
+  ASSERT_EQ(events, 2 * kPeople.size());
+  // How long a whole conversion takes here, there and back: the kills are spread over that time.
+  const auto start = std::chrono::steady_clock::now();
+  CommandResult whole = RunCommand(temp_.path(), Tessera("encrypt --config " + config_path));
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  whole = RunCommand(temp_.path(), Tessera("decrypt --config " + config_path));
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  const auto one_way = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start) / 2;
+  int converted = 0;
+  int interrupted = 0;
+  bool encrypted = false;
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      const int null_fd = ::open("/dev/null", O_WRONLY);
+      ::dup2(null_fd, STDOUT_FILENO);
+      ::dup2(null_fd, STDERR_FILENO);
+      ::execl(TESSERA_BINARY, TESSERA_BINARY, encrypted ? "decrypt" : "encrypt", "--config", config_path.c_str(),
+              static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    // From at once (before the command even runs) to a little past a whole conversion.
+    std::this_thread::sleep_for(one_way * attempt / 12);
+    ::kill(child, SIGKILL);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    const bool finished = WIFEXITED(status);
+    EXPECT_TRUE(!finished || WEXITSTATUS(status) == 0) << "attempt " << attempt << ": exit " << WEXITSTATUS(status);
+
+    // Whatever the moment, the store is wholly plain or wholly encrypted, and holds every event.
+    auto census = profile_store::TakeEncryptionCensus(data_dir + "/store");
+    ASSERT_TRUE(census.ok()) << census.status();
+    ASSERT_TRUE(census->plain_files == 0 || census->encrypted_files == 0)
+        << "attempt " << attempt << ": a half-converted store (" << census->a_plain_file << " is plain, "
+        << census->an_encrypted_file << " is not)";
+    const bool now_encrypted = census->encrypted_files > 0;
+    (now_encrypted != encrypted ? converted : interrupted)++;
+    encrypted = now_encrypted;
+    EXPECT_EQ(ReadLog(data_dir, encrypted ? TestKeyRing() : nullptr).size(), events) << "attempt " << attempt;
+    EXPECT_FALSE(fs::exists(data_dir + "/store.converting")) << "opening the store removes what the kill left";
+  }
+  std::cout << "[ info ] 16 conversions killed between 0 and " << (one_way * 15 / 12).count()
+            << " ms: " << converted << " had swapped the new store in, " << interrupted << " left the old one\n";
+  EXPECT_GT(interrupted, 0) << "no kill came before a swap: the test did not test the interrupted case";
+  EXPECT_GT(converted, 0) << "no conversion finished: the test did not test the finished case";
 }
 
 }  // namespace
