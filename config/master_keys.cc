@@ -12,10 +12,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "base/coding.h"
-#include "config/internal/read_file.h"
 #include "config/internal/secret_file.h"
 #include "openssl/crypto.h"
 #include "openssl/rand.h"
@@ -44,8 +44,15 @@ int HexDigit(char c) {
 
 absl::StatusOr<std::vector<std::string>> LoadKeyFile(const std::string& path) {
   const std::string source = absl::StrCat("encryption.key_file ", path);
+  // The checks and the read are of one open file, so it cannot be swapped in between.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return absl::InvalidArgumentError(absl::StrCat(source, ": ", std::strerror(errno)));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
   struct stat info {};
-  if (::stat(path.c_str(), &info) != 0) {
+  if (::fstat(fd, &info) != 0) {
     return absl::InvalidArgumentError(absl::StrCat(source, ": ", std::strerror(errno)));
   }
   if (!S_ISREG(info.st_mode)) return absl::InvalidArgumentError(absl::StrCat(source, ": not a regular file"));
@@ -59,9 +66,17 @@ absl::StatusOr<std::vector<std::string>> LoadKeyFile(const std::string& path) {
     return absl::InvalidArgumentError(absl::StrCat(source, ": owned by uid ", info.st_uid,
                                                    ", not by the user running Tessera (uid ", ::geteuid(), ")"));
   }
-  absl::StatusOr<std::string> contents = internal::ReadWholeFile(path, "key file");
-  if (!contents.ok()) return absl::InvalidArgumentError(absl::StrCat(source, ": ", contents.status().message()));
-  WipedText text{*std::move(contents)};
+  WipedText text;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return absl::InvalidArgumentError(absl::StrCat(source, ": ", std::strerror(errno)));
+    if (n == 0) break;
+    text.text.append(buffer, static_cast<size_t>(n));
+    if (text.text.size() > kMaxCommandOutput) return absl::InvalidArgumentError(absl::StrCat(source, ": over 64 KiB"));
+  }
+  OPENSSL_cleanse(buffer, sizeof(buffer));
   return ParseMasterKeys(text.text, source);
 }
 
@@ -78,13 +93,21 @@ absl::StatusOr<std::vector<std::string>> LoadKeyCommand(const std::string& comma
   const std::string source = "encryption.key_command";
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return absl::InternalError(absl::StrCat(source, ": cannot make a pipe"));
+  // Its own process group, so a timeout kills the client the shell started too; no stdin, so a
+  // command that asks for input fails instead of waiting for a terminal.
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attributes, 0);
   const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
   pid_t pid = 0;
-  const int spawned = ::posix_spawn(&pid, "/bin/sh", &actions, nullptr, const_cast<char**>(argv), environ);
+  const int spawned = ::posix_spawn(&pid, "/bin/sh", &actions, &attributes, const_cast<char**>(argv), environ);
   posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
   ::close(pipe_fds[1]);
   if (spawned != 0) {
     ::close(pipe_fds[0]);
@@ -116,9 +139,20 @@ absl::StatusOr<std::vector<std::string>> LoadKeyCommand(const std::string& comma
   }
   OPENSSL_cleanse(buffer, sizeof(buffer));
   ::close(pipe_fds[0]);
-  if (timed_out || too_long) ::kill(pid, SIGKILL);
+  // The command may close its output and still run: its exit is waited for until the same deadline.
   int wait_status = 0;
-  while (::waitpid(pid, &wait_status, 0) < 0 && errno == EINTR) {
+  for (;;) {
+    if (timed_out || too_long) ::kill(-pid, SIGKILL);
+    const pid_t waited = ::waitpid(pid, &wait_status, (timed_out || too_long) ? 0 : WNOHANG);
+    if (waited == pid) break;
+    if (waited < 0 && errno != EINTR) break;
+    if (waited == 0) {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        timed_out = true;
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    }
   }
   if (timed_out) return absl::InvalidArgumentError(absl::StrCat(source, ": the command ran over 30 seconds"));
   if (too_long) return absl::InvalidArgumentError(absl::StrCat(source, ": the command printed over 64 KiB"));

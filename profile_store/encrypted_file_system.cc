@@ -160,6 +160,15 @@ class EncryptedFileSystem : public rocksdb::FileSystemWrapper {
     return IOStatus::OK();
   }
 
+  // A path's logical size, cut through the encrypted writer (the base file system would cut the
+  // ciphertext at a plaintext offset).
+  IOStatus Truncate(const std::string& fname, size_t size, const IOOptions& options, IODebugContext* dbg) override {
+    std::unique_ptr<rocksdb::FSWritableFile> file;
+    if (IOStatus status = EncryptedWritableFile::Reopen(fname, *keys_, &file); !status.ok()) return status;
+    if (IOStatus status = file->Truncate(size, options, dbg); !status.ok()) return status;
+    return file->Close(options, dbg);
+  }
+
   IOStatus GetFileSize(const std::string& fname, const IOOptions& options, uint64_t* size,
                        IODebugContext* dbg) override {
     uint64_t physical = 0;

@@ -30,6 +30,7 @@ KeyId MasterKeyId(std::string_view key) {
 absl::StatusOr<std::shared_ptr<const KeyRing>> KeyRing::FromKeys(const std::vector<std::string>& keys) {
   if (keys.empty()) return absl::InvalidArgumentError("no master key");
   std::shared_ptr<KeyRing> ring(new KeyRing());
+  ring->keys_.reserve(keys.size());  // No reallocation leaving key copies in freed memory.
   for (size_t i = 0; i < keys.size(); ++i) {
     if (keys[i].size() != kMasterKeyBytes) {
       return absl::InvalidArgumentError(absl::StrCat("master key ", i + 1, " is ", keys[i].size(), " bytes, not 32"));

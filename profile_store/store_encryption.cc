@@ -27,6 +27,8 @@ using internal::FileKind;
 
 constexpr std::string_view kConvertingSuffix = ".converting";
 
+absl::Status RemoveLeftovers(const std::string& path);
+
 // An open descriptor, closed on every way out.
 struct Descriptor {
   int fd = -1;
@@ -101,62 +103,79 @@ class StoreLocks {
   std::vector<rocksdb::FileLock*> locks_;
 };
 
-absl::Status EncryptCopy(const fs::path& from, const fs::path& to, const KeyRing& keys, uint64_t& bytes) {
-  Descriptor source{::open(from.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (source.fd < 0) return ErrnoError("cannot open", from.string());
-  std::unique_ptr<rocksdb::FSWritableFile> target;
-  if (rocksdb::IOStatus status = internal::EncryptedWritableFile::Create(to.string(), keys, &target); !status.ok()) {
-    return ToAbslStatus(status, "encrypting");
-  }
-  std::string buffer(1 << 20, '\0');
-  for (;;) {
-    const ssize_t r = ::read(source.fd, buffer.data(), buffer.size());
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return ErrnoError("cannot read", from.string());
-    if (r == 0) break;
-    bytes += static_cast<uint64_t>(r);
-    rocksdb::IOStatus status =
-        target->Append(rocksdb::Slice(buffer.data(), static_cast<size_t>(r)), rocksdb::IOOptions(), nullptr);
-    if (!status.ok()) return ToAbslStatus(status, "encrypting");
-  }
-  rocksdb::IOStatus status = target->Sync(rocksdb::IOOptions(), nullptr);
-  if (status.ok()) status = target->Close(rocksdb::IOOptions(), nullptr);
-  return ToAbslStatus(status, "encrypting");
-}
-
-absl::Status DecryptCopy(const fs::path& from, const fs::path& to, const KeyRing& keys, uint64_t& bytes) {
+// Copies one file, decrypting it when `from_encrypted`, encrypting it with the ring's current key
+// when `to_encrypted` (both: a new data key for the same bytes). Synced before it returns.
+absl::Status ConvertFile(const fs::path& from, const fs::path& to, const KeyRing& keys, bool from_encrypted,
+                         bool to_encrypted, uint64_t& bytes) {
   std::unique_ptr<internal::EncryptedReader> reader;
-  rocksdb::IOStatus opened =
-      internal::EncryptedReader::Open(*rocksdb::FileSystem::Default(), from.string(), keys, &reader);
-  if (!opened.ok()) return ToAbslStatus(opened, "decrypting");
-  Descriptor target{::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)};
-  if (target.fd < 0) return ErrnoError("cannot create", to.string());
+  Descriptor source;
+  if (from_encrypted) {
+    rocksdb::IOStatus opened =
+        internal::EncryptedReader::Open(*rocksdb::FileSystem::Default(), from.string(), keys, &reader);
+    if (!opened.ok()) return ToAbslStatus(opened, "decrypting");
+  } else {
+    source.fd = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+    if (source.fd < 0) return ErrnoError("cannot open", from.string());
+  }
+  std::unique_ptr<rocksdb::FSWritableFile> writer;
+  Descriptor target;
+  if (to_encrypted) {
+    if (rocksdb::IOStatus status = internal::EncryptedWritableFile::Create(to.string(), keys, &writer); !status.ok()) {
+      return ToAbslStatus(status, "encrypting");
+    }
+  } else {
+    target.fd = ::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (target.fd < 0) return ErrnoError("cannot create", to.string());
+  }
   std::string buffer(1 << 20, '\0');
   for (uint64_t offset = 0;;) {
-    rocksdb::Slice chunk;
-    if (rocksdb::IOStatus status = reader->Read(offset, buffer.size(), &chunk, buffer.data()); !status.ok()) {
-      return ToAbslStatus(status, "decrypting");
+    std::string_view chunk;
+    if (reader != nullptr) {
+      rocksdb::Slice read;
+      if (rocksdb::IOStatus status = reader->Read(offset, buffer.size(), &read, buffer.data()); !status.ok()) {
+        return ToAbslStatus(status, "decrypting");
+      }
+      chunk = std::string_view(read.data(), read.size());
+    } else {
+      const ssize_t r = ::read(source.fd, buffer.data(), buffer.size());
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return ErrnoError("cannot read", from.string());
+      chunk = std::string_view(buffer.data(), static_cast<size_t>(r));
     }
     if (chunk.empty()) break;
-    for (size_t done = 0; done < chunk.size();) {
-      const ssize_t w = ::write(target.fd, chunk.data() + done, chunk.size() - done);
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) return ErrnoError("cannot write", to.string());
-      done += static_cast<size_t>(w);
+    if (writer != nullptr) {
+      rocksdb::IOStatus status = writer->Append(rocksdb::Slice(chunk.data(), chunk.size()), rocksdb::IOOptions(), nullptr);
+      if (!status.ok()) return ToAbslStatus(status, "encrypting");
+    } else {
+      for (size_t done = 0; done < chunk.size();) {
+        const ssize_t w = ::write(target.fd, chunk.data() + done, chunk.size() - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return ErrnoError("cannot write", to.string());
+        done += static_cast<size_t>(w);
+      }
     }
     offset += chunk.size();
     bytes += chunk.size();
+  }
+  if (writer != nullptr) {
+    rocksdb::IOStatus status = writer->Sync(rocksdb::IOOptions(), nullptr);
+    if (status.ok()) status = writer->Close(rocksdb::IOOptions(), nullptr);
+    return ToAbslStatus(status, "encrypting");
   }
   if (::fsync(target.fd) != 0) return ErrnoError("cannot sync", to.string());
   return absl::OkStatus();
 }
 
+enum class Conversion { kEncrypt, kDecrypt, kReencrypt };
+
 absl::StatusOr<ConversionSummary> Convert(const std::string& path, std::shared_ptr<const KeyRing> keys,
-                                          bool to_plain) {
+                                          Conversion conversion) {
+  const bool from_encrypted = conversion != Conversion::kEncrypt;
+  const bool to_encrypted = conversion != Conversion::kDecrypt;
   if (!StoreExists(path)) return absl::NotFoundError(absl::StrCat("no store at ", path));
   StoreLocks locks;
   if (absl::Status status = locks.Take(path); !status.ok()) return status;
-  if (absl::Status status = RemoveInterruptedConversion(path); !status.ok()) return status;
+  if (absl::Status status = RemoveLeftovers(path); !status.ok()) return status;
   absl::StatusOr<EncryptionCensus> census = TakeEncryptionCensus(path);
   if (!census.ok()) return census.status();
   if (census->plain_files > 0 && census->encrypted_files > 0) {
@@ -164,11 +183,11 @@ absl::StatusOr<ConversionSummary> Convert(const std::string& path, std::shared_p
                                                       " is plain, ", census->an_encrypted_file,
                                                       " is not); restore it from a backup"));
   }
-  if (to_plain ? census->encrypted_files == 0 : census->plain_files == 0) {
+  if (from_encrypted ? census->encrypted_files == 0 : census->plain_files == 0) {
     return absl::FailedPreconditionError(
-        absl::StrCat("the store at ", path, " is ", to_plain ? "not encrypted" : "already encrypted"));
+        absl::StrCat("the store at ", path, " is ", from_encrypted ? "not encrypted" : "already encrypted"));
   }
-  if (to_plain) {
+  if (from_encrypted) {
     // Every header opens before anything is written: a missing key stops here, not half way.
     std::string summary;
     if (absl::Status status = CheckStoreEncryption(path, keys.get(), &summary); !status.ok()) return status;
@@ -198,7 +217,7 @@ absl::StatusOr<ConversionSummary> Convert(const std::string& path, std::shared_p
       Descriptor lock{::open(to.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644)};
       if (lock.fd < 0) copied = ErrnoError("cannot create", to.string());
     } else {
-      copied = to_plain ? DecryptCopy(it->path(), to, *keys, summary.bytes) : EncryptCopy(it->path(), to, *keys, summary.bytes);
+      copied = ConvertFile(it->path(), to, *keys, from_encrypted, to_encrypted, summary.bytes);
       ++summary.files;
     }
     if (!copied.ok()) return fail(copied);
@@ -213,7 +232,7 @@ absl::StatusOr<ConversionSummary> Convert(const std::string& path, std::shared_p
     check.path = building.string();
     check.block_cache_bytes = 8 << 20;
     check.read_only = true;
-    if (!to_plain) check.encryption_keys = keys;
+    if (to_encrypted) check.encryption_keys = keys;
     absl::StatusOr<std::unique_ptr<Store>> converted = Store::Open(check);
     if (!converted.ok()) {
       return fail(absl::DataLossError(
@@ -294,11 +313,15 @@ absl::Status CheckStoreEncryption(const std::string& path, const KeyRing* keys, 
 }
 
 absl::StatusOr<ConversionSummary> EncryptStore(const std::string& path, std::shared_ptr<const KeyRing> keys) {
-  return Convert(path, std::move(keys), false);
+  return Convert(path, std::move(keys), Conversion::kEncrypt);
 }
 
 absl::StatusOr<ConversionSummary> DecryptStore(const std::string& path, std::shared_ptr<const KeyRing> keys) {
-  return Convert(path, std::move(keys), true);
+  return Convert(path, std::move(keys), Conversion::kDecrypt);
+}
+
+absl::StatusOr<ConversionSummary> ReencryptStore(const std::string& path, std::shared_ptr<const KeyRing> keys) {
+  return Convert(path, std::move(keys), Conversion::kReencrypt);
 }
 
 absl::Status RemoveInterruptedConversion(const std::string& path) {
@@ -307,6 +330,20 @@ absl::Status RemoveInterruptedConversion(const std::string& path) {
   std::error_code error;
   const bool left_over = fs::exists(building, error) || fs::exists(replaced, error);
   if (!left_over) return absl::OkStatus();
+  // A conversion holds the store's locks while it runs: what is beside the store is a leftover
+  // only if they can be taken.
+  StoreLocks locks;
+  if (absl::Status status = locks.Take(path); !status.ok()) return status;
+  return RemoveLeftovers(path);
+}
+
+namespace {
+
+absl::Status RemoveLeftovers(const std::string& path) {
+  const std::string building = path + std::string(kConvertingSuffix);
+  const std::string replaced = building + ".replaced";
+  std::error_code error;
+  if (!fs::exists(building, error) && !fs::exists(replaced, error)) return absl::OkStatus();
   if (!StoreExists(path)) {
     // Only the two-rename fallback leaves no store in place; both copies are whole, so say where.
     return absl::FailedPreconditionError(absl::StrCat("a conversion of the store at ", path,
@@ -319,6 +356,8 @@ absl::Status RemoveInterruptedConversion(const std::string& path) {
   if (error) return absl::InternalError(absl::StrCat("cannot remove ", building, ": ", error.message()));
   return absl::OkStatus();
 }
+
+}  // namespace
 
 absl::StatusOr<RewrapSummary> RewrapFiles(const std::string& dir, const KeyRing& keys) {
   StoreLocks locks;
@@ -349,9 +388,11 @@ absl::StatusOr<RewrapSummary> RewrapFiles(const std::string& dir, const KeyRing&
     for (int step = 0; step < 2; ++step) {
       const int record = step == 0 ? older : 1 - older;
       const std::string bytes = internal::WrapRecord(opened->key, current, newest + 1 + step);
-      if (::pwrite(fd.fd, bytes.data(), bytes.size(), static_cast<off_t>(internal::kWrapRecordOffsets[record])) !=
-          static_cast<ssize_t>(bytes.size())) {
-        return ErrnoError("cannot write", file.string());
+      const ssize_t written =
+          ::pwrite(fd.fd, bytes.data(), bytes.size(), static_cast<off_t>(internal::kWrapRecordOffsets[record]));
+      if (written < 0) return ErrnoError("cannot write", file.string());
+      if (written != static_cast<ssize_t>(bytes.size())) {
+        return absl::InternalError(absl::StrCat("cannot write ", file.string(), ": a short write of its header"));
       }
       if (::fdatasync(fd.fd) != 0) return ErrnoError("cannot sync", file.string());
     }

@@ -51,6 +51,10 @@ struct ConversionSummary {
 // when a process holds the store, when it is already in the asked-for form, or when it is mixed.
 absl::StatusOr<ConversionSummary> EncryptStore(const std::string& path, std::shared_ptr<const KeyRing> keys);
 absl::StatusOr<ConversionSummary> DecryptStore(const std::string& path, std::shared_ptr<const KeyRing> keys);
+// Rewrites every file of an encrypted store with a new data key under the current master key (after
+// a key was exposed: a rewrap keeps the data keys). Same guarantees as EncryptStore; no plain byte
+// is written.
+absl::StatusOr<ConversionSummary> ReencryptStore(const std::string& path, std::shared_ptr<const KeyRing> keys);
 
 // Removes what a conversion interrupted by a crash left beside the store at `path` (a whole store
 // is always at `path` itself). Called at every writable open.

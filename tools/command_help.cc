@@ -84,6 +84,7 @@ constexpr std::array kCommands = {
     CommandHelp{"keys", R"(  keys generate FILE
   keys rotate --config FILE | --key-file KEYFILE
   keys rewrap --config FILE [--data-dir DIR] [--backup-dir DIR]
+  keys reencrypt --config FILE [--data-dir DIR]
   keys status --config FILE [--data-dir DIR]
         Master keys of encryption at rest (docs/encryption.md); keys are shown by id only.
         generate: write one new random key (64 hex characters) to FILE, which must not exist, mode 0600.
@@ -91,6 +92,8 @@ constexpr std::array kCommands = {
         after it, because files wrapped with them need them. Restart the server to use it.
         rewrap: with the server stopped, rewrap every file's data key of the store (and of the backups
         in --backup-dir) with the current key, header only, crash-safe; then older keys can be removed.
+        reencrypt: with the server stopped, rewrite every file of the store with a new data key under the
+        current key (after a key was exposed; a rewrap keeps data keys), crash-safe like encrypt.
         status: the loaded keys and which the store's files need. Exit 0 on success, 1 on I/O errors,
         2 on usage, configuration or key errors.
 )"},

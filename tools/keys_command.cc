@@ -2,6 +2,7 @@
 //   generate FILE   a new key file (mode 0600) holding one random key
 //   rotate          a new current key first in the configured key file; the old keys stay after it
 //   rewrap          every file of the store (and of --backup-dir) rewrapped with the current key
+//   reencrypt       every file of the store rewritten with a new data key under the current key
 //   status          the loaded keys, and which of them the store's files need
 // Keys are shown by id only; a key itself is never printed.
 
@@ -105,6 +106,23 @@ int Rewrap(std::span<const std::string_view> args) {
   return 0;
 }
 
+int Reencrypt(std::span<const std::string_view> args) {
+  constexpr std::string_view kKnown[] = {"config", "data-dir"};
+  auto flags = ParseFlags(args, kKnown);
+  if (!flags.ok()) return Fail(2, flags.status().message());
+  absl::StatusOr<Configured> configured = LoadConfigured(*flags);
+  if (!configured.ok()) return Fail(2, configured.status().message());
+  const std::string store_path = StorePath(configured->config);
+  absl::StatusOr<profile_store::ConversionSummary> summary =
+      profile_store::ReencryptStore(store_path, configured->keys);
+  if (!summary.ok()) return Fail(StoreOpenExitCode(summary.status()), summary.status().message());
+  std::printf("%s: %llu files rewritten with new data keys under master key %s; take new backups (the old ones "
+              "still open with the old keys)\n",
+              store_path.c_str(), static_cast<unsigned long long>(summary->files),
+              profile_store::KeyIdHex(configured->keys->current().id).c_str());
+  return 0;
+}
+
 int Status(std::span<const std::string_view> args) {
   constexpr std::string_view kKnown[] = {"config", "data-dir"};
   auto flags = ParseFlags(args, kKnown);
@@ -127,14 +145,16 @@ int Status(std::span<const std::string_view> args) {
 }  // namespace
 
 int KeysCommand(std::span<const std::string_view> args) {
-  if (args.empty()) return Fail(2, "usage: tessera keys generate|rotate|rewrap|status ... (tessera help keys)");
+  if (args.empty()) return Fail(2, "usage: tessera keys generate|rotate|rewrap|reencrypt|status ... (tessera help keys)");
   const std::string_view action = args[0];
   const std::span<const std::string_view> rest = args.subspan(1);
   if (action == "generate") return Generate(rest);
   if (action == "rotate") return Rotate(rest);
   if (action == "rewrap") return Rewrap(rest);
   if (action == "status") return Status(rest);
-  return Fail(2, absl::StrCat("unknown action \"", std::string(action), "\" (generate, rotate, rewrap, status)"));
+  if (action == "reencrypt") return Reencrypt(rest);
+  return Fail(2, absl::StrCat("unknown action \"", std::string(action),
+                              "\" (generate, rotate, rewrap, reencrypt, status)"));
 }
 
 }  // namespace tessera::tools

@@ -159,7 +159,8 @@ void EncryptedWritableFile::SealIntoPending(uint64_t index, std::string_view pla
 IOStatus EncryptedWritableFile::WritePending() {
   if (pending_.empty()) return IOStatus::OK();
   IOStatus status = WriteAt(pending_.data(), pending_.size(), SlotOffset(pending_first_slot_));
-  pending_.clear();
+  // Kept when the write failed: the next flush writes the same slots again, never past a hole.
+  if (status.ok()) pending_.clear();
   return status;
 }
 
@@ -181,11 +182,17 @@ IOStatus EncryptedWritableFile::SyncFile(bool metadata) {
   int fd = -1;
   {
     // What is written before the sync starts is what the sync makes durable; appends may go on.
+    // The sync uses its own descriptor, so a Close meanwhile cannot hand the number to another file.
     std::lock_guard<std::mutex> lock(mutex_);
     if (IOStatus status = FlushLocked(); !status.ok()) return status;
-    fd = fd_;
+    if (fd_ < 0) return IOStatus::IOError("sync of a closed file " + path_);
+    fd = ::fcntl(fd_, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) return ErrnoStatus("cannot sync", path_, errno);
   }
-  if ((metadata ? ::fsync(fd) : ::fdatasync(fd)) != 0) return ErrnoStatus("cannot sync", path_, errno);
+  const int synced = metadata ? ::fsync(fd) : ::fdatasync(fd);
+  const int error = errno;
+  ::close(fd);
+  if (synced != 0) return ErrnoStatus("cannot sync", path_, error);
   return IOStatus::OK();
 }
 
@@ -266,11 +273,15 @@ IOStatus EncryptedWritableFile::Truncate(uint64_t size, const rocksdb::IOOptions
       kept.resize(keep);
     }
   }
-  if (::ftruncate(fd_, static_cast<off_t>(SlotOffset(slot))) != 0) return ErrnoStatus("cannot truncate", path_, errno);
+  // The kept part of the cut slot is written in its place first, and only then is the file cut
+  // after it: a crash in between leaves the longer file, never one without the kept bytes.
   full_slots_ = slot;
   tail_ = std::move(kept);
   tail_dirty_ = !tail_.empty();
-  return FlushLocked();
+  if (IOStatus status = FlushLocked(); !status.ok()) return status;
+  const uint64_t end = SlotOffset(slot) + (tail_.empty() ? 0 : tail_.size() + kSlotOverhead);
+  if (::ftruncate(fd_, static_cast<off_t>(end)) != 0) return ErrnoStatus("cannot truncate", path_, errno);
+  return IOStatus::OK();
 }
 
 // --- reader -----------------------------------------------------------------------------------

@@ -11,18 +11,26 @@
 namespace tessera::profile_store::internal {
 namespace {
 
+// Sealing cannot fail with valid inputs; when OpenSSL still fails (no provider for AES-GCM, no
+// memory, no randomness) going on would write garbage or reuse a nonce and report success, so the
+// process stops instead, saying why.
+[[noreturn]] void CryptoFailure(const char* what) {
+  std::fprintf(stderr, "tessera: OpenSSL failed: %s\n", what);
+  std::abort();
+}
+
 const EVP_CIPHER* AesGcm() {
   // Fetched once: an implicit fetch on every init would look the provider up each time.
-  static EVP_CIPHER* cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  static EVP_CIPHER* cipher = [] {
+    EVP_CIPHER* fetched = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+    if (fetched == nullptr) CryptoFailure("no AES-256-GCM cipher");
+    return fetched;
+  }();
   return cipher;
 }
 
 void RandomBytes(uint8_t* out, size_t n) {
-  if (RAND_bytes(out, static_cast<int>(n)) != 1) {
-    // Without randomness no key or nonce is safe; there is nothing sensible to go on with.
-    std::fputs("tessera: the system's random generator failed\n", stderr);
-    std::abort();
-  }
+  if (RAND_bytes(out, static_cast<int>(n)) != 1) CryptoFailure("the random generator");
 }
 
 void PutBigEndian64(uint8_t* out, uint64_t value) {
@@ -88,8 +96,10 @@ std::string WrapRecord(const DataKey& key, const KeyRing::MasterKey& master, uin
   uint8_t* nonce = bytes + 16;
   RandomBytes(nonce, kNonceBytes);
   uint8_t* sealed = nonce + kNonceBytes;
-  Gcm(true, master.bytes.data(), nonce, RecordAad(key.file_id, sequence, master.id), key.key.data(), key.key.size(),
-      sealed, sealed + kMasterKeyBytes);
+  if (!Gcm(true, master.bytes.data(), nonce, RecordAad(key.file_id, sequence, master.id), key.key.data(),
+           key.key.size(), sealed, sealed + kMasterKeyBytes)) {
+    CryptoFailure("wrapping a data key");
+  }
   return record;
 }
 
@@ -185,26 +195,32 @@ void SlotCipher::Seal(uint64_t index, std::string_view plaintext, char* out) {
   if (seal_ == nullptr) {
     // The key schedule is computed once per cipher; each slot only sets its nonce.
     seal_ = EVP_CIPHER_CTX_new();
-    EVP_EncryptInit_ex(seal_, AesGcm(), nullptr, key_.key.data(), nullptr);
+    if (seal_ == nullptr || EVP_EncryptInit_ex(seal_, AesGcm(), nullptr, key_.key.data(), nullptr) != 1) {
+      CryptoFailure("setting up a slot cipher");
+    }
   }
   auto* nonce = reinterpret_cast<uint8_t*>(out);
   RandomBytes(nonce, kNonceBytes);
   const auto aad = SlotAad(key_.file_id, index);
   uint8_t* sealed = nonce + kNonceBytes;
   int length = 0;
-  EVP_EncryptInit_ex(seal_, nullptr, nullptr, nullptr, nonce);
-  EVP_EncryptUpdate(seal_, nullptr, &length, aad.data(), static_cast<int>(aad.size()));
-  EVP_EncryptUpdate(seal_, sealed, &length, reinterpret_cast<const uint8_t*>(plaintext.data()),
-                    static_cast<int>(plaintext.size()));
-  EVP_EncryptFinal_ex(seal_, sealed + length, &length);
-  EVP_CIPHER_CTX_ctrl(seal_, EVP_CTRL_GCM_GET_TAG, kTagBytes, sealed + plaintext.size());
+  int final_length = 0;
+  const bool ok = EVP_EncryptInit_ex(seal_, nullptr, nullptr, nullptr, nonce) == 1 &&
+                  EVP_EncryptUpdate(seal_, nullptr, &length, aad.data(), static_cast<int>(aad.size())) == 1 &&
+                  EVP_EncryptUpdate(seal_, sealed, &length, reinterpret_cast<const uint8_t*>(plaintext.data()),
+                                    static_cast<int>(plaintext.size())) == 1 &&
+                  EVP_EncryptFinal_ex(seal_, sealed + length, &final_length) == 1 &&
+                  EVP_CIPHER_CTX_ctrl(seal_, EVP_CTRL_GCM_GET_TAG, kTagBytes, sealed + plaintext.size()) == 1;
+  if (!ok) CryptoFailure("sealing a slot");
 }
 
 bool SlotCipher::Open(uint64_t index, std::string_view slot, char* out) {
   if (slot.size() <= kSlotOverhead || slot.size() > kSlotBytes) return false;
   if (open_ == nullptr) {
     open_ = EVP_CIPHER_CTX_new();
-    EVP_DecryptInit_ex(open_, AesGcm(), nullptr, key_.key.data(), nullptr);
+    if (open_ == nullptr || EVP_DecryptInit_ex(open_, AesGcm(), nullptr, key_.key.data(), nullptr) != 1) {
+      CryptoFailure("setting up a slot cipher");
+    }
   }
   const auto* nonce = reinterpret_cast<const uint8_t*>(slot.data());
   const size_t n = slot.size() - kSlotOverhead;

@@ -157,6 +157,20 @@ TEST_F(EncryptedFileSystemTest, AReopenedFileAppendsAfterItsPartialLastSlotAndTr
   EXPECT_EQ(ReadSequentially(*fs, path), (first + second).substr(0, cut) + "tail");
 }
 
+TEST_F(EncryptedFileSystemTest, TruncatingByPathCutsThePlaintextNotTheCiphertext) {
+  auto fs = Fs(Ring({kKeyA}));
+  const std::string path = dir_.path() + "/wal";
+  const std::string data = RandomBytes(2 * kSlotPlaintextBytes + 300, 12);
+  Write(*fs, path, data, 13);
+  const uint64_t cut = kSlotPlaintextBytes + 7;
+  ASSERT_TRUE(fs->Truncate(path, cut, rocksdb::IOOptions(), nullptr).ok());
+  uint64_t size = 0;
+  ASSERT_TRUE(fs->GetFileSize(path, rocksdb::IOOptions(), &size, nullptr).ok());
+  EXPECT_EQ(size, cut);
+  EXPECT_EQ(std::filesystem::file_size(path), internal::PhysicalSize(cut));
+  EXPECT_EQ(ReadSequentially(*fs, path), data.substr(0, cut));
+}
+
 TEST_F(EncryptedFileSystemTest, RewritingThePartialLastSlotUsesAFreshNonce) {
   auto fs = Fs(Ring({kKeyA}));
   const std::string path = dir_.path() + "/wal";

@@ -227,6 +227,43 @@ TEST_F(StoreEncryptionTest, ARotationNeedsBothKeysUntilARewrapAndThenOnlyTheNew)
   EXPECT_EQ(again->rewrapped, 0u);
 }
 
+TEST_F(StoreEncryptionTest, AReencryptionGivesEveryFileANewDataKeyUnderTheCurrentKey) {
+  std::map<std::string, std::string> before;
+  {
+    auto store = OpenAt(path(), Ring({kKeyA}));
+    ASSERT_TRUE(store.ok()) << store.status();
+    WriteRows(**store, 0, 2000);
+    before = Rows(**store);
+  }
+  auto header_of = [](const std::string& file) {
+    std::ifstream in(file, std::ios::binary);
+    std::string header(internal::kHeaderBytes, '\0');
+    in.read(header.data(), header.size());
+    return header;
+  };
+  std::string sst;
+  for (const auto& entry : fs::directory_iterator(path())) {
+    if (entry.path().extension() == ".sst") sst = entry.path().string();
+  }
+  ASSERT_FALSE(sst.empty());
+  const std::string old_header = header_of(sst);
+
+  auto reencrypted = ReencryptStore(path(), Ring({kKeyB, kKeyA}));
+  ASSERT_TRUE(reencrypted.ok()) << reencrypted.status();
+  auto census = TakeEncryptionCensus(path());
+  ASSERT_TRUE(census.ok());
+  EXPECT_EQ(census->plain_files, 0u) << "no plain byte is written";
+  ASSERT_EQ(census->files_by_key.size(), 1u);
+  EXPECT_TRUE(census->files_by_key.contains(KeyIdHex(MasterKeyId(kKeyB))));
+  // A new file id (and data key): the old key with the old header no longer opens the new file.
+  const std::string new_header = header_of(sst);
+  EXPECT_NE(new_header.substr(internal::kEncryptedMagic.size(), internal::kFileIdBytes),
+            old_header.substr(internal::kEncryptedMagic.size(), internal::kFileIdBytes));
+  auto store = OpenAt(path(), Ring({kKeyB}));
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(Rows(**store), before);
+}
+
 TEST_F(StoreEncryptionTest, BackupsOfAnEncryptedStoreAreEncryptedAndRestoreOnlyWithTheKey) {
   const std::string backups = dir_.path() + "/backups";
   std::map<std::string, std::string> before;
