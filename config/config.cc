@@ -4,6 +4,7 @@
 
 #include "config/config.h"
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,6 +63,7 @@ absl::Status ReadDocument(element root, Config& config) {
        {"audience_sweep",
         [&](element v, const std::string& p) { return ReadAudienceSweep(v, p, config.audience_sweep); }},
        {"cluster", [&](element v, const std::string& p) { return ReadCluster(v, p, config.cluster.emplace()); }},
+       {"destinations", [&](element v, const std::string& p) { return ReadDestinations(v, p, config.destinations); }},
        {"encryption",
         [&](element v, const std::string& p) { return ReadEncryption(v, p, config.encryption.emplace()); }},
        {"shutdown_grace_seconds", DurationReader(config.shutdown_grace, 0, kMaxSeconds)},
@@ -110,6 +112,15 @@ absl::Status ValidateAcrossKeys(const Config& config) {
                          absl::StrCat(Quote(definition.name), " is already defined by ", IndexPath(key, j)));
         }
       }
+    }
+  }
+  // A destination's audiences may be defined later through the API, so only its space is checked.
+  for (size_t i = 0; i < config.destinations.size(); ++i) {
+    const std::string& space = config.destinations[i].space;
+    if (std::none_of(config.sources.begin(), config.sources.end(),
+                     [&](const Source& source) { return source.space == space; })) {
+      return Invalid(absl::StrCat(IndexPath("destinations", i), ".space"),
+                     absl::StrCat(Quote(space), " is the space of no source"));
     }
   }
   const std::vector<IdentifierMappingConfig>& mappings = config.identity.identifier_mappings;

@@ -193,6 +193,26 @@ struct RetentionOptions {
   std::chrono::seconds interval{3600};  // retention.interval_seconds: how often old events are removed.
 };
 
+// A destination (issue 23): what of a space goes where. The wire format of each type, its
+// delivery and its options are activation/'s; config only reads and checks the envelope.
+struct DestinationConfig {
+  std::string name = {};       // Unique: 1 to 64 of a-z, 0-9, '_' and '-'.
+  std::string space = "default";
+  std::string type = {};       // webhook, meta_custom_audience, google_customer_match, sendgrid_contacts,
+                               // mailgun_list, kakao_alimtalk, nats.
+  std::string url = {};        // https:// (http:// is allowed, with a warning at start); the providers' default when empty.
+  std::string secret = {};     // The webhook's signing secret, or the provider's token. Never logged.
+  std::vector<std::string> event_types = {};  // events.types: track, identify, page, screen, group, alias.
+  std::vector<std::string> event_names = {};  // events.names: only these track events (empty: all).
+  std::vector<std::string> audiences = {};    // Audiences whose entries and exits are sent.
+  std::string consent = {};    // A purpose every profile sent must have granted (empty: none required).
+  size_t batch_events = 100;   // Events or changes per request, 1 to 10000.
+  size_t requests_per_second = 10;             // At most, 1 to 10000.
+  std::chrono::milliseconds timeout{10'000};   // Per request, 100 ms to 5 minutes.
+  std::chrono::seconds dead_letter_after{86'400};  // Retried until then, 1 s to 30 days.
+  std::string options_json = "{}";  // The type's own settings (audience ids, list ids, templates), minified.
+};
+
 // Encryption at rest (docs/encryption.md). Exactly one source of master keys; setting it turns
 // encryption on. Keys are 32 random bytes written as 64 hex characters, the current key first and
 // older ones (still needed until `tessera keys rewrap`) after it. The keys themselves are read by
@@ -224,6 +244,7 @@ struct Config {
   RetentionOptions retention;
   std::optional<ClusterOptions> cluster;  // Unset: the embedded single process.
   std::optional<EncryptionOptions> encryption;  // Unset: the store's files are plain.
+  std::vector<DestinationConfig> destinations;  // Empty: nothing is pushed anywhere.
   std::chrono::seconds shutdown_grace{10};  // How long SIGTERM waits for in-flight requests.
 };
 

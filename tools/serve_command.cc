@@ -78,6 +78,13 @@ int ServeCommand(std::span<const std::string_view> args) {
                 keys->admin_key.c_str());
   }
 
+  if (!config.destinations.empty()) {
+    // The section is read and checked, but nothing delivers yet: a configuration that asks for
+    // deliveries must not start a server that would silently send nothing.
+    return Fail(2, std::string("invalid configuration: destinations: delivery to destinations is not available in this "
+                               "version yet; remove the section"));
+  }
+
   api::ServerOptions server_options = ServerOptionsFrom(config);
   // Loaded before the store opens: a bad certificate is a configuration error like any other.
   if (config.tls) {

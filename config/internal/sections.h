@@ -29,6 +29,8 @@ absl::Status ReadRetention(element value, const std::string& path, RetentionOpti
 absl::Status ReadDedup(element value, const std::string& path, std::chrono::seconds& dedup_window);
 absl::Status ReadGroupCommit(element value, const std::string& path, GroupCommitOptions& group_commit);
 absl::Status ReadStore(element value, const std::string& path, StoreOptions& store);
+// destinations[]: each one's envelope (DestinationConfig); unique names, known types and event types.
+absl::Status ReadDestinations(element value, const std::string& path, std::vector<DestinationConfig>& destinations);
 // encryption: exactly one of key_file, key_env, key_command.
 absl::Status ReadEncryption(element value, const std::string& path, EncryptionOptions& encryption);
 

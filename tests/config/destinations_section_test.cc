@@ -1,0 +1,84 @@
+// The destinations section (config/config.h: DestinationConfig): the envelope of each destination
+// is read with its defaults, and a destination that could not work is refused naming the key.
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "config/config.h"
+
+namespace tessera::config {
+namespace {
+
+constexpr std::string_view kSources =
+    R"("sources":[{"name":"web","write_key":"wk_destinations_test","channel":"web"}])";
+
+absl::StatusOr<Config> WithDestinations(const std::string& destinations) {
+  return ParseConfig(absl::StrCat("{", std::string(kSources), R"(,"destinations":)", destinations, "}"));
+}
+
+TEST(DestinationsSectionTest, TheIssuesExampleIsReadWithDefaults) {
+  auto config = WithDestinations(R"([{"name":"crm-hook","type":"webhook","url":"https://crm.example/hook",
+      "secret":"whsec_1","events":{"types":["track","identify"]},"audiences":["vip"]}])");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->destinations.size(), 1u);
+  const DestinationConfig& hook = config->destinations[0];
+  EXPECT_EQ(hook.name, "crm-hook");
+  EXPECT_EQ(hook.space, "default");
+  EXPECT_EQ(hook.type, "webhook");
+  EXPECT_EQ(hook.url, "https://crm.example/hook");
+  EXPECT_EQ(hook.secret, "whsec_1");
+  EXPECT_EQ(hook.event_types, (std::vector<std::string>{"track", "identify"}));
+  EXPECT_EQ(hook.audiences, (std::vector<std::string>{"vip"}));
+  EXPECT_EQ(hook.batch_events, 100u);
+  EXPECT_EQ(hook.timeout, std::chrono::milliseconds(10'000));
+  EXPECT_EQ(hook.options_json, "{}");
+}
+
+TEST(DestinationsSectionTest, ProviderOptionsAreKeptForActivationToCheck) {
+  auto config = WithDestinations(R"([{"name":"meta","type":"meta_custom_audience","audiences":["buyers"],
+      "consent":"marketing","options":{"audience_id":"23842", "schema": ["EMAIL","PHONE"]}}])");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->destinations[0].options_json, R"({"audience_id":"23842","schema":["EMAIL","PHONE"]})");
+  EXPECT_EQ(config->destinations[0].consent, "marketing");
+}
+
+TEST(DestinationsSectionTest, ADestinationThatCouldNotWorkIsRefusedNamingTheKey) {
+  struct Case {
+    std::string destinations;
+    std::string error;
+  };
+  const Case cases[] = {
+      {R"([{"type":"webhook","url":"https://a.example","events":{"types":["track"]}}])", "destinations[0].name: missing"},
+      {R"([{"name":"Hook!","type":"webhook","url":"https://a.example","events":{"types":["track"]}}])",
+       "destinations[0].name"},
+      {R"([{"name":"h","type":"fax","url":"https://a.example","events":{"types":["track"]}}])",
+       "destinations[0].type: \"fax\" is not one of"},
+      {R"([{"name":"h","type":"webhook","events":{"types":["track"]}}])", "destinations[0].url: missing"},
+      {R"([{"name":"h","type":"webhook","url":"ftp://a.example","events":{"types":["track"]}}])",
+       "destinations[0].url"},
+      {R"([{"name":"h","type":"webhook","url":"https://a.example","events":{"types":["click"]}}])",
+       "destinations[0].events.types[0]"},
+      {R"([{"name":"h","type":"webhook","url":"https://a.example"}])", "sends nothing"},
+      {R"([{"name":"h","type":"webhook","url":"https://a.example","audiences":["vip"],"space":"other"}])",
+       "destinations[0].space: \"other\" is the space of no source"},
+      {R"([{"name":"h","type":"webhook","url":"https://a.example","audiences":["a"]},
+           {"name":"h","type":"nats","audiences":["b"]}])",
+       "destinations[1].name: \"h\" is used twice"},
+      {R"([{"name":"h","type":"webhook","url":"https://a.example","audiences":["a"],"batch_events":0}])",
+       "destinations[0].batch_events"},
+      {R"([{"name":"h","type":"webhook","url":"https://a.example","audiences":["a"],"retries":3}])",
+       "destinations[0]"},
+  };
+  for (const Case& test : cases) {
+    auto config = WithDestinations(test.destinations);
+    ASSERT_FALSE(config.ok()) << test.destinations;
+    EXPECT_TRUE(absl::IsInvalidArgument(config.status()));
+    EXPECT_NE(config.status().message().find(test.error), std::string::npos)
+        << "wanted \"" << test.error << "\" in: " << config.status().message();
+  }
+}
+
+}  // namespace
+}  // namespace tessera::config
