@@ -478,7 +478,11 @@ TEST_F(EncryptionE2eTest, AKillNineAnywhereInAConversionLeavesTheOldStoreOrTheNe
   int converted = 0;
   int interrupted = 0;
   bool encrypted = false;
-  for (int attempt = 0; attempt < 16; ++attempt) {
+  // Sixteen kills spread over about two conversions' time; then, if the machine was slower than
+  // when it was measured and no conversion got to its swap, kills ever later until one does.
+  int attempts = 0;
+  for (int attempt = 0; attempt < 40 && (attempt < 16 || converted == 0 || interrupted == 0); ++attempt) {
+    ++attempts;
     const pid_t child = fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
@@ -489,8 +493,8 @@ TEST_F(EncryptionE2eTest, AKillNineAnywhereInAConversionLeavesTheOldStoreOrTheNe
               static_cast<char*>(nullptr));
       ::_exit(127);
     }
-    // From at once (before the command even runs) to a little past a whole conversion.
-    std::this_thread::sleep_for(one_way * attempt / 12);
+    // From at once (before the command even runs) to about two whole conversions, then doubling.
+    std::this_thread::sleep_for(attempt < 16 ? one_way * attempt / 8 : one_way * (1 << std::min(attempt - 14, 10)));
     ::kill(child, SIGKILL);
     int status = 0;
     ::waitpid(child, &status, 0);
@@ -509,8 +513,8 @@ TEST_F(EncryptionE2eTest, AKillNineAnywhereInAConversionLeavesTheOldStoreOrTheNe
     EXPECT_EQ(ReadLog(data_dir, encrypted ? TestKeyRing() : nullptr).size(), events) << "attempt " << attempt;
     EXPECT_FALSE(fs::exists(data_dir + "/store.converting")) << "opening the store removes what the kill left";
   }
-  std::cout << "[ info ] 16 conversions killed between 0 and " << (one_way * 15 / 12).count()
-            << " ms: " << converted << " had swapped the new store in, " << interrupted << " left the old one\n";
+  std::cout << "[ info ] " << attempts << " conversions killed (a whole one took " << one_way.count()
+            << " ms): " << converted << " had swapped the new store in, " << interrupted << " left the old one\n";
   EXPECT_GT(interrupted, 0) << "no kill came before a swap: the test did not test the interrupted case";
   EXPECT_GT(converted, 0) << "no conversion finished: the test did not test the finished case";
 }
