@@ -22,6 +22,7 @@ using base::JsonWriter;
 using profile_store::DefinitionKind;
 
 constexpr std::string_view kMembers = "members";
+constexpr std::string_view kLift = "lift";
 
 HttpReply BodyTooLarge(size_t bytes) {
   return ErrorReply(413, "payload_too_large",
@@ -149,7 +150,7 @@ class MemberStream final : public BodyStream {
 
 }  // namespace
 
-AudienceHandler::AudienceHandler(const KeyRegistry& keys, const profile_store::Store& store,
+AudienceHandler::AudienceHandler(const KeyRegistry& keys, profile_store::Store& store,
                                  SpaceLookup spaces)
     : keys_(keys), store_(store), spaces_(std::move(spaces)) {}
 
@@ -218,13 +219,14 @@ HttpReply AudienceHandler::HandleAudiences(const AudienceRequest& request, Space
                       "name");
   }
   if (has_subresource) {
-    if (subresource != kMembers) {
+    if (subresource != kMembers && subresource != kLift) {
       return ErrorReply(404, "not_found",
-                        absl::StrCat("no such resource \"", std::string(subresource), "\"; use members"));
+                        absl::StrCat("no such resource \"", std::string(subresource), "\"; use members or lift"));
     }
     if (request.method != Method::kGet) {
-      return MethodNotAllowed(request.method, "/v1/audiences/{name}/members", "GET");
+      return MethodNotAllowed(request.method, absl::StrCat("/v1/audiences/{name}/", std::string(subresource)), "GET");
     }
+    if (subresource == kLift) return Lift(request, space, *name);
     return Members(request, space, *name);
   }
 

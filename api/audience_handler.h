@@ -9,6 +9,8 @@
 //   GET    /v1/audiences/{name}/members         the members, streamed: ?format=ndjson|csv (default
 //                                               ndjson), ?fields=a,b (audiences/member_export.h),
 //                                               ?consent=p1,p2 (only members who granted each)
+//   GET    /v1/audiences/{name}/lift            the campaign's lift, treated members against the holdout
+//                                               (api/audience_lift.cc); ?since=, ?until= (ISO-8601)
 //   GET    /v1/computed-traits                  {"computedTraits":[{"name","definition","fromConfig"}]}
 //   GET    /v1/computed-traits/{name}           {"name","definition","fromConfig"}
 //   PUT    /v1/computed-traits/{name}           define or replace it: {"name","definition"}
@@ -55,7 +57,7 @@ class AudienceHandler {
   static constexpr size_t kMaxBodyBytes = 64 * 1024;
 
   // `store` is read by member downloads; it and the spaces must outlive the handler.
-  AudienceHandler(const KeyRegistry& keys, const profile_store::Store& store, SpaceLookup spaces);
+  AudienceHandler(const KeyRegistry& keys, profile_store::Store& store, SpaceLookup spaces);
 
   HttpReply Handle(const AudienceRequest& request) const;
 
@@ -64,9 +66,11 @@ class AudienceHandler {
   HttpReply HandleComputedTraits(const AudienceRequest& request, audiences::SpaceAudiences& space) const;
   HttpReply Members(const AudienceRequest& request, audiences::SpaceAudiences& space,
                     const std::string& name) const;
+  // audience_lift.cc
+  HttpReply Lift(const AudienceRequest& request, audiences::SpaceAudiences& space, const std::string& name) const;
 
   const KeyRegistry& keys_;
-  const profile_store::Store& store_;
+  profile_store::Store& store_;
   SpaceLookup spaces_;
 };
 

@@ -32,7 +32,7 @@ std::string_view MethodName(Method method) {
 bool IsAuditedRoute(RouteId route) {
   return route == RouteId::kProfiles || route == RouteId::kAudiences || route == RouteId::kComputedTraits ||
          route == RouteId::kPrivacy || route == RouteId::kAudit || route == RouteId::kAdminBackup ||
-         route == RouteId::kTail;
+         route == RouteId::kTail || route == RouteId::kDestinations;
 }
 
 std::string Auditor::Label(std::string_view authorization) const {

@@ -136,6 +136,8 @@ void HttpServer::SetPrivacy(const PrivacyHandler* privacy, const Auditor* audito
   impl_->auditor = auditor;
 }
 
+void HttpServer::SetDestinations(const DestinationHandler* destinations) { impl_->destinations = destinations; }
+
 void HttpServer::SetPositionGate(const PositionGate* gate) { impl_->position_gate = gate; }
 
 absl::Status HttpServer::Bind() {

@@ -48,6 +48,7 @@ namespace tessera::api {
 // by every connection. Defined in http_server.cc, so that this header stays free of Asio.
 class TlsContext;
 class PositionGate;
+class DestinationHandler;
 
 // Loads `options` (config `tls`): both files must be readable PEM, the key must belong to the
 // certificate. InvalidArgument naming the key (`tls.cert_file: ...`) otherwise, so that the caller
@@ -95,6 +96,9 @@ class HttpServer {
   // request on an audited route (api/audit.h). Without them those paths answer 404 and nothing is
   // audited. Call before Bind; both must outlive the server.
   void SetPrivacy(const PrivacyHandler* privacy, const Auditor* auditor);
+  // Serves /v1/destinations/... with `destinations` (404 without). Before Bind; it must outlive
+  // the server.
+  void SetDestinations(const DestinationHandler* destinations);
   // Cluster members that apply the stream: profile reads honour min_position and carry the
   // position they reflect (api/position_gate.h). Before Run; the gate must outlive the server.
   void SetPositionGate(const PositionGate* gate);

@@ -55,25 +55,6 @@ namespace {
 
 std::string_view ToStringView(beast::string_view view) { return std::string_view(view.data(), view.size()); }
 
-Method ToMethod(http::verb verb) {
-  switch (verb) {
-    case http::verb::get:
-      return Method::kGet;
-    case http::verb::head:
-      return Method::kHead;
-    case http::verb::post:
-      return Method::kPost;
-    case http::verb::put:
-      return Method::kPut;
-    case http::verb::delete_:
-      return Method::kDelete;
-    case http::verb::options:
-      return Method::kOptions;
-    default:
-      return Method::kOther;
-  }
-}
-
 }  // namespace
 
 // How long a TLS connection being closed waits for the client's close_notify (at most the write
@@ -400,6 +381,14 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
             .authorization = ToStringView(request[http::field::authorization]),
             .body = request.body()};
         return ReplyAudited(request, server_.audiences->Handle(audience_request));
+      }
+      case RouteId::kDestinations: {
+        if (server_.destinations == nullptr) return Reply(ErrorReply(404, "not_found", "destinations are not served here"));
+        return ReplyAudited(request, server_.destinations->Handle(DestinationRequest{
+                                         .method = ToMethod(request.method()),
+                                         .path = route_.rest,
+                                         .query = route_.query,
+                                         .authorization = ToStringView(request[http::field::authorization])}));
       }
       case RouteId::kAdminBackup: {
         const AdminRequest admin_request{.method = ToMethod(request.method()),

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "audiences/definitions.h"
+#include "audiences/internal/campaign.h"
 #include "audiences/internal/computed_trait.h"
 #include "audiences/internal/event_filter.h"
 #include "audiences/internal/parsing.h"
@@ -383,7 +384,8 @@ absl::StatusOr<Audience> ParseAudience(std::string_view name, std::string_view j
   if (auto error = parser.parse(json.data(), json.size()).get(root)) {
     return Invalid("", absl::StrCat("not valid JSON (", simdjson::error_message(error), ")"));
   }
-  auto members = Members::Read(root, "", "a JSON object at the top level", {"description", "condition"});
+  auto members = Members::Read(root, "", "a JSON object at the top level",
+                               {"description", "condition", "holdout", "conversion"});
   if (!members.ok()) return members.status();
 
   Audience audience;
@@ -400,6 +402,7 @@ absl::StatusOr<Audience> ParseAudience(std::string_view name, std::string_view j
   if (!parsed.ok()) return parsed.status();
   audience.condition = *std::move(parsed);
   audience.time_dependent = condition_parser.time_dependent;
+  if (absl::Status status = ParseCampaign(*members, audience); !status.ok()) return status;
   audience.source_json = Minified(json);
   return audience;
 }

@@ -117,11 +117,23 @@ struct Condition {
   Window window;           // kEvent, kChannel.
 };
 
+// What a campaign on an audience is measured by (GET /v1/audiences/{name}/lift): a member who does
+// `event` within `within_days` of entering converted, for the value at `revenue` in that event.
+struct Conversion {
+  std::string event = "Order Completed";    // A track event's name.
+  int within_days = 30;                     // 1 to 365.
+  std::string revenue = "properties.revenue";  // A dotted path into the event; a missing value counts 0.
+};
+
 struct Audience {
   std::string name;  // [A-Za-z0-9_-]{1,64}
   std::string description;
   ConditionPtr condition;
   bool time_dependent = false;  // Has a window, days_since, churn or rfm: re-evaluated by the sweep.
+  // The share of members destinations never receive, 0 to 0.5, chosen by a stable hash of the
+  // profile id (activation/holdout.h): the control group the lift is measured against.
+  double holdout = 0;
+  Conversion conversion;
   std::string source_json;
 };
 
@@ -133,7 +145,8 @@ bool IsValidComputedTraitName(std::string_view name);
 // when non-empty it must equal the body's name, or the body may omit it.
 absl::StatusOr<ComputedTrait> ParseComputedTrait(std::string_view json, std::string_view name = {});
 
-// Parses an audience {"description"?, "condition": {...}}. Computed traits the condition names
+// Parses an audience {"description"?, "condition": {...}, "holdout"?: 0.1, "conversion"?: {"event",
+// "within_days", "revenue"}}. Computed traits the condition names
 // must be in `computed` (error names the node otherwise).
 absl::StatusOr<Audience> ParseAudience(std::string_view name, std::string_view json,
                                        const std::vector<std::shared_ptr<const ComputedTrait>>& computed);

@@ -211,6 +211,9 @@ struct DestinationConfig {
   std::chrono::milliseconds timeout{10'000};   // Per request, 100 ms to 5 minutes.
   std::chrono::seconds dead_letter_after{86'400};  // Retried until then, 1 s to 30 days.
   std::string options_json = "{}";  // The type's own settings (audience ids, list ids, templates), minified.
+  std::chrono::milliseconds retry_initial{500};  // retry.initial_ms: the first back-off's ceiling, 10 ms to 1 h.
+  std::chrono::milliseconds retry_max{60'000};   // retry.max_ms: the longest back-off, >= initial, up to 1 h.
+  std::string ca_file = {};  // PEM certificates an https url's server must chain to (empty: the system's).
 };
 
 // Encryption at rest (docs/encryption.md). Exactly one source of master keys; setting it turns

@@ -42,6 +42,19 @@ absl::Status ReadEvents(element value, const std::string& path, DestinationConfi
   return absl::OkStatus();
 }
 
+absl::Status ReadRetry(element value, const std::string& path, DestinationConfig& destination) {
+  if (absl::Status s = ReadObject(value, path,
+                                  {{"initial_ms", DurationReader(destination.retry_initial, 10, 3'600'000)},
+                                   {"max_ms", DurationReader(destination.retry_max, 10, 3'600'000)}});
+      !s.ok()) {
+    return s;
+  }
+  if (destination.retry_max < destination.retry_initial) {
+    return Invalid(ChildPath(path, "max_ms"), "must be at least initial_ms");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ReadOptions(element value, const std::string& path, std::string& options_json) {
   simdjson::dom::object object;
   if (value.get_object().get(object) != simdjson::SUCCESS) return Expected(path, "an object", value);
@@ -67,6 +80,8 @@ absl::Status ReadDestination(element value, const std::string& path, Destination
            {"requests_per_second", SizeReader(destination.requests_per_second, 1, 10'000)},
            {"timeout_ms", DurationReader(destination.timeout, 100, 300'000)},
            {"dead_letter_after_seconds", DurationReader(destination.dead_letter_after, 1, 30 * 86'400)},
+           {"retry", [&](element v, const std::string& p) { return ReadRetry(v, p, destination); }},
+           {"ca_file", text(destination.ca_file)},
            {"options", [&](element v, const std::string& p) { return ReadOptions(v, p, destination.options_json); }}});
       !s.ok()) {
     return s;

@@ -66,6 +66,9 @@ absl::Status IngestPipeline::Start() {
       if (absl::Status status = suppression_->Load(space); !status.ok()) return status;
       resolver->SetSuppressionList(suppression_.get());
       resolver->SetSharedSuppression(shared_);
+      if (options_.activation != nullptr) {
+        if (activation::OutboxWriter* outbox = options_.activation->writer(space)) resolver->SetOutbox(outbox);
+      }
       resolvers_.push_back(std::move(resolver));
     }
     log_writer_->SetCommitListener([this](uint64_t /*first*/, uint64_t last) {

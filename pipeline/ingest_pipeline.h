@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "activation/activation.h"
 #include "audiences/space_audiences.h"
 #include "identity/identity_rules.h"
 #include "identity/normalizer.h"
@@ -53,6 +54,9 @@ struct PipelineOptions : resolve::DerivedStateOptions {
   // Resolution of the log into the identity graph and profiles, one resolver per space.
   bool resolve = true;
   std::vector<std::string> spaces;  // Spaces to resolve (those of the configured sources).
+  // Destinations (null: none): each space's resolver writes its outbox. Recovered before Start;
+  // it must outlive the pipeline.
+  activation::Activation* activation = nullptr;
 };
 
 class IngestPipeline {

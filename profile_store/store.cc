@@ -25,7 +25,7 @@ namespace {
 constexpr const char* kFamilyNames[] = {"default",     "meta",     "log",    "dedup",
                                         "dead_letter", "identifiers", "profiles", "merges", "timeline",
                                         "definitions", "members", "audience_changes", "privacy", "audit",
-                                        "meta"};
+                                        "outbox", "delivery_dead_letters", "meta"};
 static_assert(std::size(kFamilyNames) == static_cast<size_t>(ColumnFamily::kCount));
 
 
@@ -263,6 +263,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   for (int i = 0; i < static_cast<int>(ColumnFamily::kCount); ++i) {
     const auto family = static_cast<ColumnFamily>(i);
     if (InIntake(family) && (family == ColumnFamily::kIntakeMeta || !has(family))) continue;
+    // A read-only open cannot add families a newer version brought (the outbox): they read as empty.
+    if (options.read_only && state_existed && !InIntake(family) && !has(family)) continue;
     families.push_back(descriptor(family));
     opened.push_back(family);
   }
@@ -466,6 +468,7 @@ absl::Status Store::WriteIntakeUnsynced(rocksdb::WriteBatch& batch) {
 }
 
 absl::StatusOr<std::string> Store::Get(ColumnFamily family, std::string_view key) const {
+  if (handle(family) == nullptr) return absl::NotFoundError("reading from store: the family is not in this store");
   std::string value;
   rocksdb::Status status =
       db(family)->Get(rocksdb::ReadOptions(), handle(family), rocksdb::Slice(key.data(), key.size()), &value);
@@ -475,6 +478,7 @@ absl::StatusOr<std::string> Store::Get(ColumnFamily family, std::string_view key
 
 absl::Status Store::ScanPrefix(ColumnFamily family, std::string_view prefix,
                                const std::function<void(std::string_view key, std::string_view value)>& visit) const {
+  if (handle(family) == nullptr) return absl::OkStatus();  // Not in a store opened read-only: empty.
   const std::string end = PrefixEnd(std::string(prefix));
   rocksdb::ReadOptions options;
   rocksdb::Slice upper(end);

@@ -63,6 +63,8 @@ enum class ColumnFamily : int {
   kAudienceChanges,  // space + audience + time + profile id -> an entry into or exit from it
   kPrivacy,      // space + erasure requests and the suppression list (privacy_store.h)
   kAudit,        // time + ordinal -> one audited action (audit_log.h); store-wide, no space prefix
+  kOutbox,       // space + destination + sequence -> an event or audience change still to deliver
+  kDeliveryDeadLetters,  // space + destination + sequence -> a delivery given up on, with its reason
   kIntakeMeta,   // the intake's own counters (next log sequence)
   kCount,
 };

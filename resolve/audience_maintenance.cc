@@ -173,7 +173,7 @@ void AudienceMaintenance::OnEvent(const ingest::CanonicalEvent& event, uint64_t 
       batch.Delete(store_.handle(ColumnFamily::kMembers),
                    profile_store::MemberKey(space_, audience, loser->id));
       if (definitions_->FindAudience(audience) == nullptr) continue;
-      RecordChange(audience, loser->id, /*entered=*/false, now, reason, batch);
+      RecordChange(audience, *loser, /*entered=*/false, now, reason, batch);
       auto [hint, inserted] = entry_hints_.try_emplace({resolution.profile.value, audience}, entered);
       if (!inserted) hint->second = std::min(hint->second, entered);
     }
@@ -185,7 +185,7 @@ void AudienceMaintenance::OnErased(const Profile& profile, rocksdb::WriteBatch& 
   for (const auto& [audience, entered] : profile.audiences) {
     (void)entered;
     if (definitions_->FindAudience(audience) == nullptr) continue;
-    RecordChange(audience, profile.id, /*entered=*/false, now, "erased", batch);
+    RecordChange(audience, profile, /*entered=*/false, now, "erased", batch);
   }
 }
 
@@ -196,12 +196,13 @@ profile_store::AudienceCounters& AudienceMaintenance::PendingCounters(const std:
   return it->second;
 }
 
-void AudienceMaintenance::RecordChange(const std::string& audience, ProfileId profile, bool entered,
+void AudienceMaintenance::RecordChange(const std::string& audience, const Profile& profile, bool entered,
                                        base::Timestamp time, std::string_view reason,
                                        rocksdb::WriteBatch& batch) {
   batch.Put(store_.handle(ColumnFamily::kAudienceChanges),
-            profile_store::AudienceChangeKey(space_, audience, time, profile),
-            profile_store::EncodeAudienceChange(profile, entered, time, reason));
+            profile_store::AudienceChangeKey(space_, audience, time, profile.id),
+            profile_store::EncodeAudienceChange(profile.id, entered, time, reason));
+  if (outbox_ != nullptr) outbox_->OnAudienceChange(profile, audience, entered, time, reason, batch);
   profile_store::AudienceCounters& counters = PendingCounters(audience);
   if (entered) {
     ++counters.size;
@@ -253,12 +254,12 @@ bool AudienceMaintenance::UpdateMemberships(Profile& profile, base::Timestamp no
       profile.audiences.emplace(audience->name, entered);
       batch.Put(store_.handle(ColumnFamily::kMembers),
                 profile_store::MemberKey(space_, audience->name, profile.id), BigEndianMicros(entered));
-      RecordChange(audience->name, profile.id, /*entered=*/true, now, reason, batch);
+      RecordChange(audience->name, profile, /*entered=*/true, now, reason, batch);
     } else {
       profile.audiences.erase(listed);
       batch.Delete(store_.handle(ColumnFamily::kMembers),
                    profile_store::MemberKey(space_, audience->name, profile.id));
-      RecordChange(audience->name, profile.id, /*entered=*/false, now, {}, batch);
+      RecordChange(audience->name, profile, /*entered=*/false, now, {}, batch);
     }
   }
   return changed;
@@ -293,6 +294,7 @@ absl::Status AudienceMaintenance::EndUnit(rocksdb::WriteBatch& batch) {
 }
 
 void AudienceMaintenance::Committed() {
+  if (outbox_ != nullptr) outbox_->Committed();
   deleted_audiences_.clear();
   for (const auto& [audience, counters] : pending_counters_) audiences_.SetCounters(audience, counters);
   metrics_.entries.fetch_add(unit_entries_, std::memory_order_relaxed);
@@ -301,6 +303,7 @@ void AudienceMaintenance::Committed() {
 }
 
 void AudienceMaintenance::Aborted() {
+  if (outbox_ != nullptr) outbox_->Aborted();
   touched_.clear();
   entry_hints_.clear();
   pending_counters_.clear();

@@ -31,6 +31,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "activation/outbox_writer.h"
 #include "audiences/space_audiences.h"
 #include "identity/identity_graph.h"
 #include "ingest/event.h"
@@ -87,6 +88,9 @@ class AudienceMaintenance {
   absl::Status SweepAll();
 
   AudienceMetrics& metrics() { return metrics_; }
+  // Entries and exits are offered to `outbox` as they are recorded; its rows commit and abort with
+  // the maintenance's units (null: none).
+  void SetOutbox(activation::OutboxWriter* outbox) { outbox_ = outbox; }
 
  private:
   struct Sweep {
@@ -103,7 +107,7 @@ class AudienceMaintenance {
                          rocksdb::WriteBatch& batch);
   bool MembershipDiffers(const profile_store::Profile& profile, base::Timestamp now,
                          const audiences::RfmTable& rfm) const;
-  void RecordChange(const std::string& audience, profile_store::ProfileId profile, bool entered,
+  void RecordChange(const std::string& audience, const profile_store::Profile& profile, bool entered,
                     base::Timestamp time, std::string_view reason, rocksdb::WriteBatch& batch);
   profile_store::AudienceCounters& PendingCounters(const std::string& audience);
   void WriteCounters(rocksdb::WriteBatch& batch);
@@ -115,6 +119,7 @@ class AudienceMaintenance {
   identity::IdentityGraph& graph_;
   audiences::SpaceAudiences& audiences_;
   const AudienceOptions options_;
+  activation::OutboxWriter* outbox_ = nullptr;
   AudienceMetrics metrics_;
 
   std::shared_ptr<const audiences::DefinitionSet> definitions_;

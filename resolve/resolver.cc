@@ -184,6 +184,7 @@ absl::Status Resolver::ApplyPrepared(PreparedEvent& prepared, rocksdb::WriteBatc
 
   absl::StatusOr<profile_store::Profile*> profile = graph_.MutableProfile(resolution->profile);
   if (!profile.ok()) return profile.status();
+  if (outbox_ != nullptr) outbox_->BeforeEvent(**profile);
   (*profile)->TouchChannel(event.channel, event.timestamp);
   for (const TraitWrite& trait : prepared.traits) {
     (*profile)->SetTrait(trait.name, trait.json, event.timestamp, sequence, trait.set_once);
@@ -198,6 +199,7 @@ absl::Status Resolver::ApplyPrepared(PreparedEvent& prepared, rocksdb::WriteBatc
   }
   for (std::string& warning : prepared.consent.warnings) warnings.push_back(std::move(warning));
   if (maintenance_) maintenance_->OnEvent(event, sequence, *resolution, **profile, batch);
+  if (outbox_ != nullptr) outbox_->OnEvent(event, sequence, **profile, batch);
 
   // The timeline entry keeps what the events query filters on, so a page needs no log reads.
   profile_store::TimelineSummary summary{.sequence = sequence,
@@ -287,6 +289,7 @@ absl::StatusOr<uint64_t> Resolver::CatchUp() {
     intake_deletes_.Clear();
     if (!scan.ok()) {
       if (maintenance_) maintenance_->Aborted();
+      if (outbox_ != nullptr) outbox_->Aborted();
       graph_.Abort();
       metrics_.errors.fetch_add(1, std::memory_order_relaxed);
       return scan;
@@ -319,16 +322,30 @@ absl::StatusOr<uint64_t> Resolver::CatchUp() {
     batch.Put(store_.handle(ColumnFamily::kMeta), ResolverPositionKey(space_), position);
     if (absl::Status written = store_.WriteUnsynced(batch); !written.ok()) {
       if (maintenance_) maintenance_->Aborted();
+      if (outbox_ != nullptr) outbox_->Aborted();
       graph_.Abort();
       metrics_.errors.fetch_add(1, std::memory_order_relaxed);
       return written;
     }
     graph_.Commit();
     if (maintenance_) maintenance_->Committed();
+    if (outbox_ != nullptr) outbox_->Committed();
     position_ = last;
     metrics_.position = last;
     metrics_.events_applied.fetch_add(count, std::memory_order_relaxed);
     applied_total += count;
+  }
+}
+
+void Resolver::SetOutbox(activation::OutboxWriter* outbox) {
+  outbox_ = outbox;
+  if (maintenance_) maintenance_->SetOutbox(outbox);
+  if (outbox != nullptr && audiences_ != nullptr) {
+    outbox->SetHoldout([audiences = audiences_](std::string_view name) {
+      const std::shared_ptr<const audiences::DefinitionSet> definitions = audiences->definitions();
+      const audiences::Audience* audience = definitions->FindAudience(name);
+      return audience == nullptr ? 0.0 : audience->holdout;
+    });
   }
 }
 
@@ -429,6 +446,12 @@ absl::StatusOr<uint64_t> Resolver::ApplyErasures() {
       if (!collected.ok()) return collected.status();
       erased = *std::move(collected);
       if (maintenance_) maintenance_->OnErased(*profile, batch);
+      if (outbox_ != nullptr) {
+        // What waits for the destinations must not outlive the person (their exits excepted).
+        std::vector<uint64_t> ids = {profile->id.value};
+        for (profile_store::ProfileId merged : profile->merged_from) ids.push_back(merged.value);
+        if (absl::Status forgotten = outbox_->Forget(ids, batch); !forgotten.ok()) return forgotten;
+      }
     } else {
       // Nobody holds the identifier now; events carrying it may still wait in dead letters.
       absl::StatusOr<uint64_t> dead_letters = privacy::EraseDeadLetters(

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "activation/outbox_writer.h"
 #include "audiences/space_audiences.h"
 #include "identity/identity_graph.h"
 #include "identity/identity_rules.h"
@@ -114,6 +115,10 @@ class Resolver {
   // gateways check too (retried each round while it cannot be reached). Call before Start; it must
   // outlive the resolver.
   void SetSharedSuppression(privacy::SharedSuppression* shared) { shared_ = shared; }
+  // Destinations (activation/outbox_writer.h): every applied event and audience change is offered
+  // to the space's outbox in the batch that applies it. Call before Start; it must outlive the
+  // resolver. Rebuild and verify leave it unset: a replay sends nothing.
+  void SetOutbox(activation::OutboxWriter* outbox);
   // Wakes the background thread to carry out pending erasure requests.
   void NotifyErasureRequested();
   // Carries out every pending erasure request of this space now (the background thread does this
@@ -178,6 +183,7 @@ class Resolver {
   ResolverMetrics metrics_;
   privacy::SuppressionList* suppression_ = nullptr;
   privacy::SharedSuppression* shared_ = nullptr;
+  activation::OutboxWriter* outbox_ = nullptr;
   // Erasures carried out whose identifiers the shared list does not hold yet (request id, them):
   // tried again every round until it can be reached. Every applier of the space adds them, so one
   // that dies with some here is covered by the others.

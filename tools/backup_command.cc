@@ -67,22 +67,6 @@ void PrintBackupSummary(const profile_store::BackupSummary& summary, const std::
       summary.elapsed.count(), via.c_str(), summary.backups_in_directory);
 }
 
-// The admin key for asking the server: --admin-key, $TESSERA_ADMIN_KEY, or the development keys
-// of the data directory when the server runs on them (no --config). Empty when none is known.
-std::string AdminKey(const std::map<std::string, std::string>& flags, const config::Config& config,
-                     bool uses_dev_keys) {
-  if (auto it = flags.find("admin-key"); it != flags.end()) return it->second;
-  if (const char* from_env = std::getenv("TESSERA_ADMIN_KEY"); from_env != nullptr && *from_env != '\0') {
-    return from_env;
-  }
-  std::error_code ignored;
-  if (uses_dev_keys && fs::exists(fs::path(config.data_dir) / "dev_keys.json", ignored)) {
-    absl::StatusOr<config::DevKeys> keys = config::LoadOrCreateDevKeys(config.data_dir);
-    if (keys.ok()) return keys->admin_key;
-  }
-  return "";
-}
-
 // The server's answer to POST /v1/admin/backup, as a summary (see api/admin_handler.h).
 absl::StatusOr<profile_store::BackupSummary> SummaryFromJson(const std::string& body) {
   simdjson::dom::parser parser;
@@ -144,7 +128,7 @@ int BackupThroughServer(const std::map<std::string, std::string>& flags, const S
   absl::StatusOr<HttpEndpoint> found = RunningServerEndpoint(request.endpoint, config);
   if (!found.ok()) return Fail(kCommand, 2, found.status().message());
   const HttpEndpoint endpoint = *found;
-  const std::string admin_key = AdminKey(flags, config, uses_dev_keys);
+  const std::string admin_key = AdminKeyFromFlags(flags, config, uses_dev_keys);
   if (admin_key.empty()) {
     return Fail(
         kCommand, 2,

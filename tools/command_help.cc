@@ -72,6 +72,13 @@ constexpr std::array kCommands = {
         differences. Exit 0 when equal, 1 when they differ or on errors, 2 on usage errors. The server
         must not be running on the same store.
 )"},
+    CommandHelp{"destinations", R"(  destinations replay|pause|resume NAME [--config FILE | --data-dir DIR] [--server URL] [--admin-key KEY]
+        Ask the running server to send destination NAME's dead letters again (oldest first, before
+        what waits; those that fail again keep their place), or to pause or resume its delivery (kept
+        across restarts). --server and the admin key as for backup. docs/activation.md. Exit 0 on
+        success, 1 when the server cannot be reached or fails, 2 on usage errors, a rejected key or
+        an unknown destination.
+)"},
     CommandHelp{"cluster", R"(  cluster init|status --config FILE [--timeout-ms N]
         Cluster mode on NATS JetStream (docs/cluster.md), with the configuration's cluster section.
         init: create (or bring to the configured duplicate window) the event stream of every space

@@ -20,6 +20,7 @@ int ClusterCommand(std::span<const std::string_view> args);
 int KeysCommand(std::span<const std::string_view> args);
 int EncryptCommand(std::span<const std::string_view> args);
 int DecryptCommand(std::span<const std::string_view> args);
+int DestinationsCommand(std::span<const std::string_view> args);
 int BenchCommand(std::span<const std::string_view> args);
 // `tessera bench audiences` (tools/bench_audiences.cc), dispatched by BenchCommand.
 int BenchAudiences(std::span<const std::string_view> args);

@@ -10,6 +10,7 @@
 #include "config/master_keys.h"
 #include "connectors/pos_csv.h"
 #include "openssl/crypto.h"
+#include "privacy/consent_purpose.h"
 
 namespace tessera::tools {
 
@@ -152,6 +153,42 @@ absl::StatusOr<profile_store::StoreOptions> StoreOptionsFrom(const config::Confi
   options.sync_writes = config.store.sync_writes;
   options.dedup_retention = config.dedup_window;
   return options;
+}
+
+absl::StatusOr<std::vector<activation::DestinationSpec>> DestinationSpecsFrom(const config::Config& config) {
+  std::vector<activation::DestinationSpec> specs;
+  for (size_t i = 0; i < config.destinations.size(); ++i) {
+    const config::DestinationConfig& destination = config.destinations[i];
+    activation::DestinationSpec spec;
+    spec.name = destination.name;
+    spec.space = destination.space;
+    if (!activation::ParseDestinationType(destination.type, spec.type)) {
+      return absl::InvalidArgumentError(absl::StrCat("destinations[", i, "].type: unknown"));
+    }
+    spec.url = destination.url;
+    spec.secret = destination.secret;
+    spec.event_types = destination.event_types;
+    spec.event_names = destination.event_names;
+    spec.audiences = destination.audiences;
+    if (!destination.consent.empty()) {
+      std::optional<std::string> purpose = privacy::NormalizeConsentPurpose(destination.consent);
+      if (!purpose) {
+        return absl::InvalidArgumentError(absl::StrCat("destinations[", i, "].consent: ",
+                                                       std::string(privacy::kConsentPurposeForm)));
+      }
+      spec.consent = *purpose;
+    }
+    spec.batch_events = destination.batch_events;
+    spec.requests_per_second = destination.requests_per_second;
+    spec.timeout = destination.timeout;
+    spec.dead_letter_after = destination.dead_letter_after;
+    spec.options_json = destination.options_json;
+    spec.retry_initial = destination.retry_initial;
+    spec.retry_max = destination.retry_max;
+    spec.ca_file = destination.ca_file;
+    specs.push_back(std::move(spec));
+  }
+  return specs;
 }
 
 pipeline::PipelineOptions PipelineOptionsFrom(const config::Config& config) {

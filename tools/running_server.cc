@@ -1,6 +1,10 @@
 #include "tools/running_server.h"
 
+#include <cstdlib>
+#include <filesystem>
 #include <string_view>
+
+#include "config/dev_keys.h"
 
 #include "simdjson.h"
 
@@ -25,6 +29,20 @@ absl::StatusOr<HttpEndpoint> RunningServerEndpoint(const std::optional<HttpEndpo
   endpoint.host = address == "0.0.0.0" || address == "::" || address.empty() ? "127.0.0.1" : address;
   endpoint.port = config.listen.port;
   return endpoint;
+}
+
+std::string AdminKeyFromFlags(const std::map<std::string, std::string>& flags, const config::Config& config,
+                              bool uses_dev_keys) {
+  if (auto it = flags.find("admin-key"); it != flags.end()) return it->second;
+  if (const char* from_env = std::getenv("TESSERA_ADMIN_KEY"); from_env != nullptr && *from_env != '\0') {
+    return from_env;
+  }
+  std::error_code ignored;
+  if (uses_dev_keys && std::filesystem::exists(std::filesystem::path(config.data_dir) / "dev_keys.json", ignored)) {
+    absl::StatusOr<config::DevKeys> keys = config::LoadOrCreateDevKeys(config.data_dir);
+    if (keys.ok()) return keys->admin_key;
+  }
+  return "";
 }
 
 std::string ServerErrorMessage(const std::string& body) {

@@ -12,6 +12,7 @@
 #include "api/admin_handler.h"
 #include "api/audience_handler.h"
 #include "api/audit.h"
+#include "api/destination_handler.h"
 #include "api/http_server.h"
 #include "api/position_gate.h"
 #include "api/key_registry.h"
@@ -78,11 +79,23 @@ int ServeCommand(std::span<const std::string_view> args) {
                 keys->admin_key.c_str());
   }
 
-  if (!config.destinations.empty()) {
-    // The section is read and checked, but nothing delivers yet: a configuration that asks for
-    // deliveries must not start a server that would silently send nothing.
-    return Fail(2, std::string("invalid configuration: destinations: delivery to destinations is not available in this "
-                               "version yet; remove the section"));
+  absl::StatusOr<std::vector<activation::DestinationSpec>> destinations = DestinationSpecsFrom(config);
+  if (!destinations.ok()) return Fail(2, absl::StrCat("invalid configuration: ", destinations.status().message()));
+  if (config.cluster && !destinations->empty()) {
+    // Every member that applies a space would deliver it: until delivery follows the space's
+    // lease, a cluster refuses destinations rather than send everything several times.
+    return Fail(2, std::string("invalid configuration: destinations: not available in cluster mode yet"));
+  }
+  for (const activation::DestinationSpec& destination : *destinations) {
+    if (destination.url.starts_with("http://")) {
+      std::fprintf(stderr, "tessera: warning: destination %s sends over plain HTTP (%s): use https:// outside a "
+                   "trusted network\n", destination.name.c_str(), destination.url.c_str());
+    }
+    if (destination.type != activation::DestinationType::kWebhook) {
+      return Fail(2, absl::StrCat("invalid configuration: destination ", destination.name, ": type ",
+                                  std::string(activation::DestinationTypeName(destination.type)),
+                                  " is not available in this version yet"));
+    }
   }
 
   api::ServerOptions server_options = ServerOptionsFrom(config);
@@ -99,6 +112,14 @@ int ServeCommand(std::span<const std::string_view> args) {
 
   absl::StatusOr<std::unique_ptr<profile_store::Store>> store = OpenStore(config);
   if (!store.ok()) return Fail(StoreOpenExitCode(store.status()), store.status().message());
+  std::unique_ptr<activation::Activation> activation;
+  if (!destinations->empty()) {
+    absl::StatusOr<std::unique_ptr<activation::Activation>> created =
+        activation::Activation::Create(**store, *std::move(destinations), activation::DeliveryOptions{});
+    if (!created.ok()) return Fail(2, absl::StrCat("invalid configuration: ", created.status().message()));
+    activation = *std::move(created);
+    if (absl::Status status = activation->Recover(); !status.ok()) return Fail(1, status.message());
+  }
   if (config.encryption) {
     // Key ids only: a key itself never reaches a log.
     std::printf("encryption at rest: on; master keys loaded: %s; the store's files need: %s\n",
@@ -127,7 +148,12 @@ int ServeCommand(std::span<const std::string_view> args) {
     pipeline_owner->AddPrometheusSource([&member](std::string& out) { member->AppendPrometheus(out); });
     pipeline_owner->SetSharedSuppression(member->suppression());
   } else {
-    pipeline_owner = std::make_unique<pipeline::IngestPipeline>(**store, PipelineOptionsFrom(config), metrics);
+    pipeline::PipelineOptions options = PipelineOptionsFrom(config);
+    options.activation = activation.get();
+    pipeline_owner = std::make_unique<pipeline::IngestPipeline>(**store, std::move(options), metrics);
+    if (activation != nullptr) {
+      pipeline_owner->AddPrometheusSource([&activation](std::string& out) { activation->AppendPrometheus(out); });
+    }
   }
   pipeline::IngestPipeline& pipeline = *pipeline_owner;
   // On every way out the followers stop before the pipeline's log writer they submit to.
@@ -138,6 +164,7 @@ int ServeCommand(std::span<const std::string_view> args) {
     }
   } stop_member_first{member.get()};
   if (absl::Status status = pipeline.Start(); !status.ok()) return Fail(1, status.message());
+  if (activation != nullptr) activation->Start();
 
   api::KeyRegistry keys(config);
   profile_store::ProfileReader reader(**store);
@@ -155,6 +182,7 @@ int ServeCommand(std::span<const std::string_view> args) {
   const api::Auditor auditor(keys, *audit_log);
   const api::PrivacyHandler privacy(keys, pipeline, KnownIdentifierTypes(config));
   api::AdminHandler admin(keys, **store);
+  const api::DestinationHandler destination_handler(keys, **store, activation.get());
   // A member that applies the stream answers reads with their position and honours min_position.
   std::optional<api::PositionGate> position_gate;
   if (member != nullptr && member->applies()) {
@@ -165,6 +193,7 @@ int ServeCommand(std::span<const std::string_view> args) {
     api::HttpServer server(std::move(server_options), keys, pipeline, profiles ? &*profiles : nullptr,
                            &audiences, &admin);
     server.SetPrivacy(&privacy, &auditor);
+    server.SetDestinations(&destination_handler);
     if (position_gate) server.SetPositionGate(&*position_gate);
     if (absl::Status status = server.Bind(); !status.ok()) {
       pipeline.Stop();
@@ -194,6 +223,8 @@ int ServeCommand(std::span<const std::string_view> args) {
     // stays alive until here because the pipeline's last callbacks post into its I/O context.
     pipeline.Stop();
   }
+  // After the resolvers stopped: nothing writes the outbox any more.
+  if (activation != nullptr) activation->Stop();
   audit_log.reset();  // Writes the entries still waiting, while the store is open.
   if (absl::Status status = (*store)->Close(); !status.ok()) return Fail(1, status.message());
   std::printf("tessera: stopped cleanly\n");

@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
   if (command == "export") return tessera::tools::ExportCommand(rest);
   if (command == "rebuild") return tessera::tools::RebuildCommand(rest);
   if (command == "backup") return tessera::tools::BackupCommand(rest);
+  if (command == "destinations") return tessera::tools::DestinationsCommand(rest);
   if (command == "restore") return tessera::tools::RestoreCommand(rest);
   if (command == "verify") return tessera::tools::VerifyCommand(rest);
   if (command == "cluster") return tessera::tools::ClusterCommand(rest);

@@ -20,6 +20,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "api/connector_handler.h"
 #include "api/console_handler.h"
+#include "api/destination_handler.h"
 #include "api/cors.h"
 #include "api/position_gate.h"
 #include "api/http_server.h"
@@ -29,6 +30,27 @@
 #include "api/tracking_handler.h"
 
 namespace tessera::api {
+
+// The router's name for a Beast method.
+inline Method ToMethod(boost::beast::http::verb method) {
+  namespace http = boost::beast::http;
+  switch (method) {
+    case http::verb::get:
+      return Method::kGet;
+    case http::verb::head:
+      return Method::kHead;
+    case http::verb::post:
+      return Method::kPost;
+    case http::verb::put:
+      return Method::kPut;
+    case http::verb::delete_:
+      return Method::kDelete;
+    case http::verb::options:
+      return Method::kOptions;
+    default:
+      return Method::kOther;
+  }
+}
 
 // A client connection, as the server sees it during shutdown.
 class Connection {
@@ -57,6 +79,7 @@ struct HttpServer::Impl {
   AdminHandler* admin;
   const PrivacyHandler* privacy = nullptr;  // HttpServer::SetPrivacy
   const Auditor* auditor = nullptr;
+  const DestinationHandler* destinations = nullptr;  // HttpServer::SetDestinations
   const PositionGate* position_gate = nullptr;  // HttpServer::SetPositionGate
   CorsPolicy cors;
   SdkSettingsHandler sdk_settings;

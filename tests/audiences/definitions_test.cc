@@ -1,5 +1,6 @@
 #include "audiences/definitions.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -475,7 +476,7 @@ TEST_F(ParseAudienceTest, ErrorsNameTheNode) {
   EXPECT_EQ(Error(R"({"description":1,"condition":{"trait":"plan"}})"),
             "description: expected a string, got the number 1");
   EXPECT_EQ(Error(R"({"condition":{"trait":"plan"},"conditon":{}})"),
-            "conditon: unknown member (expected one of description, condition)");
+            "conditon: unknown member (expected one of description, condition, holdout, conversion)");
 
   std::string deep = R"({"trait":"plan"})";
   for (int i = 0; i < 40; ++i) deep = R"({"not":)" + deep + "}";
@@ -580,6 +581,35 @@ TEST(DefinitionSetTest, CompileDedupesAndSortsSpecs) {
   empty.Compile();
   EXPECT_TRUE(empty.specs.empty());
   EXPECT_FALSE(empty.AnyTimeDependent());
+}
+
+TEST(ParseCampaignTest, AHoldoutAndAConversionDefineTheCampaignMeasurement) {
+  using ::testing::HasSubstr;
+  auto plain = ParseAudience("aud", R"({"condition":{"event":"Signed Up"}})", {});
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(plain->holdout, 0.0);
+  EXPECT_EQ(plain->conversion.event, "Order Completed");
+  EXPECT_EQ(plain->conversion.within_days, 30);
+  EXPECT_EQ(plain->conversion.revenue, "properties.revenue");
+
+  auto campaign = ParseAudience(
+      "aud",
+      R"({"condition":{"event":"Signed Up"},"holdout":0.1,)"
+      R"("conversion":{"event":"Subscribed","within_days":7,"revenue":"properties.total"}})",
+      {});
+  ASSERT_TRUE(campaign.ok()) << campaign.status();
+  EXPECT_EQ(campaign->holdout, 0.1);
+  EXPECT_EQ(campaign->conversion.event, "Subscribed");
+  EXPECT_EQ(campaign->conversion.within_days, 7);
+  EXPECT_EQ(campaign->conversion.revenue, "properties.total");
+
+  EXPECT_THAT(AudienceError(R"({"condition":{"event":"x"},"holdout":0.6})"), HasSubstr("holdout: expected a number from 0 to 0.5"));
+  EXPECT_THAT(AudienceError(R"({"condition":{"event":"x"},"holdout":"10%"})"), HasSubstr("holdout: expected"));
+  EXPECT_THAT(AudienceError(R"({"condition":{"event":"x"},"conversion":{"within_days":0}})"),
+              HasSubstr("conversion.within_days: expected a whole number of days from 1 to 365"));
+  EXPECT_THAT(AudienceError(R"({"condition":{"event":"x"},"conversion":{"revenue":"a..b"}})"),
+              HasSubstr("conversion.revenue"));
+  EXPECT_THAT(AudienceError(R"({"condition":{"event":"x"},"conversion":{"days":3}})"), HasSubstr("conversion"));
 }
 
 }  // namespace

@@ -1,26 +1,310 @@
-// Destinations (issue 23), end to end. Delivery is being built: until it is, a configuration with
-// destinations is refused at start (exit 2) rather than served while silently sending nothing.
+// Destinations, end to end: the real server delivers to real local HTTP servers standing in for a
+// webhook receiver, and shows that every accepted event and audience change arrives at least once,
+// signed, in order per profile; that a receiver that is down delays nothing and gets everything
+// once it is back; that kill -9 during delivery loses nothing; that a profile without the
+// destination's consent purpose is never sent; and that dead letters keep their reason and can be
+// replayed.
 
+#include <map>
+#include <set>
 #include <string>
+#include <vector>
 
+#include "activation/webhook_signature.h"
 #include "gtest/gtest.h"
+#include "simdjson.h"
 #include "tests/e2e/e2e_support.h"
+#include "tests/support/fake_http_server.h"
 
 namespace tessera::e2e {
 namespace {
 
-TEST(DestinationsE2eTest, AServerAskedToDeliverIsRefusedUntilDeliveryExists) {
+using namespace std::chrono_literals;
+using testing::FakeHttpServer;
+using testing::FakeResponse;
+using testing::RecordedRequest;
+
+constexpr std::string_view kSecret = "whsec_e2e_secret";
+
+struct Delivered {
+  std::string message_id;
+  std::string user_id;
+  std::string event;  // track name, or the type for other calls
+  std::string audience;
+};
+
+class DestinationsE2eTest : public ::testing::Test {
+ protected:
+  // A webhook destination to `receiver_`, with `extra` members (e.g. R"(,"consent":"marketing")").
+  std::string Webhook(std::string_view extra = {}, int batch_events = 50) const {
+    return std::string(R"({"name":"crm-hook","type":"webhook","url":")") + receiver_.Url("/hook") +
+           R"(","secret":")" + std::string(kSecret) +
+           R"(","events":{"types":["track","identify"]},"audiences":["buyers"],"batch_events":)" +
+           std::to_string(batch_events) + R"(,"requests_per_second":1000,"timeout_ms":2000,"retry":{"initial_ms":20,"max_ms":200})" +
+           std::string(extra) + "}";
+  }
+
+  void StartServer(const std::string& destinations) {
+    auto started = ServerProcess::Start(
+        {.data_dir = temp_.path() + "/data",
+         .extra_json = R"("destinations":[)" + destinations +
+                       R"(],"audiences":[{"name":"buyers","condition":{"event":"Order Completed"}}])"});
+    ASSERT_TRUE(started.ok()) << started.status();
+    server_ = *std::move(started);
+    client_ = std::make_unique<HttpClient>(server_->port(), 60s);
+  }
+
+  // Sends the events (JSON objects) in one /v1/batch; every one must be accepted.
+  void Send(const std::vector<std::string>& events) {
+    std::string body = R"({"batch":[)";
+    for (size_t i = 0; i < events.size(); ++i) body += (i ? "," : "") + events[i];
+    body += "]}";
+    auto response = client_->PostJson("/v1/batch", body, kWriteKey);
+    ASSERT_TRUE(response.ok()) << response.status();
+    ASSERT_EQ(response->status, 200) << response->body;
+  }
+
+  static std::string Track(const std::string& user, const std::string& name, int n, std::string context = "{}") {
+    return R"({"type":"track","userId":")" + user + R"(","event":")" + name + R"(","messageId":"m-)" +
+           std::to_string(n) + R"(","timestamp":"2026-01-01T00:00:)" + (n % 60 < 10 ? "0" : "") +
+           std::to_string(n % 60) + R"(Z","properties":{"n":)" + std::to_string(n) + R"(},"context":)" + context +
+           "}";
+  }
+
+  // Every item of every accepted request, in arrival order, checking each request's signature.
+  std::vector<Delivered> Received() {
+    std::vector<Delivered> items;
+    simdjson::dom::parser parser;
+    for (const RecordedRequest& request : receiver_.Accepted()) {
+      EXPECT_TRUE(activation::VerifyWebhook(kSecret, request.Header("tessera-signature"), request.body,
+                                            std::chrono::system_clock::now(), 600s)
+                      .ok())
+          << "signature " << request.Header("tessera-signature");
+      EXPECT_FALSE(request.Header("idempotency-key").empty());
+      simdjson::dom::element root;
+      if (parser.parse(request.body).get(root) != simdjson::SUCCESS) {
+        ADD_FAILURE() << "not JSON: " << request.body;
+        continue;
+      }
+      std::string_view sent_at;
+      EXPECT_EQ(root["sentAt"].get(sent_at), simdjson::SUCCESS);
+      for (simdjson::dom::element event : root["batch"].get_array()) {
+        Delivered item;
+        std::string_view text;
+        if (event["messageId"].get(text) == simdjson::SUCCESS) item.message_id = std::string(text);
+        if (event["userId"].get(text) == simdjson::SUCCESS) item.user_id = std::string(text);
+        if (event["event"].get(text) == simdjson::SUCCESS) {
+          item.event = std::string(text);
+        } else if (event["type"].get(text) == simdjson::SUCCESS) {
+          item.event = std::string(text);
+        }
+        if (event["properties"]["audience"].get(text) == simdjson::SUCCESS) item.audience = std::string(text);
+        items.push_back(std::move(item));
+      }
+    }
+    return items;
+  }
+
+  bool WaitForMessages(const std::set<std::string>& expected, std::chrono::milliseconds timeout) {
+    return WaitFor(
+        [&] {
+          std::set<std::string> seen;
+          for (const Delivered& item : Received()) seen.insert(item.message_id);
+          return std::includes(seen.begin(), seen.end(), expected.begin(), expected.end());
+        },
+        timeout);
+  }
+
+  std::string Get(const std::string& target) {
+    auto response = client_->Request("GET", target, {}, {{"Authorization", "Bearer " + std::string(kAdminKey)}});
+    EXPECT_TRUE(response.ok()) << response.status();
+    return response.ok() ? response->body : std::string();
+  }
+
+  FakeHttpServer receiver_;
+  TempDir temp_;
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<HttpClient> client_;
+};
+
+TEST_F(DestinationsE2eTest, EveryEventAndAudienceEntryArrivesSignedAndInOrderPerProfile) {
+  StartServer(Webhook());
+  EXPECT_NE(server_->Output().find("sends over plain HTTP"), std::string::npos) << server_->Output();
+  EXPECT_EQ(server_->Output().find(kSecret), std::string::npos) << "the secret is never printed";
+  std::set<std::string> sent;
+  std::map<std::string, std::vector<std::string>> sent_per_user;
+  int n = 0;
+  for (int round = 0; round < 6; ++round) {
+    std::vector<std::string> events;
+    for (int user = 0; user < 20; ++user) {
+      const std::string id = "u-" + std::to_string(user);
+      const std::string name = (round == 3 && user % 2 == 0) ? "Order Completed" : "Viewed";
+      events.push_back(Track(id, name, ++n));
+      sent.insert("m-" + std::to_string(n));
+      sent_per_user[id].push_back("m-" + std::to_string(n));
+    }
+    Send(events);
+  }
+  ASSERT_TRUE(WaitForMessages(sent, 60s)) << "delivered " << Received().size() << " of " << sent.size();
+  const std::vector<Delivered> received = Received();
+  std::map<std::string, std::vector<std::string>> received_per_user;
+  std::set<std::string> entered;
+  for (const Delivered& item : received) {
+    if (item.event == "Audience Entered") {
+      EXPECT_EQ(item.audience, "buyers");
+      entered.insert(item.user_id);
+      continue;
+    }
+    std::vector<std::string>& order = received_per_user[item.user_id];
+    // At least once: a repeat is allowed, but only of what came before, never out of order.
+    if (std::find(order.begin(), order.end(), item.message_id) == order.end()) order.push_back(item.message_id);
+  }
+  EXPECT_EQ(received_per_user, sent_per_user) << "per profile, in the order they happened";
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::set<std::string> users;
+        for (const Delivered& item : Received()) {
+          if (item.event == "Audience Entered") users.insert(item.user_id);
+        }
+        return users.size() == 10;
+      },
+      30s));
+  const std::string status = Get("/v1/destinations/crm-hook");
+  EXPECT_NE(status.find(R"("delivered":130)"), std::string::npos) << status;
+  EXPECT_NE(status.find(R"("lag":0)"), std::string::npos) << status;
+  auto metrics = client_->Request("GET", "/metrics");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_NE(metrics->body.find(R"(tessera_destination_delivered_total{destination="crm-hook",space="default",type="webhook"} 130)"),
+            std::string::npos);
+}
+
+TEST_F(DestinationsE2eTest, AReceiverThatIsDownDelaysNothingAndGetsEverythingWhenItIsBack) {
+  std::atomic<bool> down{true};
+  receiver_.SetResponder([&](const RecordedRequest&, size_t index) {
+    if (!down) return FakeResponse{};
+    // Down in every way a receiver can be.
+    switch (index % 4) {
+      case 0: return FakeResponse{.status = 503, .body = "maintenance"};
+      case 1: return FakeResponse{.status = 429, .body = "", .headers = {{"Retry-After", "0"}}};
+      case 2: return FakeResponse{.close_without_answer = true};
+      default: return FakeResponse{.status = 500, .body = "oops"};
+    }
+  });
+  StartServer(Webhook());
+  std::set<std::string> sent;
+  int n = 0;
+  for (int round = 0; round < 20; ++round) {
+    std::vector<std::string> events;
+    for (int i = 0; i < 25; ++i) {
+      events.push_back(Track("u-" + std::to_string(i), "Viewed", ++n));
+      sent.insert("m-" + std::to_string(n));
+    }
+    Send(events);  // every request answered 200 while the receiver fails
+  }
+  ASSERT_TRUE(WaitFor([&] { return receiver_.Count() >= 8; }, 30s));
+  const std::string status = Get("/v1/destinations/crm-hook");
+  EXPECT_EQ(status.find(R"("failures":0,)"), std::string::npos) << status;
+  EXPECT_EQ(status.find(R"("lag":0,)"), std::string::npos) << status;
+  EXPECT_NE(status.find("maintenance"), std::string::npos) << "the last errors are shown: " << status;
+  down = false;
+  ASSERT_TRUE(WaitForMessages(sent, 60s));
+  EXPECT_TRUE(Get("/v1/destinations/crm-hook/dead-letters").find(R"("deadLetters":[])") != std::string::npos);
+}
+
+TEST_F(DestinationsE2eTest, KillNineDuringDeliveryLosesNothing) {
+  // A slow receiver, so that the kill lands while batches are in flight and rows wait.
+  receiver_.SetResponder([](const RecordedRequest&, size_t) { return FakeResponse{.delay = 30ms}; });
+  StartServer(Webhook({}, 5));
+  std::set<std::string> sent;
+  int n = 0;
+  for (int round = 0; round < 20; ++round) {
+    std::vector<std::string> events;
+    for (int i = 0; i < 20; ++i) {
+      events.push_back(Track("u-" + std::to_string(i), "Viewed", ++n));
+      sent.insert("m-" + std::to_string(n));
+    }
+    Send(events);
+  }
+  ASSERT_TRUE(WaitFor([&] { return receiver_.Accepted().size() >= 5; }, 30s));
+  server_->Kill();
+  const size_t before_restart = Received().size();
+  EXPECT_LT(before_restart, sent.size()) << "the kill came after everything was delivered: nothing tested";
+  StartServer(Webhook({}, 5));
+  ASSERT_TRUE(WaitForMessages(sent, 120s)) << "received " << Received().size() << " of " << sent.size();
+}
+
+TEST_F(DestinationsE2eTest, AProfileWithoutTheRequiredPurposeIsNeverSentInAnyBatch) {
+  StartServer(Webhook(R"(,"consent":"Marketing")"));
+  std::vector<std::string> events;
+  std::set<std::string> expected;
+  int n = 0;
+  for (int user = 0; user < 30; ++user) {
+    const std::string id = "u-" + std::to_string(user);
+    const bool grants = user % 3 == 0;
+    const std::string consent =
+        std::string(R"({"consent":{"categoryPreferences":{"Marketing":)") + (grants ? "true" : "false") + "}}}";
+    events.push_back(R"({"type":"identify","userId":")" + id + R"(","messageId":"m-)" + std::to_string(++n) +
+                     R"(","context":)" + consent + "}");
+    if (grants) expected.insert("m-" + std::to_string(n));
+    events.push_back(Track(id, user % 2 ? "Viewed" : "Order Completed", ++n));
+    if (grants) expected.insert("m-" + std::to_string(n));
+  }
+  // The last user says nothing about consent at all.
+  events.push_back(Track("u-silent", "Order Completed", ++n));
+  Send(events);
+  ASSERT_TRUE(WaitForMessages(expected, 60s));
+  // Anything else would have been sent by now, in order after these.
+  Send({Track("u-0", "Viewed", ++n)});
+  expected.insert("m-" + std::to_string(n));
+  ASSERT_TRUE(WaitForMessages(expected, 60s));
+  for (const Delivered& item : Received()) {
+    const int user = std::stoi(item.user_id.substr(2) == "silent" ? "-1" : item.user_id.substr(2));
+    EXPECT_TRUE(user >= 0 && user % 3 == 0) << item.user_id << " " << item.event << " was sent without consent";
+  }
+}
+
+TEST_F(DestinationsE2eTest, DeadLettersKeepTheAnswerAndAReplaySendsThemAgain) {
+  std::atomic<bool> fixed{false};
+  receiver_.SetResponder([&](const RecordedRequest& request, size_t) {
+    if (!fixed && request.body.find("\"Broken\"") != std::string::npos) {
+      return FakeResponse{.status = 422, .body = R"({"error":"unknown event Broken"})"};
+    }
+    return FakeResponse{};
+  });
+  StartServer(Webhook({}, 1));
+  Send({Track("u-1", "Viewed", 1), Track("u-1", "Broken", 2), Track("u-1", "Viewed", 3)});
+  ASSERT_TRUE(WaitForMessages({"m-1", "m-3"}, 30s));
+  std::string letters = Get("/v1/destinations/crm-hook/dead-letters");
+  EXPECT_NE(letters.find(R"("reason":"HTTP 422: {\"error\":\"unknown event Broken\"}")"), std::string::npos) << letters;
+  EXPECT_NE(letters.find(R"("lastStatus":422)"), std::string::npos) << letters;
+  EXPECT_NE(letters.find(R"("messageId":"m-2")"), std::string::npos) << letters;
+
+  fixed = true;
+  const CommandResult replay =
+      RunCommand(temp_.path(), std::string(TESSERA_BINARY) + " destinations replay crm-hook --server http://127.0.0.1:" +
+                                   std::to_string(server_->port()) + " --admin-key " + std::string(kAdminKey),
+                 60);
+  EXPECT_EQ(replay.exit_code, 0) << replay.output;
+  EXPECT_NE(replay.output.find("1 dead letter"), std::string::npos) << replay.output;
+  ASSERT_TRUE(WaitForMessages({"m-2"}, 30s));
+  ASSERT_TRUE(WaitFor([&] { return Get("/v1/destinations/crm-hook/dead-letters").find(R"("deadLetters":[])") !=
+                                   std::string::npos; },
+                      30s));
+}
+
+TEST_F(DestinationsE2eTest, ABadDestinationIsRefusedAtStartWithoutPrintingItsSecret) {
   TempDir temp;
   const std::string data_dir = temp.path() + "/data";
   auto server = ServerProcess::Start(
       {.data_dir = data_dir,
        .extra_json = R"("destinations":[{"name":"crm-hook","type":"webhook","url":"https://crm.example/hook",)"
-                     R"("secret":"whsec_1","events":{"types":["track"]}}])"});
+                     R"("secret":"whsec_1","space":"nowhere","events":{"types":["track"]}}])"});
   ASSERT_FALSE(server.ok()) << "the server must not start";
   const CommandResult result =
       RunCommand(temp.path(), std::string(TESSERA_BINARY) + " serve --config " + data_dir + "/test-config.json", 60);
   EXPECT_EQ(result.exit_code, 2) << result.output;
-  EXPECT_NE(result.output.find("destinations"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("destinations[0].space: \"nowhere\" is the space of no source"), std::string::npos)
+      << result.output;
   EXPECT_EQ(result.output.find("whsec_1"), std::string::npos) << "a destination's secret is never printed";
 }
 

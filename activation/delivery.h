@@ -1,0 +1,147 @@
+#pragma once
+
+// Delivery sends one destination's outbox (activation/outbox.h) to it, on its own thread, one
+// batch at a time in outbox order, so each profile's events and changes arrive in the order they
+// happened, at least once:
+//   - A batch is the next `batch_events` rows after the delivered cursor. Before it is formatted,
+//     each row is checked against the profile as it is now: an erased profile's rows are dropped
+//     (but its exits, which name whom to remove, are sent), and so are the rows of a profile that
+//     withdrew the destination's consent purpose since (exits again excepted).
+//   - 2xx: the rows are deleted and the cursor moves, in one write. 429, 408, 5xx, timeouts and
+//     closed connections: the same batch is sent again after a back-off (exponential with full
+//     jitter, or the answer's Retry-After), with the same Idempotency-Key, until it succeeds or
+//     `dead_letter_after` has passed since its first attempt. Any other answer, or the time
+//     passing: the rows move to the destination's dead letters with the reason and the last
+//     answer, and delivery goes on with the next batch.
+//   - Requests are spaced to at most `requests_per_second`.
+//   - Pausing (persisted) stops sending; rows keep accumulating and are sent after resuming.
+//   - ReplayDeadLetters sends the dead letters again, oldest first, before the next outbox batch;
+//     those delivered are deleted, the rest keep their place with the new attempt recorded.
+// A destination that is down costs ingestion nothing: the resolver only adds rows.
+//
+// Thread-safety: all public methods may be called from any thread.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "activation/destination.h"
+#include "activation/http_sender.h"
+#include "activation/outbox.h"
+#include "profile_store/store.h"
+
+namespace tessera::activation {
+
+struct DeliveryOptions {
+  // The wall clock rows are judged against (tests move it); the system clock when empty.
+  std::function<std::chrono::system_clock::time_point()> clock = {};
+};
+
+struct DeliveryMetrics {
+  std::atomic<uint64_t> delivered{0};      // Rows a destination accepted.
+  std::atomic<uint64_t> requests{0};       // Requests sent (attempts).
+  std::atomic<uint64_t> failures{0};       // Attempts that failed (answer or transport).
+  std::atomic<uint64_t> retries{0};        // Attempts that repeated a batch.
+  std::atomic<uint64_t> dead_lettered{0};  // Rows moved to dead letters.
+  std::atomic<uint64_t> replayed{0};       // Dead letters delivered by a replay.
+  std::atomic<uint64_t> skipped{0};        // Rows dropped at the edge (erased or without consent).
+  std::atomic<uint64_t> cursor{0};         // Last row delivered or dead-lettered.
+  std::atomic<uint64_t> written{0};        // Last row the resolver wrote.
+  std::atomic<uint64_t> dead_letters{0};   // Dead letters waiting now.
+  std::atomic<int64_t> oldest_pending_micros{0};  // Time of the oldest row being tried (0: none).
+
+  uint64_t lag() const {
+    const uint64_t done = cursor.load();
+    const uint64_t last = written.load();
+    return last > done ? last - done : 0;
+  }
+};
+
+class Delivery {
+ public:
+  // InvalidArgument for a URL that cannot be used.
+  static absl::StatusOr<std::unique_ptr<Delivery>> Create(profile_store::Store& store, DestinationSpec destination,
+                                                          DeliveryOptions options);
+  ~Delivery();
+
+  // Reads the cursor, the pause switch and the dead letters' count.
+  absl::Status Recover();
+  void Start();
+  // Stops after the request in flight (its answer, or its timeout).
+  void Stop();
+
+  // The resolver wrote rows up to `last_sequence`.
+  void NotifyWritten(uint64_t last_sequence);
+  // Persisted; takes effect before the next request.
+  absl::Status SetPaused(bool paused);
+  bool paused() const { return paused_.load(); }
+  // Returns how many dead letters are waiting to be sent again.
+  absl::StatusOr<uint64_t> ReplayDeadLetters();
+
+  struct ErrorRecord {
+    std::chrono::system_clock::time_point time;
+    std::string message;
+  };
+  // The last few failures, newest first.
+  std::vector<ErrorRecord> RecentErrors() const;
+
+  const DestinationSpec& destination() const { return destination_; }
+  DeliveryMetrics& metrics() { return metrics_; }
+
+ private:
+  struct Row {
+    uint64_t sequence = 0;
+    std::string encoded;
+    OutboxItem item;
+  };
+  enum class Outcome { kDelivered, kDeadLettered, kStopped };
+
+  Delivery(profile_store::Store& store, DestinationSpec destination, DeliveryOptions options, HttpUrl url,
+           std::unique_ptr<HttpSender> sender);
+  std::chrono::system_clock::time_point Now() const;
+  void Run();
+  // Reads up to a batch of rows after the cursor (or dead letters, for a replay).
+  absl::StatusOr<std::vector<Row>> ReadRows(profile_store::ColumnFamily family, uint64_t after) const;
+  // Leaves out the rows the profile's present state forbids sending; counts them.
+  absl::StatusOr<std::vector<Row>> CheckAtEdge(std::vector<Row> rows);
+  // Sends `rows` until delivered, dead-lettered or stopped. A replay gives up at the first failure
+  // instead of retrying (the letters keep their place).
+  Outcome Send(const std::vector<Row>& rows, bool replay, DeliveryDeadLetter& letter);
+  // Waits `delay` unless stopping or paused; false when it was cut short.
+  bool Sleep(std::chrono::milliseconds delay);
+  std::chrono::milliseconds Backoff(uint32_t failures);
+  void RecordError(std::string message);
+  absl::Status Advance(uint64_t last, const std::vector<Row>& sent, const std::vector<Row>& failed,
+                       const DeliveryDeadLetter* letter);
+  absl::Status FinishReplay(const std::vector<Row>& letters, bool delivered, const DeliveryDeadLetter& attempt);
+
+  profile_store::Store& store_;
+  const DestinationSpec destination_;
+  const DeliveryOptions options_;
+  const HttpUrl url_;
+  std::unique_ptr<HttpSender> sender_;
+  DeliveryMetrics metrics_;
+  std::mt19937_64 random_;
+  std::chrono::steady_clock::time_point next_request_{};
+  uint64_t cursor_ = 0;  // The thread's; metrics_.cursor mirrors it.
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  uint64_t written_ = 0;
+  bool stopping_ = false;
+  bool replay_ = false;
+  std::atomic<bool> paused_{false};
+  std::vector<ErrorRecord> errors_;  // Newest last, at most kKeptErrors.
+  std::thread thread_;
+};
+
+}  // namespace tessera::activation

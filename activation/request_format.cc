@@ -1,0 +1,66 @@
+#include "activation/request_format.h"
+
+#include "absl/strings/str_cat.h"
+#include "activation/webhook_signature.h"
+#include "base/json_writer.h"
+#include "base/time.h"
+#include "profile_store/profile.h"
+
+namespace tessera::activation {
+
+void AppendAudienceChangeEvent(std::string_view space, const OutboxItem& item, std::string& out) {
+  base::JsonWriter json(out);
+  json.BeginObject();
+  json.Key("type").String("track");
+  json.Key("event").String(item.kind == OutboxKind::kAudienceEntered ? "Audience Entered" : "Audience Exited");
+  json.Key("messageId").String(item.message_id);
+  if (!item.user_id.empty()) json.Key("userId").String(item.user_id);
+  if (!item.anonymous_id.empty()) json.Key("anonymousId").String(item.anonymous_id);
+  json.Key("timestamp").String(base::FormatIso8601(item.time));
+  json.Key("properties").BeginObject();
+  json.Key("audience").String(item.audience);
+  json.Key("space").String(space);
+  json.Key("profileId").String(profile_store::FormatProfileId(profile_store::ProfileId{item.profile_id}));
+  if (!item.reason.empty()) json.Key("reason").String(item.reason);
+  json.EndObject();
+  json.Key("context").BeginObject();
+  json.Key("traits").Raw(item.traits_json.empty() ? std::string_view("{}") : std::string_view(item.traits_json));
+  json.EndObject();
+  json.EndObject();
+}
+
+OutgoingRequest FormatWebhook(const RequestContext& context, const std::vector<OutboxItem>& items) {
+  OutgoingRequest request;
+  request.target = context.url.target;
+  std::string& body = request.body;
+  body.append("{\"batch\":[");
+  bool first = true;
+  for (const OutboxItem& item : items) {
+    if (!first) body.push_back(',');
+    first = false;
+    if (item.kind == OutboxKind::kEvent) {
+      body.append(item.event_json);
+    } else {
+      AppendAudienceChangeEvent(context.destination.space, item, body);
+    }
+  }
+  body.append("],\"sentAt\":\"");
+  body.append(base::FormatIso8601(std::chrono::time_point_cast<std::chrono::microseconds>(context.now)));
+  body.append("\"}");
+  request.headers.emplace_back(std::string(kSignatureHeader),
+                               SignWebhook(context.destination.secret, context.now, request.body));
+  request.headers.emplace_back("Idempotency-Key", context.idempotency_key);
+  return request;
+}
+
+absl::StatusOr<OutgoingRequest> FormatRequest(const RequestContext& context, const std::vector<OutboxItem>& items) {
+  switch (context.destination.type) {
+    case DestinationType::kWebhook:
+      return FormatWebhook(context, items);
+    default:
+      return absl::UnimplementedError(absl::StrCat("the ", std::string(DestinationTypeName(context.destination.type)),
+                                                   " format is not written yet"));
+  }
+}
+
+}  // namespace tessera::activation
