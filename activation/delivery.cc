@@ -54,6 +54,10 @@ std::string Truncated(std::string_view body) {
 
 absl::StatusOr<std::unique_ptr<Delivery>> Delivery::Create(profile_store::Store& store, DestinationSpec destination,
                                                            DeliveryOptions options) {
+  if (destination.url.empty()) destination.url = std::string(DefaultUrl(destination.type));
+  if (absl::Status valid = ValidateDestination(destination); !valid.ok()) {
+    return absl::Status(valid.code(), absl::StrCat("destination ", destination.name, ": ", valid.message()));
+  }
   absl::StatusOr<HttpUrl> url = ParseHttpUrl(destination.url);
   if (!url.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("destination ", destination.name, ": ", url.status().message()));
@@ -159,12 +163,14 @@ absl::Status Delivery::SetPaused(bool paused) {
 }
 
 absl::StatusOr<uint64_t> Delivery::ReplayDeadLetters() {
+  // Counted before the thread is woken: it may send them all before this returns.
+  const uint64_t waiting = metrics_.dead_letters.load();
   {
     std::lock_guard lock(mutex_);
     replay_ = true;
   }
   wake_.notify_all();
-  return metrics_.dead_letters.load();
+  return waiting;
 }
 
 std::vector<Delivery::ErrorRecord> Delivery::RecentErrors() const {
@@ -276,7 +282,7 @@ Delivery::Outcome Delivery::Send(const std::vector<Row>& rows, bool replay, Deli
     next_request_ = std::chrono::steady_clock::now() +
                     std::chrono::microseconds(1'000'000 / std::max<size_t>(destination_.requests_per_second, 1));
     const auto now = Now();
-    absl::StatusOr<OutgoingRequest> request =
+    absl::StatusOr<std::optional<OutgoingRequest>> request =
         FormatRequest(RequestContext{destination_, url_, now, idempotency_key}, items);
     letter.attempts = failures + 1;
     letter.first_attempt = std::chrono::time_point_cast<std::chrono::microseconds>(first_attempt);
@@ -287,9 +293,13 @@ Delivery::Outcome Delivery::Send(const std::vector<Row>& rows, bool replay, Deli
       RecordError(letter.reason);
       return Outcome::kDeadLettered;
     }
+    if (!request->has_value()) {
+      metrics_.oldest_pending_micros = 0;
+      return Outcome::kDelivered;  // Nothing in them a provider could use.
+    }
     metrics_.requests.fetch_add(1, std::memory_order_relaxed);
     if (failures > 0) metrics_.retries.fetch_add(1, std::memory_order_relaxed);
-    absl::StatusOr<HttpResponse> response = sender_->Send(*request, destination_.timeout);
+    absl::StatusOr<HttpResponse> response = sender_->Send(**request, destination_.timeout);
     std::optional<std::chrono::milliseconds> asked;
     if (response.ok() && response->status >= 200 && response->status < 300) {
       metrics_.oldest_pending_micros = 0;
@@ -349,14 +359,15 @@ absl::Status Delivery::Advance(uint64_t last, const std::vector<Row>& read, cons
   profile_store::AppendBigEndian64(cursor, last);
   batch.Put(store_.handle(ColumnFamily::kMeta), DeliveredCursorKey(destination_.space, destination_.name), cursor);
   if (absl::Status written = store_.WriteUnsynced(batch); !written.ok()) return written;
+  // The counters before the cursor: whoever sees the cursor move sees what moved it.
+  if (letter != nullptr) {
+    metrics_.dead_lettered.fetch_add(failed.size());
+    metrics_.dead_letters.fetch_add(failed.size());
+  } else {
+    metrics_.delivered.fetch_add(failed.size());
+  }
   cursor_ = last;
   metrics_.cursor = last;
-  if (letter != nullptr) {
-    metrics_.dead_lettered.fetch_add(failed.size(), std::memory_order_relaxed);
-    metrics_.dead_letters.fetch_add(failed.size(), std::memory_order_relaxed);
-  } else {
-    metrics_.delivered.fetch_add(failed.size(), std::memory_order_relaxed);
-  }
   return absl::OkStatus();
 }
 
@@ -421,6 +432,15 @@ void Delivery::Run() {
         written_ = cursor_;
       }
       continue;
+    }
+    // One request may take only the front of the batch (an API with separate calls to add and to
+    // remove): the rest waits for the next round, in order.
+    std::vector<OutboxItem> front;
+    for (const Row& row : *kept) front.push_back(row.item);
+    if (const size_t prefix = RequestPrefix(destination_.type, front); prefix < kept->size()) {
+      const uint64_t last_taken = (*kept)[prefix - 1].sequence;
+      kept->resize(prefix);
+      std::erase_if(*rows, [&](const Row& row) { return row.sequence > last_taken; });
     }
     DeliveryDeadLetter letter;
     Outcome outcome = kept->empty() ? Outcome::kDelivered : Send(*kept, replay, letter);

@@ -53,13 +53,39 @@ OutgoingRequest FormatWebhook(const RequestContext& context, const std::vector<O
   return request;
 }
 
-absl::StatusOr<OutgoingRequest> FormatRequest(const RequestContext& context, const std::vector<OutboxItem>& items) {
+absl::Status ValidateDestination(const DestinationSpec& destination) {
+  switch (destination.type) {
+    case DestinationType::kWebhook:
+      return absl::OkStatus();
+    case DestinationType::kMetaCustomAudience:
+      return ReadMetaAudienceOptions(destination).status();
+    default:
+      return absl::UnimplementedError(
+          absl::StrCat("type ", std::string(DestinationTypeName(destination.type)), " is not available in this version yet"));
+  }
+}
+
+size_t RequestPrefix(DestinationType type, const std::vector<OutboxItem>& items) {
+  if (type == DestinationType::kWebhook || items.empty()) return items.size();
+  const OutboxKind kind = items.front().kind;
+  size_t run = 1;
+  while (run < items.size() && items[run].kind == kind) ++run;
+  return run;
+}
+
+absl::StatusOr<std::optional<OutgoingRequest>> FormatRequest(const RequestContext& context,
+                                                             const std::vector<OutboxItem>& items) {
   switch (context.destination.type) {
     case DestinationType::kWebhook:
-      return FormatWebhook(context, items);
+      return std::optional<OutgoingRequest>(FormatWebhook(context, items));
+    case DestinationType::kMetaCustomAudience: {
+      absl::StatusOr<MetaAudienceOptions> options = ReadMetaAudienceOptions(context.destination);
+      if (!options.ok()) return options.status();
+      return FormatMetaCustomAudience(context, *options, items);
+    }
     default:
-      return absl::UnimplementedError(absl::StrCat("the ", std::string(DestinationTypeName(context.destination.type)),
-                                                   " format is not written yet"));
+      return absl::UnimplementedError(absl::StrCat(
+          "type ", std::string(DestinationTypeName(context.destination.type)), " is not available in this version yet"));
   }
 }
 

@@ -1,11 +1,14 @@
 #pragma once
 
 // Turns a batch of outbox items into the request a destination's API expects. One function per
-// wire format; each says which documentation it follows. A format may leave items out (a contact
-// list has no use for a page view): those count as delivered.
+// wire format, each in its own file saying which documentation it follows. A request may carry only
+// a prefix of the batch (an API that adds and removes with different calls: RequestPrefix), and
+// items may have nothing to send (a member without an email or phone): a request without data is
+// not sent, and its items count as delivered.
 //
 // Thread-safety: pure functions.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,8 +35,31 @@ OutgoingRequest FormatWebhook(const RequestContext& context, const std::vector<O
 // The JSON of one audience change as a Segment track event (for the webhook and NATS formats).
 void AppendAudienceChangeEvent(std::string_view space, const OutboxItem& item, std::string& out);
 
-// The request for `items` in the destination's format. Unimplemented for a type whose format is
-// not written yet.
-absl::StatusOr<OutgoingRequest> FormatRequest(const RequestContext& context, const std::vector<OutboxItem>& items);
+// Meta Custom Audiences (meta_audience_format.cc): from the destination's options.
+struct MetaAudienceOptions {
+  std::string audience_id;
+};
+// InvalidArgument naming the key: no audience_id, no access token (secret), or events asked for.
+absl::StatusOr<MetaAudienceOptions> ReadMetaAudienceOptions(const DestinationSpec& destination);
+// Adds (POST) or removes (DELETE) the members of `items`, all entries or all exits; nullopt when
+// none of them has an email or a phone to match on.
+std::optional<OutgoingRequest> FormatMetaCustomAudience(const RequestContext& context, const MetaAudienceOptions& options,
+                                         const std::vector<OutboxItem>& items);
+
+// The provider's API root when the destination names no url ("" for types without one).
+std::string_view DefaultUrl(DestinationType type);
+
+// Checks the destination's type-specific settings before anything is sent: InvalidArgument naming
+// the key; Unimplemented for a type whose format is not written yet.
+absl::Status ValidateDestination(const DestinationSpec& destination);
+
+// How many of `items` (a prefix, at least one when there are any) one request of the destination
+// can carry: all for a webhook; for an audience API, the run of entries or of exits at the front.
+size_t RequestPrefix(DestinationType type, const std::vector<OutboxItem>& items);
+
+// The request for `items` (no more than RequestPrefix allows) in the destination's format; nullopt
+// when they have nothing to send.
+absl::StatusOr<std::optional<OutgoingRequest>> FormatRequest(const RequestContext& context,
+                                                             const std::vector<OutboxItem>& items);
 
 }  // namespace tessera::activation

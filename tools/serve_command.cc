@@ -91,11 +91,6 @@ int ServeCommand(std::span<const std::string_view> args) {
       std::fprintf(stderr, "tessera: warning: destination %s sends over plain HTTP (%s): use https:// outside a "
                    "trusted network\n", destination.name.c_str(), destination.url.c_str());
     }
-    if (destination.type != activation::DestinationType::kWebhook) {
-      return Fail(2, absl::StrCat("invalid configuration: destination ", destination.name, ": type ",
-                                  std::string(activation::DestinationTypeName(destination.type)),
-                                  " is not available in this version yet"));
-    }
   }
 
   api::ServerOptions server_options = ServerOptionsFrom(config);

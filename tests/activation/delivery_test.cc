@@ -84,11 +84,14 @@ class DeliveryTest : public ::testing::Test {
     ASSERT_TRUE(store_->Write(batch).ok());
   }
 
-  std::unique_ptr<Delivery> Start(DestinationSpec spec, uint64_t written) {
+  std::unique_ptr<Delivery> Start(DestinationSpec spec, uint64_t written, bool pause_first = false) {
     auto delivery = Delivery::Create(*store_, std::move(spec), DeliveryOptions{});
     EXPECT_TRUE(delivery.ok()) << delivery.status();
     if (!delivery.ok()) return nullptr;
     EXPECT_TRUE((*delivery)->Recover().ok());
+    if (pause_first) {
+      EXPECT_TRUE((*delivery)->SetPaused(true).ok());
+    }
     (*delivery)->Start();
     (*delivery)->NotifyWritten(written);
     return *std::move(delivery);
@@ -270,8 +273,7 @@ TEST_F(DeliveryTest, APausedDestinationSendsNothingUntilResumedEvenAfterARestart
   PutProfile(1);
   PutRows(1, 3);
   {
-    auto delivery = Start(Spec(), 0);
-    ASSERT_TRUE(delivery->SetPaused(true).ok());
+    auto delivery = Start(Spec(), 0, /*pause_first=*/true);
     delivery->NotifyWritten(3);
     std::this_thread::sleep_for(200ms);
     EXPECT_EQ(server_.Count(), 0u);

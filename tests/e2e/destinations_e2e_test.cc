@@ -308,5 +308,53 @@ TEST_F(DestinationsE2eTest, ABadDestinationIsRefusedAtStartWithoutPrintingItsSec
   EXPECT_EQ(result.output.find("whsec_1"), std::string::npos) << "a destination's secret is never printed";
 }
 
+TEST_F(DestinationsE2eTest, AMetaCustomAudienceGetsHashedMembersAddedAndAnErasedPersonRemoved) {
+  // The Graph API's users edge, as a local server: POST adds, DELETE removes.
+  StartServer(std::string(R"({"name":"meta-vip","type":"meta_custom_audience","url":")") + receiver_.Url("/v19.0") +
+              R"(","secret":"EAAB-token","audiences":["buyers"],"options":{"audience_id":"23851234567890123"},)"
+              R"("retry":{"initial_ms":20,"max_ms":200}})");
+  Send({R"({"type":"identify","userId":"u-kim","messageId":"i-1","traits":{"email":" Kim@Example.KR","phone":"+82 10-1234-5678"}})",
+        Track("u-kim", "Order Completed", 2), Track("u-lee", "Order Completed", 3)});
+  ASSERT_TRUE(WaitFor([&] { return receiver_.Accepted().size() >= 1; }, 30s));
+  // What printf '%s' kim@example.kr | sha256sum and printf '%s' 821012345678 | sha256sum print.
+  const std::string kim_row =
+      R"(["2c7fb226b5ae4e35eae4196825a654c5c177b7dea6709354c9daac0eadf66177",)"
+      R"("5d639079300bfabb1fa81139c823d324b2a67e9dd4157475190a31fb17528bc0"])";
+  const RecordedRequest added = receiver_.Accepted()[0];
+  EXPECT_EQ(added.method, "POST");
+  EXPECT_EQ(added.target, "/v19.0/23851234567890123/users");
+  EXPECT_EQ(added.Header("content-type"), "application/x-www-form-urlencoded");
+  EXPECT_NE(added.body.find("access_token=EAAB-token"), std::string::npos) << added.body;
+  // %5B%22: the form-encoded '["' of the payload's rows.
+  std::string encoded_row;
+  for (char c : kim_row) {
+    if (c == '[') encoded_row += "%5B";
+    else if (c == ']') encoded_row += "%5D";
+    else if (c == '"') encoded_row += "%22";
+    else if (c == ',') encoded_row += "%2C";
+    else encoded_row += c;
+  }
+  EXPECT_NE(added.body.find(encoded_row), std::string::npos) << "kim's hashed email and phone: " << added.body;
+  EXPECT_EQ(added.body.find("u-lee"), std::string::npos) << "no user id reaches Meta";
+
+  auto erased = client_->Request("POST", "/v1/privacy/erase", R"({"type":"user_id","value":"u-kim"})",
+                                 {{"Authorization", "Bearer " + std::string(kAdminKey)}});
+  ASSERT_TRUE(erased.ok());
+  ASSERT_EQ(erased->status, 202) << erased->body;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        for (const RecordedRequest& request : receiver_.Accepted()) {
+          if (request.method == "DELETE") return true;
+        }
+        return false;
+      },
+      30s));
+  for (const RecordedRequest& request : receiver_.Accepted()) {
+    if (request.method != "DELETE") continue;
+    EXPECT_EQ(request.target, "/v19.0/23851234567890123/users");
+    EXPECT_NE(request.body.find(encoded_row), std::string::npos) << "the erased person is removed: " << request.body;
+  }
+}
+
 }  // namespace
 }  // namespace tessera::e2e

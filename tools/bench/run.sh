@@ -11,6 +11,9 @@
 #      Tessera's gateways, resolver and replica over the same corpus,
 #   6c. with --encrypted, steps 3 and 4 (pipeline, HTTP) again with encryption at rest on (a key
 #      file, every store file AES-256-GCM), each with its overhead against the plain row of this run,
+#   6d. with --destinations, step 4 again with three webhook destinations receiving every event
+#      (tessera-sink, a local receiver): ingestion with them, deliveries per second, every event
+#      delivered to each; then with the three receivers down (every request answered 503),
 #   7. the peer: PostgreSQL (Debian's server, started here on a temporary directory and port) loading
 #      the same corpus and stitching identities by iterative SQL label propagation,
 # and then checks that the identity graphs of the pipeline, the HTTP run, the WebSocket run and the
@@ -19,6 +22,7 @@
 #
 # Usage: tools/bench/run.sh [--events N] [--connections N] [--read-seconds S] [--ingest-rate R]
 #                           [--read-events N] [--read-people N] [--min-profiles N] [--cluster] [--encrypted]
+#                           [--destinations]
 #                           [--keep] [--no-write]
 # A measurement, not a test: run it on purpose on an otherwise idle machine (it takes ~12 minutes
 # with the defaults; --events 10000000 --read-events 18000000 --read-people 40000000
@@ -39,6 +43,7 @@ KEEP=0
 WRITE=1
 CLUSTER=0
 ENCRYPTED=0
+DESTINATIONS=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --events) EVENTS="$2"; shift 2 ;;
@@ -51,6 +56,7 @@ while [ $# -gt 0 ]; do
     --keep) KEEP=1; shift ;;
     --cluster) CLUSTER=1; shift ;;
     --encrypted) ENCRYPTED=1; shift ;;
+    --destinations) DESTINATIONS=1; shift ;;
     --no-write) WRITE=0; shift ;;
     *) echo "run.sh: unknown argument $1" >&2; sed -n '2,22p' "$0" >&2; exit 2 ;;
   esac
@@ -58,11 +64,12 @@ done
 COMMAND="tools/bench/run.sh --events $EVENTS --connections $CONNECTIONS --read-events $READ_EVENTS --read-people $READ_PEOPLE --read-seconds $READ_SECONDS --ingest-rate $INGEST_RATE"
 if [ "$CLUSTER" = 1 ]; then COMMAND="$COMMAND --cluster"; fi
 if [ "$ENCRYPTED" = 1 ]; then COMMAND="$COMMAND --encrypted"; fi
+if [ "$DESTINATIONS" = 1 ]; then COMMAND="$COMMAND --destinations"; fi
 
 scripts/install-deps.sh postgresql wrk curl bc
 if [ "$CLUSTER" = 1 ]; then scripts/install-deps.sh nats-server; fi
 cmake --preset release >/dev/null
-cmake --build --preset release --target tessera tessera-load
+cmake --build --preset release --target tessera tessera-load tessera-sink
 BIN="$ROOT/build/tools"
 PGBIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
 
@@ -95,9 +102,18 @@ step() {
 now() { date +%s.%N; }
 peak_rss_kib() { awk '/^VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-write_config() {  # $1: config file, $2: data dir, $3: port, $4 (optional): a master key file (encryption on)
+write_config() {  # $1: config file, $2: data dir, $3: port, $4 (optional): a master key file (encryption on),
+                  # $5 (optional): the port of a tessera-sink that three webhook destinations send everything to
   local encryption=""
   if [ -n "${4:-}" ]; then encryption=",\"encryption\":{\"key_file\":\"$4\"}"; fi
+  if [ -n "${5:-}" ]; then
+    local all='"events":{"types":["track","identify","page","screen","group","alias"]},"batch_events":500,"requests_per_second":10000,"retry":{"initial_ms":100,"max_ms":1000}'
+    encryption="$encryption,\"destinations\":["
+    for d in crm ads mail; do
+      encryption="$encryption{\"name\":\"$d\",\"type\":\"webhook\",\"url\":\"http://127.0.0.1:$5/$d\",\"secret\":\"s-$d\",$all},"
+    done
+    encryption="${encryption%,}]"
+  fi
   cat > "$1" <<JSON
 {"listen":{"address":"127.0.0.1","port":$3},"data_dir":"$2",
  "sources":[{"name":"web","write_key":"wk-web","channel":"web"},{"name":"app","write_key":"wk-app","channel":"app"},
@@ -186,9 +202,18 @@ fi
 declare -A T_STITCHED T_AFTER_ACK RSS_SERVER BYTES_PER_EVENT
 MODES=(http websocket)
 if [ "$ENCRYPTED" = 1 ]; then MODES=(http http-enc websocket); fi  # http-enc right after http (6c)
+# 6d: right after http too, for the same reason.
+if [ "$DESTINATIONS" = 1 ]; then MODES=("${MODES[0]}" http-dest http-dest-down "${MODES[@]:1}"); fi
+SINK_PORT=18471
+declare -A SINK_PID DELIVERED_EPS DELIVERED_LAST_S OUTBOX_LAG
 for mode in "${MODES[@]}"; do
   if [ "$mode" = http-enc ]; then
     write_config "$WORK/$mode.json" "$WORK/$mode" "$PORT" "$WORK/master.key"
+  elif [ "$mode" = http-dest ] || [ "$mode" = http-dest-down ]; then
+    status=200; if [ "$mode" = http-dest-down ]; then status=503; fi
+    "$BIN/tessera-sink" --port "$SINK_PORT" --report "$WORK/$mode-sink.txt" --status "$status" &
+    SINK_PID[$mode]=$!
+    write_config "$WORK/$mode.json" "$WORK/$mode" "$PORT" "" "$SINK_PORT"
   else
     write_config "$WORK/$mode.json" "$WORK/$mode" "$PORT"
   fi
@@ -209,7 +234,26 @@ for mode in "${MODES[@]}"; do
     else
       fail "$mode: the resolver did not catch up"
     fi
+    if [ "$mode" = http-dest ]; then
+      # Every event to each of the three destinations (at least once).
+      sink_value() { tr ' ' '\n' < "$WORK/http-dest-sink.txt" | sed -n "s/^$1=//p"; }
+      for _ in $(seq 1 3000); do
+        if [ "$(sink_value events)" -ge $((3 * EVENTS)) ] 2>/dev/null; then break; fi
+        sleep 0.1
+      done
+      sleep 0.2
+      if [ "$(sink_value events)" -ge $((3 * EVENTS)) ]; then
+        DELIVERED_EPS[$mode]="$(echo "$(sink_value events) * 1000 / ($(sink_value last_ms) - $(sink_value first_ms))" | bc -l)"
+        DELIVERED_LAST_S[$mode]="$(echo "$(sink_value last_ms) / 1000 - $t_last_ack" | bc -l)"
+      else
+        fail "http-dest: $(sink_value events) of $((3 * EVENTS)) deliveries arrived"
+      fi
+    fi
+    if [ "$mode" = http-dest-down ]; then
+      OUTBOX_LAG[$mode]="$(curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^tessera_destination_lag/ {s += $2} END {print s + 0}')"
+    fi
   fi
+  if [ -n "${SINK_PID[$mode]:-}" ]; then kill "${SINK_PID[$mode]}" 2>/dev/null; wait "${SINK_PID[$mode]}" 2>/dev/null || true; fi
   stop_server
   RSS_SERVER[$mode]="$STOPPED_RSS"
   BYTES_PER_EVENT[$mode]="$(( $(du -sb "$WORK/$mode/store" 2>/dev/null | cut -f1 || echo 0) / EVENTS ))"
@@ -300,6 +344,7 @@ fi
 # --- Graph equality ------------------------------------------------------------------------------
 OTHERS=(http websocket peer)
 if [ "$ENCRYPTED" = 1 ]; then OTHERS+=(pipeline-enc http-enc); fi
+if [ "$DESTINATIONS" = 1 ]; then OTHERS+=(http-dest http-dest-down); fi
 for other in "${OTHERS[@]}"; do
   if [ -s "$WORK/graph-pipeline.tsv" ] && cmp -s "$WORK/graph-pipeline.tsv" "$WORK/graph-$other.tsv"; then
     echo "== graph of the pipeline = graph of $other ($(wc -l < "$WORK/graph-$other.tsv") identifiers)"
@@ -373,6 +418,10 @@ TABLE="$WORK/table.md"
     echo "| C3 | Cluster: a resolver started with an empty store on the full stream: copy into its log and apply | $(fmt "$(value c3_events_per_s "$CL")") applied | the replica in C2 applied $(fmt "$(value replica_apply_events_per_s "$CL")")/s while following (bounded by C2's ingestion) | $(pct "$(value c3_events_per_s "$CL")" "$pipe_eps") of the pipeline in process (row 3) | $(mib "$(value c3_rss_kib "$CL")") (resolver) | $(fmt "$(value c3_store_bytes_per_event "$CL")") |"
     echo "| C4 | Cluster: lookups on the replica as in 5 (its own profiles), while a gateway ingests $(fmt "$(value c4_ingest_events_per_s "$CL")") events/s | $(fmt "$(value c4_lookups_per_s "$CL")") lookups/s | p50 $(value c4_p50_ms "$CL") ms, p99 $(value c4_p99_ms "$CL") ms; replica lag p99 $(fmt "$(value c4_replica_lag_p99 "$CL")") events | | | |"
   fi
+  if [ "$DESTINATIONS" = 1 ]; then
+    echo "| D1 | HTTP as in 4, three webhook destinations receiving every event (tessera-sink, batches of 500) | $(fmt "$(eps_of http-dest)") acknowledged | $(fmt "${DELIVERED_EPS[http-dest]:-0}") deliveries/s to the three (every event to each, at least once), the last $(printf %.1f "${DELIVERED_LAST_S[http-dest]:-0}") s after the last ack; ack p99 $(lat http-dest 2) ms | $(pct "$(eps_of http-dest)" "$(eps_of http)") of row 4 | $(mib "${RSS_SERVER[http-dest]}") (server) | $(fmt "${BYTES_PER_EVENT[http-dest]}") |"
+    echo "| D2 | HTTP as in D1, the three destinations down (every request answered 503, retried) | $(fmt "$(eps_of http-dest-down)") acknowledged | $(fmt "${OUTBOX_LAG[http-dest-down]:-0}") rows waiting in the outboxes at the end; ack p99 $(lat http-dest-down 2) ms | $(pct "$(eps_of http-dest-down)" "$(eps_of http-dest)") of D1 | $(mib "${RSS_SERVER[http-dest-down]}") (server) | $(fmt "${BYTES_PER_EVENT[http-dest-down]}") |"
+  fi
   if [ "$ENCRYPTED" = 1 ]; then
     PLE="$WORK/pipeline-enc.log"
     enc_pipe_eps="$(value events_per_s "$PLE")"
@@ -409,6 +458,11 @@ TABLE="$WORK/table.md"
     enc_http_eps="$(eps_of http-enc)"
     echo "| encryption at rest costs ≤ 10% of pipeline throughput (E3 vs 3) | $(pct "$(echo "$pipe_eps - $enc_pipe_eps" | bc -l)" "$pipe_eps") | $(met "$enc_pipe_eps >= 0.9 * $pipe_eps") |"
     echo "| encryption at rest costs ≤ 10% of HTTP throughput (E4 vs 4) | $(pct "$(echo "$http_eps - $enc_http_eps" | bc -l)" "$http_eps") | $(met "$enc_http_eps >= 0.9 * $http_eps") |"
+  fi
+  if [ "$DESTINATIONS" = 1 ]; then
+    dest_eps="$(eps_of http-dest)"; down_eps="$(eps_of http-dest-down)"
+    echo "| three destinations cost ≤ 20% of HTTP throughput (D1 vs 4) | $(pct "$(echo "$http_eps - $dest_eps" | bc -l)" "$http_eps") | $(met "$dest_eps >= 0.8 * $http_eps") |"
+    echo "| destinations that are down do not slow ingestion: D2 ≥ 90% of D1 | $(pct "$down_eps" "$dest_eps") | $(met "$down_eps >= 0.9 * $dest_eps") |"
   fi
   if [ "$EVENTS" -ge 10000000 ]; then
     echo "| 10M events: per-event cost within 20% of the 1M run | $(printf '%.2f' "$(echo "1000000 / $pipe_eps" | bc -l)") µs per applied event; compare with the 1M table | compare |"
