@@ -64,7 +64,6 @@ absl::StatusOr<CopiedPosition> ReadCopiedPosition(const profile_store::Store& st
 struct StreamFollower::Subscription {
   natsSubscription* sub = nullptr;
   bool ephemeral = true;
-  bool fresh = true;  // Nothing fetched yet: a gap now is checked against the stream's first message.
   std::chrono::steady_clock::time_point last_message = std::chrono::steady_clock::now();
 
   ~Subscription() {
@@ -225,15 +224,17 @@ std::unique_ptr<StreamFollower::Subscription> StreamFollower::Subscribe(bool dur
   return made;
 }
 
-absl::StatusOr<bool> StreamFollower::StreamHolds(uint64_t sequence) {
-  natsMsg* message = nullptr;
-  jsErrCode js_error = static_cast<jsErrCode>(0);
-  natsStatus status =
-      js_GetMsg(&message, nats_.jetstream(), StreamName(options_.space).c_str(), sequence, nullptr, &js_error);
-  internal::NatsMsgPtr owned(message);
-  if (status == NATS_OK) return true;
-  if (status == NATS_NOT_FOUND || js_error == JSNoMessageFoundErr) return false;
-  return internal::FromNats(status, "read message", js_error);
+void StreamFollower::ReportGap(uint64_t first, uint64_t last) {
+  gaps_.fetch_add(1, std::memory_order_relaxed);
+  const auto now = std::chrono::steady_clock::now();
+  if (first == gap_first_ && now - gap_reported_ < std::chrono::seconds(30)) return;
+  gap_first_ = first;
+  gap_reported_ = now;
+  std::fprintf(stderr,
+               "tessera: space %s: the consumer did not deliver stream sequences %llu-%llu; reading again from %llu (if "
+               "this repeats and no erasure explains it, the stream has lost acknowledged messages)\n",
+               options_.space.c_str(), static_cast<unsigned long long>(first), static_cast<unsigned long long>(last),
+               static_cast<unsigned long long>(first));
 }
 
 void StreamFollower::Run() {
@@ -287,7 +288,10 @@ void StreamFollower::Run() {
     }
     const bool keep_going = CopyBatch(list, *subscription);
     natsMsgList_Destroy(&list);
-    if (!keep_going) subscription.reset();
+    if (!keep_going) {
+      subscription.reset();
+      Pause();  // A gap that persists must not turn into a loop of consumers made anew.
+    }
   }
 }
 
@@ -308,36 +312,17 @@ bool StreamFollower::CopyBatch(natsMsgList& list, Subscription& subscription) {
                        std::memory_order_relaxed);
     if (sequence < expected) continue;  // Already copied (a redelivery).
     if (sequence > expected) {
-      // A consumer just made from the position delivers the first message the stream still holds
-      // after it; a gap is then deleted messages, confirmed here for the first and last of it
-      // (limits remove from the front, so a message missing at the front fails CheckFollowable
-      // when the consumer is made again). Otherwise messages were not delivered (yet): read them
-      // again in order from the position.
-      absl::StatusOr<bool> first_held = subscription.fresh ? StreamHolds(expected) : absl::StatusOr<bool>(true);
-      if (first_held.ok() && !*first_held) {
-        // Gone from the front (a purge or age limit since the consumer was made) is not deleted:
-        // the consumer is made again, and CheckFollowable stops this store.
-        absl::StatusOr<StreamState> state = EventStream(nats_, {}).State(options_.space);
-        if (!state.ok() || state->first_sequence > expected) first_held = absl::StatusOr<bool>(true);
-      }
-      absl::StatusOr<bool> last_held =
-          first_held.ok() && !*first_held ? StreamHolds(sequence - 1) : absl::StatusOr<bool>(true);
-      if (!first_held.ok() || *first_held || !last_held.ok() || *last_held) {
-        stopped_at_gap = true;
-        break;
-      }
-      // Deleted: by the scrubber, which erases only what every member had applied when it began.
-      // A store that had not copied it (it was away) stops here: the consumer is made again and
-      // CheckFollowable finds the scrub mark past the position.
-      if (options_.scrubbed_through) {
-        absl::StatusOr<uint64_t> mark = options_.scrubbed_through(stream_created_ns_.load());
-        if (!mark.ok() || *mark >= expected) {
-          stopped_at_gap = true;
-          break;
-        }
-      }
+      // expected..sequence-1 were not delivered. Tessera deletes stream messages only through the
+      // scrubber, which raises the scrub mark over every message before erasing it, and a store
+      // below the mark stops when the consumer is made again (CheckFollowable). So a gap is never
+      // skipped here, whatever JetStream answers for it now: an ephemeral consumer (R1 in 2.9)
+      // reads one replica's store, and a replica that restarted or caught up, or a leader that has
+      // not applied its log, can lack a range that the stream acknowledged and other replicas hold.
+      // The consumer is made again from the position and the messages are read in order.
+      ReportGap(expected, sequence - 1);
+      stopped_at_gap = true;
+      break;
     }
-    subscription.fresh = false;
     const std::string_view record(natsMsg_GetData(message), static_cast<size_t>(natsMsg_GetDataLength(message)));
     ingest::LogEntry entry;
     entry.space = options_.space;

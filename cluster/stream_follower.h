@@ -13,10 +13,10 @@
 // standbys). A consumer lost with a NATS server is made again from the position.
 //
 // A message this build cannot decode is still copied, so that the resolver sends it to the
-// dead-letter store with the reason, identically on every follower. Sequences missing in the
-// stream were deleted (erasure deletes a person's events); a position before the stream's first
-// message cannot be followed (the store must be restored from a newer backup): the follower then
-// stops and says so (error()).
+// dead-letter store with the reason, identically on every follower. A sequence the consumer does
+// not deliver is never skipped: only the scrubber deletes messages, under the scrub mark, and a
+// store below the mark, or before the stream's first message, cannot follow (it must be restored
+// from a newer backup): the follower then stops and says so (error()). Any other gap is read again.
 //
 // Thread-safety: public methods may be called from any thread.
 
@@ -96,6 +96,8 @@ class StreamFollower {
   // log: what a resolver that has applied that far reflects. Never less than an earlier answer;
   // 0 when unknown (after a restart, until the resolver passes the log's end at start).
   uint64_t StreamPositionAt(uint64_t applied_log_sequence) const;
+  // Gaps the consumer left (each read again from the position, never skipped).
+  uint64_t gaps() const { return gaps_.load(std::memory_order_relaxed); }
   // OK while following; the reason when it stopped for good.
   absl::Status error() const;
 
@@ -112,8 +114,8 @@ class StreamFollower {
   // A pull consumer from the position on: durable when `durable` (the previous holder's is deleted
   // first), ephemeral otherwise. Null (after a pause) when NATS refused; checked to be new.
   std::unique_ptr<Subscription> Subscribe(bool durable);
-  // Whether the stream holds `sequence` (false: deleted). Errors when it cannot tell.
-  absl::StatusOr<bool> StreamHolds(uint64_t sequence);
+  // Logs (at most every 30 s for the same gap) that the consumer skipped first..last.
+  void ReportGap(uint64_t first, uint64_t last);
   void Pause();
   void Fail(absl::Status status);
 
@@ -127,6 +129,9 @@ class StreamFollower {
   std::atomic<uint64_t> stream_last_{0};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> durable_wanted_{false};
+  std::atomic<uint64_t> gaps_{0};
+  uint64_t gap_first_ = 0;          // Follower thread only: the gap last reported, and when.
+  std::chrono::steady_clock::time_point gap_reported_{};
   mutable std::mutex mutex_;
   mutable std::deque<CopiedPosition> marks_;  // Guarded by mutex_: copies not known applied, oldest first.
   mutable uint64_t last_answer_ = 0;           // Guarded by mutex_: StreamPositionAt never goes back.

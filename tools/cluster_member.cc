@@ -324,7 +324,7 @@ std::string ClusterMember::Report() const {
 void ClusterMember::AppendPrometheus(std::string& out) const {
   struct Row {
     std::string space;
-    uint64_t copied, applied, stream_last;
+    uint64_t copied, applied, stream_last, gaps;
     bool lease;
   };
   std::vector<Row> rows;
@@ -335,7 +335,7 @@ void ClusterMember::AppendPrometheus(std::string& out) const {
       resolve::Resolver* resolver = pipeline_->resolver(applier->space());
       rows.push_back({applier->space(), follower.copied(),
                       resolver == nullptr ? 0 : follower.StreamPositionAt(AppliedLogSequence(*resolver)),
-                      follower.stream_last(), applier->lease_held()});
+                      follower.stream_last(), follower.gaps(), applier->lease_held()});
     }
   }
   if (rows.empty()) return;
@@ -351,6 +351,8 @@ void ClusterMember::AppendPrometheus(std::string& out) const {
          [](const Row& row) { return row.stream_last; });
   series("tessera_cluster_apply_lag_messages", "Stream messages not yet applied here.",
          [](const Row& row) { return row.stream_last > row.applied ? row.stream_last - row.applied : 0; });
+  series("tessera_cluster_stream_gaps", "Gaps the stream's consumer left, each read again from the position (never skipped).",
+         [](const Row& row) { return row.gaps; });
   series("tessera_cluster_lease_held", "1 while this process holds the space's resolver lease.",
          [](const Row& row) { return row.lease ? 1 : 0; });
 }

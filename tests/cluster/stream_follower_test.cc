@@ -205,20 +205,27 @@ TEST_F(StreamFollowerTest, AStoreBehindTheStreamsFirstMessageStopsWithTheReason)
   EXPECT_TRUE(local.Log("follow_gone").empty());
 }
 
-// Sequences deleted inside the stream (erasure deletes a person's events) are skipped.
-TEST_F(StreamFollowerTest, DeletedMessagesInsideTheStreamAreSkipped) {
+// A sequence the stream does not answer for, above the scrub mark, is no erasure: a JetStream
+// replica that lacks it (after a kill -9 and catch-up, say) must not make the store skip it for
+// good while other members copy it. (Before the fix the follower confirmed the gap with
+// js_GetMsg, found nothing, and skipped messages 3 for ever: copied() reached 6.)
+TEST_F(StreamFollowerTest, AGapNoErasureCoversIsNeverSkipped) {
   EventStream stream(*nats_, {.replicas = 3});
   ASSERT_TRUE(stream.Ensure("follow_holes").ok());
   Publish("follow_holes", 1, 6);
   ASSERT_EQ(js_DeleteMsg(nats_->jetstream(), StreamName("follow_holes").c_str(), 3, nullptr, nullptr), NATS_OK);
   LocalStore local(dir_.path());
-  StreamFollower follower(*nats_, local.writer(), local.store(), Options("follow_holes"));
+  FollowerOptions options = Options("follow_holes");
+  options.scrubbed_through = [](int64_t) -> absl::StatusOr<uint64_t> { return 0; };  // Nothing erased.
+  StreamFollower follower(*nats_, local.writer(), local.store(), options);
   ASSERT_TRUE(follower.Start().ok());
-  ASSERT_TRUE(testing::WaitUntil([&] { return follower.copied() == 6; })) << follower.copied() << " " << follower.error();
+  ASSERT_TRUE(testing::WaitUntil([&] { return follower.copied() >= 2; })) << follower.error();
+  std::this_thread::sleep_for(seconds(3));  // Many fetches, gaps and consumers made anew.
+  EXPECT_EQ(follower.copied(), 2u);
+  EXPECT_TRUE(follower.error().ok()) << follower.error();
   follower.Stop();
-  EXPECT_EQ(local.Log("follow_holes").size(), 5u);
+  EXPECT_EQ(local.Log("follow_holes").size(), 2u);
 }
-
 
 TEST_F(StreamFollowerTest, AStoreBehindAnEmptiedStreamStopsWithTheReason) {
   EventStream stream(*nats_, {.replicas = 3});
@@ -290,15 +297,6 @@ TEST_F(StreamFollowerTest, AStoreBehindTheScrubMarkStopsAtStartOrAtTheGap) {
     ASSERT_TRUE(testing::WaitUntil([&] { return !follower.error().ok(); }));
     EXPECT_EQ(follower.copied(), 2u);
     EXPECT_EQ(local.Log("follow_scrubbed").size(), 2u);
-  }
-  {
-    // Below no mark, a deleted message is skipped as before.
-    LocalStore local(dir_.path() + "/no-mark");
-    FollowerOptions options = Options("follow_scrubbed");
-    options.scrubbed_through = [](int64_t) -> absl::StatusOr<uint64_t> { return 0; };
-    StreamFollower follower(*nats_, local.writer(), local.store(), options);
-    ASSERT_TRUE(follower.Start().ok());
-    ASSERT_TRUE(testing::WaitUntil([&] { return follower.copied() == 6; })) << follower.error();
   }
 }
 
