@@ -86,13 +86,9 @@ std::chrono::system_clock::time_point Delivery::Now() const {
 }
 
 absl::Status Delivery::Recover() {
-  absl::StatusOr<std::string> cursor =
-      store_.Get(ColumnFamily::kMeta, DeliveredCursorKey(destination_.space, destination_.name));
-  if (cursor.ok() && cursor->size() == 8) {
-    cursor_ = profile_store::ReadBigEndian64(*cursor);
-  } else if (!cursor.ok() && !absl::IsNotFound(cursor.status())) {
-    return cursor.status();
-  }
+  absl::StatusOr<uint64_t> cursor = ReadDeliveredCursor(store_, destination_.space, destination_.name);
+  if (!cursor.ok()) return cursor.status();
+  cursor_ = *cursor;
   metrics_.cursor = cursor_;
   absl::StatusOr<std::string> paused = store_.Get(ColumnFamily::kMeta, PausedKey(destination_.space, destination_.name));
   if (!paused.ok() && !absl::IsNotFound(paused.status())) return paused.status();
@@ -105,20 +101,9 @@ absl::Status Delivery::Recover() {
   metrics_.dead_letters = letters;
   // Rows written before a restart wait after the cursor: the newest of them is where the resolver
   // had got to (it announces only what it writes from now on).
-  const std::string prefix = OutboxPrefix(destination_.space, destination_.name);
-  std::string upper = prefix;
-  upper.back() = '\1';
-  rocksdb::Slice upper_slice(upper);
-  rocksdb::ReadOptions read;
-  read.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(read, store_.handle(ColumnFamily::kOutbox)));
-  it->SeekToLast();
-  uint64_t newest = cursor_;
-  if (it->Valid() && it->key().starts_with(prefix)) {
-    newest = std::max(newest, OutboxKeySequence(std::string_view(it->key().data(), it->key().size())));
-  }
-  if (!it->status().ok()) return profile_store::ToAbslStatus(it->status(), "reading the outbox");
-  NotifyWritten(newest);
+  absl::StatusOr<uint64_t> newest = NewestOutboxRow(store_, destination_.space, destination_.name);
+  if (!newest.ok()) return newest.status();
+  NotifyWritten(std::max(cursor_, *newest));
   return absl::OkStatus();
 }
 

@@ -2,7 +2,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/coding.h"
+#include <memory>
+
 #include "profile_store/store.h"
+#include "rocksdb/db.h"
 #include "xxhash.h"
 
 namespace tessera::activation {
@@ -109,6 +112,35 @@ uint64_t OutboxKeySequence(std::string_view key) {
 
 std::string DeliveredCursorKey(std::string_view space, std::string_view destination) {
   return absl::StrCat("activation/delivered/", std::string(space), "/", std::string(destination));
+}
+
+absl::StatusOr<uint64_t> ReadDeliveredCursor(const profile_store::Store& store, std::string_view space,
+                                             std::string_view destination) {
+  absl::StatusOr<std::string> cursor =
+      store.Get(profile_store::ColumnFamily::kMeta, DeliveredCursorKey(space, destination));
+  if (absl::IsNotFound(cursor.status())) return 0;
+  if (!cursor.ok()) return cursor.status();
+  if (cursor->size() != 8) return absl::DataLossError("damaged delivered cursor of destination " + std::string(destination));
+  return profile_store::ReadBigEndian64(*cursor);
+}
+
+absl::StatusOr<uint64_t> NewestOutboxRow(const profile_store::Store& store, std::string_view space,
+                                         std::string_view destination) {
+  const std::string prefix = OutboxPrefix(space, destination);
+  std::string upper = prefix;
+  upper.back() = '\1';
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions read;
+  read.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(
+      store.db()->NewIterator(read, store.handle(profile_store::ColumnFamily::kOutbox)));
+  it->SeekToLast();
+  uint64_t newest = 0;
+  if (it->Valid() && it->key().starts_with(prefix)) {
+    newest = OutboxKeySequence(std::string_view(it->key().data(), it->key().size()));
+  }
+  if (!it->status().ok()) return profile_store::ToAbslStatus(it->status(), "reading the outbox");
+  return newest;
 }
 
 void EncodeDeliveryDeadLetter(const DeliveryDeadLetter& letter, std::string& out) {

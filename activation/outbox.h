@@ -21,6 +21,7 @@
 
 #include "absl/status/statusor.h"
 #include "base/time.h"
+#include "profile_store/store.h"
 
 namespace tessera::activation {
 
@@ -57,6 +58,13 @@ std::string OutboxKey(std::string_view space, std::string_view destination, uint
 // The sequence at the end of an outbox (or dead-letter) key; 0 when the key is not one.
 uint64_t OutboxKeySequence(std::string_view key);
 std::string DeliveredCursorKey(std::string_view space, std::string_view destination);
+
+// The destination's delivered cursor (0 before the first delivery), and the sequence of its newest
+// waiting row (0 when none waits): together, where the writer and the delivery start again.
+absl::StatusOr<uint64_t> ReadDeliveredCursor(const profile_store::Store& store, std::string_view space,
+                                             std::string_view destination);
+absl::StatusOr<uint64_t> NewestOutboxRow(const profile_store::Store& store, std::string_view space,
+                                         std::string_view destination);
 
 // What a delivery that was given up on keeps: the item, why, and what the destination last said.
 struct DeliveryDeadLetter {

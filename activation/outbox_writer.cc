@@ -41,27 +41,12 @@ OutboxWriter::OutboxWriter(profile_store::Store& store, std::string space, std::
 absl::Status OutboxWriter::Recover() {
   for (size_t i = 0; i < destinations_.size(); ++i) {
     const std::string& name = destinations_[i].name;
-    uint64_t last = 0;
-    absl::StatusOr<std::string> delivered = store_.Get(ColumnFamily::kMeta, DeliveredCursorKey(space_, name));
-    if (delivered.ok() && delivered->size() == 8) {
-      last = profile_store::ReadBigEndian64(*delivered);
-    } else if (!delivered.ok() && !absl::IsNotFound(delivered.status())) {
-      return delivered.status();
-    }
-    // The newest row still waiting, found from the end of the destination's range.
-    const std::string prefix = OutboxPrefix(space_, name);
-    std::string upper = prefix;
-    upper.back() = '\1';
-    rocksdb::Slice upper_slice(upper);
-    rocksdb::ReadOptions read;
-    read.iterate_upper_bound = &upper_slice;
-    std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(read, store_.handle(ColumnFamily::kOutbox)));
-    it->SeekToLast();
-    if (it->Valid() && it->key().starts_with(prefix)) {
-      last = std::max(last, OutboxKeySequence(std::string_view(it->key().data(), it->key().size())));
-    }
-    if (!it->status().ok()) return profile_store::ToAbslStatus(it->status(), "reading the outbox");
-    cursors_[i].committed_next = cursors_[i].next = last + 1;
+    absl::StatusOr<uint64_t> delivered = ReadDeliveredCursor(store_, space_, name);
+    if (!delivered.ok()) return delivered.status();
+    absl::StatusOr<uint64_t> newest = NewestOutboxRow(store_, space_, name);
+    if (!newest.ok()) return newest.status();
+    // After the newest row still waiting, or after the last one delivered when none waits.
+    cursors_[i].committed_next = cursors_[i].next = std::max(*delivered, *newest) + 1;
   }
   return absl::OkStatus();
 }
