@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "simdjson.h"
 #include "tests/e2e/e2e_support.h"
+#include "tests/e2e/tls_client.h"
 #include "tests/support/fake_http_server.h"
 
 namespace tessera::e2e {
@@ -354,6 +355,37 @@ TEST_F(DestinationsE2eTest, AMetaCustomAudienceGetsHashedMembersAddedAndAnErased
     EXPECT_EQ(request.target, "/v19.0/23851234567890123/users");
     EXPECT_NE(request.body.find(encoded_row), std::string::npos) << "the erased person is removed: " << request.body;
   }
+}
+
+TEST(DestinationsTlsE2eTest, AnHttpsReceiverIsReachedThroughItsPrivateCaAndRefusedWithoutIt) {
+  TempDir temp;
+  const std::string cert = temp.path() + "/receiver.pem";
+  const std::string key = temp.path() + "/receiver.key";
+  ASSERT_TRUE(WriteSelfSignedCertificate(cert, key).ok());
+  FakeHttpServer receiver(testing::FakeTls{.cert_file = cert, .key_file = key});
+  const std::string common = std::string(R"("type":"webhook","url":")") + receiver.Url("/hook") +
+                             R"(","secret":"s","events":{"types":["track"]},"retry":{"initial_ms":20,"max_ms":200})";
+  auto server = ServerProcess::Start(
+      {.data_dir = temp.path() + "/data",
+       .extra_json = R"("destinations":[{"name":"trusted",)" + common + R"(,"ca_file":")" + cert +
+                     R"("},{"name":"untrusted",)" + common + "}]"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_EQ((*server)->Output().find("sends over plain HTTP"), std::string::npos);
+  HttpClient client((*server)->port(), 60s);
+  auto sent = client.PostJson("/v1/track", R"({"userId":"u-1","event":"Viewed","messageId":"m-tls"})", kWriteKey);
+  ASSERT_TRUE(sent.ok() && sent->status == 200);
+  ASSERT_TRUE(receiver.WaitFor([](const auto& accepted) { return !accepted.empty(); }, 30s));
+  EXPECT_NE(receiver.Accepted()[0].body.find("m-tls"), std::string::npos);
+  // The destination that trusts only the system's roots refuses the self-signed certificate.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto status = client.Request("GET", "/v1/destinations/untrusted", {},
+                                     {{"Authorization", "Bearer " + std::string(kAdminKey)}});
+        return status.ok() && status->body.find("TLS handshake") != std::string::npos;
+      },
+      30s));
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(receiver.Accepted().size(), 1u) << "only the trusting destination got through";
 }
 
 }  // namespace

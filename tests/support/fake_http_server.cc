@@ -4,11 +4,14 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <openssl/ssl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <list>
 #include <optional>
@@ -44,13 +47,29 @@ std::string_view Reason(int status) {
   }
 }
 
-// Reads one request from `fd` (with what is left in `buffer`); nullopt when the peer closed or sent
-// something unreadable.
-std::optional<RecordedRequest> ReadRequest(int fd, std::string& buffer, bool& keep_alive) {
+// One connection's bytes, plain or through TLS.
+struct Channel {
+  int fd = -1;
+  SSL* ssl = nullptr;
+  ssize_t Read(char* data, size_t size) const {
+    if (ssl == nullptr) return ::recv(fd, data, size, 0);
+    const int got = SSL_read(ssl, data, static_cast<int>(size));
+    return got > 0 ? got : -1;
+  }
+  ssize_t Write(const char* data, size_t size) const {
+    if (ssl == nullptr) return ::send(fd, data, size, MSG_NOSIGNAL);
+    const int sent = SSL_write(ssl, data, static_cast<int>(size));
+    return sent > 0 ? sent : -1;
+  }
+};
+
+// Reads one request from `channel` (with what is left in `buffer`); nullopt when the peer closed or
+// sent something unreadable.
+std::optional<RecordedRequest> ReadRequest(const Channel& channel, std::string& buffer, bool& keep_alive) {
   size_t header_end;
   while ((header_end = buffer.find("\r\n\r\n")) == std::string::npos) {
     char chunk[16384];
-    const ssize_t got = ::recv(fd, chunk, sizeof(chunk), 0);
+    const ssize_t got = channel.Read(chunk, sizeof(chunk));
     if (got <= 0) return std::nullopt;
     buffer.append(chunk, static_cast<size_t>(got));
   }
@@ -81,7 +100,7 @@ std::optional<RecordedRequest> ReadRequest(int fd, std::string& buffer, bool& ke
   const size_t body_start = header_end + 4;
   while (buffer.size() < body_start + content_length) {
     char chunk[16384];
-    const ssize_t got = ::recv(fd, chunk, sizeof(chunk), 0);
+    const ssize_t got = channel.Read(chunk, sizeof(chunk));
     if (got <= 0) return std::nullopt;
     buffer.append(chunk, static_cast<size_t>(got));
   }
@@ -91,9 +110,9 @@ std::optional<RecordedRequest> ReadRequest(int fd, std::string& buffer, bool& ke
   return request;
 }
 
-bool WriteAll(int fd, std::string_view bytes) {
+bool WriteAll(const Channel& channel, std::string_view bytes) {
   while (!bytes.empty()) {
-    const ssize_t sent = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    const ssize_t sent = channel.Write(bytes.data(), bytes.size());
     if (sent <= 0) return false;
     bytes.remove_prefix(static_cast<size_t>(sent));
   }
@@ -122,11 +141,28 @@ struct FakeHttpServer::Impl {
   std::list<std::thread> connections;
   std::list<int> sockets;
 
+  SSL_CTX* tls = nullptr;
+
   void Serve(int fd) {
+    Channel channel{.fd = fd, .ssl = nullptr};
+    if (tls != nullptr) {
+      channel.ssl = SSL_new(tls);
+      SSL_set_fd(channel.ssl, fd);
+      if (SSL_accept(channel.ssl) != 1) {
+        SSL_free(channel.ssl);
+        return;
+      }
+    }
+    ServeRequests(channel);
+    if (channel.ssl != nullptr) SSL_free(channel.ssl);
+  }
+
+  void ServeRequests(const Channel& channel) {
+    const int fd = channel.fd;
     std::string buffer;
     for (;;) {
       bool keep_alive = true;
-      std::optional<RecordedRequest> recorded = ReadRequest(fd, buffer, keep_alive);
+      std::optional<RecordedRequest> recorded = ReadRequest(channel, buffer, keep_alive);
       if (!recorded) return;
       Responder respond;
       size_t index = 0;
@@ -154,7 +190,7 @@ struct FakeHttpServer::Impl {
       for (const auto& [name, value] : answer.headers) response += name + ": " + value + "\r\n";
       if (!keep_alive) response += "Connection: close\r\n";
       response += "\r\n" + answer.body;
-      if (!WriteAll(fd, response)) return;
+      if (!WriteAll(channel, response)) return;
       if (answer.status >= 200 && answer.status < 300) {
         {
           std::lock_guard lock(mutex);
@@ -170,7 +206,16 @@ struct FakeHttpServer::Impl {
   }
 };
 
-FakeHttpServer::FakeHttpServer() : impl_(std::make_unique<Impl>()) {
+FakeHttpServer::FakeHttpServer(std::optional<FakeTls> tls) : impl_(std::make_unique<Impl>()), tls_(tls.has_value()) {
+  if (tls) {
+    impl_->tls = SSL_CTX_new(TLS_server_method());
+    if (impl_->tls == nullptr ||
+        SSL_CTX_use_certificate_chain_file(impl_->tls, tls->cert_file.c_str()) != 1 ||
+        SSL_CTX_use_PrivateKey_file(impl_->tls, tls->key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+      std::fprintf(stderr, "fake http server: cannot load %s / %s\n", tls->cert_file.c_str(), tls->key_file.c_str());
+      std::abort();
+    }
+  }
   impl_->listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   const int one = 1;
   ::setsockopt(impl_->listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -217,10 +262,11 @@ FakeHttpServer::~FakeHttpServer() {
   }
   for (std::thread& connection : impl_->connections) connection.join();
   for (int fd : impl_->sockets) ::close(fd);
+  if (impl_->tls != nullptr) SSL_CTX_free(impl_->tls);
 }
 
 std::string FakeHttpServer::Url(std::string_view path) const {
-  return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
+  return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_) + std::string(path);
 }
 
 void FakeHttpServer::SetResponder(Responder responder) {

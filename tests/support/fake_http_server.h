@@ -1,6 +1,6 @@
 #pragma once
 
-// FakeHttpServer stands in for a provider's API in tests: a real HTTP/1.1 server on 127.0.0.1 and
+// FakeHttpServer stands in for a provider's API in tests: a real HTTP/1.1 (or HTTPS) server on 127.0.0.1 and
 // an ephemeral port, keep-alive, one thread per connection, that records every request and answers
 // what the test's responder says: a status with a body and headers, a wait before answering (to
 // cause a client's timeout), or closing the connection without an answer.
@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -39,12 +40,18 @@ struct FakeResponse {
   bool close_without_answer = false;
 };
 
+// HTTPS instead of HTTP: the server's certificate chain and key, PEM files.
+struct FakeTls {
+  std::string cert_file;
+  std::string key_file;
+};
+
 class FakeHttpServer {
  public:
   using Responder = std::function<FakeResponse(const RecordedRequest& request, size_t index)>;
 
-  // Answers 200 "{}" until SetResponder.
-  FakeHttpServer();
+  // Answers 200 "{}" until SetResponder. With `tls`, speaks HTTPS (OpenSSL) on the same port.
+  explicit FakeHttpServer(std::optional<FakeTls> tls = std::nullopt);
   ~FakeHttpServer();
 
   uint16_t port() const { return port_; }
@@ -65,6 +72,7 @@ class FakeHttpServer {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   uint16_t port_ = 0;
+  bool tls_ = false;
 };
 
 }  // namespace tessera::testing
