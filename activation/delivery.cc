@@ -214,6 +214,11 @@ absl::StatusOr<std::vector<Delivery::Row>> Delivery::ReadRows(ColumnFamily famil
 }
 
 absl::StatusOr<std::vector<Delivery::Row>> Delivery::CheckAtEdge(std::vector<Row> rows) {
+  // Without a purpose to check again there is nothing to read: an erasure deletes the person's
+  // waiting rows in its own batch (OutboxWriter::Forget), and a row read just before that is sent
+  // with or without a look at the profile. (Reading and decoding every row's profile here was most
+  // of a delivery thread's time in `perf record -g` of three destinations taking every event.)
+  if (destination_.consent.empty()) return rows;
   profile_store::ProfileReader reader(store_);
   std::map<uint64_t, bool> allowed;  // By profile id: may its events and entries be sent now.
   std::vector<Row> kept;

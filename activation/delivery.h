@@ -3,10 +3,11 @@
 // Delivery sends one destination's outbox (activation/outbox.h) to it, on its own thread, one
 // batch at a time in outbox order, so each profile's events and changes arrive in the order they
 // happened, at least once:
-//   - A batch is the next `batch_events` rows after the delivered cursor. Before it is formatted,
-//     each row is checked against the profile as it is now: an erased profile's rows are dropped
-//     (but its exits, which name whom to remove, are sent), and so are the rows of a profile that
-//     withdrew the destination's consent purpose since (exits again excepted).
+//   - A batch is the next `batch_events` rows after the delivered cursor. For a destination with a
+//     consent purpose, each row is checked before it is formatted against the profile as it is now:
+//     the rows of a profile erased or that withdrew the purpose since are dropped (but its exits,
+//     which name whom to remove, are sent). Without a purpose, erasure alone could stop a row, and
+//     it deletes the person's waiting rows itself (OutboxWriter::Forget).
 //   - 2xx: the rows are deleted and the cursor moves, in one write. 429, 408, 5xx, timeouts and
 //     closed connections: the same batch is sent again after a back-off (exponential with full
 //     jitter, or the answer's Retry-After), with the same Idempotency-Key, until it succeeds or

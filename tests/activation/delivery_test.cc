@@ -306,5 +306,15 @@ TEST_F(DeliveryTest, RowsOfErasedProfilesAndWithdrawnConsentAreNotSentButExitsAr
   EXPECT_EQ(delivery->metrics().skipped.load(), 4u);
 }
 
+TEST_F(DeliveryTest, WithoutAConsentPurposeNoProfileIsReadBeforeSending) {
+  // No profile records at all: a destination without a purpose sends what the outbox holds (an
+  // erasure removes a person's rows from the outbox itself).
+  PutRows(1, 3, /*profile=*/42);
+  auto delivery = Start(Spec(), 3);
+  ASSERT_TRUE(WaitForCursor(*delivery, 3));
+  EXPECT_EQ(MessageIds(server_.Accepted()), Range(1, 3));
+  EXPECT_EQ(delivery->metrics().skipped.load(), 0u);
+}
+
 }  // namespace
 }  // namespace tessera::activation

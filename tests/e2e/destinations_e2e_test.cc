@@ -357,6 +357,32 @@ TEST_F(DestinationsE2eTest, AMetaCustomAudienceGetsHashedMembersAddedAndAnErased
   }
 }
 
+TEST_F(DestinationsE2eTest, AnErasureTakesThePersonsWaitingRowsOutOfTheOutbox) {
+  StartServer(Webhook());
+  auto post = [&](const std::string& target) {
+    auto response = client_->Request("POST", target, "{}", {{"Authorization", "Bearer " + std::string(kAdminKey)}});
+    ASSERT_TRUE(response.ok());
+    ASSERT_EQ(response->status, 200) << response->body;
+  };
+  post("/v1/destinations/crm-hook/pause");
+  Send({Track("u-gone", "Viewed", 1), Track("u-kept", "Viewed", 2), Track("u-gone", "Viewed", 3)});
+  ASSERT_TRUE(WaitFor([&] { return Get("/v1/destinations/crm-hook").find(R"("lag":3)") != std::string::npos; }, 30s));
+  auto erased = client_->Request("POST", "/v1/privacy/erase", R"({"type":"user_id","value":"u-gone"})",
+                                 {{"Authorization", "Bearer " + std::string(kAdminKey)}});
+  ASSERT_TRUE(erased.ok());
+  ASSERT_EQ(erased->status, 202) << erased->body;
+  const std::string id = JsonStringMember(erased->body, "id");
+  ASSERT_TRUE(WaitFor(
+      [&] { return Get("/v1/privacy/erase/" + id).find(R"("state":"completed")") != std::string::npos; }, 30s));
+  post("/v1/destinations/crm-hook/resume");
+  ASSERT_TRUE(WaitForMessages({"m-2"}, 30s));
+  Send({Track("u-kept", "Viewed", 4)});
+  ASSERT_TRUE(WaitForMessages({"m-4"}, 30s));
+  for (const Delivered& item : Received()) {
+    EXPECT_NE(item.user_id, "u-gone") << item.message_id << " was sent after its person was erased";
+  }
+}
+
 TEST(DestinationsTlsE2eTest, AnHttpsReceiverIsReachedThroughItsPrivateCaAndRefusedWithoutIt) {
   TempDir temp;
   const std::string cert = temp.path() + "/receiver.pem";
