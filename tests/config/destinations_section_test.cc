@@ -34,6 +34,16 @@ TEST(DestinationsSectionTest, TheIssuesExampleIsReadWithDefaults) {
   EXPECT_EQ(hook.batch_events, 100u);
   EXPECT_EQ(hook.timeout, std::chrono::milliseconds(10'000));
   EXPECT_EQ(hook.options_json, "{}");
+  EXPECT_EQ(hook.retry_initial, std::chrono::milliseconds(500));
+  EXPECT_EQ(hook.retry_max, std::chrono::milliseconds(60'000));
+  EXPECT_EQ(hook.ca_file, "");
+
+  auto tuned = WithDestinations(R"([{"name":"h","type":"webhook","url":"https://a.example","audiences":["a"],
+      "retry":{"initial_ms":100,"max_ms":2000},"ca_file":"/etc/tessera/crm-ca.pem"}])");
+  ASSERT_TRUE(tuned.ok()) << tuned.status();
+  EXPECT_EQ(tuned->destinations[0].retry_initial, std::chrono::milliseconds(100));
+  EXPECT_EQ(tuned->destinations[0].retry_max, std::chrono::milliseconds(2000));
+  EXPECT_EQ(tuned->destinations[0].ca_file, "/etc/tessera/crm-ca.pem");
 }
 
 TEST(DestinationsSectionTest, ProviderOptionsAreKeptForActivationToCheck) {
@@ -70,6 +80,15 @@ TEST(DestinationsSectionTest, ADestinationThatCouldNotWorkIsRefusedNamingTheKey)
        "destinations[0].batch_events"},
       {R"([{"name":"h","type":"webhook","url":"https://a.example","audiences":["a"],"retries":3}])",
        "destinations[0]"},
+      {R"([{"name":"h","type":"webhook","url":"https://a.example","audiences":["a"],"retry":{"initial_ms":5}}])",
+       "destinations[0].retry.initial_ms"},
+      {R"([{"name":"h","type":"webhook","url":"https://a.example","audiences":["a"],
+           "retry":{"initial_ms":2000,"max_ms":1000}}])",
+       "destinations[0].retry.max_ms: must be at least initial_ms"},
+      {R"([{"name":"h","type":"webhook","url":"https://a.example","audiences":["a"],"retry":{"jitter":true}}])",
+       "destinations[0].retry.jitter"},
+      {R"([{"name":"h","type":"webhook","url":"https://a.example","audiences":["a"],"ca_file":""}])",
+       "destinations[0].ca_file"},
   };
   for (const Case& test : cases) {
     auto config = WithDestinations(test.destinations);

@@ -383,6 +383,62 @@ TEST_F(DestinationsE2eTest, AnErasureTakesThePersonsWaitingRowsOutOfTheOutbox) {
   }
 }
 
+TEST_F(DestinationsE2eTest, BadRequestsToTheDestinationAndLiftApisGetPreciseErrors) {
+  StartServer(Webhook());
+  auto call = [&](std::string_view method, const std::string& target, std::string_view key) {
+    std::map<std::string, std::string> headers;
+    if (!key.empty()) headers["Authorization"] = "Bearer " + std::string(key);
+    auto response = client_->Request(method, target, method == "POST" ? "{}" : "", headers);
+    EXPECT_TRUE(response.ok()) << response.status();
+    return response.ok() ? *response : HttpResponse{};
+  };
+  struct Case {
+    std::string method, target;
+    std::string_view key;
+    int status;
+    std::string code;
+  };
+  const Case cases[] = {
+      {"GET", "/v1/destinations", "", 401, "unauthorized"},
+      {"GET", "/v1/destinations", "not-a-key", 401, "unauthorized"},
+      {"GET", "/v1/destinations", kWriteKey, 403, "forbidden"},
+      {"POST", "/v1/destinations/crm-hook/pause", kReadKey, 403, "forbidden"},
+      {"GET", "/v1/destinations/nope", kAdminKey, 404, "unknown_destination"},
+      {"GET", "/v1/destinations/crm-hook/frobnicate", kAdminKey, 404, "not_found"},
+      {"GET", "/v1/destinations/crm-hook/pause", kAdminKey, 405, "method_not_allowed"},
+      {"POST", "/v1/destinations/crm-hook", kAdminKey, 405, "method_not_allowed"},
+      {"POST", "/v1/destinations", kAdminKey, 405, "method_not_allowed"},
+      {"GET", "/v1/destinations/crm-hook/dead-letters?limit=0", kAdminKey, 400, "invalid_value"},
+      {"GET", "/v1/destinations/crm-hook/dead-letters?limit=1001", kAdminKey, 400, "invalid_value"},
+      {"GET", "/v1/destinations/crm-hook/dead-letters?after=x", kAdminKey, 400, "invalid_value"},
+      {"GET", "/v1/audiences/buyers/lift?since=yesterday", kReadKey, 400, "invalid_value"},
+      {"GET", "/v1/audiences/buyers/lift?until=2026-13-01", kReadKey, 400, "invalid_value"},
+      {"GET", "/v1/audiences/nobody/lift", kReadKey, 404, "unknown_audience"},
+      {"PUT", "/v1/audiences/buyers/lift", kAdminKey, 405, "method_not_allowed"},
+  };
+  for (const Case& test : cases) {
+    const HttpResponse response = call(test.method, test.target, test.key);
+    EXPECT_EQ(response.status, test.status) << test.method << " " << test.target << ": " << response.body;
+    EXPECT_NE(response.body.find("\"code\":\"" + test.code + "\""), std::string::npos)
+        << test.method << " " << test.target << ": " << response.body;
+  }
+  const HttpResponse limit = call("GET", "/v1/destinations/crm-hook/dead-letters?limit=0", kAdminKey);
+  EXPECT_NE(limit.body.find(R"("field":"limit")"), std::string::npos) << limit.body;
+  const HttpResponse since = call("GET", "/v1/audiences/buyers/lift?since=yesterday", kReadKey);
+  EXPECT_NE(since.body.find(R"("field":"since")"), std::string::npos) << since.body;
+  // And the good ones answer.
+  EXPECT_EQ(call("GET", "/v1/destinations/crm-hook/dead-letters?limit=5", kReadKey).status, 200);
+  EXPECT_EQ(call("GET", "/v1/audiences/buyers/lift?since=2026-01-01", kReadKey).status, 200);
+  const CommandResult unknown =
+      RunCommand(temp_.path(), std::string(TESSERA_BINARY) + " destinations replay nope --server http://127.0.0.1:" +
+                                   std::to_string(server_->port()) + " --admin-key " + std::string(kAdminKey),
+                 60);
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.output;
+  EXPECT_NE(unknown.output.find("no destination \"nope\""), std::string::npos) << unknown.output;
+  const CommandResult usage = RunCommand(temp_.path(), std::string(TESSERA_BINARY) + " destinations rewind crm-hook", 60);
+  EXPECT_EQ(usage.exit_code, 2) << usage.output;
+}
+
 TEST(DestinationsTlsE2eTest, AnHttpsReceiverIsReachedThroughItsPrivateCaAndRefusedWithoutIt) {
   TempDir temp;
   const std::string cert = temp.path() + "/receiver.pem";
