@@ -9,6 +9,8 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "activation/internal/formats.h"
+#include "activation/nats_publisher.h"
 #include "activation/request_format.h"
 #include "profile_store/profile_reader.h"
 #include "rocksdb/db.h"
@@ -54,9 +56,19 @@ std::string Truncated(std::string_view body) {
 
 absl::StatusOr<std::unique_ptr<Delivery>> Delivery::Create(profile_store::Store& store, DestinationSpec destination,
                                                            DeliveryOptions options) {
-  if (destination.url.empty()) destination.url = std::string(DefaultUrl(destination.type));
+  if (destination.url.empty()) destination.url = DefaultUrl(destination);
   if (absl::Status valid = ValidateDestination(destination); !valid.ok()) {
     return absl::Status(valid.code(), absl::StrCat("destination ", destination.name, ": ", valid.message()));
+  }
+  if (destination.type == DestinationType::kNats) {
+    absl::StatusOr<std::unique_ptr<NatsPublisher>> publisher =
+        NatsPublisher::Create(destination.url, internal::NatsUsesJetStream(destination));
+    if (!publisher.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("destination ", destination.name, ": ", publisher.status().message()));
+    }
+    return std::unique_ptr<Delivery>(
+        new Delivery(store, std::move(destination), std::move(options), HttpUrl{}, *std::move(publisher)));
   }
   absl::StatusOr<HttpUrl> url = ParseHttpUrl(destination.url);
   if (!url.ok()) {
@@ -71,12 +83,12 @@ absl::StatusOr<std::unique_ptr<Delivery>> Delivery::Create(profile_store::Store&
 }
 
 Delivery::Delivery(profile_store::Store& store, DestinationSpec destination, DeliveryOptions options, HttpUrl url,
-                   std::unique_ptr<HttpSender> sender)
+                   std::unique_ptr<Transport> transport)
     : store_(store),
       destination_(std::move(destination)),
       options_(std::move(options)),
       url_(std::move(url)),
-      sender_(std::move(sender)),
+      transport_(std::move(transport)),
       random_(std::random_device{}()) {}
 
 Delivery::~Delivery() { Stop(); }
@@ -257,6 +269,8 @@ Delivery::Outcome Delivery::Send(const std::vector<Row>& rows, bool replay, Deli
   metrics_.oldest_pending_micros =
       std::chrono::duration_cast<std::chrono::microseconds>(rows.front().item.time.time_since_epoch()).count();
   uint32_t failures = 0;
+  OutgoingRequest call;     // The call of the exchange being made.
+  bool later_call = false;  // Whether it is a call after the first (kept as it is for its retries).
   for (;;) {
     {
       std::lock_guard lock(mutex_);
@@ -272,28 +286,53 @@ Delivery::Outcome Delivery::Send(const std::vector<Row>& rows, bool replay, Deli
     next_request_ = std::chrono::steady_clock::now() +
                     std::chrono::microseconds(1'000'000 / std::max<size_t>(destination_.requests_per_second, 1));
     const auto now = Now();
-    absl::StatusOr<std::optional<OutgoingRequest>> request =
-        FormatRequest(RequestContext{destination_, url_, now, idempotency_key}, items);
     letter.attempts = failures + 1;
     letter.first_attempt = std::chrono::time_point_cast<std::chrono::microseconds>(first_attempt);
     letter.last_attempt = std::chrono::time_point_cast<std::chrono::microseconds>(now);
-    if (!request.ok()) {
-      letter.reason = std::string(request.status().message());
-      letter.last_status = 0;
-      RecordError(letter.reason);
-      return Outcome::kDeadLettered;
-    }
-    if (!request->has_value()) {
-      metrics_.oldest_pending_micros = 0;
-      return Outcome::kDelivered;  // Nothing in them a provider could use.
+    if (!later_call) {
+      // The first call is made again for each attempt (a webhook's signature carries its time).
+      absl::StatusOr<std::optional<OutgoingRequest>> request =
+          FormatRequest(RequestContext{destination_, url_, now, idempotency_key}, items);
+      if (!request.ok()) {
+        letter.reason = std::string(request.status().message());
+        letter.last_status = 0;
+        RecordError(letter.reason);
+        return Outcome::kDeadLettered;
+      }
+      if (!request->has_value()) {
+        metrics_.oldest_pending_micros = 0;
+        return Outcome::kDelivered;  // Nothing in them a provider could use.
+      }
+      call = **std::move(request);
     }
     metrics_.requests.fetch_add(1, std::memory_order_relaxed);
     if (failures > 0) metrics_.retries.fetch_add(1, std::memory_order_relaxed);
-    absl::StatusOr<HttpResponse> response = sender_->Send(**request, destination_.timeout);
+    absl::StatusOr<HttpResponse> response = transport_->Send(call, destination_.timeout);
     std::optional<std::chrono::milliseconds> asked;
-    if (response.ok() && response->status >= 200 && response->status < 300) {
-      metrics_.oldest_pending_micros = 0;
-      return Outcome::kDelivered;
+    if (response.ok() && ((response->status >= 200 && response->status < 300) ||
+                          std::find(call.also_success.begin(), call.also_success.end(), response->status) !=
+                              call.also_success.end())) {
+      if (!call.next) {
+        metrics_.oldest_pending_micros = 0;
+        return Outcome::kDelivered;
+      }
+      absl::StatusOr<std::optional<OutgoingRequest>> next = call.next(*response);
+      if (!next.ok()) {
+        // The provider said it failed in a successful answer (or answered what it documents not).
+        letter.reason = std::string(next.status().message());
+        letter.last_status = response->status;
+        letter.last_response = Truncated(response->body);
+        RecordError(letter.reason);
+        return Outcome::kDeadLettered;
+      }
+      if (!next->has_value()) {
+        metrics_.oldest_pending_micros = 0;
+        return Outcome::kDelivered;
+      }
+      call = **std::move(next);
+      later_call = true;
+      failures = 0;
+      continue;
     }
     metrics_.failures.fetch_add(1, std::memory_order_relaxed);
     ++failures;
@@ -427,7 +466,7 @@ void Delivery::Run() {
     // remove): the rest waits for the next round, in order.
     std::vector<OutboxItem> front;
     for (const Row& row : *kept) front.push_back(row.item);
-    if (const size_t prefix = RequestPrefix(destination_.type, front); prefix < kept->size()) {
+    if (const size_t prefix = RequestPrefix(destination_, front); prefix < kept->size()) {
       const uint64_t last_taken = (*kept)[prefix - 1].sequence;
       kept->resize(prefix);
       std::erase_if(*rows, [&](const Row& row) { return row.sequence > last_taken; });

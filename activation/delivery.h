@@ -8,6 +8,8 @@
 //     the rows of a profile erased or that withdrew the purpose since are dropped (but its exits,
 //     which name whom to remove, are sent). Without a purpose, erasure alone could stop a row, and
 //     it deletes the person's waiting rows itself (OutboxWriter::Forget).
+//   - A batch may take several calls in turn (activation/transport.h): a failed call is retried
+//     by itself, and the batch is delivered when the last one succeeds.
 //   - 2xx: the rows are deleted and the cursor moves, in one write. 429, 408, 5xx, timeouts and
 //     closed connections: the same batch is sent again after a back-off (exponential with full
 //     jitter, or the answer's Retry-After), with the same Idempotency-Key, until it succeeds or
@@ -37,6 +39,7 @@
 #include "absl/status/statusor.h"
 #include "activation/destination.h"
 #include "activation/http_sender.h"
+#include "activation/transport.h"
 #include "activation/outbox.h"
 #include "profile_store/store.h"
 
@@ -107,7 +110,7 @@ class Delivery {
   enum class Outcome { kDelivered, kDeadLettered, kStopped };
 
   Delivery(profile_store::Store& store, DestinationSpec destination, DeliveryOptions options, HttpUrl url,
-           std::unique_ptr<HttpSender> sender);
+           std::unique_ptr<Transport> transport);
   std::chrono::system_clock::time_point Now() const;
   void Run();
   // Reads up to a batch of rows after the cursor (or dead letters, for a replay).
@@ -128,8 +131,8 @@ class Delivery {
   profile_store::Store& store_;
   const DestinationSpec destination_;
   const DeliveryOptions options_;
-  const HttpUrl url_;
-  std::unique_ptr<HttpSender> sender_;
+  const HttpUrl url_;  // Empty for a NATS destination.
+  std::unique_ptr<Transport> transport_;
   DeliveryMetrics metrics_;
   std::mt19937_64 random_;
   std::chrono::steady_clock::time_point next_request_{};

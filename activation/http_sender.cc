@@ -224,7 +224,7 @@ absl::StatusOr<HttpResponse> HttpSender::Send(const OutgoingRequest& outgoing, s
   request.version(11);
   request.set(http::field::host, impl.url.host);
   request.set(http::field::user_agent, "Tessera");
-  request.set(http::field::content_type, outgoing.content_type);
+  if (!outgoing.content_type.empty()) request.set(http::field::content_type, outgoing.content_type);
   for (const auto& [name, value] : outgoing.headers) request.set(name, value);
   request.keep_alive(true);
   request.body() = outgoing.body;

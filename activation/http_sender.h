@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "activation/transport.h"
 
 namespace tessera::activation {
 
@@ -30,29 +31,15 @@ struct HttpUrl {
 // "http://host[:port][/path]" or "https://...". InvalidArgument for anything else.
 absl::StatusOr<HttpUrl> ParseHttpUrl(std::string_view url);
 
-struct OutgoingRequest {
-  std::string method = "POST";
-  std::string target;  // Path and query.
-  std::string content_type = "application/json";
-  std::vector<std::pair<std::string, std::string>> headers = {};
-  std::string body = {};
-};
-
-struct HttpResponse {
-  int status = 0;
-  std::string body;
-  std::string retry_after;  // The Retry-After header, as sent ("" when absent).
-};
-
-class HttpSender {
+class HttpSender : public Transport {
  public:
   // `ca_file`: PEM certificates to trust instead of the system's (empty: the system's).
   static absl::StatusOr<std::unique_ptr<HttpSender>> Create(const HttpUrl& url, const std::string& ca_file);
-  ~HttpSender();
+  ~HttpSender() override;
 
   // DeadlineExceeded when the exchange took longer than `timeout`; Unavailable when the server
   // cannot be reached, refuses TLS or closes the connection before answering.
-  absl::StatusOr<HttpResponse> Send(const OutgoingRequest& request, std::chrono::milliseconds timeout);
+  absl::StatusOr<HttpResponse> Send(const OutgoingRequest& request, std::chrono::milliseconds timeout) override;
 
   const HttpUrl& url() const;
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "activation/internal/format_support.h"
 #include "activation/match_keys.h"
 #include "activation/request_format.h"
 #include "base/json_writer.h"
@@ -19,28 +20,6 @@
 #include "simdjson.h"
 
 namespace tessera::activation {
-namespace {
-
-constexpr std::string_view kDefaultGraphUrl = "https://graph.facebook.com/v19.0";
-
-// application/x-www-form-urlencoded (WHATWG URL standard): unreserved bytes as they are, ' ' as
-// '+', everything else %XX.
-void AppendFormEncoded(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '*' || c == '-' || c == '.' || c == '_') {
-      out.push_back(static_cast<char>(c));
-    } else if (c == ' ') {
-      out.push_back('+');
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-}
-
-}  // namespace
 
 absl::StatusOr<MetaAudienceOptions> ReadMetaAudienceOptions(const DestinationSpec& destination) {
   simdjson::dom::parser parser;
@@ -59,14 +38,8 @@ absl::StatusOr<MetaAudienceOptions> ReadMetaAudienceOptions(const DestinationSpe
   if (destination.secret.empty()) {
     return absl::InvalidArgumentError("secret: the Marketing API access token is required");
   }
-  if (!destination.event_types.empty()) {
-    return absl::InvalidArgumentError("events: a Custom Audience takes audience entries and exits only");
-  }
+  if (absl::Status events = internal::RefuseEvents(destination, "a Custom Audience"); !events.ok()) return events;
   return options;
-}
-
-std::string_view DefaultUrl(DestinationType type) {
-  return type == DestinationType::kMetaCustomAudience ? kDefaultGraphUrl : std::string_view();
 }
 
 std::optional<OutgoingRequest> FormatMetaCustomAudience(const RequestContext& context,
@@ -108,9 +81,9 @@ std::optional<OutgoingRequest> FormatMetaCustomAudience(const RequestContext& co
   absl::StrAppend(&request.target, options.audience_id, "/users");
   request.content_type = "application/x-www-form-urlencoded";
   request.body = "payload=";
-  AppendFormEncoded(request.body, payload);
+  internal::AppendFormEncoded(request.body, payload);
   request.body += "&access_token=";
-  AppendFormEncoded(request.body, context.destination.secret);
+  internal::AppendFormEncoded(request.body, context.destination.secret);
   request.headers.emplace_back("Idempotency-Key", context.idempotency_key);
   return request;
 }

@@ -31,6 +31,13 @@ void DescribeProfile(const Profile& profile, OutboxItem& item) {
   if (!item.user_id.empty()) item.anonymous_id.clear();
 }
 
+void AppendTraitsJson(const Profile& profile, std::string& out) {
+  base::JsonWriter traits(out);
+  traits.BeginObject();
+  for (const auto& [name, trait] : profile.traits) traits.Key(name).Raw(trait.json);
+  traits.EndObject();
+}
+
 OutboxWriter::OutboxWriter(profile_store::Store& store, std::string space, std::vector<DestinationSpec> destinations)
     : store_(store),
       space_(std::move(space)),
@@ -84,10 +91,7 @@ OutboxItem OutboxWriter::ChangeItem(const Profile& profile, const std::string& a
   item.reason = std::string(reason);
   DescribeProfile(profile, item);
   item.message_id = AudienceChangeId(space_, audience, profile.id.value, entered, time);
-  base::JsonWriter traits(item.traits_json);
-  traits.BeginObject();
-  for (const auto& [name, trait] : profile.traits) traits.Key(name).Raw(trait.json);
-  traits.EndObject();
+  AppendTraitsJson(profile, item.traits_json);
   return item;
 }
 
@@ -128,6 +132,11 @@ void OutboxWriter::OnEvent(const ingest::CanonicalEvent& event, uint64_t sequenc
     item.message_id = event.message_id;
     item.profile_id = profile.id.value;
     item.event_json = event_json;
+    if (destination.type == DestinationType::kKakaoAlimtalk) {
+      // A message goes to the person's phone, with their traits in its template.
+      DescribeProfile(profile, item);
+      AppendTraitsJson(profile, item.traits_json);
+    }
     Put(i, item, batch);
   }
 }

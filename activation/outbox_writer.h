@@ -87,5 +87,7 @@ class OutboxWriter {
 
 // The profile's identifiers and ids as a row names them.
 void DescribeProfile(const profile_store::Profile& profile, OutboxItem& item);
+// The profile's traits as one JSON object.
+void AppendTraitsJson(const profile_store::Profile& profile, std::string& out);
 
 }  // namespace tessera::activation

@@ -1,6 +1,7 @@
 #include "activation/request_format.h"
 
 #include "absl/strings/str_cat.h"
+#include "activation/internal/formats.h"
 #include "activation/webhook_signature.h"
 #include "base/json_writer.h"
 #include "base/time.h"
@@ -53,23 +54,60 @@ OutgoingRequest FormatWebhook(const RequestContext& context, const std::vector<O
   return request;
 }
 
+std::string DefaultUrl(const DestinationSpec& destination) {
+  switch (destination.type) {
+    case DestinationType::kMetaCustomAudience:
+      return "https://graph.facebook.com/v19.0";
+    case DestinationType::kGoogleCustomerMatch:
+      return "https://googleads.googleapis.com/v26";
+    case DestinationType::kSendgridContacts:
+      return "https://api.sendgrid.com";
+    case DestinationType::kMailgunList:
+      return "https://api.mailgun.net";
+    case DestinationType::kKakaoAlimtalk:
+      return std::string(internal::KakaoDefaultUrl(destination));
+    case DestinationType::kWebhook:
+    case DestinationType::kNats:
+      break;
+  }
+  return {};
+}
+
 absl::Status ValidateDestination(const DestinationSpec& destination) {
   switch (destination.type) {
     case DestinationType::kWebhook:
       return absl::OkStatus();
     case DestinationType::kMetaCustomAudience:
       return ReadMetaAudienceOptions(destination).status();
-    default:
-      return absl::UnimplementedError(
-          absl::StrCat("type ", std::string(DestinationTypeName(destination.type)), " is not available in this version yet"));
+    case DestinationType::kGoogleCustomerMatch:
+      return internal::ValidateGoogleCustomerMatch(destination);
+    case DestinationType::kSendgridContacts:
+      return internal::ValidateSendgridContacts(destination);
+    case DestinationType::kMailgunList:
+      return internal::ValidateMailgunList(destination);
+    case DestinationType::kKakaoAlimtalk:
+      return internal::ValidateKakaoMessage(destination);
+    case DestinationType::kNats:
+      return internal::ValidateNatsSubject(destination);
   }
+  return absl::InvalidArgumentError("type: unknown");
 }
 
-size_t RequestPrefix(DestinationType type, const std::vector<OutboxItem>& items) {
-  if (type == DestinationType::kWebhook || items.empty()) return items.size();
-  const OutboxKind kind = items.front().kind;
+size_t RequestPrefix(const DestinationSpec& destination, const std::vector<OutboxItem>& items) {
+  const DestinationType type = destination.type;
+  if (type == DestinationType::kWebhook || type == DestinationType::kNats || items.empty()) return items.size();
+  // Items that one request of this type can carry together.
+  auto group = [type](const OutboxItem& item) {
+    if (type == DestinationType::kKakaoAlimtalk) return item.kind == OutboxKind::kAudienceExited ? 1 : 0;
+    if (type == DestinationType::kSendgridContacts && item.kind == OutboxKind::kAudienceExited &&
+        item.reason == "erased") {
+      return 3;
+    }
+    return static_cast<int>(item.kind);
+  };
+  const int first = group(items.front());
   size_t run = 1;
-  while (run < items.size() && items[run].kind == kind) ++run;
+  while (run < items.size() && group(items[run]) == first) ++run;
   return run;
 }
 
@@ -83,10 +121,18 @@ absl::StatusOr<std::optional<OutgoingRequest>> FormatRequest(const RequestContex
       if (!options.ok()) return options.status();
       return FormatMetaCustomAudience(context, *options, items);
     }
-    default:
-      return absl::UnimplementedError(absl::StrCat(
-          "type ", std::string(DestinationTypeName(context.destination.type)), " is not available in this version yet"));
+    case DestinationType::kGoogleCustomerMatch:
+      return internal::FormatGoogleCustomerMatch(context, items);
+    case DestinationType::kSendgridContacts:
+      return internal::FormatSendgridContacts(context, items);
+    case DestinationType::kMailgunList:
+      return internal::FormatMailgunList(context, items);
+    case DestinationType::kKakaoAlimtalk:
+      return internal::FormatKakaoMessage(context, items);
+    case DestinationType::kNats:
+      return internal::FormatNatsSubject(context, items);
   }
+  return absl::InvalidArgumentError("type: unknown");
 }
 
 }  // namespace tessera::activation

@@ -16,6 +16,7 @@
 #include "activation/destination.h"
 #include "activation/http_sender.h"
 #include "activation/outbox.h"
+#include "activation/transport.h"
 
 namespace tessera::activation {
 
@@ -46,16 +47,19 @@ absl::StatusOr<MetaAudienceOptions> ReadMetaAudienceOptions(const DestinationSpe
 std::optional<OutgoingRequest> FormatMetaCustomAudience(const RequestContext& context, const MetaAudienceOptions& options,
                                          const std::vector<OutboxItem>& items);
 
-// The provider's API root when the destination names no url ("" for types without one).
-std::string_view DefaultUrl(DestinationType type);
+// The provider's API root when the destination names no url ("" for types without one: a
+// webhook, a NATS server).
+std::string DefaultUrl(const DestinationSpec& destination);
 
 // Checks the destination's type-specific settings before anything is sent: InvalidArgument naming
 // the key; Unimplemented for a type whose format is not written yet.
 absl::Status ValidateDestination(const DestinationSpec& destination);
 
 // How many of `items` (a prefix, at least one when there are any) one request of the destination
-// can carry: all for a webhook; for an audience API, the run of entries or of exits at the front.
-size_t RequestPrefix(DestinationType type, const std::vector<OutboxItem>& items);
+// can carry: all for a webhook or a NATS subject; for an audience API, the run of entries or of
+// exits at the front (and of exits after an erasure or not, for SendGrid, which deletes the
+// erased); for a messaging gateway, the run of exits or of the rest.
+size_t RequestPrefix(const DestinationSpec& destination, const std::vector<OutboxItem>& items);
 
 // The request for `items` (no more than RequestPrefix allows) in the destination's format; nullopt
 // when they have nothing to send.

@@ -97,7 +97,13 @@ absl::Status ReadDestination(element value, const std::string& path, Destination
                                 " is not one of webhook, meta_custom_audience, google_customer_match, "
                                 "sendgrid_contacts, mailgun_list, kakao_alimtalk, nats"));
   }
-  if (destination.type == "webhook" && destination.url.empty()) return Invalid(ChildPath(path, "url"), "missing");
+  if ((destination.type == "webhook" || destination.type == "nats") && destination.url.empty()) {
+    return Invalid(ChildPath(path, "url"), "missing");
+  }
+  if (destination.type == "nats" && !absl::StartsWith(destination.url, "nats://") &&
+      !absl::StartsWith(destination.url, "tls://")) {
+    return Invalid(ChildPath(path, "url"), absl::StrCat(Quote(destination.url), " must start with nats:// (or tls://)"));
+  }
   if (!destination.url.empty() && destination.type != "nats" && !absl::StartsWith(destination.url, "https://") &&
       !absl::StartsWith(destination.url, "http://")) {
     return Invalid(ChildPath(path, "url"), absl::StrCat(Quote(destination.url), " must start with https:// (or http://)"));

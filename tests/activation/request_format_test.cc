@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "activation/webhook_signature.h"
+#include "tests/activation/format_test_support.h"
 
 namespace tessera::activation {
 namespace {
@@ -17,42 +18,6 @@ namespace {
 constexpr std::string_view kJaneEmailSha256 = "86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d";
 constexpr std::string_view kKoreanPhoneSha256 = "5d639079300bfabb1fa81139c823d324b2a67e9dd4157475190a31fb17528bc0";
 constexpr std::string_view kKimEmailSha256 = "2c7fb226b5ae4e35eae4196825a654c5c177b7dea6709354c9daac0eadf66177";
-
-// The inverse of application/x-www-form-urlencoded, for reading the body back.
-std::string FormDecode(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
-      out.push_back(' ');
-    } else if (text[i] == '%' && i + 2 < text.size()) {
-      out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
-      i += 2;
-    } else {
-      out.push_back(text[i]);
-    }
-  }
-  return out;
-}
-
-std::string FormField(const std::string& body, std::string_view name) {
-  for (size_t at = 0; at < body.size();) {
-    size_t end = body.find('&', at);
-    if (end == std::string::npos) end = body.size();
-    std::string_view pair(body.data() + at, end - at);
-    if (pair.starts_with(std::string(name) + "=")) return FormDecode(pair.substr(name.size() + 1));
-    at = end + 1;
-  }
-  return "<absent>";
-}
-
-OutboxItem Member(OutboxKind kind, std::vector<std::pair<std::string, std::string>> identifiers) {
-  OutboxItem item;
-  item.kind = kind;
-  item.profile_id = 7;
-  item.audience = "vip";
-  item.identifiers = std::move(identifiers);
-  return item;
-}
 
 DestinationSpec Meta() {
   DestinationSpec spec;
@@ -67,7 +32,7 @@ DestinationSpec Meta() {
 TEST(MetaCustomAudienceFormatTest, AddsAndRemovesHashedMultiKeyRowsAsTheMarketingApiDocuments) {
   const DestinationSpec spec = Meta();
   ASSERT_TRUE(ValidateDestination(spec).ok());
-  const HttpUrl url = *ParseHttpUrl(std::string(DefaultUrl(spec.type)));
+  const HttpUrl url = *ParseHttpUrl(DefaultUrl(spec));
   EXPECT_EQ(url.host, "graph.facebook.com");
   const RequestContext context{spec, url, std::chrono::system_clock::now(), "meta-1-2"};
   const std::vector<OutboxItem> entries = {
@@ -75,7 +40,7 @@ TEST(MetaCustomAudienceFormatTest, AddsAndRemovesHashedMultiKeyRowsAsTheMarketin
                                              {"user_id", "u-1"}}),
       Member(OutboxKind::kAudienceEntered, {{"email", "kim@example.kr"}}),
       Member(OutboxKind::kAudienceEntered, {{"user_id", "u-no-contact"}})};
-  EXPECT_EQ(RequestPrefix(spec.type, entries), 3u);
+  EXPECT_EQ(RequestPrefix(spec, entries), 3u);
   absl::StatusOr<std::optional<OutgoingRequest>> added = FormatRequest(context, entries);
   ASSERT_TRUE(added.ok()) << added.status();
   ASSERT_TRUE(added->has_value());
@@ -92,7 +57,7 @@ TEST(MetaCustomAudienceFormatTest, AddsAndRemovesHashedMultiKeyRowsAsTheMarketin
       Member(OutboxKind::kAudienceExited, {{"email", "kim@example.kr"}}),
       Member(OutboxKind::kAudienceExited, {{"phone", "+821012345678"}}),
       Member(OutboxKind::kAudienceEntered, {{"email", "kim@example.kr"}})};
-  ASSERT_EQ(RequestPrefix(spec.type, mixed), 2u) << "removals and additions are separate calls";
+  ASSERT_EQ(RequestPrefix(spec, mixed), 2u) << "removals and additions are separate calls";
   absl::StatusOr<std::optional<OutgoingRequest>> removed =
       FormatRequest(context, std::vector<OutboxItem>(mixed.begin(), mixed.begin() + 2));
   ASSERT_TRUE(removed.ok() && removed->has_value());
@@ -119,7 +84,8 @@ TEST(MetaCustomAudienceFormatTest, ASettingThatCannotWorkIsRefusedBeforeAnything
   spec.event_types = {"track"};
   EXPECT_EQ(ValidateDestination(spec).message(), "events: a Custom Audience takes audience entries and exits only");
   spec.type = DestinationType::kMailgunList;
-  EXPECT_TRUE(absl::IsUnimplemented(ValidateDestination(spec)));
+  spec.event_types.clear();
+  EXPECT_EQ(ValidateDestination(spec).message(), "options.list: the mailing list's address is required");
 }
 
 TEST(WebhookFormatTest, OneSignedBatchOfEventsAndAudienceChanges) {
