@@ -78,8 +78,21 @@ absl::StatusOr<std::unique_ptr<Delivery>> Delivery::Create(profile_store::Store&
   if (!sender.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("destination ", destination.name, ": ", sender.status().message()));
   }
-  return std::unique_ptr<Delivery>(
+  std::unique_ptr<OAuthTokenSource> oauth;
+  if (destination.type == DestinationType::kGoogleCustomerMatch) {
+    if (std::optional<OAuthClient> client = internal::GoogleOAuthClient(destination)) {
+      absl::StatusOr<std::unique_ptr<OAuthTokenSource>> source =
+          OAuthTokenSource::Create(*std::move(client), destination.ca_file);
+      if (!source.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("destination ", destination.name, ": ", source.status().message()));
+      }
+      oauth = *std::move(source);
+    }
+  }
+  auto delivery = std::unique_ptr<Delivery>(
       new Delivery(store, std::move(destination), std::move(options), *std::move(url), *std::move(sender)));
+  delivery->oauth_ = std::move(oauth);
+  return delivery;
 }
 
 Delivery::Delivery(profile_store::Store& store, DestinationSpec destination, DeliveryOptions options, HttpUrl url,
@@ -289,10 +302,21 @@ Delivery::Outcome Delivery::Send(const std::vector<Row>& rows, bool replay, Deli
     letter.attempts = failures + 1;
     letter.first_attempt = std::chrono::time_point_cast<std::chrono::microseconds>(first_attempt);
     letter.last_attempt = std::chrono::time_point_cast<std::chrono::microseconds>(now);
-    if (!later_call) {
+    absl::StatusOr<HttpResponse> response = absl::UnknownError("not sent");
+    std::string access_token;
+    if (!later_call && oauth_ != nullptr) {
+      absl::StatusOr<std::string> token = oauth_->Token(destination_.timeout);
+      if (token.ok()) {
+        access_token = *std::move(token);
+      } else {
+        response = token.status();  // Failed like a call that got no answer: retried.
+      }
+    }
+    const bool can_send = later_call || oauth_ == nullptr || !access_token.empty();
+    if (!later_call && can_send) {
       // The first call is made again for each attempt (a webhook's signature carries its time).
       absl::StatusOr<std::optional<OutgoingRequest>> request =
-          FormatRequest(RequestContext{destination_, url_, now, idempotency_key}, items);
+          FormatRequest(RequestContext{destination_, url_, now, idempotency_key, access_token}, items);
       if (!request.ok()) {
         letter.reason = std::string(request.status().message());
         letter.last_status = 0;
@@ -305,9 +329,11 @@ Delivery::Outcome Delivery::Send(const std::vector<Row>& rows, bool replay, Deli
       }
       call = **std::move(request);
     }
-    metrics_.requests.fetch_add(1, std::memory_order_relaxed);
-    if (failures > 0) metrics_.retries.fetch_add(1, std::memory_order_relaxed);
-    absl::StatusOr<HttpResponse> response = transport_->Send(call, destination_.timeout);
+    if (can_send) {
+      metrics_.requests.fetch_add(1, std::memory_order_relaxed);
+      if (failures > 0) metrics_.retries.fetch_add(1, std::memory_order_relaxed);
+      response = transport_->Send(call, destination_.timeout);
+    }
     std::optional<std::chrono::milliseconds> asked;
     if (response.ok() && ((response->status >= 200 && response->status < 300) ||
                           std::find(call.also_success.begin(), call.also_success.end(), response->status) !=
@@ -342,7 +368,13 @@ Delivery::Outcome Delivery::Send(const std::vector<Row>& rows, bool replay, Deli
       letter.reason = absl::StrCat("HTTP ", response->status, letter.last_response.empty() ? "" : ": ",
                                    letter.last_response);
       RecordError(letter.reason);
-      if (!Retryable(response->status)) return Outcome::kDeadLettered;
+      if (response->status == 401 && oauth_ != nullptr) {
+        // The token expired early or was revoked: a new one, and the exchange from its start.
+        oauth_->Invalidate();
+        later_call = false;
+      } else if (!Retryable(response->status)) {
+        return Outcome::kDeadLettered;
+      }
       asked = ParseRetryAfter(response->retry_after, now);
     } else {
       letter.last_status = 0;

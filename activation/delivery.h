@@ -39,6 +39,7 @@
 #include "absl/status/statusor.h"
 #include "activation/destination.h"
 #include "activation/http_sender.h"
+#include "activation/oauth_token.h"
 #include "activation/transport.h"
 #include "activation/outbox.h"
 #include "profile_store/store.h"
@@ -133,6 +134,7 @@ class Delivery {
   const DeliveryOptions options_;
   const HttpUrl url_;  // Empty for a NATS destination.
   std::unique_ptr<Transport> transport_;
+  std::unique_ptr<OAuthTokenSource> oauth_;  // For an API whose token must be refreshed; else null.
   DeliveryMetrics metrics_;
   std::mt19937_64 random_;
   std::chrono::steady_clock::time_point next_request_{};

@@ -16,6 +16,8 @@
 // A job adds or removes, never both: a batch is a run of entries or of exits (RequestPrefix).
 // The consent block is sent as GRANTED only when the destination requires a consent purpose,
 // which every member sent has granted; without one it is left out (UNSPECIFIED).
+// The bearer token is `secret`, or with options.oauth {client_id, client_secret, refresh_token,
+// token_url} one that delivery keeps fresh (activation/oauth_token.h).
 
 #include <string>
 #include <vector>
@@ -32,12 +34,14 @@ namespace tessera::activation::internal {
 namespace {
 
 constexpr size_t kMostIdentifiersPerMember = 20;
+constexpr std::string_view kGoogleTokenUrl = "https://oauth2.googleapis.com/token";
 
 struct GoogleOptions {
   std::string customer_id;
   std::string user_list_id;
   std::string developer_token;
   std::string login_customer_id;
+  std::optional<OAuthClient> oauth;
 };
 
 // Google shows customer ids as 123-456-7890; the API takes the digits.
@@ -67,17 +71,37 @@ absl::StatusOr<GoogleOptions> ReadGoogleOptions(const DestinationSpec& destinati
   if (!read.login_customer_id.empty() && !AllDigits(read.login_customer_id)) {
     return absl::InvalidArgumentError("options.login_customer_id: digits (dashes allowed)");
   }
-  if (destination.secret.empty()) return absl::InvalidArgumentError("secret: the OAuth access token is required");
+  absl::StatusOr<std::optional<simdjson::dom::object>> oauth = options->Object("oauth");
+  if (!oauth.ok()) return oauth.status();
+  if (*oauth) {
+    OAuthClient client;
+    const std::pair<const char*, std::string*> fields[] = {{"client_id", &client.client_id},
+                                                           {"client_secret", &client.client_secret},
+                                                           {"refresh_token", &client.refresh_token},
+                                                           {"token_url", &client.token_url}};
+    for (const auto& [key, into] : fields) {
+      std::string_view text;
+      if ((**oauth)[key].get(text) == simdjson::SUCCESS && !text.empty()) {
+        *into = std::string(text);
+      } else if (std::string_view(key) != "token_url") {
+        return absl::InvalidArgumentError(absl::StrCat("options.oauth.", key, ": required (a string)"));
+      }
+    }
+    if (client.token_url.empty()) client.token_url = std::string(kGoogleTokenUrl);
+    read.oauth = std::move(client);
+  } else if (destination.secret.empty()) {
+    return absl::InvalidArgumentError("secret: the OAuth access token is required (or options.oauth)");
+  }
   if (absl::Status events = RefuseEvents(destination, "a Customer Match list"); !events.ok()) return events;
   return read;
 }
 
-OutgoingRequest GoogleCall(const DestinationSpec& destination, const GoogleOptions& options, std::string target,
+OutgoingRequest GoogleCall(const std::string& token, const GoogleOptions& options, std::string target,
                            std::string body, const std::string& idempotency_key) {
   OutgoingRequest request;
   request.target = std::move(target);
   request.body = std::move(body);
-  request.headers.emplace_back("Authorization", absl::StrCat("Bearer ", destination.secret));
+  request.headers.emplace_back("Authorization", absl::StrCat("Bearer ", token));
   request.headers.emplace_back("developer-token", options.developer_token);
   if (!options.login_customer_id.empty()) request.headers.emplace_back("login-customer-id", options.login_customer_id);
   request.headers.emplace_back("Idempotency-Key", idempotency_key);
@@ -105,6 +129,11 @@ absl::StatusOr<std::string> JobName(std::string_view answer, const std::string& 
 
 absl::Status ValidateGoogleCustomerMatch(const DestinationSpec& destination) {
   return ReadGoogleOptions(destination).status();
+}
+
+std::optional<OAuthClient> GoogleOAuthClient(const DestinationSpec& destination) {
+  absl::StatusOr<GoogleOptions> options = ReadGoogleOptions(destination);
+  return options.ok() ? options->oauth : std::nullopt;
 }
 
 FormatResult FormatGoogleCustomerMatch(const RequestContext& context, const std::vector<OutboxItem>& items) {
@@ -161,19 +190,20 @@ FormatResult FormatGoogleCustomerMatch(const RequestContext& context, const std:
   job.EndObject();
 
   const std::string root = context.url.target;
+  const std::string token = context.access_token.empty() ? context.destination.secret : context.access_token;
   OutgoingRequest first = GoogleCall(
-      context.destination, *options,
+      token, *options,
       JoinTarget(root, absl::StrCat("/customers/", options->customer_id, "/offlineUserDataJobs:create")),
       std::move(create), context.idempotency_key);
-  first.next = [destination = context.destination, options = *options, root, operations = std::move(operations),
+  first.next = [token, options = *options, root, operations = std::move(operations),
                 key = context.idempotency_key](const HttpResponse& answer) -> FormatResult {
     absl::StatusOr<std::string> name = JobName(answer.body, options.customer_id);
     if (!name.ok()) return name.status();
     OutgoingRequest add =
-        GoogleCall(destination, options, JoinTarget(root, absl::StrCat("/", *name, ":addOperations")), operations, key);
-    add.next = [destination, options, root, name = *name, key](const HttpResponse&) -> FormatResult {
+        GoogleCall(token, options, JoinTarget(root, absl::StrCat("/", *name, ":addOperations")), operations, key);
+    add.next = [token, options, root, name = *name, key](const HttpResponse&) -> FormatResult {
       return std::optional<OutgoingRequest>(
-          GoogleCall(destination, options, JoinTarget(root, absl::StrCat("/", name, ":run")), "{}", key));
+          GoogleCall(token, options, JoinTarget(root, absl::StrCat("/", name, ":run")), "{}", key));
     };
     return std::optional<OutgoingRequest>(std::move(add));
   };

@@ -25,6 +25,7 @@ struct RequestContext {
   const HttpUrl& url;
   std::chrono::system_clock::time_point now;
   std::string idempotency_key;  // The same for every attempt of this batch.
+  std::string access_token = {};  // An OAuth token fetched for this attempt (empty: the secret is the token).
 };
 
 // A webhook: `{"batch": [...], "sentAt": "..."}`, events as accepted (Segment's spec, with their

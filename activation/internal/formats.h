@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "activation/oauth_token.h"
 #include "activation/request_format.h"
 
 namespace tessera::activation::internal {
@@ -20,6 +21,9 @@ namespace tessera::activation::internal {
 using FormatResult = absl::StatusOr<std::optional<OutgoingRequest>>;
 
 absl::Status ValidateGoogleCustomerMatch(const DestinationSpec& destination);
+// The OAuth client of options.oauth (token_url defaulting to Google's); nullopt without one, when
+// `secret` is the access token itself.
+std::optional<OAuthClient> GoogleOAuthClient(const DestinationSpec& destination);
 FormatResult FormatGoogleCustomerMatch(const RequestContext& context, const std::vector<OutboxItem>& items);
 
 absl::Status ValidateSendgridContacts(const DestinationSpec& destination);

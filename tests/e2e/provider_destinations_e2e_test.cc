@@ -129,6 +129,49 @@ TEST_F(ProviderDestinationsE2eTest, GoogleCustomerMatchRunsAJobPerBatchAndRetrie
   EXPECT_TRUE(after[5].target.ends_with(":run"));
 }
 
+TEST_F(ProviderDestinationsE2eTest, GoogleTokensAreRefreshedFromTheRefreshTokenAndAfterA401) {
+  std::atomic<int> tokens{0};
+  std::atomic<bool> refused_once{false};
+  provider_.SetResponder([&](const RecordedRequest& request, size_t) {
+    if (request.target == "/token") {
+      return FakeResponse{.body = R"({"access_token":"ya29.t)" + std::to_string(++tokens) +
+                                  R"(","expires_in":3599,"token_type":"Bearer"})"};
+    }
+    // The second job's first call finds its token revoked.
+    if (request.target.ends_with(":create") && request.Header("authorization") == "Bearer ya29.t1" &&
+        provider_.All().size() > 4 && !refused_once.exchange(true)) {
+      return FakeResponse{.status = 401, .body = R"({"error":{"code":401,"status":"UNAUTHENTICATED"}})"};
+    }
+    if (request.target.ends_with(":create")) {
+      return FakeResponse{.body = R"({"resourceName":"customers/1234567890/offlineUserDataJobs/78"})"};
+    }
+    return FakeResponse{};
+  });
+  StartServer(R"({"name":"google-buyers","type":"google_customer_match","url":")" + provider_.Url("/v26") +
+              R"(","audiences":["buyers"],)" + Retry() +
+              R"(,"options":{"customer_id":"1234567890","user_list_id":"1","developer_token":"dev-tok",)"
+              R"("oauth":{"client_id":"cid.apps.googleusercontent.com","client_secret":"csecret","refresh_token":"1//rt",)"
+              R"("token_url":")" + provider_.Url("/token") + R"("}}})");
+  Send({kIdentifyKim, kKimOrders});
+  ASSERT_TRUE(WaitFor([&] { return provider_.Accepted().size() >= 4; }, 30s));
+  const RecordedRequest token = provider_.All()[0];
+  EXPECT_EQ(token.method + " " + token.target, "POST /token");
+  EXPECT_EQ(token.Header("content-type"), "application/x-www-form-urlencoded");
+  EXPECT_EQ(token.body, "grant_type=refresh_token&client_id=cid.apps.googleusercontent.com&client_secret=csecret"
+                        "&refresh_token=1%2F%2Frt");
+  for (size_t i = 1; i < 4; ++i) EXPECT_EQ(provider_.All()[i].Header("authorization"), "Bearer ya29.t1");
+
+  Send({R"({"type":"identify","userId":"u-lee","messageId":"i-2","traits":{"email":"lee@example.kr"}})",
+        R"({"type":"track","userId":"u-lee","event":"Order Completed","messageId":"o-2"})"});
+  ASSERT_TRUE(WaitFor([&] { return provider_.Accepted().size() >= 8; }, 30s)) << provider_.All().size();
+  const std::vector<RecordedRequest> all = provider_.All();
+  EXPECT_EQ(tokens.load(), 2) << "one token for the first job, one after the 401";
+  EXPECT_EQ(all[4].Header("authorization"), "Bearer ya29.t1");
+  EXPECT_EQ(all[4].target, "/v26/customers/1234567890/offlineUserDataJobs:create");
+  EXPECT_EQ(all[5].target, "/token");
+  for (size_t i = 6; i < all.size(); ++i) EXPECT_EQ(all[i].Header("authorization"), "Bearer ya29.t2") << i;
+}
+
 TEST_F(ProviderDestinationsE2eTest, SendgridAddsTheContactAndDeletesItAfterAnErasure) {
   provider_.SetResponder([](const RecordedRequest& request, size_t) {
     if (request.target == "/v3/marketing/contacts/search/emails") {
