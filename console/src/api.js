@@ -86,6 +86,17 @@ export const api = {
   computedTraits: () => request('/v1/computed-traits'),
   members: (name, format, fields) =>
     request(`/v1/audiences/${enc(name)}/members?format=${format}&fields=${enc(fields)}`, { raw: true }),
+  lift: (name, { since, until } = {}) => {
+    const params = [];
+    if (since) params.push(`since=${enc(since)}`);
+    if (until) params.push(`until=${enc(until)}`);
+    return request(`/v1/audiences/${enc(name)}/lift${params.length ? `?${params.join('&')}` : ''}`);
+  },
+  destinations: () => request('/v1/destinations'),
+  destination: (name) => request(`/v1/destinations/${enc(name)}`),
+  deadLetters: (name, limit = 100) => request(`/v1/destinations/${enc(name)}/dead-letters?limit=${limit}`),
+  // pause, resume or replay: admin key only; the server's refusal is the error a read key sees.
+  destinationAction: (name, action) => request(`/v1/destinations/${enc(name)}/${action}`, { method: 'POST' }),
 };
 
 // A profile reference for the API path: "type:value" with the value percent-encoded.

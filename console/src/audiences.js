@@ -1,8 +1,9 @@
 // Audiences: the list with sizes and CSV export, and a form to build or edit one. Saving defines
 // it (PUT, admin key); Tessera then evaluates every profile, and the preview shows the size and the
-// first members once that evaluation is done.
+// first members once that evaluation is done. A saved audience also shows its campaign lift.
 import { api, currentRole } from './api.js';
 import { announce, errorBox, formatTime, h, table } from './dom.js';
+import { liftPanel } from './lift.js';
 
 const KINDS = {
   event: { label: 'Did event', field: 'Event name', ops: ['gte', 'eq', 'lte', 'gt', 'lt'], value: 'Count', window: true },
@@ -72,6 +73,7 @@ export async function renderAudiences(main) {
     h('h1', {}, 'Audiences'),
     admin ? h('p', {}, h('a', { href: '#/audiences/new', class: 'button' }, 'New audience'))
       : h('p', { class: 'help' }, 'Building audiences needs an admin key; a read key may look and export.'),
+    h('p', {}, 'Where members are sent, and how delivery is going: ', h('a', { href: '#/destinations', id: 'destinations-link' }, 'Destinations'), '.'),
     table(
       null,
       ['Audience', 'Size', 'Description', 'Last change', 'Export'],
@@ -143,9 +145,52 @@ function rowsOf(condition) {
   return { rows, combine: condition.any ? 'any' : 'all' };
 }
 
+const CONVERSION_DEFAULTS = { event: 'Order Completed', withinDays: 30, revenue: 'properties.revenue' };
+
+// The campaign settings of a definition (docs/audiences.md): the holdout share and the conversion.
+// GET /v1/audiences/{name} does not return them but the lift answer does; they are sent back with
+// every save, because a definition saved without a holdout has none, and the campaign would lose
+// its comparison group.
+function campaignFields(report, readError) {
+  const conversion = report?.conversion || CONVERSION_DEFAULTS;
+  const holdout = h('input', { id: 'audience-holdout', name: 'holdout', type: 'number', min: 0, max: 0.5, step: 'any', value: String(report?.holdoutShare ?? 0) });
+  const event = h('input', { id: 'conversion-event', name: 'conversion-event', value: conversion.event });
+  const days = h('input', { id: 'conversion-days', name: 'conversion-days', type: 'number', min: 1, max: 365, step: 1, value: String(conversion.withinDays) });
+  const revenue = h('input', { id: 'conversion-revenue', name: 'conversion-revenue', value: conversion.revenue, spellcheck: 'false' });
+  const field = (input, label) => h('div', { class: 'field' }, h('label', { for: input.id }, label), input);
+  const element = h('fieldset', { class: 'campaign' },
+    h('legend', {}, 'Campaign measurement'),
+    field(holdout, 'Holdout share (0 to 0.5, kept from every destination)'),
+    field(event, 'Conversion event'),
+    field(days, 'Converts within (days)'),
+    field(revenue, 'Revenue at (path)'),
+    readError ? errorBox(`The saved campaign settings could not be read (${readError.message}); saving sets them as shown.`) : null);
+  element.read = () => {
+    const settings = { holdout: holdout.value.trim() === '' ? 0 : Number(holdout.value) };
+    const within = days.value.trim() === '' ? undefined : Number(days.value);
+    settings.conversion = {
+      event: event.value.trim() || undefined,
+      within_days: within,
+      revenue: revenue.value.trim() || undefined,
+    };
+    return settings;
+  };
+  return element;
+}
+
 export async function renderAudienceEditor(main, name) {
   let existing = null;
-  if (name) existing = await api.audience(name);
+  let report = null;
+  let reportError = null;
+  if (name) {
+    [existing, report] = await Promise.all([
+      api.audience(name),
+      api.lift(name).catch((error) => {
+        reportError = error;
+        return null;
+      }),
+    ]);
+  }
   const admin = currentRole() === 'admin';
   const parsed = existing ? rowsOf(existing.condition) : { rows: [{ kind: 'event', field: '', op: 'gte', value: '', window: '' }], combine: 'all' };
   const nameInput = h('input', { id: 'audience-name', name: 'name', required: true, pattern: '[A-Za-z0-9_\\-]{1,64}', value: name, readonly: Boolean(name) });
@@ -157,6 +202,9 @@ export async function renderAudienceEditor(main, name) {
   const json = h('textarea', { id: 'audience-json', name: 'condition', rows: 6, spellcheck: 'false' });
   const advanced = h('input', { id: 'audience-advanced', type: 'checkbox', checked: !parsed });
   const status = h('div', { id: 'audience-status', 'aria-live': 'polite' });
+  const campaign = campaignFields(report, reportError);
+  let lift = existing ? liftPanel(name, report)
+    : h('section', { class: 'card', id: 'lift' }, h('h2', {}, 'Campaign lift'), h('p', { class: 'help' }, 'Save the audience to measure a campaign on it.'));
   const preview = h('section', { class: 'card', id: 'preview', 'aria-labelledby': 'preview-heading' },
     h('h2', { id: 'preview-heading' }, 'Preview'),
     existing ? previewBody(existing) : h('p', { class: 'help' }, 'Save the audience to see its size and first members.'));
@@ -203,11 +251,14 @@ export async function renderAudienceEditor(main, name) {
     }
     const audienceName = nameInput.value.trim();
     try {
-      await api.defineAudience(audienceName, { description: description.value, condition });
+      await api.defineAudience(audienceName, { description: description.value, condition, ...campaign.read() });
       status.replaceChildren(h('p', {}, `Saved ${audienceName}; evaluating every profile…`));
       const evaluated = await waitEvaluated(audienceName);
       preview.replaceChildren(h('h2', { id: 'preview-heading' }, 'Preview'), previewBody(evaluated));
       status.replaceChildren(h('p', { class: 'ok' }, `Saved ${audienceName}: ${evaluated.size} members.`));
+      const measured = liftPanel(audienceName, null);
+      lift.replaceWith(measured);
+      lift = measured;
       announce(`Audience ${audienceName} has ${evaluated.size} members`);
       if (!name) history.replaceState(null, '', `#/audiences/edit/${encodeURIComponent(audienceName)}`);
     } catch (error) {
@@ -233,10 +284,12 @@ export async function renderAudienceEditor(main, name) {
       } }, 'Add rule')),
       h('div', { class: 'field checkbox' }, advanced, h('label', { for: 'audience-advanced' }, 'Edit the condition as JSON')),
       h('div', { class: 'field' }, h('label', { for: 'audience-json' }, 'Condition (JSON, see docs/audiences.md)'), json),
+      campaign,
       admin ? h('button', { type: 'submit' }, 'Save and preview') : h('p', { class: 'help' }, 'Saving needs an admin key.'),
       status,
     ),
     preview,
+    lift,
   );
 }
 

@@ -1,6 +1,6 @@
 // The console's shell: sign-in, navigation by URL hash (#/search, #/profile/{ref}, #/audiences,
-// #/audiences/edit/{name}, #/live), and focus management so keyboard and screen-reader users land
-// on each new view's heading.
+// #/audiences/edit/{name}, #/destinations, #/live), and focus management so keyboard and
+// screen-reader users land on each new view's heading.
 import './style.css';
 import { currentKey, currentRole, forgetKey, signIn } from './api.js';
 import { announce, errorBox, h } from './dom.js';
@@ -8,13 +8,15 @@ import { renderSearch } from './search.js';
 import { renderProfile } from './profile.js';
 import { renderAudiences, renderAudienceEditor } from './audiences.js';
 import { renderLive } from './live.js';
+import { renderDestinations } from './destinations.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 const who = document.getElementById('who');
 const signOut = document.getElementById('sign-out');
 
-// Views may hold resources (the live tail's WebSocket); each returns a cleanup.
+// Views may hold resources (the live tail's WebSocket, the destinations' refresh timer); each
+// returns a cleanup.
 let cleanup = null;
 
 function renderSignIn(message) {
@@ -109,6 +111,9 @@ async function route() {
         break;
       case 'live':
         cleanup = renderLive(main);
+        break;
+      case 'destinations':
+        cleanup = renderDestinations(main);
         break;
       default:
         renderSearch(main, decodeURIComponent(rest.join('/')));
