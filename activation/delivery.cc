@@ -159,6 +159,16 @@ void Delivery::NotifyWritten(uint64_t last_sequence) {
 }
 
 absl::Status Delivery::SetPaused(bool paused) {
+  if (options_.gate != nullptr) {
+    // Cluster mode: the switch is the cluster's, in the shared record every member follows.
+    absl::StatusOr<std::optional<std::string>> stored = options_.gate->Load(SharedKey());
+    if (!stored.ok()) return stored.status();
+    std::string record = stored->value_or("1 0 0 ");
+    if (record.size() < 6 || !record.starts_with("1 ")) record = "1 0 0 ";
+    const size_t flag = record.find(' ', 2) + 1;
+    record[flag] = paused ? '1' : '0';
+    if (absl::Status written = options_.gate->Store(SharedKey(), record); !written.ok()) return written;
+  }
   rocksdb::WriteBatch batch;
   const std::string key = PausedKey(destination_.space, destination_.name);
   if (paused) {
@@ -289,6 +299,8 @@ Delivery::Outcome Delivery::Send(const std::vector<Row>& rows, bool replay, Deli
       std::lock_guard lock(mutex_);
       if (stopping_ || paused_.load()) return Outcome::kStopped;
     }
+    // Cluster mode: a member that lost the lease leaves the batch to the new holder.
+    if (options_.gate != nullptr && !options_.gate->MaySend(destination_.space)) return Outcome::kStopped;
     // At most requests_per_second: each request waits for its turn.
     const auto now_steady = std::chrono::steady_clock::now();
     if (next_request_ > now_steady &&
@@ -467,9 +479,21 @@ void Delivery::Run() {
   for (;;) {
     bool replay = false;
     uint64_t announced = 0;
+    if (options_.gate != nullptr && !FollowCluster()) {
+      // A standby (or a holder still catching up): look again in a second.
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; });
+      if (stopping_) return;
+      continue;
+    }
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || (!paused_.load() && (replay_ || written_ > cursor_)); });
+      const auto ready = [this] { return stopping_ || (!paused_.load() && (replay_ || written_ > cursor_)); };
+      if (options_.gate == nullptr) {
+        wake_.wait(lock, ready);
+      } else if (!wake_.wait_for(lock, std::chrono::seconds(1), ready)) {
+        continue;  // The lease or the shared switch may have changed meanwhile.
+      }
       if (stopping_) return;
       replay = replay_;
       announced = written_;
@@ -530,6 +554,7 @@ void Delivery::Run() {
     } else {
       recorded = Advance(rows->back().sequence, *rows, *kept, &letter);
     }
+    if (!replay && recorded.ok() && options_.gate != nullptr) ShareProgress(rows->back());
     if (!recorded.ok()) {
       RecordError(std::string(recorded.message()));
       Sleep(std::chrono::seconds(1));

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "activation/delivery_gate.h"
 #include "activation/destination.h"
 #include "activation/http_sender.h"
 #include "activation/oauth_token.h"
@@ -49,6 +50,9 @@ namespace tessera::activation {
 struct DeliveryOptions {
   // The wall clock rows are judged against (tests move it); the system clock when empty.
   std::function<std::chrono::system_clock::time_point()> clock = {};
+  // Cluster mode: sends only while the space's lease is held here (activation/delivery_gate.h).
+  // Null in a single process. Outlives the delivery.
+  DeliveryGate* gate = nullptr;
 };
 
 struct DeliveryMetrics {
@@ -129,6 +133,17 @@ class Delivery {
                        const DeliveryDeadLetter* letter);
   absl::Status FinishReplay(const std::vector<Row>& letters, bool delivered, const DeliveryDeadLetter& attempt);
 
+  // Cluster mode (delivery_cluster.cc). Reads the shared record (at most once a second, and at
+  // each change of lease), takes its pause switch, and moves the cursor past what the holder
+  // delivered when the local row there is the same. Returns whether this process may send now.
+  bool FollowCluster();
+  bool Follow(bool holds);
+  // Records the cursor, its row and the pause switch for the other members.
+  void ShareProgress(const Row& last);
+  // Deletes the waiting rows up to `last` and moves the cursor there, without sending.
+  absl::Status SkipThrough(uint64_t last);
+  std::string SharedKey() const;
+
   profile_store::Store& store_;
   const DestinationSpec destination_;
   const DeliveryOptions options_;
@@ -139,6 +154,12 @@ class Delivery {
   std::mt19937_64 random_;
   std::chrono::steady_clock::time_point next_request_{};
   uint64_t cursor_ = 0;  // The thread's; metrics_.cursor mirrors it.
+  // Cluster mode, the thread's: when the shared record was last read, whether the lease was held
+  // then, and the row number whose record did not match the local row (0: none).
+  std::chrono::steady_clock::time_point last_follow_{};
+  bool held_ = false;
+  bool may_send_ = false;
+  uint64_t mismatch_at_ = 0;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

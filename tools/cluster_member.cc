@@ -144,6 +144,12 @@ absl::Status ClusterMember::SetUp() {
     if (!leases.ok()) return leases.status();
     leases_ = *std::move(leases);
   }
+  if (contends && shared_owner_ == nullptr) {
+    auto shared = cluster::SharedRecords::Open(*nats_, "tessera_delivery", options.stream_replicas);
+    if (!shared.ok()) return shared.status();
+    shared_owner_ = *std::move(shared);
+    shared_ = shared_owner_.get();
+  }
   std::vector<std::unique_ptr<cluster::SpaceApplier>> appliers;
   for (const std::string& space : SpacesOf(config_)) {
     auto applier = std::make_unique<cluster::SpaceApplier>(
@@ -355,6 +361,26 @@ void ClusterMember::AppendPrometheus(std::string& out) const {
          [](const Row& row) { return row.gaps; });
   series("tessera_cluster_lease_held", "1 while this process holds the space's resolver lease.",
          [](const Row& row) { return row.lease ? 1 : 0; });
+}
+
+bool ClusterMember::MaySend(std::string_view space) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& applier : appliers_) {
+    if (applier->space() == space) return applier->lease_held();
+  }
+  return false;
+}
+
+absl::StatusOr<std::optional<std::string>> ClusterMember::Load(const std::string& key) {
+  cluster::SharedRecords* shared = shared_.load();
+  if (shared == nullptr) return absl::UnavailableError("the cluster has not answered yet");
+  return shared->Get(key);
+}
+
+absl::Status ClusterMember::Store(const std::string& key, std::string_view value) {
+  cluster::SharedRecords* shared = shared_.load();
+  if (shared == nullptr) return absl::UnavailableError("the cluster has not answered yet");
+  return shared->Put(key, value);
 }
 
 }  // namespace tessera::tools

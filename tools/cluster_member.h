@@ -19,9 +19,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "activation/delivery_gate.h"
 #include "cluster/cluster_suppression.h"
 #include "cluster/member_registry.h"
 #include "cluster/nats_connection.h"
+#include "cluster/shared_records.h"
 #include "cluster/space_applier.h"
 #include "cluster/space_lease.h"
 #include "cluster/stream_fill.h"
@@ -33,7 +35,10 @@
 
 namespace tessera::tools {
 
-class ClusterMember {
+// A member is also the gate of its destinations' delivery (activation/delivery_gate.h): it says
+// whether it holds a space's lease, and keeps the shared delivery records in the bucket
+// `tessera_delivery`.
+class ClusterMember : public activation::DeliveryGate {
  public:
   // Connects to the configured NATS servers (in the background if none answers yet), makes sure each
   // space's stream exists when NATS answers within the publish timeout (a warning otherwise;
@@ -43,7 +48,7 @@ class ClusterMember {
   static absl::StatusOr<std::unique_ptr<ClusterMember>> Connect(const config::Config& config,
                                                                 profile_store::Store& store,
                                                                 ingest::IngestMetrics& metrics);
-  ~ClusterMember();  // Stops.
+  ~ClusterMember() override;  // Stops.
 
   // Whether this process applies the stream (resolver or replica): its pipeline then resolves.
   bool applies() const { return applies_; }
@@ -65,6 +70,11 @@ class ClusterMember {
   // tessera_cluster_* gauges of the followed spaces.
   void AppendPrometheus(std::string& out) const;
   const std::string& name() const { return name_; }
+
+  // activation::DeliveryGate. Unavailable until NATS has first answered.
+  bool MaySend(std::string_view space) const override;
+  absl::StatusOr<std::optional<std::string>> Load(const std::string& key) override;
+  absl::Status Store(const std::string& key, std::string_view value) override;
 
  private:
   ClusterMember(const config::Config& config) : config_(config) {}
@@ -100,6 +110,8 @@ class ClusterMember {
   std::unique_ptr<ingest::EventSink> gateway_sink_;
   std::unique_ptr<cluster::SpaceLeases> leases_;
   std::unique_ptr<cluster::MemberRegistry> members_;
+  std::atomic<cluster::SharedRecords*> shared_{nullptr};  // Set once by SetUp (resolvers), owned below.
+  std::unique_ptr<cluster::SharedRecords> shared_owner_;
   pipeline::IngestPipeline* pipeline_ = nullptr;
   profile_store::Store* store_ = nullptr;
 

@@ -2,6 +2,7 @@
 // the order that keeps every acknowledged event: stop accepting and drain requests, write what is
 // queued, close the store.
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -81,11 +82,11 @@ int ServeCommand(std::span<const std::string_view> args) {
 
   absl::StatusOr<std::vector<activation::DestinationSpec>> destinations = DestinationSpecsFrom(config);
   if (!destinations.ok()) return Fail(2, absl::StrCat("invalid configuration: ", destinations.status().message()));
-  if (config.cluster && !destinations->empty()) {
-    // Every member that applies a space would deliver it: until delivery follows the space's
-    // lease, a cluster refuses destinations rather than send everything several times.
-    return Fail(2, std::string("invalid configuration: destinations: not available in cluster mode yet"));
-  }
+  // In a cluster, destinations are delivered by the resolvers (the lease holder of each space sends,
+  // the standbys follow it: activation/delivery_gate.h); a gateway or a replica keeps no outbox.
+  const bool delivers = !destinations->empty() &&
+                        (!config.cluster || std::find(config.cluster->roles.begin(), config.cluster->roles.end(),
+                                                      "resolver") != config.cluster->roles.end());
   for (const activation::DestinationSpec& destination : *destinations) {
     if (destination.url.starts_with("http://")) {
       std::fprintf(stderr, "tessera: warning: destination %s sends over plain HTTP (%s): use https:// outside a "
@@ -108,12 +109,19 @@ int ServeCommand(std::span<const std::string_view> args) {
   absl::StatusOr<std::unique_ptr<profile_store::Store>> store = OpenStore(config);
   if (!store.ok()) return Fail(StoreOpenExitCode(store.status()), store.status().message());
   std::unique_ptr<activation::Activation> activation;
-  if (!destinations->empty()) {
+  // Made once the cluster member that gates it exists (cluster mode) or at once.
+  auto make_activation = [&](activation::DeliveryGate* gate) -> absl::Status {
+    if (!delivers) return absl::OkStatus();
     absl::StatusOr<std::unique_ptr<activation::Activation>> created =
-        activation::Activation::Create(**store, *std::move(destinations), activation::DeliveryOptions{});
-    if (!created.ok()) return Fail(2, absl::StrCat("invalid configuration: ", created.status().message()));
+        activation::Activation::Create(**store, *std::move(destinations), activation::DeliveryOptions{.gate = gate});
+    if (!created.ok()) return absl::InvalidArgumentError(absl::StrCat("invalid configuration: ", created.status().message()));
     activation = *std::move(created);
-    if (absl::Status status = activation->Recover(); !status.ok()) return Fail(1, status.message());
+    return activation->Recover();
+  };
+  if (!config.cluster) {
+    if (absl::Status made = make_activation(nullptr); !made.ok()) {
+      return Fail(absl::IsInvalidArgument(made) ? 2 : 1, made.message());
+    }
   }
   if (config.encryption) {
     // Key ids only: a key itself never reaches a log.
@@ -136,11 +144,18 @@ int ServeCommand(std::span<const std::string_view> args) {
       return Fail(absl::IsInvalidArgument(connected.status()) ? 2 : 1, connected.status().message());
     }
     member = *std::move(connected);
+    if (absl::Status made = make_activation(member.get()); !made.ok()) {
+      return Fail(absl::IsInvalidArgument(made) ? 2 : 1, made.message());
+    }
     pipeline::PipelineOptions options = PipelineOptionsFrom(config);
     options.resolve = member->applies();
+    options.activation = activation.get();
     pipeline_owner = std::make_unique<pipeline::IngestPipeline>(**store, std::move(options), metrics,
                                                                 member->TakeGatewaySink());
     pipeline_owner->AddPrometheusSource([&member](std::string& out) { member->AppendPrometheus(out); });
+    if (activation != nullptr) {
+      pipeline_owner->AddPrometheusSource([&activation](std::string& out) { activation->AppendPrometheus(out); });
+    }
     pipeline_owner->SetSharedSuppression(member->suppression());
   } else {
     pipeline::PipelineOptions options = PipelineOptionsFrom(config);
@@ -158,6 +173,13 @@ int ServeCommand(std::span<const std::string_view> args) {
       if (member != nullptr) member->Stop();
     }
   } stop_member_first{member.get()};
+  // Deliveries ask the member (their gate) about leases: they stop before it goes, on every way out.
+  struct StopActivationFirst {
+    activation::Activation* activation;
+    ~StopActivationFirst() {
+      if (activation != nullptr) activation->Stop();
+    }
+  } stop_activation_first{activation.get()};
   if (absl::Status status = pipeline.Start(); !status.ok()) return Fail(1, status.message());
   if (activation != nullptr) activation->Start();
 
