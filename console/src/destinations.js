@@ -9,6 +9,7 @@ const REFRESH_MS = 2000;
 const DEAD_LETTER_PAGE = 100;
 
 const count = (value) => Number(value || 0).toLocaleString('en-US');
+const deadLetterCount = (value) => `${count(value)} dead letter${Number(value) === 1 ? '' : 's'}`;
 
 // Deliveries and requests per second between two samples {at (ms), delivered, requests}; null
 // until there are two, or when the counters went backwards (the server restarted).
@@ -101,7 +102,7 @@ function destinationCard(name) {
       const status = await api.destination(name);
       await update(status);
       const message = action === 'replay'
-        ? `${name}: ${count(answer.deadLetters)} dead letters are sent again, before what waits.`
+        ? `${name}: ${deadLetterCount(answer.deadLetters)} to send again, before what waits.`
         : `${name} is ${status.paused ? 'paused: rows wait in its outbox' : 'sending'}.`;
       actionStatus.replaceChildren(h('p', { class: 'ok' }, message));
       announce(message);
@@ -153,7 +154,7 @@ function destinationCard(name) {
     switchButton.setAttribute('aria-checked', String(!status.paused));
     switchButton.dataset.paused = String(status.paused);
     replayButton.disabled = Number(status.deadLetters) === 0;
-    replayButton.textContent = `Replay ${count(status.deadLetters)} dead letters`;
+    replayButton.textContent = `Replay ${deadLetterCount(status.deadLetters)}`;
     const text = {
       type: status.type,
       state: status.paused ? 'Paused: nothing is sent, rows wait in the outbox' : 'Sending',

@@ -57,7 +57,7 @@ export function liftBody(report) {
       '.'),
     h('div', { class: 'table-wrap' },
       h('table', { class: 'lift-groups' },
-        h('caption', {}, 'Treated (sent to destinations) vs holdout'),
+        h('caption', {}, 'Treated (not held out: sent to destinations) vs holdout'),
         h('thead', {}, h('tr', {}, ['Group', 'Members', 'Conversions', 'Conversion rate', '95% interval', 'Revenue', 'Revenue per member']
           .map((label) => h('th', { scope: 'col' }, label)))),
         h('tbody', {}, groupRow('Treated', 'treated', report.treated), groupRow('Holdout', 'holdout', report.holdout)))),

@@ -208,13 +208,13 @@ async function main() {
 
   // --- The skip link: first in the tab order, moves focus to the content, keeps the route.
   const routeBefore = await page.evaluate(() => location.hash);
-  // Backwards from the heading: sign-out, the three sections, then the skip link, first of all.
+  // Backwards from the heading: sign-out, the four sections, then the skip link, first of all.
   const visited = [];
-  for (let i = 0; i < 6 && visited.at(-1) !== 'skip-link'; i += 1) {
+  for (let i = 0; i < 7 && visited.at(-1) !== 'skip-link'; i += 1) {
     await page.keyboard.press('Shift+Tab');
     visited.push(await page.evaluate(() => document.activeElement.className || document.activeElement.textContent.trim()));
   }
-  assert.deepEqual(visited, ['link-button', 'Live', 'Audiences', 'Search', 'skip-link'], `tab order of the header: ${visited}`);
+  assert.deepEqual(visited, ['link-button', 'Live', 'Destinations', 'Audiences', 'Search', 'skip-link'], `tab order of the header: ${visited}`);
   await page.keyboard.press('Enter');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'main', 'the skip link focuses the content');
   assert.equal(await page.evaluate(() => location.hash), routeBefore, 'the skip link does not change the view');

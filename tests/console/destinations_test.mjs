@@ -263,7 +263,7 @@ async function main() {
   assert.equal(letterRow.length, 1, `one dead letter row: ${JSON.stringify(letterRow)}`);
   assert.deepEqual(letterRow[0].slice(0, 5), [String(deadLetters[0].sequence), deadLetters[0].reason, '400', String(deadLetters[0].attempts), time(deadLetters[0].lastAttempt)]);
   assert.match(letterRow[0][5], /Poison Event/, 'the dead letter says what it held');
-  assert.match(await page.textContent(`${card('crm-hook')} button.replay`), /^Replay 1 dead letters$/);
+  assert.match(await page.textContent(`${card('crm-hook')} button.replay`), /^Replay 1 dead letter$/);
   assert.equal(await page.isDisabled(`${card('ads-sync')} button.replay`), true, 'nothing to replay on ads-sync');
   await page.evaluate(() => document.activeElement.blur());
   await shot(page, '01-view');
