@@ -8,22 +8,14 @@
 //
 // node tests/console/console_test.mjs --tessera build/tools/tessera --modules build/console-web/node_modules \
 //      --out build/console-screenshots
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { startTesseraProcess } from '../support/tessera_process.mjs';
+import { browserTestArgs } from '../support/browser_test_args.mjs';
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, arg, index, all) => (arg.startsWith('--') ? [...pairs, [arg.slice(2), all[index + 1]]] : pairs), []),
-);
-const tesseraBinary = resolve(args.tessera || 'build/tools/tessera');
-const modules = resolve(args.modules || 'build/console-web/node_modules');
-const outDir = resolve(args.out || 'build/console-screenshots');
-const chromiumPath = args.chromium || '/usr/bin/chromium';
-const require = createRequire(join(modules, 'noop.js'));
-const { chromium } = require('playwright-core');
+const { tesseraBinary, outDir, chromiumPath, chromium } = browserTestArgs();
 
 const WRITE_WEB = 'console-test-web';
 const WRITE_APP = 'console-test-app';
@@ -32,7 +24,6 @@ const READ_KEY = 'console-test-read';
 const ADMIN_KEY = 'console-test-admin';
 
 const work = mkdtempSync(join(tmpdir(), 'tessera-console-'));
-mkdirSync(outDir, { recursive: true });
 let server = null;
 let browser = null;
 let serverOutput = '';

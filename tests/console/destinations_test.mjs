@@ -10,23 +10,15 @@
 //
 // node tests/console/destinations_test.mjs --tessera build/tools/tessera \
 //      --modules build/console-web/node_modules --out build/console-screenshots
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { startTesseraProcess } from '../support/tessera_process.mjs';
+import { browserTestArgs } from '../support/browser_test_args.mjs';
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, arg, index, all) => (arg.startsWith('--') ? [...pairs, [arg.slice(2), all[index + 1]]] : pairs), []),
-);
-const tesseraBinary = resolve(args.tessera || 'build/tools/tessera');
-const modules = resolve(args.modules || 'build/console-web/node_modules');
-const outDir = resolve(args.out || 'build/console-screenshots');
-const chromiumPath = args.chromium || '/usr/bin/chromium';
-const require = createRequire(join(modules, 'noop.js'));
-const { chromium } = require('playwright-core');
+const { tesseraBinary, outDir, chromiumPath, chromium } = browserTestArgs();
 
 const WRITE_KEY = 'destinations-test-write';
 const READ_KEY = 'destinations-test-read';
@@ -34,7 +26,6 @@ const ADMIN_KEY = 'destinations-test-admin';
 const PEOPLE = 40;
 
 const work = mkdtempSync(join(tmpdir(), 'tessera-destinations-'));
-mkdirSync(outDir, { recursive: true });
 let server = null;
 let browser = null;
 let receiver = null;
