@@ -16,6 +16,7 @@ packages=(
   libssl-dev            # HMAC / ECDSA for connectors, TLS
   zlib1g-dev            # gzip and deflate request bodies
   libnats-dev           # cluster mode: the NATS JetStream C client (nats.c)
+  libnlopt-dev          # purchase prediction: the maximum-likelihood optimizer (NLopt)
   nats-server           # cluster mode: the servers the cluster tests start on loopback ports
   libgtest-dev libgmock-dev libbenchmark-dev
 )
