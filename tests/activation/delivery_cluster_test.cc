@@ -103,7 +103,7 @@ TEST_F(DeliveryClusterTest, AStandbySendsNothingAndFollowsTheHolderThenGoesOnFro
   std::unique_ptr<Delivery> delivery = Start();
   ASSERT_TRUE(WaitFor([&] { return delivery->metrics().cursor.load() == 20; }))
       << "the standby deletes rows 1 to 20, which the holder delivered";
-  std::this_thread::sleep_for(300ms);
+  std::this_thread::sleep_for(300ms);  // A window in which a sending member would have sent.
   EXPECT_EQ(server_.Count(), 0u) << "a standby sends nothing";
   EXPECT_FALSE(store_->Get(ColumnFamily::kOutbox, OutboxKey("default", "hook", 20)).ok());
   EXPECT_TRUE(store_->Get(ColumnFamily::kOutbox, OutboxKey("default", "hook", 21)).ok());
@@ -121,9 +121,8 @@ TEST_F(DeliveryClusterTest, ARecordThatIsNotThisMembersRowIsNotFollowed) {
   PutRow(20, "m-other");  // This member numbered its rows differently.
   gate_.Store("default.hook", "1 20 0 e:m-20").IgnoreError();
   std::unique_ptr<Delivery> delivery = Start();
-  std::this_thread::sleep_for(1500ms);
+  ASSERT_TRUE(WaitFor([&] { return !delivery->RecentErrors().empty(); })) << "the mismatch is reported";
   EXPECT_EQ(delivery->metrics().cursor.load(), 0u) << "nothing is deleted on a mismatch";
-  ASSERT_FALSE(delivery->RecentErrors().empty());
   EXPECT_NE(delivery->RecentErrors().front().message.find("numbered differently"), std::string::npos);
   gate_.holds = true;
   ASSERT_TRUE(WaitFor([&] { return Sent().size() == 30; })) << Sent().size();
@@ -135,7 +134,8 @@ TEST_F(DeliveryClusterTest, ThePauseSwitchIsTheClusters) {
   gate_.holds = true;
   gate_.Store("default.hook", "1 0 1 ").IgnoreError();  // Paused by another member.
   std::unique_ptr<Delivery> delivery = Start();
-  std::this_thread::sleep_for(1500ms);
+  ASSERT_TRUE(WaitFor([&] { return delivery->paused(); })) << "the shared switch is taken";
+  std::this_thread::sleep_for(300ms);  // A window in which a sending member would have sent.
   EXPECT_EQ(server_.Count(), 0u) << "paused through the shared record";
   ASSERT_TRUE(delivery->SetPaused(false).ok());
   EXPECT_EQ(gate_.Load("default.hook")->value_or(""), "1 0 0 ") << "resuming writes the shared switch";

@@ -87,6 +87,7 @@ TEST(ClusterDestinationsE2eTest, OnlyTheLeaseHolderSendsAndTheStandbyGoesOnFromW
   const bool a_holds = Gauge(to_a, "tessera_cluster_lease_held") == 1;
   std::unique_ptr<ServerProcess>& holder = a_holds ? *resolver_a : *resolver_b;
   HttpClient& to_standby = a_holds ? to_b : to_a;
+  HttpClient& to_holder = a_holds ? to_a : to_b;
   const std::map<std::string, std::string> admin{{"Authorization", "Bearer " + std::string(kAdminKey)}};
   auto send = [&](int first, int count) {
     auto sent = to_gateway.PostJson("/v1/batch", Tracks(first, count), kWriteKey);
@@ -111,9 +112,15 @@ TEST(ClusterDestinationsE2eTest, OnlyTheLeaseHolderSendsAndTheStandbyGoesOnFromW
   auto paused = to_standby.Request("POST", "/v1/destinations/hook/pause", "{}", admin);
   ASSERT_TRUE(paused.ok());
   ASSERT_EQ(paused->status, 200) << paused->body;
-  std::this_thread::sleep_for(2500ms);  // The holder reads the switch within a second.
+  // The holder has taken the cluster's switch when its own status says so.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto got = to_holder.Request("GET", "/v1/destinations/hook", {}, admin);
+        return got.ok() && got->body.find(R"("paused":true)") != std::string::npos;
+      },
+      15s));
   send(100, 20);
-  std::this_thread::sleep_for(2500ms);
+  std::this_thread::sleep_for(1500ms);  // A window in which a holder that was sending would have sent.
   EXPECT_EQ(Received(receiver).size(), 100u) << "nothing is sent while paused";
   auto resumed = to_standby.Request("POST", "/v1/destinations/hook/resume", "{}", admin);
   ASSERT_TRUE(resumed.ok());
