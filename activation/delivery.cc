@@ -12,6 +12,8 @@
 #include "activation/internal/formats.h"
 #include "activation/nats_publisher.h"
 #include "activation/request_format.h"
+#include "ingest/accepted_log.h"
+#include "ingest/event_codec.h"
 #include "profile_store/profile_reader.h"
 #include "rocksdb/db.h"
 
@@ -242,13 +244,44 @@ absl::StatusOr<std::vector<Delivery::Row>> Delivery::ReadRows(ColumnFamily famil
     absl::StatusOr<OutboxItem> item = DecodeOutboxItem(row.encoded);
     if (!item.ok()) return item.status();
     row.item = *std::move(item);
+    if (row.item.kind == OutboxKind::kEvent && row.item.event_json.empty()) {
+      // An event row names its log position only (OutboxWriter): the event is read here.
+      absl::StatusOr<std::optional<std::string>> event = ReadLoggedEvent(row.item.log_sequence);
+      if (!event.ok()) return event.status();
+      if (event->has_value()) {
+        row.item.event_json = **std::move(event);
+      } else {
+        row.event_gone = true;
+      }
+    }
     rows.push_back(std::move(row));
   }
   if (!it->status().ok()) return profile_store::ToAbslStatus(it->status(), "reading the outbox");
   return rows;
 }
 
+absl::StatusOr<std::optional<std::string>> Delivery::ReadLoggedEvent(uint64_t log_sequence) const {
+  std::string record;
+  const rocksdb::Status read =
+      store_.db(ColumnFamily::kLog)
+          ->Get(rocksdb::ReadOptions(), store_.handle(ColumnFamily::kLog),
+                ingest::AcceptedLog::Key(destination_.space, log_sequence), &record);
+  if (read.IsNotFound()) return std::optional<std::string>();
+  if (!read.ok()) return profile_store::ToAbslStatus(read, "reading an event from the log");
+  absl::StatusOr<std::string> json = ingest::RecordAsJson(record);
+  if (!json.ok()) return json.status();
+  return std::optional<std::string>(*std::move(json));
+}
+
 absl::StatusOr<std::vector<Delivery::Row>> Delivery::CheckAtEdge(std::vector<Row> rows) {
+  // An event that left the log before it was sent (erased, or past the retention of a destination
+  // paused that long) has nothing left to send: it is skipped, and the status says how many.
+  const size_t before = rows.size();
+  std::erase_if(rows, [](const Row& row) { return row.event_gone; });
+  if (const size_t gone = before - rows.size(); gone > 0) {
+    metrics_.skipped.fetch_add(gone, std::memory_order_relaxed);
+    RecordError(absl::StrCat(gone, " event(s) left the log (erasure or retention) before they were sent"));
+  }
   // Without a purpose to check again there is nothing to read: an erasure deletes the person's
   // waiting rows in its own batch (OutboxWriter::Forget), and a row read just before that is sent
   // with or without a look at the profile. (Reading and decoding every row's profile here was most
@@ -421,7 +454,8 @@ absl::Status Delivery::Advance(uint64_t last, const std::vector<Row>& read, cons
     std::string encoded;
     for (const Row& row : failed) {
       DeliveryDeadLetter copy = *letter;
-      copy.item = row.encoded;
+      // With the event as read from the log: a letter outlives the log's retention.
+      EncodeOutboxItem(row.item, copy.item);
       encoded.clear();
       EncodeDeliveryDeadLetter(copy, encoded);
       batch.Put(store_.handle(ColumnFamily::kDeliveryDeadLetters),

@@ -31,6 +31,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -111,6 +112,7 @@ class Delivery {
     uint64_t sequence = 0;
     std::string encoded;
     OutboxItem item;
+    bool event_gone = false;  // An event row whose event is no longer in the log.
   };
   enum class Outcome { kDelivered, kDeadLettered, kStopped };
 
@@ -122,6 +124,8 @@ class Delivery {
   absl::StatusOr<std::vector<Row>> ReadRows(profile_store::ColumnFamily family, uint64_t after) const;
   // Leaves out the rows the profile's present state forbids sending; counts them.
   absl::StatusOr<std::vector<Row>> CheckAtEdge(std::vector<Row> rows);
+  // The event at `log_sequence` of the space's log as JSON; nullopt when it is gone.
+  absl::StatusOr<std::optional<std::string>> ReadLoggedEvent(uint64_t log_sequence) const;
   // Sends `rows` until delivered, dead-lettered or stopped. A replay gives up at the first failure
   // instead of retrying (the letters keep their place).
   Outcome Send(const std::vector<Row>& rows, bool replay, DeliveryDeadLetter& letter);

@@ -40,7 +40,10 @@ struct OutboxItem {
   // The profile's identifiers (type, normalized value) when the row was written: an exit after an
   // erasure must still name whom to remove.
   std::vector<std::pair<std::string, std::string>> identifiers;
-  std::string event_json;   // Events: the event as accepted (ingest::EncodeEventJson).
+  // Events: the event as accepted (ingest::EncodeEventJson). Not in the rows the resolver writes,
+  // which name the log position only; delivery reads the event from the log, and a dead letter
+  // keeps it.
+  std::string event_json;
   std::string traits_json;  // Changes: the profile's traits as one JSON object.
 };
 

@@ -10,6 +10,8 @@
 
 #include "activation/outbox.h"
 #include "activation/webhook_signature.h"
+#include "ingest/accepted_log.h"
+#include "ingest/event_codec.h"
 #include "profile_store/profile.h"
 #include "profile_store/store.h"
 #include "simdjson.h"
@@ -314,6 +316,54 @@ TEST_F(DeliveryTest, WithoutAConsentPurposeNoProfileIsReadBeforeSending) {
   ASSERT_TRUE(WaitForCursor(*delivery, 3));
   EXPECT_EQ(MessageIds(server_.Accepted()), Range(1, 3));
   EXPECT_EQ(delivery->metrics().skipped.load(), 0u);
+}
+
+TEST_F(DeliveryTest, EventRowsNamingALogPositionAreSentAsLoggedAndOnesGoneFromTheLogAreSkipped) {
+  // What the resolver writes: the row names the log position, the event is in the log.
+  rocksdb::WriteBatch log;
+  rocksdb::WriteBatch rows;
+  for (uint64_t n = 1; n <= 4; ++n) {
+    ingest::CanonicalEvent event;
+    event.message_id = "m-" + std::to_string(n);
+    event.space = std::string(kSpace);
+    event.event = "Order Completed";
+    event.properties = R"({"revenue":)" + std::to_string(n * 10) + "}";
+    event.timestamp = event.received_at = base::Timestamp{} + std::chrono::seconds(1'700'000'000 + n);
+    std::string record;
+    ingest::EncodeEvent(event, record);
+    if (n != 3) log.Put(store_->handle(ColumnFamily::kLog), ingest::AcceptedLog::Key(kSpace, n), record);
+    OutboxItem item;
+    item.profile_id = 1;
+    item.log_sequence = n;
+    item.message_id = event.message_id;
+    std::string encoded;
+    EncodeOutboxItem(item, encoded);
+    rows.Put(store_->handle(ColumnFamily::kOutbox), OutboxKey(kSpace, "hook", n), encoded);
+  }
+  ASSERT_TRUE(store_->WriteIntake(log).ok());
+  ASSERT_TRUE(store_->Write(rows).ok());
+  server_.SetResponder([](const RecordedRequest& request, size_t) {
+    if (request.body.find("\"m-4\"") != std::string::npos) return FakeResponse{.status = 400, .body = "no"};
+    return FakeResponse{};
+  });
+  DestinationSpec spec = Spec();
+  spec.batch_events = 2;
+  auto delivery = Start(spec, 4);
+  ASSERT_TRUE(WaitForCursor(*delivery, 4));
+  const std::vector<RecordedRequest> requests = server_.Accepted();
+  EXPECT_EQ(MessageIds(requests), Range(1, 2));
+  ASSERT_FALSE(requests.empty());
+  EXPECT_NE(requests[0].body.find(R"("properties":{"revenue":20})"), std::string::npos) << requests[0].body;
+  EXPECT_EQ(delivery->metrics().skipped.load(), 1u) << "m-3 left the log before it was sent";
+  bool reported = false;
+  for (const auto& error : delivery->RecentErrors()) reported |= error.message.find("left the log") != std::string::npos;
+  EXPECT_TRUE(reported);
+  // The letter keeps the event itself: it outlives the log's retention.
+  const std::vector<DeliveryDeadLetter> letters = DeadLetters();
+  ASSERT_EQ(letters.size(), 1u);
+  absl::StatusOr<OutboxItem> kept = DecodeOutboxItem(letters[0].item);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_NE(kept->event_json.find(R"("messageId":"m-4")"), std::string::npos) << kept->event_json;
 }
 
 }  // namespace
