@@ -62,6 +62,7 @@ CorsPolicy::Audience CorsPolicy::AudienceOf(RouteId route) {
     case RouteId::kPrivacy:
     case RouteId::kAudit:
     case RouteId::kAdminBackup:
+    case RouteId::kModels:
       return Audience::kApi;
     default:
       return Audience::kNone;

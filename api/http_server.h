@@ -49,6 +49,7 @@ namespace tessera::api {
 class TlsContext;
 class PositionGate;
 class DestinationHandler;
+class ModelHandler;
 
 // Loads `options` (config `tls`): both files must be readable PEM, the key must belong to the
 // certificate. InvalidArgument naming the key (`tls.cert_file: ...`) otherwise, so that the caller
@@ -99,6 +100,8 @@ class HttpServer {
   // Serves /v1/destinations/... with `destinations` (404 without). Before Bind; it must outlive
   // the server.
   void SetDestinations(const DestinationHandler* destinations);
+  // Serves /v1/models/... with `models` (404 without). Before Bind; it must outlive the server.
+  void SetModels(const ModelHandler* models);
   // Cluster members that apply the stream: profile reads honour min_position and carry the
   // position they reflect (api/position_gate.h). Before Run; the gate must outlive the server.
   void SetPositionGate(const PositionGate* gate);

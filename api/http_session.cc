@@ -390,6 +390,13 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
                                          .query = route_.query,
                                          .authorization = ToStringView(request[http::field::authorization])}));
       }
+      case RouteId::kModels: {
+        if (server_.models == nullptr) return Reply(ErrorReply(404, "not_found", "models are not served here"));
+        return ReplyAudited(request, server_.models->Handle(ModelRequest{
+                                         .path = route_.rest,
+                                         .query = route_.query,
+                                         .authorization = ToStringView(request[http::field::authorization])}));
+      }
       case RouteId::kAdminBackup: {
         const AdminRequest admin_request{.method = ToMethod(request.method()),
                                          .route = route_.route,

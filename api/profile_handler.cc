@@ -300,6 +300,7 @@ HttpReply ProfileHandler::Respond(const ProfileRequest& request, const std::stri
     reply.headers.emplace_back("ETag", etag);
     return reply;
   }
+  if (subresource == "predictions" && predictions_) return predictions_(space, profile, request.query);
   if (subresource == "traits") {
     std::string body;
     JsonWriter json(body);

@@ -14,6 +14,8 @@
 //                                               count) carried two of them together, from the newest
 //                                               `limit` events (1-5000, default 1000; "complete"
 //                                               says whether that was all), plus the merge records
+//   GET /v1/profiles/{ref}/predictions          purchase predictions (api/model_handler.h): as_of,
+//                                               horizon_days
 //   ?fields=a,b trims a profile response to those top-level members.
 //   ?region=XX reads a phone without a country code in region XX first (then the default region).
 // Phone identities (in the profile, /identities and the graph's nodes) carry "valid": false when
@@ -67,6 +69,11 @@ class ProfileHandler {
   // The extractor ingestion uses (IngestPipeline::extractor), for the graph's edges; without it
   // /graph answers 404. Call before serving.
   void SetIdentifierExtractor(const ingest::IdentifierExtractor* extractor) { extractor_ = extractor; }
+  // Answers /predictions for a found profile (ModelHandler::Predictions); without it /predictions
+  // answers 404. Call before serving.
+  using Predictions = std::function<HttpReply(const std::string& space, const profile_store::Profile& profile,
+                                              std::string_view query)>;
+  void SetPredictions(Predictions predictions) { predictions_ = std::move(predictions); }
 
  private:
   // The answer for a found profile: the profile itself or the named subresource.
@@ -78,6 +85,7 @@ class ProfileHandler {
   const KeyRegistry& keys_;
   const profile_store::ProfileReader& reader_;
   const identity::Normalizer& normalizer_;
+  Predictions predictions_;
   std::vector<std::string> known_types_;
   std::vector<std::string> spaces_;  // `?space=` must name one of these; default "default".
   SpaceLookup audiences_;

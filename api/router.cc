@@ -51,6 +51,7 @@ constexpr std::string_view kConnectorsPrefix = "/v1/connectors/";
 constexpr std::string_view kAudiencesPath = "/v1/audiences";
 constexpr std::string_view kComputedTraitsPath = "/v1/computed-traits";
 constexpr std::string_view kDestinationsPath = "/v1/destinations";
+constexpr std::string_view kModelsPath = "/v1/models";
 constexpr std::string_view kPrivacyPrefix = "/v1/privacy/";
 constexpr std::string_view kConsolePath = "/console";
 constexpr std::string_view kProjectsPrefix = "/v1/projects/";
@@ -78,6 +79,7 @@ std::string_view RouteLabel(RouteId route) {
   if (route == RouteId::kAudiences) return kAudiencesPath;
   if (route == RouteId::kComputedTraits) return kComputedTraitsPath;
   if (route == RouteId::kDestinations) return kDestinationsPath;
+  if (route == RouteId::kModels) return kModelsPath;
   if (route == RouteId::kPrivacy) return "/v1/privacy";
   if (route == RouteId::kConsole) return kConsolePath;
   if (route == RouteId::kSdkSettings) return "/v1/projects/settings";
@@ -154,6 +156,12 @@ RouteMatch MatchRoute(Method method, std::string_view target) {
     match.rest = rest;
     match.allow = "GET, PUT, DELETE";
     match.method_allowed = method == Method::kGet || method == Method::kPut || method == Method::kDelete;
+  }
+  if (std::string_view rest; MatchesCollection(path, kModelsPath, rest)) {
+    match.route = RouteId::kModels;
+    match.rest = rest;
+    match.allow = "GET, HEAD";
+    match.method_allowed = method == Method::kGet || method == Method::kHead;
   }
   if (std::string_view rest; MatchesCollection(path, kDestinationsPath, rest)) {
     // The handler knows which resources take POST (the actions) and which GET.

@@ -30,6 +30,7 @@ enum class RouteId {
   kPrivacy,         // /v1/privacy/... (the rest, e.g. "erase" or "erase/{id}", in rest)
   kAudit,           // /v1/audit
   kAdminBackup,     // POST /v1/admin/backup (api/admin_handler.h)
+  kModels,          // GET /v1/models/{name} (api/model_handler.h; rest: the name)
   kDestinations,    // /v1/destinations and /v1/destinations/... (api/destination_handler.h; rest as for audiences)
   kTail,            // GET /v1/tail: WebSocket live tail of accepted events (api/tail_handler.h)
   kConsole,         // /console and /console/... (rest: the path after "/console", e.g. "/" or "/assets/a.js")

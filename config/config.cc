@@ -64,6 +64,7 @@ absl::Status ReadDocument(element root, Config& config) {
         [&](element v, const std::string& p) { return ReadAudienceSweep(v, p, config.audience_sweep); }},
        {"cluster", [&](element v, const std::string& p) { return ReadCluster(v, p, config.cluster.emplace()); }},
        {"destinations", [&](element v, const std::string& p) { return ReadDestinations(v, p, config.destinations); }},
+       {"purchases", [&](element v, const std::string& p) { return ReadPurchases(v, p, config.purchases); }},
        {"encryption",
         [&](element v, const std::string& p) { return ReadEncryption(v, p, config.encryption.emplace()); }},
        {"shutdown_grace_seconds", DurationReader(config.shutdown_grace, 0, kMaxSeconds)},
@@ -114,13 +115,21 @@ absl::Status ValidateAcrossKeys(const Config& config) {
       }
     }
   }
-  // A destination's audiences may be defined later through the API, so only its space is checked.
-  for (size_t i = 0; i < config.destinations.size(); ++i) {
-    const std::string& space = config.destinations[i].space;
-    if (std::none_of(config.sources.begin(), config.sources.end(),
-                     [&](const Source& source) { return source.space == space; })) {
-      return Invalid(absl::StrCat(IndexPath("destinations", i), ".space"),
-                     absl::StrCat(Quote(space), " is the space of no source"));
+  // A destination's audiences may be defined later through the API, so only its space is checked;
+  // purchase settings name a space too.
+  auto spaces_of = [](const auto& entries) {
+    std::vector<std::string> spaces;
+    for (const auto& entry : entries) spaces.push_back(entry.space);
+    return spaces;
+  };
+  for (const auto& [key, spaces] : {std::pair{"destinations", spaces_of(config.destinations)},
+                                    std::pair{"purchases", spaces_of(config.purchases)}}) {
+    for (size_t i = 0; i < spaces.size(); ++i) {
+      if (std::none_of(config.sources.begin(), config.sources.end(),
+                       [&](const Source& source) { return source.space == spaces[i]; })) {
+        return Invalid(absl::StrCat(IndexPath(key, i), ".space"),
+                       absl::StrCat(Quote(spaces[i]), " is the space of no source"));
+      }
     }
   }
   const std::vector<IdentifierMappingConfig>& mappings = config.identity.identifier_mappings;

@@ -216,6 +216,20 @@ struct DestinationConfig {
   std::string ca_file = {};  // PEM certificates an https url's server must chain to (empty: the system's).
 };
 
+// Purchases and the purchase models of one space (docs/prediction.md): which events are
+// purchases and what they are worth, in which currency and on whose calendar, and how the models
+// are refitted and discount. A space without an entry uses these defaults.
+struct PurchaseConfig {
+  std::string space = "default";
+  std::vector<std::string> events = {"Order Completed"};  // Track event names.
+  // Dotted paths from the event root; the first that holds a number is the purchase's value.
+  std::vector<std::string> value_properties = {"properties.revenue", "properties.total", "properties.value"};
+  std::string currency = {};      // ISO 4217, e.g. "KRW"; empty: purchases count whatever currency they name.
+  std::string time_zone = "UTC";  // Whose calendar days count: a fixed offset or an IANA zone.
+  double monthly_discount_rate = 0.01;          // For CLV, 0 to 1.
+  std::chrono::seconds refit_interval{86'400};  // How long the latest fit serves before the next.
+};
+
 // Encryption at rest (docs/encryption.md). Exactly one source of master keys; setting it turns
 // encryption on. Keys are 32 random bytes written as 64 hex characters, the current key first and
 // older ones (still needed until `tessera keys rewrap`) after it. The keys themselves are read by
@@ -248,6 +262,7 @@ struct Config {
   std::optional<ClusterOptions> cluster;  // Unset: the embedded single process.
   std::optional<EncryptionOptions> encryption;  // Unset: the store's files are plain.
   std::vector<DestinationConfig> destinations;  // Empty: nothing is pushed anywhere.
+  std::vector<PurchaseConfig> purchases;         // By space; unlisted spaces use the defaults.
   std::chrono::seconds shutdown_grace{10};  // How long SIGTERM waits for in-flight requests.
 };
 

@@ -152,6 +152,7 @@ void Profile::Absorb(const Profile& other) {
     auto [it, inserted] = aggregates.try_emplace(key, aggregate);
     if (!inserted) it->second.Merge(aggregate);
   }
+  purchases.Merge(other.purchases);
   // `audiences` stays as it is: memberships follow from the merged profile's state, and the
   // resolver re-evaluates the winner and records the loser leaving its audiences.
 }

@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "base/time.h"
 #include "profile_store/aggregate.h"
+#include "profile_store/purchase_history.h"
 
 namespace tessera::profile_store {
 
@@ -88,6 +89,8 @@ struct Profile {
   // Audiences the profile is a member of, with the time it entered (wall-clock, not event time).
   // Not merged by Absorb: the resolver re-evaluates the winner and records the loser leaving.
   std::map<std::string, Timestamp> audiences;
+  // Purchases by local day, for the purchase models (profile_store/purchase_history.h).
+  PurchaseHistory purchases;
 
   // Finds an identity; nullptr when absent.
   const IdentityRecord* FindIdentity(std::string_view type, std::string_view value) const;
@@ -104,7 +107,7 @@ struct Profile {
   // stored one, as traits are.
   void SetConsent(std::string_view purpose, const ConsentRecord& record);
   // Takes over everything `other` knows (identities, traits and consent by the same
-  // rules, channels, history).
+  // rules, channels, history, purchases).
   void Absorb(const Profile& other);
 };
 

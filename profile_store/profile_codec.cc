@@ -13,6 +13,8 @@
 //     consent:     count, then per purpose: purpose, granted (0 or 1), time, sequence, source, channel
 //     aggregates:  count, then per aggregate: key, length-prefixed EventAggregate::Encode bytes
 //     audiences:   count, then per audience: name, entry time
+//     purchases:   only when the profile has any: PurchaseHistory::Encode (purchase_history.cc);
+//                  records written before purchases were kept end after the audiences
 // Maps are written in key order, so equal profiles give equal bytes (a rebuild compares them).
 
 #include <string>
@@ -147,6 +149,7 @@ absl::StatusOr<Profile> DecodeVersion1(std::string_view record) {
     if (!reader.ReadLengthPrefixed(name) || !ReadTime(reader, entered)) return Damaged("audiences");
     profile.audiences.emplace_hint(profile.audiences.end(), std::move(name), entered);
   }
+  if (!reader.empty() && !profile.purchases.Decode(reader)) return Damaged("purchases");
   if (!reader.empty()) return Damaged("bytes after the last member");
   return profile;
 }
@@ -217,6 +220,7 @@ void EncodeProfile(const Profile& profile, std::string& out) {
     base::PutLengthPrefixed(out, name);
     PutTime(out, entered);
   }
+  if (!profile.purchases.empty()) profile.purchases.Encode(out);
 }
 
 absl::StatusOr<Profile> DecodeProfile(std::string_view record) {

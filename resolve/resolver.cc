@@ -40,6 +40,7 @@ Resolver::Resolver(profile_store::Store& store, std::string space, const identit
       normalizer_(normalizer),
       extractor_(extractor),
       options_(options),
+      purchase_rules_(options.purchases.contains(space_) ? options.purchases.at(space_) : PurchaseRules()),
       graph_(store, space_, std::move(rules), options.graph),
       audiences_(audiences),
       preparer_(normalizer, extractor) {
@@ -198,6 +199,7 @@ absl::Status Resolver::ApplyPrepared(PreparedEvent& prepared, rocksdb::WriteBatc
                                                                         .channel = event.channel});
   }
   for (std::string& warning : prepared.consent.warnings) warnings.push_back(std::move(warning));
+  RecordPurchase(purchase_rules_, event, **profile);
   if (maintenance_) maintenance_->OnEvent(event, sequence, *resolution, **profile, batch);
   if (outbox_ != nullptr) outbox_->OnEvent(event, sequence, **profile, batch);
 

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -40,10 +41,14 @@
 #include "resolve/audience_maintenance.h"
 #include "resolve/event_preparer.h"
 #include "resolve/log_prefetcher.h"
+#include "resolve/purchase_recorder.h"
 
 namespace tessera::resolve {
 
 struct ResolverOptions {
+  // Which events are purchases, by space (resolve/purchase_recorder.h); a space not named here
+  // counts `Order Completed` by the default rules.
+  std::map<std::string, PurchaseRules> purchases;
   size_t batch_events = 10000;  // Events applied per WriteBatch.
   // Events older than this leave the log (by receive time) and the timelines (by event time);
   // profiles keep what they learned from them. Zero keeps everything.
@@ -176,6 +181,7 @@ class Resolver {
   const identity::Normalizer& normalizer_;
   const ingest::IdentifierExtractor& extractor_;
   const ResolverOptions options_;
+  const PurchaseRules purchase_rules_;  // The space's, from options_.purchases.
   identity::IdentityGraph graph_;
   audiences::SpaceAudiences* const audiences_;
   std::unique_ptr<AudienceMaintenance> maintenance_;

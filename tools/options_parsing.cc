@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "base/time_zone.h"
 #include "audiences/definitions.h"
 #include "api/connector_handler.h"
 #include "config/master_keys.h"
@@ -191,6 +192,17 @@ absl::StatusOr<std::vector<activation::DestinationSpec>> DestinationSpecsFrom(co
   return specs;
 }
 
+std::map<std::string, api::PurchaseModelSettings> PurchaseModelSettingsFrom(const config::Config& config) {
+  std::map<std::string, api::PurchaseModelSettings> settings;
+  for (const config::PurchaseConfig& purchase : config.purchases) {
+    settings[purchase.space] = api::PurchaseModelSettings{.time_zone = base::TimeZone::Parse(purchase.time_zone),
+                                                          .currency = purchase.currency,
+                                                          .monthly_discount_rate = purchase.monthly_discount_rate,
+                                                          .refit_interval = purchase.refit_interval};
+  }
+  return settings;
+}
+
 pipeline::PipelineOptions PipelineOptionsFrom(const config::Config& config) {
   pipeline::PipelineOptions options;
   for (const config::Source& source : config.sources) options.spaces.push_back(source.space);
@@ -231,6 +243,13 @@ pipeline::PipelineOptions PipelineOptionsFrom(const config::Config& config) {
   }
   for (const config::DefinitionConfig& definition : config.audiences) {
     options.definitions[definition.space].audiences.push_back({definition.name, definition.json});
+  }
+  for (const config::PurchaseConfig& purchase : config.purchases) {
+    resolve::PurchaseRules& rules = options.resolver.purchases[purchase.space];
+    rules.events = purchase.events;
+    rules.value_properties = purchase.value_properties;
+    rules.currency = purchase.currency;
+    rules.time_zone = base::TimeZone::Parse(purchase.time_zone);  // Checked by the config's reader.
   }
   options.resolver.graph.identifier_cache_entries = identity.cache_entries;
   options.resolver.graph.profile_cache_entries = identity.profile_cache_entries;

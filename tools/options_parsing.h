@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "activation/destination.h"
+#include "api/model_handler.h"
 #include "config/config.h"
 #include "pipeline/ingest_pipeline.h"
 #include "profile_store/store.h"
@@ -51,6 +52,8 @@ absl::StatusOr<std::unique_ptr<profile_store::Store>> OpenStore(const config::Co
 // store with keys or the reverse, an altered or cut-short file), 1 for the rest.
 int StoreOpenExitCode(const absl::Status& status);
 pipeline::PipelineOptions PipelineOptionsFrom(const config::Config& config);
+// The purchase models' settings of each space listed in config `purchases`.
+std::map<std::string, api::PurchaseModelSettings> PurchaseModelSettingsFrom(const config::Config& config);
 // The destinations as delivery runs them (the configuration checked that a source writes to each
 // one's space). InvalidArgument for a consent purpose that is not one.
 absl::StatusOr<std::vector<activation::DestinationSpec>> DestinationSpecsFrom(const config::Config& config);

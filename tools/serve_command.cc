@@ -17,6 +17,7 @@
 #include "api/http_server.h"
 #include "api/position_gate.h"
 #include "api/key_registry.h"
+#include "api/model_handler.h"
 #include "api/privacy_handler.h"
 #include "api/profile_handler.h"
 #include "config/dev_keys.h"
@@ -190,9 +191,16 @@ int ServeCommand(std::span<const std::string_view> args) {
   if (spaces.empty()) spaces.push_back("default");
   auto space_audiences = [&pipeline](std::string_view space) { return pipeline.audiences(space); };
   std::optional<api::ProfileHandler> profiles;
+  std::optional<api::ModelHandler> models;
   if (pipeline.resolves()) {
     profiles.emplace(keys, reader, *pipeline.normalizer(), KnownIdentifierTypes(config), spaces, space_audiences);
     profiles->SetIdentifierExtractor(pipeline.extractor());
+    models.emplace(keys, **store, spaces, PurchaseModelSettingsFrom(config), [&pipeline](std::string_view space) {
+      resolve::Resolver* resolver = pipeline.resolver(space);
+      return resolver == nullptr ? uint64_t{0} : resolver->metrics().position.load();
+    });
+    profiles->SetPredictions([&models](const std::string& space, const profile_store::Profile& profile,
+                                       std::string_view query) { return models->Predictions(space, profile, query); });
   }
   const api::AudienceHandler audiences(keys, **store, space_audiences);
   auto audit_log = std::make_unique<privacy::AuditLog>(**store);
@@ -211,6 +219,7 @@ int ServeCommand(std::span<const std::string_view> args) {
                            &audiences, &admin);
     server.SetPrivacy(&privacy, &auditor);
     server.SetDestinations(&destination_handler);
+    if (models) server.SetModels(&*models);
     if (position_gate) server.SetPositionGate(&*position_gate);
     if (absl::Status status = server.Bind(); !status.ok()) {
       pipeline.Stop();

@@ -21,6 +21,7 @@
 #include "api/connector_handler.h"
 #include "api/console_handler.h"
 #include "api/destination_handler.h"
+#include "api/model_handler.h"
 #include "api/cors.h"
 #include "api/position_gate.h"
 #include "api/http_server.h"
@@ -80,6 +81,7 @@ struct HttpServer::Impl {
   const PrivacyHandler* privacy = nullptr;  // HttpServer::SetPrivacy
   const Auditor* auditor = nullptr;
   const DestinationHandler* destinations = nullptr;  // HttpServer::SetDestinations
+  const ModelHandler* models = nullptr;              // HttpServer::SetModels
   const PositionGate* position_gate = nullptr;  // HttpServer::SetPositionGate
   CorsPolicy cors;
   SdkSettingsHandler sdk_settings;

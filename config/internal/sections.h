@@ -66,4 +66,9 @@ absl::Status ReadDefinition(element value, const std::string& path, bool keep_na
                             DefinitionConfig& definition);
 absl::Status ReadAudienceSweep(element value, const std::string& path, AudienceSweepOptions& audience_sweep);
 
+// ----- Purchases and their models (purchases_section.cc) -----
+
+// purchases[]: one entry per space; time zones, currencies and value paths checked here.
+absl::Status ReadPurchases(element value, const std::string& path, std::vector<PurchaseConfig>& purchases);
+
 }  // namespace tessera::config::internal

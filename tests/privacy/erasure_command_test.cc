@@ -200,7 +200,8 @@ TEST_P(ErasureCommandTest, WithoutAPrivacyStoreACommandIsNeverPassedOverAndARebu
     EXPECT_EQ(bare->position(), command_sequence - 1) << "stopped before the command";
     EXPECT_TRUE(store_->Get(ColumnFamily::kLog, ingest::AcceptedLog::Key(kSpace, command_sequence)).ok());
   }
-  absl::StatusOr<resolve::RebuildReport> rebuilt = resolve::Rebuild(*store_, resolve::DerivedStateOptions{});
+  const resolve::DerivedStateOptions defaults;
+  absl::StatusOr<resolve::RebuildReport> rebuilt = resolve::Rebuild(*store_, defaults);
   ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
   EXPECT_EQ(privacy_->GetRequest(kSpace, "er_5")->state, ErasureRequest::State::kCompleted);
   auto resolver = PrivacyResolver();

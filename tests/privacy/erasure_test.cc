@@ -272,7 +272,9 @@ TEST_F(ErasureTest, ARebuildAfterErasuresGivesEveryoneElseTheProfileIdsTheyHad) 
   const auto live = DerivedState();
   resolver.reset();
 
-  absl::StatusOr<resolve::RebuildReport> rebuild = resolve::Rebuild(*store_, resolve::DerivedStateOptions{});
+  const resolve::DerivedStateOptions defaults;
+
+  absl::StatusOr<resolve::RebuildReport> rebuild = resolve::Rebuild(*store_, defaults);
   ASSERT_TRUE(rebuild.ok()) << rebuild.status();
   ExpectSameState(live, DerivedState());
   auto rebuilt = PrivacyResolver();
@@ -294,7 +296,8 @@ TEST_F(ErasureTest, ARebuildOfASpaceWhoseEveryPersonWasErasedKeepsItsCounters) {
   ASSERT_EQ(Count(ColumnFamily::kLog), 0u);
   const auto live = DerivedState();
   resolver.reset();
-  absl::StatusOr<resolve::RebuildReport> rebuild = resolve::Rebuild(*store_, resolve::DerivedStateOptions{});
+  const resolve::DerivedStateOptions defaults;
+  absl::StatusOr<resolve::RebuildReport> rebuild = resolve::Rebuild(*store_, defaults);
   ASSERT_TRUE(rebuild.ok()) << rebuild.status();
   ExpectSameState(live, DerivedState());
 }

@@ -1,0 +1,269 @@
+#include "api/model_handler.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "api/router.h"
+#include "base/json_writer.h"
+#include "prediction/purchase_model.h"
+#include "resolve/purchase_recorder.h"
+
+namespace tessera::api {
+namespace {
+
+using base::JsonWriter;
+
+constexpr size_t kKeptFits = 16;
+constexpr int64_t kDefaultHorizonDays = 365;
+constexpr int64_t kMaxHorizonDays = 3650;
+
+HttpReply JsonReply(std::string body) {
+  HttpReply reply;
+  reply.body = std::move(body);
+  reply.headers.emplace_back("Cache-Control", "no-store");
+  return reply;
+}
+
+std::string DayText(int32_t day) {
+  const std::chrono::year_month_day date{std::chrono::sys_days(std::chrono::days(day))};
+  char text[16];
+  std::snprintf(text, sizeof(text), "%04d-%02u-%02u", static_cast<int>(date.year()),
+                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
+  return text;
+}
+
+// "YYYY-MM-DD" as days since 1970-01-01; nullopt for anything else or an impossible date.
+std::optional<int32_t> ParseDate(std::string_view text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+  int year = 0;
+  unsigned month = 0;
+  unsigned day = 0;
+  auto number = [&](size_t at, size_t length, auto& out) {
+    auto [end, error] = std::from_chars(text.data() + at, text.data() + at + length, out);
+    return error == std::errc() && end == text.data() + at + length;
+  };
+  if (!number(0, 4, year) || !number(5, 2, month) || !number(8, 2, day)) return std::nullopt;
+  const std::chrono::year_month_day date{std::chrono::year(year), std::chrono::month(month), std::chrono::day(day)};
+  if (!date.ok()) return std::nullopt;
+  return static_cast<int32_t>(std::chrono::sys_days(date).time_since_epoch().count());
+}
+
+void WriteConvergence(JsonWriter& json, const prediction::FitConvergence& convergence) {
+  json.Key("converged").Bool(convergence.converged);
+  json.Key("evaluations").Int(convergence.evaluations);
+  json.Key("algorithm").String(convergence.algorithm);
+  json.Key("stop_reason").String(convergence.stop_reason);
+  json.Key("gradient_norm").Double(convergence.gradient_norm);
+}
+
+void WriteModel(JsonWriter& json, const std::string& space, const resolve::SpacePurchaseFit& fit, uint64_t position,
+                const PurchaseModelSettings& settings) {
+  const prediction::BgNbdFit& bg = fit.fit.bg_nbd;
+  const prediction::GammaGammaFit& gg = fit.fit.gamma_gamma;
+  json.BeginObject();
+  json.Key("space").String(space);
+  json.Key("as_of").String(DayText(fit.as_of_day));
+  json.Key("time_zone").String(settings.time_zone ? settings.time_zone->name() : "UTC");
+  if (!settings.currency.empty()) json.Key("currency").String(settings.currency);
+  json.Key("customers").Int(bg.customers);
+  json.Key("repeat_customers").Int(bg.repeat_customers);
+  json.Key("orders").Uint(fit.orders);
+  json.Key("profiles").Int(fit.profiles_scanned);
+  json.Key("first_purchase_after_as_of").Int(fit.first_purchase_later);
+  json.Key("other_currency_purchases").Uint(fit.other_currency);
+  json.Key("bg_nbd").BeginObject();
+  json.Key("r").Double(bg.parameters.r);
+  json.Key("alpha").Double(bg.parameters.alpha);
+  json.Key("a").Double(bg.parameters.a);
+  json.Key("b").Double(bg.parameters.b);
+  json.Key("log_likelihood").Double(bg.log_likelihood);
+  WriteConvergence(json, bg.convergence);
+  json.EndObject();
+  json.Key("gamma_gamma").BeginObject();
+  json.Key("p").Double(gg.parameters.p);
+  json.Key("q").Double(gg.parameters.q);
+  json.Key("gamma").Double(gg.parameters.gamma);
+  json.Key("log_likelihood").Double(gg.log_likelihood);
+  json.Key("customers").Int(gg.customers);
+  json.Key("left_out").BeginObject();
+  json.Key("no_repeat_transaction").Int(gg.left_out_no_repeat);
+  json.Key("non_positive_mean_value").Int(gg.left_out_non_positive_value);
+  json.EndObject();
+  WriteConvergence(json, gg.convergence);
+  json.EndObject();
+  json.Key("fit_seconds").Double(fit.fit.elapsed.count());
+  json.Key("position").Uint(position);
+  json.Key("version").String(absl::StrCat(DayText(fit.as_of_day), "@", position));
+  json.EndObject();
+}
+
+HttpReply FitError(const absl::Status& status) {
+  if (absl::IsFailedPrecondition(status)) return ErrorReply(409, "not_fittable", std::string(status.message()));
+  return ErrorReply(500, "internal", std::string(status.message()));
+}
+
+}  // namespace
+
+ModelHandler::ModelHandler(const KeyRegistry& keys, const profile_store::Store& store, std::vector<std::string> spaces,
+                           std::map<std::string, PurchaseModelSettings> settings,
+                           std::function<uint64_t(std::string_view space)> position)
+    : keys_(keys),
+      store_(store),
+      spaces_(std::move(spaces)),
+      settings_(std::move(settings)),
+      position_(std::move(position)) {}
+
+const PurchaseModelSettings& ModelHandler::SettingsOf(const std::string& space) const {
+  static const PurchaseModelSettings kDefaults;
+  auto it = settings_.find(space);
+  return it == settings_.end() ? kDefaults : it->second;
+}
+
+absl::StatusOr<std::optional<int32_t>> ModelHandler::AsOfDay(const std::string& space, std::string_view query) const {
+  const std::optional<std::string_view> raw = FindQueryParam(query, "as_of");
+  if (!raw) return std::optional<int32_t>();
+  const std::optional<std::string> text = UrlDecode(*raw);
+  if (!text || text->empty()) return absl::InvalidArgumentError("as_of: expected a date (YYYY-MM-DD) or an ISO-8601 time");
+  if (std::optional<int32_t> day = ParseDate(*text)) return std::optional<int32_t>(*day);
+  const std::optional<base::Timestamp> time = base::ParseIso8601(*text);
+  if (!time) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("as_of: \"", *text, "\" is neither a date (YYYY-MM-DD) nor an ISO-8601 time"));
+  }
+  // Purchases are kept by local day, the models' unit: a time counts its whole day.
+  return std::optional<int32_t>(resolve::LocalDay(SettingsOf(space).time_zone, *time));
+}
+
+absl::StatusOr<std::shared_ptr<const ModelHandler::Fit>> ModelHandler::FitOf(const std::string& space,
+                                                                              std::optional<int32_t> as_of_day) const {
+  const PurchaseModelSettings& settings = SettingsOf(space);
+  const base::Timestamp now = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+  const bool latest = !as_of_day;
+  std::lock_guard lock(mutex_);
+  const uint64_t position = position_ ? position_(space) : 0;
+  if (!as_of_day) {
+    auto latest = latest_.find(space);
+    if (latest != latest_.end()) {
+      const Fit& fit = *latest->second;
+      const bool fresh = now - fit.made < settings.refit_interval;
+      // A bulk import shows as many events applied at once: the fit is made again after it.
+      const bool imported = position - fit.position > std::max<uint64_t>(fit.position / 10, 1000);
+      const bool same_day = fit.fit.as_of_day == resolve::LocalDay(settings.time_zone, now);
+      if (position == fit.position || (fresh && !imported && same_day)) return latest->second;
+    }
+    as_of_day = resolve::LocalDay(settings.time_zone, now);
+  } else {
+    auto kept = fits_.find({space, *as_of_day});
+    if (kept != fits_.end() && kept->second->position == position) return kept->second;
+  }
+  absl::StatusOr<resolve::SpacePurchaseFit> fitted = resolve::FitSpacePurchases(store_, space, *as_of_day);
+  if (!fitted.ok()) return fitted.status();
+  auto fit = std::make_shared<const Fit>(Fit{.space = space, .fit = *std::move(fitted), .position = position, .made = now});
+  if (fits_.size() >= kKeptFits) {
+    auto oldest = std::min_element(fits_.begin(), fits_.end(),
+                                   [](const auto& a, const auto& b) { return a.second->made < b.second->made; });
+    fits_.erase(oldest);
+  }
+  fits_[{space, *as_of_day}] = fit;
+  if (latest) latest_[space] = fit;
+  return fit;
+}
+
+HttpReply ModelHandler::Handle(const ModelRequest& request) const {
+  std::optional<std::string_view> token = BearerToken(request.authorization);
+  if (!token || token->empty()) {
+    return ErrorReply(401, "unauthorized", "send a read or admin key as Authorization: Bearer KEY");
+  }
+  const KeyScope scope = keys_.Identify(*token).scope;
+  if (scope == KeyScope::kUnknown) return ErrorReply(401, "unauthorized", "unknown key");
+  if (scope != KeyScope::kAdmin && scope != KeyScope::kRead) {
+    return ErrorReply(403, "forbidden", "a write key cannot read models; use a read or admin key");
+  }
+  if (request.path != "purchase") {
+    return ErrorReply(404, "not_found", absl::StrCat("no model \"", std::string(request.path), "\"; there is purchase"));
+  }
+  std::string space(QueryParam(request.query, "space"));
+  if (space.empty()) space = "default";
+  if (std::find(spaces_.begin(), spaces_.end(), space) == spaces_.end()) {
+    return ErrorReply(404, "not_found", absl::StrCat("no space \"", space, "\""), "space");
+  }
+  absl::StatusOr<std::optional<int32_t>> as_of = AsOfDay(space, request.query);
+  if (!as_of.ok()) return ErrorReply(400, "invalid_value", std::string(as_of.status().message()), "as_of");
+  absl::StatusOr<std::shared_ptr<const Fit>> fit = FitOf(space, *as_of);
+  if (!fit.ok()) return FitError(fit.status());
+  std::string body;
+  JsonWriter json(body);
+  WriteModel(json, space, (*fit)->fit, (*fit)->position, SettingsOf(space));
+  return JsonReply(std::move(body));
+}
+
+HttpReply ModelHandler::Predictions(const std::string& space, const profile_store::Profile& profile,
+                                    std::string_view query) const {
+  absl::StatusOr<std::optional<int32_t>> as_of = AsOfDay(space, query);
+  if (!as_of.ok()) return ErrorReply(400, "invalid_value", std::string(as_of.status().message()), "as_of");
+  int64_t horizon_days = kDefaultHorizonDays;
+  if (const std::optional<std::string_view> text = FindQueryParam(query, "horizon_days")) {
+    auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), horizon_days);
+    if (error != std::errc() || end != text->data() + text->size() || horizon_days < 1 ||
+        horizon_days > kMaxHorizonDays) {
+      return ErrorReply(400, "invalid_value", absl::StrCat("horizon_days: expected 1 to ", kMaxHorizonDays, " days"),
+                        "horizon_days");
+    }
+  }
+  absl::StatusOr<std::shared_ptr<const Fit>> fit = FitOf(space, *as_of);
+  if (!fit.ok()) return FitError(fit.status());
+  const PurchaseModelSettings& settings = SettingsOf(space);
+  const prediction::PurchaseModel model = (*fit)->fit.fit.model();
+  std::string body;
+  JsonWriter json(body);
+  json.BeginObject();
+  json.Key("profileId").String(profile_store::FormatProfileId(profile.id));
+  json.Key("as_of").String(DayText((*fit)->fit.as_of_day));
+  json.Key("horizon_days").Int(horizon_days);
+  absl::StatusOr<prediction::CalibrationSummary> summary =
+      resolve::SummarizePurchases(profile.purchases, (*fit)->fit.as_of_day);
+  if (!summary.ok()) {
+    // Not a customer by then: the models say nothing about people who never bought.
+    json.Key("customer").Bool(false);
+    for (const char* key : {"p_alive", "expected_purchases", "expected_order_value", "clv"}) json.Key(key).Null();
+  } else {
+    json.Key("customer").Bool(true);
+    json.Key("summary").BeginObject();
+    json.Key("repeat_transactions").Int(summary->repeat_transactions);
+    json.Key("recency_weeks").Double(summary->recency.count());
+    json.Key("age_weeks").Double(summary->age.count());
+    json.Key("mean_repeat_value").Double(summary->mean_repeat_value);
+    json.EndObject();
+    const prediction::ValueOptions options{.horizon = prediction::Weeks(static_cast<double>(horizon_days) / 7.0),
+                                           .monthly_discount_rate = settings.monthly_discount_rate};
+    absl::StatusOr<prediction::CustomerPrediction> predicted = prediction::PredictCustomer(model, *summary, options);
+    if (predicted.ok()) {
+      json.Key("p_alive").Double(predicted->p_alive);
+      json.Key("expected_purchases").Double(predicted->expected_purchases);
+      json.Key("expected_order_value").Double(predicted->expected_order_value);
+      json.Key("clv").Double(predicted->clv);
+    } else {
+      // The spend model may have no mean (q <= 1): the purchase figures still stand.
+      absl::StatusOr<double> p_alive = prediction::ProbabilityAlive(model.bg_nbd, *summary);
+      absl::StatusOr<double> purchases = prediction::ExpectedPurchases(model.bg_nbd, *summary, options.horizon);
+      if (!p_alive.ok() || !purchases.ok()) {
+        const absl::Status& failed = !p_alive.ok() ? p_alive.status() : purchases.status();
+        return ErrorReply(500, "internal", std::string(failed.message()));
+      }
+      json.Key("p_alive").Double(*p_alive);
+      json.Key("expected_purchases").Double(*purchases);
+      json.Key("expected_order_value").Null();
+      json.Key("clv").Null();
+      json.Key("value_unavailable").String(std::string(predicted.status().message()));
+    }
+  }
+  json.Key("model");
+  WriteModel(json, space, (*fit)->fit, (*fit)->position, settings);
+  json.EndObject();
+  return JsonReply(std::move(body));
+}
+
+}  // namespace tessera::api
