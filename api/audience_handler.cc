@@ -123,6 +123,7 @@ void WriteComputedTrait(JsonWriter& json, const audiences::ComputedTrait& trait,
   json.Key("name").String(trait.name);
   json.Key("definition").Raw(trait.source_json);
   json.Key("fromConfig").Bool(from_config);
+  if (trait.built_in) json.Key("builtIn").Bool(true);
   json.EndObject();
 }
 
@@ -304,7 +305,7 @@ HttpReply AudienceHandler::Members(const AudienceRequest& request, SpaceAudience
 
   auto member_export =
       std::make_unique<audiences::MemberExport>(store_, space.space(), name, *std::move(fields), *format,
-                                                definitions, space.rfm(), ReceivedNow(), std::move(consent));
+                                                definitions, space.figures(), ReceivedNow(), std::move(consent));
   std::string first;
   absl::StatusOr<bool> more = member_export->Next(first);
   if (!more.ok()) return ErrorReply(500, "internal", std::string(more.status().message()));

@@ -9,7 +9,7 @@
 #include "api/router.h"
 #include "base/json_writer.h"
 #include "prediction/purchase_model.h"
-#include "resolve/purchase_recorder.h"
+#include "audiences/purchase_traits.h"
 
 namespace tessera::api {
 namespace {
@@ -25,14 +25,6 @@ HttpReply JsonReply(std::string body) {
   reply.body = std::move(body);
   reply.headers.emplace_back("Cache-Control", "no-store");
   return reply;
-}
-
-std::string DayText(int32_t day) {
-  const std::chrono::year_month_day date{std::chrono::sys_days(std::chrono::days(day))};
-  char text[16];
-  std::snprintf(text, sizeof(text), "%04d-%02u-%02u", static_cast<int>(date.year()),
-                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
-  return text;
 }
 
 // "YYYY-MM-DD" as days since 1970-01-01; nullopt for anything else or an impossible date.
@@ -51,55 +43,6 @@ std::optional<int32_t> ParseDate(std::string_view text) {
   return static_cast<int32_t>(std::chrono::sys_days(date).time_since_epoch().count());
 }
 
-void WriteConvergence(JsonWriter& json, const prediction::FitConvergence& convergence) {
-  json.Key("converged").Bool(convergence.converged);
-  json.Key("evaluations").Int(convergence.evaluations);
-  json.Key("algorithm").String(convergence.algorithm);
-  json.Key("stop_reason").String(convergence.stop_reason);
-  json.Key("gradient_norm").Double(convergence.gradient_norm);
-}
-
-void WriteModel(JsonWriter& json, const std::string& space, const resolve::SpacePurchaseFit& fit, uint64_t position,
-                const PurchaseModelSettings& settings) {
-  const prediction::BgNbdFit& bg = fit.fit.bg_nbd;
-  const prediction::GammaGammaFit& gg = fit.fit.gamma_gamma;
-  json.BeginObject();
-  json.Key("space").String(space);
-  json.Key("as_of").String(DayText(fit.as_of_day));
-  json.Key("time_zone").String(settings.time_zone ? settings.time_zone->name() : "UTC");
-  if (!settings.currency.empty()) json.Key("currency").String(settings.currency);
-  json.Key("customers").Int(bg.customers);
-  json.Key("repeat_customers").Int(bg.repeat_customers);
-  json.Key("orders").Uint(fit.orders);
-  json.Key("profiles").Int(fit.profiles_scanned);
-  json.Key("first_purchase_after_as_of").Int(fit.first_purchase_later);
-  json.Key("other_currency_purchases").Uint(fit.other_currency);
-  json.Key("bg_nbd").BeginObject();
-  json.Key("r").Double(bg.parameters.r);
-  json.Key("alpha").Double(bg.parameters.alpha);
-  json.Key("a").Double(bg.parameters.a);
-  json.Key("b").Double(bg.parameters.b);
-  json.Key("log_likelihood").Double(bg.log_likelihood);
-  WriteConvergence(json, bg.convergence);
-  json.EndObject();
-  json.Key("gamma_gamma").BeginObject();
-  json.Key("p").Double(gg.parameters.p);
-  json.Key("q").Double(gg.parameters.q);
-  json.Key("gamma").Double(gg.parameters.gamma);
-  json.Key("log_likelihood").Double(gg.log_likelihood);
-  json.Key("customers").Int(gg.customers);
-  json.Key("left_out").BeginObject();
-  json.Key("no_repeat_transaction").Int(gg.left_out_no_repeat);
-  json.Key("non_positive_mean_value").Int(gg.left_out_non_positive_value);
-  json.EndObject();
-  WriteConvergence(json, gg.convergence);
-  json.EndObject();
-  json.Key("fit_seconds").Double(fit.fit.elapsed.count());
-  json.Key("position").Uint(position);
-  json.Key("version").String(absl::StrCat(DayText(fit.as_of_day), "@", position));
-  json.EndObject();
-}
-
 HttpReply FitError(const absl::Status& status) {
   if (absl::IsFailedPrecondition(status)) return ErrorReply(409, "not_fittable", std::string(status.message()));
   return ErrorReply(500, "internal", std::string(status.message()));
@@ -109,12 +52,13 @@ HttpReply FitError(const absl::Status& status) {
 
 ModelHandler::ModelHandler(const KeyRegistry& keys, const profile_store::Store& store, std::vector<std::string> spaces,
                            std::map<std::string, PurchaseModelSettings> settings,
-                           std::function<uint64_t(std::string_view space)> position)
+                           std::function<uint64_t(std::string_view space)> position, LatestModel latest)
     : keys_(keys),
       store_(store),
       spaces_(std::move(spaces)),
       settings_(std::move(settings)),
-      position_(std::move(position)) {}
+      position_(std::move(position)),
+      latest_(std::move(latest)) {}
 
 const PurchaseModelSettings& ModelHandler::SettingsOf(const std::string& space) const {
   static const PurchaseModelSettings kDefaults;
@@ -134,41 +78,41 @@ absl::StatusOr<std::optional<int32_t>> ModelHandler::AsOfDay(const std::string& 
         absl::StrCat("as_of: \"", *text, "\" is neither a date (YYYY-MM-DD) nor an ISO-8601 time"));
   }
   // Purchases are kept by local day, the models' unit: a time counts its whole day.
-  return std::optional<int32_t>(resolve::LocalDay(SettingsOf(space).time_zone, *time));
+  return std::optional<int32_t>(audiences::LocalDay(SettingsOf(space).time_zone, *time));
 }
 
 absl::StatusOr<std::shared_ptr<const ModelHandler::Fit>> ModelHandler::FitOf(const std::string& space,
                                                                               std::optional<int32_t> as_of_day) const {
   const PurchaseModelSettings& settings = SettingsOf(space);
   const base::Timestamp now = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
-  const bool latest = !as_of_day;
+  if (!as_of_day) {
+    // The model the resolver's sweep keeps, which the computed traits read too.
+    if (std::shared_ptr<const audiences::PurchaseModelState> state = latest_ ? latest_(space) : nullptr) {
+      return std::make_shared<const Fit>(Fit{.model = state->model,
+                                             .summary_day = audiences::LocalDay(state->time_zone, now),
+                                             .json = state->fit_json.empty() ? "null" : state->fit_json});
+    }
+    as_of_day = audiences::LocalDay(settings.time_zone, now);  // None yet: fitted now.
+  }
   std::lock_guard lock(mutex_);
   const uint64_t position = position_ ? position_(space) : 0;
-  if (!as_of_day) {
-    auto latest = latest_.find(space);
-    if (latest != latest_.end()) {
-      const Fit& fit = *latest->second;
-      const bool fresh = now - fit.made < settings.refit_interval;
-      // A bulk import shows as many events applied at once: the fit is made again after it.
-      const bool imported = position - fit.position > std::max<uint64_t>(fit.position / 10, 1000);
-      const bool same_day = fit.fit.as_of_day == resolve::LocalDay(settings.time_zone, now);
-      if (position == fit.position || (fresh && !imported && same_day)) return latest->second;
-    }
-    as_of_day = resolve::LocalDay(settings.time_zone, now);
-  } else {
-    auto kept = fits_.find({space, *as_of_day});
-    if (kept != fits_.end() && kept->second->position == position) return kept->second;
-  }
+  auto kept = fits_.find({space, *as_of_day});
+  if (kept != fits_.end() && kept->second->position == position) return kept->second;
   absl::StatusOr<resolve::SpacePurchaseFit> fitted = resolve::FitSpacePurchases(store_, space, *as_of_day);
   if (!fitted.ok()) return fitted.status();
-  auto fit = std::make_shared<const Fit>(Fit{.space = space, .fit = *std::move(fitted), .position = position, .made = now});
+  auto fit = std::make_shared<const Fit>(
+      Fit{.model = fitted->fit.model(),
+          .summary_day = *as_of_day,
+          .json = resolve::FitJson(space, *fitted, settings.time_zone, settings.currency,
+                                   absl::StrCat(resolve::DayText(*as_of_day), "@", position)),
+          .position = position,
+          .made = now});
   if (fits_.size() >= kKeptFits) {
     auto oldest = std::min_element(fits_.begin(), fits_.end(),
                                    [](const auto& a, const auto& b) { return a.second->made < b.second->made; });
     fits_.erase(oldest);
   }
   fits_[{space, *as_of_day}] = fit;
-  if (latest) latest_[space] = fit;
   return fit;
 }
 
@@ -194,10 +138,7 @@ HttpReply ModelHandler::Handle(const ModelRequest& request) const {
   if (!as_of.ok()) return ErrorReply(400, "invalid_value", std::string(as_of.status().message()), "as_of");
   absl::StatusOr<std::shared_ptr<const Fit>> fit = FitOf(space, *as_of);
   if (!fit.ok()) return FitError(fit.status());
-  std::string body;
-  JsonWriter json(body);
-  WriteModel(json, space, (*fit)->fit, (*fit)->position, SettingsOf(space));
-  return JsonReply(std::move(body));
+  return JsonReply((*fit)->json);
 }
 
 HttpReply ModelHandler::Predictions(const std::string& space, const profile_store::Profile& profile,
@@ -216,15 +157,15 @@ HttpReply ModelHandler::Predictions(const std::string& space, const profile_stor
   absl::StatusOr<std::shared_ptr<const Fit>> fit = FitOf(space, *as_of);
   if (!fit.ok()) return FitError(fit.status());
   const PurchaseModelSettings& settings = SettingsOf(space);
-  const prediction::PurchaseModel model = (*fit)->fit.fit.model();
+  const prediction::PurchaseModel& model = (*fit)->model;
   std::string body;
   JsonWriter json(body);
   json.BeginObject();
   json.Key("profileId").String(profile_store::FormatProfileId(profile.id));
-  json.Key("as_of").String(DayText((*fit)->fit.as_of_day));
+  json.Key("as_of").String(resolve::DayText((*fit)->summary_day));
   json.Key("horizon_days").Int(horizon_days);
   absl::StatusOr<prediction::CalibrationSummary> summary =
-      resolve::SummarizePurchases(profile.purchases, (*fit)->fit.as_of_day);
+      audiences::SummarizePurchaseDays(profile.purchases, (*fit)->summary_day);
   if (!summary.ok()) {
     // Not a customer by then: the models say nothing about people who never bought.
     json.Key("customer").Bool(false);
@@ -260,8 +201,7 @@ HttpReply ModelHandler::Predictions(const std::string& space, const profile_stor
       json.Key("value_unavailable").String(std::string(predicted.status().message()));
     }
   }
-  json.Key("model");
-  WriteModel(json, space, (*fit)->fit, (*fit)->position, settings);
+  json.Key("model").Raw((*fit)->json);
   json.EndObject();
   return JsonReply(std::move(body));
 }

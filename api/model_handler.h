@@ -5,16 +5,17 @@
 //   GET /v1/models/purchase?as_of=DATE      BG/NBD and Gamma-Gamma fitted on every customer's
 //                                           calibration summary at the end of that local day
 //                                           (YYYY-MM-DD, or a full ISO-8601 time: its local day)
-//   GET /v1/models/purchase                 the latest fit: as of today, refitted once it is older
-//                                           than the space's refit interval or the resolver has
-//                                           applied 10% more events since (a bulk import)
+//   GET /v1/models/purchase                 the model the resolver's sweep keeps (and the computed
+//                                           traits read): refitted every refit interval, and sooner
+//                                           after 10% more purchases (a bulk import); fitted now,
+//                                           as of today, before the sweep's first
 // and, through ProfileHandler, GET /v1/profiles/{ref}/predictions?as_of=DATE&horizon_days=N:
 // P(alive), expected purchases in the horizon (1 to 3650 days, default 365), expected order value
 // and CLV over the horizon with the space's monthly discount rate, and the model they come from.
 //
-// A fit is a pure function of the space's profiles, so it is kept per (space, day) for as long as
-// the resolver's position has not moved. A fit reads every profile of the space on the calling
-// thread, one fit at a time.
+// A fit at a given day is a pure function of the space's profiles, so it is kept per (space, day)
+// for as long as the resolver's position has not moved. Such a fit reads every profile of the
+// space on the calling thread, one fit at a time.
 //
 // Errors: 401/403 for keys; 404 unknown space or model; 400 invalid_value naming as_of or
 // horizon_days; 409 not_fittable when the space has no customer or no repeat customer by as_of.
@@ -39,6 +40,8 @@
 #include "base/time_zone.h"
 #include "profile_store/profile.h"
 #include "profile_store/store.h"
+#include "audiences/purchase_traits.h"
+#include "prediction/purchase_model.h"
 #include "resolve/purchase_models.h"
 
 namespace tessera::api {
@@ -48,7 +51,6 @@ struct PurchaseModelSettings {
   std::optional<base::TimeZone> time_zone;  // Whose days; UTC when unset.
   std::string currency;                     // Shown with amounts; empty when the space names none.
   double monthly_discount_rate = 0.01;
-  std::chrono::seconds refit_interval{86'400};
 };
 
 struct ModelRequest {
@@ -61,9 +63,11 @@ class ModelHandler {
  public:
   // `position(space)`: the resolver's applied position of the space. `settings` by space; spaces
   // without an entry use the defaults. The store must outlive the handler.
+  // `latest(space)`: the sweep's model of the space (null before its first fit).
+  using LatestModel = std::function<std::shared_ptr<const audiences::PurchaseModelState>(std::string_view space)>;
   ModelHandler(const KeyRegistry& keys, const profile_store::Store& store, std::vector<std::string> spaces,
                std::map<std::string, PurchaseModelSettings> settings,
-               std::function<uint64_t(std::string_view space)> position);
+               std::function<uint64_t(std::string_view space)> position, LatestModel latest = {});
 
   HttpReply Handle(const ModelRequest& request) const;
   // The predictions of `profile` (found by ProfileHandler, which checked the key and the space).
@@ -72,9 +76,10 @@ class ModelHandler {
 
  private:
   struct Fit {
-    std::string space;
-    resolve::SpacePurchaseFit fit;
-    uint64_t position = 0;
+    prediction::PurchaseModel model;
+    int32_t summary_day = 0;  // The day people's summaries are taken at.
+    std::string json;         // The fit as the API answers it.
+    uint64_t position = 0;    // The resolver's, when fitted here.
     base::Timestamp made{};
   };
   const PurchaseModelSettings& SettingsOf(const std::string& space) const;
@@ -88,9 +93,9 @@ class ModelHandler {
   const std::vector<std::string> spaces_;
   const std::map<std::string, PurchaseModelSettings> settings_;
   const std::function<uint64_t(std::string_view)> position_;
-  mutable std::mutex mutex_;  // One fit at a time; guards the maps below.
+  const LatestModel latest_;
+  mutable std::mutex mutex_;  // One fit at a time; guards fits_.
   mutable std::map<std::pair<std::string, int32_t>, std::shared_ptr<const Fit>> fits_;
-  mutable std::map<std::string, std::shared_ptr<const Fit>> latest_;
 };
 
 }  // namespace tessera::api

@@ -103,10 +103,10 @@ void WriteComputedTraits(JsonWriter& json, const Profile& profile, const audienc
   if (space != nullptr) {
     const std::shared_ptr<const audiences::DefinitionSet> definitions = space->definitions();
     if (!definitions->computed.empty()) {
-      const audiences::RfmTable rfm = space->rfm();
+      const audiences::SpaceFigures figures = space->figures();
       const base::Timestamp now = ReceivedNow();
       for (const auto& trait : definitions->computed) {
-        std::optional<std::string> value = audiences::ComputedValue(*trait, profile, now, rfm);
+        std::optional<std::string> value = audiences::ComputedValue(*trait, profile, now, figures);
         if (value) json.Key(trait->name).Raw(*value);
       }
     }

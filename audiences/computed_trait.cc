@@ -45,13 +45,22 @@ using internal::ToAbsl;
 
 namespace {
 
-constexpr std::array<std::string_view, 12> kKindNames = {
-    "count",      "sum", "average",        "min",       "max", "first", "last", "last_channel",
-    "days_since", "rfm", "lifetime_value", "churn_risk"};
-constexpr std::array<ComputedKind, 12> kKinds = {
-    ComputedKind::kCount,     ComputedKind::kSum,   ComputedKind::kAverage,       ComputedKind::kMin,
-    ComputedKind::kMax,       ComputedKind::kFirst, ComputedKind::kLast,          ComputedKind::kLastChannel,
-    ComputedKind::kDaysSince, ComputedKind::kRfm,   ComputedKind::kLifetimeValue, ComputedKind::kChurnRisk};
+constexpr std::array<std::string_view, 15> kKindNames = {
+    "count",      "sum", "average",        "min",        "max",     "first",
+    "last",       "last_channel",          "days_since", "rfm",     "lifetime_value",
+    "churn_risk", "p_alive",               "expected_purchases",    "predicted_clv"};
+constexpr std::array<ComputedKind, 15> kKinds = {
+    ComputedKind::kCount,         ComputedKind::kSum,       ComputedKind::kAverage,
+    ComputedKind::kMin,           ComputedKind::kMax,       ComputedKind::kFirst,
+    ComputedKind::kLast,          ComputedKind::kLastChannel, ComputedKind::kDaysSince,
+    ComputedKind::kRfm,           ComputedKind::kLifetimeValue, ComputedKind::kChurnRisk,
+    ComputedKind::kPAlive,        ComputedKind::kExpectedPurchases, ComputedKind::kPredictedClv};
+constexpr int64_t kMaxHorizonDays = 3650;
+
+bool IsPurchaseKind(ComputedKind kind) {
+  return kind == ComputedKind::kPAlive || kind == ComputedKind::kExpectedPurchases ||
+         kind == ComputedKind::kPredictedClv;
+}
 
 bool IsWindowedKind(ComputedKind kind) {
   switch (kind) {
@@ -97,8 +106,9 @@ std::string_view KindName(ComputedKind kind) {
 }
 
 bool IsTimeDependent(const ComputedTrait& trait) {
+  // The purchase figures change as days pass (T grows) and with each refit of the model.
   return !trait.window.lifetime() || trait.kind == ComputedKind::kDaysSince ||
-         trait.kind == ComputedKind::kChurnRisk || trait.kind == ComputedKind::kRfm;
+         trait.kind == ComputedKind::kChurnRisk || trait.kind == ComputedKind::kRfm || IsPurchaseKind(trait.kind);
 }
 
 }  // namespace internal
@@ -111,7 +121,8 @@ absl::StatusOr<ComputedTrait> ParseComputedTrait(std::string_view json, std::str
   }
   auto members = Members::Read(
       root, "", "a JSON object at the top level",
-      {"name", "kind", "event", "type", "channel", "property", "window", "timeZone", "priorIntervalDays"});
+      {"name", "kind", "event", "type", "channel", "property", "window", "timeZone", "priorIntervalDays",
+       "horizonDays"});
   if (!members.ok()) return members.status();
 
   ComputedTrait trait;
@@ -146,7 +157,7 @@ absl::StatusOr<ComputedTrait> ParseComputedTrait(std::string_view json, std::str
   const auto not_used = [&](std::string_view member) {
     return Invalid(member, absl::StrCat("not used by kind \"", ToAbsl(kind_name), "\""));
   };
-  if (trait.kind == ComputedKind::kLastChannel) {
+  if (trait.kind == ComputedKind::kLastChannel || IsPurchaseKind(trait.kind)) {
     for (std::string_view member : {"event", "type", "channel", "property", "window"}) {
       if (members->Has(member)) return not_used(member);
     }
@@ -156,6 +167,16 @@ absl::StatusOr<ComputedTrait> ParseComputedTrait(std::string_view json, std::str
     return not_used("priorIntervalDays");
   }
   if (!IsWindowedKind(trait.kind) && members->Has("window")) return not_used("window");
+  if (const auto horizon = members->Get("horizonDays")) {
+    if (trait.kind != ComputedKind::kExpectedPurchases && trait.kind != ComputedKind::kPredictedClv) {
+      return not_used("horizonDays");
+    }
+    int64_t days = 0;
+    if (horizon->get_int64().get(days) != simdjson::SUCCESS || days < 1 || days > kMaxHorizonDays) {
+      return Expected("horizonDays", absl::StrCat("a whole number of days from 1 to ", kMaxHorizonDays), *horizon);
+    }
+    trait.horizon_days = days;
+  }
 
   if (absl::Status status = ReadFilter(*members, "", trait.spec.filter); !status.ok()) return status;
 
@@ -199,6 +220,9 @@ absl::StatusOr<ComputedTrait> ParseComputedTrait(std::string_view json, std::str
 
   switch (trait.kind) {
     case ComputedKind::kLastChannel:
+    case ComputedKind::kPAlive:
+    case ComputedKind::kExpectedPurchases:
+    case ComputedKind::kPredictedClv:
       trait.spec = AggregateSpec();
       break;
     case ComputedKind::kDaysSince:

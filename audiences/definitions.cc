@@ -50,7 +50,7 @@ std::string AggregateSpec::Key() const {
 void DefinitionSet::Compile() {
   std::map<std::string, AggregateSpec> by_key;
   for (const auto& trait : computed) {
-    if (trait && trait->kind != ComputedKind::kLastChannel) by_key.emplace(trait->spec.Key(), trait->spec);
+    if (trait && !trait->NeedsNoAggregate()) by_key.emplace(trait->spec.Key(), trait->spec);
   }
   for (const auto& audience : audiences) {
     if (audience && audience->condition) CollectEventSpecs(*audience->condition, by_key);
@@ -82,6 +82,26 @@ const Audience* DefinitionSet::FindAudience(std::string_view name) const {
 bool DefinitionSet::AnyTimeDependent() const {
   return std::any_of(audiences.begin(), audiences.end(),
                      [](const auto& audience) { return audience && audience->time_dependent; });
+}
+
+const std::vector<std::shared_ptr<const ComputedTrait>>& DefinitionSet::BuiltInTraits() {
+  static const auto* const traits = [] {
+    auto* list = new std::vector<std::shared_ptr<const ComputedTrait>>();
+    for (auto [name, json] : {std::pair{"p_alive", R"({"kind":"p_alive"})"},
+                              std::pair{"expected_purchases_90d", R"({"kind":"expected_purchases","horizonDays":90})"},
+                              std::pair{"predicted_clv_365d", R"({"kind":"predicted_clv","horizonDays":365})"}}) {
+      absl::StatusOr<ComputedTrait> trait = ParseComputedTrait(json, name);
+      trait->built_in = true;  // The definitions above parse: a unit test reads them.
+      list->push_back(std::make_shared<const ComputedTrait>(*std::move(trait)));
+    }
+    return list;
+  }();
+  return *traits;
+}
+
+bool DefinitionSet::OnlyBuiltIn() const {
+  return audiences.empty() &&
+         std::all_of(computed.begin(), computed.end(), [](const auto& trait) { return trait && trait->built_in; });
 }
 
 bool IsValidAudienceName(std::string_view name) { return IsValidName(name, /*allow_dash=*/true); }

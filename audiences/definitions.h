@@ -77,6 +77,10 @@ enum class ComputedKind {
   kRfm,            // {"recency","frequency","monetary"} quintile scores 1..5 and "score" "RFM"
   kLifetimeValue,  // sum of the property over all matching events
   kChurnRisk,      // 1 - exp(-days since last / expected interval), see docs/audiences.md
+  // From the profile's purchases and the space's purchase model (audiences/purchase_traits.h):
+  kPAlive,             // P(still a customer) now
+  kExpectedPurchases,  // in the next horizon_days
+  kPredictedClv,       // discounted value of the next horizon_days
 };
 
 struct ComputedTrait {
@@ -86,7 +90,15 @@ struct ComputedTrait {
   Window window;           // For count/sum/average/min/max/first/last and rfm frequency/monetary.
   std::optional<base::TimeZone> time_zone;  // kDaysSince calendar days; UTC when unset.
   double prior_interval_days = 30;  // kChurnRisk: expected days between events with fewer than 2.
+  int64_t horizon_days = 365;       // kExpectedPurchases, kPredictedClv: 1 to 3650.
   std::string source_json;  // The definition as given (minified), echoed by the API.
+  bool built_in = false;    // One of DefinitionSet::BuiltInTraits.
+
+  // Read from the profile itself, without an EventAggregate (last channel, the purchase figures).
+  bool NeedsNoAggregate() const {
+    return kind == ComputedKind::kLastChannel || kind == ComputedKind::kPAlive ||
+           kind == ComputedKind::kExpectedPurchases || kind == ComputedKind::kPredictedClv;
+  }
 };
 
 enum class Operator { kEq, kNe, kGt, kGte, kLt, kLte, kExists, kMissing, kIn, kContains, kStartsWith };
@@ -159,11 +171,16 @@ struct DefinitionSet {
   std::vector<AggregateSpec> specs;
   std::vector<std::string> spec_keys;  // specs[i].Key(), same order.
 
+  // The computed traits every space has, whatever it defines (names no definition may take):
+  // p_alive, expected_purchases_90d, predicted_clv_365d (docs/prediction.md).
+  static const std::vector<std::shared_ptr<const ComputedTrait>>& BuiltInTraits();
   // Fills `specs` and `spec_keys` from computed and audiences (call after changing them).
   void Compile();
   const ComputedTrait* FindComputed(std::string_view name) const;
   const Audience* FindAudience(std::string_view name) const;
   bool AnyTimeDependent() const;
+  // No audience and no computed trait but the built-in ones.
+  bool OnlyBuiltIn() const;
 };
 
 }  // namespace tessera::audiences

@@ -283,11 +283,6 @@ double DaysBetween(Timestamp from, Timestamp to) {
 }
 
 // The local calendar day (days since 1970-01-01 local) containing `instant`.
-int64_t LocalDay(Timestamp instant, const std::optional<base::TimeZone>& zone) {
-  const Timestamp local = zone ? zone->ToLocal(instant) : instant;
-  return std::chrono::floor<std::chrono::days>(local).time_since_epoch().count();
-}
-
 int ScoreHigherIsBetter(const std::vector<double>& cut_points, double value) {
   return 1 + static_cast<int>(std::count_if(cut_points.begin(), cut_points.end(),
                                             [&](double cut) { return cut < value; }));
@@ -299,19 +294,19 @@ int ScoreLowerIsBetter(const std::vector<double>& cut_points, double value) {
 }
 
 bool Evaluate(const Condition& node, const DefinitionSet& definitions, const Profile& profile, Timestamp now,
-              const RfmTable& rfm) {
+              const SpaceFigures& space) {
   switch (node.kind) {
     case Condition::Kind::kAll:
       return std::all_of(node.children.begin(), node.children.end(), [&](const ConditionPtr& child) {
-        return child && Evaluate(*child, definitions, profile, now, rfm);
+        return child && Evaluate(*child, definitions, profile, now, space);
       });
     case Condition::Kind::kAny:
       return std::any_of(node.children.begin(), node.children.end(), [&](const ConditionPtr& child) {
-        return child && Evaluate(*child, definitions, profile, now, rfm);
+        return child && Evaluate(*child, definitions, profile, now, space);
       });
     case Condition::Kind::kNot:
       return node.children.empty() || !node.children.front() ||
-             !Evaluate(*node.children.front(), definitions, profile, now, rfm);
+             !Evaluate(*node.children.front(), definitions, profile, now, space);
     case Condition::Kind::kTrait: {
       const bool with_elements = node.op == Operator::kContains;
       // The longest trait name that the path starts with: "address.city" is the trait
@@ -335,7 +330,7 @@ bool Evaluate(const Condition& node, const DefinitionSet& definitions, const Pro
     case Condition::Kind::kComputed: {
       JsonValue value;
       if (const ComputedTrait* trait = definitions.FindComputed(node.name)) {
-        if (const std::optional<std::string> json = ComputedValue(*trait, profile, now, rfm)) {
+        if (const std::optional<std::string> json = ComputedValue(*trait, profile, now, space)) {
           value = LoadJson(*json, node.path, /*with_elements=*/node.op == Operator::kContains);
         }
       }
@@ -452,8 +447,19 @@ std::vector<double> QuintileCutPoints(std::vector<double>& values) {
 }
 
 std::optional<std::string> ComputedValue(const ComputedTrait& trait, const Profile& profile, Timestamp now,
-                                         const RfmTable& rfm) {
+                                         const SpaceFigures& space) {
   switch (trait.kind) {
+    case ComputedKind::kPAlive:
+    case ComputedKind::kExpectedPurchases:
+    case ComputedKind::kPredictedClv: {
+      const PurchaseFigure figure = trait.kind == ComputedKind::kPAlive             ? PurchaseFigure::kPAlive
+                                    : trait.kind == ComputedKind::kExpectedPurchases ? PurchaseFigure::kExpectedPurchases
+                                                                                     : PurchaseFigure::kClv;
+      const std::optional<double> value =
+          PurchaseFigureOf(figure, trait.horizon_days, space.purchase_model.get(), profile.purchases, now);
+      if (!value) return std::nullopt;
+      return NumberJson(*value);
+    }
     case ComputedKind::kLastChannel: {
       const std::string* best = nullptr;
       Timestamp best_time{};
@@ -470,8 +476,8 @@ std::optional<std::string> ComputedValue(const ComputedTrait& trait, const Profi
       return out;
     }
     case ComputedKind::kRfm: {
-      const auto cut_points = rfm.find(trait.name);
-      if (cut_points == rfm.end() || cut_points->second.recency_days.empty() ||
+      const auto cut_points = space.rfm.find(trait.name);
+      if (cut_points == space.rfm.end() || cut_points->second.recency_days.empty() ||
           cut_points->second.frequency.empty() || cut_points->second.monetary.empty()) {
         return std::nullopt;
       }
@@ -535,7 +541,7 @@ std::optional<std::string> ComputedValue(const ComputedTrait& trait, const Profi
     case ComputedKind::kDaysSince: {
       if (aggregate == nullptr || !aggregate->lifetime().last_time) return std::nullopt;
       const int64_t days =
-          LocalDay(now, trait.time_zone) - LocalDay(*aggregate->lifetime().last_time, trait.time_zone);
+          int64_t{LocalDay(trait.time_zone, now)} - LocalDay(trait.time_zone, *aggregate->lifetime().last_time);
       std::string out;
       JsonWriter(out).Int(std::max<int64_t>(0, days));
       return out;
@@ -562,14 +568,17 @@ std::optional<std::string> ComputedValue(const ComputedTrait& trait, const Profi
     }
     case ComputedKind::kLastChannel:
     case ComputedKind::kRfm:
+    case ComputedKind::kPAlive:
+    case ComputedKind::kExpectedPurchases:
+    case ComputedKind::kPredictedClv:
       break;
   }
   return std::nullopt;
 }
 
 bool IsMember(const Audience& audience, const DefinitionSet& definitions, const Profile& profile,
-              Timestamp now, const RfmTable& rfm) {
-  return audience.condition && Evaluate(*audience.condition, definitions, profile, now, rfm);
+              Timestamp now, const SpaceFigures& space) {
+  return audience.condition && Evaluate(*audience.condition, definitions, profile, now, space);
 }
 
 }  // namespace tessera::audiences

@@ -10,12 +10,14 @@
 // different JSON types are never equal and never ordered (the condition does not hold).
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "audiences/definitions.h"
+#include "audiences/purchase_traits.h"
 #include "profile_store/profile.h"
 
 namespace tessera::audiences {
@@ -62,6 +64,13 @@ struct RfmCutPoints {
 // name of the rfm trait -> its cut points.
 using RfmTable = std::map<std::string, RfmCutPoints, std::less<>>;
 
+// What evaluation reads besides a profile and the definitions: the figures the space's sweep
+// computes over every profile.
+struct SpaceFigures {
+  RfmTable rfm;
+  std::shared_ptr<const PurchaseModelState> purchase_model;  // Null before the first fit.
+};
+
 // The raw inputs of an RFM trait for one profile (nullopt when it has no matching event in the
 // window): recency in days (fractional), frequency (count) and monetary (sum) within the window.
 struct RfmInputs {
@@ -76,10 +85,10 @@ std::vector<double> QuintileCutPoints(std::vector<double>& values);
 // The value of one computed trait as minified JSON, or nullopt when it has none (no events, no
 // numeric value, no RFM cut points yet).
 std::optional<std::string> ComputedValue(const ComputedTrait& trait, const Profile& profile, Timestamp now,
-                                         const RfmTable& rfm);
+                                         const SpaceFigures& figures);
 
 // Whether `profile` is in `audience` at `now`.
 bool IsMember(const Audience& audience, const DefinitionSet& definitions, const Profile& profile, Timestamp now,
-              const RfmTable& rfm);
+              const SpaceFigures& figures);
 
 }  // namespace tessera::audiences

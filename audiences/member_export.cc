@@ -246,13 +246,13 @@ absl::StatusOr<std::vector<std::string>> ParseConsentPurposes(std::string_view l
 
 MemberExport::MemberExport(const profile_store::Store& store, std::string space, std::string audience,
                            std::vector<ExportField> fields, ExportFormat format,
-                           std::shared_ptr<const DefinitionSet> definitions, RfmTable rfm,
+                           std::shared_ptr<const DefinitionSet> definitions, SpaceFigures figures,
                            base::Timestamp now, std::vector<std::string> required_consent)
     : scan_(store, std::move(space), std::move(audience)),
       fields_(std::move(fields)),
       format_(format),
       definitions_(std::move(definitions)),
-      rfm_(std::move(rfm)),
+      figures_(std::move(figures)),
       now_(now),
       required_consent_(std::move(required_consent)) {}
 
@@ -355,7 +355,7 @@ void MemberExport::AppendRow(const profile_store::Member& member, std::string& o
       case ExportField::Kind::kComputed: {
         const ComputedTrait* trait = definitions_ ? definitions_->FindComputed(field.name) : nullptr;
         const std::optional<std::string> value =
-            trait != nullptr ? ComputedValue(*trait, member.profile, now_, rfm_) : std::nullopt;
+            trait != nullptr ? ComputedValue(*trait, member.profile, now_, figures_) : std::nullopt;
         AppendJsonValue(value ? std::string_view(*value) : std::string_view(), {}, format_, writer, out);
         break;
       }

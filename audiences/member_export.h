@@ -61,7 +61,7 @@ class MemberExport {
  public:
   MemberExport(const profile_store::Store& store, std::string space, std::string audience,
                std::vector<ExportField> fields, ExportFormat format,
-               std::shared_ptr<const DefinitionSet> definitions, RfmTable rfm, base::Timestamp now,
+               std::shared_ptr<const DefinitionSet> definitions, SpaceFigures figures, base::Timestamp now,
                std::vector<std::string> required_consent = {});
 
   // Appends whole rows (the CSV header first) to `out` until it holds at least `max_bytes` or the
@@ -80,7 +80,7 @@ class MemberExport {
   const std::vector<ExportField> fields_;
   const ExportFormat format_;
   const std::shared_ptr<const DefinitionSet> definitions_;
-  const RfmTable rfm_;
+  const SpaceFigures figures_;
   const base::Timestamp now_;
   const std::vector<std::string> required_consent_;
   bool header_written_ = false;

@@ -90,10 +90,21 @@ std::optional<RfmTable> DecodeRfm(std::string_view json) {
 
 }  // namespace
 
+bool IsBuiltInComputedTrait(std::string_view name) {
+  for (const auto& trait : DefinitionSet::BuiltInTraits()) {
+    if (trait->name == name) return true;
+  }
+  return false;
+}
+
 std::string RfmKey(std::string_view space) { return absl::StrCat("audiences/rfm/", std::string(space)); }
 
 SpaceAudiences::SpaceAudiences(profile_store::Store& store, std::string space)
-    : store_(store), space_(std::move(space)), definitions_(std::make_shared<DefinitionSet>()) {}
+    : store_(store), space_(std::move(space)) {
+  auto set = std::make_shared<DefinitionSet>();
+  set->computed = DefinitionSet::BuiltInTraits();
+  definitions_ = std::move(set);
+}
 
 absl::Status SpaceAudiences::LoadStored() { return Load({}, {}, /*read_only=*/true); }
 
@@ -114,8 +125,14 @@ absl::Status SpaceAudiences::Load(const std::vector<ConfiguredDefinition>& compu
   std::map<std::string, bool, std::less<>> trait_config;
   std::map<std::string, bool, std::less<>> audience_config;
 
-  // Config first: it owns its names. Stored definitions config once had and no longer has go.
+  // The built-in traits are always there; config comes next: it owns its names. Stored
+  // definitions config once had and no longer has go.
+  for (const auto& built_in : DefinitionSet::BuiltInTraits()) InsertByName(set->computed, built_in);
   for (const ConfiguredDefinition& configured : computed_traits) {
+    if (IsBuiltInComputedTrait(configured.name)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("computed trait ", configured.name, ": the name of a built-in computed trait"));
+    }
     auto trait = ParseComputedTrait(configured.json, configured.name);
     if (!trait.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("computed trait ", configured.name, ": ", trait.status().message()));
@@ -189,8 +206,19 @@ absl::Status SpaceAudiences::Load(const std::vector<ConfiguredDefinition>& compu
     return rfm_value.status();
   }
 
+  std::shared_ptr<const PurchaseModelState> purchase_model;
+  auto model_value = store_.Get(profile_store::ColumnFamily::kMeta, PurchaseModelKey(space_));
+  if (model_value.ok()) {
+    std::optional<PurchaseModelState> decoded = DecodePurchaseModel(*model_value);
+    if (!decoded) return absl::DataLossError("damaged purchase model of space " + space_);
+    purchase_model = std::make_shared<const PurchaseModelState>(*std::move(decoded));
+  } else if (!absl::IsNotFound(model_value.status())) {
+    return model_value.status();
+  }
+
   std::unique_lock lock(mutex_);
   definitions_ = std::move(set);
+  purchase_model_ = std::move(purchase_model);
   computed_from_config_ = std::move(trait_config);
   audience_from_config_ = std::move(audience_config);
   counters_ = std::move(counters);
@@ -228,6 +256,9 @@ void SpaceAudiences::Publish(std::unique_lock<std::mutex>& lock) {
 
 absl::StatusOr<std::shared_ptr<const ComputedTrait>> SpaceAudiences::PutComputedTrait(std::string_view name,
                                                                                        std::string_view json) {
+  if (IsBuiltInComputedTrait(name)) {
+    return absl::FailedPreconditionError(absl::StrCat(std::string(name), " is a built-in computed trait"));
+  }
   auto parsed = ParseComputedTrait(json, name);
   if (!parsed.ok()) return parsed.status();
   auto trait = std::make_shared<const ComputedTrait>(*std::move(parsed));
@@ -262,6 +293,9 @@ absl::StatusOr<std::shared_ptr<const ComputedTrait>> SpaceAudiences::PutComputed
 }
 
 absl::Status SpaceAudiences::DeleteComputedTrait(std::string_view name) {
+  if (IsBuiltInComputedTrait(name)) {
+    return absl::FailedPreconditionError(absl::StrCat(std::string(name), " is a built-in computed trait"));
+  }
   std::unique_lock lock(mutex_);
   auto known = computed_from_config_.find(name);
   if (known == computed_from_config_.end()) {
@@ -388,6 +422,21 @@ RfmTable SpaceAudiences::rfm() const {
 void SpaceAudiences::SetRfm(RfmTable rfm) {
   std::lock_guard lock(mutex_);
   rfm_ = std::move(rfm);
+}
+
+std::shared_ptr<const PurchaseModelState> SpaceAudiences::purchase_model() const {
+  std::lock_guard lock(mutex_);
+  return purchase_model_;
+}
+
+void SpaceAudiences::SetPurchaseModel(std::shared_ptr<const PurchaseModelState> model) {
+  std::lock_guard lock(mutex_);
+  purchase_model_ = std::move(model);
+}
+
+SpaceFigures SpaceAudiences::figures() const {
+  std::lock_guard lock(mutex_);
+  return SpaceFigures{.rfm = rfm_, .purchase_model = purchase_model_};
 }
 
 void SpaceAudiences::SetChangeListener(std::function<void()> listener) {

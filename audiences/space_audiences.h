@@ -79,6 +79,12 @@ class SpaceAudiences {
 
   RfmTable rfm() const;
   void SetRfm(RfmTable rfm);
+  // The purchase model the sweep fitted last (null before the first), read by the predictive
+  // computed traits (audiences/purchase_traits.h).
+  std::shared_ptr<const PurchaseModelState> purchase_model() const;
+  void SetPurchaseModel(std::shared_ptr<const PurchaseModelState> model);
+  // The RFM cut points and the purchase model together, as evaluation reads them.
+  SpaceFigures figures() const;
 
   // Called (on the changing thread) after every definition change; the resolver wakes on it.
   void SetChangeListener(std::function<void()> listener);
@@ -102,8 +108,12 @@ class SpaceAudiences {
   uint64_t generation_ = 1;
   uint64_t evaluated_generation_ = 0;
   RfmTable rfm_;
+  std::shared_ptr<const PurchaseModelState> purchase_model_;
   std::function<void()> listener_;
 };
+
+// Whether `name` is one of DefinitionSet::BuiltInTraits (no definition may take it).
+bool IsBuiltInComputedTrait(std::string_view name);
 
 // kMeta key of a space's RFM cut points, and their stored form (written by the resolver's sweep).
 std::string RfmKey(std::string_view space);

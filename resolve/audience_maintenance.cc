@@ -36,7 +36,7 @@ AudienceMaintenance::AudienceMaintenance(profile_store::Store& store, std::strin
       options_(std::move(options)),
       definitions_(audiences.definitions()),
       generation_(audiences.generation()),
-      rfm_(audiences.rfm()) {}
+      figures_(audiences.figures()) {}
 
 base::Timestamp AudienceMaintenance::Now() const {
   if (options_.clock) return options_.clock();
@@ -217,10 +217,10 @@ void AudienceMaintenance::RecordChange(const std::string& audience, const Profil
 }
 
 bool AudienceMaintenance::MembershipDiffers(const Profile& profile, base::Timestamp now,
-                                            const audiences::RfmTable& rfm) const {
+                                            const audiences::SpaceFigures& figures) const {
   size_t defined_memberships = 0;
   for (const auto& audience : definitions_->audiences) {
-    const bool member = audiences::IsMember(*audience, *definitions_, profile, now, rfm);
+    const bool member = audiences::IsMember(*audience, *definitions_, profile, now, figures);
     const bool listed = profile.audiences.contains(audience->name);
     if (member != listed) return true;
     defined_memberships += listed;
@@ -229,7 +229,7 @@ bool AudienceMaintenance::MembershipDiffers(const Profile& profile, base::Timest
 }
 
 bool AudienceMaintenance::UpdateMemberships(Profile& profile, base::Timestamp now,
-                                            const audiences::RfmTable& rfm, rocksdb::WriteBatch& batch) {
+                                            const audiences::SpaceFigures& figures, rocksdb::WriteBatch& batch) {
   bool changed = false;
   for (auto it = profile.audiences.begin(); it != profile.audiences.end();) {
     if (definitions_->FindAudience(it->first) == nullptr) {
@@ -240,7 +240,7 @@ bool AudienceMaintenance::UpdateMemberships(Profile& profile, base::Timestamp no
     }
   }
   for (const auto& audience : definitions_->audiences) {
-    const bool member = audiences::IsMember(*audience, *definitions_, profile, now, rfm);
+    const bool member = audiences::IsMember(*audience, *definitions_, profile, now, figures);
     auto listed = profile.audiences.find(audience->name);
     if (member == (listed != profile.audiences.end())) continue;
     changed = true;
@@ -286,7 +286,7 @@ absl::Status AudienceMaintenance::EndUnit(rocksdb::WriteBatch& batch) {
       if (!profile.ok()) return profile.status();
       // Without audiences there is only a deleted audience's name to forget, if any.
       if (definitions_->audiences.empty() && (*profile)->audiences.empty()) continue;
-      UpdateMemberships(**profile, now, rfm_, batch);
+      UpdateMemberships(**profile, now, figures_, batch);
     }
   }
   WriteCounters(batch);
@@ -310,18 +310,34 @@ void AudienceMaintenance::Aborted() {
   unit_entries_ = unit_exits_ = 0;
 }
 
+bool AudienceMaintenance::RefitDue() const {
+  const audiences::PurchaseModelState* model = figures_.purchase_model.get();
+  if (model == nullptr) return refit_requested_ || purchases_since_fit_ > 0;
+  if (Now() - model->fitted_at >= purchase_rules_.refit_interval) return true;
+  // A bulk import (or a busy day) changes what the model was fitted on: fit again.
+  return purchases_since_fit_ >= std::max<uint64_t>(100, model->orders / 10);
+}
+
 bool AudienceMaintenance::SweepDue() const {
   if (sweep_) return true;
-  if (definitions_->audiences.empty() && definitions_->computed.empty()) return false;
+  if (RefitDue()) return true;
+  if (definitions_->OnlyBuiltIn()) return false;
   if (sweep_requested_) return true;
   return definitions_->AnyTimeDependent() && std::chrono::steady_clock::now() >= next_sweep_;
 }
 
 std::optional<std::chrono::steady_clock::time_point> AudienceMaintenance::NextSweep() const {
   if (SweepDue()) return std::chrono::steady_clock::now();
-  if (definitions_->audiences.empty() && definitions_->computed.empty()) return std::nullopt;
-  if (!definitions_->AnyTimeDependent()) return std::nullopt;
-  return next_sweep_;
+  std::optional<std::chrono::steady_clock::time_point> next;
+  if (!definitions_->OnlyBuiltIn() && definitions_->AnyTimeDependent()) next = next_sweep_;
+  if (const audiences::PurchaseModelState* model = figures_.purchase_model.get()) {
+    // The next refit, on the steady clock.
+    const auto refit = std::chrono::steady_clock::now() +
+                       std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                           model->fitted_at + purchase_rules_.refit_interval - Now());
+    if (!next || refit < *next) next = refit;
+  }
+  return next;
 }
 
 absl::StatusOr<bool> AudienceMaintenance::SweepChunk() {
@@ -334,6 +350,9 @@ absl::StatusOr<bool> AudienceMaintenance::SweepChunk() {
     std::string start(space_);
     start.push_back('\0');
     sweep_->resume_key = std::move(start);
+    sweep_->refit = RefitDue();
+    sweep_->now = Now();
+    sweep_->purchases.as_of_day = audiences::LocalDay(purchase_rules_.time_zone, sweep_->now);
     sweep_requested_ = false;
   }
   std::string prefix(space_);
@@ -376,15 +395,29 @@ absl::StatusOr<bool> AudienceMaintenance::SweepChunk() {
   }
   for (auto& [id, stored] : read) {
     const Profile* current = &stored;
-    if (!audiences::HasCurrentAggregates(*definitions_, stored) || MembershipDiffers(stored, now, rfm_)) {
+    if (!audiences::HasCurrentAggregates(*definitions_, stored) || MembershipDiffers(stored, now, figures_)) {
       absl::StatusOr<Profile*> profile = graph_.MutableProfile(id);  // reconciled by the load hook
       if (!profile.ok()) {
         graph_.Abort();
         Aborted();
         return profile.status();
       }
-      UpdateMemberships(**profile, now, rfm_, batch);
+      UpdateMemberships(**profile, now, figures_, batch);
       current = *profile;
+    }
+    if (sweep_->refit && !current->purchases.days.empty()) {
+      SpacePurchaseFit& counts = sweep_->purchases;
+      absl::StatusOr<prediction::CalibrationSummary> summary =
+          audiences::SummarizePurchaseDays(current->purchases, counts.as_of_day);
+      if (summary.ok()) {
+        sweep_->customers.push_back(*summary);
+        counts.other_currency += current->purchases.other_currency;
+        for (const profile_store::PurchaseDay& day : current->purchases.days) {
+          if (day.day <= counts.as_of_day) counts.orders += day.orders;
+        }
+      } else {
+        ++counts.first_purchase_later;
+      }
     }
     for (const auto& trait : rfm_traits) {
       if (auto inputs = audiences::RfmInputsOf(*trait, *current, now)) {
@@ -396,8 +429,10 @@ absl::StatusOr<bool> AudienceMaintenance::SweepChunk() {
     }
   }
   sweep_->profiles += read.size();
+  sweep_->purchases.profiles_scanned += static_cast<int64_t>(read.size());
 
   audiences::RfmTable rfm;
+  std::shared_ptr<const audiences::PurchaseModelState> refitted;
   if (finished) {
     for (const auto& trait : rfm_traits) {
       auto& lists = sweep_->rfm_inputs[trait->name];
@@ -407,6 +442,7 @@ absl::StatusOr<bool> AudienceMaintenance::SweepChunk() {
       cuts.monetary = audiences::QuintileCutPoints(lists[2]);
     }
     batch.Put(store_.handle(ColumnFamily::kMeta), audiences::RfmKey(space_), audiences::EncodeRfmTable(rfm));
+    if (sweep_->refit) refitted = Refit(batch);
     for (const auto& audience : definitions_->audiences) PendingCounters(audience->name).last_evaluated = now;
   }
   WriteCounters(batch);
@@ -427,14 +463,49 @@ absl::StatusOr<bool> AudienceMaintenance::SweepChunk() {
       static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count());
   // The first cut points of a space change RFM scores from absent to present: evaluate again at
   // once rather than a sweep interval later. (Later cut points move slowly; the next sweep does.)
-  const bool first_cut_points = rfm_.empty() && !rfm.empty();
+  const bool first_cut_points = figures_.rfm.empty() && !rfm.empty();
   audiences_.SetRfm(rfm);
-  rfm_ = std::move(rfm);
+  figures_.rfm = std::move(rfm);
+  if (sweep_->refit) {
+    refit_requested_ = false;
+    purchases_since_fit_ = 0;
+  }
+  if (refitted) {
+    // The first model gives the purchase figures values, a new one changes them: evaluate again.
+    if (definitions_->AnyTimeDependent()) sweep_requested_ = true;
+    audiences_.SetPurchaseModel(refitted);
+    figures_.purchase_model = std::move(refitted);
+  }
   audiences_.MarkEvaluated(sweep_->generation, now);
   sweep_.reset();
   next_sweep_ = std::chrono::steady_clock::now() + options_.sweep_interval;
   if (first_cut_points) sweep_requested_ = true;
   return true;
+}
+
+std::shared_ptr<const audiences::PurchaseModelState> AudienceMaintenance::Refit(rocksdb::WriteBatch& batch) {
+  if (sweep_->customers.empty()) return nullptr;
+  absl::StatusOr<prediction::PurchaseModelFit> fit = prediction::FitPurchaseModel(sweep_->customers);
+  if (!fit.ok()) {
+    // Too few customers yet (no repeat customer): the figures stay without values until a refit works.
+    metrics_.refit_failures.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
+  }
+  SpacePurchaseFit& counts = sweep_->purchases;
+  counts.fit = *std::move(fit);
+  auto state = std::make_shared<audiences::PurchaseModelState>();
+  state->model = counts.fit.model();
+  state->time_zone = purchase_rules_.time_zone;
+  state->monthly_discount_rate = purchase_rules_.monthly_discount_rate;
+  state->fitted_at = sweep_->now;
+  state->as_of_day = counts.as_of_day;
+  state->orders = counts.orders;
+  state->version = absl::StrCat(DayText(counts.as_of_day), "#", counts.orders);
+  state->fit_json = FitJson(space_, counts, purchase_rules_.time_zone, purchase_rules_.currency, state->version);
+  batch.Put(store_.handle(ColumnFamily::kMeta), audiences::PurchaseModelKey(space_),
+            audiences::EncodePurchaseModel(*state));
+  metrics_.refits.fetch_add(1, std::memory_order_relaxed);
+  return state;
 }
 
 absl::Status AudienceMaintenance::SweepAll() {

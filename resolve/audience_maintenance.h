@@ -36,6 +36,8 @@
 #include "identity/identity_graph.h"
 #include "ingest/event.h"
 #include "profile_store/store.h"
+#include "resolve/purchase_models.h"
+#include "resolve/purchase_recorder.h"
 
 namespace tessera::resolve {
 
@@ -54,6 +56,8 @@ struct AudienceMetrics {
   std::atomic<uint64_t> sweeps{0};               // Completed sweeps.
   std::atomic<uint64_t> last_sweep_profiles{0};
   std::atomic<uint64_t> last_sweep_micros{0};  // Wall time of the last complete sweep.
+  std::atomic<uint64_t> refits{0};             // Purchase models fitted by sweeps.
+  std::atomic<uint64_t> refit_failures{0};     // Sweeps whose customers could not be fitted yet.
 };
 
 class AudienceMaintenance {
@@ -88,6 +92,11 @@ class AudienceMaintenance {
   absl::Status SweepAll();
 
   AudienceMetrics& metrics() { return metrics_; }
+  // The space's purchase rules: the purchase model is refitted by the sweep at their time zone
+  // and discount rate, every refit_interval, and sooner after 10% more purchases (at least 100).
+  void SetPurchaseRules(const PurchaseRules& rules) { purchase_rules_ = rules; }
+  // The resolver recorded a purchase.
+  void NotePurchase() { ++purchases_since_fit_; }
   // Entries and exits are offered to `outbox` as they are recorded; its rows commit and abort with
   // the maintenance's units (null: none).
   void SetOutbox(activation::OutboxWriter* outbox) { outbox_ = outbox; }
@@ -99,14 +108,22 @@ class AudienceMaintenance {
     std::chrono::steady_clock::time_point started{};
     uint64_t profiles = 0;
     std::map<std::string, std::array<std::vector<double>, 3>> rfm_inputs;  // by rfm trait
+    bool refit = false;  // This sweep gathers the customers' summaries and refits the purchase model.
+    base::Timestamp now{};
+    std::vector<prediction::CalibrationSummary> customers;
+    SpacePurchaseFit purchases;  // The counts of the refit's customers.
   };
+  // Whether the next sweep refits the purchase model.
+  bool RefitDue() const;
+  // At the end of a refitting sweep: fits, and puts the model into `batch`; null when it cannot.
+  std::shared_ptr<const audiences::PurchaseModelState> Refit(rocksdb::WriteBatch& batch);
 
   base::Timestamp Now() const;
   // Evaluates `profile` against every audience; writes changes into `batch`. True when it changed.
-  bool UpdateMemberships(profile_store::Profile& profile, base::Timestamp now, const audiences::RfmTable& rfm,
+  bool UpdateMemberships(profile_store::Profile& profile, base::Timestamp now, const audiences::SpaceFigures& figures,
                          rocksdb::WriteBatch& batch);
   bool MembershipDiffers(const profile_store::Profile& profile, base::Timestamp now,
-                         const audiences::RfmTable& rfm) const;
+                         const audiences::SpaceFigures& figures) const;
   void RecordChange(const std::string& audience, const profile_store::Profile& profile, bool entered,
                     base::Timestamp time, std::string_view reason, rocksdb::WriteBatch& batch);
   profile_store::AudienceCounters& PendingCounters(const std::string& audience);
@@ -124,7 +141,10 @@ class AudienceMaintenance {
 
   std::shared_ptr<const audiences::DefinitionSet> definitions_;
   uint64_t generation_ = 0;
-  audiences::RfmTable rfm_;
+  audiences::SpaceFigures figures_;
+  PurchaseRules purchase_rules_;
+  uint64_t purchases_since_fit_ = 0;
+  bool refit_requested_ = true;  // A first fit when the store has none (checked at the first sweep).
 
   // This unit's state.
   std::vector<profile_store::ProfileId> touched_;

@@ -4,35 +4,77 @@
 #include <string>
 #include <vector>
 
+#include <cstdio>
+
 #include "absl/strings/str_cat.h"
-#include "base/time_zone.h"
+#include "base/json_writer.h"
+#include "audiences/purchase_traits.h"
 #include "profile_store/profile.h"
 
 namespace tessera::resolve {
 namespace {
 
-// Days are already local: their midnights, read in UTC, are those days.
-const base::TimeZone& Utc() {
-  static const base::TimeZone* const utc = new base::TimeZone(*base::TimeZone::Parse("UTC"));
-  return *utc;
-}
+using base::JsonWriter;
 
-base::Timestamp Midnight(int32_t day) {
-  return base::Timestamp(std::chrono::sys_days(std::chrono::days(day)).time_since_epoch());
+void WriteConvergence(JsonWriter& json, const prediction::FitConvergence& convergence) {
+  json.Key("converged").Bool(convergence.converged);
+  json.Key("evaluations").Int(convergence.evaluations);
+  json.Key("algorithm").String(convergence.algorithm);
+  json.Key("stop_reason").String(convergence.stop_reason);
+  json.Key("gradient_norm").Double(convergence.gradient_norm);
 }
 
 }  // namespace
 
-absl::StatusOr<prediction::CalibrationSummary> SummarizePurchases(const profile_store::PurchaseHistory& history,
-                                                                  int32_t as_of_day) {
-  std::vector<prediction::Transaction> transactions;
-  transactions.reserve(history.days.size());
-  for (const profile_store::PurchaseDay& day : history.days) {
-    if (day.day > as_of_day) break;
-    transactions.push_back({.time = Midnight(day.day), .value = day.value});
-  }
-  if (transactions.empty()) return absl::NotFoundError("no purchase on or before as_of");
-  return prediction::SummarizeCalibration(transactions, Midnight(as_of_day), Utc());
+std::string DayText(int32_t day) {
+  const std::chrono::year_month_day date{std::chrono::sys_days(std::chrono::days(day))};
+  char text[16];
+  std::snprintf(text, sizeof(text), "%04d-%02u-%02u", static_cast<int>(date.year()),
+                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
+  return text;
+}
+
+std::string FitJson(std::string_view space, const SpacePurchaseFit& fit, const std::optional<base::TimeZone>& time_zone,
+                    std::string_view currency, std::string_view version) {
+  std::string out;
+  JsonWriter json(out);
+  const prediction::BgNbdFit& bg = fit.fit.bg_nbd;
+  const prediction::GammaGammaFit& gg = fit.fit.gamma_gamma;
+  json.BeginObject();
+  json.Key("space").String(std::string(space));
+  json.Key("as_of").String(DayText(fit.as_of_day));
+  json.Key("time_zone").String(time_zone ? time_zone->name() : "UTC");
+  if (!currency.empty()) json.Key("currency").String(currency);
+  json.Key("customers").Int(bg.customers);
+  json.Key("repeat_customers").Int(bg.repeat_customers);
+  json.Key("orders").Uint(fit.orders);
+  json.Key("profiles").Int(fit.profiles_scanned);
+  json.Key("first_purchase_after_as_of").Int(fit.first_purchase_later);
+  json.Key("other_currency_purchases").Uint(fit.other_currency);
+  json.Key("bg_nbd").BeginObject();
+  json.Key("r").Double(bg.parameters.r);
+  json.Key("alpha").Double(bg.parameters.alpha);
+  json.Key("a").Double(bg.parameters.a);
+  json.Key("b").Double(bg.parameters.b);
+  json.Key("log_likelihood").Double(bg.log_likelihood);
+  WriteConvergence(json, bg.convergence);
+  json.EndObject();
+  json.Key("gamma_gamma").BeginObject();
+  json.Key("p").Double(gg.parameters.p);
+  json.Key("q").Double(gg.parameters.q);
+  json.Key("gamma").Double(gg.parameters.gamma);
+  json.Key("log_likelihood").Double(gg.log_likelihood);
+  json.Key("customers").Int(gg.customers);
+  json.Key("left_out").BeginObject();
+  json.Key("no_repeat_transaction").Int(gg.left_out_no_repeat);
+  json.Key("non_positive_mean_value").Int(gg.left_out_non_positive_value);
+  json.EndObject();
+  WriteConvergence(json, gg.convergence);
+  json.EndObject();
+  json.Key("fit_seconds").Double(fit.fit.elapsed.count());
+  json.Key("version").String(std::string(version));
+  json.EndObject();
+  return out;
 }
 
 absl::StatusOr<SpacePurchaseFit> FitSpacePurchases(const profile_store::Store& store, std::string_view space,
@@ -55,7 +97,7 @@ absl::StatusOr<SpacePurchaseFit> FitSpacePurchases(const profile_store::Store& s
         ++result.profiles_scanned;
         const profile_store::PurchaseHistory& history = profile->purchases;
         if (history.days.empty()) return;
-        absl::StatusOr<prediction::CalibrationSummary> summary = SummarizePurchases(history, as_of_day);
+        absl::StatusOr<prediction::CalibrationSummary> summary = audiences::SummarizePurchaseDays(history, as_of_day);
         if (absl::IsNotFound(summary.status())) {
           ++result.first_purchase_later;
           return;

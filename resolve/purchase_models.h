@@ -10,9 +10,12 @@
 // them and counts whole.
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "base/time_zone.h"
 #include "prediction/purchase_model.h"
 #include "profile_store/purchase_history.h"
 #include "profile_store/store.h"
@@ -28,10 +31,14 @@ struct SpacePurchaseFit {
   uint64_t orders = 0;                // Purchases on or before as_of, of the customers.
 };
 
-// The calibration summary of `history` at the end of local day `as_of_day`; NotFound when it has no
-// purchase on or before that day.
-absl::StatusOr<prediction::CalibrationSummary> SummarizePurchases(const profile_store::PurchaseHistory& history,
-                                                                  int32_t as_of_day);
+// "YYYY-MM-DD" of a day since 1970-01-01.
+std::string DayText(int32_t day);
+
+// The fit as GET /v1/models/purchase answers it: {"space","as_of","time_zone","currency"?,
+// "customers","repeat_customers","orders","profiles","first_purchase_after_as_of",
+// "other_currency_purchases","bg_nbd":{...},"gamma_gamma":{...},"fit_seconds","version"}.
+std::string FitJson(std::string_view space, const SpacePurchaseFit& fit, const std::optional<base::TimeZone>& time_zone,
+                    std::string_view currency, std::string_view version);
 
 // Reads every profile of `space` and fits both models. FailedPrecondition naming what is missing
 // when the space has no customer, or no repeat customer, by then.

@@ -5,13 +5,9 @@
 
 #include "absl/strings/match.h"
 #include "audiences/evaluation.h"
+#include "audiences/purchase_traits.h"
 
 namespace tessera::resolve {
-
-int32_t LocalDay(const std::optional<base::TimeZone>& zone, base::Timestamp time) {
-  const base::Timestamp local = zone ? zone->ToLocal(time) : time;
-  return static_cast<int32_t>(std::chrono::floor<std::chrono::days>(local).time_since_epoch().count());
-}
 
 bool RecordPurchase(const PurchaseRules& rules, const ingest::CanonicalEvent& event, profile_store::Profile& profile) {
   if (event.type != ingest::EventType::kTrack) return false;
@@ -36,7 +32,7 @@ bool RecordPurchase(const PurchaseRules& rules, const ingest::CanonicalEvent& ev
       break;
     }
   }
-  profile.purchases.Add(LocalDay(rules.time_zone, event.timestamp), value);
+  profile.purchases.Add(audiences::LocalDay(rules.time_zone, event.timestamp), value);
   return true;
 }
 

@@ -10,6 +10,7 @@
 // in different currencies). It counts on its local calendar day in the space's time zone.
 // Everything here is a pure function of the event and the rules, so a replay records the same.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -28,10 +29,10 @@ struct PurchaseRules {
   std::vector<std::string> value_properties = {"properties.revenue", "properties.total", "properties.value"};
   std::string currency;  // ISO 4217 (upper case); empty: every purchase counts, whatever it names.
   std::optional<base::TimeZone> time_zone;  // Whose calendar days count; UTC when unset.
+  // The space's purchase model, refitted by the audience sweep (resolve/audience_maintenance.h).
+  double monthly_discount_rate = 0.01;
+  std::chrono::seconds refit_interval{86'400};
 };
-
-// The local calendar day of `time` in `zone` (UTC when unset), as days since 1970-01-01.
-int32_t LocalDay(const std::optional<base::TimeZone>& zone, base::Timestamp time);
 
 // Records `event` in `profile.purchases` when `rules` make it a purchase; true when it did (a
 // purchase in another currency is counted there, and gives false).

@@ -45,7 +45,8 @@ absl::Status ClearDerivedState(profile_store::Store& store) {
   // Per-space counters and positions in kMeta.
   for (std::string_view prefix :
        {std::string_view("resolver/position/"), std::string_view("profiles/next_id/"),
-        std::string_view("audiences/counters/"), std::string_view("audiences/rfm/")}) {
+        std::string_view("audiences/counters/"), std::string_view("audiences/rfm/"),
+        std::string_view("prediction/purchase_model/")}) {
     std::string prefix_end(prefix);
     prefix_end.back() = static_cast<char>(prefix_end.back() + 1);
     batch.DeleteRange(store.handle(ColumnFamily::kMeta), std::string(prefix), prefix_end);

@@ -50,6 +50,7 @@ Resolver::Resolver(profile_store::Store& store, std::string space, const identit
   if (audiences != nullptr) {
     maintenance_ =
         std::make_unique<AudienceMaintenance>(store_, space_, graph_, *audiences, options_.audiences);
+    maintenance_->SetPurchaseRules(purchase_rules_);
     graph_.SetLoadHook([this](profile_store::Profile& profile) { return maintenance_->Reconcile(profile); });
     audiences->SetChangeListener([this] {
       {
@@ -199,7 +200,7 @@ absl::Status Resolver::ApplyPrepared(PreparedEvent& prepared, rocksdb::WriteBatc
                                                                         .channel = event.channel});
   }
   for (std::string& warning : prepared.consent.warnings) warnings.push_back(std::move(warning));
-  RecordPurchase(purchase_rules_, event, **profile);
+  if (RecordPurchase(purchase_rules_, event, **profile) && maintenance_) maintenance_->NotePurchase();
   if (maintenance_) maintenance_->OnEvent(event, sequence, *resolution, **profile, batch);
   if (outbox_ != nullptr) outbox_->OnEvent(event, sequence, **profile, batch);
 

@@ -292,7 +292,7 @@ absl::Status Run(const std::string& root, uint64_t people, uint64_t seed, Figure
                                              *space_audiences.definitions());
   if (!fields.ok()) return fields.status();
   audiences::MemberExport exporter(**defined, std::string(kSpace), figures.largest_audience, *std::move(fields),
-                                   audiences::ExportFormat::kCsv, space_audiences.definitions(), space_audiences.rfm(),
+                                   audiences::ExportFormat::kCsv, space_audiences.definitions(), space_audiences.figures(),
                                    now);
   std::string chunk;
   start = Clock::now();

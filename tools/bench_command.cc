@@ -66,6 +66,8 @@ constexpr std::string_view kUsage =
     "\n"
     "usage: tessera bench audiences [--people N] [--seed N] [--dir DIR]   (tools/bench_audiences.cc)\n"
     "\n"
+    "usage: tessera bench purchase-fit [--customers N] [--seed N] [--dir DIR]   (tools/bench_prediction.cc)\n"
+    "\n"
     "usage: tessera bench corpus|parse|store|pipeline|graph ...   the steps of tools/bench/run.sh\n"
     "  (tools/bench_suite.cc; docs/benchmarks.md, \"Tessera against its limits and a peer\")\n";
 
@@ -777,6 +779,7 @@ int BenchCommand(std::span<const std::string_view> args) {
   }
   if (args[0] == "resolve") return BenchResolve(args.subspan(1));
   if (args[0] == "audiences") return BenchAudiences(args.subspan(1));
+  if (args[0] == "purchase-fit") return BenchPurchaseFit(args.subspan(1));
   for (std::string_view step : {"corpus", "parse", "store", "pipeline", "graph"}) {
     if (args[0] == step) return BenchSuiteStep(step, args.subspan(1));
   }

@@ -24,6 +24,8 @@ int DestinationsCommand(std::span<const std::string_view> args);
 int BenchCommand(std::span<const std::string_view> args);
 // `tessera bench audiences` (tools/bench_audiences.cc), dispatched by BenchCommand.
 int BenchAudiences(std::span<const std::string_view> args);
+// `tessera bench purchase-fit` (tools/bench_prediction.cc), dispatched by BenchCommand.
+int BenchPurchaseFit(std::span<const std::string_view> args);
 // The steps of tools/bench/run.sh (tools/bench_suite.cc): corpus, parse, store, pipeline, graph.
 int BenchSuiteStep(std::string_view step, std::span<const std::string_view> args);
 

@@ -186,7 +186,7 @@ int ExportCommand(std::span<const std::string_view> args) {
   const base::Timestamp now =
       std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
   audiences::MemberExport member_export(**store, space, audience, *std::move(fields), *format, definitions,
-                                        space_audiences.rfm(), now, std::move(consent));
+                                        space_audiences.figures(), now, std::move(consent));
 
   const auto start = std::chrono::steady_clock::now();
   auto last_progress = start;

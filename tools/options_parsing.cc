@@ -197,8 +197,7 @@ std::map<std::string, api::PurchaseModelSettings> PurchaseModelSettingsFrom(cons
   for (const config::PurchaseConfig& purchase : config.purchases) {
     settings[purchase.space] = api::PurchaseModelSettings{.time_zone = base::TimeZone::Parse(purchase.time_zone),
                                                           .currency = purchase.currency,
-                                                          .monthly_discount_rate = purchase.monthly_discount_rate,
-                                                          .refit_interval = purchase.refit_interval};
+                                                          .monthly_discount_rate = purchase.monthly_discount_rate};
   }
   return settings;
 }
@@ -250,6 +249,8 @@ pipeline::PipelineOptions PipelineOptionsFrom(const config::Config& config) {
     rules.value_properties = purchase.value_properties;
     rules.currency = purchase.currency;
     rules.time_zone = base::TimeZone::Parse(purchase.time_zone);  // Checked by the config's reader.
+    rules.monthly_discount_rate = purchase.monthly_discount_rate;
+    rules.refit_interval = purchase.refit_interval;
   }
   options.resolver.graph.identifier_cache_entries = identity.cache_entries;
   options.resolver.graph.profile_cache_entries = identity.profile_cache_entries;

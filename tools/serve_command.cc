@@ -195,10 +195,16 @@ int ServeCommand(std::span<const std::string_view> args) {
   if (pipeline.resolves()) {
     profiles.emplace(keys, reader, *pipeline.normalizer(), KnownIdentifierTypes(config), spaces, space_audiences);
     profiles->SetIdentifierExtractor(pipeline.extractor());
-    models.emplace(keys, **store, spaces, PurchaseModelSettingsFrom(config), [&pipeline](std::string_view space) {
-      resolve::Resolver* resolver = pipeline.resolver(space);
-      return resolver == nullptr ? uint64_t{0} : resolver->metrics().position.load();
-    });
+    models.emplace(
+        keys, **store, spaces, PurchaseModelSettingsFrom(config),
+        [&pipeline](std::string_view space) {
+          resolve::Resolver* resolver = pipeline.resolver(space);
+          return resolver == nullptr ? uint64_t{0} : resolver->metrics().position.load();
+        },
+        [&pipeline](std::string_view space) {
+          audiences::SpaceAudiences* audiences = pipeline.audiences(space);
+          return audiences == nullptr ? nullptr : audiences->purchase_model();
+        });
     profiles->SetPredictions([&models](const std::string& space, const profile_store::Profile& profile,
                                        std::string_view query) { return models->Predictions(space, profile, query); });
   }

@@ -283,6 +283,11 @@ TEST_F(AudienceHandlerTest, ComputedTraitsAreListedWithTheirDefinitions) {
       list.body,
       R"({"computedTraits":[)"
       R"({"name":"config_orders","definition":{"kind":"count","event":"Order Completed"},"fromConfig":true},)"
+            R"({"name":"expected_purchases_90d","definition":{"kind":"expected_purchases","horizonDays":90},)"
+            R"("fromConfig":false,"builtIn":true},)"
+            R"({"name":"p_alive","definition":{"kind":"p_alive"},"fromConfig":false,"builtIn":true},)"
+            R"({"name":"predicted_clv_365d","definition":{"kind":"predicted_clv","horizonDays":365},)"
+            R"("fromConfig":false,"builtIn":true},)"
       R"({"name":"revenue","definition":{"kind":"sum","event":"Order Completed","property":"properties.total"},)"
       R"("fromConfig":false}]})");
   HttpReply one = Traits(Method::kGet, "revenue", {}, kRead);

@@ -296,7 +296,12 @@ TEST_F(AudienceHttpTest, RoutingLimitsAndErrorsThroughTheServer) {
   ASSERT_TRUE(connection.Send(Get("/v1/computed-traits", "rk")));
   RawResponse traits = connection.ReadResponse();
   EXPECT_EQ(traits.status, 200) << traits.body;
-  EXPECT_EQ(traits.body, R"({"computedTraits":[]})");
+  EXPECT_EQ(traits.body, R"({"computedTraits":[)"
+            R"({"name":"expected_purchases_90d","definition":{"kind":"expected_purchases","horizonDays":90},)"
+            R"("fromConfig":false,"builtIn":true},)"
+            R"({"name":"p_alive","definition":{"kind":"p_alive"},"fromConfig":false,"builtIn":true},)"
+            R"({"name":"predicted_clv_365d","definition":{"kind":"predicted_clv","horizonDays":365},)"
+            R"("fromConfig":false,"builtIn":true}]})");
 
   ASSERT_TRUE(connection.Send(Get("/v1/audiences/nobody/members", "rk")));
   RawResponse unknown = connection.ReadResponse();

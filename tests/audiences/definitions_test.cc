@@ -151,7 +151,7 @@ TEST(ParseComputedTraitTest, ErrorsNameTheMember) {
   EXPECT_EQ(
       ComputedError(R"({"name":"a","kind":"avg"})"),
       R"(kind: "avg" is not one of count, sum, average, min, max, first, last, last_channel, days_since, rfm, )"
-      R"(lifetime_value, churn_risk)");
+      R"(lifetime_value, churn_risk, p_alive, expected_purchases, predicted_clv)");
   EXPECT_EQ(ComputedError(R"({"name":"a"})"), "kind: required");
   EXPECT_EQ(ComputedError(R"({"name":"a","kind":3})"), "kind: expected a non-empty string, got the number 3");
   EXPECT_EQ(ComputedError(R"({"name":"a","kind":"count","window":"90x"})"),
@@ -178,7 +178,7 @@ TEST(ParseComputedTraitTest, ErrorsNameTheMember) {
   EXPECT_EQ(
       ComputedError(R"({"name":"a","kind":"count","windw":"30d"})"),
       "windw: unknown member (expected one of name, kind, event, type, channel, property, window, timeZone, "
-      "priorIntervalDays)");
+      "priorIntervalDays, horizonDays)");
   EXPECT_EQ(ComputedError(R"({"name":"a","kind":"count","kind":"sum"})"), "kind: duplicate member");
   EXPECT_EQ(ComputedError(R"({"name":"a","kind":"sum","event":"Order Completed"})"),
             R"(property: required for kind "sum")");

@@ -84,7 +84,7 @@ class EvaluationTest : public ::testing::Test {
       ADD_FAILURE() << "no computed trait " << computed;
       return std::nullopt;
     }
-    return ComputedValue(*trait, profile_, now, rfm_);
+    return ComputedValue(*trait, profile_, now, figures_);
   }
 
   bool Member(std::string_view audience, Timestamp now = kNow) {
@@ -93,12 +93,12 @@ class EvaluationTest : public ::testing::Test {
       ADD_FAILURE() << "no audience " << audience;
       return false;
     }
-    return IsMember(*found, definitions_, profile_, now, rfm_);
+    return IsMember(*found, definitions_, profile_, now, figures_);
   }
 
   DefinitionSet definitions_;
   Profile profile_;
-  RfmTable rfm_;
+  SpaceFigures figures_;
   uint64_t sequence_ = 0;
 };
 
@@ -199,7 +199,7 @@ TEST_F(EvaluationTest, EveryOperatorOnEveryKindOfValue) {
     const std::string json = std::string(R"({"condition":{"trait":"t",)") + c.condition + "}}";
     auto audience = ParseAudience("a", json, {});
     ASSERT_TRUE(audience.ok()) << json << ": " << audience.status();
-    EXPECT_EQ(IsMember(*audience, definitions_, profile, kNow, rfm_), c.holds)
+    EXPECT_EQ(IsMember(*audience, definitions_, profile, kNow, figures_), c.holds)
         << "trait t = " << (c.trait ? c.trait : "(absent)") << ", condition " << c.condition;
   }
 }
@@ -210,7 +210,7 @@ TEST_F(EvaluationTest, TraitPathsDescendIntoObjects) {
   const auto holds = [&](std::string_view condition) {
     auto audience = ParseAudience("a", "{\"condition\":" + std::string(condition) + "}", {});
     EXPECT_TRUE(audience.ok()) << condition << ": " << audience.status();
-    return audience.ok() && IsMember(*audience, definitions_, profile_, kNow, rfm_);
+    return audience.ok() && IsMember(*audience, definitions_, profile_, kNow, figures_);
   };
   EXPECT_TRUE(holds(R"({"trait":"address.city","value":"Berlin"})"));
   EXPECT_TRUE(holds(R"({"trait":"address.geo.lat","op":"gt","value":50})"));
@@ -490,7 +490,7 @@ TEST_F(EvaluationTest, RfmScores) {
   cut_points.recency_days = {10, 20, 30, 40};
   cut_points.frequency = {1, 2, 3, 4};
   cut_points.monetary = {50, 100, 200, 400};
-  rfm_["rfm"] = cut_points;
+  figures_.rfm["rfm"] = cut_points;
   // Recency 5: four cut points above -> 5. Frequency 3: two below (3 is not) -> 3. Monetary 310: three -> 4.
   EXPECT_EQ(Value("rfm"), R"({"recency":5,"frequency":3,"monetary":4,"score":"534"})");
   // 45 days later: recency 50 -> 1; the order 60 days before now is still in the window.
@@ -501,8 +501,49 @@ TEST_F(EvaluationTest, RfmScores) {
       R"({"all":[{"computed":"rfm.recency","op":"gte","value":4},{"computed":"rfm.score","value":"534"}]})");
   EXPECT_TRUE(Member("a"));
   EXPECT_FALSE(Member("a", kNow + hours(24 * 45)));
-  rfm_.clear();
+  figures_.rfm.clear();
   EXPECT_FALSE(Member("a")) << "without cut points the score is missing";
+}
+
+TEST_F(EvaluationTest, PurchaseFiguresReadThePurchaseDaysAndTheSpacesModel) {
+  definitions_.computed = DefinitionSet::BuiltInTraits();
+  Define({R"({"name":"clv_30d","kind":"predicted_clv","horizonDays":30})"});
+  // CDNOW's customer 1 (x = 2, t_x = 30.43 weeks, T = 38.86 weeks at kNow) and the published model.
+  const int32_t today = LocalDay(std::nullopt, kNow);
+  profile_.purchases.Add(today - 272, 29.33);
+  profile_.purchases.Add(today - 272 + 17, 29.73);
+  profile_.purchases.Add(today - 59, 14.96);
+  EXPECT_EQ(Value("p_alive"), std::nullopt) << "no model before the sweep's first fit";
+
+  auto state = std::make_shared<PurchaseModelState>();
+  state->model.bg_nbd = {.r = 0.242594, .alpha = 4.413603, .a = 0.792919, .b = 2.425907};
+  state->model.gamma_gamma = {.p = 6.249572, .q = 3.744222, .gamma = 15.443520};
+  state->monthly_discount_rate = 0.01;
+  figures_.purchase_model = state;
+  const absl::StatusOr<prediction::CalibrationSummary> summary = SummarizePurchaseDays(profile_.purchases, today);
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_EQ(summary->repeat_transactions, 2);
+  const double p_alive = *prediction::ProbabilityAlive(state->model.bg_nbd, *summary);
+  const double purchases_90d = *prediction::ExpectedPurchases(state->model.bg_nbd, *summary, prediction::Weeks(90 / 7.0));
+  ASSERT_TRUE(Value("p_alive").has_value());
+  EXPECT_NEAR(std::stod(*Value("p_alive")), p_alive, 1e-9);
+  EXPECT_NEAR(std::stod(*Value("expected_purchases_90d")), purchases_90d, 1e-9);
+  const absl::StatusOr<prediction::CustomerPrediction> year = prediction::PredictCustomer(
+      state->model, *summary, {.horizon = prediction::Weeks(365 / 7.0), .monthly_discount_rate = 0.01});
+  ASSERT_TRUE(year.ok()) << year.status();
+  EXPECT_NEAR(std::stod(*Value("predicted_clv_365d")), year->clv, 1e-6);
+  EXPECT_LT(std::stod(*Value("clv_30d")), year->clv);
+  // Time passes without a purchase: less likely alive.
+  EXPECT_LT(std::stod(*Value("p_alive", kNow + hours(24 * 365))), p_alive);
+
+  DefineAudience(R"({"all":[{"computed":"p_alive","op":"lt","value":0.99},)"
+                 R"({"computed":"predicted_clv_365d","op":"gt","value":1}]})");
+  EXPECT_TRUE(Member("a"));
+  figures_.purchase_model = nullptr;
+  EXPECT_FALSE(Member("a")) << "without a model the figures are missing";
+  profile_.purchases = {};
+  figures_.purchase_model = state;
+  EXPECT_EQ(Value("p_alive"), std::nullopt) << "someone who never bought has no figures";
 }
 
 TEST(QuintileCutPointsTest, NearestRank) {

@@ -134,7 +134,7 @@ class MemberExportTest : public ::testing::Test {
     EXPECT_TRUE(fields.ok()) << fields.status();
     if (!fields.ok()) return nullptr;
     return std::make_unique<MemberExport>(*store_, std::string(kSpace), std::string(kAudience),
-                                          *std::move(fields), format, definitions_, RfmTable(), kNow);
+                                          *std::move(fields), format, definitions_, SpaceFigures(), kNow);
   }
 
   // The whole export, and each Next's chunk in `chunks` when given.
@@ -209,7 +209,7 @@ TEST_F(MemberExportTest, EmptyAudienceIsAHeaderInCsvAndNothingInNdjson) {
   auto fields = ParseExportFields("id,email", *definitions_);
   ASSERT_TRUE(fields.ok()) << fields.status();
   MemberExport csv(*store_, std::string(kSpace), "nobody", *fields, ExportFormat::kCsv, definitions_,
-                   RfmTable(), kNow);
+                   SpaceFigures(), kNow);
   std::string out;
   absl::StatusOr<bool> more = csv.Next(out);
   ASSERT_TRUE(more.ok()) << more.status();
@@ -218,7 +218,7 @@ TEST_F(MemberExportTest, EmptyAudienceIsAHeaderInCsvAndNothingInNdjson) {
   EXPECT_EQ(csv.rows(), 0u);
 
   MemberExport ndjson(*store_, std::string(kSpace), "nobody", *fields, ExportFormat::kNdjson, definitions_,
-                      RfmTable(), kNow);
+                      SpaceFigures(), kNow);
   out.clear();
   more = ndjson.Next(out);
   ASSERT_TRUE(more.ok()) << more.status();
@@ -348,7 +348,7 @@ class ConsentExportTest : public MemberExportTest {
     EXPECT_TRUE(fields.ok() && purposes.ok()) << fields.status() << " " << purposes.status();
     if (!fields.ok() || !purposes.ok()) return {};
     MemberExport member_export(*store_, std::string(kSpace), "subscribers", *std::move(fields),
-                               ExportFormat::kCsv, definitions_, RfmTable(), kNow, *std::move(purposes));
+                               ExportFormat::kCsv, definitions_, SpaceFigures(), kNow, *std::move(purposes));
     // One row per call, so that skipped members between written rows are exercised too.
     std::string out;
     for (int calls = 0; calls < 100; ++calls) {
@@ -388,7 +388,7 @@ TEST_F(ConsentExportTest, ConsentFieldIsTrueFalseOrAbsent) {
   EXPECT_EQ((*fields)[1].kind, ExportField::Kind::kConsent);
   EXPECT_EQ((*fields)[1].name, "marketing_email");
   MemberExport ndjson(*store_, std::string(kSpace), "subscribers", *std::move(fields), ExportFormat::kNdjson,
-                      definitions_, RfmTable(), kNow);
+                      definitions_, SpaceFigures(), kNow);
   std::string out;
   ASSERT_TRUE(ndjson.Next(out).ok());
   EXPECT_EQ(out, R"({"id":"p000000000000000b","consent.marketing_email":true})"

@@ -128,6 +128,35 @@ TEST_F(PredictionE2eTest, CdnowThroughTheApiReproducesThePublishedModels) {
   EXPECT_GT(double(predicted["clv"]), 0);
   EXPECT_NEAR(double(predicted["model"]["bg_nbd"]["r"]), 0.243, 0.243 * 0.01);
 
+  // The resolver's sweep fits the model of today (the purchases arrived, there was none) and every
+  // profile carries the predictive computed traits.
+  std::string profile;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto response = Get("/v1/profiles/user_id:1");
+        if (!response.ok() || response->status != 200) return false;
+        profile = response->body;
+        return profile.find(R"("p_alive":)") != std::string::npos;
+      },
+      60s))
+      << profile;
+  simdjson::dom::element person;
+  ASSERT_EQ(parser.parse(profile).get(person), simdjson::SUCCESS) << profile;
+  for (const char* trait : {"p_alive", "expected_purchases_90d", "predicted_clv_365d"}) {
+    double value = -1;
+    EXPECT_EQ(person["computedTraits"][trait].get(value), simdjson::SUCCESS) << trait << ": " << profile;
+    EXPECT_GE(value, 0) << trait;
+  }
+  auto latest = Get("/v1/models/purchase");
+  ASSERT_TRUE(latest.ok()) << latest.status();
+  ASSERT_EQ(latest->status, 200) << latest->body;
+  // The sweep fitted whoever had bought when it ran (the import may still have been arriving).
+  simdjson::dom::element swept;
+  ASSERT_EQ(parser.parse(latest->body).get(swept), simdjson::SUCCESS) << latest->body;
+  EXPECT_GE(int64_t(swept["customers"]), 1);
+  EXPECT_LE(int64_t(swept["customers"]), 2357);
+  EXPECT_NE(std::string_view(swept["version"]).find('#'), std::string_view::npos) << latest->body;
+
   // Before the first purchase of 1997 nobody is a customer.
   auto early = Get("/v1/models/purchase?as_of=1996-12-31");
   ASSERT_TRUE(early.ok()) << early.status();

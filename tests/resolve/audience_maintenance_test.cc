@@ -95,7 +95,7 @@ class AudienceMaintenanceTest : public ResolverTest {
     auto definitions = audiences_->definitions();
     const audiences::ComputedTrait* trait = definitions->FindComputed(name);
     if (trait == nullptr) return "<undefined>";
-    return audiences::ComputedValue(*trait, profile, now_, audiences_->rfm()).value_or("<absent>");
+    return audiences::ComputedValue(*trait, profile, now_, audiences_->figures()).value_or("<absent>");
   }
 
   Timestamp now_ = FixedTime(400 * 24 * 3600);  // 2025-02-04

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include "audiences/evaluation.h"
+#include "audiences/purchase_traits.h"
+#include "audiences/space_audiences.h"
 #include "resolve/purchase_models.h"
 #include "resolve/purchase_recorder.h"
 #include "tests/resolve/resolver_fixture.h"
@@ -27,6 +30,22 @@ class PurchasesResolverTest : public ResolverTest {
     event.event = std::move(name);
     event.properties = std::move(properties);
     return event;
+  }
+
+  // Customer i buys on day i % 10, then every (i % 7 + 1) weeks while i % 3 != 0, up to day
+  // 200 - i, for about i + 10 each time: 40 repeat customers and 20 who bought once.
+  std::vector<ingest::CanonicalEvent> SixtyCustomers() {
+  std::vector<ingest::CanonicalEvent> events;
+  for (int i = 0; i < 60; ++i) {
+    const std::string user = "c" + std::to_string(i);
+    const int64_t start = (i % 10) * kDay;
+    events.push_back(Order(user, start, absl::StrCat(R"({"revenue":)", i + 10, "}")));
+    if (i % 3 == 0) continue;
+    for (int64_t day = (i % 7 + 1) * 7; day <= 200 - i; day += (i % 7 + 1) * 7) {
+      events.push_back(Order(user, start + day * kDay, absl::StrCat(R"({"revenue":)", i + 10 + day % 5, "}")));
+    }
+  }
+    return events;
   }
 
   Profile ProfileOf(Resolver& resolver, std::string user) {
@@ -81,30 +100,19 @@ TEST_F(PurchasesResolverTest, AMergeAddsBothPeoplesDays) {
 }
 
 TEST_F(PurchasesResolverTest, SummariesAndTheSpacesFitReadEveryCustomerAtTheDay) {
-  // 60 customers: customer i buys on day 0 and then every (i % 7 + 1) weeks while i % 3 != 0, up to
-  // day 200, for i + 10; ten more start after day 150.
-  std::vector<ingest::CanonicalEvent> events;
-  for (int i = 0; i < 60; ++i) {
-    const std::string user = "c" + std::to_string(i);
-    const int64_t start = (i % 10) * kDay;
-    events.push_back(Order(user, start, absl::StrCat(R"({"revenue":)", i + 10, "}")));
-    if (i % 3 == 0) continue;
-    for (int64_t day = (i % 7 + 1) * 7; day <= 200 - i; day += (i % 7 + 1) * 7) {
-      events.push_back(Order(user, start + day * kDay, absl::StrCat(R"({"revenue":)", i + 10 + day % 5, "}")));
-    }
-  }
+  std::vector<ingest::CanonicalEvent> events = SixtyCustomers();
   for (int i = 0; i < 10; ++i) events.push_back(Order("late" + std::to_string(i), (151 + i) * kDay, R"({"revenue":1})"));
   Append(events);
   auto resolver = NewResolver();
   CatchUp(*resolver);
 
   const Profile customer = ProfileOf(*resolver, "c1");  // Days 1, 15, 29, ... (every 2 weeks).
-  absl::StatusOr<prediction::CalibrationSummary> summary = SummarizePurchases(customer.purchases, kDay0 + 50);
+  absl::StatusOr<prediction::CalibrationSummary> summary = audiences::SummarizePurchaseDays(customer.purchases, kDay0 + 50);
   ASSERT_TRUE(summary.ok()) << summary.status();
   EXPECT_EQ(summary->repeat_transactions, 3);  // Days 15, 29, 43.
   EXPECT_DOUBLE_EQ(summary->recency.count(), 6.0);
   EXPECT_DOUBLE_EQ(summary->age.count(), 7.0);
-  EXPECT_TRUE(absl::IsNotFound(SummarizePurchases(customer.purchases, kDay0).status()));
+  EXPECT_TRUE(absl::IsNotFound(audiences::SummarizePurchaseDays(customer.purchases, kDay0).status()));
 
   absl::StatusOr<SpacePurchaseFit> fit = FitSpacePurchases(*store_, kSpace, kDay0 + 150);
   ASSERT_TRUE(fit.ok()) << fit.status();
@@ -121,6 +129,60 @@ TEST_F(PurchasesResolverTest, SummariesAndTheSpacesFitReadEveryCustomerAtTheDay)
   EXPECT_EQ(later->fit.bg_nbd.customers, 70);
   // Nobody had bought before 2024.
   EXPECT_TRUE(absl::IsFailedPrecondition(FitSpacePurchases(*store_, kSpace, kDay0 - 1).status()));
+}
+
+TEST_F(PurchasesResolverTest, TheSweepFitsTheModelTheComputedTraitsReadAndKeepsItAcrossARestart) {
+  std::vector<ingest::CanonicalEvent> events = SixtyCustomers();
+  Append(events);
+  audiences::SpaceAudiences space(*store_, std::string(kSpace));
+  ASSERT_TRUE(space.Load({}, {}).ok());
+  ResolverOptions options;
+  const base::Timestamp now = FixedTime(210 * kDay);
+  options.audiences.clock = [now] { return now; };
+  PurchaseRules rules;
+  rules.monthly_discount_rate = 0.02;
+  options.purchases[std::string(kSpace)] = rules;
+  auto resolver = NewResolver(identity::IdentityRules(), options, &space);
+  CatchUp(*resolver);
+  ASSERT_NE(resolver->audience_maintenance(), nullptr);
+  EXPECT_TRUE(resolver->audience_maintenance()->SweepDue()) << "purchases arrived and there is no model";
+  ASSERT_TRUE(resolver->EvaluateAudiences().ok());
+  const std::shared_ptr<const audiences::PurchaseModelState> model = space.purchase_model();
+  ASSERT_NE(model, nullptr);
+  EXPECT_EQ(model->as_of_day, kDay0 + 210);
+  EXPECT_DOUBLE_EQ(model->monthly_discount_rate, 0.02);
+  EXPECT_NE(model->fit_json.find(R"("customers":60)"), std::string::npos) << model->fit_json;
+  EXPECT_EQ(resolver->audience_maintenance()->metrics().refits.load(), 1u);
+  EXPECT_FALSE(resolver->audience_maintenance()->SweepDue()) << "fitted; nothing new since";
+
+  // The computed traits read it.
+  const Profile customer = ProfileOf(*resolver, "c1");
+  const audiences::ComputedTrait* p_alive = space.definitions()->FindComputed("p_alive");
+  ASSERT_NE(p_alive, nullptr);
+  const std::optional<std::string> value = audiences::ComputedValue(*p_alive, customer, now, space.figures());
+  ASSERT_TRUE(value.has_value());
+  EXPECT_GT(std::stod(*value), 0);
+  EXPECT_LE(std::stod(*value), 1);
+
+  // A restart reads the stored model.
+  audiences::SpaceAudiences restarted(*store_, std::string(kSpace));
+  ASSERT_TRUE(restarted.LoadStored().ok());
+  ASSERT_NE(restarted.purchase_model(), nullptr);
+  EXPECT_EQ(restarted.purchase_model()->version, model->version);
+  EXPECT_DOUBLE_EQ(restarted.purchase_model()->model.bg_nbd.r, model->model.bg_nbd.r);
+  EXPECT_EQ(restarted.purchase_model()->fit_json, model->fit_json);
+}
+
+TEST_F(PurchasesResolverTest, BuiltInTraitNamesAreNotForDefinitions) {
+  audiences::SpaceAudiences space(*store_, std::string(kSpace));
+  EXPECT_FALSE(space.Load({{"p_alive", R"({"kind":"count"})"}}, {}).ok());
+  ASSERT_TRUE(space.Load({}, {}).ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(space.PutComputedTrait("p_alive", R"({"kind":"count"})").status()));
+  EXPECT_TRUE(absl::IsFailedPrecondition(space.DeleteComputedTrait("predicted_clv_365d")));
+  // Audiences may use them.
+  EXPECT_TRUE(space.PutAudience("lapsing", R"({"condition":{"all":[{"computed":"p_alive","op":"lt","value":0.3},)"
+                                           R"({"computed":"predicted_clv_365d","op":"gt","value":100000}]}})")
+                  .ok());
 }
 
 }  // namespace
