@@ -312,7 +312,10 @@ void AudienceMaintenance::Aborted() {
 
 bool AudienceMaintenance::RefitDue() const {
   const audiences::PurchaseModelState* model = figures_.purchase_model.get();
-  if (model == nullptr) return refit_requested_ || purchases_since_fit_ > 0;
+  // Without a model: at start, then whenever purchases arrive; after a fit that could not be made
+  // (no repeat customer yet), only once 10% more have arrived, so that an import of first purchases
+  // does not sweep every profile again and again.
+  if (model == nullptr) return refit_requested_ || purchases_since_fit_ > unfitted_orders_ / 10;
   if (Now() - model->fitted_at >= purchase_rules_.refit_interval) return true;
   // A bulk import (or a busy day) changes what the model was fitted on: fit again.
   return purchases_since_fit_ >= std::max<uint64_t>(100, model->orders / 10);
@@ -469,6 +472,7 @@ absl::StatusOr<bool> AudienceMaintenance::SweepChunk() {
   if (sweep_->refit) {
     refit_requested_ = false;
     purchases_since_fit_ = 0;
+    unfitted_orders_ = refitted ? 0 : sweep_->purchases.orders;
   }
   if (refitted) {
     // The first model gives the purchase figures values, a new one changes them: evaluate again.

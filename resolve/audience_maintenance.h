@@ -144,6 +144,7 @@ class AudienceMaintenance {
   audiences::SpaceFigures figures_;
   PurchaseRules purchase_rules_;
   uint64_t purchases_since_fit_ = 0;
+  uint64_t unfitted_orders_ = 0;  // The orders of the last refit that could not be made (0 after one that was).
   bool refit_requested_ = true;  // A first fit when the store has none (checked at the first sweep).
 
   // This unit's state.

@@ -101,7 +101,9 @@ TEST_F(PurchasesResolverTest, AMergeAddsBothPeoplesDays) {
 
 TEST_F(PurchasesResolverTest, SummariesAndTheSpacesFitReadEveryCustomerAtTheDay) {
   std::vector<ingest::CanonicalEvent> events = SixtyCustomers();
-  for (int i = 0; i < 10; ++i) events.push_back(Order("late" + std::to_string(i), (151 + i) * kDay, R"({"revenue":1})"));
+  for (int i = 0; i < 10; ++i) {
+    events.push_back(Order("late" + std::to_string(i), (151 + i) * kDay, R"({"revenue":1})"));
+  }
   Append(events);
   auto resolver = NewResolver();
   CatchUp(*resolver);
@@ -171,6 +173,30 @@ TEST_F(PurchasesResolverTest, TheSweepFitsTheModelTheComputedTraitsReadAndKeepsI
   EXPECT_EQ(restarted.purchase_model()->version, model->version);
   EXPECT_DOUBLE_EQ(restarted.purchase_model()->model.bg_nbd.r, model->model.bg_nbd.r);
   EXPECT_EQ(restarted.purchase_model()->fit_json, model->fit_json);
+}
+
+TEST_F(PurchasesResolverTest, WithoutRepeatCustomersTheSweepTriesAgainOnlyAfterTenPercentMorePurchases) {
+  std::vector<ingest::CanonicalEvent> events;
+  for (int i = 0; i < 30; ++i) events.push_back(Order("once" + std::to_string(i), i * kDay, R"({"revenue":5})"));
+  Append(events);
+  audiences::SpaceAudiences space(*store_, std::string(kSpace));
+  ASSERT_TRUE(space.Load({}, {}).ok());
+  ResolverOptions options;
+  options.audiences.clock = [] { return FixedTime(100 * kDay); };
+  auto resolver = NewResolver(identity::IdentityRules(), options, &space);
+  CatchUp(*resolver);
+  AudienceMaintenance& maintenance = *resolver->audience_maintenance();
+  ASSERT_TRUE(resolver->EvaluateAudiences().ok());
+  EXPECT_EQ(space.purchase_model(), nullptr) << "nobody bought twice: no model";
+  EXPECT_EQ(maintenance.metrics().refit_failures.load(), 1u);
+  Append({Order("late-a", 50 * kDay, "{}"), Order("late-b", 51 * kDay, "{}"), Order("late-c", 52 * kDay, "{}")});
+  CatchUp(*resolver);
+  EXPECT_FALSE(maintenance.SweepDue()) << "3 more purchases are not 10% of 30";
+  Append({Order("once1", 60 * kDay, R"({"revenue":7})")});
+  CatchUp(*resolver);
+  EXPECT_TRUE(maintenance.SweepDue());
+  ASSERT_TRUE(resolver->EvaluateAudiences().ok());
+  ASSERT_NE(space.purchase_model(), nullptr) << "a repeat customer now";
 }
 
 TEST_F(PurchasesResolverTest, BuiltInTraitNamesAreNotForDefinitions) {
