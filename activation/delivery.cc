@@ -244,33 +244,56 @@ absl::StatusOr<std::vector<Delivery::Row>> Delivery::ReadRows(ColumnFamily famil
     absl::StatusOr<OutboxItem> item = DecodeOutboxItem(row.encoded);
     if (!item.ok()) return item.status();
     row.item = *std::move(item);
-    if (row.item.kind == OutboxKind::kEvent && row.item.event_json.empty()) {
-      // An event row names its log position only (OutboxWriter): the event is read here.
-      absl::StatusOr<std::optional<std::string>> event = ReadLoggedEvent(row.item.log_sequence);
-      if (!event.ok()) return event.status();
-      if (event->has_value()) {
-        row.item.event_json = **std::move(event);
-      } else {
-        row.event_gone = true;
-      }
-    }
     rows.push_back(std::move(row));
   }
   if (!it->status().ok()) return profile_store::ToAbslStatus(it->status(), "reading the outbox");
+  if (absl::Status read = ReadLoggedEvents(rows); !read.ok()) return read;
   return rows;
 }
 
-absl::StatusOr<std::optional<std::string>> Delivery::ReadLoggedEvent(uint64_t log_sequence) const {
-  std::string record;
-  const rocksdb::Status read =
-      store_.db(ColumnFamily::kLog)
-          ->Get(rocksdb::ReadOptions(), store_.handle(ColumnFamily::kLog),
-                ingest::AcceptedLog::Key(destination_.space, log_sequence), &record);
-  if (read.IsNotFound()) return std::optional<std::string>();
-  if (!read.ok()) return profile_store::ToAbslStatus(read, "reading an event from the log");
-  absl::StatusOr<std::string> json = ingest::RecordAsJson(record);
-  if (!json.ok()) return json.status();
-  return std::optional<std::string>(*std::move(json));
+absl::Status Delivery::ReadLoggedEvents(std::vector<Row>& rows) const {
+  // Event rows name their log position only (OutboxWriter), in log order: one iterator walks the
+  // log along them. (A point lookup per row, a fresh index seek and thread-local lookups each, made
+  // every delivery thread take three times its former share of `perf record -g` of D1.)
+  std::string upper(destination_.space);
+  upper.push_back('\1');
+  const rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions read;
+  read.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> log;
+  std::string previous;
+  for (Row& row : rows) {
+    if (row.item.kind != OutboxKind::kEvent || !row.item.event_json.empty()) continue;
+    const std::string key = ingest::AcceptedLog::Key(destination_.space, row.item.log_sequence);
+    const rocksdb::Slice wanted(key);
+    if (!log) {
+      log.reset(store_.db(ColumnFamily::kLog)->NewIterator(read, store_.handle(ColumnFamily::kLog)));
+      log->Seek(wanted);
+    } else if (key < previous) {
+      log->Seek(wanted);  // Not in log order (replayed letters): look it up afresh.
+    } else {
+      // A few steps forward are cheaper than a seek; a longer gap is not.
+      for (int steps = 0; log->Valid() && log->key().compare(wanted) < 0; ++steps) {
+        if (steps == 16) {
+          log->Seek(wanted);
+          break;
+        }
+        log->Next();
+      }
+    }
+    previous = key;
+    if (log->Valid() && log->key() == wanted) {
+      absl::StatusOr<std::string> json =
+          ingest::RecordAsJson(std::string_view(log->value().data(), log->value().size()));
+      if (!json.ok()) return json.status();
+      row.item.event_json = *std::move(json);
+    } else if (!log->status().ok()) {
+      return profile_store::ToAbslStatus(log->status(), "reading events from the log");
+    } else {
+      row.event_gone = true;
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<Delivery::Row>> Delivery::CheckAtEdge(std::vector<Row> rows) {

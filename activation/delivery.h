@@ -124,8 +124,9 @@ class Delivery {
   absl::StatusOr<std::vector<Row>> ReadRows(profile_store::ColumnFamily family, uint64_t after) const;
   // Leaves out the rows the profile's present state forbids sending; counts them.
   absl::StatusOr<std::vector<Row>> CheckAtEdge(std::vector<Row> rows);
-  // The event at `log_sequence` of the space's log as JSON; nullopt when it is gone.
-  absl::StatusOr<std::optional<std::string>> ReadLoggedEvent(uint64_t log_sequence) const;
+  // Fills the event of every event row that names only its log position from the space's log, or
+  // marks it gone.
+  absl::Status ReadLoggedEvents(std::vector<Row>& rows) const;
   // Sends `rows` until delivered, dead-lettered or stopped. A replay gives up at the first failure
   // instead of retrying (the letters keep their place).
   Outcome Send(const std::vector<Row>& rows, bool replay, DeliveryDeadLetter& letter);
