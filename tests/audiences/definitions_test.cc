@@ -206,6 +206,14 @@ TEST(ParseComputedTraitTest, ErrorsNameTheMember) {
             "priorIntervalDays: expected a number of days above 0 and at most 3660, got the number 0");
   EXPECT_EQ(ComputedError(R"({"name":"a","kind":"count","priorIntervalDays":3})"),
             R"(priorIntervalDays: not used by kind "count")");
+  EXPECT_EQ(ComputedError(R"({"name":"a","kind":"expected_purchases","horizonDays":0})"),
+            "horizonDays: expected a whole number of days from 1 to 3650, got the number 0");
+  EXPECT_EQ(ComputedError(R"({"name":"a","kind":"predicted_clv","horizonDays":"90"})"),
+            R"(horizonDays: expected a whole number of days from 1 to 3650, got the string "90")");
+  EXPECT_EQ(ComputedError(R"({"name":"a","kind":"p_alive","horizonDays":90})"),
+            R"(horizonDays: not used by kind "p_alive")");
+  EXPECT_EQ(ComputedError(R"({"name":"a","kind":"p_alive","event":"Order Completed"})"),
+            R"(event: not used by kind "p_alive")");
   EXPECT_EQ(ComputedError(R"({"name":"a","kind":"count","type":"click"})"),
             R"(type: "click" is not one of track, identify, page, screen, group, alias)");
   EXPECT_EQ(
