@@ -13,7 +13,11 @@ absl::StatusOr<std::unique_ptr<Activation>> Activation::Create(profile_store::St
     if (activation->Find(destination.name) != nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("destination ", destination.name, " is named twice"));
     }
-    absl::StatusOr<std::unique_ptr<Delivery>> delivery = Delivery::Create(store, destination, options);
+    std::unique_ptr<LoggedEvents>& events = activation->logged_events_[destination.space];
+    if (!events) events = std::make_unique<LoggedEvents>(store, destination.space);
+    DeliveryOptions shared = options;
+    shared.logged_events = events.get();
+    absl::StatusOr<std::unique_ptr<Delivery>> delivery = Delivery::Create(store, destination, std::move(shared));
     if (!delivery.ok()) return delivery.status();
     activation->deliveries_.push_back(*std::move(delivery));
     by_space[destination.space].push_back(std::move(destination));

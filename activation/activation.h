@@ -2,7 +2,8 @@
 
 // Activation holds every configured destination of the server: one OutboxWriter per space with
 // destinations (the resolver of that space writes through it) and one Delivery per destination,
-// each told by the writer when new rows are written. docs/activation.md tells the whole story.
+// each told by the writer when new rows are written. A space's deliveries share one reader of its
+// logged events (activation/logged_events.h). docs/activation.md tells the whole story.
 //
 // Thread-safety: Recover, Start and Stop from one thread; the rest from any.
 
@@ -15,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "activation/delivery.h"
 #include "activation/destination.h"
+#include "activation/logged_events.h"
 #include "activation/outbox_writer.h"
 #include "profile_store/store.h"
 
@@ -46,6 +48,8 @@ class Activation {
  private:
   Activation() = default;
 
+  // Declared first so that it is destroyed after the deliveries reading through it.
+  std::map<std::string, std::unique_ptr<LoggedEvents>, std::less<>> logged_events_;
   std::map<std::string, std::unique_ptr<OutboxWriter>, std::less<>> writers_;
   std::vector<std::unique_ptr<Delivery>> deliveries_;
 };

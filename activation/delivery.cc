@@ -12,8 +12,6 @@
 #include "activation/internal/formats.h"
 #include "activation/nats_publisher.h"
 #include "activation/request_format.h"
-#include "ingest/accepted_log.h"
-#include "ingest/event_codec.h"
 #include "profile_store/profile_reader.h"
 #include "rocksdb/db.h"
 
@@ -104,7 +102,13 @@ Delivery::Delivery(profile_store::Store& store, DestinationSpec destination, Del
       options_(std::move(options)),
       url_(std::move(url)),
       transport_(std::move(transport)),
-      random_(std::random_device{}()) {}
+      logged_events_(options_.logged_events),
+      random_(std::random_device{}()) {
+  if (logged_events_ == nullptr) {
+    own_logged_events_ = std::make_unique<LoggedEvents>(store_, destination_.space);
+    logged_events_ = own_logged_events_.get();
+  }
+}
 
 Delivery::~Delivery() { Stop(); }
 
@@ -220,7 +224,7 @@ std::chrono::milliseconds Delivery::Backoff(uint32_t failures) {
   return std::chrono::milliseconds(pick(random_));
 }
 
-absl::StatusOr<std::vector<Delivery::Row>> Delivery::ReadRows(ColumnFamily family, uint64_t after) const {
+absl::StatusOr<std::vector<Delivery::Row>> Delivery::ReadRows(ColumnFamily family, uint64_t after) {
   std::vector<Row> rows;
   const std::string prefix = OutboxPrefix(destination_.space, destination_.name);
   std::string upper = prefix;
@@ -251,46 +255,22 @@ absl::StatusOr<std::vector<Delivery::Row>> Delivery::ReadRows(ColumnFamily famil
   return rows;
 }
 
-absl::Status Delivery::ReadLoggedEvents(std::vector<Row>& rows) const {
-  // Event rows name their log position only (OutboxWriter), in log order: one iterator walks the
-  // log along them. (A point lookup per row, a fresh index seek and thread-local lookups each, made
-  // every delivery thread take three times its former share of `perf record -g` of D1.)
-  std::string upper(destination_.space);
-  upper.push_back('\1');
-  const rocksdb::Slice upper_slice(upper);
-  rocksdb::ReadOptions read;
-  read.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> log;
-  std::string previous;
+absl::Status Delivery::ReadLoggedEvents(std::vector<Row>& rows) {
+  std::vector<uint64_t> positions;
+  std::vector<Row*> reading;
   for (Row& row : rows) {
     if (row.item.kind != OutboxKind::kEvent || !row.item.event_json.empty()) continue;
-    const std::string key = ingest::AcceptedLog::Key(destination_.space, row.item.log_sequence);
-    const rocksdb::Slice wanted(key);
-    if (!log) {
-      log.reset(store_.db(ColumnFamily::kLog)->NewIterator(read, store_.handle(ColumnFamily::kLog)));
-      log->Seek(wanted);
-    } else if (key < previous) {
-      log->Seek(wanted);  // Not in log order (replayed letters): look it up afresh.
+    positions.push_back(row.item.log_sequence);
+    reading.push_back(&row);
+  }
+  if (positions.empty()) return absl::OkStatus();
+  absl::StatusOr<std::vector<std::optional<std::string>>> events = logged_events_->Read(positions);
+  if (!events.ok()) return events.status();
+  for (size_t i = 0; i < reading.size(); ++i) {
+    if ((*events)[i].has_value()) {
+      reading[i]->item.event_json = *std::move((*events)[i]);
     } else {
-      // A few steps forward are cheaper than a seek; a longer gap is not.
-      for (int steps = 0; log->Valid() && log->key().compare(wanted) < 0; ++steps) {
-        if (steps == 16) {
-          log->Seek(wanted);
-          break;
-        }
-        log->Next();
-      }
-    }
-    previous = key;
-    if (log->Valid() && log->key() == wanted) {
-      absl::StatusOr<std::string> json =
-          ingest::RecordAsJson(std::string_view(log->value().data(), log->value().size()));
-      if (!json.ok()) return json.status();
-      row.item.event_json = *std::move(json);
-    } else if (!log->status().ok()) {
-      return profile_store::ToAbslStatus(log->status(), "reading events from the log");
-    } else {
-      row.event_gone = true;
+      reading[i]->event_gone = true;
     }
   }
   return absl::OkStatus();

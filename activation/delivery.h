@@ -41,6 +41,7 @@
 #include "activation/delivery_gate.h"
 #include "activation/destination.h"
 #include "activation/http_sender.h"
+#include "activation/logged_events.h"
 #include "activation/oauth_token.h"
 #include "activation/transport.h"
 #include "activation/outbox.h"
@@ -54,6 +55,10 @@ struct DeliveryOptions {
   // Cluster mode: sends only while the space's lease is held here (activation/delivery_gate.h).
   // Null in a single process. Outlives the delivery.
   DeliveryGate* gate = nullptr;
+  // The reader of the space's logged events its deliveries share (activation/logged_events.h), so
+  // each event is read and decoded once for all of them. Null: the delivery reads alone. Outlives
+  // the delivery.
+  LoggedEvents* logged_events = nullptr;
 };
 
 struct DeliveryMetrics {
@@ -121,12 +126,12 @@ class Delivery {
   std::chrono::system_clock::time_point Now() const;
   void Run();
   // Reads up to a batch of rows after the cursor (or dead letters, for a replay).
-  absl::StatusOr<std::vector<Row>> ReadRows(profile_store::ColumnFamily family, uint64_t after) const;
+  absl::StatusOr<std::vector<Row>> ReadRows(profile_store::ColumnFamily family, uint64_t after);
   // Leaves out the rows the profile's present state forbids sending; counts them.
   absl::StatusOr<std::vector<Row>> CheckAtEdge(std::vector<Row> rows);
-  // Fills the event of every event row that names only its log position from the space's log, or
-  // marks it gone.
-  absl::Status ReadLoggedEvents(std::vector<Row>& rows) const;
+  // Fills the event of every event row that names only its log position from the space's log
+  // (through the shared LoggedEvents), or marks it gone.
+  absl::Status ReadLoggedEvents(std::vector<Row>& rows);
   // Sends `rows` until delivered, dead-lettered or stopped. A replay gives up at the first failure
   // instead of retrying (the letters keep their place).
   Outcome Send(const std::vector<Row>& rows, bool replay, DeliveryDeadLetter& letter);
@@ -154,7 +159,9 @@ class Delivery {
   const DeliveryOptions options_;
   const HttpUrl url_;  // Empty for a NATS destination.
   std::unique_ptr<Transport> transport_;
-  std::unique_ptr<OAuthTokenSource> oauth_;  // For an API whose token must be refreshed; else null.
+  std::unique_ptr<OAuthTokenSource> oauth_;
+  std::unique_ptr<LoggedEvents> own_logged_events_;  // When the options gave none.
+  LoggedEvents* logged_events_;  // For an API whose token must be refreshed; else null.
   DeliveryMetrics metrics_;
   std::mt19937_64 random_;
   std::chrono::steady_clock::time_point next_request_{};

@@ -14,7 +14,10 @@
 #      file, every store file AES-256-GCM), each with its overhead against the plain row of this run,
 #   6d. with --destinations, step 4 again with three webhook destinations receiving every event
 #      (tessera-sink, a local receiver): ingestion with them, deliveries per second, every event
-#      delivered to each; then with the three receivers down (every request answered 503),
+#      delivered to each; then with the three receivers down (every request answered 503); row 4, D1
+#      and D2 are then run again, alternating, for --destination-rounds rounds in all (3 by
+#      default), and the two destination goals are judged on the medians of each round's ratios:
+#      on a 2-core machine one run of each moved a ratio by more than the 10% a goal allows,
 #   7. the peer: PostgreSQL (Debian's server, started here on a temporary directory and port) loading
 #      the same corpus and stitching identities by iterative SQL label propagation,
 # and then checks that the identity graphs of the pipeline, the HTTP run, the WebSocket run and the
@@ -23,7 +26,7 @@
 #
 # Usage: tools/bench/run.sh [--events N] [--connections N] [--read-seconds S] [--ingest-rate R]
 #                           [--read-events N] [--read-people N] [--min-profiles N] [--cluster] [--encrypted]
-#                           [--destinations]
+#                           [--destinations] [--destination-rounds N]
 #                           [--keep] [--no-write]
 # A measurement, not a test: run it on purpose on an otherwise idle machine (it takes ~12 minutes
 # with the defaults; --events 10000000 --read-events 18000000 --read-people 40000000
@@ -45,6 +48,7 @@ WRITE=1
 CLUSTER=0
 ENCRYPTED=0
 DESTINATIONS=0
+DEST_ROUNDS=3         # With --destinations: rounds of row 4, D1 and D2, one after the other.
 while [ $# -gt 0 ]; do
   case "$1" in
     --events) EVENTS="$2"; shift 2 ;;
@@ -58,6 +62,7 @@ while [ $# -gt 0 ]; do
     --cluster) CLUSTER=1; shift ;;
     --encrypted) ENCRYPTED=1; shift ;;
     --destinations) DESTINATIONS=1; shift ;;
+    --destination-rounds) DEST_ROUNDS="$2"; shift 2 ;;
     --no-write) WRITE=0; shift ;;
     *) echo "run.sh: unknown argument $1" >&2; sed -n '2,22p' "$0" >&2; exit 2 ;;
   esac
@@ -65,7 +70,7 @@ done
 COMMAND="tools/bench/run.sh --events $EVENTS --connections $CONNECTIONS --read-events $READ_EVENTS --read-people $READ_PEOPLE --read-seconds $READ_SECONDS --ingest-rate $INGEST_RATE"
 if [ "$CLUSTER" = 1 ]; then COMMAND="$COMMAND --cluster"; fi
 if [ "$ENCRYPTED" = 1 ]; then COMMAND="$COMMAND --encrypted"; fi
-if [ "$DESTINATIONS" = 1 ]; then COMMAND="$COMMAND --destinations"; fi
+if [ "$DESTINATIONS" = 1 ]; then COMMAND="$COMMAND --destinations --destination-rounds $DEST_ROUNDS"; fi
 
 scripts/install-deps.sh postgresql wrk curl bc
 if [ "$CLUSTER" = 1 ]; then scripts/install-deps.sh nats-server; fi
@@ -204,14 +209,20 @@ declare -A T_STITCHED T_AFTER_ACK RSS_SERVER BYTES_PER_EVENT
 MODES=(http websocket)
 if [ "$ENCRYPTED" = 1 ]; then MODES=(http http-enc websocket); fi  # http-enc right after http (6c)
 # 6d: right after http too, for the same reason.
-if [ "$DESTINATIONS" = 1 ]; then MODES=("${MODES[0]}" http-dest http-dest-down "${MODES[@]:1}"); fi
+# Later rounds are named mode@round; only the first round's store is compared with the others'.
+if [ "$DESTINATIONS" = 1 ]; then
+  ROUNDS=(http-dest http-dest-down)
+  for round in $(seq 2 "$DEST_ROUNDS"); do ROUNDS+=("http@$round" "http-dest@$round" "http-dest-down@$round"); done
+  MODES=("${MODES[0]}" "${ROUNDS[@]}" "${MODES[@]:1}")
+fi
 SINK_PORT=18471
 declare -A SINK_PID DELIVERED_EPS DELIVERED_LAST_S OUTBOX_LAG
 for mode in "${MODES[@]}"; do
+  base="${mode%@*}"
   if [ "$mode" = http-enc ]; then
     write_config "$WORK/$mode.json" "$WORK/$mode" "$PORT" "$WORK/master.key"
-  elif [ "$mode" = http-dest ] || [ "$mode" = http-dest-down ]; then
-    status=200; if [ "$mode" = http-dest-down ]; then status=503; fi
+  elif [ "$base" = http-dest ] || [ "$base" = http-dest-down ]; then
+    status=200; if [ "$base" = http-dest-down ]; then status=503; fi
     "$BIN/tessera-sink" --port "$SINK_PORT" --report "$WORK/$mode-sink.txt" --status "$status" &
     SINK_PID[$mode]=$!
     write_config "$WORK/$mode.json" "$WORK/$mode" "$PORT" "" "$SINK_PORT"
@@ -235,9 +246,9 @@ for mode in "${MODES[@]}"; do
     else
       fail "$mode: the resolver did not catch up"
     fi
-    if [ "$mode" = http-dest ]; then
+    if [ "$base" = http-dest ]; then
       # Every event to each of the three destinations (at least once).
-      sink_value() { tr ' ' '\n' < "$WORK/http-dest-sink.txt" | sed -n "s/^$1=//p"; }
+      sink_value() { tr ' ' '\n' < "$WORK/$mode-sink.txt" | sed -n "s/^$1=//p"; }
       for _ in $(seq 1 3000); do
         if [ "$(sink_value events)" -ge $((3 * EVENTS)) ] 2>/dev/null; then break; fi
         sleep 0.1
@@ -247,10 +258,10 @@ for mode in "${MODES[@]}"; do
         DELIVERED_EPS[$mode]="$(echo "$(sink_value events) * 1000 / ($(sink_value last_ms) - $(sink_value first_ms))" | bc -l)"
         DELIVERED_LAST_S[$mode]="$(echo "$(sink_value last_ms) / 1000 - $t_last_ack" | bc -l)"
       else
-        fail "http-dest: $(sink_value events) of $((3 * EVENTS)) deliveries arrived"
+        fail "$mode: $(sink_value events) of $((3 * EVENTS)) deliveries arrived"
       fi
     fi
-    if [ "$mode" = http-dest-down ]; then
+    if [ "$base" = http-dest-down ]; then
       OUTBOX_LAG[$mode]="$(curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^tessera_destination_lag/ {s += $2} END {print s + 0}')"
     fi
   fi
@@ -261,8 +272,10 @@ for mode in "${MODES[@]}"; do
   if [ "$mode" = http-enc ] && grep -rqa 'example' "$WORK/$mode/store"; then
     fail "http-enc: plaintext in the encrypted store"
   fi
-  step "$mode-graph" "$WORK/$mode-graph.log" "$BIN/tessera" bench graph --config "$WORK/$mode.json" \
-    --out "$WORK/graph-$mode.tsv" || true
+  if [ "$mode" = "$base" ]; then
+    step "$mode-graph" "$WORK/$mode-graph.log" "$BIN/tessera" bench graph --config "$WORK/$mode.json" \
+      --out "$WORK/graph-$mode.tsv" || true
+  fi
   rm -rf "$WORK/$mode"
 done
 
@@ -392,6 +405,22 @@ full_ingest_eps="$(sed -n 's/^events: *[0-9]* accepted (\([0-9]*\)\/s).*/\1/p' "
 peer_total="$(value total_seconds "$PE")"
 pipe_total="$(value seconds "$PL")"
 
+# The destination rounds (6d): each round's D1, D2, D1's cost against that round's row 4 and D2
+# against that round's D1, in percent.
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+fmt_list() { local out="" v; for v in "$@"; do out="$out, $(fmt "$v")"; done; echo "${out#, }"; }
+pct_list() { local out="" v; for v in "$@"; do out="$out, $(printf %.1f%% "$v")"; done; echo "${out#, }"; }
+D1_EPS=(); D2_EPS=(); D1_COST=(); D2_OF_D1=()
+if [ "$DESTINATIONS" = 1 ]; then
+  for round in $(seq 1 "$DEST_ROUNDS"); do
+    at=""; if [ "$round" -gt 1 ]; then at="@$round"; fi
+    r_http="$(eps_of "http$at")"; r_d1="$(eps_of "http-dest$at")"; r_d2="$(eps_of "http-dest-down$at")"
+    D1_EPS+=("$r_d1"); D2_EPS+=("$r_d2")
+    D1_COST+=("$(echo "100 * ($r_http - $r_d1) / $r_http" | bc -l)")
+    D2_OF_D1+=("$(echo "100 * $r_d2 / $r_d1" | bc -l)")
+  done
+fi
+
 LOAD_MAX="$(sort -g "$WORK/loadavg.txt" | tail -1)"
 TABLE="$WORK/table.md"
 {
@@ -425,8 +454,8 @@ TABLE="$WORK/table.md"
     echo "| C4 | Cluster: lookups on the replica as in 5 (its own profiles), while a gateway ingests $(fmt "$(value c4_ingest_events_per_s "$CL")") events/s | $(fmt "$(value c4_lookups_per_s "$CL")") lookups/s | p50 $(value c4_p50_ms "$CL") ms, p99 $(value c4_p99_ms "$CL") ms; replica lag p99 $(fmt "$(value c4_replica_lag_p99 "$CL")") events | | | |"
   fi
   if [ "$DESTINATIONS" = 1 ]; then
-    echo "| D1 | HTTP as in 4, three webhook destinations receiving every event (tessera-sink, batches of 500) | $(fmt "$(eps_of http-dest)") acknowledged | $(fmt "${DELIVERED_EPS[http-dest]:-0}") deliveries/s to the three (every event to each, at least once), the last $(printf %.1f "${DELIVERED_LAST_S[http-dest]:-0}") s after the last ack; ack p99 $(lat http-dest 2) ms | $(pct "$(eps_of http-dest)" "$(eps_of http)") of row 4 | $(mib "${RSS_SERVER[http-dest]}") (server) | $(fmt "${BYTES_PER_EVENT[http-dest]}") |"
-    echo "| D2 | HTTP as in D1, the three destinations down (every request answered 503, retried) | $(fmt "$(eps_of http-dest-down)") acknowledged | $(fmt "${OUTBOX_LAG[http-dest-down]:-0}") rows waiting in the outboxes at the end; ack p99 $(lat http-dest-down 2) ms | $(pct "$(eps_of http-dest-down)" "$(eps_of http-dest)") of D1 | $(mib "${RSS_SERVER[http-dest-down]}") (server) | $(fmt "${BYTES_PER_EVENT[http-dest-down]}") |"
+    echo "| D1 | HTTP as in 4, three webhook destinations receiving every event (tessera-sink, batches of 500) | $(fmt "$(median "${D1_EPS[@]}")") acknowledged (median of $DEST_ROUNDS rounds: $(fmt_list "${D1_EPS[@]}")) | round 1: $(fmt "${DELIVERED_EPS[http-dest]:-0}") deliveries/s to the three (every event to each, at least once), the last $(printf %.1f "${DELIVERED_LAST_S[http-dest]:-0}") s after the last ack; ack p99 $(lat http-dest 2) ms | cost against row 4 of the same round: $(pct_list "${D1_COST[@]}") | $(mib "${RSS_SERVER[http-dest]}") (server) | $(fmt "${BYTES_PER_EVENT[http-dest]}") |"
+    echo "| D2 | HTTP as in D1, the three destinations down (every request answered 503, retried) | $(fmt "$(median "${D2_EPS[@]}")") acknowledged (median of $DEST_ROUNDS rounds: $(fmt_list "${D2_EPS[@]}")) | round 1: $(fmt "${OUTBOX_LAG[http-dest-down]:-0}") rows waiting in the outboxes at the end; ack p99 $(lat http-dest-down 2) ms | against D1 of the same round: $(pct_list "${D2_OF_D1[@]}") | $(mib "${RSS_SERVER[http-dest-down]}") (server) | $(fmt "${BYTES_PER_EVENT[http-dest-down]}") |"
   fi
   if [ "$ENCRYPTED" = 1 ]; then
     PLE="$WORK/pipeline-enc.log"
@@ -467,9 +496,9 @@ TABLE="$WORK/table.md"
     echo "| encryption at rest costs ≤ 10% of HTTP throughput (E4 vs 4) | $(pct "$(echo "$http_eps - $enc_http_eps" | bc -l)" "$http_eps") | $(met "$enc_http_eps >= 0.9 * $http_eps") |"
   fi
   if [ "$DESTINATIONS" = 1 ]; then
-    dest_eps="$(eps_of http-dest)"; down_eps="$(eps_of http-dest-down)"
-    echo "| three destinations cost ≤ 20% of HTTP throughput (D1 vs 4) | $(pct "$(echo "$http_eps - $dest_eps" | bc -l)" "$http_eps") | $(met "$dest_eps >= 0.8 * $http_eps") |"
-    echo "| destinations that are down do not slow ingestion: D2 ≥ 90% of D1 | $(pct "$down_eps" "$dest_eps") | $(met "$down_eps >= 0.9 * $dest_eps") |"
+    cost="$(median "${D1_COST[@]}")"; down="$(median "${D2_OF_D1[@]}")"
+    echo "| three destinations cost ≤ 20% of HTTP throughput (D1 vs 4 of the same round, median of $DEST_ROUNDS) | $(printf %.1f%% "$cost") (rounds: $(pct_list "${D1_COST[@]}")) | $(met "$cost <= 20") |"
+    echo "| destinations that are down do not slow ingestion: D2 ≥ 90% of D1 (same round, median of $DEST_ROUNDS) | $(printf %.1f%% "$down") (rounds: $(pct_list "${D2_OF_D1[@]}")) | $(met "$down >= 90") |"
   fi
   if [ "$EVENTS" -ge 10000000 ]; then
     echo "| 10M events: per-event cost within 20% of the 1M run | $(printf '%.2f' "$(echo "1000000 / $pipe_eps" | bc -l)") µs per applied event; compare with the 1M table | compare |"
