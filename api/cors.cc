@@ -63,6 +63,7 @@ CorsPolicy::Audience CorsPolicy::AudienceOf(RouteId route) {
     case RouteId::kAudit:
     case RouteId::kAdminBackup:
     case RouteId::kModels:
+    case RouteId::kKpis:
       return Audience::kApi;
     default:
       return Audience::kNone;

@@ -138,6 +138,7 @@ void HttpServer::SetPrivacy(const PrivacyHandler* privacy, const Auditor* audito
 
 void HttpServer::SetDestinations(const DestinationHandler* destinations) { impl_->destinations = destinations; }
 void HttpServer::SetModels(const ModelHandler* models) { impl_->models = models; }
+void HttpServer::SetKpis(KpiHandler* kpis) { impl_->kpis = kpis; }
 
 void HttpServer::SetPositionGate(const PositionGate* gate) { impl_->position_gate = gate; }
 

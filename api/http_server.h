@@ -50,6 +50,7 @@ class TlsContext;
 class PositionGate;
 class DestinationHandler;
 class ModelHandler;
+class KpiHandler;
 
 // Loads `options` (config `tls`): both files must be readable PEM, the key must belong to the
 // certificate. InvalidArgument naming the key (`tls.cert_file: ...`) otherwise, so that the caller
@@ -102,6 +103,8 @@ class HttpServer {
   void SetDestinations(const DestinationHandler* destinations);
   // Serves /v1/models/... with `models` (404 without). Before Bind; it must outlive the server.
   void SetModels(const ModelHandler* models);
+  // Serves GET /v1/kpis with `kpis` (404 without). Before Bind; it must outlive the server.
+  void SetKpis(KpiHandler* kpis);
   // Cluster members that apply the stream: profile reads honour min_position and carry the
   // position they reflect (api/position_gate.h). Before Run; the gate must outlive the server.
   void SetPositionGate(const PositionGate* gate);

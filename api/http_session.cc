@@ -397,6 +397,13 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
                                          .query = route_.query,
                                          .authorization = ToStringView(request[http::field::authorization])}));
       }
+      case RouteId::kKpis: {
+        if (server_.kpis == nullptr) return Reply(ErrorReply(404, "not_found", "figures are not served here"));
+        server_.kpis->Handle(KpiRequest{.query = route_.query,
+                                        .authorization = ToStringView(request[http::field::authorization])},
+                             AuditedReplyOnStrand(request));
+        return;
+      }
       case RouteId::kAdminBackup: {
         const AdminRequest admin_request{.method = ToMethod(request.method()),
                                          .route = route_.route,

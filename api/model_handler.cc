@@ -27,22 +27,6 @@ HttpReply JsonReply(std::string body) {
   return reply;
 }
 
-// "YYYY-MM-DD" as days since 1970-01-01; nullopt for anything else or an impossible date.
-std::optional<int32_t> ParseDate(std::string_view text) {
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
-  int year = 0;
-  unsigned month = 0;
-  unsigned day = 0;
-  auto number = [&](size_t at, size_t length, auto& out) {
-    auto [end, error] = std::from_chars(text.data() + at, text.data() + at + length, out);
-    return error == std::errc() && end == text.data() + at + length;
-  };
-  if (!number(0, 4, year) || !number(5, 2, month) || !number(8, 2, day)) return std::nullopt;
-  const std::chrono::year_month_day date{std::chrono::year(year), std::chrono::month(month), std::chrono::day(day)};
-  if (!date.ok()) return std::nullopt;
-  return static_cast<int32_t>(std::chrono::sys_days(date).time_since_epoch().count());
-}
-
 HttpReply FitError(const absl::Status& status) {
   if (absl::IsFailedPrecondition(status)) return ErrorReply(409, "not_fittable", std::string(status.message()));
   return ErrorReply(500, "internal", std::string(status.message()));
@@ -71,7 +55,7 @@ absl::StatusOr<std::optional<int32_t>> ModelHandler::AsOfDay(const std::string& 
   if (!raw) return std::optional<int32_t>();
   const std::optional<std::string> text = UrlDecode(*raw);
   if (!text || text->empty()) return absl::InvalidArgumentError("as_of: expected a date (YYYY-MM-DD) or an ISO-8601 time");
-  if (std::optional<int32_t> day = ParseDate(*text)) return std::optional<int32_t>(*day);
+  if (std::optional<int32_t> day = audiences::ParseDayText(*text)) return std::optional<int32_t>(*day);
   const std::optional<base::Timestamp> time = base::ParseIso8601(*text);
   if (!time) {
     return absl::InvalidArgumentError(
@@ -104,7 +88,7 @@ absl::StatusOr<std::shared_ptr<const ModelHandler::Fit>> ModelHandler::FitOf(con
       Fit{.model = fitted->fit.model(),
           .summary_day = *as_of_day,
           .json = resolve::FitJson(space, *fitted, settings.time_zone, settings.currency,
-                                   absl::StrCat(resolve::DayText(*as_of_day), "@", position)),
+                                   absl::StrCat(audiences::DayText(*as_of_day), "@", position)),
           .position = position,
           .made = now});
   if (fits_.size() >= kKeptFits) {
@@ -162,7 +146,7 @@ HttpReply ModelHandler::Predictions(const std::string& space, const profile_stor
   JsonWriter json(body);
   json.BeginObject();
   json.Key("profileId").String(profile_store::FormatProfileId(profile.id));
-  json.Key("as_of").String(resolve::DayText((*fit)->summary_day));
+  json.Key("as_of").String(audiences::DayText((*fit)->summary_day));
   json.Key("horizon_days").Int(horizon_days);
   absl::StatusOr<prediction::CalibrationSummary> summary =
       audiences::SummarizePurchaseDays(profile.purchases, (*fit)->summary_day);

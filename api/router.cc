@@ -15,7 +15,7 @@ struct RouteEntry {
 };
 
 // The first entry of a route gives its metrics label, so aliases come after the long paths.
-constexpr std::array<RouteEntry, 24> kRoutes = {{
+constexpr std::array<RouteEntry, 25> kRoutes = {{
     {"/v1/track", RouteId::kTrack, Method::kPost, "POST"},
     {"/v1/identify", RouteId::kIdentify, Method::kPost, "POST"},
     {"/v1/page", RouteId::kPage, Method::kPost, "POST"},
@@ -28,6 +28,7 @@ constexpr std::array<RouteEntry, 24> kRoutes = {{
     {"/metrics", RouteId::kMetrics, Method::kGet, "GET, HEAD"},
     {"/v1/stream", RouteId::kStream, Method::kGet, "GET"},
     {"/v1/audit", RouteId::kAudit, Method::kGet, "GET, HEAD"},
+    {"/v1/kpis", RouteId::kKpis, Method::kGet, "GET, HEAD"},
     {"/v1/admin/backup", RouteId::kAdminBackup, Method::kPost, "POST"},
     {"/v1/tail", RouteId::kTail, Method::kGet, "GET"},
     {"/", RouteId::kRoot, Method::kGet, "GET, HEAD"},

@@ -1,6 +1,8 @@
 #include "audiences/purchase_traits.h"
 
+#include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -25,6 +27,29 @@ base::Timestamp Midnight(int32_t day) {
 int32_t LocalDay(const std::optional<base::TimeZone>& zone, base::Timestamp time) {
   const base::Timestamp local = zone ? zone->ToLocal(time) : time;
   return static_cast<int32_t>(std::chrono::floor<std::chrono::days>(local).time_since_epoch().count());
+}
+
+std::string DayText(int32_t day) {
+  const std::chrono::year_month_day date{std::chrono::sys_days(std::chrono::days(day))};
+  char text[16];
+  std::snprintf(text, sizeof(text), "%04d-%02u-%02u", static_cast<int>(date.year()),
+                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
+  return text;
+}
+
+std::optional<int32_t> ParseDayText(std::string_view text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+  int year = 0;
+  unsigned month = 0;
+  unsigned day = 0;
+  auto number = [&](size_t at, size_t length, auto& out) {
+    auto [end, error] = std::from_chars(text.data() + at, text.data() + at + length, out);
+    return error == std::errc() && end == text.data() + at + length;
+  };
+  if (!number(0, 4, year) || !number(5, 2, month) || !number(8, 2, day)) return std::nullopt;
+  const std::chrono::year_month_day date{std::chrono::year(year), std::chrono::month(month), std::chrono::day(day)};
+  if (!date.ok()) return std::nullopt;
+  return static_cast<int32_t>(std::chrono::sys_days(date).time_since_epoch().count());
 }
 
 absl::StatusOr<prediction::CalibrationSummary> SummarizePurchaseDays(const profile_store::PurchaseHistory& history,

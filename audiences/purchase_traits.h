@@ -33,6 +33,10 @@ struct PurchaseModelState {
 
 // The local calendar day of `time` in `zone` (UTC when unset), as days since 1970-01-01.
 int32_t LocalDay(const std::optional<base::TimeZone>& zone, base::Timestamp time);
+// A day (days since 1970-01-01) as "YYYY-MM-DD", and back; ParseDayText answers nullopt for
+// anything else or an impossible date.
+std::string DayText(int32_t day);
+std::optional<int32_t> ParseDayText(std::string_view text);
 
 // The calibration summary of `history` at the end of local day `as_of_day`; NotFound when it has no
 // purchase on or before that day.

@@ -317,8 +317,9 @@ bool AudienceMaintenance::RefitDue() const {
   // does not sweep every profile again and again.
   if (model == nullptr) return refit_requested_ || purchases_since_fit_ > unfitted_orders_ / 10;
   if (Now() - model->fitted_at >= purchase_rules_.refit_interval) return true;
-  // A bulk import (or a busy day) changes what the model was fitted on: fit again.
-  return purchases_since_fit_ >= std::max<uint64_t>(100, model->orders / 10);
+  // A bulk import (or a busy day) changes what the model was fitted on: fit again. (At least 10,
+  // so that a space's first few customers are not left out of its model until the interval.)
+  return purchases_since_fit_ >= std::max<uint64_t>(10, model->orders / 10);
 }
 
 bool AudienceMaintenance::SweepDue() const {
@@ -504,7 +505,7 @@ std::shared_ptr<const audiences::PurchaseModelState> AudienceMaintenance::Refit(
   state->fitted_at = sweep_->now;
   state->as_of_day = counts.as_of_day;
   state->orders = counts.orders;
-  state->version = absl::StrCat(DayText(counts.as_of_day), "#", counts.orders);
+  state->version = absl::StrCat(audiences::DayText(counts.as_of_day), "#", counts.orders);
   state->fit_json = FitJson(space_, counts, purchase_rules_.time_zone, purchase_rules_.currency, state->version);
   batch.Put(store_.handle(ColumnFamily::kMeta), audiences::PurchaseModelKey(space_),
             audiences::EncodePurchaseModel(*state));

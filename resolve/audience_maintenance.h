@@ -93,7 +93,7 @@ class AudienceMaintenance {
 
   AudienceMetrics& metrics() { return metrics_; }
   // The space's purchase rules: the purchase model is refitted by the sweep at their time zone
-  // and discount rate, every refit_interval, and sooner after 10% more purchases (at least 100).
+  // and discount rate, every refit_interval, and sooner after 10% more purchases (at least 10).
   void SetPurchaseRules(const PurchaseRules& rules) { purchase_rules_ = rules; }
   // The resolver recorded a purchase.
   void NotePurchase() { ++purchases_since_fit_; }

@@ -26,14 +26,6 @@ void WriteConvergence(JsonWriter& json, const prediction::FitConvergence& conver
 
 }  // namespace
 
-std::string DayText(int32_t day) {
-  const std::chrono::year_month_day date{std::chrono::sys_days(std::chrono::days(day))};
-  char text[16];
-  std::snprintf(text, sizeof(text), "%04d-%02u-%02u", static_cast<int>(date.year()),
-                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
-  return text;
-}
-
 std::string FitJson(std::string_view space, const SpacePurchaseFit& fit, const std::optional<base::TimeZone>& time_zone,
                     std::string_view currency, std::string_view version) {
   std::string out;
@@ -42,7 +34,7 @@ std::string FitJson(std::string_view space, const SpacePurchaseFit& fit, const s
   const prediction::GammaGammaFit& gg = fit.fit.gamma_gamma;
   json.BeginObject();
   json.Key("space").String(std::string(space));
-  json.Key("as_of").String(DayText(fit.as_of_day));
+  json.Key("as_of").String(audiences::DayText(fit.as_of_day));
   json.Key("time_zone").String(time_zone ? time_zone->name() : "UTC");
   if (!currency.empty()) json.Key("currency").String(currency);
   json.Key("customers").Int(bg.customers);

@@ -31,8 +31,6 @@ struct SpacePurchaseFit {
   uint64_t orders = 0;                // Purchases on or before as_of, of the customers.
 };
 
-// "YYYY-MM-DD" of a day since 1970-01-01.
-std::string DayText(int32_t day);
 
 // The fit as GET /v1/models/purchase answers it: {"space","as_of","time_zone","currency"?,
 // "customers","repeat_customers","orders","profiles","first_purchase_after_as_of",

@@ -17,6 +17,7 @@
 #include "api/http_server.h"
 #include "api/position_gate.h"
 #include "api/key_registry.h"
+#include "api/kpi_handler.h"
 #include "api/model_handler.h"
 #include "api/privacy_handler.h"
 #include "api/profile_handler.h"
@@ -192,19 +193,24 @@ int ServeCommand(std::span<const std::string_view> args) {
   auto space_audiences = [&pipeline](std::string_view space) { return pipeline.audiences(space); };
   std::optional<api::ProfileHandler> profiles;
   std::optional<api::ModelHandler> models;
+  std::optional<api::KpiHandler> kpis;
+  auto resolver_position = [&pipeline](std::string_view space) {
+    resolve::Resolver* resolver = pipeline.resolver(space);
+    return resolver == nullptr ? uint64_t{0} : resolver->metrics().position.load();
+  };
+  auto purchase_model = [&pipeline](std::string_view space) {
+    audiences::SpaceAudiences* audiences = pipeline.audiences(space);
+    return audiences == nullptr ? nullptr : audiences->purchase_model();
+  };
   if (pipeline.resolves()) {
     profiles.emplace(keys, reader, *pipeline.normalizer(), KnownIdentifierTypes(config), spaces, space_audiences);
     profiles->SetIdentifierExtractor(pipeline.extractor());
     models.emplace(
         keys, **store, spaces, PurchaseModelSettingsFrom(config),
-        [&pipeline](std::string_view space) {
-          resolve::Resolver* resolver = pipeline.resolver(space);
-          return resolver == nullptr ? uint64_t{0} : resolver->metrics().position.load();
-        },
-        [&pipeline](std::string_view space) {
-          audiences::SpaceAudiences* audiences = pipeline.audiences(space);
-          return audiences == nullptr ? nullptr : audiences->purchase_model();
-        });
+        resolver_position, purchase_model);
+    kpis.emplace(
+        keys, **store, spaces, PurchaseModelSettingsFrom(config),
+        resolver_position, purchase_model);
     profiles->SetPredictions([&models](const std::string& space, const profile_store::Profile& profile,
                                        std::string_view query) { return models->Predictions(space, profile, query); });
   }
@@ -226,6 +232,7 @@ int ServeCommand(std::span<const std::string_view> args) {
     server.SetPrivacy(&privacy, &auditor);
     server.SetDestinations(&destination_handler);
     if (models) server.SetModels(&*models);
+    if (kpis) server.SetKpis(&*kpis);
     if (position_gate) server.SetPositionGate(&*position_gate);
     if (absl::Status status = server.Bind(); !status.ok()) {
       pipeline.Stop();
@@ -247,6 +254,7 @@ int ServeCommand(std::span<const std::string_view> args) {
                 browsable.c_str(), static_cast<unsigned>(server.port()));
     std::fflush(stdout);
     server.Run();
+    if (kpis) kpis->Stop();
     // A backup still copying files needs the store open; its reply, if any, goes nowhere now.
     admin.Wait();
     // Followers stop (their last batch durable) and leases are released before the log closes.

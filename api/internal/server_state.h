@@ -21,6 +21,7 @@
 #include "api/connector_handler.h"
 #include "api/console_handler.h"
 #include "api/destination_handler.h"
+#include "api/kpi_handler.h"
 #include "api/model_handler.h"
 #include "api/cors.h"
 #include "api/position_gate.h"
@@ -82,6 +83,7 @@ struct HttpServer::Impl {
   const Auditor* auditor = nullptr;
   const DestinationHandler* destinations = nullptr;  // HttpServer::SetDestinations
   const ModelHandler* models = nullptr;              // HttpServer::SetModels
+  KpiHandler* kpis = nullptr;                        // HttpServer::SetKpis
   const PositionGate* position_gate = nullptr;  // HttpServer::SetPositionGate
   CorsPolicy cors;
   SdkSettingsHandler sdk_settings;

@@ -45,7 +45,10 @@ async function request(path, { method = 'GET', body, key = currentKey(), raw = f
     json = null;
   }
   if (!response.ok) {
-    const error = (json && json.error) || {};
+    // Errors are {"error":{"code","message","field"}}; the contract of GET /v1/kpis writes them
+    // flat, {"error":"invalid_value","message","field"}: both are read.
+    const nested = json && json.error;
+    const error = typeof nested === 'string' ? { code: nested, message: json.message, field: json.field } : nested || {};
     throw new ApiError(response.status, error.code, error.message || text, error.field);
   }
   return json;
@@ -91,6 +94,16 @@ export const api = {
     if (since) params.push(`since=${enc(since)}`);
     if (until) params.push(`until=${enc(until)}`);
     return request(`/v1/audiences/${enc(name)}/lift${params.length ? `?${params.join('&')}` : ''}`);
+  },
+  // The dashboard's figures (docs/console.md); absent filters take the server's defaults.
+  kpis: ({ from, to, granularity, channel, modelAsOf } = {}) => {
+    const params = [];
+    if (from) params.push(`from=${enc(from)}`);
+    if (to) params.push(`to=${enc(to)}`);
+    if (granularity) params.push(`granularity=${enc(granularity)}`);
+    if (channel) params.push(`channel=${enc(channel)}`);
+    if (modelAsOf) params.push(`model_as_of=${enc(modelAsOf)}`);
+    return request(`/v1/kpis${params.length ? `?${params.join('&')}` : ''}`);
   },
   destinations: () => request('/v1/destinations'),
   destination: (name) => request(`/v1/destinations/${enc(name)}`),

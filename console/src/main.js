@@ -1,6 +1,6 @@
-// The console's shell: sign-in, navigation by URL hash (#/search, #/profile/{ref}, #/audiences,
-// #/audiences/edit/{name}, #/destinations, #/live), and focus management so keyboard and
-// screen-reader users land on each new view's heading.
+// The console's shell: sign-in, navigation by URL hash (#/dashboard, the first page, also at #/;
+// #/search, #/profile/{ref}, #/audiences, #/audiences/edit/{name}, #/destinations, #/live), and
+// focus management so keyboard and screen-reader users land on each new view's heading.
 import './style.css';
 import { currentKey, currentRole, forgetKey, signIn } from './api.js';
 import { announce, errorBox, h } from './dom.js';
@@ -9,6 +9,7 @@ import { renderProfile } from './profile.js';
 import { renderAudiences, renderAudienceEditor } from './audiences.js';
 import { renderLive } from './live.js';
 import { renderDestinations } from './destinations.js';
+import { renderDashboard } from './dashboard.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -41,7 +42,7 @@ function renderSignIn(message) {
           const role = await signIn(keyInput.value.trim());
           announce(`Signed in with a ${role} key`);
           if (!location.hash || location.hash === '#/' || location.hash === '#/sign-in') {
-            location.hash = '#/search';
+            location.hash = '#/dashboard';
           }
           route();
         } catch (error) {
@@ -84,6 +85,16 @@ function focusHeading() {
   }
 }
 
+function keyRefused() {
+  if (cleanup) {
+    cleanup();
+    cleanup = null;
+  }
+  forgetKey();
+  setChrome('');
+  renderSignIn('The key was refused; sign in again.');
+}
+
 async function route() {
   // "#main" and other in-page anchors are not views.
   if (location.hash && !location.hash.startsWith('#/')) return;
@@ -98,7 +109,7 @@ async function route() {
     renderSignIn();
     return;
   }
-  setChrome(view || 'search');
+  setChrome(view || 'dashboard');
   try {
     switch (view) {
       case 'profile':
@@ -115,14 +126,17 @@ async function route() {
       case 'destinations':
         cleanup = renderDestinations(main);
         break;
-      default:
+      case 'search':
         renderSearch(main, decodeURIComponent(rest.join('/')));
+        break;
+      default:
+        // The dashboard loads after its heading is shown; a refused key comes back here.
+        cleanup = renderDashboard(main, { onUnauthorized: keyRefused });
         break;
     }
   } catch (error) {
     if (error.status === 401) {
-      forgetKey();
-      renderSignIn('The key was refused; sign in again.');
+      keyRefused();
       return;
     }
     main.replaceChildren(h('h1', {}, 'Something went wrong'), errorBox(error));

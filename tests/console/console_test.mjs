@@ -183,10 +183,16 @@ async function main() {
   await page.screenshot({ path: join(outDir, '01-sign-in.png') });
   await page.keyboard.type(ADMIN_KEY);
   await page.keyboard.press('Enter');
-  await page.waitForSelector('h1:text("Find a person")');
+  // The dashboard is the first page. Nobody here bought twice, so there is no purchase model,
+  // and the page says so instead of drawing its charts (tests/console/dashboard_test.mjs has them).
+  await page.waitForSelector('h1:text("Dashboard")');
   assert.match(await page.textContent('#who'), /admin key/);
+  await page.waitForSelector('#dashboard[data-state=ready]');
+  assert.match(await page.textContent('[data-chart=tracking][data-state=empty]'), /No purchase model yet/);
 
   // --- Search the phone in local format, keyboard only: Tab from the heading to the field.
+  await page.click('#nav a[data-nav=search]');
+  await page.waitForSelector('h1:text("Find a person")');
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'q', 'Tab from the heading reaches the search field');
   await page.keyboard.type('010-1234-5678');
@@ -199,13 +205,13 @@ async function main() {
 
   // --- The skip link: first in the tab order, moves focus to the content, keeps the route.
   const routeBefore = await page.evaluate(() => location.hash);
-  // Backwards from the heading: sign-out, the four sections, then the skip link, first of all.
+  // Backwards from the heading: sign-out, the five sections, then the skip link, first of all.
   const visited = [];
-  for (let i = 0; i < 7 && visited.at(-1) !== 'skip-link'; i += 1) {
+  for (let i = 0; i < 8 && visited.at(-1) !== 'skip-link'; i += 1) {
     await page.keyboard.press('Shift+Tab');
     visited.push(await page.evaluate(() => document.activeElement.className || document.activeElement.textContent.trim()));
   }
-  assert.deepEqual(visited, ['link-button', 'Live', 'Destinations', 'Audiences', 'Search', 'skip-link'], `tab order of the header: ${visited}`);
+  assert.deepEqual(visited, ['link-button', 'Live', 'Destinations', 'Audiences', 'Search', 'Dashboard', 'skip-link'], `tab order of the header: ${visited}`);
   await page.keyboard.press('Enter');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'main', 'the skip link focuses the content');
   assert.equal(await page.evaluate(() => location.hash), routeBefore, 'the skip link does not change the view');
@@ -356,7 +362,10 @@ async function main() {
   await small.goto(`${base}/console/`);
   await small.fill('#key', READ_KEY);
   await small.click('form button[type=submit]');
-  await small.waitForSelector('h1:text("Find a person")');
+  await small.waitForSelector('h1:text("Dashboard")');
+  await small.waitForSelector('#dashboard[data-state=ready]');
+  const dashboardOverflow = await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(dashboardOverflow <= 1, `the dashboard fits the phone's width (overflow ${dashboardOverflow}px)`);
   await small.goto(`${base}/console/#/search/phone:010-1234-5678`);
   await small.waitForSelector('h1:text-matches("^Profile p")');
   await small.waitForSelector('#identity-graph');

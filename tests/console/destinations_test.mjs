@@ -212,7 +212,7 @@ async function main() {
   await page.goto(`${base}/console/`);
   await page.fill('#key', ADMIN_KEY);
   await page.click('form button[type=submit]');
-  await page.waitForSelector('h1:text("Find a person")');
+  await page.waitForSelector('h1:text("Dashboard")');
   await page.click('#nav a[data-nav=audiences]');
   await page.click('#destinations-link');
   await page.waitForSelector('h1:text("Destinations")');
@@ -363,7 +363,7 @@ async function main() {
   await page.click('#sign-out');
   await page.fill('#key', READ_KEY);
   await page.click('form button[type=submit]');
-  await page.waitForSelector('h1:text("Find a person")');
+  await page.waitForSelector('h1:text("Dashboard")');
   await page.goto(`${base}/console/#/destinations`);
   await page.waitForSelector(`${card('crm-hook')} [role=switch][aria-checked=true]`);
   await page.click(`${card('crm-hook')} [role=switch]`);

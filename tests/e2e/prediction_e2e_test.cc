@@ -2,12 +2,14 @@
 // `Order Completed` event through /v1/batch (user id = the sample id, revenue = the dollars,
 // timestamp = the 1997/98 date), and GET /v1/models/purchase?as_of=1997-09-30 must reproduce the
 // published BG/NBD and Gamma-Gamma parameters within 1%, and customer 1's predictions the paper's
-// 1.226 expected purchases in the next 39 weeks. The errors of both endpoints are checked too.
+// 1.226 expected purchases in the next 39 weeks; GET /v1/kpis must count every order and draw the
+// paper's tracking plot. The errors of both endpoints are checked too.
 
 #include <cmath>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -69,6 +71,11 @@ class PredictionE2eTest : public ::testing::Test {
 TEST_F(PredictionE2eTest, CdnowThroughTheApiReproducesThePublishedModels) {
   const std::vector<std::string> orders = CdnowOrders();
   ASSERT_EQ(orders.size(), 6919u);
+  double expected_revenue = 0;
+  for (const std::string& order : orders) {
+    const size_t at = order.find(R"("revenue":)") + 10;
+    expected_revenue += std::stod(order.substr(at, order.find(',', at) - at));
+  }
   for (size_t start = 0; start < orders.size(); start += 500) {
     std::string body = R"({"batch":[)";
     for (size_t i = start; i < std::min(orders.size(), start + 500); ++i) body += (i > start ? "," : "") + orders[i];
@@ -157,6 +164,33 @@ TEST_F(PredictionE2eTest, CdnowThroughTheApiReproducesThePublishedModels) {
   EXPECT_LE(int64_t(swept["customers"]), 2357);
   EXPECT_NE(std::string_view(swept["version"]).find('#'), std::string_view::npos) << latest->body;
 
+  // The dashboard's figures of the same data: every order, and the paper's tracking plot with the
+  // calibration ending 1997-09-30 (docs/prediction.md, "Cumulative tracking").
+  auto kpis = Get("/v1/kpis?from=1997-01-01&to=1998-06-30&granularity=month&model_as_of=1997-09-30");
+  ASSERT_TRUE(kpis.ok()) << kpis.status();
+  ASSERT_EQ(kpis->status, 200) << kpis->body;
+  simdjson::dom::element figures;
+  ASSERT_EQ(parser.parse(kpis->body).get(figures), simdjson::SUCCESS) << kpis->body;
+  EXPECT_EQ(int64_t(figures["totals"]["orders"]), 6919);
+  EXPECT_EQ(int64_t(figures["totals"]["events"]), 6919);
+  EXPECT_EQ(int64_t(figures["totals"]["customers"]), 2357);
+  EXPECT_EQ(int64_t(figures["totals"]["new_profiles"]), 2357);
+  EXPECT_NEAR(double(figures["totals"]["revenue"]), expected_revenue, 0.01);
+  EXPECT_EQ(std::string_view(figures["tracking"]["calibration_end"]), "1997-09-30");
+  simdjson::dom::array weeks = figures["tracking"]["weeks"];
+  ASSERT_EQ(weeks.size(), 78u) << "1997-01-01 to 1998-06-30";
+  EXPECT_EQ(std::string_view(weeks.at(38)["start"]), "1997-09-24");
+  EXPECT_EQ(int64_t(weeks.at(38)["actual"]), 2457);
+  EXPECT_NEAR(double(weeks.at(38)["predicted"]), 2501.5, 2501.5 * 0.005);
+  EXPECT_EQ(int64_t(weeks.at(77)["actual"]), 4339);
+  EXPECT_NEAR(double(weeks.at(77)["predicted"]), 4165.7, 4165.7 * 0.005);
+  uint64_t p_alive_people = 0;
+  for (simdjson::dom::element bin : figures["predictions"]["p_alive"].get_array()) p_alive_people += uint64_t(bin["profiles"]);
+  EXPECT_EQ(p_alive_people, 2357u) << "every customer has a P(alive)";
+  uint64_t rfm_people = 0;
+  for (simdjson::dom::element cell : figures["rfm"]["cells"].get_array()) rfm_people += uint64_t(cell["profiles"]);
+  EXPECT_EQ(rfm_people, 2357u);
+
   // Before the first purchase of 1997 nobody is a customer.
   auto early = Get("/v1/models/purchase?as_of=1996-12-31");
   ASSERT_TRUE(early.ok()) << early.status();
@@ -203,6 +237,34 @@ TEST_F(PredictionE2eTest, BadRequestsGetPreciseErrors) {
   ASSERT_TRUE(horizon.ok()) << horizon.status();
   EXPECT_EQ(horizon->status, 400) << horizon->body;
   EXPECT_NE(horizon->body.find("horizon_days"), std::string::npos) << horizon->body;
+
+  // The dashboard's figures: each bad parameter named; without a model, figures and the reason.
+  for (const auto& [target, status, field] : std::vector<std::tuple<std::string, int, std::string>>{
+           {"/v1/kpis?from=2025-02-30", 400, "from"},
+           {"/v1/kpis?to=yesterday", 400, "to"},
+           {"/v1/kpis?from=2025-03-02&to=2025-03-01", 400, "from"},
+           {"/v1/kpis?from=1900-01-01&to=2025-03-01", 400, "to"},
+           {"/v1/kpis?granularity=year", 400, "granularity"},
+           {"/v1/kpis?channel=", 400, "channel"},
+           {"/v1/kpis?model_as_of=soon", 400, "model_as_of"},
+           {"/v1/kpis?space=elsewhere", 404, "space"}}) {
+    auto answer = Get(target);
+    ASSERT_TRUE(answer.ok()) << answer.status();
+    EXPECT_EQ(answer->status, status) << target << ": " << answer->body;
+    EXPECT_NE(answer->body.find(R"("field":")" + field + '"'), std::string::npos) << target << ": " << answer->body;
+  }
+  auto kpis_write_key = Get("/v1/kpis", kWriteKey);
+  ASSERT_TRUE(kpis_write_key.ok());
+  EXPECT_EQ(kpis_write_key->status, 403);
+  auto kpis_no_key = client_->Request("GET", "/v1/kpis");
+  ASSERT_TRUE(kpis_no_key.ok());
+  EXPECT_EQ(kpis_no_key->status, 401);
+  auto no_model = Get("/v1/kpis?model_as_of=2000-01-01");
+  ASSERT_TRUE(no_model.ok());
+  ASSERT_EQ(no_model->status, 200) << no_model->body;
+  EXPECT_NE(no_model->body.find(R"("tracking":null)"), std::string::npos) << no_model->body;
+  EXPECT_NE(no_model->body.find(R"("model_error":")"), std::string::npos) << no_model->body;
+  EXPECT_NE(no_model->body.find(R"("orders":1,)"), std::string::npos) << "u1's order is counted: " << no_model->body;
 }
 
 }  // namespace

@@ -175,6 +175,31 @@ TEST_F(PurchasesResolverTest, TheSweepFitsTheModelTheComputedTraitsReadAndKeepsI
   EXPECT_EQ(restarted.purchase_model()->fit_json, model->fit_json);
 }
 
+TEST_F(PurchasesResolverTest, TheModelIsFittedAgainOnceTenPercentMorePurchasesArrived) {
+  Append(SixtyCustomers());
+  audiences::SpaceAudiences space(*store_, std::string(kSpace));
+  ASSERT_TRUE(space.Load({}, {}).ok());
+  ResolverOptions options;
+  options.audiences.clock = [] { return FixedTime(210 * kDay); };
+  auto resolver = NewResolver(identity::IdentityRules(), options, &space);
+  CatchUp(*resolver);
+  ASSERT_TRUE(resolver->EvaluateAudiences().ok());
+  ASSERT_NE(space.purchase_model(), nullptr);
+  // A small space: a tenth of its orders, not a fixed hundred, brings its next customers in.
+  const uint64_t wanted = std::max<uint64_t>(10, space.purchase_model()->orders / 10);
+  ASSERT_LT(wanted, 100u) << "the sixty customers' orders";
+  std::vector<ingest::CanonicalEvent> more;
+  for (uint64_t i = 0; i + 1 < wanted; ++i) more.push_back(Order("new" + std::to_string(i), 205 * kDay, R"({"revenue":3})"));
+  Append(more);
+  CatchUp(*resolver);
+  EXPECT_FALSE(resolver->audience_maintenance()->SweepDue()) << wanted - 1 << " new purchases";
+  Append({Order("new-last", 206 * kDay, R"({"revenue":3})")});
+  CatchUp(*resolver);
+  EXPECT_TRUE(resolver->audience_maintenance()->SweepDue()) << wanted << " new purchases";
+  ASSERT_TRUE(resolver->EvaluateAudiences().ok());
+  EXPECT_EQ(resolver->audience_maintenance()->metrics().refits.load(), 2u);
+}
+
 TEST_F(PurchasesResolverTest, WithoutRepeatCustomersTheSweepTriesAgainOnlyAfterTenPercentMorePurchases) {
   std::vector<ingest::CanonicalEvent> events;
   for (int i = 0; i < 30; ++i) events.push_back(Order("once" + std::to_string(i), i * kDay, R"({"revenue":5})"));
