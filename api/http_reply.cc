@@ -5,6 +5,13 @@
 
 namespace tessera::api {
 
+HttpReply UncachedJsonReply(std::string body) {
+  HttpReply reply;
+  reply.body = std::move(body);
+  reply.headers.emplace_back("Cache-Control", "no-store");
+  return reply;
+}
+
 HttpReply ErrorReply(int status, std::string_view code, std::string_view message, std::string_view field) {
   HttpReply reply;
   reply.status = status;

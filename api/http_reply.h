@@ -24,6 +24,10 @@ struct HttpReply {
   std::string audit_target = {};
 };
 
+// 200 with `body`, marked Cache-Control: no-store: figures computed at the request (models,
+// KPIs) that a cache in between must not keep.
+HttpReply UncachedJsonReply(std::string body);
+
 // {"error":{"code":...,"message":...,"field":...}} with the given status.
 HttpReply ErrorReply(int status, std::string_view code, std::string_view message,
                      std::string_view field = {});

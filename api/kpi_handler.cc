@@ -12,13 +12,6 @@
 namespace tessera::api {
 namespace {
 
-HttpReply JsonReply(std::string body) {
-  HttpReply reply;
-  reply.body = std::move(body);
-  reply.headers.emplace_back("Cache-Control", "no-store");
-  return reply;
-}
-
 // A day parameter: nullopt when absent; InvalidArgument naming it when it is not a date.
 absl::StatusOr<std::optional<int32_t>> DayParam(std::string_view query, std::string_view name) {
   const std::optional<std::string_view> raw = FindQueryParam(query, name);
@@ -143,7 +136,7 @@ void KpiHandler::Answer(const Job& job) {
     base::AppendJsonString(*body, model_error);
     body->push_back('}');
   }
-  job.reply(JsonReply(*std::move(body)));
+  job.reply(UncachedJsonReply(*std::move(body)));
 }
 
 void KpiHandler::Handle(const KpiRequest& request, std::function<void(HttpReply)> reply) {

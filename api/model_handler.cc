@@ -20,13 +20,6 @@ constexpr size_t kKeptFits = 16;
 constexpr int64_t kDefaultHorizonDays = 365;
 constexpr int64_t kMaxHorizonDays = 3650;
 
-HttpReply JsonReply(std::string body) {
-  HttpReply reply;
-  reply.body = std::move(body);
-  reply.headers.emplace_back("Cache-Control", "no-store");
-  return reply;
-}
-
 HttpReply FitError(const absl::Status& status) {
   if (absl::IsFailedPrecondition(status)) return ErrorReply(409, "not_fittable", std::string(status.message()));
   return ErrorReply(500, "internal", std::string(status.message()));
@@ -122,7 +115,7 @@ HttpReply ModelHandler::Handle(const ModelRequest& request) const {
   if (!as_of.ok()) return ErrorReply(400, "invalid_value", std::string(as_of.status().message()), "as_of");
   absl::StatusOr<std::shared_ptr<const Fit>> fit = FitOf(space, *as_of);
   if (!fit.ok()) return FitError(fit.status());
-  return JsonReply((*fit)->json);
+  return UncachedJsonReply((*fit)->json);
 }
 
 HttpReply ModelHandler::Predictions(const std::string& space, const profile_store::Profile& profile,
@@ -187,7 +180,7 @@ HttpReply ModelHandler::Predictions(const std::string& space, const profile_stor
   }
   json.Key("model").Raw((*fit)->json);
   json.EndObject();
-  return JsonReply(std::move(body));
+  return UncachedJsonReply(std::move(body));
 }
 
 }  // namespace tessera::api

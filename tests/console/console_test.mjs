@@ -8,14 +8,13 @@
 //
 // node tests/console/console_test.mjs --tessera build/tools/tessera --modules build/console-web/node_modules \
 //      --out build/console-screenshots
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { startTesseraProcess } from '../support/tessera_process.mjs';
-import { browserTestArgs } from '../support/browser_test_args.mjs';
+import { browserTest, sendBatch, waitUntil } from './harness.mjs';
 
-const { tesseraBinary, outDir, chromiumPath, chromium } = browserTestArgs();
+// Its screenshots keep their names of old, without a "console-" prefix.
+const { outDir, step, shot, shotPath, startTessera, launchBrowser, run } = browserTest('console', { screenshotPrefix: '' });
 
 const WRITE_WEB = 'console-test-web';
 const WRITE_APP = 'console-test-app';
@@ -23,57 +22,23 @@ const WRITE_POS = 'console-test-pos';
 const READ_KEY = 'console-test-read';
 const ADMIN_KEY = 'console-test-admin';
 
-const work = mkdtempSync(join(tmpdir(), 'tessera-console-'));
-let server = null;
-let browser = null;
-let serverOutput = '';
-const step = (text) => console.log(`console test: ${text}`);
-
-function startTessera() {
-  const config = {
-    listen: { address: '127.0.0.1', port: 0 },
-    data_dir: join(work, 'data'),
-    sources: [
-      { name: 'website', write_key: WRITE_WEB, space: 'default', channel: 'web' },
-      { name: 'mobile-app', write_key: WRITE_APP, space: 'default', channel: 'app' },
-      { name: 'seoul-store', write_key: WRITE_POS, space: 'default', channel: 'pos' },
-    ],
-    read_keys: [READ_KEY],
-    admin_keys: [ADMIN_KEY],
-    identity: { default_phone_region: 'KR' },
-  };
-  const configPath = join(work, 'tessera.json');
-  writeFileSync(configPath, JSON.stringify(config, null, 2));
-  return startTesseraProcess(tesseraBinary, configPath, (chunk) => { serverOutput += chunk; }).then((started) => {
-    server = started.child;
-    return started.port;
-  });
-}
-
-async function send(base, writeKey, batch) {
-  const response = await fetch(`${base}/v1/batch`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}` },
-    body: JSON.stringify({ batch }),
-  });
-  const text = await response.text();
-  assert.equal(response.status, 200, `seeding failed: ${text}`);
-  assert.ok(!text.includes('rejected'), `seeding rejected events: ${text}`);
-}
+const config = {
+  sources: [
+    { name: 'website', write_key: WRITE_WEB, space: 'default', channel: 'web' },
+    { name: 'mobile-app', write_key: WRITE_APP, space: 'default', channel: 'app' },
+    { name: 'seoul-store', write_key: WRITE_POS, space: 'default', channel: 'pos' },
+  ],
+  read_keys: [READ_KEY],
+  admin_keys: [ADMIN_KEY],
+  identity: { default_phone_region: 'KR' },
+};
 
 async function readApi(base, path) {
   const response = await fetch(`${base}${path}`, { headers: { Authorization: `Bearer ${READ_KEY}` } });
   return { status: response.status, body: response.status === 200 ? await response.json() : await response.text() };
 }
 
-async function waitFor(what, condition, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = (what, condition, timeoutMs = 20_000) => waitUntil(what, condition, { timeoutMs });
 
 const minutesAgo = (minutes) => new Date(Date.now() - minutes * 60_000).toISOString();
 
@@ -91,14 +56,14 @@ async function seed(base) {
   }
   // Someone else first: user u-2002 with their own email. Later an event carries u-2002 with
   // Minji's email, which would give her profile two user ids: the merge is refused.
-  await send(base, WRITE_WEB, [
+  await sendBatch(base, WRITE_WEB, [
     { type: 'identify', userId: 'u-2002', traits: { name: 'Park Jisoo', email: 'jisoo@example.com' }, messageId: 's-1', timestamp: minutesAgo(300) },
   ]);
   // The app was installed before anyone knew who used it: a profile of its own, merged later.
-  await send(base, WRITE_APP, [
+  await sendBatch(base, WRITE_APP, [
     { type: 'track', anonymousId: 'app-install-9', event: 'Application Installed', messageId: 'm-0', timestamp: minutesAgo(250), context: { device: { id: 'IOS-DEVICE-42' }, os: { name: 'iOS' } } },
   ]);
-  await send(base, WRITE_WEB, [
+  await sendBatch(base, WRITE_WEB, [
     { type: 'page', anonymousId: 'web-anon-7f3a', name: 'Home', messageId: 'm-1', timestamp: minutesAgo(240) },
     {
       type: 'identify', anonymousId: 'web-anon-7f3a', userId: 'u-1001', messageId: 'm-2', timestamp: minutesAgo(235),
@@ -107,14 +72,14 @@ async function seed(base) {
     },
   ]);
   // Forty product views on the web: more than one page of the timeline (25), to scroll through.
-  await send(base, WRITE_WEB, Array.from({ length: 40 }, (_, i) => ({
+  await sendBatch(base, WRITE_WEB, Array.from({ length: 40 }, (_, i) => ({
     type: 'track', userId: 'u-1001', event: 'Product Viewed', messageId: `view-${i}`,
     properties: { sku: `SKU-${i}` }, timestamp: minutesAgo(230 - i),
   })));
-  await send(base, WRITE_APP, [
+  await sendBatch(base, WRITE_APP, [
     { type: 'track', userId: 'u-1001', event: 'App Opened', messageId: 'm-3', timestamp: minutesAgo(120), context: { device: { id: 'IOS-DEVICE-42' }, os: { name: 'iOS' } } },
   ]);
-  await send(base, WRITE_POS, [
+  await sendBatch(base, WRITE_POS, [
     {
       // A till knows no user id: the receipt is the anonymous id, the phone and card link it.
       type: 'track', anonymousId: 'receipt-0001', event: 'Order Completed', messageId: 'pos-receipt-1', timestamp: minutesAgo(60),
@@ -124,7 +89,7 @@ async function seed(base) {
     // Another buyer at the till, so the audience has two members.
     { type: 'track', userId: 'u-3003', event: 'Order Completed', messageId: 'pos-receipt-2', timestamp: minutesAgo(50), context: { traits: { email: 'joon@example.com' } }, properties: { total: 12000 } },
   ]);
-  await send(base, WRITE_WEB, [
+  await sendBatch(base, WRITE_WEB, [
     { type: 'identify', userId: 'u-2002', traits: { email: 'minji.kim@example.com' }, messageId: 'm-refused', timestamp: minutesAgo(30) },
   ]);
   // The resolver applies the log in the background: wait until the person is whole.
@@ -139,22 +104,12 @@ async function seed(base) {
 }
 
 async function main() {
-  const port = await startTessera();
-  const base = `http://127.0.0.1:${port}`;
+  const { port, base } = await startTessera(config);
   step(`tessera on ${base}`);
   await seed(base);
   step('seeded');
 
-  // A fresh profile directory per browser (Playwright passes it as --user-data-dir).
-  const launch = (name, options) => chromium.launchPersistentContext(join(work, name), {
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    ...options,
-  });
-  const context = await launch('chromium-laptop', { viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-  browser = context;
+  const context = await launchBrowser('chromium-laptop', { viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   const page = await context.newPage();
   const outside = [];
   const problems = [];
@@ -180,7 +135,7 @@ async function main() {
   await page.waitForSelector('#key');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'key', 'the key field has focus on arrival');
   assert.ok(!(await page.isVisible('#nav')) && !(await page.isVisible('#sign-out')), 'no navigation before signing in');
-  await page.screenshot({ path: join(outDir, '01-sign-in.png') });
+  await shot(page, '01-sign-in', { fullPage: false });
   await page.keyboard.type(ADMIN_KEY);
   await page.keyboard.press('Enter');
   // The dashboard is the first page. Nobody here bought twice, so there is no purchase model,
@@ -265,8 +220,8 @@ async function main() {
   assert.ok(merges.includes('refused') && merges.includes('merged'), `merges table: ${merges}`);
   assert.match(await page.textContent('.facts'), /Merged from\s*p\d+/, 'the profile says what was merged into it');
   await page.evaluate(() => document.activeElement.blur());  // No focus ring in the pictures.
-  await page.locator('#graph').screenshot({ path: join(outDir, '03-identity-graph.png') });
-  await page.screenshot({ path: join(outDir, '02-profile.png'), fullPage: true });
+  await page.locator('#graph').screenshot({ path: shotPath('03-identity-graph') });
+  await shot(page, '02-profile');
   step(`graph: ${nodeIds.length} nodes, ${edges.length} edges`);
 
   // --- The timeline: newest first, infinite scroll on the cursor, filters.
@@ -290,7 +245,7 @@ async function main() {
   await page.press('#timeline-event', 'Enter');
   await page.waitForFunction(() => document.querySelectorAll('#timeline-list li').length === 1 &&
     /App Opened/.test(document.getElementById('timeline-list').textContent));
-  await page.locator('#timeline').screenshot({ path: join(outDir, '04-timeline-filtered.png') });
+  await page.locator('#timeline').screenshot({ path: shotPath('04-timeline-filtered') });
   step(`timeline: ${all} events, filters work`);
 
   // --- Build an audience with the form, preview it, export its CSV.
@@ -307,7 +262,7 @@ async function main() {
   await page.waitForSelector('table.preview-members tbody tr');
   const preview = await page.textContent('table.preview-members');
   assert.ok(preview.includes('+821012345678') && preview.includes('u-3003'), `preview members: ${preview}`);
-  await page.screenshot({ path: join(outDir, '05-audience-preview.png'), fullPage: true });
+  await shot(page, '05-audience-preview');
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#preview button[data-audience=pos_buyers]')]);
   const csvPath = join(outDir, 'pos_buyers.csv');
   await download.saveAs(csvPath);
@@ -319,7 +274,7 @@ async function main() {
   await page.goto(`${base}/console/#/audiences`);
   await page.waitForSelector('.size[data-audience=pos_buyers]');
   assert.equal(await page.textContent('.size[data-audience=pos_buyers]'), '2');
-  await page.screenshot({ path: join(outDir, '06-audiences.png') });
+  await shot(page, '06-audiences', { fullPage: false });
 
   // --- Edit it: the saved condition comes back as rows; one more rule narrows it to Minji.
   await page.click('a[href="#/audiences/edit/pos_buyers"]');
@@ -338,7 +293,7 @@ async function main() {
   await page.goto(`${base}/console/#/live`);
   await page.waitForFunction(() => document.getElementById('live-state')?.textContent === 'Connected');
   for (let round = 0; round < 3; round += 1) {
-    await send(base, WRITE_APP, Array.from({ length: 5 }, (_, i) => ({
+    await sendBatch(base, WRITE_APP, Array.from({ length: 5 }, (_, i) => ({
       type: 'track', userId: 'u-1001', event: 'Live Test Event', messageId: `live-${round}-${i}`, context: { device: { id: 'IOS-DEVICE-42' } },
     })));
     await new Promise((r) => setTimeout(r, 700));
@@ -348,7 +303,7 @@ async function main() {
   assert.ok(liveText.includes('Live Test Event') && liveText.includes('mobile-app') && liveText.includes('u-1001'), `live rows: ${liveText}`);
   await page.waitForFunction(() => /events\/s/.test(document.getElementById('live-rate').textContent) &&
     document.querySelector('#rate-chart polyline')?.getAttribute('points').length > 0);
-  await page.screenshot({ path: join(outDir, '07-live-tail.png') });
+  await shot(page, '07-live-tail', { fullPage: false });
   step('live tail shows events and the rate');
 
   assert.deepEqual(outside, [], 'no request may go anywhere but Tessera');
@@ -356,8 +311,7 @@ async function main() {
   await context.close();
 
   // --- A phone-sized screen, with a read key.
-  const phone = await launch('chromium-phone', { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
-  browser = phone;
+  const phone = await launchBrowser('chromium-phone', { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
   const small = await phone.newPage();
   await small.goto(`${base}/console/`);
   await small.fill('#key', READ_KEY);
@@ -371,8 +325,8 @@ async function main() {
   await small.waitForSelector('#identity-graph');
   const overflow = await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `the page fits the phone's width (overflow ${overflow}px)`);
-  await small.screenshot({ path: join(outDir, '08-phone-profile.png') });
-  await small.locator('#graph').screenshot({ path: join(outDir, '09-phone-graph.png') });
+  await shot(small, '08-phone-profile', { fullPage: false });
+  await small.locator('#graph').screenshot({ path: shotPath('09-phone-graph') });
   await small.goto(`${base}/console/#/audiences`);
   await small.waitForSelector('.size[data-audience=pos_buyers]');
   assert.equal(await small.$('a[href="#/audiences/new"]'), null, 'a read key is not offered to build audiences');
@@ -380,20 +334,4 @@ async function main() {
   step('phone-sized view fits');
 }
 
-let failed = false;
-try {
-  await main();
-  step(`passed; screenshots in ${outDir}`);
-} catch (error) {
-  failed = true;
-  console.error(`console test FAILED: ${error.stack || error}`);
-  console.error(`tessera output:\n${serverOutput}`);
-} finally {
-  if (browser) await browser.close().catch(() => {});
-  if (server && server.exitCode === null) {
-    server.kill('SIGTERM');
-    await new Promise((r) => { server.once('exit', r); setTimeout(r, 10_000); });
-  }
-  rmSync(work, { recursive: true, force: true });
-}
-process.exit(failed ? 1 : 0);
+await run(main);

@@ -16,55 +16,25 @@
 //
 // node tests/console/dashboard_test.mjs --tessera build/tools/tessera \
 //      --modules build/console-web/node_modules --out build/console-screenshots
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { startTesseraProcess } from '../support/tessera_process.mjs';
-import { browserTestArgs } from '../support/browser_test_args.mjs';
+import { browserTest, sendBatch, waitUntil } from './harness.mjs';
 import { DAYS, addDays, dayAt, expectedKpis, mismatches, periodsOf, seedEvents, today } from './dashboard_expected.mjs';
 
-const { tesseraBinary, outDir, chromiumPath, chromium } = browserTestArgs();
+const { step, shot, shotPath, startTessera, launchBrowser, run } = browserTest('dashboard');
 
 const WRITE_KEYS = { web: 'dashboard-test-web', app: 'dashboard-test-app', pos: 'dashboard-test-pos' };
 const READ_KEY = 'dashboard-test-read';
 const ADMIN_KEY = 'dashboard-test-admin';
 
-const work = mkdtempSync(join(tmpdir(), 'tessera-dashboard-'));
-let server = null;
-let browser = null;
-let serverOutput = '';
+const config = {
+  sources: Object.entries(WRITE_KEYS).map(([channel, key]) => ({ name: `${channel}-source`, write_key: key, space: 'default', channel })),
+  read_keys: [READ_KEY],
+  admin_keys: [ADMIN_KEY],
+  purchases: [{ space: 'default', events: ['Order Completed'], value_properties: ['properties.revenue'], currency: 'USD' }],
+};
+
 let base = '';
-const step = (text) => console.log(`dashboard test: ${text}`);
-const shot = (page, name) => page.screenshot({ path: join(outDir, `dashboard-${name}.png`), fullPage: true });
-
-function startTessera() {
-  const config = {
-    listen: { address: '127.0.0.1', port: 0 },
-    data_dir: join(work, 'data'),
-    sources: Object.entries(WRITE_KEYS).map(([channel, key]) => ({ name: `${channel}-source`, write_key: key, space: 'default', channel })),
-    read_keys: [READ_KEY],
-    admin_keys: [ADMIN_KEY],
-    purchases: [{ space: 'default', events: ['Order Completed'], value_properties: ['properties.revenue'], currency: 'USD' }],
-  };
-  const configPath = join(work, 'tessera.json');
-  writeFileSync(configPath, JSON.stringify(config, null, 2));
-  return startTesseraProcess(tesseraBinary, configPath, (chunk) => { serverOutput += chunk; }).then((started) => {
-    server = started.child;
-    return started.port;
-  });
-}
-
-async function send(channel, batch) {
-  const response = await fetch(`${base}/v1/batch`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Basic ${Buffer.from(`${WRITE_KEYS[channel]}:`).toString('base64')}` },
-    body: JSON.stringify({ batch }),
-  });
-  const text = await response.text();
-  assert.equal(response.status, 200, `sending ${channel} events failed: ${text}`);
-  assert.ok(!text.includes('rejected'), `${channel} events were rejected: ${text}`);
-}
+const send = (channel, batch) => sendBatch(base, WRITE_KEYS[channel], batch, `${channel} events`);
 
 async function apiGet(path, key = READ_KEY) {
   const response = await fetch(`${base}${path}`, { headers: { Authorization: `Bearer ${key}` } });
@@ -84,14 +54,7 @@ async function kpis(query = '') {
   return body;
 }
 
-async function waitFor(what, condition, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const waitFor = (what, condition, timeoutMs = 60_000) => waitUntil(what, condition, { timeoutMs, intervalMs: 200 });
 
 // Waits until the answer to `query` agrees with what the test counted (the resolver applies the
 // log in the background, and the server may cache its figures), then asserts it does, naming
@@ -160,8 +123,7 @@ async function shown(page, query) {
 }
 
 async function main() {
-  const port = await startTessera();
-  base = `http://127.0.0.1:${port}`;
+  ({ base } = await startTessera(config));
   step(`tessera on ${base}`);
   const events = await seed();
   step(`sent ${events.length} events`);
@@ -226,14 +188,7 @@ async function main() {
   step(`model ${withModel.predictions.model.version}: ${customers} customers, ${withModel.tracking.weeks.length} tracking weeks`);
 
   // --- The console: sign in, land on the dashboard.
-  const context = await chromium.launchPersistentContext(join(work, 'chromium'), {
-    executablePath: chromiumPath,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  browser = context;
+  const context = await launchBrowser('chromium', { viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   const outside = [];
   const problems = [];
@@ -345,7 +300,7 @@ async function main() {
   assert.equal(tracking.state, 'drawn', `the tracking plot is drawn: ${tracking.text}`);
   assert.equal(tracking.points, fitted.tracking.weeks.length, 'a point per week of the fitted model');
   assert.ok(tracking.text.includes(`up to ${calibrationEnd}`), 'the caption names the calibration end');
-  await page.locator('[data-chart=tracking]').screenshot({ path: join(outDir, 'dashboard-03-tracking-holdout.png') });
+  await page.locator('[data-chart=tracking]').screenshot({ path: shotPath('03-tracking-holdout') });
 
   // --- A phone-sized screen: the charts shrink to fit.
   await page.setViewportSize({ width: 390, height: 844 });
@@ -357,23 +312,6 @@ async function main() {
   assert.deepEqual(outside, [], 'no request may go anywhere but Tessera');
   assert.deepEqual(problems, [], 'no errors in the page (CSP violations included)');
   await context.close();
-  browser = null;
 }
 
-let failed = false;
-try {
-  await main();
-  step(`passed; screenshots in ${outDir}`);
-} catch (error) {
-  failed = true;
-  console.error(`dashboard test FAILED: ${error.stack || error}`);
-  console.error(`tessera output:\n${serverOutput}`);
-} finally {
-  if (browser) await browser.close().catch(() => {});
-  if (server && server.exitCode === null) {
-    server.kill('SIGTERM');
-    await new Promise((r) => { server.once('exit', r); setTimeout(r, 10_000); });
-  }
-  rmSync(work, { recursive: true, force: true });
-}
-process.exit(failed ? 1 : 0);
+await run(main);

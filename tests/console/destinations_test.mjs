@@ -10,34 +10,23 @@
 //
 // node tests/console/destinations_test.mjs --tessera build/tools/tessera \
 //      --modules build/console-web/node_modules --out build/console-screenshots
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { startTesseraProcess } from '../support/tessera_process.mjs';
-import { browserTestArgs } from '../support/browser_test_args.mjs';
+import { browserTest, sendBatch, waitUntil } from './harness.mjs';
 
-const { tesseraBinary, outDir, chromiumPath, chromium } = browserTestArgs();
+const { step, shot, shotPath, startTessera, launchBrowser, run } = browserTest('destinations');
 
 const WRITE_KEY = 'destinations-test-write';
 const READ_KEY = 'destinations-test-read';
 const ADMIN_KEY = 'destinations-test-admin';
 const PEOPLE = 40;
 
-const work = mkdtempSync(join(tmpdir(), 'tessera-destinations-'));
-let server = null;
-let browser = null;
-let receiver = null;
-let serverOutput = '';
-const step = (text) => console.log(`destinations test: ${text}`);
-const shot = (page, name) => page.screenshot({ path: join(outDir, `destinations-${name}.png`), fullPage: true });
-
 // --- The webhook receiver: records every request; refuses a batch holding "Poison Event" with 400
 // while `refusePoison` holds, and answers the first batch holding "Flaky Event" with 500.
 const received = [];  // {path, status, events: [{event, userId, messageId, properties}]}
 let refusePoison = true;
 let flakyFailed = false;
+let receiver = null;
 function startReceiver() {
   receiver = createServer((request, response) => {
     const chunks = [];
@@ -69,12 +58,11 @@ function startReceiver() {
 // Events the receiver took (2xx) on a path.
 const accepted = (path) => received.filter((r) => r.path === path && r.status === 200).flatMap((r) => r.events);
 
-function startTessera(receiverPort) {
+// Tessera's configuration: two webhooks on the receiver, fast enough for a test.
+function configFor(receiverPort) {
   const hook = (path) => `http://127.0.0.1:${receiverPort}${path}`;
   const fast = { requests_per_second: 200, timeout_ms: 5000, retry: { initial_ms: 50, max_ms: 200 } };
-  const config = {
-    listen: { address: '127.0.0.1', port: 0 },
-    data_dir: join(work, 'data'),
+  return {
     sources: [{ name: 'website', write_key: WRITE_KEY, space: 'default', channel: 'web' }],
     read_keys: [READ_KEY],
     admin_keys: [ADMIN_KEY],
@@ -83,25 +71,10 @@ function startTessera(receiverPort) {
       { name: 'ads-sync', type: 'webhook', url: hook('/ads'), secret: 'ads-secret', audiences: ['signed_up'], ...fast },
     ],
   };
-  const configPath = join(work, 'tessera.json');
-  writeFileSync(configPath, JSON.stringify(config, null, 2));
-  return startTesseraProcess(tesseraBinary, configPath, (chunk) => { serverOutput += chunk; }).then((started) => {
-    server = started.child;
-    return started.port;
-  });
 }
 
 let base = '';
-async function send(batch) {
-  const response = await fetch(`${base}/v1/batch`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}` },
-    body: JSON.stringify({ batch }),
-  });
-  const text = await response.text();
-  assert.equal(response.status, 200, `sending failed: ${text}`);
-  assert.ok(!text.includes('rejected'), `events rejected: ${text}`);
-}
+const send = (batch) => sendBatch(base, WRITE_KEY, batch);
 
 async function apiGet(path, key = READ_KEY) {
   const response = await fetch(`${base}${path}`, { headers: { Authorization: `Bearer ${key}` } });
@@ -111,14 +84,7 @@ async function apiGet(path, key = READ_KEY) {
 }
 const destination = (name) => apiGet(`/v1/destinations/${name}`);
 
-async function waitFor(what, condition, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = (what, condition, timeoutMs = 30_000) => waitUntil(what, condition, { timeoutMs });
 
 // Everything written for a destination has left its outbox (delivered or dead-lettered).
 const settled = (name) => waitFor(`${name} to settle`, async () => {
@@ -150,8 +116,7 @@ async function viewShows(page, name, expected) {
 
 async function main() {
   const receiverPort = await startReceiver();
-  const port = await startTessera(receiverPort);
-  base = `http://127.0.0.1:${port}`;
+  ({ base } = await startTessera(configFor(receiverPort)));
   step(`tessera on ${base}, receiver on ${receiverPort}`);
 
   // The audience through the API, not the config: the console may then save it again.
@@ -191,15 +156,7 @@ async function main() {
   await waitFor('the flaky batch delivered', async () => accepted('/crm').some((event) => event.event === 'Flaky Event'));
   await settled('crm-hook');
 
-  const launch = (name, options) => chromium.launchPersistentContext(join(work, name), {
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    ...options,
-  });
-  const context = await launch('chromium-destinations', { viewport: { width: 1280, height: 900 } });
-  browser = context;
+  const context = await launchBrowser('chromium-destinations', { viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   const pageErrors = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -333,7 +290,7 @@ async function main() {
   assert.match(await page.textContent('#lift .lift-setup'), /Holdout: 25% .*"Order Completed" within 30 days/);
   assert.equal(await page.inputValue('#audience-holdout'), '0.25', 'the editor shows the saved holdout');
   assert.equal(await page.inputValue('#conversion-event'), 'Order Completed');
-  await page.locator('#lift').screenshot({ path: join(outDir, 'destinations-04-lift.png') });
+  await page.locator('#lift').screenshot({ path: shotPath('04-lift') });
   step(`lift panel: ${points(lift.lift.absolute)}, as the API says`);
 
   // --- Saving the audience from the console keeps its holdout and conversion.
@@ -356,7 +313,7 @@ async function main() {
   await page.waitForSelector('#lift-none');
   assert.match(await page.textContent('#lift-none'), /keeps no holdout/);
   assert.equal(await page.getAttribute('#lift tr[data-group=holdout] td[data-field=members]', 'data-value'), String(none.holdout.members));
-  await page.locator('#lift').screenshot({ path: join(outDir, 'destinations-05-no-holdout.png') });
+  await page.locator('#lift').screenshot({ path: shotPath('05-no-holdout') });
   step('an audience without a holdout says so');
 
   // --- A read key sees the destinations but cannot pause: the server's refusal is shown.
@@ -385,25 +342,12 @@ async function main() {
   await context.close();
 }
 
-let failed = false;
-try {
-  await main();
-  step(`passed; screenshots in ${outDir}`);
-} catch (error) {
-  failed = true;
-  console.error(`destinations test FAILED: ${error.stack || error}`);
-  console.error(`receiver saw: ${JSON.stringify(received.map((r) => [r.path, r.status, r.events.map((e) => e.event)]))}`);
-  console.error(`tessera output:\n${serverOutput}`);
-} finally {
-  if (browser) await browser.close().catch(() => {});
-  if (server && server.exitCode === null) {
-    server.kill('SIGTERM');
-    await new Promise((r) => { server.once('exit', r); setTimeout(r, 10_000); });
-  }
-  if (receiver) {
-    receiver.closeAllConnections();
-    receiver.close();
-  }
-  rmSync(work, { recursive: true, force: true });
-}
-process.exit(failed ? 1 : 0);
+await run(main, {
+  onFailure: () => console.error(`receiver saw: ${JSON.stringify(received.map((r) => [r.path, r.status, r.events.map((e) => e.event)]))}`),
+  cleanup: () => {
+    if (receiver) {
+      receiver.closeAllConnections();
+      receiver.close();
+    }
+  },
+});
