@@ -557,12 +557,14 @@ void Delivery::Run() {
     }
     // One request may take only the front of the batch (an API with separate calls to add and to
     // remove): the rest waits for the next round, in order.
-    std::vector<OutboxItem> front;
-    for (const Row& row : *kept) front.push_back(row.item);
-    if (const size_t prefix = RequestPrefix(destination_, front); prefix < kept->size()) {
-      const uint64_t last_taken = (*kept)[prefix - 1].sequence;
-      kept->resize(prefix);
-      std::erase_if(*rows, [&](const Row& row) { return row.sequence > last_taken; });
+    if (!CarriesWholeBatches(destination_)) {
+      std::vector<OutboxItem> front;
+      for (const Row& row : *kept) front.push_back(row.item);
+      if (const size_t prefix = RequestPrefix(destination_, front); prefix < kept->size()) {
+        const uint64_t last_taken = (*kept)[prefix - 1].sequence;
+        kept->resize(prefix);
+        std::erase_if(*rows, [&](const Row& row) { return row.sequence > last_taken; });
+      }
     }
     DeliveryDeadLetter letter;
     Outcome outcome = kept->empty() ? Outcome::kDelivered : Send(*kept, replay, letter);

@@ -34,6 +34,11 @@ OutgoingRequest FormatWebhook(const RequestContext& context, const std::vector<O
   OutgoingRequest request;
   request.target = context.url.target;
   std::string& body = request.body;
+  // Sized once: a batch of 500 events is some 300 KB, and growing it by doubling was a good part
+  // of the malloc and free that `perf record` of D1 found in every delivery thread.
+  size_t size = 64;
+  for (const OutboxItem& item : items) size += item.event_json.size() + 1;
+  body.reserve(size);
   body.append("{\"batch\":[");
   bool first = true;
   for (const OutboxItem& item : items) {
@@ -93,9 +98,13 @@ absl::Status ValidateDestination(const DestinationSpec& destination) {
   return absl::InvalidArgumentError("type: unknown");
 }
 
+bool CarriesWholeBatches(const DestinationSpec& destination) {
+  return destination.type == DestinationType::kWebhook || destination.type == DestinationType::kNats;
+}
+
 size_t RequestPrefix(const DestinationSpec& destination, const std::vector<OutboxItem>& items) {
   const DestinationType type = destination.type;
-  if (type == DestinationType::kWebhook || type == DestinationType::kNats || items.empty()) return items.size();
+  if (CarriesWholeBatches(destination) || items.empty()) return items.size();
   // Items that one request of this type can carry together.
   auto group = [type](const OutboxItem& item) {
     if (type == DestinationType::kKakaoAlimtalk) return item.kind == OutboxKind::kAudienceExited ? 1 : 0;

@@ -61,6 +61,9 @@ absl::Status ValidateDestination(const DestinationSpec& destination);
 // exits at the front (and of exits after an erasure or not, for SendGrid, which deletes the
 // erased); for a messaging gateway, the run of exits or of the rest.
 size_t RequestPrefix(const DestinationSpec& destination, const std::vector<OutboxItem>& items);
+// Whether one request always carries a whole batch (RequestPrefix is then its size), so that
+// delivery need not look at the items first.
+bool CarriesWholeBatches(const DestinationSpec& destination);
 
 // The request for `items` (no more than RequestPrefix allows) in the destination's format; nullopt
 // when they have nothing to send.

@@ -9,17 +9,30 @@
 #include "base/coding.h"
 #include "openssl/crypto.h"
 #include "openssl/evp.h"
-#include "openssl/hmac.h"
+#include "openssl/core_names.h"
+#include "openssl/params.h"
 
 namespace tessera::activation {
 namespace {
 
 std::string HmacHex(std::string_view secret, int64_t seconds, std::string_view body) {
-  const std::string signed_text = absl::StrCat(seconds, ".", std::string(body));
+  // "<t>.<body>" is fed to the MAC in two parts: a batch's body is some 300 KB, and copying it into
+  // one string to sign it was malloc and memcpy in every delivery thread's profile.
+  const std::string prefix = absl::StrCat(seconds, ".");
   unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(signed_text.data()), signed_text.size(), digest, &length);
+  size_t length = 0;
+  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  EVP_MAC_CTX* context = mac != nullptr ? EVP_MAC_CTX_new(mac) : nullptr;
+  char digest_name[] = "SHA256";
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest_name, 0), OSSL_PARAM_construct_end()};
+  const bool made = context != nullptr &&
+                    EVP_MAC_init(context, reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), params) &&
+                    EVP_MAC_update(context, reinterpret_cast<const unsigned char*>(prefix.data()), prefix.size()) &&
+                    EVP_MAC_update(context, reinterpret_cast<const unsigned char*>(body.data()), body.size()) &&
+                    EVP_MAC_final(context, digest, &length, sizeof(digest));
+  EVP_MAC_CTX_free(context);
+  EVP_MAC_free(mac);
+  if (!made) return {};  // OpenSSL without HMAC-SHA256: no signature verifies.
   return base::LowerHex(std::string_view(reinterpret_cast<const char*>(digest), length));
 }
 
@@ -60,6 +73,7 @@ absl::Status VerifyWebhook(std::string_view secret, std::string_view header, std
     return absl::PermissionDeniedError("Tessera-Signature: the timestamp is outside the tolerance");
   }
   const std::string expected = HmacHex(secret, seconds, body);
+  if (expected.empty()) return absl::InternalError("Tessera-Signature: HMAC-SHA256 is not available");
   for (const std::string& signature : signatures) {
     if (signature.size() == expected.size() &&
         CRYPTO_memcmp(signature.data(), expected.data(), expected.size()) == 0) {
