@@ -12,7 +12,7 @@ packages=(
   libabsl-dev           # Status/StatusOr, flat_hash_map, strings
   libxxhash-dev         # XXH3 for dedup keys and generated message ids
   libphonenumber-dev    # phone normalization (identity)
-  libicu-dev            # Unicode case folding (identity)
+  libicu-dev            # Unicode case folding (identity), transliteration (matching)
   libssl-dev            # HMAC / ECDSA for connectors, TLS
   zlib1g-dev            # gzip and deflate request bodies
   libnats-dev           # cluster mode: the NATS JetStream C client (nats.c)

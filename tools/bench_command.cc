@@ -68,6 +68,9 @@ constexpr std::string_view kUsage =
     "\n"
     "usage: tessera bench purchase-fit [--customers N] [--seed N] [--dir DIR]   (tools/bench_prediction.cc)\n"
     "\n"
+    "usage: tessera bench match [--datasets DIR] [--only NAME] [--threshold P]   (tools/match_command.cc)\n"
+    "  fake_1000 and Febrl 1-3 deduplicated, Febrl 4a-4b linked, against their ground truth (docs/matching.md)\n"
+    "\n"
     "usage: tessera bench corpus|parse|store|pipeline|graph ...   the steps of tools/bench/run.sh\n"
     "  (tools/bench_suite.cc; docs/benchmarks.md, \"Tessera against its limits and a peer\")\n";
 
@@ -780,6 +783,7 @@ int BenchCommand(std::span<const std::string_view> args) {
   if (args[0] == "resolve") return BenchResolve(args.subspan(1));
   if (args[0] == "audiences") return BenchAudiences(args.subspan(1));
   if (args[0] == "purchase-fit") return BenchPurchaseFit(args.subspan(1));
+  if (args[0] == "match") return BenchMatch(args.subspan(1));
   for (std::string_view step : {"corpus", "parse", "store", "pipeline", "graph"}) {
     if (args[0] == step) return BenchSuiteStep(step, args.subspan(1));
   }

@@ -21,11 +21,15 @@ int KeysCommand(std::span<const std::string_view> args);
 int EncryptCommand(std::span<const std::string_view> args);
 int DecryptCommand(std::span<const std::string_view> args);
 int DestinationsCommand(std::span<const std::string_view> args);
+// `tessera match` (tools/match_command.cc): offline probabilistic matching of a CSV file.
+int MatchCommand(std::span<const std::string_view> args);
 int BenchCommand(std::span<const std::string_view> args);
 // `tessera bench audiences` (tools/bench_audiences.cc), dispatched by BenchCommand.
 int BenchAudiences(std::span<const std::string_view> args);
 // `tessera bench purchase-fit` (tools/bench_prediction.cc), dispatched by BenchCommand.
 int BenchPurchaseFit(std::span<const std::string_view> args);
+// `tessera bench match` (tools/match_command.cc), dispatched by BenchCommand.
+int BenchMatch(std::span<const std::string_view> args);
 // The steps of tools/bench/run.sh (tools/bench_suite.cc): corpus, parse, store, pipeline, graph.
 int BenchSuiteStep(std::string_view step, std::span<const std::string_view> args);
 

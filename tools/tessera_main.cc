@@ -61,5 +61,6 @@ int main(int argc, char** argv) {
   if (command == "encrypt") return tessera::tools::EncryptCommand(rest);
   if (command == "decrypt") return tessera::tools::DecryptCommand(rest);
   if (command == "bench") return tessera::tools::BenchCommand(rest);
+  if (command == "match") return tessera::tools::MatchCommand(rest);
   return PrintHelp(command);  // Unknown: says so, with the overview, exit 2.
 }

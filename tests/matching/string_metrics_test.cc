@@ -1,0 +1,54 @@
+#include "matching/string_metrics.h"
+
+#include <gtest/gtest.h>
+
+namespace tessera::matching {
+namespace {
+
+// Published values: W. E. Winkler, "String Comparator Metrics and Enhanced Decision Rules in the
+// Fellegi-Sunter Model of Record Linkage", Proceedings of the Section on Survey Research Methods,
+// American Statistical Association, 1990, pp. 354-359 (the comparator table; the same pairs and
+// values are quoted in Wikipedia's "Jaro-Winkler distance" article): Jaro / Jaro-Winkler to three
+// decimals.
+TEST(StringMetricsTest, JaroAndJaroWinklerMatchWinklersTable) {
+  struct Case {
+    const char* a;
+    const char* b;
+    double jaro;
+    double jaro_winkler;
+  };
+  for (const Case& c : {Case{"MARTHA", "MARHTA", 0.944, 0.961}, Case{"DWAYNE", "DUANE", 0.822, 0.840},
+                        Case{"DIXON", "DICKSONX", 0.767, 0.813}}) {
+    EXPECT_NEAR(Jaro(c.a, c.b), c.jaro, 0.0005) << c.a << " / " << c.b;
+    EXPECT_NEAR(JaroWinkler(c.a, c.b), c.jaro_winkler, 0.0005) << c.a << " / " << c.b;
+    EXPECT_DOUBLE_EQ(JaroWinkler(c.a, c.b), JaroWinkler(c.b, c.a)) << "symmetric";
+  }
+}
+
+TEST(StringMetricsTest, JaroEdgeCases) {
+  EXPECT_EQ(Jaro("", ""), 1.0);
+  EXPECT_EQ(Jaro("abc", ""), 0.0);
+  EXPECT_EQ(Jaro("abc", "xyz"), 0.0);
+  EXPECT_EQ(JaroWinkler("same", "same"), 1.0);
+  EXPECT_EQ(Jaro("a", "a"), 1.0);
+}
+
+// Levenshtein's textbook example (kitten -> sitting: two substitutions and an insertion), and the
+// example that separates optimal string alignment from unrestricted Damerau-Levenshtein:
+// OSA("CA", "ABC") = 3 where the unrestricted distance is 2 (Wikipedia, "Damerau-Levenshtein
+// distance", section "Optimal string alignment distance").
+TEST(StringMetricsTest, EditDistances) {
+  EXPECT_EQ(Levenshtein("kitten", "sitting"), 3);
+  EXPECT_EQ(Levenshtein("", "abc"), 3);
+  EXPECT_EQ(Levenshtein("flaw", "lawn"), 2);
+  EXPECT_EQ(DamerauLevenshtein("kitten", "sitting"), 3);
+  EXPECT_EQ(DamerauLevenshtein("CA", "ABC"), 3);
+  EXPECT_EQ(DamerauLevenshtein("martha", "marhta"), 1) << "one adjacent transposition";
+  EXPECT_EQ(Levenshtein("martha", "marhta"), 2);
+  EXPECT_EQ(DamerauLevenshtein("", ""), 0);
+  EXPECT_EQ(DamerauLevenshtein("abc", ""), 3);
+  EXPECT_EQ(DamerauLevenshtein("1971-06-24", "1971-06-42"), 1);
+}
+
+}  // namespace
+}  // namespace tessera::matching
