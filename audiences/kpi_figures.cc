@@ -183,11 +183,14 @@ void WritePredictions(JsonWriter& json, const KpiSnapshot& snapshot, const Purch
     if (person.purchases.days.empty()) continue;
     absl::StatusOr<prediction::CalibrationSummary> summary = SummarizePurchaseDays(person.purchases, as_of);
     if (!summary.ok()) continue;
-    if (absl::StatusOr<double> p = prediction::ProbabilityAlive(state->model.bg_nbd, *summary); p.ok()) {
+    // One prediction gives both figures; without a spend model (no CLV) P(alive) is asked alone.
+    absl::StatusOr<prediction::CustomerPrediction> predicted = prediction::PredictCustomer(state->model, *summary, value_options);
+    if (predicted.ok()) {
+      alive.push_back(predicted->p_alive);
+      clv.push_back(predicted->clv);
+    } else if (absl::StatusOr<double> p = prediction::ProbabilityAlive(state->model.bg_nbd, *summary); p.ok()) {
       alive.push_back(*p);
     }
-    absl::StatusOr<prediction::CustomerPrediction> predicted = prediction::PredictCustomer(state->model, *summary, value_options);
-    if (predicted.ok()) clv.push_back(predicted->clv);
   }
   std::sort(clv.begin(), clv.end());
   double clv_high = clv.empty() ? 1.0 : clv[std::min(clv.size() - 1, clv.size() * 99 / 100)];

@@ -28,8 +28,7 @@ uint64_t IdAfter(std::string_view key, size_t prefix_size) {
 }
 
 // A merge record's log sequence when it is a merge (not a refused one); nullopt otherwise.
-std::optional<uint64_t> MergeSequence(std::string_view json) {
-  simdjson::ondemand::parser parser;
+std::optional<uint64_t> MergeSequence(simdjson::ondemand::parser& parser, std::string_view json) {
   simdjson::padded_string padded(json);
   simdjson::ondemand::document document;
   if (parser.iterate(padded).get(document)) return std::nullopt;
@@ -84,8 +83,9 @@ absl::StatusOr<KpiSnapshot> ReadKpiSnapshot(const profile_store::Store& store, c
 
   // Merges, by the event that caused them.
   std::unordered_map<uint64_t, uint64_t> merges_by_sequence;
+  simdjson::ondemand::parser parser;  // One for every record: a parser allocates its buffers.
   scanned = store.ScanPrefix(ColumnFamily::kMerges, prefix, [&](std::string_view, std::string_view value) {
-    if (std::optional<uint64_t> sequence = MergeSequence(value)) ++merges_by_sequence[*sequence];
+    if (std::optional<uint64_t> sequence = MergeSequence(parser, value)) ++merges_by_sequence[*sequence];
   });
   if (!scanned.ok()) return scanned;
 
