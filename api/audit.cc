@@ -32,7 +32,7 @@ std::string_view MethodName(Method method) {
 bool IsAuditedRoute(RouteId route) {
   return route == RouteId::kProfiles || route == RouteId::kAudiences || route == RouteId::kComputedTraits ||
          route == RouteId::kPrivacy || route == RouteId::kAudit || route == RouteId::kAdminBackup ||
-         route == RouteId::kTail || route == RouteId::kDestinations;
+         route == RouteId::kTail || route == RouteId::kDestinations || route == RouteId::kStewardship;
 }
 
 std::string Auditor::Label(std::string_view authorization) const {
@@ -53,6 +53,7 @@ void Auditor::Record(std::string_view authorization, Method method, RouteId rout
       std::chrono::system_clock::now().time_since_epoch()));
   entry.key = Label(authorization);
   entry.action = absl::StrCat(std::string(MethodName(method)), " ", std::string(RouteLabel(route)));
+  if (route == RouteId::kStewardship) absl::StrAppend(&entry.action, "/", std::string(path));
   if (route == RouteId::kPrivacy) {
     // The resource ("erase"), without the request id that may follow it.
     absl::StrAppend(&entry.action, "/", std::string(path.substr(0, path.find('/'))));

@@ -64,6 +64,7 @@ CorsPolicy::Audience CorsPolicy::AudienceOf(RouteId route) {
     case RouteId::kAdminBackup:
     case RouteId::kModels:
     case RouteId::kKpis:
+    case RouteId::kStewardship:
       return Audience::kApi;
     default:
       return Audience::kNone;

@@ -119,6 +119,23 @@ void HttpServer::Impl::Accept() {
   });
 }
 
+size_t HttpServer::Impl::BodyLimit(RouteId route) const {
+  if (IsTrackingRoute(route) && route != RouteId::kBatch) return options.max_event_bytes;
+  switch (route) {
+    case RouteId::kConnectors:
+      return options.max_webhook_bytes;
+    case RouteId::kAudiences:
+    case RouteId::kComputedTraits:
+      return AudienceHandler::kMaxBodyBytes;
+    case RouteId::kPrivacy:
+      return PrivacyHandler::kMaxBodyBytes;
+    case RouteId::kStewardship:
+      return StewardshipHandler::kMaxBodyBytes;
+    default:
+      return options.max_request_bytes;
+  }
+}
+
 void HttpServer::Impl::RequestStop() {
   std::lock_guard lock(mutex);
   stop_requested = true;
@@ -139,6 +156,7 @@ void HttpServer::SetPrivacy(const PrivacyHandler* privacy, const Auditor* audito
 void HttpServer::SetDestinations(const DestinationHandler* destinations) { impl_->destinations = destinations; }
 void HttpServer::SetModels(const ModelHandler* models) { impl_->models = models; }
 void HttpServer::SetKpis(KpiHandler* kpis) { impl_->kpis = kpis; }
+void HttpServer::SetStewardship(const StewardshipHandler* stewardship) { impl_->stewardship = stewardship; }
 
 void HttpServer::SetPositionGate(const PositionGate* gate) { impl_->position_gate = gate; }
 

@@ -38,6 +38,7 @@
 #include "api/audit.h"
 #include "api/key_registry.h"
 #include "api/privacy_handler.h"
+#include "api/stewardship_handler.h"
 #include "api/profile_handler.h"
 #include "config/config.h"
 #include "pipeline/ingest_pipeline.h"
@@ -103,6 +104,8 @@ class HttpServer {
   void SetDestinations(const DestinationHandler* destinations);
   // Serves /v1/models/... with `models` (404 without). Before Bind; it must outlive the server.
   void SetModels(const ModelHandler* models);
+  // Serves /v1/identity/... with `stewardship` (404 without). Before Bind; it must outlive the server.
+  void SetStewardship(const StewardshipHandler* stewardship);
   // Serves GET /v1/kpis with `kpis` (404 without). Before Bind; it must outlive the server.
   void SetKpis(KpiHandler* kpis);
   // Cluster members that apply the stream: profile reads honour min_position and carry the

@@ -186,12 +186,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
     // A single-event endpoint's body is one event, so the event limit applies to it.
     single_event_ = IsTrackingRoute(route_.route) && route_.route != RouteId::kBatch;
-    const bool definitions = route_.route == RouteId::kAudiences || route_.route == RouteId::kComputedTraits;
-    body_limit_ = single_event_                          ? server_.options.max_event_bytes
-                  : route_.route == RouteId::kConnectors ? server_.options.max_webhook_bytes
-                  : definitions                          ? AudienceHandler::kMaxBodyBytes
-                  : route_.route == RouteId::kPrivacy    ? PrivacyHandler::kMaxBodyBytes
-                                                         : server_.options.max_request_bytes;
+    body_limit_ = server_.BodyLimit(route_.route);
     if (const auto length = parser_->content_length(); length && *length > body_limit_) {
       // Refuse before reading the body; the unread body makes the connection unusable, so close it
       // (lingering, so that a client still sending can read the answer).
@@ -365,6 +360,13 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
             .body = request.body()};
         return ReplyAudited(request, server_.privacy->Handle(privacy_request));
       }
+      case RouteId::kStewardship: {
+        if (server_.stewardship == nullptr)
+          return Reply(ErrorReply(404, "not_found", "identity decisions are not served here"));
+        return ReplyAudited(request, server_.stewardship->Handle(StewardshipRequest{
+                                         ToMethod(request.method()), route_.rest, route_.query,
+                                         ToStringView(request[http::field::authorization]), request.body()}));
+      }
       case RouteId::kAudit: {
         if (server_.auditor == nullptr)
           return Reply(ErrorReply(404, "not_found", "the audit log is not served here"));
@@ -399,8 +401,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       }
       case RouteId::kKpis: {
         if (server_.kpis == nullptr) return Reply(ErrorReply(404, "not_found", "figures are not served here"));
-        server_.kpis->Handle(KpiRequest{.query = route_.query,
-                                        .authorization = ToStringView(request[http::field::authorization])},
+        server_.kpis->Handle(KpiRequest{route_.query, ToStringView(request[http::field::authorization])},
                              AuditedReplyOnStrand(request));
         return;
       }

@@ -301,6 +301,7 @@ HttpReply ProfileHandler::Respond(const ProfileRequest& request, const std::stri
     return reply;
   }
   if (subresource == "predictions" && predictions_) return predictions_(space, profile, request.query);
+  if (subresource == "duplicates" && duplicates_) return duplicates_(space, profile, request.query);
   if (subresource == "traits") {
     std::string body;
     JsonWriter json(body);

@@ -16,6 +16,10 @@
 //                                               says whether that was all), plus the merge records
 //   GET /v1/profiles/{ref}/predictions          purchase predictions (api/model_handler.h): as_of,
 //                                               horizon_days
+//   GET /v1/profiles/{ref}/duplicates           profiles that may be the same person, with the match
+//                                               probability and a per-field explanation
+//                                               (api/duplicates_handler.h): limit (1-100, default
+//                                               20), min_probability (0-1, default 0)
 //   ?fields=a,b trims a profile response to those top-level members.
 //   ?region=XX reads a phone without a country code in region XX first (then the default region).
 // Phone identities (in the profile, /identities and the graph's nodes) carry "valid": false when
@@ -74,6 +78,11 @@ class ProfileHandler {
   using Predictions = std::function<HttpReply(const std::string& space, const profile_store::Profile& profile,
                                               std::string_view query)>;
   void SetPredictions(Predictions predictions) { predictions_ = std::move(predictions); }
+  // Answers /duplicates for a found profile (DuplicatesHandler::Duplicates); without it
+  // /duplicates answers 404. Call before serving.
+  using Duplicates = std::function<HttpReply(const std::string& space, const profile_store::Profile& profile,
+                                             std::string_view query)>;
+  void SetDuplicates(Duplicates duplicates) { duplicates_ = std::move(duplicates); }
 
  private:
   // The answer for a found profile: the profile itself or the named subresource.
@@ -86,6 +95,7 @@ class ProfileHandler {
   const profile_store::ProfileReader& reader_;
   const identity::Normalizer& normalizer_;
   Predictions predictions_;
+  Duplicates duplicates_;
   std::vector<std::string> known_types_;
   std::vector<std::string> spaces_;  // `?space=` must name one of these; default "default".
   SpaceLookup audiences_;

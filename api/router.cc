@@ -54,6 +54,7 @@ constexpr std::string_view kComputedTraitsPath = "/v1/computed-traits";
 constexpr std::string_view kDestinationsPath = "/v1/destinations";
 constexpr std::string_view kModelsPath = "/v1/models";
 constexpr std::string_view kPrivacyPrefix = "/v1/privacy/";
+constexpr std::string_view kIdentityPrefix = "/v1/identity/";
 constexpr std::string_view kConsolePath = "/console";
 constexpr std::string_view kProjectsPrefix = "/v1/projects/";
 constexpr std::string_view kSettingsSuffix = "/settings";
@@ -82,6 +83,7 @@ std::string_view RouteLabel(RouteId route) {
   if (route == RouteId::kDestinations) return kDestinationsPath;
   if (route == RouteId::kModels) return kModelsPath;
   if (route == RouteId::kPrivacy) return "/v1/privacy";
+  if (route == RouteId::kStewardship) return "/v1/identity";
   if (route == RouteId::kConsole) return kConsolePath;
   if (route == RouteId::kSdkSettings) return "/v1/projects/settings";
   for (const RouteEntry& entry : kRoutes) {
@@ -127,6 +129,13 @@ RouteMatch MatchRoute(Method method, std::string_view target) {
       match.method_allowed = method == Method::kGet || method == Method::kHead;
       return match;
     }
+  }
+  if (path.starts_with(kIdentityPrefix) && path.size() > kIdentityPrefix.size()) {
+    match.route = RouteId::kStewardship;
+    match.rest = path.substr(kIdentityPrefix.size());
+    match.allow = "POST";
+    match.method_allowed = method == Method::kPost;
+    return match;
   }
   if (path.starts_with(kProfilesPrefix) && path.size() > kProfilesPrefix.size()) {
     match.route = RouteId::kProfiles;

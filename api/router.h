@@ -32,6 +32,7 @@ enum class RouteId {
   kAdminBackup,     // POST /v1/admin/backup (api/admin_handler.h)
   kModels,          // GET /v1/models/{name} (api/model_handler.h; rest: the name)
   kKpis,            // GET /v1/kpis (api/kpi_handler.h)
+  kStewardship,     // POST /v1/identity/merge | separate (api/stewardship_handler.h; rest: "merge" or "separate")
   kDestinations,    // /v1/destinations and /v1/destinations/... (api/destination_handler.h; rest as for audiences)
   kTail,            // GET /v1/tail: WebSocket live tail of accepted events (api/tail_handler.h)
   kConsole,         // /console and /console/... (rest: the path after "/console", e.g. "/" or "/assets/a.js")

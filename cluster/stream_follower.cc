@@ -14,6 +14,7 @@
 #include "ingest/dedup_window.h"
 #include "ingest/event_codec.h"
 #include "ingest/log_command.h"
+#include "ingest/stewardship_command.h"
 
 namespace tessera::cluster {
 namespace {
@@ -331,7 +332,14 @@ bool StreamFollower::CopyBatch(natsMsgList& list, Subscription& subscription) {
     absl::StatusOr<ingest::ErasureCommand> command =
         ingest::IsCommandRecord(record) ? ingest::DecodeErasureCommand(record)
                                         : absl::StatusOr<ingest::ErasureCommand>(absl::NotFoundError("an event"));
-    if (command.ok()) {
+    absl::StatusOr<ingest::StewardshipCommand> decision =
+        ingest::IsStewardshipCommand(record)
+            ? ingest::DecodeStewardshipCommand(record)
+            : absl::StatusOr<ingest::StewardshipCommand>(absl::NotFoundError("not a decision"));
+    if (decision.ok()) {
+      entry.dedup_key = ingest::CommandDedupKey(options_.space, decision->request_id);
+      entry.received_at = decision->requested_at;
+    } else if (command.ok()) {
       // Carried out by the resolver at this position (ingest/log_command.h).
       entry.dedup_key = ingest::CommandDedupKey(options_.space, command->request_id);
       entry.received_at = command->requested_at;

@@ -9,6 +9,7 @@
 #include "cluster/internal/nats_handles.h"
 #include "ingest/event_codec.h"
 #include "ingest/log_command.h"
+#include "ingest/stewardship_command.h"
 
 namespace tessera::cluster {
 namespace {
@@ -31,7 +32,8 @@ StreamScrubber::StreamScrubber(NatsConnection& nats, std::string space, const pr
     : nats_(nats), space_(std::move(space)), list_(list), extractor_(extractor), normalizer_(normalizer) {}
 
 bool StreamScrubber::Unlawful(std::string_view record, ScrubReport& report) const {
-  if (ingest::IsCommandRecord(record)) {
+  // An erasure command holds the erased value; a stewardship decision stays (derived state needs it).
+  if (ingest::IsCommandRecord(record) && !ingest::IsStewardshipCommand(record)) {
     ++report.erased_commands;
     return true;
   }

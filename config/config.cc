@@ -65,6 +65,7 @@ absl::Status ReadDocument(element root, Config& config) {
        {"cluster", [&](element v, const std::string& p) { return ReadCluster(v, p, config.cluster.emplace()); }},
        {"destinations", [&](element v, const std::string& p) { return ReadDestinations(v, p, config.destinations); }},
        {"purchases", [&](element v, const std::string& p) { return ReadPurchases(v, p, config.purchases); }},
+       {"matching", [&](element v, const std::string& p) { return ReadMatching(v, p, config.matching); }},
        {"encryption",
         [&](element v, const std::string& p) { return ReadEncryption(v, p, config.encryption.emplace()); }},
        {"shutdown_grace_seconds", DurationReader(config.shutdown_grace, 0, kMaxSeconds)},
@@ -123,7 +124,8 @@ absl::Status ValidateAcrossKeys(const Config& config) {
     return spaces;
   };
   for (const auto& [key, spaces] : {std::pair{"destinations", spaces_of(config.destinations)},
-                                    std::pair{"purchases", spaces_of(config.purchases)}}) {
+                                    std::pair{"purchases", spaces_of(config.purchases)},
+                                    std::pair{"matching", spaces_of(config.matching)}}) {
     for (size_t i = 0; i < spaces.size(); ++i) {
       if (std::none_of(config.sources.begin(), config.sources.end(),
                        [&](const Source& source) { return source.space == spaces[i]; })) {

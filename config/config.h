@@ -6,6 +6,7 @@
 // it into each component's own Options.
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <cstdint>
 #include <string>
@@ -230,6 +231,21 @@ struct PurchaseConfig {
   std::chrono::seconds refit_interval{86'400};  // How long the latest fit serves before the next.
 };
 
+// Duplicate profiles of one space (docs/duplicates.md): which traits hold the person fields, the
+// model that scores pairs, and probabilistic auto-merge. A space without an entry uses these
+// defaults: the index is kept, the built-in model scores, nothing is merged.
+struct MatchingConfig {
+  std::string space = "default";
+  bool enabled = true;                // Keep the duplicate index and answer /duplicates for the space.
+  double auto_merge_probability = 0;  // 0: never merge; otherwise in (0.5, 1].
+  std::string model = {};             // Path of a model written by `tessera match --model`; empty: built in.
+  std::string model_json = {};        // That file's text, read with the config (an unreadable one stops start-up).
+  size_t max_block = 200;             // Blocks with more profiles are skipped when looking for candidates.
+  // traits: person field (name, first_name, last_name, birth_date, email, phone, city, postcode,
+  // address) -> the trait names that hold it, replacing that field's default list.
+  std::map<std::string, std::vector<std::string>> traits = {};
+};
+
 // Encryption at rest (docs/encryption.md). Exactly one source of master keys; setting it turns
 // encryption on. Keys are 32 random bytes written as 64 hex characters, the current key first and
 // older ones (still needed until `tessera keys rewrap`) after it. The keys themselves are read by
@@ -263,6 +279,7 @@ struct Config {
   std::optional<EncryptionOptions> encryption;  // Unset: the store's files are plain.
   std::vector<DestinationConfig> destinations;  // Empty: nothing is pushed anywhere.
   std::vector<PurchaseConfig> purchases;         // By space; unlisted spaces use the defaults.
+  std::vector<MatchingConfig> matching;          // By space; unlisted spaces use the defaults.
   std::chrono::seconds shutdown_grace{10};  // How long SIGTERM waits for in-flight requests.
 };
 

@@ -104,6 +104,34 @@ class IdentityGraph {
   // The live profile an id stands for now (itself, or the one it was merged into).
   absl::StatusOr<std::optional<ProfileId>> Canonical(ProfileId id);
 
+  // Stewardship decisions (identity/separations.h, docs/stewardship.md).
+  // Records that `a` and `b` are not the same person: from now on no event and no merge puts them
+  // into one profile (such a merge is refused as one breaking a limit is). Unseparate forgets it.
+  void Separate(const Identifier& a, const Identifier& b);
+  void Unseparate(const Identifier& a, const Identifier& b);
+  // Whether an identifier of the profile `a` stands for is separated from one of `b`'s.
+  absl::StatusOr<bool> Separated(ProfileId a, ProfileId b);
+  // The live profile `id` stands for, as the unit sees it, without marking it changed; null when
+  // there is none.
+  absl::StatusOr<std::shared_ptr<const Profile>> ReadProfile(ProfileId id);
+  // Merges the profiles `a` and `b` stand for (the smaller id wins) under the limits and
+  // separations, for a decision rather than an event: `event` names the log record that asked (its
+  // sequence, its request id as message id, its time; no identifiers). When refused, nothing
+  // changes but a refused_merge record on both, and Resolution.decision says why; otherwise
+  // `merged` and `absorbed` are as for Apply.
+  absl::StatusOr<Resolution> MergeProfiles(ProfileId a, ProfileId b, const GraphEvent& event, std::string_view reason);
+
+  // Recomputing a component after a separation split it. BeginRecompute(id) unlinks every
+  // identifier of the live profile `id` (which holds those of the profiles merged into it), empties
+  // it and the profiles merged into it, and makes their ids the ones CreateProfile hands out first,
+  // smallest first. The caller applies the component's events again, then calls EndRecompute,
+  // which turns each id not handed out again into a redirect to the smallest that was. Returns the
+  // profile as it was.
+  absl::StatusOr<std::shared_ptr<const Profile>> BeginRecompute(ProfileId id);
+  void EndRecompute();
+  // Reads the separations from the store again (after an erasure deleted some).
+  absl::Status ReloadSeparations() { return LoadSeparations(); }
+
   // Adds everything the unit changed to `batch`.
   void Flush(rocksdb::WriteBatch& batch);
   // The batch was written: keep the unit's state in the caches. Or it was not: forget it.
@@ -140,6 +168,17 @@ class IdentityGraph {
   struct Unit;
 
   absl::StatusOr<std::shared_ptr<Profile>> LoadProfile(ProfileId id);
+  // Why one profile may not hold all of `profiles`' identifiers and `extra`: the limits broken and
+  // the separations joined, sorted; empty when it may.
+  std::vector<std::string> Violations(const std::vector<std::shared_ptr<Profile>>& profiles,
+                                      const std::vector<Identifier>& extra) const;
+  // Whether `identifier` is separated from one `profile` holds.
+  bool SeparatedFrom(const Identifier& identifier, const Profile& profile) const;
+  // Records (or forgets) the separation in separated_ only; false when it already was so.
+  bool SetSeparated(const Identifier& a, const Identifier& b, bool separated);
+  absl::Status LoadSeparations();
+  void AddRefusedRecord(ProfileId profile, const std::vector<ProfileId>& involved, const GraphEvent& event,
+                        const Resolution& resolution);
   absl::StatusOr<std::optional<ProfileId>> LoadIdentifier(const std::string& key);
   ProfileId CreateProfile();
   void LinkIdentifier(const Identifier& identifier, ProfileId profile);
@@ -154,6 +193,8 @@ class IdentityGraph {
   // The first id at or after `id` that erasure has not retired.
   uint64_t PastRetired(uint64_t id) const;
 
+  // Separations by identifier (both directions), the unit's changes included (undone by Abort).
+  absl::flat_hash_map<Identifier, std::vector<Identifier>> separated_;
   absl::flat_hash_set<uint64_t> retired_;  // Profile ids erasure retired (profile_store::RetiredProfileKey).
   uint64_t next_profile_id_ = 1;
   uint64_t committed_next_profile_id_ = 1;

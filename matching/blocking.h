@@ -8,6 +8,7 @@
 // key make the run quadratic.
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -45,9 +46,22 @@ struct BlockingOptions {
   bool link_only = false;
 };
 
+// What one rule's blocking did: for training's estimate of lambda (how many true pairs a rule can
+// propose at all).
+struct RuleBlockStats {
+  size_t pairs = 0;            // pairs proposed (within the blocks kept)
+  size_t keyed_records = 0;    // records with a key (no key part missing)
+  size_t skipped_records = 0;  // of those, records in blocks larger than max_block_size
+};
+
 struct CandidatePairs {
   std::vector<RecordPair> pairs;  // sorted by (l, r), each once
   size_t blocks_skipped = 0;      // blocks larger than max_block_size
+  // One per rule (PairsOfRule: one), in the rules' order.
+  std::vector<RuleBlockStats> rule_stats;
+  // PairsOfRules only: per pair, bit k set when rule k proposed it (rules past the 64th are not
+  // recorded), so training can take each rule's pairs from the union instead of blocking again.
+  std::vector<uint64_t> rules_of;
 };
 
 // The rules for the columns a schema has: first initial + surname sound key, first name sound key
@@ -60,12 +74,18 @@ std::vector<BlockingRule> DefaultBlockingRules(const Schema& schema);
 // American Soundex (letter + three digits) of the letters of `value`; "" when it has none.
 std::string SoundKey(std::string_view value);
 
+// The key of one part for `record` ("" when the value is missing or has no key, e.g. no letters
+// for a sound key).
+std::string PartKey(const BlockingPart& part, const PreparedRecords& records, size_t record);
+
 // The key of `record` under `rule`; "" when a part is missing (the record is then in no block).
 std::string BlockingKey(const BlockingRule& rule, const PreparedRecords& records, size_t record);
 
 CandidatePairs PairsOfRule(const BlockingRule& rule, const PreparedRecords& records,
                            const BlockingOptions& options);
+// The union of the rules' pairs, with `rules_of`. The rules are blocked on up to `threads` threads
+// (0: all the machine has); the result does not depend on the number.
 CandidatePairs PairsOfRules(const std::vector<BlockingRule>& rules, const PreparedRecords& records,
-                            const BlockingOptions& options);
+                            const BlockingOptions& options, size_t threads = 1);
 
 }  // namespace tessera::matching

@@ -54,7 +54,7 @@ bool UsesTermFrequency(ColumnKind kind) {
 }
 
 int NameLevel(const std::string& a, const std::string& b) {
-  if (DamerauLevenshtein(a, b) <= 1) return 1;
+  if (WithinOneEdit(a, b)) return 1;
   const double jw = JaroWinkler(a, b);
   if (jw >= 0.92) return 2;
   if (jw >= 0.88) return 3;
@@ -62,7 +62,7 @@ int NameLevel(const std::string& a, const std::string& b) {
 }
 
 int DateLevel(const std::string& a, const std::string& b, int days_a, int days_b) {
-  if (DamerauLevenshtein(a, b) <= 1) return 1;
+  if (WithinOneEdit(a, b)) return 1;
   // YYYY-MM-DD: the same year, and each one's month is the other's day.
   if (a.compare(0, 4, b, 0, 4) == 0 && a.compare(5, 2, b, 8, 2) == 0 && a.compare(8, 2, b, 5, 2) == 0)
     return 2;
@@ -88,7 +88,7 @@ int EditLevel(const std::string& a, const std::string& b) {
 }
 
 int TextLevel(const std::string& a, const std::string& b) {
-  if (DamerauLevenshtein(a, b) <= 1) return 1;
+  if (WithinOneEdit(a, b)) return 1;
   if (JaroWinkler(a, b) >= 0.88) return 2;
   return 3;
 }

@@ -4,7 +4,16 @@
 #include <cmath>
 #include <cstdio>
 
+#include "matching/parallel_chunks.h"
+
 namespace tessera::matching {
+namespace {
+
+// Pairs a thread takes at a time: large enough to make handing them out free, small enough to
+// share the end of the work evenly.
+constexpr size_t kPairsPerChunk = 16384;
+
+}  // namespace
 
 double ProbabilityOfWeight(double match_weight) {
   const double bayes = std::exp2(match_weight);
@@ -47,14 +56,17 @@ std::string MatchModel::Summary() const {
 }
 
 std::vector<int8_t> CompareAll(const std::vector<Comparison>& comparisons, const PreparedRecords& records,
-                               std::span<const RecordPair> pairs) {
-  std::vector<int8_t> levels(pairs.size() * comparisons.size());
-  for (size_t p = 0; p < pairs.size(); ++p) {
-    for (size_t c = 0; c < comparisons.size(); ++c) {
-      levels[p * comparisons.size() + c] =
-          static_cast<int8_t>(CompareRecords(comparisons[c], records, pairs[p].l, pairs[p].r));
+                               std::span<const RecordPair> pairs, size_t threads) {
+  const size_t width = comparisons.size();
+  std::vector<int8_t> levels(pairs.size() * width);
+  ForEachChunk(pairs.size(), kPairsPerChunk, threads, [&](size_t, size_t begin, size_t end) {
+    for (size_t p = begin; p < end; ++p) {
+      for (size_t c = 0; c < width; ++c) {
+        levels[p * width + c] =
+            static_cast<int8_t>(CompareRecords(comparisons[c], records, pairs[p].l, pairs[p].r));
+      }
     }
-  }
+  });
   return levels;
 }
 

@@ -43,9 +43,11 @@ struct MatchModel {
   std::string Summary() const;
 };
 
-// The level of every comparison for every pair: pairs.size() rows of comparisons.size() entries.
+// The level of every comparison for every pair: pairs.size() rows of comparisons.size() entries,
+// computed on up to `threads` threads (0: all the machine has); each row is the same whatever the
+// number.
 std::vector<int8_t> CompareAll(const std::vector<Comparison>& comparisons, const PreparedRecords& records,
-                               std::span<const RecordPair> pairs);
+                               std::span<const RecordPair> pairs, size_t threads = 1);
 
 double ProbabilityOfWeight(double match_weight);
 

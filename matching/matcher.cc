@@ -1,8 +1,13 @@
 #include "matching/matcher.h"
 
+#include <algorithm>
+#include <string>
+
 #include "matching/clustering.h"
 #include "matching/comparison.h"
+#include "matching/comparison_patterns.h"
 #include "matching/model_json.h"
+#include "matching/parallel_chunks.h"
 
 namespace tessera::matching {
 namespace {
@@ -21,41 +26,56 @@ absl::StatusOr<MatchResult> Match(const PreparedRecords& records, const MatchOpt
   auto progress = [&](std::string_view stage, size_t done, size_t total) {
     if (options.progress) options.progress(stage, done, total);
   };
+  const size_t threads = ThreadCount(options.threads);
   MatchResult result;
   const std::vector<Comparison> comparisons = ComparisonsFor(records.schema);
   result.rules = DefaultBlockingRules(records.schema);
   progress("block", 0, 0);
-  result.candidates = PairsOfRules(result.rules, records, options.blocking);
+  result.candidates = PairsOfRules(result.rules, records, options.blocking, threads);
   const std::vector<RecordPair>& pairs = result.candidates.pairs;
   progress("compare", 0, pairs.size());
-  const std::vector<int8_t> levels = CompareAll(comparisons, records, pairs);
+  const size_t width = comparisons.size();
+  std::vector<int8_t> levels = CompareAll(comparisons, records, pairs, threads);
   if (options.model) {
     if (absl::Status fits = CheckModelFits(*options.model, comparisons); !fits.ok()) return fits;
     result.model = *options.model;
   } else {
     TrainingOptions training = options.training;
     training.link_only = options.blocking.link_only;
+    training.threads = threads;
+    const ComparisonPatterns patterns(levels, width);
     progress("estimate u", 0, 0);
-    result.model = EstimateU(comparisons, records, training);
-    progress("estimate m (EM)", 0, 0);
-    EstimateM(result.model, comparisons, records, result.rules, options.blocking, training);
+    RandomPairSample sample;
+    result.model = EstimateU(comparisons, records, training, &sample);
+    progress("estimate m (EM over " + std::to_string(patterns.size()) + " comparison patterns)", 0, 0);
+    const std::vector<RuleSession> sessions = EstimateM(result.model, comparisons, records, result.rules,
+                                                        options.blocking, result.candidates, patterns, training);
     progress("estimate lambda", 0, 0);
-    EstimateLambda(result.model, levels, pairs.size(), AllPairs(records, options.blocking.link_only),
-                   training);
+    result.lambda_estimate =
+        EstimateLambda(result.model, records, result.rules, result.candidates, patterns, sessions, sample,
+                       AllPairs(records, options.blocking.link_only), training);
   }
-  const size_t width = comparisons.size();
-  result.scores.reserve(pairs.size());
-  result.probabilities.reserve(pairs.size());
-  for (size_t p = 0; p < pairs.size(); ++p) {
-    if (p % 100000 == 0) progress("score", p, pairs.size());
-    const PairScore score =
-        result.model.Score(std::span<const int8_t>(levels.data() + p * width, width), records, pairs[p].l);
-    result.scores.push_back(score);
-    result.probabilities.push_back(score.match_probability);
+  // Scoring: each pair's score depends on its levels alone, so chunks on any thread give the same.
+  result.scores.resize(pairs.size());
+  result.probabilities.resize(pairs.size());
+  constexpr size_t kScoreChunk = 100000;
+  for (size_t begin = 0; begin < pairs.size(); begin += kScoreChunk * threads) {
+    progress("score", begin, pairs.size());
+    const size_t end = std::min(pairs.size(), begin + kScoreChunk * threads);
+    ForEachChunk(end - begin, kScoreChunk, threads, [&](size_t, size_t from, size_t to) {
+      for (size_t p = begin + from; p < begin + to; ++p) {
+        const PairScore score = result.model.Score(std::span<const int8_t>(levels.data() + p * width, width),
+                                                   records, pairs[p].l);
+        result.scores[p] = score;
+        result.probabilities[p] = score.match_probability;
+      }
+    });
   }
   progress("score", pairs.size(), pairs.size());
+  levels = {};
   progress("cluster", 0, 0);
-  result.cluster_of = ClusterRecords(records.size(), pairs, result.probabilities, options.threshold);
+  result.cluster_of = ClusterRecords(records.size(), pairs, result.probabilities, options.threshold,
+                                     options.clustering, &result.cluster_stats);
   return result;
 }
 

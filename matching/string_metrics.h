@@ -28,4 +28,7 @@ int Levenshtein(std::string_view a, std::string_view b);
 // DuckDB).
 int DamerauLevenshtein(std::string_view a, std::string_view b);
 
+// DamerauLevenshtein(a, b) <= 1, decided in one pass (no table).
+bool WithinOneEdit(std::string_view a, std::string_view b);
+
 }  // namespace tessera::matching

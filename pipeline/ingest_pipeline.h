@@ -23,6 +23,7 @@
 #include "ingest/identifier_extractor.h"
 #include "ingest/ingest_metrics.h"
 #include "ingest/segment_parser.h"
+#include "ingest/stewardship_command.h"
 #include "privacy/privacy_store.h"
 #include "privacy/shared_suppression.h"
 #include "privacy/suppression.h"
@@ -130,6 +131,29 @@ class IngestPipeline {
                                                          uint64_t* position = nullptr);
   // A request of `space` by id; NotFound when there is none.
   absl::StatusOr<privacy::ErasureRequest> ErasureStatus(std::string_view space, std::string_view id) const;
+
+  // Stewardship (docs/stewardship.md): logs an admin's decision that the profiles of `a` and `b`
+  // are one person (merge) or that `a` and `b` are not the same person (separate). The identifiers
+  // are normalized like ingestion's (a phone in `phone_region` first) and must both be linked to
+  // a profile now. The decision is durable when this returns; the space's resolver carries it out
+  // at its place in the log. `logged.sequence` is its local log sequence (0 at a cluster gateway,
+  // which publishes it to the space's stream: `logged.position` is then its stream position).
+  // InvalidArgument for an unknown type, a bad value or region, or the same identifier twice;
+  // NotFound for an unknown space or an identifier no profile holds; errors of the log otherwise.
+  struct DecisionRequest {
+    ingest::StewardshipCommand::Kind kind = ingest::StewardshipCommand::Kind::kMerge;
+    identity::Identifier a = {};  // As given: the type and the value before normalization.
+    identity::Identifier b = {};
+    std::string phone_region = {};
+    std::string requested_by = {};
+    std::string note = {};
+  };
+  struct LoggedDecision {
+    ingest::StewardshipCommand command = {};
+    uint64_t sequence = 0;
+    uint64_t position = 0;
+  };
+  absl::StatusOr<LoggedDecision> LogDecision(std::string_view space, const DecisionRequest& request);
 
   ingest::IngestMetrics& metrics() { return metrics_; }
   // Accepted events, for live observers (GET /v1/tail).

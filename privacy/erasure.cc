@@ -59,6 +59,24 @@ absl::StatusOr<ErasedPerson> CollectErasure(profile_store::Store& store, std::st
       (void)entered;
       batch.Delete(store.handle(ColumnFamily::kMembers), profile_store::MemberKey(space, audience, id));
     }
+
+    // The duplicate index (KEYS.md, `candidates`): the profile's own rows name the blocks it is
+    // filed in, whose keys are made of the person's name, birth date, e-mail and phone.
+    const std::string filed = profile_store::CandidateProfilePrefix(space, id.value);
+    std::vector<std::string> blocks;
+    scanned = store.ScanPrefix(ColumnFamily::kCandidates, filed, [&](std::string_view key, std::string_view) {
+      if (key.size() > filed.size()) blocks.emplace_back(key.substr(filed.size()));
+    });
+    if (!scanned.ok()) return scanned;
+    for (const std::string& block : blocks) {
+      const std::string key = profile_store::CandidateKey(space, block, id.value);
+      batch.Delete(store.handle(ColumnFamily::kCandidates), key);
+      erased.ranges.push_back({ColumnFamily::kCandidates, key, key + '\0'});
+    }
+    if (store.handle(ColumnFamily::kCandidates) != nullptr) {
+      batch.DeleteRange(store.handle(ColumnFamily::kCandidates), filed, PrefixEnd(filed));
+      erased.ranges.push_back({ColumnFamily::kCandidates, filed, PrefixEnd(filed)});
+    }
   }
 
   std::sort(sequences.begin(), sequences.end());

@@ -25,7 +25,7 @@ namespace {
 constexpr const char* kFamilyNames[] = {"default",     "meta",     "log",    "dedup",
                                         "dead_letter", "identifiers", "profiles", "merges", "timeline",
                                         "definitions", "members", "audience_changes", "privacy", "audit",
-                                        "outbox", "delivery_dead_letters", "meta"};
+                                        "outbox", "delivery_dead_letters", "candidates", "meta"};
 static_assert(std::size(kFamilyNames) == static_cast<size_t>(ColumnFamily::kCount));
 
 
@@ -101,7 +101,7 @@ rocksdb::ColumnFamilyOptions FamilyOptions(ColumnFamily family, const StoreOptio
   table.partition_filters = true;
   table.metadata_block_size = 4096;
   if (family == ColumnFamily::kDedup || family == ColumnFamily::kMeta || family == ColumnFamily::kIntakeMeta ||
-      family == ColumnFamily::kIdentifiers || family == ColumnFamily::kProfiles) {
+      family == ColumnFamily::kIdentifiers || family == ColumnFamily::kProfiles || family == ColumnFamily::kCandidates) {
     // Point lookups, mostly for keys that do not exist: bloom filters answer those without a
     // block read, and the memtable's own filter without a skip-list search.
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -488,6 +488,29 @@ absl::Status Store::ScanPrefix(ColumnFamily family, std::string_view prefix,
     visit(std::string_view(it->key().data(), it->key().size()), std::string_view(it->value().data(), it->value().size()));
   }
   return ToAbslStatus(it->status(), "scanning the store");
+}
+
+std::string CandidateBlockPrefix(std::string_view space, std::string_view blocking_key) {
+  std::string key;
+  key.reserve(space.size() + blocking_key.size() + 2);
+  key.append(space).push_back('\0');
+  key.append(blocking_key).push_back('\0');
+  return key;
+}
+
+std::string CandidateKey(std::string_view space, std::string_view blocking_key, uint64_t profile) {
+  std::string key = CandidateBlockPrefix(space, blocking_key);
+  AppendBigEndian64(key, profile);
+  return key;
+}
+
+std::string CandidateProfilePrefix(std::string_view space, uint64_t profile) {
+  // 0x01 sorts before every blocking key (each starts with a lower-case rule name).
+  std::string key;
+  key.append(space).push_back('\0');
+  key.push_back('\x01');
+  AppendBigEndian64(key, profile);
+  return key;
 }
 
 std::string PrefixEnd(std::string prefix) {

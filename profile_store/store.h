@@ -65,6 +65,7 @@ enum class ColumnFamily : int {
   kAudit,        // time + ordinal -> one audited action (audit_log.h); store-wide, no space prefix
   kOutbox,       // space + destination + sequence -> an event or audience change still to deliver
   kDeliveryDeadLetters,  // space + destination + sequence -> a delivery given up on, with its reason
+  kCandidates,   // space + blocking key + profile id -> empty: the duplicate index (resolve/duplicate_index.h)
   kIntakeMeta,   // the intake's own counters (next log sequence)
   kCount,
 };
@@ -189,6 +190,13 @@ absl::Status ToAbslStatus(const rocksdb::Status& status, std::string_view contex
 // The smallest key greater than every key that starts with `prefix`, as an exclusive upper bound
 // (prefixes here always hold the space's 0x00 separator, so some byte can always be incremented).
 std::string PrefixEnd(std::string prefix);
+
+// Keys of the `candidates` family (KEYS.md): the row of `profile` in the block of `blocking_key`
+// (which never holds 0x00), and the prefix of `profile`'s own rows (its fingerprint and its keys).
+// Here rather than in resolve/ because erasure (privacy/) deletes them too.
+std::string CandidateKey(std::string_view space, std::string_view blocking_key, uint64_t profile);
+std::string CandidateBlockPrefix(std::string_view space, std::string_view blocking_key);
+std::string CandidateProfilePrefix(std::string_view space, uint64_t profile);
 
 // Big-endian fixed-width integers keep numeric order equal to byte order in keys.
 void AppendBigEndian64(std::string& out, uint64_t value);

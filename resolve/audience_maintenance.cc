@@ -164,6 +164,10 @@ void AudienceMaintenance::OnEvent(const ingest::CanonicalEvent& event, uint64_t 
     facts.context = event.context;
     audiences::AddEvent(*definitions_, facts, profile);
   }
+  OnMerge(resolution, batch);
+}
+
+void AudienceMaintenance::OnMerge(const identity::Resolution& resolution, rocksdb::WriteBatch& batch) {
   touched_.push_back(resolution.profile);
   if (resolution.absorbed.empty()) return;
   const base::Timestamp now = Now();
@@ -177,6 +181,16 @@ void AudienceMaintenance::OnEvent(const ingest::CanonicalEvent& event, uint64_t 
       auto [hint, inserted] = entry_hints_.try_emplace({resolution.profile.value, audience}, entered);
       if (!inserted) hint->second = std::min(hint->second, entered);
     }
+  }
+}
+
+void AudienceMaintenance::OnRecomputed(const Profile& profile, rocksdb::WriteBatch& batch) {
+  const base::Timestamp now = Now();
+  for (const auto& [audience, entered] : profile.audiences) {
+    (void)entered;
+    batch.Delete(store_.handle(ColumnFamily::kMembers), profile_store::MemberKey(space_, audience, profile.id));
+    if (definitions_->FindAudience(audience) == nullptr) continue;
+    RecordChange(audience, profile, /*entered=*/false, now, "recomputed after a separation", batch);
   }
 }
 

@@ -73,6 +73,12 @@ class AudienceMaintenance {
   // After an event was applied to `profile` (already the resolution's profile).
   void OnEvent(const ingest::CanonicalEvent& event, uint64_t sequence, const identity::Resolution& resolution,
                profile_store::Profile& profile, rocksdb::WriteBatch& batch);
+  // Profiles were merged without an event (an admin's decision): the losers leave their
+  // audiences, and the winner is evaluated at the end of the unit. OnEvent does this for events.
+  void OnMerge(const identity::Resolution& resolution, rocksdb::WriteBatch& batch);
+  // A profile's component is recomputed after a separation: it leaves every audience (its member
+  // rows go); the profiles the recompute makes enter anew when the unit ends.
+  void OnRecomputed(const profile_store::Profile& profile, rocksdb::WriteBatch& batch);
   // A profile was erased (its member rows are deleted by the erasure): it leaves its audiences,
   // counted as exits with the reason "erased".
   void OnErased(const profile_store::Profile& profile, rocksdb::WriteBatch& batch);

@@ -67,6 +67,16 @@ bool ReadTraits(std::string_view traits, bool allow_set_once, std::vector<TraitW
 PreparedEvent EventPreparer::Prepare(uint64_t sequence, std::string_view record) const {
   PreparedEvent prepared;
   prepared.sequence = sequence;
+  if (ingest::IsStewardshipCommand(record)) {
+    absl::StatusOr<ingest::StewardshipCommand> decision = ingest::DecodeStewardshipCommand(record);
+    if (decision.ok()) {
+      prepared.decision = *std::move(decision);
+    } else {
+      prepared.decode_status = decision.status();
+      prepared.undecodable = "(a stewardship command that could not be read; its bytes are not kept)";
+    }
+    return prepared;
+  }
   if (ingest::IsCommandRecord(record)) {
     absl::StatusOr<ingest::ErasureCommand> command = ingest::DecodeErasureCommand(record);
     if (command.ok()) {

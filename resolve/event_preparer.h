@@ -20,6 +20,7 @@
 #include "ingest/event.h"
 #include "ingest/identifier_extractor.h"
 #include "ingest/log_command.h"
+#include "ingest/stewardship_command.h"
 #include "privacy/consent_extractor.h"
 
 namespace tessera::resolve {
@@ -46,6 +47,8 @@ struct PreparedEvent {
   // Set for a command record (ingest/log_command.h), which is carried out rather than applied;
   // nothing below is then set. A damaged command is undecodable like a damaged event.
   std::optional<ingest::ErasureCommand> command;
+  // Set for a stewardship command (ingest/stewardship_command.h), likewise carried out.
+  std::optional<ingest::StewardshipCommand> decision;
   absl::Status decode_status;  // Not OK: the record could not be decoded and is dead-lettered.
   std::string undecodable;     // When decode_status is not OK: the record's bytes, for the dead letter.
   ingest::CanonicalEvent event;

@@ -39,14 +39,15 @@ absl::Status ClearDerivedState(profile_store::Store& store) {
   rocksdb::WriteBatch batch;
   for (ColumnFamily family :
        {ColumnFamily::kIdentifiers, ColumnFamily::kProfiles, ColumnFamily::kMerges, ColumnFamily::kTimeline,
-        ColumnFamily::kDeadLetter, ColumnFamily::kMembers, ColumnFamily::kAudienceChanges}) {
+        ColumnFamily::kDeadLetter, ColumnFamily::kMembers, ColumnFamily::kAudienceChanges,
+        ColumnFamily::kCandidates}) {
     batch.DeleteRange(store.handle(family), begin, end);
   }
   // Per-space counters and positions in kMeta.
   for (std::string_view prefix :
        {std::string_view("resolver/position/"), std::string_view("profiles/next_id/"),
         std::string_view("audiences/counters/"), std::string_view("audiences/rfm/"),
-        std::string_view("prediction/purchase_model/")}) {
+        std::string_view("prediction/purchase_model/"), std::string_view("identity/separated/")}) {
     std::string prefix_end(prefix);
     prefix_end.back() = static_cast<char>(prefix_end.back() + 1);
     batch.DeleteRange(store.handle(ColumnFamily::kMeta), std::string(prefix), prefix_end);
@@ -55,7 +56,8 @@ absl::Status ClearDerivedState(profile_store::Store& store) {
   // Reclaim the space now rather than at some later compaction.
   for (ColumnFamily family :
        {ColumnFamily::kIdentifiers, ColumnFamily::kProfiles, ColumnFamily::kMerges, ColumnFamily::kTimeline,
-        ColumnFamily::kDeadLetter, ColumnFamily::kMembers, ColumnFamily::kAudienceChanges}) {
+        ColumnFamily::kDeadLetter, ColumnFamily::kMembers, ColumnFamily::kAudienceChanges,
+        ColumnFamily::kCandidates}) {
     rocksdb::Status status =
         store.db()->CompactRange(rocksdb::CompactRangeOptions(), store.handle(family), nullptr, nullptr);
     if (!status.ok()) return profile_store::ToAbslStatus(status, "compacting derived state");

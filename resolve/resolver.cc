@@ -47,6 +47,19 @@ Resolver::Resolver(profile_store::Store& store, std::string space, const identit
   if (options_.prefetch) {
     prefetcher_ = std::make_unique<LogPrefetcher>(store_, space_, preparer_, options_.prefetch_options);
   }
+  static const std::map<std::string, DuplicateOptions> kNone;
+  const std::map<std::string, DuplicateOptions>& named = options_.duplicates ? *options_.duplicates : kNone;
+  const auto configured = named.find(space_);
+  const DuplicateOptions duplicate_options =
+      configured == named.end() ? DuplicateOptions() : configured->second;
+  if (duplicate_options.enabled) {
+    absl::StatusOr<std::unique_ptr<DuplicateIndex>> index = DuplicateIndex::Create(store_, space_, duplicate_options);
+    if (index.ok()) {
+      duplicates_ = *std::move(index);
+    } else {
+      duplicates_status_ = index.status();
+    }
+  }
   if (audiences != nullptr) {
     maintenance_ =
         std::make_unique<AudienceMaintenance>(store_, space_, graph_, *audiences, options_.audiences);
@@ -73,6 +86,7 @@ absl::Status Resolver::EvaluateAudiences() {
 }
 
 absl::Status Resolver::Recover() {
+  if (!duplicates_status_.ok()) return duplicates_status_;
   if (absl::Status status = graph_.Recover(); !status.ok()) return status;
   auto value = store_.Get(ColumnFamily::kMeta, ResolverPositionKey(space_));
   if (absl::IsNotFound(value.status())) {
@@ -91,7 +105,7 @@ absl::Status Resolver::Recover() {
   if (position_ > 0) {
     absl::StatusOr<std::string> record = store_.Get(ColumnFamily::kLog, ingest::AcceptedLog::Key(space_, position_));
     if (!record.ok() && !absl::IsNotFound(record.status())) return record.status();
-    if (record.ok() && ingest::IsCommandRecord(*record)) {
+    if (record.ok() && ingest::IsCommandRecord(*record) && !ingest::IsStewardshipCommand(*record)) {
       if (absl::Status deleted = DeleteCommandRecord(position_); !deleted.ok()) return deleted;
     }
   }
@@ -203,6 +217,20 @@ absl::Status Resolver::ApplyPrepared(PreparedEvent& prepared, rocksdb::WriteBatc
   if (RecordPurchase(purchase_rules_, event, **profile) && maintenance_) maintenance_->NotePurchase();
   if (maintenance_) maintenance_->OnEvent(event, sequence, *resolution, **profile, batch);
   if (outbox_ != nullptr) outbox_->OnEvent(event, sequence, **profile, batch);
+  if (duplicates_) {
+    // Last: an auto-merge may make `profile` a redirect.
+    std::vector<identity::Resolution> auto_merges;
+    if (absl::Status filed = duplicates_->AfterEvent(*resolution, graph_, graph_event, prepared.traits, batch,
+                                                     auto_merges);
+        !filed.ok()) {
+      return filed;
+    }
+    for (const identity::Resolution& merged : auto_merges) {
+      metrics_.merges.fetch_add(merged.merged.size(), std::memory_order_relaxed);
+      metrics_.auto_merges.fetch_add(1, std::memory_order_relaxed);
+      if (maintenance_) maintenance_->OnMerge(merged, batch);
+    }
+  }
 
   // The timeline entry keeps what the events query filters on, so a page needs no log reads.
   profile_store::TimelineSummary summary{.sequence = sequence,
@@ -230,10 +258,11 @@ absl::Status Resolver::ApplyBatch(rocksdb::WriteBatch& batch, size_t& count, uin
       absl::StatusOr<PreparedEvent*> prepared = prefetcher_->Next();
       if (!prepared.ok()) return prepared.status();
       if (*prepared == nullptr) return absl::OkStatus();
-      if ((*prepared)->command) {
+      if ((*prepared)->command || (*prepared)->decision) {
         restart_prefetch_ = true;  // Read again from after what this batch applies.
         if (count == 0) {
           command_ = std::move((*prepared)->command);
+          decision_ = std::move((*prepared)->decision);
           command_sequence_ = (*prepared)->sequence;
         }
         return absl::OkStatus();
@@ -248,9 +277,10 @@ absl::Status Resolver::ApplyBatch(rocksdb::WriteBatch& batch, size_t& count, uin
   absl::Status scan = ingest::AcceptedLog(store_).Scan(
       space_, position_ + 1, [&](uint64_t sequence, std::string_view record) {
         PreparedEvent prepared = preparer_.Prepare(sequence, record);
-        if (prepared.command) {
+        if (prepared.command || prepared.decision) {
           if (count == 0) {
             command_ = std::move(prepared.command);
+            decision_ = std::move(prepared.decision);
             command_sequence_ = sequence;
           }
           return false;
@@ -293,6 +323,7 @@ absl::StatusOr<uint64_t> Resolver::CatchUp() {
     if (!scan.ok()) {
       if (maintenance_) maintenance_->Aborted();
       if (outbox_ != nullptr) outbox_->Aborted();
+      if (duplicates_) duplicates_->Abort();
       graph_.Abort();
       metrics_.errors.fetch_add(1, std::memory_order_relaxed);
       return scan;
@@ -316,6 +347,15 @@ absl::StatusOr<uint64_t> Resolver::CatchUp() {
         }
         continue;
       }
+      if (decision_) {
+        const ingest::StewardshipCommand decision = *std::move(decision_);
+        decision_.reset();
+        if (absl::Status done = CarryOutDecision(command_sequence_, decision); !done.ok()) {
+          metrics_.errors.fetch_add(1, std::memory_order_relaxed);
+          return done;
+        }
+        continue;
+      }
       metrics_.caught_up_to = std::max(metrics_.caught_up_to.load(), told);
       return applied_total;
     }
@@ -326,11 +366,13 @@ absl::StatusOr<uint64_t> Resolver::CatchUp() {
     if (absl::Status written = store_.WriteUnsynced(batch); !written.ok()) {
       if (maintenance_) maintenance_->Aborted();
       if (outbox_ != nullptr) outbox_->Aborted();
+      if (duplicates_) duplicates_->Abort();
       graph_.Abort();
       metrics_.errors.fetch_add(1, std::memory_order_relaxed);
       return written;
     }
     graph_.Commit();
+    if (duplicates_) duplicates_->Commit();
     if (maintenance_) maintenance_->Committed();
     if (outbox_ != nullptr) outbox_->Committed();
     position_ = last;
@@ -448,6 +490,10 @@ absl::StatusOr<uint64_t> Resolver::ApplyErasures() {
           privacy::CollectErasure(store_, space_, *profile, extractor_, normalizer_, batch, intake_batch);
       if (!collected.ok()) return collected.status();
       erased = *std::move(collected);
+      if (absl::Status forgotten = ForgetDecisions(*profile, erased.identifiers, batch, intake_batch);
+          !forgotten.ok()) {
+        return forgotten;
+      }
       if (maintenance_) maintenance_->OnErased(*profile, batch);
       if (outbox_ != nullptr) {
         // What waits for the destinations must not outlive the person (their exits excepted).
@@ -504,6 +550,7 @@ absl::StatusOr<uint64_t> Resolver::ApplyErasures() {
     for (std::string& hash : hashes) suppression_->Add(space_, std::move(hash));
     if (shared_ != nullptr) unshared_.emplace_back(request.id, std::move(suppressed));
     graph_.ClearCaches();
+    if (absl::Status reloaded = graph_.ReloadSeparations(); !reloaded.ok()) return reloaded;
     metrics_.erasures.fetch_add(1, std::memory_order_relaxed);
     to_compact.insert(to_compact.end(), erased.ranges.begin(), erased.ranges.end());
     std::fprintf(stderr,

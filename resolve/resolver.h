@@ -35,10 +35,12 @@
 #include "identity/normalizer.h"
 #include "ingest/identifier_extractor.h"
 #include "ingest/log_command.h"
+#include "ingest/stewardship_command.h"
 #include "privacy/shared_suppression.h"
 #include "privacy/suppression.h"
 #include "profile_store/store.h"
 #include "resolve/audience_maintenance.h"
+#include "resolve/duplicate_index.h"
 #include "resolve/event_preparer.h"
 #include "resolve/log_prefetcher.h"
 #include "resolve/purchase_recorder.h"
@@ -49,6 +51,10 @@ struct ResolverOptions {
   // Which events are purchases, by space (resolve/purchase_recorder.h); a space not named here
   // counts `Order Completed` by the default rules.
   std::map<std::string, PurchaseRules> purchases;
+  // Duplicate profiles by space (resolve/duplicate_index.h, docs/duplicates.md); a space not named
+  // here keeps the index with the built-in model and never auto-merges.
+  // Null: none named.
+  std::shared_ptr<const std::map<std::string, DuplicateOptions>> duplicates = nullptr;
   size_t batch_events = 10000;  // Events applied per WriteBatch.
   // Events older than this leave the log (by receive time) and the timelines (by event time);
   // profiles keep what they learned from them. Zero keeps everything.
@@ -71,6 +77,7 @@ struct ResolverMetrics {
   std::atomic<uint64_t> profiles_created{0};
   std::atomic<uint64_t> merges{0};
   std::atomic<uint64_t> refused_merges{0};
+  std::atomic<uint64_t> auto_merges{0};            // Probabilistic merges (resolve/duplicate_index.h).
   std::atomic<uint64_t> position{0};           // Last applied log sequence.
   std::atomic<uint64_t> log_last_seen{0};      // Newest sequence the resolver has been told about.
   std::atomic<uint64_t> caught_up_to{0};       // Log sequence up to which nothing remains for this space.
@@ -170,6 +177,24 @@ class Resolver {
   // store (SetSuppressionList), and nothing moves.
   absl::Status CarryOut(uint64_t sequence, const ingest::ErasureCommand& command);
   absl::Status DeleteCommandRecord(uint64_t sequence);
+  // Carries out the stewardship decision logged at `sequence` (resolve/stewardship.cc): a merge
+  // merges the two identifiers' profiles under the identity rules; a separation records it and,
+  // when the two share a profile, recomputes that profile's component from its logged events and
+  // decisions. Written in one batch with the position.
+  absl::Status CarryOutDecision(uint64_t sequence, const ingest::StewardshipCommand& decision);
+  // Erasure: the admins' decisions about the erased person hold their identifiers' values. Their
+  // log records (found through the person's merge records) go into `intake_batch`, and the
+  // separations of `identifiers` into `batch`.
+  absl::Status ForgetDecisions(const profile_store::Profile& profile,
+                               const std::vector<identity::Identifier>& identifiers, rocksdb::WriteBatch& batch,
+                               rocksdb::WriteBatch& intake_batch);
+  // A separation's recompute, into `batch` (the graph's and maintenance's unit): `profile` is the
+  // live profile both identifiers are in.
+  absl::Status Recompute(profile_store::ProfileId profile, rocksdb::WriteBatch& batch);
+  // Carries out the merge `decision` (logged at `sequence`) into the unit; `replaying` when a
+  // recompute applies it again.
+  absl::Status MergeByDecision(uint64_t sequence, const ingest::StewardshipCommand& decision,
+                               rocksdb::WriteBatch& batch, bool replaying);
   // Adds what erasures suppressed to the shared list (unshared_), as far as it can be reached.
   void ShareSuppressed();
   void Run();
@@ -185,6 +210,9 @@ class Resolver {
   identity::IdentityGraph graph_;
   audiences::SpaceAudiences* const audiences_;
   std::unique_ptr<AudienceMaintenance> maintenance_;
+  // The space's duplicate index; null when it is off. Its creation's error, reported by Recover.
+  std::unique_ptr<DuplicateIndex> duplicates_;
+  absl::Status duplicates_status_;
   uint64_t position_ = 0;
   ResolverMetrics metrics_;
   privacy::SuppressionList* suppression_ = nullptr;
@@ -196,6 +224,7 @@ class Resolver {
   std::vector<std::pair<std::string, std::vector<identity::Identifier>>> unshared_;
   // A command record met at the head of a batch, and its sequence.
   std::optional<ingest::ErasureCommand> command_;
+  std::optional<ingest::StewardshipCommand> decision_;  // Or a stewardship decision.
   uint64_t command_sequence_ = 0;
   // Pending erasure requests are carried out before anything else is applied: one recorded from
   // a command whose carrying out a crash cut short must come before the events after it.

@@ -163,7 +163,8 @@ absl::StatusOr<VerifyReport> VerifyIn(Store& store, const std::string& work_dir,
                                                                 {ColumnFamily::kProfiles, "profiles"},
                                                                 {ColumnFamily::kMerges, "merges"},
                                                                 {ColumnFamily::kTimeline, "timeline"},
-                                                                {ColumnFamily::kDeadLetter, "dead_letter"}};
+                                                                {ColumnFamily::kDeadLetter, "dead_letter"},
+                                                                {ColumnFamily::kCandidates, "candidates"}};
   for (const auto& [family, name] : families) {
     if (absl::Status status = CompareFamily(**live, **rebuilt, family, name, "", "", verify, report);
         !status.ok()) {
@@ -171,7 +172,8 @@ absl::StatusOr<VerifyReport> VerifyIn(Store& store, const std::string& work_dir,
     }
   }
   for (std::string_view prefix :
-       {std::string_view("resolver/position/"), std::string_view("profiles/next_id/")}) {
+       {std::string_view("resolver/position/"), std::string_view("profiles/next_id/"),
+        std::string_view("identity/separated/")}) {
     std::string end(prefix);
     end.back() = static_cast<char>(end.back() + 1);
     if (absl::Status status =

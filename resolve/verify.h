@@ -13,7 +13,8 @@
 //   2. "rebuilt": a checkpoint of the caught-up live copy, rebuilt from the log;
 // then compares, key by key, these rows of the two copies:
 //   identifiers, profiles, merges, timeline, dead_letter, and in meta the resolver positions
-//   (`resolver/position/<space>`) and profile id counters (`profiles/next_id/<space>`).
+//   (`resolver/position/<space>`), profile id counters (`profiles/next_id/<space>`) and the
+//   admins' separations (`identity/separated/<space>`, identity/separations.h).
 // Audience memberships are evaluated at rebuild time (resolve/rebuild.h), so they are left out:
 // the members and audience_changes families, the audience counters and RFM cut points in meta,
 // and the `audiences` member of profile records. Computed-trait state in profiles is compared.

@@ -70,6 +70,8 @@ constexpr std::string_view kUsage =
     "\n"
     "usage: tessera bench match [--datasets DIR] [--only NAME] [--threshold P]   (tools/match_command.cc)\n"
     "  fake_1000 and Febrl 1-3 deduplicated, Febrl 4a-4b linked, against their ground truth (docs/matching.md)\n"
+    "       tessera bench match --generate N --out PEOPLE.csv [--seed S]   synthetic people with ground truth\n"
+    "       tessera bench match --evaluate PEOPLE.csv --pairs PAIRS.csv --clusters CLUSTERS.csv [--id COLUMN]\n"
     "\n"
     "usage: tessera bench corpus|parse|store|pipeline|graph ...   the steps of tools/bench/run.sh\n"
     "  (tools/bench_suite.cc; docs/benchmarks.md, \"Tessera against its limits and a peer\")\n";

@@ -90,13 +90,15 @@ constexpr std::array kCommands = {
 )"},
     CommandHelp{"match", R"(  match INPUT.csv --id COLUMN --pairs PAIRS.csv --clusters CLUSTERS.csv [--schema SCHEMA.json]
          [--threshold P] [--model MODEL.json] [--model-in MODEL.json] [--max-block-size N] [--seed N]
+         [--threads N]
         Find the records of INPUT.csv that are the same person (Fellegi-Sunter, trained without
         labels; docs/matching.md). The schema ({"columns":{"<column>":"<kind>"}}, kinds first_name,
         surname, person_name, date_of_birth, email, phone, postcode, city, address, free_text) is
         inferred from the column names when absent. PAIRS.csv: id_l,id_r,match_probability,
         match_weight for every candidate pair; CLUSTERS.csv: id,cluster_id for every record, clustered
         at --threshold (default 0.9). The model (m and u per level, lambda) is printed, written to
-        --model, and used instead of training with --model-in. Progress on stderr. Exit 0 on success,
+        --model, and used instead of training with --model-in. --threads (default all hardware
+        threads) never changes the outputs. Progress on stderr. Exit 0 on success,
         1 when an output cannot be written, 2 on usage errors, an unreadable input or a missing column.
 )"},
     CommandHelp{"keys", R"(  keys generate FILE

@@ -8,8 +8,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/json_writer.h"
+#include "base/time.h"
 #include "ingest/accepted_log.h"
 #include "ingest/log_command.h"
+#include "ingest/stewardship_command.h"
 #include "ingest/event_codec.h"
 #include "profile_store/store.h"
 #include "tools/commands.h"
@@ -68,6 +70,33 @@ int LogCommand(std::span<const std::string_view> args) {
       json.Key("kind").String("erasure");
       json.Key("requestId").String(command->request_id);
       json.Key("identifierType").String(command->identifier_type);
+      json.EndObject();
+      json.EndObject();
+      line.push_back('\n');
+      std::fwrite(line.data(), 1, line.size(), stdout);
+      return true;
+    }
+    // An admin's decision about the identity graph, kept in the log (docs/stewardship.md).
+    if (ingest::IsStewardshipCommand(record)) {
+      absl::StatusOr<ingest::StewardshipCommand> decision = ingest::DecodeStewardshipCommand(record);
+      if (!decision.ok()) {
+        std::fprintf(stderr, "tessera log: record %llu: %s\n", static_cast<unsigned long long>(sequence),
+                     std::string(decision.status().message()).c_str());
+        ++damaged;
+        return true;
+      }
+      line.clear();
+      base::JsonWriter json(line);
+      json.BeginObject();
+      json.Key("sequence").Uint(sequence);
+      json.Key("command").BeginObject();
+      json.Key("kind").String(decision->kind == ingest::StewardshipCommand::Kind::kMerge ? "merge" : "separate");
+      json.Key("requestId").String(decision->request_id);
+      json.Key("a").String(identity::ToString(decision->a));
+      json.Key("b").String(identity::ToString(decision->b));
+      json.Key("requestedBy").String(decision->requested_by);
+      json.Key("note").String(decision->note);
+      json.Key("requestedAt").String(base::FormatIso8601(decision->requested_at));
       json.EndObject();
       json.EndObject();
       line.push_back('\n');

@@ -1,16 +1,24 @@
 // `tessera match`: offline probabilistic matching of a CSV file (matching/, docs/matching.md), and
 // `tessera bench match`: the same run on the labelled datasets, with precision, recall and F1.
 
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <numeric>
 #include <optional>
 #include <span>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -19,8 +27,10 @@
 #include "matching/model_json.h"
 #include "matching/normalizer.h"
 #include "matching/pair_evaluation.h"
+#include "matching/parallel_chunks.h"
 #include "matching/prepared_records.h"
 #include "matching/schema.h"
+#include "matching/synthetic_people.h"
 #include "tools/commands.h"
 #include "tools/options_parsing.h"
 
@@ -32,7 +42,9 @@ using Clock = std::chrono::steady_clock;
 constexpr std::string_view kMatchUsage =
     "usage: tessera match INPUT.csv --id COLUMN --pairs PAIRS.csv --clusters CLUSTERS.csv [--schema "
     "SCHEMA.json]\n"
-    "         [--threshold P] [--model MODEL.json] [--model-in MODEL.json] [--max-block-size N] [--seed N]\n";
+    "         [--threshold P] [--model MODEL.json] [--model-in MODEL.json] [--max-block-size N] [--seed N]\n"
+    "         [--threads N]   (0, the default: all hardware threads; the outputs do not depend on it)\n"
+    "         [--cannot-link 1|0]   (0: clusters are plain connected components of the pairs >= P)\n";
 
 std::string Message(const absl::Status& status) { return std::string(status.message()); }
 
@@ -45,14 +57,17 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
 }
 
 // CSV field: quoted when it holds a comma, a quote or a line break.
-std::string CsvField(const std::string& value) {
-  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
-  std::string out = "\"";
+void AppendCsvField(std::string& out, const std::string& value) {
+  if (value.find_first_of(",\"\r\n") == std::string::npos) {
+    out += value;
+    return;
+  }
+  out += '"';
   for (char c : value) {
     if (c == '"') out += '"';
     out += c;
   }
-  return out + "\"";
+  out += '"';
 }
 
 // Writes `text` to PATH.tmp, then renames it to PATH, so a reader never sees half a file.
@@ -62,6 +77,38 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& tex
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     if (!out) return absl::UnavailableError(temporary + ": cannot open for writing");
     out << text;
+    out.flush();
+    if (!out) return absl::UnavailableError(temporary + ": write failed");
+  }
+  std::error_code ec;
+  std::filesystem::rename(temporary, path, ec);
+  if (ec) return absl::UnavailableError(path + ": " + ec.message());
+  return absl::OkStatus();
+}
+
+// Writes `header` and then lines 0..count-1 (each made by format(i, out), which appends to out) to
+// PATH.tmp, then renames it to PATH. Lines are formatted in fixed chunks on `threads` threads a
+// round at a time and written in order, so the file is the same whatever the thread count and only
+// a round's text is in memory.
+template <typename Format>
+absl::Status WriteLinesAtomically(const std::string& path, std::string_view header, size_t count,
+                                  size_t threads, const Format& format) {
+  constexpr size_t kLinesPerChunk = 32768;
+  const size_t chunks_per_round = 4 * matching::ThreadCount(threads);
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) return absl::UnavailableError(temporary + ": cannot open for writing");
+    out << header;
+    std::vector<std::string> texts(chunks_per_round);
+    for (size_t begin = 0; begin < count && out; begin += kLinesPerChunk * chunks_per_round) {
+      const size_t end = std::min(count, begin + kLinesPerChunk * chunks_per_round);
+      matching::ForEachChunk(end - begin, kLinesPerChunk, threads, [&](size_t k, size_t from, size_t to) {
+        texts[k].clear();
+        for (size_t i = begin + from; i < begin + to; ++i) format(i, texts[k]);
+      });
+      for (size_t k = 0; k * kLinesPerChunk < end - begin; ++k) out << texts[k];
+    }
     out.flush();
     if (!out) return absl::UnavailableError(temporary + ": write failed");
   }
@@ -157,8 +204,9 @@ int MatchCommand(std::span<const std::string_view> args) {
     return 2;
   }
   const std::string input_path(args[0]);
-  static constexpr std::string_view kKnown[] = {
-      "id", "schema", "pairs", "clusters", "threshold", "model", "model-in", "max-block-size", "seed"};
+  static constexpr std::string_view kKnown[] = {"id",        "schema", "pairs",    "clusters",
+                                                "threshold", "model",  "model-in", "max-block-size",
+                                                "seed",      "threads", "cannot-link"};
   absl::StatusOr<std::map<std::string, std::string>> flags = ParseFlags(args.subspan(1), kKnown);
   if (!flags.ok()) {
     std::fprintf(stderr, "tessera match: %s\n%s", Message(flags.status()).c_str(), kMatchUsage.data());
@@ -177,9 +225,18 @@ int MatchCommand(std::span<const std::string_view> args) {
     return 2;
   }
   if (!ParseNumber(*flags, "max-block-size", options.blocking.max_block_size) ||
-      !ParseNumber(*flags, "seed", options.training.seed)) {
-    std::fprintf(stderr, "tessera match: --max-block-size and --seed take non-negative integers\n");
+      !ParseNumber(*flags, "seed", options.training.seed) ||
+      !ParseNumber(*flags, "threads", options.threads)) {
+    std::fprintf(stderr,
+                 "tessera match: --max-block-size, --seed and --threads take non-negative integers\n");
     return 2;
+  }
+  if (auto it = flags->find("cannot-link"); it != flags->end()) {
+    if (it->second != "0" && it->second != "1") {
+      std::fprintf(stderr, "tessera match: --cannot-link takes 1 or 0\n");
+      return 2;
+    }
+    options.clustering.cannot_link = it->second == "1";
   }
   if (auto it = flags->find("model-in"); it != flags->end()) {
     absl::StatusOr<std::string> text = ReadWholeFile(it->second);
@@ -219,38 +276,63 @@ int MatchCommand(std::span<const std::string_view> args) {
     std::fprintf(stderr, "match: %zu blocks larger than --max-block-size %zu were skipped\n",
                  result->candidates.blocks_skipped, options.blocking.max_block_size);
   }
-  std::fputs(result->model.Summary().c_str(), stdout);
-
-  std::string pairs_csv = "id_l,id_r,match_probability,match_weight\n";
-  char numbers[64];
-  for (size_t p = 0; p < result->candidates.pairs.size(); ++p) {
-    const matching::RecordPair& pair = result->candidates.pairs[p];
-    std::snprintf(numbers, sizeof numbers, ",%.6f,%.4f\n", result->scores[p].match_probability,
-                  result->scores[p].match_weight);
-    pairs_csv += CsvField(records.ids[pair.l]) + "," + CsvField(records.ids[pair.r]) + numbers;
-  }
-  std::string clusters_csv = "id,cluster_id\n";
-  size_t clusters = 0;
-  for (size_t i = 0; i < records.size(); ++i) {
-    if (result->cluster_of[i] == i) ++clusters;
-    clusters_csv += CsvField(records.ids[i]) + "," + CsvField(records.ids[result->cluster_of[i]]) + "\n";
-  }
-  std::vector<std::pair<std::string, const std::string*>> outputs = {{flags->at("pairs"), &pairs_csv},
-                                                                     {flags->at("clusters"), &clusters_csv}};
-  std::string model_json;
-  if (auto it = flags->find("model"); it != flags->end()) {
-    model_json = matching::ModelToJson(result->model);
-    outputs.emplace_back(it->second, &model_json);
-  }
-  for (const auto& [path, text] : outputs) {
-    if (absl::Status written = WriteFileAtomically(path, *text); !written.ok()) {
-      std::fprintf(stderr, "tessera match: %s\n", Message(written).c_str());
-      return 1;
+  if (!result->lambda_estimate.rules.empty()) {
+    std::fprintf(stderr, "match: lambda %.6g from %.0f true pairs estimated (per rule: pairs, true pairs "
+                 "by EM, recall, true pairs in all):\n", result->lambda_estimate.lambda,
+                 result->lambda_estimate.true_pairs);
+    for (const matching::LambdaEstimate::PerRule& one : result->lambda_estimate.rules) {
+      std::fprintf(stderr, "match:   %-44s %10.0f %10.1f %8.4f %10.0f\n", result->rules[one.rule].name.c_str(),
+                   one.pairs, one.true_pairs, one.recall, one.estimate);
     }
   }
-  std::fprintf(stderr, "match: [%6.2fs] %zu records, %zu pairs scored, %zu clusters at threshold %g\n",
-               progress.Seconds(), records.size(), result->candidates.pairs.size(), clusters,
-               options.threshold);
+  std::fputs(result->model.Summary().c_str(), stdout);
+
+  const std::vector<matching::RecordPair>& pairs = result->candidates.pairs;
+  absl::Status written = WriteLinesAtomically(
+      flags->at("pairs"), "id_l,id_r,match_probability,match_weight\n", pairs.size(), options.threads,
+      [&](size_t p, std::string& out) {
+        AppendCsvField(out, records.ids[pairs[p].l]);
+        out += ',';
+        AppendCsvField(out, records.ids[pairs[p].r]);
+        // std::to_chars with a precision writes what printf's %.6f and %.4f would, faster.
+        char numbers[128];
+        char* end = numbers;
+        *end++ = ',';
+        end =
+            std::to_chars(end, numbers + 60, result->scores[p].match_probability, std::chars_format::fixed, 6)
+                .ptr;
+        *end++ = ',';
+        end = std::to_chars(end, numbers + 126, result->scores[p].match_weight, std::chars_format::fixed, 4)
+                  .ptr;
+        *end++ = '\n';
+        out.append(numbers, end);
+      });
+  size_t clusters = 0;
+  for (size_t i = 0; i < records.size(); ++i) clusters += result->cluster_of[i] == i ? 1 : 0;
+  if (written.ok()) {
+    written = WriteLinesAtomically(flags->at("clusters"), "id,cluster_id\n", records.size(), options.threads,
+                                   [&](size_t i, std::string& out) {
+                                     AppendCsvField(out, records.ids[i]);
+                                     out += ',';
+                                     AppendCsvField(out, records.ids[result->cluster_of[i]]);
+                                     out += '\n';
+                                   });
+  }
+  if (auto it = flags->find("model"); it != flags->end() && written.ok()) {
+    written = WriteFileAtomically(it->second, matching::ModelToJson(result->model));
+  }
+  if (!written.ok()) {
+    std::fprintf(stderr, "tessera match: %s\n", Message(written).c_str());
+    return 1;
+  }
+  struct rusage usage {};
+  ::getrusage(RUSAGE_SELF, &usage);
+  std::fprintf(stderr,
+               "match: [%6.2fs] %zu records, %zu pairs scored, %zu clusters at threshold %g (largest %zu records; "
+               "%zu joins refused by a confident non-match across); %zu threads, peak RSS %ld MiB\n",
+               progress.Seconds(), records.size(), pairs.size(), clusters, options.threshold,
+               result->cluster_stats.largest_cluster, result->cluster_stats.joins_refused,
+               matching::ThreadCount(options.threads), usage.ru_maxrss / 1024);
   return 0;
 }
 
@@ -280,18 +362,133 @@ std::vector<std::string> EntitiesOf(const BenchDataset& dataset, const LoadedInp
   return entity;
 }
 
+constexpr std::string_view kBenchMatchUsage =
+    "usage: tessera bench match [--datasets DIR] [--only NAME] [--threshold P]\n"
+    "       tessera bench match --generate N --out PEOPLE.csv [--seed S]\n"
+    "       tessera bench match --evaluate PEOPLE.csv --pairs PAIRS.csv --clusters CLUSTERS.csv [--id "
+    "COLUMN]\n"
+    "                           [--truth COLUMN] [--threshold P]\n";
+
+// `--generate N --out FILE`: the synthetic people of row M1 (matching/synthetic_people.h).
+int GeneratePeople(const std::map<std::string, std::string>& flags) {
+  matching::SyntheticPeopleOptions options;
+  if (!ParseNumber(flags, "generate", options.records) || !ParseNumber(flags, "seed", options.seed) ||
+      !flags.contains("out")) {
+    std::fprintf(stderr, "tessera bench match: --generate takes a number of rows and --out a file\n%s",
+                 kBenchMatchUsage.data());
+    return 2;
+  }
+  const Clock::time_point start = Clock::now();
+  const matching::SyntheticPeople people = matching::GenerateSyntheticPeople(options);
+  if (absl::Status written = WriteFileAtomically(flags.at("out"), people.csv); !written.ok()) {
+    std::fprintf(stderr, "tessera bench match: %s\n", Message(written).c_str());
+    return 1;
+  }
+  std::printf("RESULT records=%zu people=%zu true_pairs=%zu seed=%llu bytes=%zu seconds=%.3f\n",
+              options.records, people.people, people.true_pairs,
+              static_cast<unsigned long long>(options.seed), people.csv.size(),
+              std::chrono::duration<double>(Clock::now() - start).count());
+  return 0;
+}
+
+// The ids of a `tessera match` output file (pairs.csv or clusters.csv), line by line: the first two
+// fields and, for pairs, the probability. The ids are mapped to their row in the input.
+absl::Status ReadOutputLines(const std::string& path, const std::unordered_map<std::string, uint32_t>& row_of,
+                             const std::function<void(uint32_t, uint32_t, double)>& each) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(path + ": cannot open for reading");
+  std::string line;
+  std::getline(in, line);  // header
+  size_t number = 1;
+  while (std::getline(in, line)) {
+    ++number;
+    const size_t first = line.find(','), second = line.find(',', first + 1);
+    if (first == std::string::npos || line.find('"') != std::string::npos) {
+      return absl::InvalidArgumentError(path + ":" + std::to_string(number) + ": expected two unquoted ids");
+    }
+    const auto a = row_of.find(line.substr(0, first));
+    const auto b = row_of.find(
+        line.substr(first + 1, second == std::string::npos ? std::string::npos : second - first - 1));
+    if (a == row_of.end() || b == row_of.end()) {
+      return absl::InvalidArgumentError(path + ":" + std::to_string(number) + ": an id not in the input");
+    }
+    each(a->second, b->second,
+         second == std::string::npos ? 0.0 : std::strtod(line.c_str() + second + 1, nullptr));
+  }
+  return absl::OkStatus();
+}
+
+// `--evaluate INPUT --pairs P --clusters C`: blocking recall and pairwise quality of `tessera
+// match`'s outputs against the input's truth column, as one RESULT line.
+int EvaluateOutputs(const std::map<std::string, std::string>& flags) {
+  const std::string id_column = flags.contains("id") ? flags.at("id") : "id";
+  const std::string truth_column = flags.contains("truth") ? flags.at("truth") : "cluster";
+  double threshold = 0.9;
+  if (!flags.contains("pairs") || !flags.contains("clusters") ||
+      !ParseNumber(flags, "threshold", threshold)) {
+    std::fprintf(stderr, "tessera bench match: --evaluate needs --pairs and --clusters\n%s",
+                 kBenchMatchUsage.data());
+    return 2;
+  }
+  absl::StatusOr<matching::CsvTable> table = matching::ReadCsvFile(flags.at("evaluate"));
+  if (!table.ok()) {
+    std::fprintf(stderr, "tessera bench match: %s\n", Message(table.status()).c_str());
+    return 2;
+  }
+  const int id_index = table->ColumnIndex(id_column), truth_index = table->ColumnIndex(truth_column);
+  if (id_index < 0 || truth_index < 0) {
+    std::fprintf(stderr, "tessera bench match: %s: no column \"%s\" or \"%s\"\n",
+                 flags.at("evaluate").c_str(), id_column.c_str(), truth_column.c_str());
+    return 2;
+  }
+  std::unordered_map<std::string, uint32_t> row_of;
+  std::vector<std::string> entity;
+  for (const auto& row : table->rows) {
+    row_of.emplace(row[id_index], static_cast<uint32_t>(entity.size()));
+    entity.push_back(row[truth_index]);
+  }
+  const std::vector<int> source(entity.size(), 0);
+  std::vector<matching::RecordPair> pairs;
+  std::vector<double> probabilities;
+  absl::Status read = ReadOutputLines(flags.at("pairs"), row_of, [&](uint32_t a, uint32_t b, double p) {
+    pairs.push_back({std::min(a, b), std::max(a, b)});
+    probabilities.push_back(p);
+  });
+  std::vector<uint32_t> cluster_of(entity.size());
+  std::iota(cluster_of.begin(), cluster_of.end(), 0u);
+  if (read.ok()) {
+    read = ReadOutputLines(flags.at("clusters"), row_of,
+                           [&](uint32_t record, uint32_t cluster, double) { cluster_of[record] = cluster; });
+  }
+  if (!read.ok()) {
+    std::fprintf(stderr, "tessera bench match: %s\n", Message(read).c_str());
+    return 2;
+  }
+  const matching::PairQuality at =
+      matching::AtThreshold(pairs, probabilities, threshold, entity, source, false);
+  const matching::PairQuality clusters = matching::OfClusters(cluster_of, entity, source, false);
+  std::printf(
+      "RESULT records=%zu true_pairs=%zu pairs_scored=%zu blocking_recall=%.4f threshold=%g predicted=%zu "
+      "precision=%.4f recall=%.4f f1=%.4f cluster_precision=%.4f cluster_recall=%.4f cluster_f1=%.4f\n",
+      entity.size(), at.actual, pairs.size(), matching::BlockingRecall(pairs, entity, source, false),
+      threshold, at.predicted, at.precision, at.recall, at.f1, clusters.precision, clusters.recall,
+      clusters.f1);
+  return 0;
+}
+
 }  // namespace
 
 int BenchMatch(std::span<const std::string_view> args) {
-  static constexpr std::string_view kKnown[] = {"datasets", "only", "threshold"};
+  static constexpr std::string_view kKnown[] = {"datasets", "only",  "threshold", "generate", "out",  "seed",
+                                                "evaluate", "pairs", "clusters",  "id",       "truth"};
   absl::StatusOr<std::map<std::string, std::string>> flags = ParseFlags(args, kKnown);
   if (!flags.ok()) {
-    std::fprintf(stderr,
-                 "tessera bench match: %s\nusage: tessera bench match [--datasets DIR] [--only NAME] "
-                 "[--threshold P]\n",
-                 Message(flags.status()).c_str());
+    std::fprintf(stderr, "tessera bench match: %s\n%s", Message(flags.status()).c_str(),
+                 kBenchMatchUsage.data());
     return 2;
   }
+  if (flags->contains("generate")) return GeneratePeople(*flags);
+  if (flags->contains("evaluate")) return EvaluateOutputs(*flags);
   const std::string root = flags->contains("datasets") ? flags->at("datasets") : "../shared/datasets";
   double threshold = 0.9;
   if (!ParseNumber(*flags, "threshold", threshold)) {

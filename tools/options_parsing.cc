@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "resolve/duplicate_index.h"
 #include "base/time_zone.h"
 #include "audiences/definitions.h"
 #include "api/connector_handler.h"
@@ -60,6 +61,7 @@ absl::StatusOr<config::Config> ConfigFromFlags(const std::map<std::string, std::
   }
   absl::Status status = ValidateConnectorSettings(config);
   if (status.ok()) status = ValidateDefinitions(config);
+  if (status.ok()) status = ValidateMatching(config);
   if (!status.ok()) {
     if (auto it = flags.find("config"); it != flags.end()) {
       return absl::InvalidArgumentError(absl::StrCat(it->second, ": ", status.message()));
@@ -81,6 +83,28 @@ absl::Status ValidateConnectorSettings(const config::Config& config) {
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status ValidateMatching(const config::Config& config) {
+  for (size_t i = 0; i < config.matching.size(); ++i) {
+    const config::MatchingConfig& matching = config.matching[i];
+    absl::StatusOr<resolve::DuplicateOptions> options = resolve::MakeDuplicateOptions(
+        matching.enabled, matching.auto_merge_probability, matching.model_json, matching.max_block, matching.traits);
+    if (!options.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("matching[", i, "] (", matching.model, "): ", options.status().message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::map<std::string, resolve::DuplicateOptions> DuplicateOptionsFrom(const config::Config& config) {
+  std::map<std::string, resolve::DuplicateOptions> by_space;
+  for (const config::MatchingConfig& matching : config.matching) {
+    absl::StatusOr<resolve::DuplicateOptions> options = resolve::MakeDuplicateOptions(
+        matching.enabled, matching.auto_merge_probability, matching.model_json, matching.max_block, matching.traits);
+    if (options.ok()) by_space[matching.space] = *std::move(options);  // Checked by ValidateMatching.
+  }
+  return by_space;
 }
 
 absl::Status ValidateDefinitions(const config::Config& config) {
@@ -252,6 +276,8 @@ pipeline::PipelineOptions PipelineOptionsFrom(const config::Config& config) {
     rules.monthly_discount_rate = purchase.monthly_discount_rate;
     rules.refit_interval = purchase.refit_interval;
   }
+  options.resolver.duplicates =
+      std::make_shared<const std::map<std::string, resolve::DuplicateOptions>>(DuplicateOptionsFrom(config));
   options.resolver.graph.identifier_cache_entries = identity.cache_entries;
   options.resolver.graph.profile_cache_entries = identity.profile_cache_entries;
   options.group_commit.max_batch_events = config.group_commit.max_batch_events;

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "resolve/duplicate_index.h"
 #include "activation/destination.h"
 #include "api/model_handler.h"
 #include "config/config.h"
@@ -34,6 +35,10 @@ absl::Status ValidateConnectorSettings(const config::Config& config);
 // Parses every computed trait and audience of the config with the audiences component, so that a
 // bad definition stops every command with exit code 2, naming the definition and the node.
 absl::Status ValidateDefinitions(const config::Config& config);
+// matching[]: each entry's model fits profile matching and its traits name person fields.
+absl::Status ValidateMatching(const config::Config& config);
+// The resolvers' (and /duplicates') duplicate options by space, from matching[] (validated).
+std::map<std::string, resolve::DuplicateOptions> DuplicateOptionsFrom(const config::Config& config);
 
 // Where the RocksDB database lives inside the data directory.
 std::string StorePath(const config::Config& config);

@@ -18,8 +18,10 @@
 #include "api/position_gate.h"
 #include "api/key_registry.h"
 #include "api/kpi_handler.h"
+#include "api/stewardship_handler.h"
 #include "api/model_handler.h"
 #include "api/privacy_handler.h"
+#include "api/duplicates_handler.h"
 #include "api/profile_handler.h"
 #include "config/dev_keys.h"
 #include "pipeline/ingest_pipeline.h"
@@ -192,8 +194,10 @@ int ServeCommand(std::span<const std::string_view> args) {
   if (spaces.empty()) spaces.push_back("default");
   auto space_audiences = [&pipeline](std::string_view space) { return pipeline.audiences(space); };
   std::optional<api::ProfileHandler> profiles;
+  std::optional<api::DuplicatesHandler> duplicates;
   std::optional<api::ModelHandler> models;
   std::optional<api::KpiHandler> kpis;
+  std::optional<api::StewardshipHandler> stewardship;
   auto resolver_position = [&pipeline](std::string_view space) {
     resolve::Resolver* resolver = pipeline.resolver(space);
     return resolver == nullptr ? uint64_t{0} : resolver->metrics().position.load();
@@ -211,8 +215,12 @@ int ServeCommand(std::span<const std::string_view> args) {
     kpis.emplace(
         keys, **store, spaces, PurchaseModelSettingsFrom(config),
         resolver_position, purchase_model);
+    stewardship.emplace(keys, pipeline, reader, KnownIdentifierTypes(config));
     profiles->SetPredictions([&models](const std::string& space, const profile_store::Profile& profile,
                                        std::string_view query) { return models->Predictions(space, profile, query); });
+    duplicates.emplace(**store, reader, DuplicateOptionsFrom(config));
+    profiles->SetDuplicates([&duplicates](const std::string& space, const profile_store::Profile& profile,
+                                          std::string_view query) { return duplicates->Duplicates(space, profile, query); });
   }
   const api::AudienceHandler audiences(keys, **store, space_audiences);
   auto audit_log = std::make_unique<privacy::AuditLog>(**store);
@@ -233,6 +241,7 @@ int ServeCommand(std::span<const std::string_view> args) {
     server.SetDestinations(&destination_handler);
     if (models) server.SetModels(&*models);
     if (kpis) server.SetKpis(&*kpis);
+    if (stewardship) server.SetStewardship(&*stewardship);
     if (position_gate) server.SetPositionGate(&*position_gate);
     if (absl::Status status = server.Bind(); !status.ok()) {
       pipeline.Stop();

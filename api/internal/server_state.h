@@ -69,6 +69,8 @@ struct HttpServer::Impl {
 
   void Accept();
   void RequestStop();
+  // The largest body a request on `route` may have (a single-event endpoint's is one event's).
+  size_t BodyLimit(RouteId route) const;
   // Connections register while open, so that shutdown can reach them.
   void Register(const std::shared_ptr<Connection>& connection);
   void Unregister(Connection* connection);
@@ -80,6 +82,7 @@ struct HttpServer::Impl {
   const AudienceHandler* audiences;
   AdminHandler* admin;
   const PrivacyHandler* privacy = nullptr;  // HttpServer::SetPrivacy
+  const StewardshipHandler* stewardship = nullptr;  // HttpServer::SetStewardship
   const Auditor* auditor = nullptr;
   const DestinationHandler* destinations = nullptr;  // HttpServer::SetDestinations
   const ModelHandler* models = nullptr;              // HttpServer::SetModels

@@ -71,4 +71,8 @@ absl::Status ReadAudienceSweep(element value, const std::string& path, AudienceS
 // purchases[]: one entry per space; time zones, currencies and value paths checked here.
 absl::Status ReadPurchases(element value, const std::string& path, std::vector<PurchaseConfig>& purchases);
 
+// ----- Duplicate profiles (matching_section.cc) -----
+// matching: one object (for its space) or an array of them, one per space.
+absl::Status ReadMatching(element value, const std::string& path, std::vector<MatchingConfig>& matching);
+
 }  // namespace tessera::config::internal

@@ -83,6 +83,12 @@ export const api = {
     return request(`/v1/profiles/${ref}/events?${params.join('&')}`);
   },
   graph: (ref) => request(`/v1/profiles/${ref}/graph`),
+  // Profiles that may be the same person (docs/duplicates.md), most probable first.
+  duplicates: (ref, { limit = 10, minProbability = 0.5 } = {}) =>
+    request(`/v1/profiles/${ref}/duplicates?limit=${limit}&min_probability=${minProbability}`),
+  // An admin's decisions (docs/stewardship.md): a and b are "type:value" or "id:<profile id>".
+  mergeIdentities: (a, b, note) => request('/v1/identity/merge', { method: 'POST', body: note ? { a, b, note } : { a, b } }),
+  separateIdentities: (a, b, note) => request('/v1/identity/separate', { method: 'POST', body: note ? { a, b, note } : { a, b } }),
   audiences: () => request('/v1/audiences'),
   audience: (name) => request(`/v1/audiences/${enc(name)}`),
   defineAudience: (name, definition) => request(`/v1/audiences/${enc(name)}`, { method: 'PUT', body: definition }),

@@ -3,6 +3,7 @@
 import { api } from './api.js';
 import { announce, errorBox, formatTime, h, table } from './dom.js';
 import { renderGraph } from './graph.js';
+import { stewardship } from './duplicates.js';
 
 function jsonText(value) {
   if (value === null || value === undefined) return '';
@@ -14,7 +15,8 @@ function section(id, title, ...content) {
   return h('section', { class: 'card', id, 'aria-labelledby': `${id}-heading` }, h('h2', { id: `${id}-heading` }, title), content);
 }
 
-export async function renderProfile(main, ref) {
+// `notice`: what a stewardship decision that led here says (duplicates.js), shown under the heading.
+export async function renderProfile(main, ref, notice = null) {
   main.replaceChildren(h('h1', {}, 'Profile'), h('p', {}, 'Loading…'));
   const profile = await api.profile(ref);
   const id = `id:${profile.profileId}`;
@@ -29,9 +31,12 @@ export async function renderProfile(main, ref) {
 
   const graphSection = section('graph', 'Identity graph', h('p', {}, 'Loading the graph…'));
   const timeline = timelineSection(id);
+  const steward = stewardship(profile, { notice, reload: (next, text) => renderProfile(main, next, text) });
+  const picking = steward.separation !== null;
 
   main.replaceChildren(
     h('h1', {}, `Profile ${profile.profileId}`, headline ? ` — ${jsonText(headline)}` : ''),
+    steward.notice,
     h(
       'dl',
       { class: 'facts card' },
@@ -43,7 +48,7 @@ export async function renderProfile(main, ref) {
     h(
       'nav',
       { class: 'jump', 'aria-label': 'Profile sections' },
-      [['identities', 'Identities'], ['traits', 'Traits'], ['activity', 'Activity'], ['graph', 'Graph'], ['timeline', 'Timeline']].map(
+      [['identities', 'Identities'], ['traits', 'Traits'], ['activity', 'Activity'], ['duplicates', 'Duplicates'], ['graph', 'Graph'], ['timeline', 'Timeline']].map(
         ([target, label]) => h('a', { href: `#${target}`, onclick: (event) => jump(event, target) }, label),
       ),
     ),
@@ -55,8 +60,9 @@ export async function renderProfile(main, ref) {
         'Identities',
         table(
           null,
-          ['Type', 'Value', 'First seen', 'Last seen', 'Sources'],
+          [...(picking ? ['Select'] : []), 'Type', 'Value', 'First seen', 'Last seen', 'Sources'],
           identities.map((identity) => [
+            ...(picking ? [steward.pick(identity)] : []),
             identity.type,
             h(
               'span',
@@ -74,6 +80,7 @@ export async function renderProfile(main, ref) {
           ]),
           { className: 'identities' },
         ),
+        steward.separation,
       ),
       section('traits', 'Traits', table(null, ['Trait', 'Value'], traits.map(([name, value]) => [name, jsonText(value)]))),
       section(
@@ -102,9 +109,11 @@ export async function renderProfile(main, ref) {
         ])),
       ),
     ),
+    steward.duplicates,
     graphSection,
     timeline.element,
   );
+  steward.load();
 
   api.graph(id)
     .then((graph) => graphSection.replaceChildren(h('h2', { id: 'graph-heading' }, 'Identity graph'), renderGraph(graph)))

@@ -14,6 +14,23 @@ TEST(ClusteringTest, ConnectedComponentsAboveTheThreshold) {
   EXPECT_EQ(clusters, (std::vector<uint32_t>{0, 0, 0, 3, 3, 5}));
 }
 
+TEST(ClusteringTest, AConfidentNonMatchAcrossKeepsTwoClustersApart) {
+  // 0-1 and 2-3 are sure; 1-2 joins them at 0.92, but 0-3 was scored 0.001 (-10 bits against
+  // +3.5 for the join): the evidence against wins and two clusters stay.
+  const std::vector<RecordPair> pairs = {{0, 1}, {2, 3}, {1, 2}, {0, 3}};
+  const std::vector<double> probabilities = {0.999, 0.998, 0.92, 0.001};
+  ClusterStats stats;
+  EXPECT_EQ(ClusterRecords(4, pairs, probabilities, 0.9, {}, &stats), (std::vector<uint32_t>{0, 0, 2, 2}));
+  EXPECT_EQ(stats.joins_refused, 1u);
+  EXPECT_EQ(stats.largest_cluster, 2u);
+  // Plain connected components chain them.
+  EXPECT_EQ(ClusterRecords(4, pairs, probabilities, 0.9, {.cannot_link = false}),
+            (std::vector<uint32_t>{0, 0, 0, 0}));
+  // A join stronger than the evidence against goes ahead (0.9999 is +13.3 bits; 0.001 -10).
+  const std::vector<double> strong = {0.99999, 0.99999, 0.9999, 0.001};
+  EXPECT_EQ(ClusterRecords(4, pairs, strong, 0.9), (std::vector<uint32_t>{0, 0, 0, 0}));
+}
+
 TEST(PairEvaluationTest, PrecisionRecallAndBestThreshold) {
   const std::vector<std::string> entity = {"a", "a", "a", "b", "b", "c"};  // 3 + 1 true pairs
   const std::vector<int> source(6, 0);

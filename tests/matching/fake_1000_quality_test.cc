@@ -10,7 +10,7 @@
 namespace tessera::matching {
 namespace {
 
-// The model reaches 0.907 (precision 0.960, recall 0.860, blocking recall 0.884; docs/matching.md);
+// The model reaches 0.902 (precision 0.952, recall 0.858, blocking recall 0.884; docs/matching.md);
 // this is that less a small margin, and issue 25's goal.
 constexpr double kMinimumF1 = 0.90;
 
@@ -47,7 +47,10 @@ TEST(Fake1000QualityTest, PairwiseF1AtTheBestThreshold) {
       best.precision, best.recall, best.f1, clusters.precision, clusters.recall, clusters.f1);
   EXPECT_EQ(best.actual, 2031u);
   EXPECT_GE(best.f1, kMinimumF1) << "pairwise F1 at the best threshold fell";
-  EXPECT_GE(clusters.f1, 0.92) << "F1 of the clusters at the default threshold fell (0.942 when written)";
+  // The clusters' F1 was 0.942 with plain connected components and the earlier lambda; with the
+  // cannot-link guard (clustering.h) it is 0.899: this file's people have records the model scores
+  // as confident non-matches of each other (blocking recall 0.884), so some true joins are refused.
+  EXPECT_GE(clusters.f1, 0.89) << "F1 of the clusters at the default threshold fell (0.899 when written)";
   EXPECT_GE(clusters.precision, 0.98);
 }
 

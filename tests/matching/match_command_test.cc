@@ -76,6 +76,32 @@ TEST_F(MatchCommandTest, WritesPairsClustersAndAModelThatCanBeReused) {
   EXPECT_EQ(Read("again.csv"), pairs) << "the saved model scores the same";
 }
 
+// The benchmark's path (docs/benchmarks.md, row M1) on a small file: generate people with a ground
+// truth, match them on one thread and on several, and evaluate the outputs.
+TEST_F(MatchCommandTest, SyntheticPeopleMatchTheSameOnAnyThreadCount) {
+  ASSERT_EQ(Run("bench match --generate 2000 --seed 5 --out people.csv"), 0) << Read("stderr.txt");
+  EXPECT_NE(Read("stdout.txt").find("RESULT records=2000 "), std::string::npos) << Read("stdout.txt");
+  const std::string generated = Read("people.csv");
+  ASSERT_EQ(Run("bench match --generate 2000 --seed 5 --out again.csv"), 0);
+  EXPECT_EQ(Read("again.csv"), generated) << "the generator is deterministic";
+
+  ASSERT_EQ(Run("match people.csv --id id --threads 1 --pairs one.csv --clusters one_clusters.csv"), 0)
+      << Read("stderr.txt");
+  ASSERT_EQ(Run("match people.csv --id id --threads 3 --pairs three.csv --clusters three_clusters.csv"), 0)
+      << Read("stderr.txt");
+  EXPECT_EQ(Read("three.csv"), Read("one.csv")) << "pairs.csv depends on the thread count";
+  EXPECT_EQ(Read("three_clusters.csv"), Read("one_clusters.csv"))
+      << "clusters.csv depends on the thread count";
+  EXPECT_NE(Read("stderr.txt").find("3 threads"), std::string::npos) << Read("stderr.txt");
+
+  ASSERT_EQ(Run("bench match --evaluate people.csv --pairs one.csv --clusters one_clusters.csv"), 0)
+      << Read("stderr.txt");
+  const std::string result = Read("stdout.txt");
+  EXPECT_NE(result.find("RESULT records=2000 "), std::string::npos) << result;
+  EXPECT_NE(result.find(" blocking_recall="), std::string::npos) << result;
+  EXPECT_NE(result.find(" f1="), std::string::npos) << result;
+}
+
 TEST_F(MatchCommandTest, BadInputIsExitCodeTwoWithAPreciseError) {
   EXPECT_EQ(Run("match people.csv --id nope --pairs p.csv --clusters c.csv"), 2);
   EXPECT_NE(Read("stderr.txt").find("no id column \"nope\""), std::string::npos) << Read("stderr.txt");

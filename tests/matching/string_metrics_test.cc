@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace tessera::matching {
 namespace {
 
@@ -48,6 +51,29 @@ TEST(StringMetricsTest, EditDistances) {
   EXPECT_EQ(DamerauLevenshtein("", ""), 0);
   EXPECT_EQ(DamerauLevenshtein("abc", ""), 3);
   EXPECT_EQ(DamerauLevenshtein("1971-06-24", "1971-06-42"), 1);
+}
+
+// WithinOneEdit is the comparisons' shortcut for DamerauLevenshtein <= 1: it must agree on every
+// pair, here all strings of up to four letters over a three-letter alphabet against each other, and
+// long values on the heap path of the table (past its inline scratch space).
+TEST(StringMetricsTest, WithinOneEditAgreesWithTheFullDistance) {
+  std::vector<std::string> words = {""};
+  for (size_t length = 1; length <= 4; ++length) {
+    const size_t before = words.size();
+    for (size_t w = 0; w < before; ++w) {
+      if (words[w].size() != length - 1) continue;
+      for (char c : {'a', 'b', 'c'}) words.push_back(words[w] + c);
+    }
+  }
+  for (const std::string& a : words) {
+    for (const std::string& b : words) {
+      ASSERT_EQ(WithinOneEdit(a, b), DamerauLevenshtein(a, b) <= 1) << "\"" << a << "\" / \"" << b << "\"";
+    }
+  }
+  const std::string long_a(120, 'x'), long_b = std::string(60, 'x') + "y" + std::string(59, 'x');
+  EXPECT_EQ(DamerauLevenshtein(long_a, long_b), 1);
+  EXPECT_TRUE(WithinOneEdit(long_a, long_b));
+  EXPECT_NEAR(Jaro(long_a, long_b), Jaro(long_b, long_a), 1e-12);
 }
 
 }  // namespace

@@ -6,6 +6,10 @@
 #   3. the pipeline in process (parse, validate, dedup, log, resolve, profiles) and its ratios,
 #   4. HTTP (100-event batches, keep-alive) and WebSocket ingestion by tessera-load,
 #   4c. the purchase models (BG/NBD, Gamma-Gamma) fitted on 100,000 drawn customers (row P1),
+#   4d. `tessera match` on 100,000 synthetic person rows with a ground truth (row M1,
+#       tools/bench/match.sh; about half a minute): wall seconds against the 60 s goal, pairs
+#       scored, blocking recall, pairwise quality at 0.9, peak RSS; --matching-only runs this row
+#       alone and prints it without touching docs/benchmarks.md,
 #   5. profile lookups with 1M+ profiles while ingesting at a set rate, then at full speed,
 #   6. peak RSS of every step and store bytes per event,
 #   6b. with --cluster, the cluster rows (tools/bench/cluster.sh): three nats-server processes and
@@ -27,7 +31,7 @@
 # Usage: tools/bench/run.sh [--events N] [--connections N] [--read-seconds S] [--ingest-rate R]
 #                           [--read-events N] [--read-people N] [--min-profiles N] [--cluster] [--encrypted]
 #                           [--destinations] [--destination-rounds N]
-#                           [--keep] [--no-write]
+#                           [--keep] [--no-write] [--matching-only]
 # A measurement, not a test: run it on purpose on an otherwise idle machine (it takes ~12 minutes
 # with the defaults; --events 10000000 --read-events 18000000 --read-people 40000000
 # --min-profiles 10000000 is the 10M run, for hours and ~60 GB of disk). Needs root or sudo once, to install PostgreSQL and wrk (scripts/install-deps.sh),
@@ -64,6 +68,7 @@ while [ $# -gt 0 ]; do
     --destinations) DESTINATIONS=1; shift ;;
     --destination-rounds) DEST_ROUNDS="$2"; shift 2 ;;
     --no-write) WRITE=0; shift ;;
+    --matching-only) exec "$ROOT/tools/bench/match.sh" ;;
     *) echo "run.sh: unknown argument $1" >&2; sed -n '2,22p' "$0" >&2; exit 2 ;;
   esac
 done
@@ -282,6 +287,9 @@ done
 # --- 4c. The purchase models fitted on 100,000 customers (issue 24) -----------------------------
 step purchase-fit "$WORK/purchase-fit.log" "$BIN/tessera" bench purchase-fit --customers 100000 || true
 
+# --- 4d. Matching: tessera match on 100,000 synthetic people (issue 25) ------------------------
+BIN="$BIN" WORK="$WORK" step match "$WORK/match.log" "$ROOT/tools/bench/match.sh" || true
+
 # --- 5. Reads with 1M+ profiles while ingesting --------------------------------------------------
 READS="$WORK/reads"
 mkdir -p "$READS/data"
@@ -445,6 +453,7 @@ TABLE="$WORK/table.md"
   echo "| 5b | Reads as in 5, while ingesting at full speed (tessera-load, 4 connections, no rate limit) | $(fmt "$(wrk_rps_of reads-full)") lookups/s | p50 $(wrk_pct_of reads-full 50%), p99 $(wrk_pct_of reads-full 99%); ingest $(fmt "$full_ingest_eps") events/s | | (same server) | |"
   PF="$WORK/purchase-fit.log"
   echo "| P1 | Purchase models: BG/NBD and Gamma-Gamma fitted on $(fmt "$(value customers "$PF")") customers drawn from CDNOW's published parameters ($(fmt "$(value repeat_customers "$PF")") with repeat purchases) | | fit $(value fit_seconds "$PF") s on the summaries; $(value scan_fit_seconds "$PF") s reading the profiles, summarizing and fitting; r, α, a, b = $(value r "$PF"), $(value alpha "$PF"), $(value a "$PF"), $(value b "$PF") (drawn from 0.243, 4.414, 0.793, 2.426); p, q, γ = $(value p "$PF"), $(value q "$PF"), $(value gamma "$PF") (6.25, 3.74, 15.44) | | $(mib "$(value peak_rss_kib "$PF")") | |"
+  grep '^| M1 ' "$WORK/match.log"
   if [ "$CLUSTER" = 1 ]; then
     CL="$WORK/cluster.log"
     c1_eps="$(value c1_events_per_s "$CL")"; c2_eps="$(value c2_events_per_s "$CL")"
@@ -490,6 +499,7 @@ TABLE="$WORK/table.md"
   echo "| PostgreSQL takes ≥ 10× as long to a stitched graph, graphs equal | ${peer_ratio}×, equal | $(met "$peer_ratio >= 10") |"
   echo "| store bytes per event ≤ 400 (pipeline; HTTP; WebSocket) | $(fmt "$pipe_bpe"); $(fmt "${BYTES_PER_EVENT[http]}"); $(fmt "${BYTES_PER_EVENT[websocket]}") | $(met "$pipe_bpe <= 400 && ${BYTES_PER_EVENT[http]} <= 400 && ${BYTES_PER_EVENT[websocket]} <= 400") |"
   echo "| fitting 100,000 customers' summaries takes < 10 s (P1) | $(value fit_seconds "$PF") s (with the store read: $(value scan_fit_seconds "$PF") s) | $(met "$(value fit_seconds "$PF") < 10") |"
+  echo "| \`tessera match\` on 100,000 rows < 60 s on $CORES cores (M1) | $(printf %.1f "$(value m1_seconds "$WORK/match.log")") s | $(met "$(value m1_seconds "$WORK/match.log") < 60") |"
   if [ "$ENCRYPTED" = 1 ]; then
     enc_http_eps="$(eps_of http-enc)"
     echo "| encryption at rest costs ≤ 10% of pipeline throughput (E3 vs 3) | $(pct "$(echo "$pipe_eps - $enc_pipe_eps" | bc -l)" "$pipe_eps") | $(met "$enc_pipe_eps >= 0.9 * $pipe_eps") |"
