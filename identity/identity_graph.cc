@@ -259,6 +259,7 @@ absl::StatusOr<Resolution> IdentityGraph::Apply(const GraphEvent& event) {
   if (event.identifiers.empty()) {
     return absl::FailedPreconditionError("the event has no usable identifier (all absent, blocked or invalid)");
   }
+  unit_->record_ordinal = 0;
 
   // Which profile each identifier belongs to now.
   std::vector<std::optional<ProfileId>> links(event.identifiers.size());

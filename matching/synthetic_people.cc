@@ -6,20 +6,15 @@
 #include <string_view>
 #include <vector>
 
+#include "matching/split_mix64.h"
+
 namespace tessera::matching {
 namespace {
 
-// SplitMix64: small, seeded, the same numbers on every platform.
-class Random {
+// SplitMix64 with the draws the generator needs.
+class Random : public SplitMix64 {
  public:
-  explicit Random(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-  size_t Below(size_t n) { return static_cast<size_t>(Next() % n); }
+  using SplitMix64::SplitMix64;
   // True with probability `p`, decided on 24 bits (exact, no rounding that differs by platform).
   bool Chance(double p) { return static_cast<double>(Next() >> 40) < p * static_cast<double>(1 << 24); }
   // An index skewed to the front, as real name frequencies are: the first entries are common.
@@ -27,9 +22,6 @@ class Random {
     const size_t a = Below(n), b = Below(n);
     return std::min(a, b);
   }
-
- private:
-  uint64_t state_;
 };
 
 constexpr std::string_view kFirstNames[] = {

@@ -5,24 +5,10 @@
 #include <cmath>
 #include <string>
 
+#include "matching/split_mix64.h"
+
 namespace tessera::matching {
 namespace {
-
-// SplitMix64: a small, seeded, portable generator (the same pairs on every platform).
-class SplitMix64 {
- public:
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-  size_t Below(size_t n) { return static_cast<size_t>(Next() % n); }
-
- private:
-  uint64_t state_;
-};
 
 // Shares from counts, no level at zero (a zero would make a weight infinite): empty levels get
 // half a count, then everything is renormalized.

@@ -321,10 +321,7 @@ absl::StatusOr<uint64_t> Resolver::CatchUp() {
     if (scan.ok() && intake_deletes_.Count() > 0) scan = store_.WriteIntake(intake_deletes_);
     intake_deletes_.Clear();
     if (!scan.ok()) {
-      if (maintenance_) maintenance_->Aborted();
-      if (outbox_ != nullptr) outbox_->Aborted();
-      if (duplicates_) duplicates_->Abort();
-      graph_.Abort();
+      AbortUnit();
       metrics_.errors.fetch_add(1, std::memory_order_relaxed);
       return scan;
     }
@@ -359,27 +356,38 @@ absl::StatusOr<uint64_t> Resolver::CatchUp() {
       metrics_.caught_up_to = std::max(metrics_.caught_up_to.load(), told);
       return applied_total;
     }
-    graph_.Flush(batch);
-    std::string position;
-    profile_store::AppendBigEndian64(position, last);
-    batch.Put(store_.handle(ColumnFamily::kMeta), ResolverPositionKey(space_), position);
-    if (absl::Status written = store_.WriteUnsynced(batch); !written.ok()) {
-      if (maintenance_) maintenance_->Aborted();
-      if (outbox_ != nullptr) outbox_->Aborted();
-      if (duplicates_) duplicates_->Abort();
-      graph_.Abort();
+    if (absl::Status written = WriteUnit(batch, last); !written.ok()) {
       metrics_.errors.fetch_add(1, std::memory_order_relaxed);
       return written;
     }
-    graph_.Commit();
-    if (duplicates_) duplicates_->Commit();
-    if (maintenance_) maintenance_->Committed();
-    if (outbox_ != nullptr) outbox_->Committed();
-    position_ = last;
-    metrics_.position = last;
     metrics_.events_applied.fetch_add(count, std::memory_order_relaxed);
     applied_total += count;
   }
+}
+
+absl::Status Resolver::WriteUnit(rocksdb::WriteBatch& batch, uint64_t last) {
+  graph_.Flush(batch);
+  std::string position;
+  profile_store::AppendBigEndian64(position, last);
+  batch.Put(store_.handle(ColumnFamily::kMeta), ResolverPositionKey(space_), position);
+  if (absl::Status written = store_.WriteUnsynced(batch); !written.ok()) {
+    AbortUnit();
+    return written;
+  }
+  graph_.Commit();
+  if (duplicates_) duplicates_->Commit();
+  if (maintenance_) maintenance_->Committed();
+  if (outbox_ != nullptr) outbox_->Committed();
+  position_ = last;
+  metrics_.position = last;
+  return absl::OkStatus();
+}
+
+void Resolver::AbortUnit() {
+  if (maintenance_) maintenance_->Aborted();
+  if (outbox_ != nullptr) outbox_->Aborted();
+  if (duplicates_) duplicates_->Abort();
+  graph_.Abort();
 }
 
 void Resolver::SetOutbox(activation::OutboxWriter* outbox) {

@@ -177,6 +177,11 @@ class Resolver {
   // store (SetSuppressionList), and nothing moves.
   absl::Status CarryOut(uint64_t sequence, const ingest::ErasureCommand& command);
   absl::Status DeleteCommandRecord(uint64_t sequence);
+  // Ends a unit of work: flushes the graph into `batch`, records `last` as the position, writes it
+  // all (unsynced), and lets every part keep the unit's state; when the write fails, AbortUnit.
+  absl::Status WriteUnit(rocksdb::WriteBatch& batch, uint64_t last);
+  // Every part (graph, audiences, outbox, duplicate index) forgets the unit's state.
+  void AbortUnit();
   // Carries out the stewardship decision logged at `sequence` (resolve/stewardship.cc): a merge
   // merges the two identifiers' profiles under the identity rules; a separation records it and,
   // when the two share a profile, recomputes that profile's component from its logged events and

@@ -80,27 +80,11 @@ absl::Status Resolver::CarryOutDecision(uint64_t sequence, const ingest::Steward
     }
   }
   if (done.ok() && maintenance_) done = maintenance_->EndUnit(batch);
-  if (done.ok()) {
-    graph_.Flush(batch);
-    std::string position;
-    profile_store::AppendBigEndian64(position, sequence);
-    batch.Put(store_.handle(ColumnFamily::kMeta), ResolverPositionKey(space_), position);
-    done = store_.WriteUnsynced(batch);
-  }
   if (!done.ok()) {
-    if (maintenance_) maintenance_->Aborted();
-    if (outbox_ != nullptr) outbox_->Aborted();
-    if (duplicates_) duplicates_->Abort();
-    graph_.Abort();
+    AbortUnit();
     return done;
   }
-  graph_.Commit();
-  if (duplicates_) duplicates_->Commit();
-  if (maintenance_) maintenance_->Committed();
-  if (outbox_ != nullptr) outbox_->Committed();
-  position_ = sequence;
-  metrics_.position = sequence;
-  return absl::OkStatus();
+  return WriteUnit(batch, sequence);  // Aborts the unit itself when the write fails.
 }
 
 absl::Status Resolver::MergeByDecision(uint64_t sequence, const ingest::StewardshipCommand& decision,
