@@ -5,8 +5,10 @@
 #include "absl/strings/str_cat.h"
 #include "api/reply_json.h"
 #include "connectors/email_webhooks.h"
+#include "connectors/helpdesk_webhooks.h"
 #include "connectors/meta_webhooks.h"
 #include "connectors/shopify.h"
+#include "connectors/twilio_voice.h"
 
 namespace tessera::api {
 namespace {
@@ -16,6 +18,17 @@ constexpr std::string_view kSendGrid = "email/sendgrid";
 constexpr std::string_view kMailgun = "email/mailgun";
 constexpr std::string_view kMeta = "social/meta";
 constexpr std::string_view kPosCsv = "pos/csv";
+constexpr std::string_view kZendesk = "service/zendesk";
+constexpr std::string_view kFreshdesk = "service/freshdesk";
+constexpr std::string_view kTwilioVoice = "service/twilio-voice";
+constexpr std::string_view kConnectorsPath = "/v1/connectors/";
+
+bool IsKnownConnector(std::string_view name) {
+  for (std::string_view known : {kShopify, kPosCsv, kSendGrid, kMailgun, kMeta, kZendesk, kFreshdesk, kTwilioVoice}) {
+    if (name == known) return true;
+  }
+  return false;
+}
 
 // A connector's refusal as an HTTP reply: a signature that does not verify is 401, a handshake
 // with the wrong token 403, anything else the client sent wrong 400.
@@ -62,12 +75,13 @@ ConnectorHandler::ConnectorHandler(const KeyRegistry& keys, pipeline::IngestPipe
     : keys_(keys), pipeline_(pipeline), cors_(cors) {}
 
 std::string_view ConnectorHandler::KnownConnectors() {
-  return "pos/shopify, pos/csv, email/sendgrid, email/mailgun, social/meta";
+  return "pos/shopify, pos/csv, email/sendgrid, email/mailgun, social/meta, service/zendesk, service/freshdesk, "
+         "service/twilio-voice";
 }
 
 void ConnectorHandler::Handle(const ConnectorRequest& request, std::function<void(HttpReply)> reply) {
   const std::string_view name = request.connector;
-  if (name != kShopify && name != kPosCsv && name != kSendGrid && name != kMailgun && name != kMeta) {
+  if (!IsKnownConnector(name)) {
     reply(ErrorReply(
         404, "not_found",
         absl::StrCat("no connector \"", std::string(name), "\"; known: ", std::string(KnownConnectors()))));
@@ -135,6 +149,23 @@ void ConnectorHandler::Handle(const ConnectorRequest& request, std::function<voi
   } else if (name == kSendGrid) {
     parsed = connectors::TranslateSendGridEvents(
         webhook, {.public_key = settings.sendgrid_public_key, .max_age_seconds = 0});
+  } else if (name == kZendesk) {
+    parsed = connectors::TranslateZendeskWebhook(
+        webhook, {.secret = settings.zendesk_secret, .max_age_seconds = settings.zendesk_max_age_seconds});
+  } else if (name == kFreshdesk) {
+    if (!settings.freshdesk_enabled) {
+      reply(ErrorReply(400, "connector_not_configured",
+                       "this source does not accept Freshdesk webhooks (sources[i].connectors.freshdesk in the "
+                       "configuration)"));
+      return;
+    }
+    parsed = connectors::TranslateFreshdeskWebhook(
+        webhook, {.secret = settings.freshdesk_secret, .secret_header = settings.freshdesk_secret_header});
+  } else if (name == kTwilioVoice) {
+    parsed = connectors::TranslateTwilioVoiceCallback(
+        webhook, {.auth_token = settings.twilio_auth_token,
+                  .public_url = settings.twilio_public_url,
+                  .request_path = std::string(kConnectorsPath) + std::string(name)});
   } else if (name == kMailgun) {
     parsed = connectors::TranslateMailgunEvent(
         webhook,

@@ -1,14 +1,18 @@
 #pragma once
 
 // ConnectorHandler serves POST /v1/connectors/{channel}/{format}: native payloads of a channel's
-// platform (Shopify orders, SendGrid and Mailgun event webhooks, Meta webhooks, POS CSV exports)
-// translated by the connectors/ component into canonical events, then accepted like any tracking
+// platform (Shopify orders, SendGrid and Mailgun event webhooks, Meta webhooks, POS CSV exports,
+// Zendesk and Freshdesk ticket webhooks, Twilio Voice status callbacks) translated by the connectors/ component into canonical events, then accepted like any tracking
 // request. Also the GET subscription handshake Meta makes before it sends webhooks.
 //
 // The source is the write key (Basic header, or ?writeKey= since webhook senders cannot set
 // headers); its connector settings (config `sources[i].connectors`) hold the signing secrets and
 // the CSV column mapping. POST /v1/connectors/pos/csv is not signed: the write key alone
 // authenticates it, and a source without `connectors.csv` gets 400 connector_not_configured.
+// POST /v1/connectors/service/freshdesk is not signed either (Freshdesk cannot sign): the write key,
+// and the optional shared secret header of `connectors.freshdesk`, authenticate it; a source
+// without `connectors.freshdesk` gets 400 connector_not_configured. Twilio signs the URL it called:
+// `connectors.twilio_voice.public_url`, else the URL rebuilt from Host / X-Forwarded-* and the path.
 
 #include <functional>
 #include <string>

@@ -18,7 +18,7 @@
 namespace tessera::config {
 
 // The channels a source may report for. They decide the per-channel summary of a profile.
-inline constexpr std::string_view kChannels[] = {"web", "app", "pos", "email", "social", "server"};
+inline constexpr std::string_view kChannels[] = {"web", "app", "pos", "email", "social", "server", "service"};
 
 // How a POS CSV export maps onto events: connectors.csv, mirroring connectors::CsvMapping (the
 // defaults are the same). Column names are header names; an empty one leaves the column unmapped.
@@ -50,6 +50,13 @@ struct ConnectorSettings {
   int64_t mailgun_max_age_seconds = 0;  // connectors.mailgun.max_age_seconds: older signatures refused; 0 = any.
   std::string meta_app_secret;       // connectors.meta.app_secret: HMAC key of X-Hub-Signature-256.
   std::string meta_verify_token;     // connectors.meta.verify_token: for the GET verification handshake.
+  std::string zendesk_secret;        // connectors.zendesk.secret: HMAC key of X-Zendesk-Webhook-Signature.
+  int64_t zendesk_max_age_seconds = 300;  // connectors.zendesk.max_age_seconds: older signatures refused; 0 = any.
+  bool freshdesk_enabled = false;    // connectors.freshdesk present: Freshdesk webhooks accepted (write key).
+  std::string freshdesk_secret;      // connectors.freshdesk.secret: also required in a header when set.
+  std::string freshdesk_secret_header = "X-Webhook-Secret";  // connectors.freshdesk.header: that header.
+  std::string twilio_auth_token;     // connectors.twilio_voice.auth_token: HMAC-SHA1 key of X-Twilio-Signature.
+  std::string twilio_public_url;     // connectors.twilio_voice.public_url: the URL Twilio calls, no query.
   std::optional<CsvMappingConfig> csv = {};  // connectors.csv: POS CSV imports; unset refuses them.
 };
 

@@ -1,10 +1,13 @@
-// A source's connector settings (sources[].connectors): webhook secrets and the POS CSV mapping.
+// A source's connector settings (sources[].connectors): webhook secrets, the Twilio callback URL and
+// the POS CSV mapping.
 
 #include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "config/internal/json_reader.h"
 #include "config/internal/sections.h"
@@ -53,6 +56,43 @@ absl::Status ReadCsvMapping(element value, const std::string& path, CsvMappingCo
                       }}});
 }
 
+// connectors.twilio_voice.public_url: the URL configured in Twilio, which its signature covers.
+// Tessera appends the query string of each request itself, so the setting must not carry one.
+absl::Status ReadPublicUrl(element value, const std::string& path, std::string& out) {
+  if (absl::Status s = ReadNonEmptyString(value, path, out); !s.ok()) return s;
+  const absl::string_view url(out);
+  const bool https = absl::StartsWith(url, "https://");
+  if (!https && !absl::StartsWith(url, "http://")) {
+    return Invalid(path, absl::StrCat(Quote(url), " must start with https:// (or http://)"));
+  }
+  const absl::string_view rest = url.substr(https ? 8 : 7);
+  if (rest.empty() || rest.front() == '/' || rest.front() == ':') {
+    return Invalid(path, absl::StrCat(Quote(url), " has no host"));
+  }
+  if (absl::StrContains(url, "?") || absl::StrContains(url, "#")) {
+    return Invalid(path, absl::StrCat(Quote(url),
+                                      " must not contain a query string or fragment: the query of each request "
+                                      "is appended to it as Twilio sent it"));
+  }
+  for (const char c : url) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) {
+      return Invalid(path, absl::StrCat(Quote(url), " must not contain spaces or control characters"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// connectors.freshdesk.header: an HTTP header name (RFC 9110 token).
+absl::Status ReadHeaderName(element value, const std::string& path, std::string& out) {
+  if (absl::Status s = ReadNonEmptyString(value, path, out); !s.ok()) return s;
+  for (const char c : out) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && !absl::StrContains("!#$%&'*+-.^_`|~", c)) {
+      return Invalid(path, absl::StrCat(Quote(out), " is not an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ReadConnectorSettings(element value, const std::string& path, ConnectorSettings& settings) {
@@ -85,6 +125,45 @@ absl::Status ReadConnectorSettings(element value, const std::string& path, Conne
           return ReadObject(v, p,
                             {{"app_secret", secret(settings.meta_app_secret)},
                              {"verify_token", secret(settings.meta_verify_token)}});
+        }},
+       {"zendesk",
+        [&](element v, const std::string& p) -> absl::Status {
+          absl::Status status = ReadObject(
+              v, p,
+              {{"secret", secret(settings.zendesk_secret)},
+               {"max_age_seconds", [&](element a, const std::string& ap) -> absl::Status {
+                  absl::StatusOr<uint64_t> age = ReadUnsigned(a, ap, 0, kMaxSeconds);
+                  if (!age.ok()) return age.status();
+                  settings.zendesk_max_age_seconds = static_cast<int64_t>(*age);
+                  return absl::OkStatus();
+                }}});
+          if (!status.ok()) return status;
+          if (settings.zendesk_secret.empty()) {
+            return Invalid(ChildPath(p, "secret"), "required (the webhook's signing secret, as Zendesk shows it)");
+          }
+          return absl::OkStatus();
+        }},
+       {"freshdesk",
+        [&](element v, const std::string& p) {
+          settings.freshdesk_enabled = true;
+          return ReadObject(v, p,
+                            {{"secret", secret(settings.freshdesk_secret)},
+                             {"header", [&](element h, const std::string& hp) {
+                                return ReadHeaderName(h, hp, settings.freshdesk_secret_header);
+                              }}});
+        }},
+       {"twilio_voice",
+        [&](element v, const std::string& p) -> absl::Status {
+          absl::Status status = ReadObject(
+              v, p,
+              {{"auth_token", secret(settings.twilio_auth_token)},
+               {"public_url",
+                [&](element u, const std::string& up) { return ReadPublicUrl(u, up, settings.twilio_public_url); }}});
+          if (!status.ok()) return status;
+          if (settings.twilio_auth_token.empty()) {
+            return Invalid(ChildPath(p, "auth_token"), "required (the Twilio account's auth token)");
+          }
+          return absl::OkStatus();
         }},
        {"csv",
         [&](element v, const std::string& p) { return ReadCsvMapping(v, p, settings.csv.emplace()); }}});

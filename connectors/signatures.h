@@ -1,7 +1,8 @@
 #pragma once
 
 // The cryptography webhooks are signed with, on OpenSSL: HMAC-SHA256 (Shopify, Mailgun, Meta,
-// Square) and ECDSA P-256 over SHA-256 (SendGrid). Comparisons of secrets are constant-time.
+// Square, Zendesk), HMAC-SHA1 (Twilio) and ECDSA P-256 over SHA-256 (SendGrid). Comparisons of
+// secrets are constant-time.
 
 #include <string>
 #include <string_view>
@@ -12,6 +13,12 @@ namespace tessera::connectors {
 
 // The raw 32-byte HMAC-SHA256 of `data` under `key`.
 std::string HmacSha256(std::string_view key, std::string_view data);
+
+// The raw 20-byte HMAC-SHA1 of `data` under `key` (Twilio's X-Twilio-Signature).
+std::string HmacSha1(std::string_view key, std::string_view data);
+
+// Standard base64 (RFC 4648 section 4, with '=' padding) of `bytes`, as signature headers carry it.
+std::string Base64Encode(std::string_view bytes);
 
 // Lower-case hex of `bytes`.
 std::string HexEncode(std::string_view bytes);

@@ -34,6 +34,9 @@ targets=(
   content_decoding_fuzzer:8192
   allowed_origin_fuzzer:512
   csv_chunker_fuzzer:4096
+  zendesk_fuzzer:16384
+  freshdesk_fuzzer:16384
+  twilio_voice_fuzzer:16384
 )
 # FUZZ_TARGETS="shopify_fuzzer pos_csv_fuzzer" runs only those.
 if [ -n "${FUZZ_TARGETS:-}" ]; then
