@@ -74,6 +74,18 @@ TEST_F(StewardshipE2eTest, AManualMergeAndASeparationRestoreTheTwoProfilesAsAReb
   ASSERT_FALSE(store_id.empty());
   ASSERT_NE(store_id, web_id);
 
+  // No identifier joins them, but the same name and birth date make them likely duplicates.
+  auto duplicates = Call("GET", "/v1/profiles/id:" + store_id + "/duplicates", kReadKey);
+  ASSERT_TRUE(duplicates.ok()) << duplicates.status();
+  ASSERT_EQ(duplicates->status, 200) << duplicates->body;
+  const std::string& pair = duplicates->body;
+  EXPECT_NE(pair.find(R"("candidates":[{"profile":")" + web_id + "\""), std::string::npos) << pair;
+  EXPECT_NE(pair.find(R"("matchProbability":0.9)"), std::string::npos) << pair;
+  for (std::string_view field : {R"("comparison":"name","level":"exact")", R"("comparison":"birth_date","level":"exact")",
+                                 R"("left":"Kim Min-jun","right":"Kim Min-jun")"}) {
+    EXPECT_NE(pair.find(field), std::string::npos) << field << " in " << pair;
+  }
+
   HttpResponse merged = Decide("merge", R"({"a":"email:minjun.kim@example.com","b":"id:)" + web_id +
                                             R"(","note":"same customer, checked by phone"})");
   ASSERT_EQ(merged.status, 200) << merged.body;
