@@ -114,6 +114,12 @@ TEST_F(MatchCommandTest, BadInputIsExitCodeTwoWithAPreciseError) {
   Write("model.json", "{\"lambda\":0.01,\"comparisons\":[]}");
   EXPECT_EQ(Run("match people.csv --id customer_id --pairs p.csv --clusters c.csv --model-in model.json"), 2)
       << "a model for other columns";
+  EXPECT_EQ(Run("match people.csv --id customer_id --pairs p.csv --clusters c.csv --threads two"), 2);
+  EXPECT_NE(Read("stderr.txt").find("--threads take non-negative integers"), std::string::npos) << Read("stderr.txt");
+  EXPECT_EQ(Run("match people.csv --id customer_id --pairs p.csv --clusters c.csv --cannot-link yes"), 2);
+  EXPECT_NE(Read("stderr.txt").find("--cannot-link takes 1 or 0"), std::string::npos) << Read("stderr.txt");
+  EXPECT_EQ(Run("bench match --generate many --out x.csv"), 2);
+  EXPECT_EQ(Run("bench match --evaluate people.csv --pairs p.csv"), 2) << "--clusters is required";
 }
 
 }  // namespace
