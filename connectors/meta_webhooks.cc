@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "base/json_writer.h"
+#include "connectors/internal/text.h"
 #include "connectors/signatures.h"
 #include "simdjson.h"
 
@@ -36,42 +37,13 @@ std::string Cat(const Parts&... parts) {
 // ---------------------------------------------------------------------------------------------
 // Query strings.
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// application/x-www-form-urlencoded decoding: %XX and '+' as a space; nullopt on a bad escape.
-std::optional<std::string> DecodeQueryComponent(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '+') {
-      out.push_back(' ');
-    } else if (c != '%') {
-      out.push_back(c);
-    } else {
-      if (i + 2 >= text.size()) return std::nullopt;
-      const int high = HexDigit(text[i + 1]);
-      const int low = HexDigit(text[i + 2]);
-      if (high < 0 || low < 0) return std::nullopt;
-      out.push_back(static_cast<char>(high * 16 + low));
-      i += 2;
-    }
-  }
-  return out;
-}
-
 // The first value of parameter `name` (compared after decoding), still encoded; nullopt if absent.
 std::optional<std::string_view> FindQueryValue(std::string_view query, std::string_view name) {
   while (!query.empty()) {
     const size_t amp = query.find('&');
     const std::string_view pair = query.substr(0, amp);
     const size_t eq = pair.find('=');
-    const std::optional<std::string> key = DecodeQueryComponent(pair.substr(0, eq));
+    const std::optional<std::string> key = internal::DecodeFormComponent(pair.substr(0, eq));
     if (key && *key == name) return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
@@ -82,7 +54,7 @@ std::optional<std::string_view> FindQueryValue(std::string_view query, std::stri
 absl::StatusOr<std::string> RequiredQueryParam(std::string_view query, std::string_view name) {
   const std::optional<std::string_view> raw = FindQueryValue(query, name);
   if (!raw) return absl::InvalidArgumentError(Cat(name, ": missing query parameter"));
-  std::optional<std::string> value = DecodeQueryComponent(*raw);
+  std::optional<std::string> value = internal::DecodeFormComponent(*raw);
   if (!value) return absl::InvalidArgumentError(Cat(name, ": invalid percent-encoding"));
   if (value->empty()) return absl::InvalidArgumentError(Cat(name, ": empty query parameter"));
   return *std::move(value);

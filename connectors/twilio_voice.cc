@@ -31,34 +31,6 @@ FieldError MakeError(std::string_view code, std::string message, std::string fie
   return FieldError{std::string(code), std::move(message), std::move(field)};
 }
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::optional<std::string> DecodeComponent(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '+') {
-      out.push_back(' ');
-    } else if (c == '%') {
-      if (i + 2 >= text.size()) return std::nullopt;
-      const int high = HexDigit(text[i + 1]);
-      const int low = HexDigit(text[i + 2]);
-      if (high < 0 || low < 0) return std::nullopt;
-      out.push_back(static_cast<char>(high * 16 + low));
-      i += 2;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
 // The first value of parameter `name`, empty when absent.
 std::string_view Param(const std::vector<FormParam>& params, std::string_view name) {
   for (const auto& [key, value] : params) {
@@ -236,9 +208,9 @@ std::optional<std::vector<FormParam>> DecodeForm(std::string_view body) {
     body.remove_prefix(std::min(end + 1, body.size()));
     if (pair.empty()) continue;
     const size_t equals = pair.find('=');
-    std::optional<std::string> name = DecodeComponent(pair.substr(0, equals));
+    std::optional<std::string> name = internal::DecodeFormComponent(pair.substr(0, equals));
     std::optional<std::string> value =
-        DecodeComponent(equals == std::string_view::npos ? std::string_view() : pair.substr(equals + 1));
+        internal::DecodeFormComponent(equals == std::string_view::npos ? std::string_view() : pair.substr(equals + 1));
     if (!name || !value) return std::nullopt;
     params.emplace_back(*std::move(name), *std::move(value));
   }

@@ -27,4 +27,8 @@ std::string_view EventNameFor(const std::array<std::pair<std::string_view, std::
   return fallback;
 }
 
+// application/x-www-form-urlencoded decoding (a query string, a form body): %XX escapes and '+' as a
+// space; nullopt on a bad escape.
+std::optional<std::string> DecodeFormComponent(std::string_view text);
+
 }  // namespace tessera::connectors::internal
