@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/reply_json.h"
+#include "api/service_history_json.h"
 #include "audiences/evaluation.h"
 #include "base/json_writer.h"
 #include "base/time.h"
@@ -162,6 +163,10 @@ std::string ProfileJson(const Profile& profile, const std::vector<std::string_vi
       json.EndObject();
     }
     json.EndObject();
+  }
+  if (wanted("service")) {
+    json.Key("service");
+    WriteServiceHistory(json, profile.service, ReceivedNow());
   }
   if (wanted("firstSeen")) WriteTime(json, "firstSeen", profile.first_seen);
   if (wanted("lastSeen")) WriteTime(json, "lastSeen", profile.last_seen);

@@ -27,7 +27,7 @@
 // A profile carries "computedTraits" ({name: value} of the space's computed traits now; traits
 // without a value are left out) and "audiences" ({name: {"enteredAt": ISO}} of the audiences it is
 // in that are still defined), and "consent" ({purpose: {"granted","at","source","channel"}}, the
-// newest report per purpose).
+// newest report per purpose), and "service", the service history (api/service_history_json.h).
 // `?space=NAME` picks the space (default "default").
 // Profile responses carry an ETag (and honour If-None-Match); every response is no-store.
 // It reads the store directly on the calling (I/O) thread: point lookups and short scans.

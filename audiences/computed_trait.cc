@@ -45,16 +45,19 @@ using internal::ToAbsl;
 
 namespace {
 
-constexpr std::array<std::string_view, 15> kKindNames = {
+constexpr std::array<std::string_view, 19> kKindNames = {
     "count",      "sum", "average",        "min",        "max",     "first",
     "last",       "last_channel",          "days_since", "rfm",     "lifetime_value",
-    "churn_risk", "p_alive",               "expected_purchases",    "predicted_clv"};
-constexpr std::array<ComputedKind, 15> kKinds = {
+    "churn_risk", "p_alive",               "expected_purchases",    "predicted_clv",
+    "open_tickets", "last_contact_at",     "csat_average", "service_contacts"};
+constexpr std::array<ComputedKind, 19> kKinds = {
     ComputedKind::kCount,         ComputedKind::kSum,       ComputedKind::kAverage,
     ComputedKind::kMin,           ComputedKind::kMax,       ComputedKind::kFirst,
     ComputedKind::kLast,          ComputedKind::kLastChannel, ComputedKind::kDaysSince,
     ComputedKind::kRfm,           ComputedKind::kLifetimeValue, ComputedKind::kChurnRisk,
-    ComputedKind::kPAlive,        ComputedKind::kExpectedPurchases, ComputedKind::kPredictedClv};
+    ComputedKind::kPAlive,        ComputedKind::kExpectedPurchases, ComputedKind::kPredictedClv,
+    ComputedKind::kOpenTickets,   ComputedKind::kLastContactAt, ComputedKind::kCsatAverage,
+    ComputedKind::kServiceContacts};
 constexpr int64_t kMaxHorizonDays = 3650;
 
 bool IsPurchaseKind(ComputedKind kind) {
@@ -62,8 +65,15 @@ bool IsPurchaseKind(ComputedKind kind) {
          kind == ComputedKind::kPredictedClv;
 }
 
+bool IsServiceKind(ComputedKind kind) {
+  return kind == ComputedKind::kOpenTickets || kind == ComputedKind::kLastContactAt ||
+         kind == ComputedKind::kCsatAverage || kind == ComputedKind::kServiceContacts;
+}
+
 bool IsWindowedKind(ComputedKind kind) {
   switch (kind) {
+    case ComputedKind::kCsatAverage:
+    case ComputedKind::kServiceContacts:
     case ComputedKind::kCount:
     case ComputedKind::kSum:
     case ComputedKind::kAverage:
@@ -162,6 +172,12 @@ absl::StatusOr<ComputedTrait> ParseComputedTrait(std::string_view json, std::str
       if (members->Has(member)) return not_used(member);
     }
   }
+  if (IsServiceKind(trait.kind)) {
+    // They read the service history, not events: a filter would be silently meaningless.
+    for (std::string_view member : {"event", "type", "channel", "property"}) {
+      if (members->Has(member)) return not_used(member);
+    }
+  }
   if (trait.kind != ComputedKind::kDaysSince && members->Has("timeZone")) return not_used("timeZone");
   if (trait.kind != ComputedKind::kChurnRisk && members->Has("priorIntervalDays")) {
     return not_used("priorIntervalDays");
@@ -223,6 +239,10 @@ absl::StatusOr<ComputedTrait> ParseComputedTrait(std::string_view json, std::str
     case ComputedKind::kPAlive:
     case ComputedKind::kExpectedPurchases:
     case ComputedKind::kPredictedClv:
+    case ComputedKind::kOpenTickets:
+    case ComputedKind::kLastContactAt:
+    case ComputedKind::kCsatAverage:
+    case ComputedKind::kServiceContacts:
       trait.spec = AggregateSpec();
       break;
     case ComputedKind::kDaysSince:

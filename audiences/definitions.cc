@@ -89,7 +89,10 @@ const std::vector<std::shared_ptr<const ComputedTrait>>& DefinitionSet::BuiltInT
     auto* list = new std::vector<std::shared_ptr<const ComputedTrait>>();
     for (auto [name, json] : {std::pair{"p_alive", R"({"kind":"p_alive"})"},
                               std::pair{"expected_purchases_90d", R"({"kind":"expected_purchases","horizonDays":90})"},
-                              std::pair{"predicted_clv_365d", R"({"kind":"predicted_clv","horizonDays":365})"}}) {
+                              std::pair{"predicted_clv_365d", R"({"kind":"predicted_clv","horizonDays":365})"},
+                              std::pair{"open_tickets", R"({"kind":"open_tickets"})"},
+                              std::pair{"last_contact_at", R"({"kind":"last_contact_at"})"},
+                              std::pair{"csat_avg_90d", R"({"kind":"csat_average","window":"90d"})"}}) {
       absl::StatusOr<ComputedTrait> trait = ParseComputedTrait(json, name);
       trait->built_in = true;  // The definitions above parse: a unit test reads them.
       list->push_back(std::make_shared<const ComputedTrait>(*std::move(trait)));

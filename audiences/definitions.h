@@ -81,6 +81,11 @@ enum class ComputedKind {
   kPAlive,             // P(still a customer) now
   kExpectedPurchases,  // in the next horizon_days
   kPredictedClv,       // discounted value of the next horizon_days
+  // From the profile's service history (profile_store/service_history.h):
+  kOpenTickets,      // tickets not solved or closed
+  kLastContactAt,    // time of the newest contact, ISO-8601
+  kCsatAverage,      // average satisfaction score (0 to 1) of the ratings in the window
+  kServiceContacts,  // contacts (tickets, calls, chats) in the window
 };
 
 struct ComputedTrait {
@@ -94,10 +99,13 @@ struct ComputedTrait {
   std::string source_json;  // The definition as given (minified), echoed by the API.
   bool built_in = false;    // One of DefinitionSet::BuiltInTraits.
 
-  // Read from the profile itself, without an EventAggregate (last channel, the purchase figures).
+  // Read from the profile itself, without an EventAggregate (last channel, the purchase figures,
+  // the service history).
   bool NeedsNoAggregate() const {
     return kind == ComputedKind::kLastChannel || kind == ComputedKind::kPAlive ||
-           kind == ComputedKind::kExpectedPurchases || kind == ComputedKind::kPredictedClv;
+           kind == ComputedKind::kExpectedPurchases || kind == ComputedKind::kPredictedClv ||
+           kind == ComputedKind::kOpenTickets || kind == ComputedKind::kLastContactAt ||
+           kind == ComputedKind::kCsatAverage || kind == ComputedKind::kServiceContacts;
   }
 };
 
@@ -172,7 +180,8 @@ struct DefinitionSet {
   std::vector<std::string> spec_keys;  // specs[i].Key(), same order.
 
   // The computed traits every space has, whatever it defines (names no definition may take):
-  // p_alive, expected_purchases_90d, predicted_clv_365d (docs/prediction.md).
+  // p_alive, expected_purchases_90d, predicted_clv_365d (docs/prediction.md), and open_tickets,
+  // last_contact_at, csat_avg_90d (the service history, docs/audiences.md).
   static const std::vector<std::shared_ptr<const ComputedTrait>>& BuiltInTraits();
   // Fills `specs` and `spec_keys` from computed and audiences (call after changing them).
   void Compile();

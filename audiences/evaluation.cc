@@ -446,9 +446,38 @@ std::vector<double> QuintileCutPoints(std::vector<double>& values) {
   return cut_points;
 }
 
+// The service computed traits, from the profile's service history (profile_store/service_history.h).
+std::optional<std::string> ServiceValue(const ComputedTrait& trait, const profile_store::ServiceHistory& service,
+                                        Timestamp now) {
+  const Timestamp since = trait.window.lifetime() ? Timestamp::min() : trait.window.Start(now);
+  const profile_store::ServiceSummary summary = service.Summarize(since, since);
+  switch (trait.kind) {
+    case ComputedKind::kOpenTickets:
+      return UintJson(summary.open_tickets);
+    case ComputedKind::kServiceContacts:
+      return UintJson(summary.contacts);
+    case ComputedKind::kCsatAverage:
+      if (!summary.satisfaction) return std::nullopt;
+      return NumberJson(std::round(*summary.satisfaction * 1000) / 1000);
+    case ComputedKind::kLastContactAt: {
+      if (summary.last_contact == nullptr) return std::nullopt;
+      std::string out;
+      JsonWriter(out).String(base::FormatIso8601(summary.last_contact->time));
+      return out;
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
 std::optional<std::string> ComputedValue(const ComputedTrait& trait, const Profile& profile, Timestamp now,
                                          const SpaceFigures& space) {
   switch (trait.kind) {
+    case ComputedKind::kOpenTickets:
+    case ComputedKind::kLastContactAt:
+    case ComputedKind::kCsatAverage:
+    case ComputedKind::kServiceContacts:
+      return ServiceValue(trait, profile.service, now);
     case ComputedKind::kPAlive:
     case ComputedKind::kExpectedPurchases:
     case ComputedKind::kPredictedClv: {
@@ -571,6 +600,10 @@ std::optional<std::string> ComputedValue(const ComputedTrait& trait, const Profi
     case ComputedKind::kPAlive:
     case ComputedKind::kExpectedPurchases:
     case ComputedKind::kPredictedClv:
+    case ComputedKind::kOpenTickets:
+    case ComputedKind::kLastContactAt:
+    case ComputedKind::kCsatAverage:
+    case ComputedKind::kServiceContacts:
       break;
   }
   return std::nullopt;

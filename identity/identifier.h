@@ -25,6 +25,11 @@ inline constexpr std::string_view kLoyaltyId = "loyalty_id";
 inline constexpr std::string_view kFacebookPsid = "fb_psid";
 inline constexpr std::string_view kInstagramSid = "ig_sid";
 inline constexpr std::string_view kShopifyCustomerId = "shopify_customer_id";  // From the Shopify connector.
+// From the service channel's connectors: the helpdesk's requester ids, and the call a Twilio
+// callback is about (so a recording's callback, which carries no number, joins its call's person).
+inline constexpr std::string_view kZendeskUserId = "zendesk_user_id";
+inline constexpr std::string_view kFreshdeskContactId = "freshdesk_contact_id";
+inline constexpr std::string_view kTwilioCallSid = "twilio_call_sid";
 }  // namespace identifier_type
 
 // A normalized identifier: what the graph links.

@@ -153,6 +153,7 @@ void Profile::Absorb(const Profile& other) {
     if (!inserted) it->second.Merge(aggregate);
   }
   purchases.Merge(other.purchases);
+  service.Merge(other.service);
   // `audiences` stays as it is: memberships follow from the merged profile's state, and the
   // resolver re-evaluates the winner and records the loser leaving its audiences.
 }

@@ -20,6 +20,7 @@
 #include "base/time.h"
 #include "profile_store/aggregate.h"
 #include "profile_store/purchase_history.h"
+#include "profile_store/service_history.h"
 
 namespace tessera::profile_store {
 
@@ -91,6 +92,8 @@ struct Profile {
   std::map<std::string, Timestamp> audiences;
   // Purchases by local day, for the purchase models (profile_store/purchase_history.h).
   PurchaseHistory purchases;
+  // Tickets, contacts and satisfaction ratings of the service channel (profile_store/service_history.h).
+  ServiceHistory service;
 
   // Finds an identity; nullptr when absent.
   const IdentityRecord* FindIdentity(std::string_view type, std::string_view value) const;
@@ -107,7 +110,7 @@ struct Profile {
   // stored one, as traits are.
   void SetConsent(std::string_view purpose, const ConsentRecord& record);
   // Takes over everything `other` knows (identities, traits and consent by the same
-  // rules, channels, history, purchases).
+  // rules, channels, history, purchases, service history).
   void Absorb(const Profile& other);
 };
 

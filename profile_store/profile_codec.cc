@@ -15,6 +15,8 @@
 //     audiences:   count, then per audience: name, entry time
 //     purchases:   only when the profile has any: PurchaseHistory::Encode (purchase_history.cc);
 //                  records written before purchases were kept end after the audiences
+//     service:     only when the profile has any: ServiceHistory::Encode (service_history.cc), after
+//                  the purchases (then written even when empty); older records end before it
 // Maps are written in key order, so equal profiles give equal bytes (a rebuild compares them).
 
 #include <string>
@@ -150,6 +152,7 @@ absl::StatusOr<Profile> DecodeVersion1(std::string_view record) {
     profile.audiences.emplace_hint(profile.audiences.end(), std::move(name), entered);
   }
   if (!reader.empty() && !profile.purchases.Decode(reader)) return Damaged("purchases");
+  if (!reader.empty() && !profile.service.Decode(reader)) return Damaged("service");
   if (!reader.empty()) return Damaged("bytes after the last member");
   return profile;
 }
@@ -220,7 +223,8 @@ void EncodeProfile(const Profile& profile, std::string& out) {
     base::PutLengthPrefixed(out, name);
     PutTime(out, entered);
   }
-  if (!profile.purchases.empty()) profile.purchases.Encode(out);
+  if (!profile.purchases.empty() || !profile.service.empty()) profile.purchases.Encode(out);
+  if (!profile.service.empty()) profile.service.Encode(out);
 }
 
 absl::StatusOr<Profile> DecodeProfile(std::string_view record) {

@@ -215,6 +215,7 @@ absl::Status Resolver::ApplyPrepared(PreparedEvent& prepared, rocksdb::WriteBatc
   }
   for (std::string& warning : prepared.consent.warnings) warnings.push_back(std::move(warning));
   if (RecordPurchase(purchase_rules_, event, **profile) && maintenance_) maintenance_->NotePurchase();
+  RecordServiceEvent(event, sequence, **profile);
   if (maintenance_) maintenance_->OnEvent(event, sequence, *resolution, **profile, batch);
   if (outbox_ != nullptr) outbox_->OnEvent(event, sequence, **profile, batch);
   if (duplicates_) {

@@ -44,6 +44,7 @@
 #include "resolve/event_preparer.h"
 #include "resolve/log_prefetcher.h"
 #include "resolve/purchase_recorder.h"
+#include "resolve/service_recorder.h"
 
 namespace tessera::resolve {
 

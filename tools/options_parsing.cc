@@ -136,7 +136,8 @@ std::vector<std::string> KnownIdentifierTypes(const config::Config& config) {
   std::vector<std::string> known;
   for (std::string_view type : {types::kUserId, types::kAnonymousId, types::kEmail, types::kPhone, types::kDeviceId,
                                 types::kIdfa, types::kGaid, types::kLoyaltyId, types::kFacebookPsid,
-                                types::kInstagramSid, types::kShopifyCustomerId}) {
+                                types::kInstagramSid, types::kShopifyCustomerId, types::kZendeskUserId,
+                                types::kFreshdeskContactId, types::kTwilioCallSid}) {
     known.emplace_back(type);
   }
   for (const config::IdentifierRule& rule : config.identity.rules) known.push_back(rule.type);

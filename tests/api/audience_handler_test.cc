@@ -283,8 +283,11 @@ TEST_F(AudienceHandlerTest, ComputedTraitsAreListedWithTheirDefinitions) {
       list.body,
       R"({"computedTraits":[)"
       R"({"name":"config_orders","definition":{"kind":"count","event":"Order Completed"},"fromConfig":true},)"
+            R"({"name":"csat_avg_90d","definition":{"kind":"csat_average","window":"90d"},"fromConfig":false,"builtIn":true},)"
             R"({"name":"expected_purchases_90d","definition":{"kind":"expected_purchases","horizonDays":90},)"
             R"("fromConfig":false,"builtIn":true},)"
+            R"({"name":"last_contact_at","definition":{"kind":"last_contact_at"},"fromConfig":false,"builtIn":true},)"
+            R"({"name":"open_tickets","definition":{"kind":"open_tickets"},"fromConfig":false,"builtIn":true},)"
             R"({"name":"p_alive","definition":{"kind":"p_alive"},"fromConfig":false,"builtIn":true},)"
             R"({"name":"predicted_clv_365d","definition":{"kind":"predicted_clv","horizonDays":365},)"
             R"("fromConfig":false,"builtIn":true},)"
@@ -457,7 +460,7 @@ TEST_F(AudienceHandlerTest, ProfilesShowComputedTraitsAndAudiences) {
   HttpReply u1 =
       profiles.Handle({.path = "user_id:u1", .query = "", .authorization = kRead, .if_none_match = ""});
   ASSERT_EQ(u1.status, 200) << u1.body;
-  EXPECT_TRUE(Contains(u1.body, R"("computedTraits":{"config_orders":2})")) << u1.body;
+  EXPECT_TRUE(Contains(u1.body, R"("computedTraits":{"config_orders":2,"open_tickets":0})")) << u1.body;
   EXPECT_TRUE(Contains(u1.body, R"("audiences":{"buyers":{"enteredAt":")")) << u1.body;
   EXPECT_TRUE(Contains(u1.body, R"("config_buyers":{"enteredAt":")")) << u1.body;
   EXPECT_FALSE(Contains(u1.body, "big_spenders")) << u1.body;
@@ -465,8 +468,7 @@ TEST_F(AudienceHandlerTest, ProfilesShowComputedTraitsAndAudiences) {
   HttpReply u3 =
       profiles.Handle({.path = "user_id:u3", .query = "", .authorization = kRead, .if_none_match = ""});
   ASSERT_EQ(u3.status, 200) << u3.body;
-  EXPECT_TRUE(Contains(u3.body, R"("computedTraits":{"config_orders":0})") ||
-              Contains(u3.body, R"("computedTraits":{})"))
+  EXPECT_TRUE(Contains(u3.body, R"("computedTraits":{"config_orders":0,"open_tickets":0})"))
       << u3.body;
   EXPECT_TRUE(Contains(u3.body, R"("audiences":{})")) << u3.body;
 

@@ -297,8 +297,11 @@ TEST_F(AudienceHttpTest, RoutingLimitsAndErrorsThroughTheServer) {
   RawResponse traits = connection.ReadResponse();
   EXPECT_EQ(traits.status, 200) << traits.body;
   EXPECT_EQ(traits.body, R"({"computedTraits":[)"
+            R"({"name":"csat_avg_90d","definition":{"kind":"csat_average","window":"90d"},"fromConfig":false,"builtIn":true},)"
             R"({"name":"expected_purchases_90d","definition":{"kind":"expected_purchases","horizonDays":90},)"
             R"("fromConfig":false,"builtIn":true},)"
+            R"({"name":"last_contact_at","definition":{"kind":"last_contact_at"},"fromConfig":false,"builtIn":true},)"
+            R"({"name":"open_tickets","definition":{"kind":"open_tickets"},"fromConfig":false,"builtIn":true},)"
             R"({"name":"p_alive","definition":{"kind":"p_alive"},"fromConfig":false,"builtIn":true},)"
             R"({"name":"predicted_clv_365d","definition":{"kind":"predicted_clv","horizonDays":365},)"
             R"("fromConfig":false,"builtIn":true}]})");

@@ -151,7 +151,8 @@ TEST(ParseComputedTraitTest, ErrorsNameTheMember) {
   EXPECT_EQ(
       ComputedError(R"({"name":"a","kind":"avg"})"),
       R"(kind: "avg" is not one of count, sum, average, min, max, first, last, last_channel, days_since, rfm, )"
-      R"(lifetime_value, churn_risk, p_alive, expected_purchases, predicted_clv)");
+      R"(lifetime_value, churn_risk, p_alive, expected_purchases, predicted_clv, open_tickets, last_contact_at, )"
+      R"(csat_average, service_contacts)");
   EXPECT_EQ(ComputedError(R"({"name":"a"})"), "kind: required");
   EXPECT_EQ(ComputedError(R"({"name":"a","kind":3})"), "kind: expected a non-empty string, got the number 3");
   EXPECT_EQ(ComputedError(R"({"name":"a","kind":"count","window":"90x"})"),
@@ -214,6 +215,14 @@ TEST(ParseComputedTraitTest, ErrorsNameTheMember) {
             R"(horizonDays: not used by kind "p_alive")");
   EXPECT_EQ(ComputedError(R"({"name":"a","kind":"p_alive","event":"Order Completed"})"),
             R"(event: not used by kind "p_alive")");
+  // The service kinds read the service history, not events: filters would mean nothing.
+  EXPECT_EQ(ComputedError(R"({"name":"a","kind":"open_tickets","channel":"service"})"),
+            R"(channel: not used by kind "open_tickets")");
+  EXPECT_EQ(ComputedError(R"({"name":"a","kind":"last_contact_at","window":"7d"})"),
+            R"(window: not used by kind "last_contact_at")");
+  EXPECT_EQ(ComputedError(R"({"name":"a","kind":"csat_average","property":"properties.csat"})"),
+            R"(property: not used by kind "csat_average")");
+  EXPECT_EQ(ComputedError(R"({"name":"a","kind":"service_contacts","window":"7 days"})").substr(0, 7), "window:");
   EXPECT_EQ(ComputedError(R"({"name":"a","kind":"count","type":"click"})"),
             R"(type: "click" is not one of track, identify, page, screen, group, alias)");
   EXPECT_EQ(
