@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "identity/separations.h"
 #include "matching/model_json.h"
+#include "xxhash.h"
 
 namespace tessera::resolve {
 namespace {
@@ -20,6 +21,18 @@ using profile_store::Store;
 using Overlay = std::map<std::string, std::optional<std::string>>;
 
 constexpr char kFiledVersion = '\x01';
+// Profiles whose filed record DuplicateIndex remembers, at most (about 40 bytes each).
+constexpr size_t kMaxRememberedRecords = 1 << 18;
+
+std::pair<uint64_t, uint64_t> RecordDigest(const matching::PersonRecord& record) {
+  std::string text;
+  for (const std::string* field : {&record.name, &record.birth_date, &record.email, &record.phone, &record.city,
+                                   &record.postcode, &record.address}) {
+    text.append(*field).push_back('\0');
+  }
+  const XXH128_hash_t hash = XXH3_128bits(text.data(), text.size());
+  return {hash.low64, hash.high64};
+}
 
 // Visits the rows of the candidates family under `prefix` in key order, the overlay's (the unit's
 // writes) in place of the store's, until `visit` returns false. An iterator rather than
@@ -212,12 +225,15 @@ absl::StatusOr<bool> DuplicateIndex::File(ProfileId id, const Profile* profile, 
   if (!before.ok()) return before.status();
   std::optional<uint64_t> fingerprint;
   std::vector<std::string> keys;
+  filed_records_.erase(id);
   if (profile != nullptr) {
     const Person person = PersonFor(*profile, options_, matcher_, *normalizer_);
     if (!person.record.Empty()) {
       fingerprint = person.normalized.Fingerprint();
       keys = matcher_.BlockingKeys(person.normalized);
     }
+    if (filed_records_.size() >= kMaxRememberedRecords) filed_records_.clear();
+    filed_records_.emplace(id, RecordDigest(person.record));
   }
   if (fingerprint == before->fingerprint && keys == before->keys) return false;
   const std::string own = profile_store::CandidateProfilePrefix(space_, id.value);
@@ -271,6 +287,12 @@ absl::Status DuplicateIndex::AfterEvent(const identity::Resolution& resolution, 
   absl::StatusOr<std::shared_ptr<const Profile>> profile = graph.ReadProfile(resolution.profile);
   if (!profile.ok()) return profile.status();
   if (*profile == nullptr) return absl::OkStatus();
+  if (resolution.merged.empty()) {
+    auto filed = filed_records_.find(resolution.profile);
+    if (filed != filed_records_.end() && filed->second == RecordDigest(PersonOf(**profile, options_.traits))) {
+      return absl::OkStatus();  // The same record as filed: File would change nothing.
+    }
+  }
   absl::StatusOr<bool> changed = File(resolution.profile, profile->get(), batch);
   if (!changed.ok()) return changed.status();
   if (!*changed || options_.auto_merge_probability <= 0) return absl::OkStatus();

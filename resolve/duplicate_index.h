@@ -35,6 +35,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "identity/identity_graph.h"
 #include "matching/match_model.h"
@@ -103,7 +104,11 @@ class DuplicateIndex {
                                                              identity::IdentityGraph& graph);
 
   void Commit() { overlay_.clear(); }
-  void Abort() { overlay_.clear(); }
+  // The unit's rows were not written: what `filed_records_` says of them is void too.
+  void Abort() {
+    overlay_.clear();
+    filed_records_.clear();
+  }
 
   const DuplicateOptions& options() const { return options_; }
   uint64_t auto_merges() const { return auto_merges_; }                  // Carried out.
@@ -134,6 +139,11 @@ class DuplicateIndex {
   std::unique_ptr<matching::Normalizer> normalizer_;
   // The unit's writes to the family: key -> value, or nullopt for a deletion.
   std::map<std::string, std::optional<std::string>> overlay_;
+  // A digest (XXH3-128) of the person record each profile was last filed with by this process.
+  // An event that rewrites a profile's person traits with the values they had (an identify at
+  // every login) leaves its rows as they are: this skips the store read and the normalization
+  // that would find so. Only a shortcut: forgotten on Abort and when full, the rows decide.
+  absl::flat_hash_map<profile_store::ProfileId, std::pair<uint64_t, uint64_t>> filed_records_;
   uint64_t auto_merges_ = 0;
   uint64_t refused_auto_merges_ = 0;
   uint64_t blocks_skipped_ = 0;

@@ -251,6 +251,24 @@ TEST_F(DuplicateIndexTest, LookupsSeeTheUnitAndAbortForgetsIt) {
   EXPECT_TRUE(fresh.Candidates(c.profile).empty()) << "the aborted unit's rows must not be seen";
 }
 
+TEST_F(DuplicateIndexTest, AnEventRepeatingTheFiledRecordAfterAnAbortFilesItAgain) {
+  // The index remembers the record it filed each profile with, to skip events that repeat it; an
+  // aborted unit's filing was never written, so the repeat must file it after all.
+  Applier applier(*store_, DuplicateOptions());
+  const Resolution first = applier.Apply(Person("ada@example.com", "Ada Lovelace", "1815-12-10"));
+  applier.Abort();
+  ASSERT_TRUE(Rows(*store_).empty());
+  const Resolution again = applier.Apply(Person("ada@example.com", "Ada Lovelace", "1815-12-10"));
+  applier.Commit();
+  ASSERT_EQ(again.profile, first.profile) << "the aborted unit's profile id is handed out again";
+  EXPECT_EQ(BlocksOf(*store_, again.profile), ExpectedBlocks("Ada Lovelace", "1815-12-10"));
+  // And a repeat of a committed filing changes nothing.
+  const std::map<std::string, std::string> rows = Rows(*store_);
+  applier.Apply(Person("ada@example.com", "Ada Lovelace", "1815-12-10"));
+  applier.Commit();
+  EXPECT_EQ(Rows(*store_), rows);
+}
+
 TEST_F(DuplicateIndexTest, AutoMergeIsOffByDefault) {
   Applier applier(*store_, DuplicateOptions());
   const Resolution a = applier.Apply(Person("a@example.com", "Kim Min-jun", "1992-07-14", "Seoul"));
