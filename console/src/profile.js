@@ -1,9 +1,11 @@
-// The 360-degree profile: traits, identities, channels, consent, computed traits, audiences, the
-// identity graph and the cross-channel timeline (infinite scroll on the events cursor).
+// The 360-degree profile: traits, identities, channels, service history (service.js), consent,
+// computed traits, audiences, the identity graph and the cross-channel timeline (infinite scroll on
+// the events cursor).
 import { api } from './api.js';
 import { announce, errorBox, formatTime, h, table } from './dom.js';
 import { renderGraph } from './graph.js';
 import { stewardship } from './duplicates.js';
+import { serviceSection } from './service.js';
 
 function jsonText(value) {
   if (value === null || value === undefined) return '';
@@ -48,7 +50,8 @@ export async function renderProfile(main, ref, notice = null) {
     h(
       'nav',
       { class: 'jump', 'aria-label': 'Profile sections' },
-      [['identities', 'Identities'], ['traits', 'Traits'], ['activity', 'Activity'], ['duplicates', 'Duplicates'], ['graph', 'Graph'], ['timeline', 'Timeline']].map(
+      [['identities', 'Identities'], ['traits', 'Traits'], ['activity', 'Activity'], ['service', 'Service'],
+        ['duplicates', 'Duplicates'], ['graph', 'Graph'], ['timeline', 'Timeline']].map(
         ([target, label]) => h('a', { href: `#${target}`, onclick: (event) => jump(event, target) }, label),
       ),
     ),
@@ -89,6 +92,7 @@ export async function renderProfile(main, ref, notice = null) {
         table(null, ['Channel', 'First seen', 'Last seen', 'Events'],
           channels.map(([name, channel]) => [name, formatTime(channel.firstSeen), formatTime(channel.lastSeen), String(channel.events)])),
       ),
+      serviceSection(profile),
       section(
         'consent',
         'Consent',
@@ -136,7 +140,7 @@ function jump(event, target) {
 // the "Load more" button is pressed, for keyboards and for browsers without IntersectionObserver).
 function timelineSection(ref) {
   const channel = h('select', { id: 'timeline-channel', name: 'channel' },
-    ['', 'web', 'app', 'pos', 'email', 'social', 'server'].map((value) => h('option', { value }, value || 'All channels')));
+    ['', 'web', 'app', 'pos', 'email', 'social', 'service', 'server'].map((value) => h('option', { value }, value || 'All channels')));
   const eventName = h('input', { id: 'timeline-event', name: 'event', type: 'text', placeholder: 'e.g. Order Completed' });
   const list = h('ol', { class: 'timeline', id: 'timeline-list', 'aria-live': 'off' });
   const status = h('p', { class: 'help', id: 'timeline-status' });
