@@ -38,6 +38,9 @@ struct DestinationSpec {
   std::chrono::milliseconds retry_initial{500};  // The first back-off's ceiling (then doubling).
   std::chrono::milliseconds retry_max{60'000};   // The longest back-off.
   std::string ca_file = {};  // PEM roots an https server must chain to (empty: the system's).
+  // The free-text properties (ingest/free_text.h) of service events this destination is sent;
+  // every format removes the others from the events it sends. Empty: none.
+  std::vector<std::string> free_text = {};
 
   // Whether events of this type (and track name) are sent.
   bool WantsEvent(std::string_view type, std::string_view event_name) const;

@@ -15,7 +15,8 @@
 // (E.164 +82 written in the domestic form 0...); exits send nothing (there is nothing to take
 // back). Template parameters come from options.parameters, {"name": "<path>"}: a path starting
 // with "traits." reads the profile's traits, any other the event (as accepted, or the audience
-// change's track event: "properties.audience").
+// change's track event: "properties.audience"); a free-text property of a service event reads as
+// "" unless the destination's free_text names it (ingest/free_text.h).
 
 #include <string>
 #include <vector>
@@ -156,11 +157,13 @@ FormatResult FormatKakaoMessage(const RequestContext& context, const std::vector
     json.BeginObject();
     json.Key("recipientNo").String(*number);
     json.Key("templateParameter").BeginObject();
-    const std::string event = ItemAsEvent(context.destination.space, item);
+    // A template parameter naming a free-text property gets it only when free_text names it too.
+    const absl::StatusOr<std::string> event = ItemAsEvent(context.destination, item);
+    if (!event.ok()) return event.status();
     for (const auto& [name, path] : options->parameters) {
       std::optional<std::string> value = std::string_view(path).starts_with("traits.")
                                              ? TextAtPath(item.traits_json, std::string_view(path).substr(7))
-                                             : TextAtPath(event, path);
+                                             : TextAtPath(*event, path);
       json.Key(name).String(value.value_or(""));
     }
     json.EndObject();

@@ -3,7 +3,8 @@
 // "Audience Entered" / "Audience Exited" track events), published in outbox order to
 // options.subject with a message id that is the same on every retry and replay: the event's log
 // position, or the audience change's id. With options.jetstream the subject must belong to a
-// JetStream stream, which stores each id once within its duplicate window.
+// JetStream stream, which stores each id once within its duplicate window. Service events go
+// without the free text the destination does not name (internal::ItemAsEvent).
 
 #include <string>
 #include <vector>
@@ -60,7 +61,9 @@ FormatResult FormatNatsSubject(const RequestContext& context, const std::vector<
     message.id = item.kind == OutboxKind::kEvent
                      ? absl::StrCat(context.destination.space, ":", item.log_sequence)
                      : item.message_id;
-    message.body = ItemAsEvent(context.destination.space, item);
+    absl::StatusOr<std::string> body = ItemAsEvent(context.destination, item);
+    if (!body.ok()) return body.status();
+    message.body = *std::move(body);
     request.messages.push_back(std::move(message));
   }
   return std::optional<OutgoingRequest>(std::move(request));

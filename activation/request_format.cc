@@ -1,10 +1,12 @@
 #include "activation/request_format.h"
 
 #include "absl/strings/str_cat.h"
+#include "activation/internal/format_support.h"
 #include "activation/internal/formats.h"
 #include "activation/webhook_signature.h"
 #include "base/json_writer.h"
 #include "base/time.h"
+#include "ingest/free_text.h"
 #include "profile_store/profile.h"
 
 namespace tessera::activation {
@@ -30,7 +32,7 @@ void AppendAudienceChangeEvent(std::string_view space, const OutboxItem& item, s
   json.EndObject();
 }
 
-OutgoingRequest FormatWebhook(const RequestContext& context, const std::vector<OutboxItem>& items) {
+absl::StatusOr<OutgoingRequest> FormatWebhook(const RequestContext& context, const std::vector<OutboxItem>& items) {
   OutgoingRequest request;
   request.target = context.url.target;
   std::string& body = request.body;
@@ -45,7 +47,11 @@ OutgoingRequest FormatWebhook(const RequestContext& context, const std::vector<O
     if (!first) body.push_back(',');
     first = false;
     if (item.kind == OutboxKind::kEvent) {
-      body.append(item.event_json);
+      // Copied only when free text has to go: the usual event is appended as the log holds it.
+      absl::StatusOr<std::optional<std::string>> stripped =
+          ingest::EventJsonWithoutFreeText(item.event_json, context.destination.free_text);
+      if (!stripped.ok()) return internal::EventUnreadable(item, stripped.status());
+      body.append(stripped->has_value() ? std::string_view(**stripped) : std::string_view(item.event_json));
     } else {
       AppendAudienceChangeEvent(context.destination.space, item, body);
     }
@@ -123,8 +129,11 @@ size_t RequestPrefix(const DestinationSpec& destination, const std::vector<Outbo
 absl::StatusOr<std::optional<OutgoingRequest>> FormatRequest(const RequestContext& context,
                                                              const std::vector<OutboxItem>& items) {
   switch (context.destination.type) {
-    case DestinationType::kWebhook:
-      return std::optional<OutgoingRequest>(FormatWebhook(context, items));
+    case DestinationType::kWebhook: {
+      absl::StatusOr<OutgoingRequest> request = FormatWebhook(context, items);
+      if (!request.ok()) return request.status();
+      return std::optional<OutgoingRequest>(*std::move(request));
+    }
     case DestinationType::kMetaCustomAudience: {
       absl::StatusOr<MetaAudienceOptions> options = ReadMetaAudienceOptions(context.destination);
       if (!options.ok()) return options.status();

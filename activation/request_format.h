@@ -31,8 +31,10 @@ struct RequestContext {
 // A webhook: `{"batch": [...], "sentAt": "..."}`, events as accepted (Segment's spec, with their
 // messageId), audience changes as track events "Audience Entered" / "Audience Exited" with the
 // audience, space, profile and reason in properties and the profile's traits in context.traits;
-// signed (activation/webhook_signature.h) and carrying Idempotency-Key.
-OutgoingRequest FormatWebhook(const RequestContext& context, const std::vector<OutboxItem>& items);
+// signed (activation/webhook_signature.h) and carrying Idempotency-Key. Service events go without
+// the free-text properties the destination does not name (DestinationSpec::free_text);
+// InvalidArgument when such an event cannot be read to remove them.
+absl::StatusOr<OutgoingRequest> FormatWebhook(const RequestContext& context, const std::vector<OutboxItem>& items);
 
 // The JSON of one audience change as a Segment track event (for the webhook and NATS formats).
 void AppendAudienceChangeEvent(std::string_view space, const OutboxItem& item, std::string& out);

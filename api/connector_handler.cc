@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/reply_json.h"
+#include "connectors/contact_log_csv.h"
 #include "connectors/email_webhooks.h"
 #include "connectors/helpdesk_webhooks.h"
 #include "connectors/meta_webhooks.h"
@@ -18,13 +19,15 @@ constexpr std::string_view kSendGrid = "email/sendgrid";
 constexpr std::string_view kMailgun = "email/mailgun";
 constexpr std::string_view kMeta = "social/meta";
 constexpr std::string_view kPosCsv = "pos/csv";
+constexpr std::string_view kContactLog = "service/contact-log";
 constexpr std::string_view kZendesk = "service/zendesk";
 constexpr std::string_view kFreshdesk = "service/freshdesk";
 constexpr std::string_view kTwilioVoice = "service/twilio-voice";
 constexpr std::string_view kConnectorsPath = "/v1/connectors/";
 
 bool IsKnownConnector(std::string_view name) {
-  for (std::string_view known : {kShopify, kPosCsv, kSendGrid, kMailgun, kMeta, kZendesk, kFreshdesk, kTwilioVoice}) {
+  for (std::string_view known :
+       {kShopify, kPosCsv, kSendGrid, kMailgun, kMeta, kZendesk, kFreshdesk, kTwilioVoice, kContactLog}) {
     if (name == known) return true;
   }
   return false;
@@ -70,14 +73,55 @@ connectors::CsvMapping CsvMappingFrom(const config::CsvMappingConfig& csv) {
   return mapping;
 }
 
+connectors::ContactLogMapping ContactLogMappingFrom(const config::ContactLogMappingConfig& log) {
+  connectors::ContactLogMapping mapping;
+  mapping.contact_id = log.contact_id;
+  mapping.started_at = log.started_at;
+  mapping.type = log.type;
+  mapping.direction = log.direction;
+  mapping.duration = log.duration;
+  mapping.phone = log.phone;
+  mapping.email = log.email;
+  mapping.user_id = log.user_id;
+  mapping.customer_name = log.customer_name;
+  mapping.agent = log.agent;
+  mapping.queue = log.queue;
+  mapping.reason = log.reason;
+  mapping.outcome = log.outcome;
+  mapping.satisfaction = log.satisfaction;
+  mapping.transcript = log.transcript;
+  mapping.notes = log.notes;
+  mapping.timestamp_format = log.timestamp_format;
+  mapping.timezone = log.timezone;
+  mapping.default_type = log.default_type;
+  mapping.system = log.system;
+  mapping.satisfaction_scale = log.satisfaction_scale;
+  return mapping;
+}
+
 ConnectorHandler::ConnectorHandler(const KeyRegistry& keys, pipeline::IngestPipeline& pipeline,
                                    const CorsPolicy& cors)
     : keys_(keys), pipeline_(pipeline), cors_(cors) {}
 
 std::string_view ConnectorHandler::KnownConnectors() {
   return "pos/shopify, pos/csv, email/sendgrid, email/mailgun, social/meta, service/zendesk, service/freshdesk, "
-         "service/twilio-voice";
+         "service/twilio-voice, service/contact-log";
 }
+
+namespace {
+
+// A whole CSV body through one of the CSV importers. A mapping it refuses is the operator's
+// configuration, not the client's (start-up checks every one): FailedPrecondition.
+template <typename Importer>
+absl::StatusOr<ingest::ParsedRequest> ImportWholeBody(absl::StatusOr<Importer> importer, std::string_view body) {
+  if (!importer.ok()) return absl::FailedPreconditionError(importer.status().message());
+  ingest::ParsedRequest rows;
+  importer->Feed(body, rows);
+  importer->Finish(rows);
+  return rows;
+}
+
+}  // namespace
 
 void ConnectorHandler::Handle(const ConnectorRequest& request, std::function<void(HttpReply)> reply) {
   const std::string_view name = request.connector;
@@ -100,8 +144,8 @@ void ConnectorHandler::Handle(const ConnectorRequest& request, std::function<voi
     reply(ErrorReply(401, "unauthorized", std::string(source.status().message())));
     return;
   }
-  // POST /v1/connectors/pos/csv is not signed and a text/csv POST needs no preflight: without this
-  // a page of any site holding the key could store events through it.
+  // POST /v1/connectors/pos/csv (and service/contact-log) is not signed and a text/csv POST needs no
+  // preflight: without this a page of any site holding the key could store events through it.
   if (!request.origin.empty() && !cors_.AllowsIngest(*source, request.origin)) {
     reply(ErrorReply(
         403, "origin_not_allowed",
@@ -133,17 +177,22 @@ void ConnectorHandler::Handle(const ConnectorRequest& request, std::function<voi
                        "this source has no CSV mapping (sources[i].connectors.csv in the configuration)"));
       return;
     }
-    absl::StatusOr<connectors::CsvImporter> importer =
-        connectors::CsvImporter::Create(CsvMappingFrom(*settings.csv), webhook.received_at);
-    if (!importer.ok()) {
-      // Start-up validates every mapping, so this is the operator's configuration, not the client.
-      reply(RefusalReply(absl::FailedPreconditionError(importer.status().message())));
+    absl::StatusOr<ingest::ParsedRequest> rows = ImportWholeBody(
+        connectors::CsvImporter::Create(CsvMappingFrom(*settings.csv), webhook.received_at), request.body);
+    if (!rows.ok()) return reply(RefusalReply(rows.status()));
+    parsed = *std::move(rows);
+  } else if (name == kContactLog) {
+    if (!settings.contact_log) {
+      reply(ErrorReply(400, "connector_not_configured",
+                       "this source has no contact-log mapping (sources[i].connectors.contact_log in the "
+                       "configuration)"));
       return;
     }
-    ingest::ParsedRequest rows;
-    importer->Feed(request.body, rows);
-    importer->Finish(rows);
-    parsed = std::move(rows);
+    absl::StatusOr<ingest::ParsedRequest> rows = ImportWholeBody(
+        connectors::ContactLogImporter::Create(ContactLogMappingFrom(*settings.contact_log), webhook.received_at),
+        request.body);
+    if (!rows.ok()) return reply(RefusalReply(rows.status()));
+    parsed = *std::move(rows);
   } else if (name == kShopify) {
     parsed = connectors::TranslateShopifyOrder(webhook, {.secret = settings.shopify_secret});
   } else if (name == kSendGrid) {

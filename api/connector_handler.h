@@ -11,7 +11,9 @@
 // authenticates it, and a source without `connectors.csv` gets 400 connector_not_configured.
 // POST /v1/connectors/service/freshdesk is not signed either (Freshdesk cannot sign): the write key,
 // and the optional shared secret header of `connectors.freshdesk`, authenticate it; a source
-// without `connectors.freshdesk` gets 400 connector_not_configured. Twilio signs the URL it called:
+// without `connectors.freshdesk` gets 400 connector_not_configured.
+// POST /v1/connectors/service/contact-log (call and chat logs as CSV) is like pos/csv: the write key
+// alone, and 400 connector_not_configured for a source without `connectors.contact_log`. Twilio signs the URL it called:
 // `connectors.twilio_voice.public_url`, else the URL rebuilt from Host / X-Forwarded-* and the path.
 
 #include <functional>
@@ -24,6 +26,7 @@
 #include "api/tracking_handler.h"
 #include "config/config.h"
 #include "connectors/connector.h"
+#include "connectors/contact_log_csv.h"
 #include "connectors/pos_csv.h"
 #include "pipeline/ingest_pipeline.h"
 
@@ -41,6 +44,8 @@ struct ConnectorRequest {
 
 // The connector's mapping from a source's `connectors.csv` (shared with `tessera import`).
 connectors::CsvMapping CsvMappingFrom(const config::CsvMappingConfig& csv);
+// The connector's mapping from a source's `connectors.contact_log` (shared with `tessera import`).
+connectors::ContactLogMapping ContactLogMappingFrom(const config::ContactLogMappingConfig& log);
 
 class ConnectorHandler {
  public:

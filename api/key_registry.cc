@@ -22,7 +22,10 @@ KeyRegistry::KeyRegistry(const config::Config& config) {
     absl::StatusOr<config::KeyDigest> digest = config::DigestOfConfiguredKey(source.write_key);
     if (!digest.ok()) continue;
     keys_.emplace(*digest, Entry{.scope = KeyScope::kWrite, .source = sources_.size()});
-    sources_.push_back(ingest::SourceRef{source.name, source.space, source.channel});
+    sources_.push_back(ingest::SourceRef{.name = source.name,
+                                         .space = source.space,
+                                         .channel = source.channel,
+                                         .keep_free_text = source.keep_free_text});
     connectors_.push_back(source.connectors);
     allowed_origins_.push_back(source.allowed_origins);
   }

@@ -41,6 +41,34 @@ struct CsvMappingConfig {
   bool receipt_id_per_store = false;      // Message ids include the store.
 };
 
+// How a contact-centre export (calls, chats) maps onto events: connectors.contact_log, mirroring
+// connectors::ContactLogMapping (the defaults are the same). Column names are header names; an
+// empty one leaves the column unmapped. Usability (formats, timezone, an identifier column) is
+// checked by the connector when tools/ builds it, as for CsvMappingConfig.
+struct ContactLogMappingConfig {
+  std::string contact_id = "contact_id";  // columns.contact_id: required; part of the message id.
+  std::string started_at = "started_at";  // columns.started_at: required; when the contact began.
+  std::string type = {};                  // columns.type: call, chat, email, sms or other.
+  std::string direction = {};             // columns.direction: inbound or outbound.
+  std::string duration = {};              // columns.duration: seconds, H:MM:SS or MM:SS.
+  std::string phone = {};                 // columns.phone: context.traits.phone.
+  std::string email = {};                 // columns.email: context.traits.email.
+  std::string user_id = {};               // columns.user_id: userId.
+  std::string customer_name = {};         // columns.customer_name: context.traits.name.
+  std::string agent = {};                 // columns.agent: properties.agent.
+  std::string queue = {};                 // columns.queue: properties.queue.
+  std::string reason = {};                // columns.reason: properties.reason.
+  std::string outcome = {};               // columns.outcome: the event name and properties.outcome.
+  std::string satisfaction = {};          // columns.satisfaction: properties.satisfaction and .csat.
+  std::string transcript = {};            // columns.transcript: properties.transcript.
+  std::string notes = {};                 // columns.notes: properties.notes.
+  std::string timestamp_format = "iso8601";  // "iso8601" or a strftime-like pattern.
+  std::string timezone = "Z";             // Offset or IANA zone of timestamps that carry none.
+  std::string default_type = "call";      // The type of rows without one.
+  std::string system = "contact_log";     // properties.provider and part of the message id.
+  std::string satisfaction_scale = "1-5";  // How numeric ratings read: "1-5" or "0-1".
+};
+
 // A source's settings for the channel connectors (POST /v1/connectors/...). A connector that is
 // not configured for a source refuses its requests. Secrets never appear in error messages.
 struct ConnectorSettings {
@@ -58,6 +86,7 @@ struct ConnectorSettings {
   std::string twilio_auth_token;     // connectors.twilio_voice.auth_token: HMAC-SHA1 key of X-Twilio-Signature.
   std::string twilio_public_url;     // connectors.twilio_voice.public_url: the URL Twilio calls, no query.
   std::optional<CsvMappingConfig> csv = {};  // connectors.csv: POS CSV imports; unset refuses them.
+  std::optional<ContactLogMappingConfig> contact_log = {};  // connectors.contact_log: contact-log imports.
 };
 
 // A write key bound to one space and one channel.
@@ -78,6 +107,10 @@ struct Source {
   // A request from a page of another origin is refused with 403, so a key copied onto another
   // site sends nothing. Requests without an Origin header (servers, apps) are not affected.
   std::vector<std::string> allowed_origins = {"*"};
+  // Service sources: keep the free-text properties of their events (transcripts, ticket
+  // descriptions and comments, notes; ingest/free_text.h) in the log. Off: they are removed before
+  // an event is logged. Sources of other channels are not affected.
+  bool keep_free_text = false;
 };
 
 struct ListenOptions {
@@ -222,6 +255,9 @@ struct DestinationConfig {
   std::chrono::milliseconds retry_initial{500};  // retry.initial_ms: the first back-off's ceiling, 10 ms to 1 h.
   std::chrono::milliseconds retry_max{60'000};   // retry.max_ms: the longest back-off, >= initial, up to 1 h.
   std::string ca_file = {};  // PEM certificates an https url's server must chain to (empty: the system's).
+  // free_text: the free-text properties (ingest/free_text.h) of service events this destination
+  // is sent; the others are removed from them first. Empty: none.
+  std::vector<std::string> free_text = {};
 };
 
 // Purchases and the purchase models of one space (docs/prediction.md): which events are

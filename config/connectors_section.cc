@@ -1,5 +1,5 @@
-// A source's connector settings (sources[].connectors): webhook secrets, the Twilio callback URL and
-// the POS CSV mapping.
+// A source's connector settings (sources[].connectors): webhook secrets, the Twilio callback URL, the
+// POS CSV mapping and the contact-log mapping.
 
 #include <cstdint>
 #include <string>
@@ -54,6 +54,43 @@ absl::Status ReadCsvMapping(element value, const std::string& path, CsvMappingCo
                      {"receipt_id_per_store", [&](element v, const std::string& p) {
                         return ReadBool(v, p, csv.receipt_id_per_store);
                       }}});
+}
+
+// connectors.contact_log: the column mapping of contact-centre (call and chat log) imports. As for
+// connectors.csv, only the JSON shape is checked here and the connector judges the rest.
+absl::Status ReadContactLogMapping(element value, const std::string& path, ContactLogMappingConfig& log) {
+  auto text = [](std::string& out) {
+    return [&out](element v, const std::string& p) { return ReadString(v, p, out); };
+  };
+  auto non_empty = [](std::string& out) {
+    return [&out](element v, const std::string& p) { return ReadNonEmptyString(v, p, out); };
+  };
+  return ReadObject(value, path,
+                    {{"columns",
+                      [&](element v, const std::string& p) {
+                        return ReadObject(v, p,
+                                          {{"contact_id", non_empty(log.contact_id)},
+                                           {"started_at", non_empty(log.started_at)},
+                                           {"type", text(log.type)},
+                                           {"direction", text(log.direction)},
+                                           {"duration", text(log.duration)},
+                                           {"phone", text(log.phone)},
+                                           {"email", text(log.email)},
+                                           {"user_id", text(log.user_id)},
+                                           {"customer_name", text(log.customer_name)},
+                                           {"agent", text(log.agent)},
+                                           {"queue", text(log.queue)},
+                                           {"reason", text(log.reason)},
+                                           {"outcome", text(log.outcome)},
+                                           {"satisfaction", text(log.satisfaction)},
+                                           {"transcript", text(log.transcript)},
+                                           {"notes", text(log.notes)}});
+                      }},
+                     {"timestamp_format", non_empty(log.timestamp_format)},
+                     {"timezone", non_empty(log.timezone)},
+                     {"default_type", non_empty(log.default_type)},
+                     {"system", non_empty(log.system)},
+                     {"satisfaction_scale", non_empty(log.satisfaction_scale)}});
 }
 
 // connectors.twilio_voice.public_url: the URL configured in Twilio, which its signature covers.
@@ -166,7 +203,10 @@ absl::Status ReadConnectorSettings(element value, const std::string& path, Conne
           return absl::OkStatus();
         }},
        {"csv",
-        [&](element v, const std::string& p) { return ReadCsvMapping(v, p, settings.csv.emplace()); }}});
+        [&](element v, const std::string& p) { return ReadCsvMapping(v, p, settings.csv.emplace()); }},
+       {"contact_log", [&](element v, const std::string& p) {
+          return ReadContactLogMapping(v, p, settings.contact_log.emplace());
+        }}});
 }
 
 }  // namespace tessera::config::internal

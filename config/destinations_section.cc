@@ -82,6 +82,9 @@ absl::Status ReadDestination(element value, const std::string& path, Destination
            {"dead_letter_after_seconds", DurationReader(destination.dead_letter_after, 1, 30 * 86'400)},
            {"retry", [&](element v, const std::string& p) { return ReadRetry(v, p, destination); }},
            {"ca_file", text(destination.ca_file)},
+           // The names are ingest's list (ingest/free_text.h), checked where tools/ builds the
+           // activation::DestinationSpec: config depends on nothing that knows it.
+           {"free_text", StringListReader(destination.free_text)},
            {"options", [&](element v, const std::string& p) { return ReadOptions(v, p, destination.options_json); }}});
       !s.ok()) {
     return s;

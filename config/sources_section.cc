@@ -1,4 +1,5 @@
-// The sources section (sources[]: name, write key, space, channel, phone region, allowed origins)
+// The sources section (sources[]: name, write key, space, channel, phone region, allowed origins,
+// keep_free_text)
 // and the check that no key of any kind is configured twice.
 
 #include <string>
@@ -65,9 +66,18 @@ absl::Status ReadSource(element value, const std::string& path, Source& source) 
        {"phone_region", PhoneRegionReader(source.phone_region)},
        {"connectors",
         [&](element v, const std::string& p) { return ReadConnectorSettings(v, p, source.connectors); }},
-       {"allowed_origins", AllowedOriginsReader(source.allowed_origins)}});
+       {"allowed_origins", AllowedOriginsReader(source.allowed_origins)},
+       {"keep_free_text",
+        [&](element v, const std::string& p) { return ReadBool(v, p, source.keep_free_text); }}});
   if (!status.ok()) return status;
   if (!has_write_key) return Invalid(ChildPath(path, "write_key"), "required");
+  // Only service events have their free text removed, so on another channel the setting would
+  // promise something it does not do.
+  if (source.keep_free_text && source.channel != "service") {
+    return Invalid(ChildPath(path, "keep_free_text"),
+                   absl::StrCat("applies to sources of channel \"service\" only (this one is ", Quote(source.channel),
+                                ")"));
+  }
   if (!has_name) source.name = source.channel;
   return absl::OkStatus();
 }

@@ -3,9 +3,10 @@
 // CsvTokenizer says what each byte of a CSV file means, the way POS exports are read (RFC 4180,
 // and lenient where exporters are): a field that starts with '"' is quoted and may hold commas,
 // line breaks and doubled quotes; a quote inside an unquoted field is taken literally ("5\" tv");
-// CR, LF and CRLF each end a row. It keeps no field text, only the state, so the importer
-// (connectors/pos_csv.h) and `tessera import`'s cutting of files into pieces (tools/csv_chunker.h)
-// find rows at exactly the same places.
+// CR, LF and CRLF each end a row. It keeps no field text, only the state, so the importers' row
+// reader (connectors/csv_rows.h, behind connectors/pos_csv.h and connectors/contact_log_csv.h)
+// and `tessera import`'s cutting of files into pieces (tools/csv_chunker.h) find rows at exactly
+// the same places.
 //
 // Thread-safety: one tokenizer per file; not thread-safe.
 

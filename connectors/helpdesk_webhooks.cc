@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "base/json_writer.h"
 #include "base/time.h"
+#include "connectors/internal/satisfaction.h"
 #include "connectors/internal/text.h"
 #include "connectors/signatures.h"
 #include "simdjson.h"
@@ -172,6 +173,10 @@ struct Ticket {
   std::vector<std::string> tags;
   std::string via;
   std::string satisfaction_raw;
+  // Free text (ingest/free_text.h): emitted when sent; the pipeline keeps it only for a service
+  // source with keep_free_text.
+  std::string description;
+  std::string comment;
   std::string created_at;
   std::string updated_at;
   std::string email;
@@ -203,25 +208,7 @@ std::string_view ClassifySatisfaction(std::string_view raw) {
     if (code < -100) return "bad";
     return {};
   }
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 16> kRatings = {{
-      {"good", "good"},
-      {"good, i'm satisfied", "good"},
-      {"awesome", "good"},
-      {"happy", "good"},
-      {"very happy", "good"},
-      {"extremely happy", "good"},
-      {"satisfied", "good"},
-      {"positive", "good"},
-      {"bad", "bad"},
-      {"bad, i'm unsatisfied", "bad"},
-      {"not good", "bad"},
-      {"unhappy", "bad"},
-      {"very unhappy", "bad"},
-      {"extremely unhappy", "bad"},
-      {"dissatisfied", "bad"},
-      {"negative", "bad"},
-  }};
-  return internal::EventNameFor(kRatings, rating, "");
+  return internal::SatisfactionFromWord(rating);
 }
 
 // A stable id for a delivery that names no version of the ticket: a hash of its JSON (minified).
@@ -257,6 +244,9 @@ void WriteTicketProperties(const Ticket& ticket, JsonWriter& properties) {
   } else {
     properties.Int(satisfaction == "good" ? 1 : 0);
   }
+  // Absent rather than null when not sent: a null would say the ticket has none.
+  if (!ticket.description.empty()) properties.Key("description").String(ticket.description);
+  if (!ticket.comment.empty()) properties.Key("comment").String(ticket.comment);
   properties.EndObject();
 }
 
@@ -408,6 +398,7 @@ void ReadZendeskTicket(const Fields& fields, Ticket& ticket) {
   }
   ticket.created_at = fields.Text("created_at");
   ticket.updated_at = fields.Text("updated_at");
+  ticket.description = fields.Text("description");
   ReadZendeskRequester(fields, ticket);
 }
 
@@ -427,6 +418,9 @@ ingest::ParsedRequest TranslateZendeskTrigger(const Fields& root, element root_v
   Ticket ticket;
   ticket.id = fields->Text("id");
   ReadZendeskTicket(*fields, ticket);
+  // {{ticket.latest_comment}}: a trigger's JSON only; event subscriptions send comments as events
+  // of their own.
+  ticket.comment = fields->Text("latest_comment");
   if (error) return RequestError(*std::move(error));
   if (ticket.id.empty()) {
     return RequestError(
@@ -601,6 +595,8 @@ absl::StatusOr<ingest::ParsedRequest> TranslateFreshdeskWebhook(const WebhookReq
   ticket.via = FreshdeskCode(fields->Text("ticket_source"), "source");
   ticket.tags = fields->Tags("ticket_tags", ",");
   ticket.satisfaction_raw = fields->Text("ticket_satisfaction_rating");
+  ticket.description = fields->Text("ticket_description");
+  ticket.comment = fields->Text("ticket_latest_public_comment");
   ticket.created_at = fields->Text("ticket_created_at");
   ticket.updated_at = fields->Text("ticket_updated_at");
   ticket.email = fields->Text("ticket_contact_email");

@@ -19,7 +19,11 @@
 // triggered_event; when sent), ticket_id (string), subject, status, priority (lower-cased text;
 // Freshdesk's numeric codes become their names), tags (array of strings; a Zendesk space-separated
 // or Freshdesk comma-separated string is split), via (the channel of contact: Zendesk via.channel,
-// Freshdesk source), satisfaction ("good" / "bad", else null) and csat (1 / 0, else null).
+// Freshdesk source), satisfaction ("good" / "bad", else null) and csat (1 / 0, else null); and,
+// only when sent, the free text description (Zendesk ticket.description / detail.description,
+// Freshdesk ticket_description) and comment (Zendesk ticket.latest_comment, Freshdesk
+// ticket_latest_public_comment). The connectors always emit free text; the pipeline removes it
+// before the event is logged unless the source has keep_free_text (ingest/free_text.h).
 // context: traits {email, phone, name} of the requester (the identifier extractor links them),
 // externalIds [{"type":"zendesk_user_id"|"freshdesk_contact_id", ...}] when the requester's id is
 // known. The delivery needs at least one of them: else missing_identity naming the requester.
@@ -55,11 +59,14 @@ struct ZendeskOptions {
 // Unauthenticated. Then the body, in either of Zendesk's shapes:
 //  - a trigger/automation webhook whose JSON the admin wrote, {"ticket": {id, subject, status,
 //    priority, tags, via: {channel} or "web", requester: {id, email, phone, name},
-//    satisfaction_rating: {score} or "good", created_at, updated_at}}; message_id
+//    satisfaction_rating: {score} or "good", description, latest_comment, created_at,
+//    updated_at}} (description and latest_comment from the placeholders {{ticket.description}}
+//    and {{ticket.latest_comment}}); message_id
 //    "zendesk-<ticket.id>-<ticket.updated_at>"; timestamp: updated_at when it is ISO-8601 (Zendesk's
 //    default placeholder {{ticket.updated_at}} is not: the event then takes received_at);
 //  - an event-subscription webhook, {"type": "zen:event-type:ticket.created", "id", "time",
-//    "detail": {id, subject, status, priority, tags, via, requester_id, ...}, "event": {...}};
+//    "detail": {id, subject, status, priority, tags, via, requester_id, description, ...},
+//    "event": {...}};
 //    message_id "zendesk-<detail.id>-<id>"; timestamp: time. For ticket.status_changed the new
 //    status is event.current.
 // Errors (an OK result with request_error): invalid_json, invalid_type (not an object, or a member
@@ -81,7 +88,8 @@ struct FreshdeskOptions {
 // Translates one Freshdesk automation webhook: {"freshdesk_webhook": {ticket_id, ticket_subject,
 // ticket_status, ticket_priority, ticket_tags, ticket_source, ticket_contact_id,
 // ticket_contact_email, ticket_contact_phone, ticket_contact_mobile, ticket_contact_name,
-// ticket_satisfaction_rating, ticket_created_at, ticket_updated_at, triggered_event}} (the wrapper
+// ticket_satisfaction_rating, ticket_description, ticket_latest_public_comment, ticket_created_at,
+// ticket_updated_at, triggered_event}} (the wrapper
 // Freshdesk's "simple" format writes; the bare object is accepted too). Values may be strings or
 // numbers. message_id "freshdesk-<ticket_id>-<ticket_updated_at>", or "freshdesk-<ticket_id>-h-<hash
 // of the payload>" without one (message_id_generated). timestamp: ticket_updated_at when ISO-8601,

@@ -35,10 +35,12 @@
 // A header that lacks a mapped column (or has it twice) is a request_error naming the column, set
 // before any row is read; no row is translated then.
 //
-// Time zones: libstdc++ 12 (GCC 12) has no std::chrono::locate_zone, so timestamps without an
-// offset are read in a fixed offset ("Z", "UTC", "+02:00", "-0530"); IANA names such as
-// "Europe/Berlin" are refused with a message saying so. A fixed offset cannot follow daylight
-// saving time: export in UTC, or with an offset (%z), when the POS can.
+// Reading rows (BOM, quotes, line numbers, the header lookup) is connectors/csv_rows.h and the
+// timestamp formats connectors/csv_timestamps.h, shared with the contact-log import.
+//
+// Time zones: timestamps without an offset are read in CsvMapping::timezone, a fixed offset ("Z",
+// "UTC", "+02:00", "-0530") or an IANA name such as "Europe/Berlin" (ICU's time zone data, so
+// daylight saving time applies); see connectors/csv_timestamps.h.
 
 #include <cstddef>
 #include <memory>
@@ -47,6 +49,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "connectors/csv_rows.h"
 #include "ingest/event.h"
 #include "ingest/segment_parser.h"
 
@@ -54,7 +57,7 @@ namespace tessera::connectors {
 
 namespace pos_csv_error {
 // A row that is not valid CSV or does not have the header's number of columns.
-inline constexpr std::string_view kInvalidCsv = "invalid_csv";
+inline constexpr std::string_view kInvalidCsv = csv_error::kInvalidCsv;
 }  // namespace pos_csv_error
 
 // Which header column holds what. Columns left empty are not mapped.

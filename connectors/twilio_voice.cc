@@ -245,10 +245,13 @@ absl::StatusOr<ingest::ParsedRequest> TranslateTwilioVoiceCallback(const Webhook
   const std::string_view status = Param(*params, "CallStatus");
   const std::string_view recording_sid = Param(*params, "RecordingSid");
   const std::string_view recording_status = Param(*params, "RecordingStatus");
-  if (status.empty() && recording_sid.empty()) {
-    return RequestError(MakeError(
-        ingest::error_code::kMissingField,
-        "expected CallStatus (a status callback) or RecordingSid (a recording callback)", "CallStatus"));
+  const std::string_view transcription_sid = Param(*params, "TranscriptionSid");
+  const std::string_view transcription_status = Param(*params, "TranscriptionStatus");
+  if (status.empty() && recording_sid.empty() && transcription_sid.empty()) {
+    return RequestError(MakeError(ingest::error_code::kMissingField,
+                                  "expected CallStatus (a status callback), RecordingSid (a recording callback) "
+                                  "or TranscriptionSid (a transcription callback)",
+                                  "CallStatus"));
   }
   std::optional<FieldError> error;
   std::optional<int64_t> duration;
@@ -280,7 +283,12 @@ absl::StatusOr<ingest::ParsedRequest> TranslateTwilioVoiceCallback(const Webhook
 
   ingest::CanonicalEvent event;
   event.type = ingest::EventType::kTrack;
-  if (!recording_sid.empty()) {
+  if (!transcription_sid.empty()) {
+    // Checked first: <Record transcribe>'s callback names the recording it transcribed too.
+    event.event = transcription_status == "completed" ? "Call Transcription Completed"
+                                                      : "Call Transcription Status Changed";
+    event.message_id = absl::StrCat("twilio-", ToAbsl(call_sid), "-", ToAbsl(transcription_sid));
+  } else if (!recording_sid.empty()) {
     const bool completed = recording_status.empty() || recording_status == "completed";
     event.event = completed ? "Call Recording Completed" : "Call Recording Status Changed";
     event.message_id = absl::StrCat("twilio-", ToAbsl(call_sid), "-", ToAbsl(recording_sid));
@@ -329,6 +337,10 @@ absl::StatusOr<ingest::ParsedRequest> TranslateTwilioVoiceCallback(const Webhook
   optional_string("recording_status", recording_status);
   if (recording_duration) properties.Key("recording_duration").Int(*recording_duration);
   optional_string("recording_url", Param(*params, "RecordingUrl"));
+  optional_string("transcription_sid", transcription_sid);
+  optional_string("transcription_status", transcription_status);
+  // Free text (ingest/free_text.h): the pipeline keeps it only for a source with keep_free_text.
+  optional_string("transcript", Param(*params, "TranscriptionText"));
   properties.EndObject();
 
   JsonWriter context(event.context);

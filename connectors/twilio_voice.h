@@ -1,7 +1,8 @@
 #pragma once
 
 // The service channel's call connector: Twilio Voice status callbacks (StatusCallback of a call or
-// of a <Dial>ed leg) and recording status callbacks, translated into one canonical track event per
+// of a <Dial>ed leg), recording status callbacks and transcription callbacks (<Record transcribe
+// transcribeCallback>), translated into one canonical track event per
 // callback, on the profile of the customer's phone number. See connectors/connector.h for the
 // conventions every connector follows.
 //
@@ -9,7 +10,8 @@
 // AccountSid, From, To, Direction (inbound, outbound-api, outbound-dial, ...), CallStatus (queued,
 // initiated, ringing, in-progress, completed, busy, failed, no-answer, canceled), CallDuration
 // (seconds), Timestamp (RFC 2822, "Mon, 16 Aug 2010 03:45:01 +0000"), CallerName, QueueSid, and for
-// recordings RecordingSid, RecordingStatus, RecordingDuration, RecordingUrl, RecordingStartTime.
+// recordings RecordingSid, RecordingStatus, RecordingDuration, RecordingUrl, RecordingStartTime, for
+// transcriptions TranscriptionSid, TranscriptionStatus (completed, failed) and TranscriptionText.
 //
 // Signature: X-Twilio-Signature must be base64(HMAC-SHA1(auth token, URL + every POST parameter
 // sorted by name (then value), each as name + value)), as Twilio documents
@@ -25,14 +27,21 @@
 //               inbound call -> "Call Missed", of an outbound call -> "Call Not Connected"; any other
 //               status (queued, ringing, in-progress, unknown ones) -> "Call Status Changed";
 //               a recording callback (RecordingSid) -> "Call Recording Completed" (RecordingStatus
-//               completed or absent) or "Call Recording Status Changed".
+//               completed or absent) or "Call Recording Status Changed"; a transcription
+//               callback (TranscriptionSid, checked first: it names its recording too) -> "Call
+//               Transcription Completed" (TranscriptionStatus completed) or "Call Transcription
+//               Status Changed".
 //   message_id  "twilio-<CallSid>-<CallStatus>", for recordings "twilio-<CallSid>-<RecordingSid>"
-//               (plus "-<RecordingStatus>" unless completed): each status of a call is stored once.
+//               (plus "-<RecordingStatus>" unless completed), for transcriptions
+//               "twilio-<CallSid>-<TranscriptionSid>": each status of a call is stored once.
 //   timestamp   Timestamp, else RecordingStartTime, else received_at.
 //   properties  provider "twilio", call_sid, account_sid, direction, status, duration_seconds,
 //               from, to, caller_name, queue, queue_sid, agent (queue and agent: POST parameters or
 //               query parameters of the callback URL, which is where custom values travel),
-//               recording_sid, recording_status, recording_duration, recording_url.
+//               recording_sid, recording_status, recording_duration, recording_url,
+//               transcription_sid, transcription_status, transcript (TranscriptionText: free text,
+//               which the pipeline removes before the event is logged unless the source has
+//               keep_free_text; ingest/free_text.h).
 //   context     traits.phone: the customer's number, From for inbound calls and To for outbound
 //               ones, as Twilio writes it (normalization happens downstream, in the source's or
 //               the default phone region); "client:" and "sip:" addresses are no phone numbers and
@@ -40,7 +49,8 @@
 //               a recording callback (which carries no numbers) joins the profile of its call.
 //
 // Errors (an OK result with request_error): invalid_value "body" (not form-encoded: a bad %-escape),
-// missing_field "CallSid", missing_field "CallStatus" (neither it nor RecordingSid), invalid_value
+// missing_field "CallSid", missing_field "CallStatus" (neither it, RecordingSid nor
+// TranscriptionSid), invalid_value
 // "CallDuration" / "RecordingDuration" (not a non-negative integer), invalid_timestamp "Timestamp".
 //
 // Thread-safety: the functions are reentrant.

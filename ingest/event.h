@@ -29,6 +29,9 @@ struct SourceRef {
   std::string name;
   std::string space;
   std::string channel;
+  // Service sources only: whether the free-text properties of its events (ingest/free_text.h) are
+  // logged; without it the pipeline removes them first (config sources[i].keep_free_text).
+  bool keep_free_text = false;
 };
 
 struct CanonicalEvent {
@@ -39,7 +42,7 @@ struct CanonicalEvent {
   // Where it came from: the write key's source decides these, never the payload.
   std::string space;
   std::string source;   // The source's name.
-  std::string channel;  // web, app, pos, email, social, server.
+  std::string channel;  // web, app, pos, email, social, server, service.
 
   std::string user_id;
   std::string anonymous_id;

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "ingest/free_text.h"
 #include "ingest/log_command.h"
 
 namespace tessera::pipeline {
@@ -390,10 +391,24 @@ void IngestPipeline::Accept(const ingest::SourceRef& source, ingest::ParsedReque
     summaries = std::make_shared<std::vector<ingest::EventSummary>>();
     summaries->reserve(request.events.size());
   }
+  // Free text of a service source is kept only when the source says so (docs/privacy.md); the
+  // properties are removed before the log, so nothing downstream ever holds them.
+  const bool remove_free_text = source.channel == ingest::kFreeTextChannel && !source.keep_free_text;
   for (ingest::CanonicalEvent& event : request.events) {
     event.space = source.space;
     event.source = source.name;
     event.channel = source.channel;
+    if (remove_free_text) {
+      absl::StatusOr<bool> removed = ingest::RemoveFreeText(event.properties);
+      // Parsers and connectors hand over validated objects; a failure is a bug, and the event must
+      // not be logged with text it was not allowed to keep.
+      if (!removed.ok()) {
+        result->status = absl::InternalError(
+            absl::StrCat("removing free text from event ", event.message_id, ": ", removed.status().message()));
+        done(std::move(*result));
+        return;
+      }
+    }
     entries.push_back(ingest::MakeLogEntry(event));
     if (summaries) summaries->push_back(ingest::SummarizeEvent(event));
     message_ids->push_back(std::move(event.message_id));

@@ -108,7 +108,9 @@ class IngestPipeline {
 
   // Accepts `request` (already parsed; request_error must be empty) from `source`. `done` is
   // called exactly once, possibly on the writer thread, possibly before Accept returns.
-  // In strict mode a request with any rejected event stores nothing.
+  // In strict mode a request with any rejected event stores nothing. Events of a service source
+  // without keep_free_text lose their free-text properties (ingest/free_text.h) before they are
+  // logged; nothing else about them changes.
   void Accept(const ingest::SourceRef& source, ingest::ParsedRequest request, bool strict,
               IngestCallback done);
 

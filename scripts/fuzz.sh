@@ -31,6 +31,7 @@ targets=(
   mailgun_fuzzer:16384
   meta_fuzzer:16384
   pos_csv_fuzzer:4096
+  contact_log_fuzzer:4096
   content_decoding_fuzzer:8192
   allowed_origin_fuzzer:512
   csv_chunker_fuzzer:4096

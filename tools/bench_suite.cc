@@ -326,7 +326,10 @@ int Pipeline(const std::map<std::string, std::string>& flags) {
   std::map<std::string, ingest::SourceRef, std::less<>> source_of_channel;
   for (const config::Source& source : config->sources) {
     source_of_channel.emplace(source.channel,
-                              ingest::SourceRef{.name = source.name, .space = source.space, .channel = source.channel});
+                              ingest::SourceRef{.name = source.name,
+                                                .space = source.space,
+                                                .channel = source.channel,
+                                                .keep_free_text = source.keep_free_text});
   }
   if (std::filesystem::exists(StorePath(*config))) return Fail(2, "pipeline: the store must not exist yet");
 

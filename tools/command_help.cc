@@ -20,13 +20,16 @@ constexpr std::array kCommands = {
 )"},
     CommandHelp{
         "import",
-        R"(  import --config FILE [--data-dir DIR] --source WRITE_KEY --format csv [--server URL] CSV_FILE
-        Load a POS CSV export as the source whose write key is given, with its connectors.csv mapping:
-        bad rows are reported by line number and skipped; re-importing a file adds nothing. With the
-        server stopped, the command opens the store and runs the ingest pipeline itself. While a
-        server holds the store (or with --server http://HOST:PORT), the file is sent to that server's
-        POST /v1/connectors/pos/csv in row-aligned pieces of at most 1 MiB, each durable before the
-        next; a piece answered 503 or lost on the way is sent again. Progress goes to stderr once a
+        R"(  import --config FILE [--data-dir DIR] --source WRITE_KEY --format csv|contact-log [--server URL]
+         CSV_FILE
+        Load a CSV file as the source whose write key is given: --format csv, a POS export, with the
+        source's connectors.csv mapping; --format contact-log, the call and chat log of a contact-
+        centre system, with its connectors.contact_log mapping. Bad rows are reported by line number
+        and skipped; re-importing a file adds nothing. With the server stopped, the command opens the
+        store and runs the ingest pipeline itself. While a server holds the store (or with --server
+        http://HOST:PORT), the file is sent to that server's POST /v1/connectors/pos/csv (or
+        /v1/connectors/service/contact-log) in row-aligned pieces of at most 1 MiB, each durable
+        before the next; a piece answered 503 or lost on the way is sent again. Progress goes to stderr once a
         second. Exit 0 once the file was read, 1 on I/O, store or server errors, 2 on usage or
         configuration errors (and a key or mapping the server refuses).
 )"},

@@ -1,14 +1,18 @@
-// `tessera import`: load a legacy POS CSV export into the store through the same ingest pipeline
-// the server uses, so imported events are durable, deduplicated (message ids come from receipt
-// ids: importing a file twice adds nothing) and resolved into profiles.
+// `tessera import`: load a CSV export into the store through the same ingest pipeline the server
+// uses, so imported events are durable, deduplicated (message ids come from the rows' ids:
+// importing a file twice adds nothing) and resolved into profiles. Two formats, each with its
+// mapping in the source's configuration: `--format csv`, a legacy POS export (connectors.csv,
+// connectors/pos_csv.h), and `--format contact-log`, the call and chat log of a contact-centre
+// system (connectors.contact_log, connectors/contact_log_csv.h). Both behave the same way; only
+// the importer and the server's connector differ (ImportFormat below).
 //
 // The store belongs to one process at a time. With the server stopped, the command opens it and
 // runs the pipeline itself. While a server holds it (or with --server), the file goes to that
-// server's POS CSV connector instead, cut into row-aligned pieces under its body limit
+// server's connector of the format instead, cut into row-aligned pieces under its body limit
 // (tools/csv_chunker.h), each acknowledged as durable before the next is sent; a piece answered
-// 503 or lost on the way is sent again (receipt ids make that harmless).
+// 503 or lost on the way is sent again (row ids make that harmless).
 //
-// The file streams through connectors::CsvImporter in chunks; events go to the pipeline in
+// The file streams through the format's importer in chunks; events go to the pipeline in
 // batches, each waited for, so memory stays bounded whatever the file's size. Bad rows are
 // printed ("line N: code: message (field)") and skipped; progress goes to stderr about once a
 // second; a summary goes to stdout at the end.
@@ -32,6 +36,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/connector_handler.h"
 #include "config/key_digest.h"
+#include "connectors/contact_log_csv.h"
 #include "connectors/pos_csv.h"
 #include "pipeline/ingest_pipeline.h"
 #include "profile_store/backup.h"
@@ -54,6 +59,61 @@ constexpr auto kProgressInterval = std::chrono::seconds(1);
 constexpr size_t kMaxPieceBytes = 1 << 20;
 constexpr auto kRequestTimeout = std::chrono::seconds(120);
 constexpr int kAttempts = 6;
+
+// What differs between the formats: the option value, the source's mapping, and the server's
+// connector that takes the file.
+struct ImportFormat {
+  std::string_view name;            // --format value.
+  std::string_view connector_path;  // Through a server: where the pieces are posted.
+  std::string_view mapping_key;     // The source's configuration key, for messages.
+  std::string_view mapping_name;    // "CSV mapping", for messages.
+};
+
+constexpr ImportFormat kPosCsvFormat{"csv", "/v1/connectors/pos/csv", "connectors.csv", "CSV mapping"};
+constexpr ImportFormat kContactLogFormat{"contact-log", "/v1/connectors/service/contact-log",
+                                         "connectors.contact_log", "contact-log mapping"};
+
+// A format's importer (connectors::CsvImporter, connectors::ContactLogImporter) behind one interface,
+// so that the in-process import is written once.
+class RowImporter {
+ public:
+  virtual ~RowImporter() = default;
+  virtual void Feed(std::string_view chunk, ingest::ParsedRequest& out) = 0;
+  virtual void Finish(ingest::ParsedRequest& out) = 0;
+  virtual size_t bytes_read() const = 0;
+};
+
+template <typename Importer>
+class RowImporterOf final : public RowImporter {
+ public:
+  explicit RowImporterOf(Importer importer) : importer_(std::move(importer)) {}
+  void Feed(std::string_view chunk, ingest::ParsedRequest& out) override { importer_.Feed(chunk, out); }
+  void Finish(ingest::ParsedRequest& out) override { importer_.Finish(out); }
+  size_t bytes_read() const override { return importer_.bytes_read(); }
+
+ private:
+  Importer importer_;
+};
+
+template <typename Importer>
+absl::StatusOr<std::unique_ptr<RowImporter>> Wrap(absl::StatusOr<Importer> importer) {
+  if (!importer.ok()) return importer.status();
+  return std::make_unique<RowImporterOf<Importer>>(*std::move(importer));
+}
+
+// The importer of `format` for `source`; NotFound when the source has no mapping for it, and
+// InvalidArgument when the mapping is unusable (ConfigFromFlags has checked it already).
+absl::StatusOr<std::unique_ptr<RowImporter>> MakeImporter(const ImportFormat& format,
+                                                          const config::Source& source,
+                                                          ingest::Timestamp received_at) {
+  if (format.name == kContactLogFormat.name) {
+    if (!source.connectors.contact_log) return absl::NotFoundError("no mapping");
+    return Wrap(connectors::ContactLogImporter::Create(
+        api::ContactLogMappingFrom(*source.connectors.contact_log), received_at));
+  }
+  if (!source.connectors.csv) return absl::NotFoundError("no mapping");
+  return Wrap(connectors::CsvImporter::Create(api::CsvMappingFrom(*source.connectors.csv), received_at));
+}
 
 int Fail(int code, absl::string_view message) {
   std::fprintf(stderr, "tessera import: %s\n", std::string(message).c_str());
@@ -172,14 +232,14 @@ void ReportRejected(simdjson::dom::element reply, const CsvPiece& piece, Counts&
 // (400 with "rejected") and a single row too large for the server (413) go on to the next piece.
 // Errors: Unauthenticated, PermissionDenied or InvalidArgument for what the caller must fix (the
 // key, the source's mapping, the file's header); Unavailable or another code otherwise.
-absl::Status SendPiece(const HttpEndpoint& endpoint, const std::string& authorization, const CsvPiece& piece,
-                       Counts& counts) {
+absl::Status SendPiece(const HttpEndpoint& endpoint, std::string_view connector_path,
+                       const std::string& authorization, const CsvPiece& piece, Counts& counts) {
   const std::string lines =
       absl::StrCat("lines ", piece.first_row_line, " to ", piece.FileLine(piece.header_lines + piece.rows));
   std::chrono::seconds backoff(1);
   absl::StatusOr<HttpAnswer> answer;
   for (int attempt = 1; attempt <= kAttempts; ++attempt) {
-    answer = Post(endpoint, "/v1/connectors/pos/csv", "text/csv", piece.text,
+    answer = Post(endpoint, std::string(connector_path), "text/csv", piece.text,
                   {{"Authorization", authorization}}, kRequestTimeout);
     // Overloaded, shutting down for a restart, or the connection lost: the piece may or may not be
     // stored, and sending it again adds nothing twice.
@@ -234,9 +294,9 @@ absl::Status SendPiece(const HttpEndpoint& endpoint, const std::string& authoriz
   return absl::OkStatus();
 }
 
-// The import while a server holds the store: the file goes to its POS CSV connector, piece by piece.
-int ImportThroughServer(const HttpEndpoint& endpoint, const std::string& write_key,
-                        const config::Config& config, const std::string& source_name, std::FILE* file,
+// The import while a server holds the store: the file goes to the format's connector, piece by piece.
+int ImportThroughServer(const HttpEndpoint& endpoint, const ImportFormat& format,
+                        const std::string& write_key, const config::Config& config, const std::string& source_name, std::FILE* file,
                         const std::string& path, std::optional<uint64_t> total_bytes) {
   const std::string authorization = absl::StrCat("Basic ", absl::Base64Escape(absl::StrCat(write_key, ":")));
   CsvChunker chunker(std::min(kMaxPieceBytes, config.limits.max_webhook_bytes / 2));
@@ -249,8 +309,9 @@ int ImportThroughServer(const HttpEndpoint& endpoint, const std::string& write_k
   bool sent_any = false;
   auto send = [&]() -> int {  // Sends what the chunker cut; 0, or the exit code of a failure.
     for (const CsvPiece& piece : pieces) {
-      if (absl::Status sent = SendPiece(endpoint, authorization, piece, counts); !sent.ok()) {
-        // A wrong key, a source without a CSV mapping or a bad header is the caller's to fix.
+      if (absl::Status sent = SendPiece(endpoint, format.connector_path, authorization, piece, counts);
+          !sent.ok()) {
+        // A wrong key, a source without the format's mapping or a bad header is the caller's to fix.
         const bool usage =
             absl::IsUnauthenticated(sent) || absl::IsPermissionDenied(sent) || absl::IsInvalidArgument(sent);
         return Fail(usage ? 2 : 1, sent.message());
@@ -292,16 +353,28 @@ int ImportCommand(std::span<const std::string_view> args) {
   auto flags = ParseFlags(split.flag_args, kKnown);
   if (!flags.ok()) return Fail(2, flags.status().message());
   if (split.files.size() != 1) {
-    return Fail(2, "usage: tessera import --config FILE --source WRITE_KEY --format csv CSV_FILE (one file)");
+    return Fail(2,
+                "usage: tessera import --config FILE --source WRITE_KEY --format csv|contact-log CSV_FILE (one "
+                "file)");
   }
   const std::string path(split.files[0]);
   if (!flags->contains("config")) {
-    return Fail(2, "--config is required: the column mapping is the source's connectors.csv");
+    return Fail(2,
+                "--config is required: the column mapping is the source's connectors.csv (or "
+                "connectors.contact_log)");
   }
   if (!flags->contains("source"))
     return Fail(2, "--source is required (the write key of the source to import as)");
-  if (auto format = flags->find("format"); format == flags->end() || format->second != "csv") {
-    return Fail(2, "--format csv is required (the only format tessera import reads)");
+  const ImportFormat* format = nullptr;
+  if (auto it = flags->find("format"); it != flags->end()) {
+    for (const ImportFormat* known : {&kPosCsvFormat, &kContactLogFormat}) {
+      if (it->second == known->name) format = known;
+    }
+  }
+  if (format == nullptr) {
+    return Fail(2,
+                "--format csv (a POS export) or --format contact-log (a contact-centre call and chat log) is "
+                "required");
   }
   bool uses_dev_keys = false;
   absl::StatusOr<config::Config> config = ConfigFromFlags(*flags, uses_dev_keys);
@@ -319,14 +392,14 @@ int ImportCommand(std::span<const std::string_view> args) {
     }
   }
   if (source == nullptr) return Fail(2, "--source: no source in the configuration has this write key");
-  if (!source->connectors.csv) {
-    return Fail(2, absl::StrCat("source \"", source->name, "\" (sources[", source_index,
-                                "]) has no CSV mapping: add connectors.csv to it in the configuration"));
-  }
   const ingest::Timestamp received_at =
       std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
-  absl::StatusOr<connectors::CsvImporter> importer =
-      connectors::CsvImporter::Create(api::CsvMappingFrom(*source->connectors.csv), received_at);
+  absl::StatusOr<std::unique_ptr<RowImporter>> importer = MakeImporter(*format, *source, received_at);
+  if (absl::IsNotFound(importer.status())) {
+    return Fail(2, absl::StrCat("source \"", source->name, "\" (sources[", source_index, "]) has no ",
+                                std::string(format->mapping_name), ": add ", std::string(format->mapping_key),
+                                " to it in the configuration"));
+  }
   if (!importer.ok()) return Fail(2, importer.status().message());  // ConfigFromFlags already checked it.
 
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
@@ -356,8 +429,8 @@ int ImportCommand(std::span<const std::string_view> args) {
     if (!endpoint.ok()) return Fail(2, endpoint.status().message());
     if (!server)
       std::fprintf(stderr, "a server holds the store: importing through %s\n", endpoint->Url().c_str());
-    return ImportThroughServer(*endpoint, flags->at("source"), *config, source->name, file.get(), path,
-                               total_bytes);
+    return ImportThroughServer(*endpoint, *format, flags->at("source"), *config, source->name, file.get(),
+                               path, total_bytes);
   }
 
   absl::StatusOr<std::unique_ptr<profile_store::Store>> store = OpenStore(*config);
@@ -373,8 +446,10 @@ int ImportCommand(std::span<const std::string_view> args) {
   ingest::IngestMetrics metrics;
   pipeline::IngestPipeline pipeline(**store, PipelineOptionsFrom(*config), metrics);
   if (absl::Status status = pipeline.Start(); !status.ok()) return Fail(1, status.message());
-  const ingest::SourceRef source_ref{
-      .name = source->name, .space = source->space, .channel = source->channel};
+  const ingest::SourceRef source_ref{.name = source->name,
+                                     .space = source->space,
+                                     .channel = source->channel,
+                                     .keep_free_text = source->keep_free_text};
 
   const auto start = std::chrono::steady_clock::now();
   auto last_progress = start;
@@ -400,13 +475,14 @@ int ImportCommand(std::span<const std::string_view> args) {
     }
     return true;
   };
-  auto print_progress = [&]() { PrintProgress(importer->bytes_read(), total_bytes, counts); };
+  RowImporter& rows_of_file = **importer;
+  auto print_progress = [&]() { PrintProgress(rows_of_file.bytes_read(), total_bytes, counts); };
 
   bool read_error = false;
   while (!failure) {
     const size_t n = std::fread(chunk.data(), 1, chunk.size(), file.get());
     if (n > 0) {
-      importer->Feed(std::string_view(chunk.data(), n), rows);
+      rows_of_file.Feed(std::string_view(chunk.data(), n), rows);
       if (!take()) break;
     }
     if (n < chunk.size()) {
@@ -420,7 +496,7 @@ int ImportCommand(std::span<const std::string_view> args) {
   }
   if (!failure && read_error) failure = absl::DataLossError(absl::StrCat(path, ": read error"));
   if (!failure) {
-    importer->Finish(rows);
+    rows_of_file.Finish(rows);
     take();
   }
   // Whatever was accepted is written and resolved before the store closes.

@@ -10,8 +10,10 @@
 #include "audiences/definitions.h"
 #include "api/connector_handler.h"
 #include "config/master_keys.h"
+#include "connectors/contact_log_csv.h"
 #include "connectors/pos_csv.h"
 #include "openssl/crypto.h"
+#include "ingest/free_text.h"
 #include "privacy/consent_purpose.h"
 
 namespace tessera::tools {
@@ -74,6 +76,14 @@ absl::StatusOr<config::Config> ConfigFromFlags(const std::map<std::string, std::
 absl::Status ValidateConnectorSettings(const config::Config& config) {
   for (size_t i = 0; i < config.sources.size(); ++i) {
     const config::Source& source = config.sources[i];
+    if (source.connectors.contact_log) {
+      absl::StatusOr<connectors::ContactLogImporter> importer = connectors::ContactLogImporter::Create(
+          api::ContactLogMappingFrom(*source.connectors.contact_log), ingest::Timestamp());
+      if (!importer.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("sources[", i, "].connectors.contact_log (source \"",
+                                                       source.name, "\"): ", importer.status().message()));
+      }
+    }
     if (!source.connectors.csv) continue;
     absl::StatusOr<connectors::CsvImporter> importer =
         connectors::CsvImporter::Create(api::CsvMappingFrom(*source.connectors.csv), ingest::Timestamp());
@@ -212,6 +222,15 @@ absl::StatusOr<std::vector<activation::DestinationSpec>> DestinationSpecsFrom(co
     spec.retry_initial = destination.retry_initial;
     spec.retry_max = destination.retry_max;
     spec.ca_file = destination.ca_file;
+    // The names are checked here, against ingest's one list: config does not depend on ingest.
+    for (size_t j = 0; j < destination.free_text.size(); ++j) {
+      if (!ingest::IsFreeTextProperty(destination.free_text[j])) {
+        return absl::InvalidArgumentError(absl::StrCat("destinations[", i, "].free_text[", j, "]: \"",
+                                                       destination.free_text[j], "\" is not one of ",
+                                                       ingest::FreeTextPropertyList()));
+      }
+    }
+    spec.free_text = destination.free_text;
     specs.push_back(std::move(spec));
   }
   return specs;

@@ -28,7 +28,8 @@ absl::StatusOr<std::map<std::string, std::string>> ParseFlags(std::span<const st
 absl::StatusOr<config::Config> ConfigFromFlags(const std::map<std::string, std::string>& flags, bool& uses_dev_keys);
 
 // Asks each connector whether the configured settings are usable (today: every source's
-// connectors.csv mapping, via CsvImporter::Create). InvalidArgument naming the source otherwise.
+// connectors.csv and connectors.contact_log mappings, via CsvImporter::Create and
+// ContactLogImporter::Create). InvalidArgument naming the source otherwise.
 // ConfigFromFlags calls it, so a bad mapping stops every command with exit code 2.
 absl::Status ValidateConnectorSettings(const config::Config& config);
 

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "activation/request_format.h"
+#include "ingest/free_text.h"
 
 namespace tessera::activation::internal {
 namespace {
@@ -104,11 +105,21 @@ std::string JoinTarget(std::string_view base_target, std::string_view path) {
   return target;
 }
 
-std::string ItemAsEvent(std::string_view space, const OutboxItem& item) {
-  if (item.kind == OutboxKind::kEvent) return item.event_json;
+absl::StatusOr<std::string> ItemAsEvent(const DestinationSpec& destination, const OutboxItem& item) {
+  if (item.kind == OutboxKind::kEvent) {
+    absl::StatusOr<std::optional<std::string>> stripped =
+        ingest::EventJsonWithoutFreeText(item.event_json, destination.free_text);
+    if (!stripped.ok()) return EventUnreadable(item, stripped.status());
+    return stripped->has_value() ? **std::move(stripped) : item.event_json;
+  }
   std::string json;
-  AppendAudienceChangeEvent(space, item, json);
+  AppendAudienceChangeEvent(destination.space, item, json);
   return json;
+}
+
+absl::Status EventUnreadable(const OutboxItem& item, const absl::Status& why) {
+  return absl::InvalidArgumentError(absl::StrCat("event ", item.message_id, " at log position ", item.log_sequence,
+                                                 ": cannot remove its free text: ", std::string(why.message())));
 }
 
 std::optional<std::string> TextAtPath(std::string_view json, std::string_view dotted_path) {

@@ -50,8 +50,14 @@ std::vector<std::string> IdentifiersOf(const OutboxItem& item, std::string_view 
 // `target` of the destination's URL joined with `path` (which starts with '/').
 std::string JoinTarget(std::string_view base_target, std::string_view path);
 
-// The item as a Segment event: an event as accepted, an audience change as its track event.
-std::string ItemAsEvent(std::string_view space, const OutboxItem& item);
+// The item as a Segment event for `destination`: an event as accepted, less the free-text
+// properties of a service event that destination.free_text does not name (ingest/free_text.h); an
+// audience change as its track event. An error (EventUnreadable) when the event cannot be read.
+absl::StatusOr<std::string> ItemAsEvent(const DestinationSpec& destination, const OutboxItem& item);
+
+// InvalidArgument naming the event (its log position and message id) whose JSON could not be read
+// to remove its free text: sending it as it is could forward text nobody allowed.
+absl::Status EventUnreadable(const OutboxItem& item, const absl::Status& why);
 
 // The text of the value at `dotted_path` ("properties.order_id", "context.traits.name") in
 // `json`: a string as it is, a number or boolean as JSON writes it; nullopt when absent or an

@@ -283,6 +283,16 @@ TEST(NatsSubjectFormatTest, OneMessagePerItemWithIdsStableAcrossRetries) {
   ASSERT_EQ(parser.parse(publish.messages[1].body)["event"].get(name), simdjson::SUCCESS);
   EXPECT_EQ(name, "Audience Entered");
   EXPECT_EQ(RequestPrefix(spec, {event, entered, Member(OutboxKind::kAudienceExited, {})}), 3u);
+
+  // Issue 26: a service event's free text is published only when the destination names it.
+  OutboxItem ticket;
+  ticket.log_sequence = 43;
+  ticket.event_json = R"({"type":"track","channel":"service","properties":{"ticket_id":"9","comment":"call me"}})";
+  EXPECT_EQ(Only(FormatRequest(RequestContext{spec, HttpUrl{}, kNow, "k"}, {ticket})).messages[0].body,
+            R"({"type":"track","channel":"service","properties":{"ticket_id":"9"}})");
+  spec.free_text = {"comment"};
+  EXPECT_EQ(Only(FormatRequest(RequestContext{spec, HttpUrl{}, kNow, "k"}, {ticket})).messages[0].body,
+            ticket.event_json);
 }
 
 TEST(ProviderFormatsTest, EachTypeNamesTheSettingItLacks) {

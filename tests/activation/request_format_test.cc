@@ -117,5 +117,58 @@ TEST(WebhookFormatTest, OneSignedBatchOfEventsAndAudienceChanges) {
   EXPECT_EQ((*request)->headers[1], (std::pair<std::string, std::string>("Idempotency-Key", "hook-1-2")));
 }
 
+
+// Issue 26: a service event's free text goes out only to a destination that names it; other
+// channels' events go as they are.
+TEST(WebhookFormatTest, ServiceFreeTextIsSentOnlyWhenTheDestinationNamesIt) {
+  DestinationSpec spec;
+  spec.name = "crm";
+  spec.space = "shop";
+  spec.secret = "whsec";
+  const HttpUrl url = *ParseHttpUrl("https://crm.example/hook");
+  const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1765000000));
+  OutboxItem call;
+  call.message_id = "twilio-CA1-TR1";
+  call.event_json = R"({"messageId":"twilio-CA1-TR1","type":"track","channel":"service",)"
+                    R"("event":"Call Transcription Completed","properties":{"call_sid":"CA1",)"
+                    R"("transcript":"my card number is 4111","notes":"angry"}})";
+  OutboxItem review;
+  review.event_json = R"({"messageId":"m-2","type":"track","channel":"web","properties":{"comment":"great shoes"}})";
+  const auto body = [&]() -> std::string {
+    absl::StatusOr<std::optional<OutgoingRequest>> request =
+        FormatRequest(RequestContext{spec, url, now, "crm-1-2"}, {call, review});
+    EXPECT_TRUE(request.ok()) << request.status();
+    if (!request.ok() || !request->has_value()) return "<no request>";
+    EXPECT_TRUE(VerifyWebhook("whsec", (*request)->headers[0].second, (*request)->body, now, std::chrono::seconds(1)).ok())
+        << "the signature covers the body as sent";
+    return (*request)->body;
+  };
+
+  EXPECT_EQ(body(),
+            R"({"batch":[{"messageId":"twilio-CA1-TR1","type":"track","channel":"service",)"
+            R"("event":"Call Transcription Completed","properties":{"call_sid":"CA1"}},)"
+            R"({"messageId":"m-2","type":"track","channel":"web","properties":{"comment":"great shoes"}}],)"
+            R"("sentAt":"2025-12-06T05:46:40.000Z"})")
+      << "by default the transcript and the notes stay home; the web comment is no free text of the service channel";
+
+  spec.free_text = {"transcript"};
+  EXPECT_EQ(body(),
+            R"({"batch":[{"messageId":"twilio-CA1-TR1","type":"track","channel":"service",)"
+            R"("event":"Call Transcription Completed","properties":{"call_sid":"CA1",)"
+            R"("transcript":"my card number is 4111"}},)"
+            R"({"messageId":"m-2","type":"track","channel":"web","properties":{"comment":"great shoes"}}],)"
+            R"("sentAt":"2025-12-06T05:46:40.000Z"})")
+      << "named, the transcript goes; notes, not named, still do not";
+
+  spec.free_text.clear();
+  call.event_json = R"({"channel":"service","properties":{"transcript":"cut off)";
+  absl::StatusOr<std::optional<OutgoingRequest>> damaged =
+      FormatRequest(RequestContext{spec, url, now, "crm-1-3"}, {call});
+  EXPECT_TRUE(absl::IsInvalidArgument(damaged.status())) << damaged.status();
+  EXPECT_NE(damaged.status().message().find("event twilio-CA1-TR1 at log position 0: cannot remove its free text"),
+            std::string::npos)
+      << damaged.status() << ": a damaged event is not sent with text nobody allowed";
+}
+
 }  // namespace
 }  // namespace tessera::activation

@@ -50,7 +50,7 @@ INSTANTIATE_TEST_SUITE_P(
                     "listen.prot: unknown key (known: address, port)"},
         InvalidCase{"UnknownInSource", R"({"sources": [{"write_key": "k", "chanel": "web"}]})",
                     "sources[0].chanel: unknown key (known: name, write_key, space, channel, phone_region, "
-                    "connectors, allowed_origins)"},
+                    "connectors, allowed_origins, keep_free_text)"},
         InvalidCase{"UnknownInRule", R"({"identity": {"rules": [{"type": "email", "prio": 1}]}})",
                     "identity.rules[0].prio: unknown key (known: type, priority, limit, blocked)"},
         InvalidCase{"UnknownInLimits", R"({"limits": {"max_event_kb": 1}})",

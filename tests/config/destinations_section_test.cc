@@ -102,5 +102,22 @@ TEST(DestinationsSectionTest, ADestinationThatCouldNotWorkIsRefusedNamingTheKey)
   }
 }
 
+
+// Issue 26: which free-text properties of service events a destination is sent. The names are
+// checked against ingest's list where tools/ builds the activation::DestinationSpec.
+TEST(DestinationsSectionTest, FreeTextIsAListOfNamesAndEmptyByDefault) {
+  auto config = WithDestinations(R"([{"name":"crm","type":"webhook","url":"https://crm.example/hook",
+      "events":{"types":["track"]},"free_text":["transcript","comment"]},
+      {"name":"bi","type":"webhook","url":"https://bi.example/hook","events":{"types":["track"]}}])");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->destinations[0].free_text, (std::vector<std::string>{"transcript", "comment"}));
+  EXPECT_TRUE(config->destinations[1].free_text.empty()) << "no free text unless named";
+
+  auto wrong = WithDestinations(R"([{"name":"crm","type":"webhook","url":"https://crm.example/hook",
+      "events":{"types":["track"]},"free_text":"transcript"}])");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().message().find("destinations[0].free_text: "), 0u) << wrong.status();
+}
+
 }  // namespace
 }  // namespace tessera::config

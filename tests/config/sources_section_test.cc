@@ -130,5 +130,29 @@ TEST(ParseConfigTest, SourcesMayHaveTheirOwnPhoneRegion) {
   EXPECT_EQ(config->sources[2].phone_region, "") << "unset: the event's hints, then the default region";
 }
 
+
+// Issue 26: a service source keeps the free text of its events only when told to.
+TEST(ParseConfigTest, ServiceSourcesKeepFreeTextOnlyWhenTold) {
+  absl::StatusOr<Config> config = ParseConfig(R"({"sources": [
+    {"name": "helpdesk", "write_key": "k1", "channel": "service", "keep_free_text": true},
+    {"name": "calls", "write_key": "k2", "channel": "service"}]})");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->sources[0].keep_free_text);
+  EXPECT_FALSE(config->sources[1].keep_free_text) << "off unless configured";
+
+  absl::StatusOr<Config> web =
+      ParseConfig(R"({"sources": [{"write_key": "k1", "channel": "web", "keep_free_text": true}]})");
+  ASSERT_FALSE(web.ok());
+  EXPECT_EQ(web.status().message(),
+            "sources[0].keep_free_text: applies to sources of channel \"service\" only (this one is \"web\")");
+  EXPECT_TRUE(ParseConfig(R"({"sources": [{"write_key": "k1", "channel": "web", "keep_free_text": false}]})").ok())
+      << "false asks for nothing a web source does not do";
+
+  absl::StatusOr<Config> text =
+      ParseConfig(R"({"sources": [{"write_key": "k1", "channel": "service", "keep_free_text": "yes"}]})");
+  ASSERT_FALSE(text.ok());
+  EXPECT_EQ(text.status().message().find("sources[0].keep_free_text: "), 0u) << text.status();
+}
+
 }  // namespace
 }  // namespace tessera::config

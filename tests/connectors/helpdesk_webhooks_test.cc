@@ -165,6 +165,27 @@ TEST(ZendeskWebhookTest, SatisfactionIsGoodBadOrNull) {
   EXPECT_EQ(JsonMember(text.properties, "/csat"), "1");
 }
 
+// Issue 26: the ticket's description and latest comment are free text. The connector emits them
+// (the pipeline removes them unless the service source keeps free text), and only when sent.
+TEST(ZendeskWebhookTest, DescriptionAndLatestCommentBecomeFreeTextProperties) {
+  const std::string trigger = R"({"ticket":{"id":35436,"status":"open","requester":{"email":"lea@example.com"},
+    "description":"My order 1042 never arrived.","latest_comment":"Lea Fischer, Apr 17:\nStill waiting!",
+    "updated_at":"2024-04-17T17:18:10Z"}})";
+  const ingest::CanonicalEvent& event = OnlyEvent(Zendesk(SignedZendesk(trigger)));
+  EXPECT_EQ(JsonMember(event.properties, "/description"), R"("My order 1042 never arrived.")");
+  EXPECT_EQ(JsonMember(event.properties, "/comment"), R"("Lea Fischer, Apr 17:\nStill waiting!")");
+
+  const std::string subscription = R"({"type":"zen:event-type:ticket.created","id":"evt-9",
+    "time":"2024-04-17T17:18:10Z","detail":{"id":"35436","requester_id":"6596848315901",
+    "description":"My order 1042 never arrived."}})";
+  const ingest::CanonicalEvent& created = OnlyEvent(Zendesk(SignedZendesk(subscription)));
+  EXPECT_EQ(JsonMember(created.properties, "/description"), R"("My order 1042 never arrived.")");
+  EXPECT_EQ(JsonMember(created.properties, "/comment"), "");
+
+  const ingest::CanonicalEvent& plain = OnlyEvent(Zendesk(SignedZendesk(std::string(kTriggerTicket))));
+  EXPECT_EQ(JsonMember(plain.properties, "/description"), "") << "absent, not null, when not sent";
+}
+
 // The event-subscription shape, as Zendesk's event schema documents it.
 TEST(ZendeskWebhookTest, EventSubscriptionTicketEventsUseTheEventIdAndTime) {
   const std::string created = R"({"type":"zen:event-type:ticket.created","account_id":88888888,
@@ -331,6 +352,14 @@ TEST(FreshdeskWebhookTest, CreatedUpdatedAndTheBareObject) {
   EXPECT_EQ(JsonMember(bare.properties, "/status"), R"("waiting on customer")");
   EXPECT_EQ(JsonMember(bare.properties, "/tags"), "[]");
   EXPECT_EQ(JsonMember(bare.properties, "/satisfaction"), "null");
+}
+
+TEST(FreshdeskWebhookTest, DescriptionAndLatestPublicCommentBecomeFreeTextProperties) {
+  const ingest::CanonicalEvent& event = OnlyEvent(Freshdesk(Unsigned(
+      R"({"freshdesk_webhook":{"ticket_id":"9","ticket_contact_email":"a@example.com",)"
+      R"("ticket_description":"<div>The blender broke.</div>","ticket_latest_public_comment":"We sent a new one."}})")));
+  EXPECT_EQ(JsonMember(event.properties, "/description"), R"("<div>The blender broke.</div>")");
+  EXPECT_EQ(JsonMember(event.properties, "/comment"), R"("We sent a new one.")");
 }
 
 TEST(FreshdeskWebhookTest, MalformedPayloadsNameTheField) {

@@ -269,6 +269,33 @@ TEST(TwilioVoiceTest, RecordingCallbacksJoinTheirCallBySid) {
   EXPECT_EQ(failed.message_id, "twilio-CA1-RE9-failed");
 }
 
+// Issue 26: <Record transcribe>'s callback carries the recording's and the call's parameters too
+// (CallStatus among them); the transcription decides the event, and the text travels as the free
+// text property `transcript`, which the pipeline removes unless the source keeps free text.
+TEST(TwilioVoiceTest, TranscriptionCallbacksCarryTheTranscript) {
+  const ingest::CanonicalEvent& event = OnlyEvent(Translate(Signed(
+      "AccountSid=AC00000000000000000000000000000001&CallSid=CA11112222333344445555666677778888"
+      "&From=010-1234-5678&To=%2B8215771234&Direction=inbound&CallStatus=completed"
+      "&RecordingSid=RE0123&RecordingUrl=https%3A%2F%2Fapi.twilio.com%2FRecordings%2FRE0123"
+      "&TranscriptionSid=TR0456&TranscriptionStatus=completed"
+      "&TranscriptionText=My+parcel+never+arrived%2C+please+call+me+back."
+      "&TranscriptionUrl=https%3A%2F%2Fapi.twilio.com%2FTranscriptions%2FTR0456")));
+  EXPECT_EQ(event.event, "Call Transcription Completed");
+  EXPECT_EQ(event.message_id, "twilio-CA11112222333344445555666677778888-TR0456");
+  EXPECT_EQ(JsonMember(event.properties, "/transcription_sid"), R"("TR0456")");
+  EXPECT_EQ(JsonMember(event.properties, "/transcription_status"), R"("completed")");
+  EXPECT_EQ(JsonMember(event.properties, "/transcript"), R"("My parcel never arrived, please call me back.")");
+  EXPECT_EQ(JsonMember(event.properties, "/recording_sid"), R"("RE0123")");
+  EXPECT_EQ(JsonMember(event.context, "/traits/phone"), R"("010-1234-5678")");
+
+  const ingest::CanonicalEvent& failed =
+      OnlyEvent(Translate(Signed("CallSid=CA1&RecordingSid=RE9&TranscriptionSid=TR9&TranscriptionStatus=failed")));
+  EXPECT_EQ(failed.event, "Call Transcription Status Changed");
+  EXPECT_EQ(failed.message_id, "twilio-CA1-TR9");
+  EXPECT_EQ(JsonMember(failed.properties, "/transcript"), "") << "no text, no property";
+  EXPECT_EQ(JsonMember(failed.properties, "/transcription_status"), R"("failed")");
+}
+
 TEST(TwilioVoiceTest, ClientAndSipAddressesAreNoPhoneNumbers) {
   const ingest::CanonicalEvent& event = OnlyEvent(Translate(
       Signed("CallSid=CA2&From=client%3Aalice&To=%2B8215771234&Direction=inbound&CallStatus=completed")));

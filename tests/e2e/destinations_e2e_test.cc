@@ -307,6 +307,22 @@ TEST_F(DestinationsE2eTest, ABadDestinationIsRefusedAtStartWithoutPrintingItsSec
   EXPECT_NE(result.output.find("destinations[0].space: \"nowhere\" is the space of no source"), std::string::npos)
       << result.output;
   EXPECT_EQ(result.output.find("whsec_1"), std::string::npos) << "a destination's secret is never printed";
+
+  // Issue 26: free_text names only free-text properties (ingest/free_text.h), checked at start.
+  TempDir other;
+  const std::string other_dir = other.path() + "/data";
+  ASSERT_FALSE(ServerProcess::Start({.data_dir = other_dir,
+                                     .extra_json = R"("destinations":[{"name":"crm-hook","type":"webhook",)"
+                                                   R"("url":"https://crm.example/hook","events":{"types":["track"]},)"
+                                                   R"("free_text":["transcript","transcripts"]}])"})
+                   .ok());
+  const CommandResult free_text =
+      RunCommand(other.path(), std::string(TESSERA_BINARY) + " serve --config " + other_dir + "/test-config.json", 60);
+  EXPECT_EQ(free_text.exit_code, 2) << free_text.output;
+  EXPECT_NE(free_text.output.find("destinations[0].free_text[1]: \"transcripts\" is not one of transcript, notes, "
+                                  "description, comment"),
+            std::string::npos)
+      << free_text.output;
 }
 
 TEST_F(DestinationsE2eTest, AMetaCustomAudienceGetsHashedMembersAddedAndAnErasedPersonRemoved) {

@@ -110,6 +110,47 @@ TEST_F(IngestPipelineTest, TheSourceDecidesSpaceAndChannelNotThePayload) {
   EXPECT_EQ(logged[0].source, "pos-terminal");
 }
 
+// Issue 26: the free text of a service source is logged only when the source keeps it; the rest of
+// the event is logged as it came, and events of other channels are not touched.
+TEST_F(IngestPipelineTest, ServiceFreeTextIsLoggedOnlyWhenTheSourceKeepsIt) {
+  constexpr std::string_view kProperties =
+      R"({"provider":"twilio","transcript":"my card number is 4111","call_sid":"CA1","notes":"angry",)"
+      R"("description":"d","comment":"c"})";
+  auto call = [&](std::string message_id) {
+    ingest::CanonicalEvent event = TrackEvent(std::move(message_id), "");
+    event.event = "Call Transcription Completed";
+    event.properties = std::string(kProperties);
+    return event;
+  };
+  auto logged_properties = [&](std::string_view message_id) -> std::string {
+    for (const ingest::CanonicalEvent& event : Logged()) {
+      if (event.message_id == message_id) return event.properties;
+    }
+    return "<not logged>";
+  };
+
+  source_ = {.name = "calls", .space = "shop", .channel = "service"};
+  IngestResult removed = AcceptAndWait(Request({call("m-removed")}));
+  ASSERT_TRUE(removed.status.ok()) << removed.status;
+  EXPECT_EQ(logged_properties("m-removed"), R"({"provider":"twilio","call_sid":"CA1"})")
+      << "without keep_free_text every free-text property goes before the log, and nothing is added";
+
+  source_.keep_free_text = true;
+  IngestResult kept = AcceptAndWait(Request({call("m-kept")}));
+  ASSERT_TRUE(kept.status.ok()) << kept.status;
+  EXPECT_EQ(logged_properties("m-kept"), kProperties);
+
+  for (bool keep : {false, true}) {
+    source_ = {.name = "website", .space = "shop", .channel = "web", .keep_free_text = keep};
+    ingest::CanonicalEvent review = TrackEvent(keep ? "m-web-kept" : "m-web", "");
+    review.properties = R"({"comment":"great shoes"})";
+    IngestResult result = AcceptAndWait(Request({review}));
+    ASSERT_TRUE(result.status.ok()) << result.status;
+    EXPECT_EQ(logged_properties(review.message_id), R"({"comment":"great shoes"})")
+        << "a web event keeps its comment (keep_free_text " << keep << ")";
+  }
+}
+
 TEST_F(IngestPipelineTest, ReportsAcceptedDuplicateAndRejectedIds) {
   ingest::RejectedEvent bad{.index = 1,
                             .message_id = "bad",

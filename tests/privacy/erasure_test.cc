@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "absl/strings/str_cat.h"
 #include "base/json_writer.h"
 #include "ingest/event_codec.h"
 #include "privacy/privacy_store.h"
@@ -196,6 +197,46 @@ TEST_F(ErasureTest, ErasesThePersonAndEveryMergedProfileButNobodyElse) {
   }
   EXPECT_THAT(FilesContaining(dir_.path(), "bob@example.com"), ::testing::Not(::testing::IsEmpty()))
       << "the scan itself must be able to find a value that is still stored";
+}
+
+// Issue 26: free text a service source kept lives only in the logged event, so the erasure of the
+// person takes it with the event: out of the log, off the profile's events, out of the files.
+TEST_F(ErasureTest, AKeptTranscriptGoesWithTheErasedPersonsEvents) {
+  constexpr std::string_view kTranscript = "my card number is 4111 1111 1111 1111";
+  ingest::CanonicalEvent call = Event(ingest::EventType::kTrack, "service", 10);
+  call.event = "Call Transcription Completed";
+  call.properties = absl::StrCat(R"({"provider":"twilio","call_sid":"CA1","transcript":")", std::string(kTranscript), R"("})");
+  call.context = R"({"traits":{"phone":"+1 415-555-2671"}})";
+  ingest::CanonicalEvent bob = Event(ingest::EventType::kIdentify, "web", 20);
+  bob.user_id = "u-bob";
+  Append({call, bob});
+  auto resolver = PrivacyResolver();
+  EXPECT_EQ(CatchUp(*resolver), 2u);
+  const std::optional<ProfileId> caller = Lookup(*resolver, type::kPhone, "+14155552671");
+  ASSERT_TRUE(caller);
+  ASSERT_EQ(Timeline(*caller).size(), 1u) << "the call is one of the caller's events";
+  auto logged_transcripts = [&] {
+    size_t found = 0;
+    for (const std::string& record : Values(Rows(*store_, ColumnFamily::kLog))) {
+      absl::StatusOr<std::string> json = ingest::RecordAsJson(record);
+      if (json.ok() && json->find(kTranscript) != std::string::npos) ++found;
+    }
+    return found;
+  };
+  ASSERT_EQ(logged_transcripts(), 1u) << "the source kept the transcript: it must be in the log to begin with";
+
+  Request("phone", "+14155552671");
+  absl::StatusOr<uint64_t> completed = resolver->ApplyErasures();
+  ASSERT_TRUE(completed.ok()) << completed.status();
+  ASSERT_EQ(*completed, 1u);
+
+  EXPECT_EQ(logged_transcripts(), 0u) << "the transcript left the log with its event";
+  EXPECT_TRUE(Timeline(*caller).empty()) << "the profile lists no events any more";
+  EXPECT_FALSE(StoredProfile(*caller).has_value());
+  EXPECT_EQ(Count(ColumnFamily::kLog), 1u) << "Bob's event stays";
+  std::vector<std::string> files = FilesContaining(dir_.path(), kTranscript);
+  std::erase_if(files, [](const std::string& name) { return name.starts_with("MANIFEST-"); });
+  EXPECT_THAT(files, ::testing::IsEmpty()) << "the text is compacted out of the store's files, not only tombstoned";
 }
 
 TEST_F(ErasureTest, EveryIdentifierOfTheErasedPersonIsSuppressedForLaterEvents) {
